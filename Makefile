@@ -1,0 +1,60 @@
+# augur — convenience targets over scripts/ and CMake. See README.md.
+#
+#   make run        set up, build, analyze examples/astronaut.png
+#   make test       set up, build, run the tests that need no data set
+#   make test-data  ... the tests on ../shared/data (AUGUR_DATA overrides)
+#   make asan       build in build-asan with ASan+UBSan and run the tests
+#   make bench      augur vs TensorFlow.js (WASM backend) on the same models
+#   make install    install to $(PREFIX) (default /usr/local)
+#   make clean      remove the build trees (make distclean: also .cache/)
+
+SHELL  := /bin/bash
+MAKEFLAGS += --no-print-directory
+PREFIX ?= /usr/local
+JOBS   ?= 2
+CTEST  := ctest --output-on-failure
+
+.PHONY: all setup deps models build run test test-data asan bench install clean distclean
+
+all: build
+
+setup: deps models
+
+deps:
+	bash scripts/deps.sh
+
+models:
+	bash scripts/fetch-models.sh
+
+build: setup
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+	cmake --build build -j$(JOBS)
+
+run: build
+	./build/augur analyze examples/astronaut.png
+
+test: build
+	$(CTEST) --test-dir build -LE data
+
+test-data: build
+	AUGUR_DATA="$${AUGUR_DATA:-$(CURDIR)/../shared/data}" $(CTEST) --test-dir build -L data
+
+asan: setup
+	cmake -S . -B build-asan -DAUGUR_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build-asan -j$(JOBS)
+	ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}" \
+	UBSAN_OPTIONS="$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
+	$(CTEST) --test-dir build-asan -LE data
+
+bench: build
+	bash scripts/tfjs-setup.sh
+	./build/augur bench --tfjs
+
+install: build
+	cmake --install build --prefix "$(PREFIX)"
+
+clean:
+	rm -rf build build-asan
+
+distclean: clean
+	rm -rf .cache tools/tfjs/node_modules

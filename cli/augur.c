@@ -1,0 +1,69 @@
+/*
+ * cli/augur.c — entry point of the `augur` command: dispatches to the
+ * subcommands (cli/cmd_*.c), each a thin layer over libaugur.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "augur.h"
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "augur %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_int(const char *cmd, const char *opt, const char *val, int lo, int hi)
+{
+    char *end;
+    long v = val ? strtol(val, &end, 10) : 0;
+    if (!val || !*val || *end || v < lo || v > hi) {
+        cli_error(cmd, "%s needs an integer in %d..%d (got '%s')", opt, lo, hi, val ? val : "");
+        return -1;
+    }
+    return (int)v;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *what;
+} commands[] = {
+    {"analyze", cmd_analyze, "faces, landmarks, head pose and alignment in images"},
+    {"bench", cmd_bench, "time each neural network (optionally against TensorFlow.js wasm)"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "augur %s — what a face shows, and why (FACS Action Units)\n\n"
+               "usage: augur <command> [options]    (augur <command> --help for details)\n\ncommands:\n",
+            augur_version());
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
+    fprintf(f, "  %-10s %s\n", "version", "print the version");
+    fprintf(f, "\nenvironment: AUGUR_MODELS (pretrained model folder), AUGUR_DATA (datasets)\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        printf("augur %s\n", augur_version());
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "augur: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,23 @@
+/*
+ * cli/cli.h — shared bits of the `augur` command's subcommand files: each
+ * subcommand is `int cmd_<name>(int argc, char **argv)` returning the exit
+ * status, parsing its own options and calling the library.
+ */
+#ifndef AUGUR_CLI_H
+#define AUGUR_CLI_H
+
+#include <stdio.h>
+
+int cmd_bench(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+
+/* Exit statuses: 0 ok, 1 failure while processing, 2 usage error. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* Prints "augur <cmd>: <message>" to stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses a positive int option value; prints an error and returns -1 if bad. */
+int cli_int(const char *cmd, const char *opt, const char *val, int lo, int hi);
+
+#endif

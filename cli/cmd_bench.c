@@ -1,0 +1,176 @@
+/*
+ * cli/cmd_bench.c — `augur bench`: times each pretrained network in augur's
+ * runtime and, with --tfjs, in TensorFlow.js's wasm backend (XNNPACK, SIMD,
+ * one thread; bench/tfjs_bench.mjs) in the same command, model by model, so
+ * both run under the same machine conditions. Prints medians and the ratio.
+ * A benchmark, never a test: nothing here asserts a speed.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "augur.h"
+#include "nn/nn.h"
+
+#ifndef AUGUR_SOURCE_DIR
+#define AUGUR_SOURCE_DIR "."
+#endif
+#ifndef AUGUR_DEFAULT_MODEL_DIR
+#define AUGUR_DEFAULT_MODEL_DIR ".cache/human-models-3.0.4"
+#endif
+
+static const char *all_models[] = {
+    "blazeface-front", "blazeface-back", "facemesh-detection-short", "facemesh-detection-full",
+    "facemesh", "iris", "emotion",
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void help(void)
+{
+    printf("usage: augur bench [options]\n\n"
+           "Times each pretrained network: median over --runs after --warmup runs, batch 1.\n\n"
+           "options:\n"
+           "  --models DIR     model folder (default $AUGUR_MODELS or the set-up cache)\n"
+           "  --only a,b       only these models (default: all seven)\n"
+           "  --runs N         timed runs per model (default 50)\n"
+           "  --warmup N       untimed runs first (default 10)\n"
+           "  --threads N      XNNPACK threads (default 1)\n"
+           "  --backend B      xnn (default) or ref (plain C reference kernels)\n"
+           "  --tfjs           also run TensorFlow.js wasm (SIMD, 1 thread) per model and print\n"
+           "                   the speed ratio (needs node and `scripts/tfjs-setup.sh`)\n"
+           "  --json           one JSON object per model instead of the table\n");
+}
+
+/* Runs the tfjs bench for one model; returns its median ms or -1. */
+static double tfjs_median(const char *dir, const char *model, int runs, int warmup, char *why, size_t cap)
+{
+    char cmd[8192];
+    const char *src = getenv("AUGUR_SOURCE_DIR");
+    if (!src || !*src) src = AUGUR_SOURCE_DIR;
+    snprintf(cmd, sizeof cmd, "node '%s/bench/tfjs_bench.mjs' --models '%s' --runs %d --warmup %d --only '%s' 2>&1",
+             src, dir, runs, warmup, model);
+    FILE *p = popen(cmd, "r");
+    if (!p) { snprintf(why, cap, "cannot start node"); return -1; }
+    char line[4096];
+    double med = -1;
+    why[0] = 0;
+    while (fgets(line, sizeof line, p)) {
+        const char *k = strstr(line, "\"median_ms\":");
+        if (k) med = atof(k + 12);
+        else if (!why[0] && (strstr(line, "rror") || strstr(line, "not found"))) {
+            line[cap - 1 < sizeof line ? cap - 1 : sizeof line - 1] = 0;
+            memcpy(why, line, strlen(line) + 1);
+        }
+    }
+    int st = pclose(p);
+    if (st != 0 && med < 0 && !why[0]) snprintf(why, cap, "node exited with status %d", st);
+    return med;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    const char *dir = getenv("AUGUR_MODELS"), *only = NULL;
+    int runs = 50, warmup = 10, threads = 1, tfjs = 0, json = 0;
+    nn_backend be = NN_BACKEND_XNN;
+    if (!dir || !*dir) dir = AUGUR_DEFAULT_MODEL_DIR;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { help(); return EXIT_OK; }
+        else if (!strcmp(a, "--models") && v) { dir = v; i++; }
+        else if (!strcmp(a, "--only") && v) { only = v; i++; }
+        else if (!strcmp(a, "--runs")) { if ((runs = cli_int("bench", a, v, 1, 100000)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--warmup")) { if ((warmup = cli_int("bench", a, v, 0, 100000)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--threads")) { if ((threads = cli_int("bench", a, v, 1, 256)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--backend") && v) {
+            if (!strcmp(v, "xnn")) be = NN_BACKEND_XNN;
+            else if (!strcmp(v, "ref")) be = NN_BACKEND_REF;
+            else { cli_error("bench", "--backend must be xnn or ref"); return EXIT_USAGE; }
+            i++;
+        }
+        else if (!strcmp(a, "--tfjs")) tfjs = 1;
+        else if (!strcmp(a, "--json")) json = 1;
+        else { cli_error("bench", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }
+    }
+    if (only) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, ",%s,", only);
+        for (char *tok = strtok(buf + 1, ","); tok; tok = strtok(NULL, ",")) {
+            int known = 0;
+            for (size_t k = 0; k < sizeof all_models / sizeof *all_models; k++) known |= !strcmp(tok, all_models[k]);
+            if (!known) { cli_error("bench", "unknown model '%s' in --only", tok); return EXIT_USAGE; }
+        }
+    }
+    double *t = malloc((size_t)runs * sizeof *t);
+    if (!t) return EXIT_FAIL;
+    if (!json) {
+        printf("augur bench: %s backend, %d thread(s), median of %d runs after %d warm-up, batch 1\n",
+               be == NN_BACKEND_XNN ? "XNNPACK" : "reference C", threads, runs, warmup);
+        printf("%-26s %8s %10s %10s%s\n", "model", "MMAC", "augur ms", "min ms",
+               tfjs ? "   tfjs-wasm ms   speed-up" : "");
+    }
+    int failed = 0;
+    for (size_t k = 0; k < sizeof all_models / sizeof *all_models; k++) {
+        const char *name = all_models[k];
+        if (only) {
+            char pat[256], list[1100];
+            snprintf(pat, sizeof pat, ",%s,", name);
+            snprintf(list, sizeof list, ",%s,", only);
+            if (!strstr(list, pat)) continue;
+        }
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s.json", dir, name);
+        nn_options o = nn_default_options();
+        o.backend = be;
+        o.n_threads = threads;
+        nn_model *m = NULL;
+        au_error e = {0};
+        if (nn_load(&m, path, &o, &e)) {
+            cli_error("bench", "%s", e.msg);
+            failed = 1;
+            continue;
+        }
+        nn_shape s;
+        float *in = nn_input(m, 0, &s);
+        unsigned seed = 1234;
+        for (size_t i = 0; i < nn_shape_size(&s); i++) { /* a fixed pseudo-random input in [0,1) */
+            seed = seed * 1664525u + 1013904223u;
+            in[i] = (float)(seed >> 8) / 16777216.0f;
+        }
+        for (int r = 0; r < warmup; r++) nn_run(m, &e);
+        for (int r = 0; r < runs; r++) {
+            double t0 = au_now();
+            nn_run(m, &e);
+            t[r] = (au_now() - t0) * 1e3;
+        }
+        qsort(t, (size_t)runs, sizeof *t, cmp_double);
+        double med = runs % 2 ? t[runs / 2] : 0.5 * (t[runs / 2 - 1] + t[runs / 2]);
+        nn_stats st;
+        nn_get_stats(m, &st);
+        nn_free(m);
+        double tj = -1;
+        char why[512] = "";
+        if (tfjs) tj = tfjs_median(dir, name, runs, warmup, why, sizeof why);
+        if (json) {
+            printf("{\"model\":\"%s\",\"runtime\":\"augur-%s\",\"threads\":%d,\"runs\":%d,\"median_ms\":%.4f,"
+                   "\"min_ms\":%.4f,\"mmac\":%.2f",
+                   name, be == NN_BACKEND_XNN ? "xnnpack" : "ref", threads, runs, med, t[0], st.macs / 1e6);
+            if (tj > 0) printf(",\"tfjs_wasm_median_ms\":%.4f,\"speedup\":%.3f", tj, tj / med);
+            printf("}\n");
+        } else {
+            printf("%-26s %8.1f %10.3f %10.3f", name, st.macs / 1e6, med, t[0]);
+            if (tj > 0) printf(" %14.3f %9.2fx", tj, tj / med);
+            else if (tfjs) printf("   tfjs failed: %s", why);
+            printf("\n");
+        }
+        fflush(stdout);
+        if (tfjs && tj <= 0) failed = 1;
+    }
+    free(t);
+    return failed ? EXIT_FAIL : EXIT_OK;
+}

@@ -1,0 +1,125 @@
+/*
+ * core/util.c — error recording, logging, file reading and small numeric
+ * helpers used by every stage. See util.h.
+ */
+#include "core/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int au_log_level = 1;
+
+int au_fail(au_error *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
+
+int au_wrap(au_error *err, const char *fmt, ...)
+{
+    if (!err) return AUGUR_EINTERNAL;
+    char prefix[256], old[sizeof err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, err->msg, sizeof old);
+    int k = snprintf(err->msg, sizeof err->msg, "%s: ", prefix);
+    if (k > 0 && (size_t)k < sizeof err->msg) memcpy(err->msg + k, old, strnlen(old, sizeof err->msg - (size_t)k - 1) + 1);
+    err->msg[sizeof err->msg - 1] = 0;
+    return err->code ? err->code : AUGUR_EINTERNAL;
+}
+
+void au_log(int level, const char *fmt, ...)
+{
+    if (level > au_log_level) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
+int au_read_file(const char *path, size_t max_bytes, size_t extra,
+                 uint8_t **out, size_t *out_len, au_error *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return au_fail(err, AUGUR_EIO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return au_fail(err, AUGUR_EIO, "'%s' is not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > max_bytes) {
+        fclose(f);
+        return au_fail(err, AUGUR_ELIMIT, "'%s' is too large (%lld bytes, limit %zu)",
+                       path, (long long)st.st_size, max_bytes);
+    }
+    size_t n = (size_t)st.st_size;
+    uint8_t *buf = malloc(n + extra + 1);
+    if (!buf) {
+        fclose(f);
+        return au_fail(err, AUGUR_ENOMEM, "out of memory reading '%s' (%zu bytes)", path, n);
+    }
+    size_t got = fread(buf, 1, n, f);
+    int rerr = ferror(f);
+    fclose(f);
+    if (got != n || rerr) {
+        free(buf);
+        return au_fail(err, AUGUR_EIO, "short read on '%s' (%zu of %zu bytes)", path, got, n);
+    }
+    memset(buf + n, 0, extra + 1);
+    *out = buf;
+    *out_len = n;
+    return 0;
+}
+
+int au_mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a) return -1;
+    *out = a * b;
+    return 0;
+}
+
+double au_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+float au_half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exp = (h >> 10) & 0x1fu;
+    uint32_t man = h & 0x3ffu;
+    uint32_t bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else { /* subnormal: renormalise */
+            int e = -1;
+            do { man <<= 1; e++; } while (!(man & 0x400u));
+            man &= 0x3ffu;
+            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | (man << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}

@@ -1,0 +1,50 @@
+/*
+ * core/util.h — the one error mechanism, the one logging function and small
+ * helpers (file reading, checked allocation) shared by every stage of augur.
+ *
+ * Errors: every fallible internal function returns 0 or an AUGUR_E* code
+ * (defined in the public augur.h) and, on failure, writes a human-readable
+ * message into an au_error the caller passed in. au_fail() does both in one
+ * line:  return au_fail(err, AUGUR_EFORMAT, "%s: bad shape", path);
+ */
+#ifndef AUGUR_CORE_UTIL_H
+#define AUGUR_CORE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#include "augur.h"
+
+typedef struct au_error {
+    int  code;       /* 0 or AUGUR_E* */
+    char msg[512];   /* what went wrong, for a person; "" when code == 0 */
+} au_error;
+
+/* Records (code, message) into err (may be NULL) and returns code. */
+int au_fail(au_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prefixes the message already in err with "prefix: " (keeps the code). */
+int au_wrap(au_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Logging: level 0 = errors only, 1 = info (default), 2 = debug.
+ * Messages go to stderr; the CLI sets the level from --quiet/--verbose. */
+extern int au_log_level;
+void au_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Reads a whole file into a malloc'ed buffer (plus `extra` zeroed bytes at the
+ * end, e.g. 1 for a NUL terminator). Refuses files larger than max_bytes. */
+int au_read_file(const char *path, size_t max_bytes, size_t extra,
+                 uint8_t **out, size_t *out_len, au_error *err);
+
+/* Overflow-checked size arithmetic: returns 0 and sets *out, or -1 on overflow. */
+int au_mul_size(size_t a, size_t b, size_t *out);
+
+/* Monotonic clock in seconds. */
+double au_now(void);
+
+/* IEEE half -> float (TF.js float16-quantised weight shards). */
+float au_half_to_float(uint16_t h);
+
+#endif
