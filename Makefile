@@ -14,7 +14,7 @@ PREFIX ?= /usr/local
 JOBS   ?= 2
 CTEST  := ctest --output-on-failure
 
-.PHONY: all setup deps models build run test test-data asan bench install clean distclean
+.PHONY: all setup deps models build run test test-data asan bench install clean distclean canonical
 
 all: build
 
@@ -49,6 +49,11 @@ asan: setup
 bench: build
 	bash scripts/tfjs-setup.sh
 	./build/augur bench --tfjs
+
+# Re-measure src/face/canonical_data.c from ../shared/data (developers only;
+# the result is committed). See tools/make_canonical.c.
+canonical: build
+	./build/tools/make_canonical "$${AUGUR_DATA:-$(CURDIR)/../shared/data}" src/face/canonical_data.c
 
 install: build
 	cmake --install build --prefix "$(PREFIX)"

@@ -1,6 +1,231 @@
 /*
- * cli/cmd_analyze.c — `augur analyze IMAGE|DIR|@LIST`. (Filled in by the face
- * stage; see issue #3.)
+ * cli/cmd_analyze.c — `augur analyze IMAGE|DIR|@LIST ...`: every face in every
+ * image, as a readable summary (default), JSON (--json, one object per image
+ * per line, schema in docs/OUTPUT.md) or OpenFace-compatible CSV (--csv), with
+ * optional overlay PNGs. A bad input is reported and skipped; the others are
+ * still processed, and the exit status is 1 if any input failed.
+ * Results stream to -o FILE through FILE.part (flushed per image, renamed at
+ * the end), so an interrupted run keeps what it had written.
  */
 #include "cli.h"
-int cmd_analyze(int argc, char **argv) { (void)argc; (void)argv; cli_error("analyze", "not built yet"); return EXIT_FAIL; }
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "augur.h"
+#include "media/image.h"
+#include "out/out.h"
+
+enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV };
+
+static void help(void)
+{
+    printf("usage: augur analyze [options] IMAGE|DIR|@LIST ...\n\n"
+           "Finds every face: box, 468-point 3D mesh, 68 landmarks, head pose, alignment.\n"
+           "Inputs: image files (PNG, JPEG, TIFF, WebP, BMP, PGM/PPM), folders (their images),\n"
+           "or @LIST (a text file with one image path per line).\n\n"
+           "options:\n"
+           "  --json              one JSON object per image per line (docs/OUTPUT.md)\n"
+           "  --pretty            indent the JSON\n"
+           "  --csv               CSV, OpenFace-2-compatible columns first\n"
+           "  -o FILE             write results to FILE (default: standard output)\n"
+           "  --overlay FILE.png  draw the result over the image (one input image)\n"
+           "  --overlay-dir DIR   draw one overlay per input: DIR/<name>.overlay.png\n"
+           "  --detector D        auto (default: short range, then full range), short, full\n"
+           "  --crop C            face-crop mode: auto (default: small images with no detection\n"
+           "                      are taken as face crops), never, always\n"
+           "  --threads N         threads inside each network (default 1)\n"
+           "  --backend B         xnn (default) or ref (reference C kernels)\n"
+           "  --models DIR        pretrained model folder (default $AUGUR_MODELS or the set-up cache)\n"
+           "  -q, --quiet         no progress bar\n"
+           "exit status: 0 all inputs processed (zero faces is not an error), 1 some input failed,\n"
+           "2 bad usage\n");
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static void print_text(FILE *o, const au_analysis *a)
+{
+    fprintf(o, "%s: %dx%d, %d face%s (%.1f ms)\n", a->path, a->width, a->height, a->n_faces,
+            a->n_faces == 1 ? "" : "s", a->seconds * 1e3);
+    for (int i = 0; i < a->n_faces; i++) {
+        const au_face *f = &a->faces[i];
+        fprintf(o, "  face %d: box [%.0f, %.0f, %.0f, %.0f]  detector %.2f  mesh %.2f\n", f->id, f->box[0], f->box[1],
+                f->box[2], f->box[3], f->det_score, f->mesh_score);
+        fprintf(o, "          pose: pitch %+.1f, yaw %+.1f, roll %+.1f deg; translation %.0f, %.0f, %.0f mm\n",
+                f->pose_R[0], f->pose_R[1], f->pose_R[2], f->pose_T[0], f->pose_T[1], f->pose_T[2]);
+        fprintf(o, "          landmarks: right eye (%.0f, %.0f), left eye (%.0f, %.0f), nose tip (%.0f, %.0f), "
+                   "mouth corners (%.0f, %.0f) (%.0f, %.0f)\n",
+                0.5f * (f->lm68[36][0] + f->lm68[39][0]), 0.5f * (f->lm68[36][1] + f->lm68[39][1]),
+                0.5f * (f->lm68[42][0] + f->lm68[45][0]), 0.5f * (f->lm68[42][1] + f->lm68[45][1]),
+                f->lm68[30][0], f->lm68[30][1], f->lm68[48][0], f->lm68[48][1], f->lm68[54][0], f->lm68[54][1]);
+    }
+}
+
+static void progress(int done, int total, int failed, double t0)
+{
+    double el = au_now() - t0, rate = done / (el > 1e-9 ? el : 1e-9);
+    int w = 30, fill = total ? done * w / total : w;
+    fprintf(stderr, "\r[%.*s%*s] %d/%d images  %.1f img/s  ETA %.0f s  %d failed ", fill,
+            "##############################", w - fill, "", done, total, rate, rate > 0 ? (total - done) / rate : 0.0,
+            failed);
+    if (done == total) fputc('\n', stderr);
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    enum fmt fmt = FMT_TEXT;
+    int pretty = 0, quiet = 0;
+    const char *out_path = NULL, *overlay = NULL, *overlay_dir = NULL;
+    struct augur_params p = augur_default_params();
+    const char **inputs = calloc((size_t)argc, sizeof *inputs);
+    int n_inputs = 0;
+    if (!inputs) return EXIT_FAIL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { help(); free(inputs); return EXIT_OK; }
+        else if (!strcmp(a, "--json")) fmt = FMT_JSON;
+        else if (!strcmp(a, "--csv")) fmt = FMT_CSV;
+        else if (!strcmp(a, "--pretty")) pretty = 1;
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = 1;
+        else if (!strcmp(a, "-o") && v) { out_path = v; i++; }
+        else if (!strcmp(a, "--overlay") && v) { overlay = v; i++; }
+        else if (!strcmp(a, "--overlay-dir") && v) { overlay_dir = v; i++; }
+        else if (!strcmp(a, "--models") && v) { p.model_dir = v; i++; }
+        else if (!strcmp(a, "--threads")) {
+            if ((p.n_threads = cli_int("analyze", a, v, 1, 256)) < 0) { free(inputs); return EXIT_USAGE; }
+            i++;
+        } else if (!strcmp(a, "--backend") && v) {
+            if (!strcmp(v, "xnn")) p.backend = AUGUR_BACKEND_FAST;
+            else if (!strcmp(v, "ref")) p.backend = AUGUR_BACKEND_REFERENCE;
+            else { cli_error("analyze", "--backend must be xnn or ref"); free(inputs); return EXIT_USAGE; }
+            i++;
+        } else if (!strcmp(a, "--detector") && v) {
+            if (!strcmp(v, "auto")) p.detector = AUGUR_DETECTOR_AUTO;
+            else if (!strcmp(v, "short")) p.detector = AUGUR_DETECTOR_SHORT;
+            else if (!strcmp(v, "full")) p.detector = AUGUR_DETECTOR_FULL;
+            else { cli_error("analyze", "--detector must be auto, short or full"); free(inputs); return EXIT_USAGE; }
+            i++;
+        } else if (!strcmp(a, "--crop") && v) {
+            if (!strcmp(v, "auto")) p.crop = AUGUR_CROP_AUTO;
+            else if (!strcmp(v, "never")) p.crop = AUGUR_CROP_NEVER;
+            else if (!strcmp(v, "always")) p.crop = AUGUR_CROP_ALWAYS;
+            else { cli_error("analyze", "--crop must be auto, never or always"); free(inputs); return EXIT_USAGE; }
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            cli_error("analyze", "unknown option '%s' (see --help)", a);
+            free(inputs);
+            return EXIT_USAGE;
+        } else inputs[n_inputs++] = a;
+    }
+    if (n_inputs == 0) { cli_error("analyze", "no input (see --help)"); free(inputs); return EXIT_USAGE; }
+
+    /* expand folders and lists */
+    char **paths = NULL;
+    int n_paths = 0, failed = 0;
+    au_error err = {0};
+    for (int i = 0; i < n_inputs; i++) {
+        char **ps;
+        int n;
+        if (au_inputs_expand(inputs[i], &ps, &n, &err)) {
+            cli_error("analyze", "%s", err.msg);
+            failed++;
+            continue;
+        }
+        char **np = realloc(paths, (size_t)(n_paths + n) * sizeof *np);
+        if (!np) { au_inputs_free(ps, n); break; }
+        paths = np;
+        memcpy(paths + n_paths, ps, (size_t)n * sizeof *ps);
+        n_paths += n;
+        free(ps); /* strings now owned by paths */
+    }
+    free(inputs);
+    if (overlay && n_paths > 1) {
+        cli_error("analyze", "--overlay takes one input image; use --overlay-dir for several");
+        au_inputs_free(paths, n_paths);
+        return EXIT_USAGE;
+    }
+
+    augur_context *ctx = NULL;
+    if (augur_init(&ctx, &p) != AUGUR_OK) {
+        cli_error("analyze", "%s", augur_errmsg(ctx));
+        augur_free(ctx);
+        au_inputs_free(paths, n_paths);
+        return EXIT_FAIL;
+    }
+    FILE *out = stdout;
+    char part[4200] = "";
+    if (out_path) {
+        snprintf(part, sizeof part, "%s.part", out_path);
+        out = fopen(part, "w");
+        if (!out) {
+            cli_error("analyze", "cannot write '%s': %s", part, strerror(errno));
+            augur_free(ctx);
+            au_inputs_free(paths, n_paths);
+            return EXIT_FAIL;
+        }
+    }
+    if (fmt == FMT_CSV) au_csv_header(out);
+    int show_progress = !quiet && n_paths > 1;
+    double t_start = au_now();
+    int models_ok = 1;
+    for (int i = 0; i < n_paths && models_ok; i++) {
+        const char *path = paths[i];
+        au_image img = {0};
+        double t0 = au_now();
+        int rc = au_image_load(path, &img, &err);
+        au_face *faces = NULL;
+        int n = 0;
+        if (!rc) {
+            rc = augur_analyze_rgb(ctx, img.rgb, img.w, img.h, &faces, &n);
+            if (rc) {
+                snprintf(err.msg, sizeof err.msg, "%s: %s", path, augur_errmsg(ctx));
+                /* a model that cannot load fails every image: stop at once */
+                if (rc == AUGUR_EIO || rc == AUGUR_EFORMAT || rc == AUGUR_EUNSUPPORTED) models_ok = 0;
+            }
+        }
+        if (rc) {
+            if (show_progress) fputc('\n', stderr);
+            cli_error("analyze", "%s", err.msg);
+            failed++;
+        } else {
+            au_analysis a = {path, img.w, img.h, faces, n, au_now() - t0};
+            if (fmt == FMT_TEXT) print_text(out, &a);
+            else if (fmt == FMT_JSON) {
+                cJSON *j = au_analysis_to_json(&a);
+                if (!j || au_json_write(out, j, pretty, &err)) { cli_error("analyze", "writing JSON failed"); failed++; }
+                cJSON_Delete(j);
+            } else au_csv_rows(out, &a);
+            fflush(out);
+            char ov[4200] = "";
+            if (overlay) snprintf(ov, sizeof ov, "%s", overlay);
+            else if (overlay_dir) snprintf(ov, sizeof ov, "%s/%s.overlay.png", overlay_dir, base_name(path));
+            if (ov[0] && au_overlay_png(&img, &a, ov, &err)) {
+                cli_error("analyze", "%s", err.msg);
+                failed++;
+            }
+        }
+        augur_faces_free(faces);
+        au_image_free(&img);
+        if (show_progress && ((i + 1) % 25 == 0 || i + 1 == n_paths)) progress(i + 1, n_paths, failed, t_start);
+    }
+    int write_failed = ferror(out);
+    if (out_path) {
+        write_failed |= fclose(out) != 0;
+        if (write_failed || rename(part, out_path) != 0) {
+            cli_error("analyze", "cannot write '%s' (results so far are in '%s')", out_path, part);
+            failed++;
+        }
+    }
+    if (n_paths > 1 && !quiet)
+        fprintf(stderr, "augur analyze: %d image(s), %d failed, %.1f s\n", n_paths, failed, au_now() - t_start);
+    augur_free(ctx);
+    au_inputs_free(paths, n_paths);
+    return failed || write_failed ? EXIT_FAIL : EXIT_OK;
+}

@@ -63,11 +63,27 @@ enum augur_backend {
     AUGUR_BACKEND_REFERENCE = 1, /* plain C reference kernels: slow, for checking */
 };
 
+/* Which BlazeFace detector finds faces. */
+enum augur_detector {
+    AUGUR_DETECTOR_AUTO = 0,   /* short range, then full range if it finds nothing (default) */
+    AUGUR_DETECTOR_SHORT = 1,  /* short range (128 px input): faces within ~2 m */
+    AUGUR_DETECTOR_FULL = 2,   /* full range (192 px input): small and distant faces */
+};
+
+/* Whether an image is taken as an already-cropped face (as in FER2013/CK+). */
+enum augur_crop {
+    AUGUR_CROP_AUTO = 0,    /* small images (<= 160 px) where no detector fires (default) */
+    AUGUR_CROP_NEVER = 1,
+    AUGUR_CROP_ALWAYS = 2,  /* skip detection: mesh the whole image as one face */
+};
+
 struct augur_params {
     const char *model_dir;   /* folder with the pretrained models; NULL: $AUGUR_MODELS,
                                 else the cache that `make setup` fills */
     int n_threads;           /* worker threads inside one inference (default 1) */
     enum augur_backend backend;
+    enum augur_detector detector;
+    enum augur_crop crop;
 };
 
 struct augur_params augur_default_params(void);
@@ -87,6 +103,44 @@ const char *augur_version(void);
 
 /* The folder models are read from for this context (after defaults). */
 const char *augur_model_dir(const augur_context *ctx);
+
+/* ---- Faces ---------------------------------------------------------------
+ * Coordinates are input-image pixels (origin: top-left corner of the top-left
+ * pixel; x right, y down). Mesh z is relative depth in the same pixel scale
+ * (larger = farther). "Left"/"right" are the subject's (FACS convention). */
+
+#define AUGUR_MESH_POINTS 468  /* MediaPipe FaceMesh topology */
+#define AUGUR_LM68_POINTS 68   /* iBUG / OpenFace 68-point layout */
+#define AUGUR_MAX_FACES 64
+
+struct augur_face {
+    int   id;                    /* 0.. per image, best detection first */
+    float det_score;             /* detector confidence 0..1 (0: image taken as a face crop, no detector) */
+    float det_box[4];            /* detector box x1, y1, x2, y2 (px) */
+    float det_kp[6][2];          /* detector keypoints: right eye, left eye, nose tip, mouth, right ear, left ear */
+    float box[4];                /* face box x1, y1, x2, y2 (px): extent of the mesh when meshed */
+    int   has_mesh;              /* FaceMesh ran */
+    float mesh_score;            /* FaceMesh face presence 0..1 */
+    float mesh[AUGUR_MESH_POINTS][3];  /* x, y (px), z (px scale) */
+    float lm68[AUGUR_LM68_POINTS][2];  /* 68-point landmarks (px), from the mesh */
+    float pose_R[3];             /* pitch, yaw, roll, degrees (camera frame x right, y down, z forward;
+                                    roll > 0 = clockwise on screen) */
+    float pose_T[3];             /* head translation x, y, z, mm (approximate: focal 500 px per 640 px width) */
+    float align[6];              /* 2x3 affine: image px -> canonical crop (unit square, FER2013 framing) */
+    float align_inv[6];          /* inverse: unit-square crop -> image px */
+    int   success;               /* 1: meshed with presence >= threshold; the fields above are valid */
+};
+
+/* Decodes an image file and finds every face in it. *faces is set to a
+ * malloc'ed array of *n_faces records (free with augur_faces_free); zero faces
+ * is success. Errors: AUGUR_EIO / AUGUR_EFORMAT / AUGUR_ELIMIT for bad files. */
+int augur_analyze_file(augur_context *ctx, const char *path, struct augur_face **faces, int *n_faces);
+
+/* Same on 8-bit RGB pixels (rows top to bottom, stride = 3 * width). */
+int augur_analyze_rgb(augur_context *ctx, const unsigned char *rgb, int width, int height,
+                      struct augur_face **faces, int *n_faces);
+
+void augur_faces_free(struct augur_face *faces);
 
 #ifdef __cplusplus
 }

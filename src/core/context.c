@@ -42,6 +42,7 @@ int augur_init(augur_context **out, const struct augur_params *params)
 void augur_free(augur_context *ctx)
 {
     if (!ctx) return;
+    augur_release_stages(ctx);
     free(ctx);
 }
 

@@ -9,11 +9,17 @@
 #include "core/util.h"
 #include "nn/nn.h"
 
+struct au_face_engine;
+
 struct augur_context {
     struct augur_params params;
     char model_dir[4096];
-    au_error err;          /* last failure */
+    au_error err;                  /* last failure */
+    struct au_face_engine *faces;  /* face stage, loaded on first use (api/analyze.c) */
 };
+
+/* Releases what the stages hung on the context (api/analyze.c). */
+void augur_release_stages(augur_context *ctx);
 
 /* Loads `<model_dir>/<name>.json` with the context's backend and threads. */
 int augur_load_model(augur_context *ctx, const char *name, nn_model **out);

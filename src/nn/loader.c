@@ -902,7 +902,7 @@ static void fuse(nn_model *m)
 {
     for (int i = 0; i < m->n_l; i++) {
         nn_layer *L = &m->l[i];
-        int user;
+        int user = -1;
         /* spatial zero Pad -> the following convolution's explicit padding */
         if (L->op == NN_OP_PAD && m->t[L->in[0]].shape.ndim == 4 &&
             !L->pad_before[0] && !L->pad_after[0] && !L->pad_before[3] && !L->pad_after[3] &&

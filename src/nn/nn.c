@@ -12,6 +12,7 @@
  */
 #include "nn/graph.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

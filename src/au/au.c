@@ -1,0 +1,221 @@
+/*
+ * au/au.c — reading Action Units from a meshed face: geometry features
+ * against a neutral reference, the calibrated per-AU regression (au/model.c),
+ * intensity, region boxes, the measurement behind each AU, and heatmaps.
+ *
+ * Intensity: the AU's logit mapped linearly from its presence threshold
+ * (intensity 1, FACS "trace") to the 95th percentile of the training
+ * positives' logits (intensity 5), clamped to 0..5; 0 when absent. CK+ codes
+ * presence only, so this is a calibrated strength, not a FACS-coded A–E.
+ *
+ * Rules for AUs without labels in CK+ (source "geometry rule"): AU43/AU45 from
+ * the eye aperture relative to neutral (closure fraction c: probability
+ * = logistic((c - 0.6) / 0.08)); AU28 from the red-lip thickness (the lips
+ * disappear inwards: loss fraction l, logistic((l - 0.5) / 0.08)). The
+ * centres are the midpoints of the visible change (half-closed eyes, half
+ * the lip gone); the widths keep the probability near 0 at rest.
+ */
+#include "au/au.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "face/canonical.h"
+#include "face/pose.h"
+#include "media/warp.h"
+
+const char *au_source_name(au_source s)
+{
+    switch (s) {
+    case AU_SRC_GEOMETRY: return "geometry";
+    case AU_SRC_APPEARANCE: return "appearance";
+    case AU_SRC_BOTH: return "geometry+appearance";
+    case AU_SRC_RULE: return "geometry rule";
+    default: return "none";
+    }
+}
+
+int au_face_features(const au_face *f, const float (*neutral)[3], float *feat, float measures[AU_M_COUNT])
+{
+    float canon[AU_MESH_N][3];
+    if (!f->has_mesh || au_face_canonicalize(f, canon)) return -1;
+    const float (*ref)[3] = neutral ? neutral : au_canonical_mesh;
+    au_geometry_features((const float (*)[3])canon, ref, feat);
+    if (measures) memcpy(measures, feat, AU_M_COUNT * sizeof(float));
+    return 0;
+}
+
+void au_region_box(const au_face *f, int a, float box[4])
+{
+    float x1 = 1e30f, y1 = 1e30f, x2 = -1e30f, y2 = -1e30f;
+    for (int k = 0; k < AU_MAX_REGION_POINTS && au_defs[a].points[k] >= 0; k++) {
+        const float *p = f->mesh[au_defs[a].points[k]];
+        x1 = fminf(x1, p[0]); y1 = fminf(y1, p[1]);
+        x2 = fmaxf(x2, p[0]); y2 = fmaxf(y2, p[1]);
+    }
+    /* pad by a little of the face size so a region never collapses to a line */
+    float pad = 0.04f * (f->box[2] - f->box[0]);
+    box[0] = x1 - pad; box[1] = y1 - pad; box[2] = x2 + pad; box[3] = y2 + pad;
+}
+
+/* Which named measurement shows each AU best, and in which direction (+1: the
+ * measurement grows when the AU acts). */
+static void au_primary(int id, int *measure, int *dir)
+{
+    switch (id) {
+    case 1: *measure = AU_M_INNER_BROW_RAISE; *dir = 1; break;
+    case 2: *measure = AU_M_OUTER_BROW_RAISE; *dir = 1; break;
+    case 4: *measure = AU_M_BROW_GAP; *dir = -1; break;
+    case 5: *measure = AU_M_EYE_APERTURE; *dir = 1; break;
+    case 6: *measure = AU_M_CHEEK_RAISE; *dir = 1; break;
+    case 7: *measure = AU_M_LOWER_LID_RAISE; *dir = 1; break;
+    case 9: *measure = AU_M_NOSE_WING_RAISE; *dir = 1; break;
+    case 10: *measure = AU_M_UPPER_LIP_RAISE; *dir = 1; break;
+    case 12: *measure = AU_M_LIP_CORNER_RAISE; *dir = 1; break;
+    case 14: *measure = AU_M_LIP_CORNER_BACK; *dir = 1; break;
+    case 15: *measure = AU_M_LIP_CORNER_RAISE; *dir = -1; break;
+    case 16: *measure = AU_M_LOWER_LIP_DROP; *dir = 1; break;
+    case 17: *measure = AU_M_CHIN_RAISE; *dir = 1; break;
+    case 20: *measure = AU_M_MOUTH_WIDTH; *dir = 1; break;
+    case 23: case 24: case 28: *measure = AU_M_UPPER_LIP_THICKNESS; *dir = -1; break;
+    case 25: *measure = AU_M_LIPS_GAP; *dir = 1; break;
+    case 26: case 27: *measure = AU_M_JAW_DROP; *dir = 1; break;
+    case 43: case 45: *measure = AU_M_EYE_APERTURE; *dir = -1; break;
+    default: *measure = -1; *dir = 1;
+    }
+}
+
+static float logistic(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+int au_read(const au_model *m, const au_face *f, const float (*neutral)[3], au_face_aus *out, au_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->n = AU_COUNT;
+    if (au_face_features(f, neutral, out->features, out->measures))
+        return au_fail(err, AUGUR_EARG, "face %d has no usable mesh", f->id);
+    out->per_person_neutral = neutral != NULL;
+    float prob[AU_COUNT];
+    au_model_predict(m, out->features, prob);
+
+    /* absolute measures for the rules (fractions of the neutral) */
+    float face_abs[AU_M_COUNT], neut_abs[AU_M_COUNT];
+    float canon[AU_MESH_N][3];
+    au_face_canonicalize(f, canon);
+    au_measure_all((const float (*)[3])canon, face_abs);
+    au_measure_all(neutral ? neutral : au_canonical_mesh, neut_abs);
+
+    for (int a = 0; a < AU_COUNT; a++) {
+        au_reading *r = &out->au[a];
+        r->id = au_defs[a].id;
+        au_region_box(f, a, r->box);
+        int meas, dir;
+        au_primary(r->id, &meas, &dir);
+        r->measure = meas;
+        r->measure_mm = meas >= 0 ? out->measures[meas] : 0;
+        float thr = 0.5f, z = 0, ref = 4;
+        if (m->trained[a]) {
+            r->probability = prob[a];
+            r->source = m->use_appearance ? AU_SRC_BOTH : AU_SRC_GEOMETRY;
+            thr = m->threshold[a];
+            float p = fminf(fmaxf(prob[a], 1e-6f), 1 - 1e-6f);
+            z = logf(p / (1 - p));
+            ref = m->intensity_ref[a];
+        } else if (r->id == 43 || r->id == 45) {
+            float c = 1.0f - face_abs[AU_M_EYE_APERTURE] / fmaxf(neut_abs[AU_M_EYE_APERTURE], 1e-3f);
+            r->probability = logistic((c - 0.6f) / 0.08f);
+            r->source = AU_SRC_RULE;
+        } else if (r->id == 28) {
+            float lt = face_abs[AU_M_UPPER_LIP_THICKNESS] + face_abs[AU_M_LOWER_LIP_THICKNESS];
+            float ln = neut_abs[AU_M_UPPER_LIP_THICKNESS] + neut_abs[AU_M_LOWER_LIP_THICKNESS];
+            float l = 1.0f - lt / fmaxf(ln, 1e-3f);
+            r->probability = logistic((l - 0.5f) / 0.08f);
+            r->source = AU_SRC_RULE;
+        } else {
+            r->probability = 0;
+            r->source = AU_SRC_NONE;
+        }
+        if (r->source == AU_SRC_RULE) {
+            float p = fminf(fmaxf(r->probability, 1e-6f), 1 - 1e-6f);
+            z = logf(p / (1 - p));
+            ref = 4.0f; /* logit 4 = probability 0.98 */
+        }
+        r->present = r->source != AU_SRC_NONE && r->probability >= thr;
+        if (r->present) {
+            float zt = logf(thr / (1 - thr));
+            float t = ref > zt + 1e-3f ? (z - zt) / (ref - zt) : 1.0f;
+            r->intensity = fminf(5.0f, fmaxf(1.0f, 1.0f + 4.0f * t));
+        }
+        (void)dir;
+        r->side = 0;
+    }
+    return 0;
+}
+
+static float iod_px(const au_face *f)
+{
+    float dx = f->mesh[263][0] - f->mesh[33][0], dy = f->mesh[263][1] - f->mesh[33][1];
+    return sqrtf(dx * dx + dy * dy);
+}
+
+void au_heatmap(const au_face *f, const int *aus, const float *weights, int n, int size, float *map)
+{
+    memset(map, 0, (size_t)size * size * sizeof *map);
+    /* scale of the aligned crop: image px -> crop px */
+    float sc = sqrtf(f->align[0] * f->align[0] + f->align[3] * f->align[3]) * (float)size;
+    float iod = iod_px(f) * sc;
+    float maxr = 0;
+    for (int k = 0; k < n; k++) {
+        int a = aus[k];
+        float w = weights ? weights[a] : 1.0f;
+        if (w <= 0) continue;
+        float r = au_defs[a].radius * iod;
+        if (r > maxr) maxr = r;
+        for (int j = 0; j < AU_MAX_REGION_POINTS && au_defs[a].points[j] >= 0; j++) {
+            const float *p = f->mesh[au_defs[a].points[j]];
+            float cx, cy;
+            au_affine_apply(f->align, p[0], p[1], &cx, &cy);
+            cx *= (float)size; cy *= (float)size;
+            int x0 = (int)floorf(cx - r), x1 = (int)ceilf(cx + r), y0 = (int)floorf(cy - r), y1 = (int)ceilf(cy + r);
+            for (int y = y0 < 0 ? 0 : y0; y <= y1 && y < size; y++)
+                for (int x = x0 < 0 ? 0 : x0; x <= x1 && x < size; x++) {
+                    float dx = x + 0.5f - cx, dy = y + 0.5f - cy;
+                    if (dx * dx + dy * dy <= r * r && map[y * size + x] < w) map[y * size + x] = w;
+                }
+        }
+    }
+    /* separable Gaussian blur, sigma = half the largest radius */
+    float sigma = fmaxf(0.5f, 0.5f * maxr);
+    int rad = (int)ceilf(2.5f * sigma);
+    if (rad > size / 2) rad = size / 2;
+    float *tmp = malloc((size_t)size * size * sizeof *tmp), *ker = malloc((size_t)(2 * rad + 1) * sizeof *ker);
+    if (tmp && ker) {
+        float ks = 0;
+        for (int i = -rad; i <= rad; i++) ks += ker[i + rad] = expf(-0.5f * i * i / (sigma * sigma));
+        for (int i = 0; i <= 2 * rad; i++) ker[i] /= ks;
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++) {
+                float s = 0;
+                for (int i = -rad; i <= rad; i++) {
+                    int xx = x + i < 0 ? 0 : x + i >= size ? size - 1 : x + i;
+                    s += ker[i + rad] * map[y * size + xx];
+                }
+                tmp[y * size + x] = s;
+            }
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++) {
+                float s = 0;
+                for (int i = -rad; i <= rad; i++) {
+                    int yy = y + i < 0 ? 0 : y + i >= size ? size - 1 : y + i;
+                    s += ker[i + rad] * tmp[yy * size + x];
+                }
+                map[y * size + x] = s;
+            }
+    }
+    free(tmp);
+    free(ker);
+    float lo = 1e30f, hi = -1e30f;
+    for (int i = 0; i < size * size; i++) { lo = fminf(lo, map[i]); hi = fmaxf(hi, map[i]); }
+    if (hi - lo > 1e-12f)
+        for (int i = 0; i < size * size; i++) map[i] = (map[i] - lo) / (hi - lo);
+}

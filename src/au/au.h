@@ -1,0 +1,57 @@
+/*
+ * au/au.h — the Action Unit stage: for each meshed face, per AU a
+ * probability, presence, intensity 0–5, the region box in image pixels, the
+ * evidence source, and the named measurement that moved most; plus heatmaps
+ * of AU regions on the aligned crop (Belharbi et al.'s landmark discs).
+ */
+#ifndef AUGUR_AU_H
+#define AUGUR_AU_H
+
+#include "au/au_defs.h"
+#include "au/geometry.h"
+#include "au/model.h"
+#include "face/face.h"
+
+typedef enum { AU_SRC_NONE = 0, AU_SRC_GEOMETRY, AU_SRC_APPEARANCE, AU_SRC_BOTH, AU_SRC_RULE } au_source;
+
+typedef struct au_reading {
+    int   id;             /* FACS number */
+    float probability;    /* 0..1 */
+    int   present;        /* probability >= the AU's calibrated threshold */
+    float intensity;      /* 0 (absent) .. 5 (maximum), FACS A–E mapped as OpenFace's AUxx_r */
+    float box[4];         /* region in image px x1, y1, x2, y2 */
+    au_source source;
+    int   measure;        /* au_measure that best shows it, -1 if none */
+    float measure_mm;     /* that measurement, face minus neutral, mm */
+    int   side;           /* 0 both / symmetric, 1 subject's right stronger, 2 left stronger */
+} au_reading;
+
+typedef struct au_face_aus {
+    int n;                          /* AU_COUNT */
+    au_reading au[AU_COUNT];
+    float features[AU_GEOM_N];      /* geometry features (face - neutral) */
+    float measures[AU_M_COUNT];     /* named measurements, face - neutral (mm) */
+    int   per_person_neutral;       /* 1 if a personal neutral was used */
+} au_face_aus;
+
+/* Reads the AUs of a meshed face. `neutral` is the person's neutral face in
+ * the canonical frame (au_face_canonicalize of a neutral frame) or NULL for
+ * the population neutral. Returns 0, or AUGUR_EARG for a face with no mesh. */
+int au_read(const au_model *m, const au_face *f, const float (*neutral)[3], au_face_aus *out, au_error *err);
+
+/* Geometry features of a face against a neutral (population if NULL). */
+int au_face_features(const au_face *f, const float (*neutral)[3], float *feat, float measures[AU_M_COUNT]);
+
+/* Region box (image px) of AU index a on face f. */
+void au_region_box(const au_face *f, int a, float box[4]);
+
+/* Heatmap of a set of AUs on the aligned crop (size x size, unit-square
+ * framing of face->align): discs of radius au_defs[a].radius * inter-ocular
+ * distance at each region point, max over AUs (weights[a] scales each AU,
+ * or 1 if weights is NULL), Gaussian blur, min-max normalised to 0..1.
+ * aus: n indices into au_defs. */
+void au_heatmap(const au_face *f, const int *aus, const float *weights, int n, int size, float *map);
+
+const char *au_source_name(au_source s);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * media/warp.c — affine resampling of au_image into float tensors. See warp.h.
+ * Hand-written because it fuses what the networks need in one pass (affine
+ * map, bilinear sampling, anti-alias averaging, black border, channel
+ * conversion and normalisation straight into the input tensor); swscale only
+ * scales axis-aligned rectangles.
+ */
+#include "media/warp.h"
+
+#include <math.h>
+
+static inline void sample(const au_image *img, float x, float y, float rgb[3])
+{
+    /* pixel centres are at integer + 0.5 */
+    x -= 0.5f;
+    y -= 0.5f;
+    int x0 = (int)floorf(x), y0 = (int)floorf(y);
+    float fx = x - (float)x0, fy = y - (float)y0;
+    rgb[0] = rgb[1] = rgb[2] = 0;
+    for (int dy = 0; dy < 2; dy++) {
+        int yy = y0 + dy;
+        if (yy < 0 || yy >= img->h) continue;
+        float wy = dy ? fy : 1 - fy;
+        for (int dx = 0; dx < 2; dx++) {
+            int xx = x0 + dx;
+            if (xx < 0 || xx >= img->w) continue;
+            float w = wy * (dx ? fx : 1 - fx);
+            const uint8_t *p = img->rgb + ((size_t)yy * img->w + xx) * 3;
+            rgb[0] += w * p[0];
+            rgb[1] += w * p[1];
+            rgb[2] += w * p[2];
+        }
+    }
+}
+
+static int antialias_k(const float M[6])
+{
+    float sx = sqrtf(M[0] * M[0] + M[3] * M[3]), sy = sqrtf(M[1] * M[1] + M[4] * M[4]);
+    float s = sx > sy ? sx : sy;
+    if (s <= 1.5f) return 1;
+    int k = (int)ceilf(s);
+    return k > 4 ? 4 : k;
+}
+
+static inline void sample_px(const au_image *img, const float M[6], int u, int v, int k, float rgb[3])
+{
+    if (k == 1) {
+        float uu = u + 0.5f, vv = v + 0.5f;
+        sample(img, M[0] * uu + M[1] * vv + M[2], M[3] * uu + M[4] * vv + M[5], rgb);
+        return;
+    }
+    float acc[3] = {0, 0, 0}, s[3];
+    for (int j = 0; j < k; j++)
+        for (int i = 0; i < k; i++) {
+            float uu = u + (i + 0.5f) / k, vv = v + (j + 0.5f) / k;
+            sample(img, M[0] * uu + M[1] * vv + M[2], M[3] * uu + M[4] * vv + M[5], s);
+            acc[0] += s[0]; acc[1] += s[1]; acc[2] += s[2];
+        }
+    float inv = 1.0f / (float)(k * k);
+    rgb[0] = acc[0] * inv; rgb[1] = acc[1] * inv; rgb[2] = acc[2] * inv;
+}
+
+void au_warp_affine(const au_image *img, const float M[6], int ow, int oh, int channels,
+                    float scale, float offset, float *dst)
+{
+    int k = antialias_k(M);
+    float rgb[3];
+    for (int v = 0; v < oh; v++)
+        for (int u = 0; u < ow; u++) {
+            sample_px(img, M, u, v, k, rgb);
+            float *o = dst + ((size_t)v * ow + u) * channels;
+            if (channels == 1) {
+                o[0] = (0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2]) * scale + offset;
+            } else {
+                o[0] = rgb[0] * scale + offset;
+                o[1] = rgb[1] * scale + offset;
+                o[2] = rgb[2] * scale + offset;
+            }
+        }
+}
+
+void au_warp_affine_rgb(const au_image *img, const float M[6], au_image *dst)
+{
+    int k = antialias_k(M);
+    float rgb[3];
+    for (int v = 0; v < dst->h; v++)
+        for (int u = 0; u < dst->w; u++) {
+            sample_px(img, M, u, v, k, rgb);
+            uint8_t *o = dst->rgb + ((size_t)v * dst->w + u) * 3;
+            for (int c = 0; c < 3; c++) o[c] = (uint8_t)fminf(255.0f, fmaxf(0.0f, rgb[c] + 0.5f));
+        }
+}
+
+void au_affine_compose(const float a[6], const float b[6], float out[6])
+{
+    float r[6] = {
+        a[0] * b[0] + a[1] * b[3], a[0] * b[1] + a[1] * b[4], a[0] * b[2] + a[1] * b[5] + a[2],
+        a[3] * b[0] + a[4] * b[3], a[3] * b[1] + a[4] * b[4], a[3] * b[2] + a[4] * b[5] + a[5],
+    };
+    for (int i = 0; i < 6; i++) out[i] = r[i];
+}
+
+int au_affine_invert(const float m[6], float out[6])
+{
+    double det = (double)m[0] * m[4] - (double)m[1] * m[3];
+    if (fabs(det) < 1e-12) return -1;
+    double a = m[4] / det, b = -m[1] / det, d = -m[3] / det, e = m[0] / det;
+    float r[6] = {(float)a, (float)b, (float)(-(a * m[2] + b * m[5])),
+                  (float)d, (float)e, (float)(-(d * m[2] + e * m[5]))};
+    for (int i = 0; i < 6; i++) out[i] = r[i];
+    return 0;
+}
+
+void au_affine_apply(const float m[6], float x, float y, float *ox, float *oy)
+{
+    *ox = m[0] * x + m[1] * y + m[2];
+    *oy = m[3] * x + m[4] * y + m[5];
+}
+
+void au_affine_rotated_square(float cx, float cy, float size, float angle, int out_size, float M[6])
+{
+    /* crop (u,v) in [0,out) -> centred, scaled, rotated into the image */
+    float s = size / (float)out_size, c = cosf(angle), sn = sinf(angle);
+    /* crop x axis -> image direction (c, -sn); crop y axis -> (sn, c) */
+    M[0] = s * c;  M[1] = s * sn;
+    M[3] = -s * sn; M[4] = s * c;
+    float h = 0.5f * (float)out_size;
+    M[2] = cx - (M[0] * h + M[1] * h);
+    M[5] = cy - (M[3] * h + M[4] * h);
+}

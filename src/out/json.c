@@ -1,0 +1,181 @@
+/*
+ * out/json.c — the JSON writer: one object per analysed image, schema
+ * "augur.analyze" version 1 (docs/OUTPUT.md is the reference; keep it in step
+ * with this file). Built with cJSON, the project's one JSON library.
+ *
+ * Numbers are rounded to what they mean, so the text stays small and stable:
+ * pixel coordinates to 0.01 px, angles to 0.01 degree, translations to
+ * 0.01 mm, scores to 1e-4, seconds to 1e-6, alignment matrices to 7
+ * significant digits (their entries are ~1/face size). A non-finite value
+ * is written as null (cJSON's rule).
+ */
+#include "out/out.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double round_to(double v, double step)
+{
+    if (!isfinite(v)) return v;
+    return round(v / step) * step;
+}
+
+/* 7 significant digits (float precision), as the shortest decimal. */
+static double sig7(float v)
+{
+    if (!isfinite(v)) return v;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.7g", (double)v);
+    return strtod(buf, NULL);
+}
+
+/* Appends n numbers (each rounded by `step`, or to 7 digits when step == 0)
+ * as a new array under key in obj (or to the array obj when key is NULL).
+ * The array is attached before it is filled, so on failure it is freed with
+ * obj. Returns 0, or -1 when out of memory. */
+static int add_numbers(cJSON *obj, const char *key, const float *v, int n, double step)
+{
+    cJSON *arr;
+    if (key) {
+        arr = cJSON_AddArrayToObject(obj, key);
+    } else if ((arr = cJSON_CreateArray())) {
+        cJSON_AddItemToArray(obj, arr);
+    }
+    if (!arr) return -1;
+    for (int i = 0; i < n; i++) {
+        cJSON *num = cJSON_CreateNumber(step > 0 ? round_to(v[i], step) : sig7(v[i]));
+        if (!num) return -1;
+        cJSON_AddItemToArray(arr, num);
+    }
+    return 0;
+}
+
+static int add_number(cJSON *obj, const char *key, double v, double step)
+{
+    return cJSON_AddNumberToObject(obj, key, round_to(v, step)) ? 0 : -1;
+}
+
+/* Copy of s with every byte that is not part of valid UTF-8 replaced by
+ * U+FFFD, so a file name in another encoding still gives valid JSON. */
+static char *utf8_clean(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1);
+    if (!out) return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        int ok = len > 0 && i + len <= n;
+        for (size_t k = 1; ok && k < len; k++) ok = (p[i + k] & 0xC0) == 0x80;
+        if (ok && len > 1) { /* reject overlong forms, surrogates and > U+10FFFF */
+            unsigned cp = c & (0x7F >> len);
+            for (size_t k = 1; k < len; k++) cp = (cp << 6) | (p[i + k] & 0x3F);
+            static const unsigned min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+            ok = cp >= min_cp[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+        }
+        if (ok) {
+            memcpy(out + o, p + i, len);
+            o += len;
+            i += len;
+        } else {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = 0;
+    return out;
+}
+
+static const char *const kp_names[AU_KP_N] = {"right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ear"};
+
+/* detector: {score, box, keypoints {right_eye: [x, y], ...} | null} */
+static cJSON *detector_json(const au_face *f)
+{
+    cJSON *d = cJSON_CreateObject();
+    if (!d) return NULL;
+    int bad = add_number(d, "score", f->det_score, 1e-4) || add_numbers(d, "box", f->det_box, 4, 0.01);
+    if (!bad && f->det_score > 0) {
+        cJSON *kp = cJSON_AddObjectToObject(d, "keypoints");
+        bad = !kp;
+        for (int k = 0; !bad && k < AU_KP_N; k++) bad = add_numbers(kp, kp_names[k], f->det_kp[k], 2, 0.01);
+    } else if (!bad) {
+        bad = !cJSON_AddNullToObject(d, "keypoints"); /* no detector ran: image taken as a face crop */
+    }
+    if (bad) { cJSON_Delete(d); return NULL; }
+    return d;
+}
+
+static cJSON *face_json(const au_face *f)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    int bad = !cJSON_AddNumberToObject(o, "id", f->id) || !cJSON_AddBoolToObject(o, "success", f->success != 0);
+    cJSON *det = bad ? NULL : detector_json(f);
+    if (!det || !cJSON_AddItemToObject(o, "detector", det)) {
+        cJSON_Delete(det);
+        bad = 1;
+    }
+    bad = bad || add_numbers(o, "box", f->box, 4, 0.01);
+    if (!bad && f->has_mesh) {
+        /* mesh: {score, points [[x, y, z] x 468]} */
+        cJSON *mesh = cJSON_AddObjectToObject(o, "mesh");
+        cJSON *pts = mesh && !add_number(mesh, "score", f->mesh_score, 1e-4) ? cJSON_AddArrayToObject(mesh, "points") : NULL;
+        bad = !pts;
+        for (int i = 0; !bad && i < AU_MESH_N; i++) bad = add_numbers(pts, NULL, f->mesh[i], 3, 0.01);
+        /* landmarks68: [[x, y] x 68] */
+        cJSON *lm = bad ? NULL : cJSON_AddArrayToObject(o, "landmarks68");
+        bad = bad || !lm;
+        for (int i = 0; !bad && i < AU_LM68_N; i++) bad = add_numbers(lm, NULL, f->lm68[i], 2, 0.01);
+        /* pose: degrees and mm */
+        cJSON *pose = bad ? NULL : cJSON_AddObjectToObject(o, "pose");
+        bad = bad || !pose || add_number(pose, "pitch", f->pose_R[0], 0.01) ||
+              add_number(pose, "yaw", f->pose_R[1], 0.01) || add_number(pose, "roll", f->pose_R[2], 0.01) ||
+              add_number(pose, "tx", f->pose_T[0], 0.01) || add_number(pose, "ty", f->pose_T[1], 0.01) ||
+              add_number(pose, "tz", f->pose_T[2], 0.01);
+        /* align: 2x3 row-major, image px -> unit-square crop, and back */
+        cJSON *al = bad ? NULL : cJSON_AddObjectToObject(o, "align");
+        bad = bad || !al || add_numbers(al, "matrix", f->align, 6, 0) || add_numbers(al, "inverse", f->align_inv, 6, 0);
+    } else if (!bad) {
+        bad = !cJSON_AddNullToObject(o, "mesh") || !cJSON_AddNullToObject(o, "landmarks68") ||
+              !cJSON_AddNullToObject(o, "pose") || !cJSON_AddNullToObject(o, "align");
+    }
+    if (bad) { cJSON_Delete(o); return NULL; }
+    return o;
+}
+
+cJSON *au_analysis_to_json(const au_analysis *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    char *file = utf8_clean(a->path ? a->path : "");
+    int bad = !file || !cJSON_AddStringToObject(o, "schema", AU_JSON_SCHEMA) ||
+              !cJSON_AddNumberToObject(o, "schema_version", AU_JSON_SCHEMA_VERSION) ||
+              !cJSON_AddStringToObject(o, "augur_version", augur_version()) ||
+              !cJSON_AddStringToObject(o, "file", file) || !cJSON_AddNumberToObject(o, "width", a->width) ||
+              !cJSON_AddNumberToObject(o, "height", a->height) || add_number(o, "seconds", a->seconds, 1e-6);
+    free(file);
+    cJSON *faces = bad ? NULL : cJSON_AddArrayToObject(o, "faces");
+    bad = bad || !faces;
+    for (int i = 0; !bad && i < a->n_faces; i++) {
+        cJSON *f = face_json(&a->faces[i]);
+        if (f) cJSON_AddItemToArray(faces, f);
+        else bad = 1;
+    }
+    if (bad) { cJSON_Delete(o); return NULL; }
+    return o;
+}
+
+int au_json_write(FILE *f, const cJSON *v, int pretty, au_error *err)
+{
+    char *s = pretty ? cJSON_Print(v) : cJSON_PrintUnformatted(v);
+    if (!s) return au_fail(err, AUGUR_ENOMEM, "out of memory formatting JSON");
+    /* flushed, so a full disk or closed pipe is reported for this object, not later */
+    int bad = fputs(s, f) < 0 || fputc('\n', f) == EOF || fflush(f) != 0 || ferror(f);
+    cJSON_free(s);
+    if (bad) return au_fail(err, AUGUR_EIO, "cannot write JSON output (disk full or stream closed?)");
+    return 0;
+}

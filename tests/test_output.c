@@ -1,0 +1,539 @@
+/*
+ * tests/test_output.c — the output writers (out/out.h) on synthetic analyses:
+ * the JSON schema of docs/OUTPUT.md (fields, values, rounding, nulls, valid
+ * JSON for odd file names), the CSV columns (OpenFace names at OpenFace's
+ * positions, one row per face, a row for a face-less image, quoting), and the
+ * overlay PNG (signature, size incl. upscaling of small images, reload) with
+ * its failure paths: a missing folder, a failing write that must neither
+ * leave a temporary file nor damage the file it would have replaced.
+ * Needs no models and no data.
+ */
+#include <cairo.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "media/image.h"
+#include "out/out.h"
+#include "testutil.h"
+
+static int near(double a, double b, double tol) { return fabs(a - b) <= tol; }
+
+/* A plausible face: centred at (cx, cy), half-width s px, with a pose. */
+static void make_face(au_face *f, int id, float cx, float cy, float s)
+{
+    memset(f, 0, sizeof *f);
+    f->id = id;
+    f->det_score = 0.98f;
+    f->det_box[0] = cx - s; f->det_box[1] = cy - s; f->det_box[2] = cx + s; f->det_box[3] = cy + 1.1f * s;
+    static const float kp[AU_KP_N][2] = {{-0.4f, -0.3f}, {0.4f, -0.3f}, {0, 0.1f}, {0, 0.45f}, {-0.95f, -0.2f}, {0.95f, -0.2f}};
+    for (int k = 0; k < AU_KP_N; k++) { f->det_kp[k][0] = cx + kp[k][0] * s; f->det_kp[k][1] = cy + kp[k][1] * s; }
+    f->has_mesh = 1;
+    f->mesh_score = 0.97f;
+    for (int i = 0; i < AU_MESH_N; i++) { /* a sunflower disc */
+        double r = sqrt((i + 0.5) / AU_MESH_N), th = i * 2.39996323;
+        f->mesh[i][0] = (float)(cx + 0.95 * s * r * cos(th));
+        f->mesh[i][1] = (float)(cy + 1.05 * s * r * sin(th));
+        f->mesh[i][2] = (float)(-0.5 * s * (1 - r * r));
+    }
+    for (int i = 0; i < AU_LM68_N; i++) { /* an ellipse: enough for the writers */
+        double th = 2 * M_PI * i / AU_LM68_N;
+        f->lm68[i][0] = (float)(cx + 0.8 * s * cos(th));
+        f->lm68[i][1] = (float)(cy + 0.9 * s * sin(th));
+    }
+    f->lm68[30][0] = cx; f->lm68[30][1] = cy + 0.1f * s; /* nose tip */
+    f->box[0] = cx - 0.95f * s; f->box[1] = cy - 1.05f * s; f->box[2] = cx + 0.95f * s; f->box[3] = cy + 1.05f * s;
+    f->pose_R[0] = 30; f->pose_R[1] = -12.5f; f->pose_R[2] = 4.25f;
+    f->pose_T[0] = -10.5f; f->pose_T[1] = 20.25f; f->pose_T[2] = 612.5f;
+    float a = 1.0f / (2 * s);
+    float m[6] = {a, 0, -(cx - s) * a, 0, a, -(cy - s) * a}, mi[6] = {2 * s, 0, cx - s, 0, 2 * s, cy - s};
+    memcpy(f->align, m, sizeof m);
+    memcpy(f->align_inv, mi, sizeof mi);
+    f->success = 1;
+}
+
+static double num_at(const cJSON *arr, int i)
+{
+    const cJSON *v = cJSON_GetArrayItem(arr, i);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static void test_json(void)
+{
+    static au_face faces[3];
+    make_face(&faces[0], 0, 200, 150, 60);
+    faces[0].mesh[5][0] = 123.456f;                /* rounds to 123.46 */
+    faces[0].mesh[6][2] = NAN;                     /* written as null */
+    make_face(&faces[1], 1, 24, 24, 20);
+    faces[1].det_score = 0;                        /* face crop: no detector keypoints */
+    make_face(&faces[2], 2, 400, 300, 30);
+    faces[2].has_mesh = 0;                         /* detector only */
+    faces[2].success = 0;
+    au_analysis a = {"dir/img,1.png", 640, 480, faces, 3, 0.0123456789};
+
+    cJSON *j = au_analysis_to_json(&a);
+    CHECK(j != NULL, "au_analysis_to_json returned NULL");
+    if (!j) return;
+    char *text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    CHECK(text != NULL, "print failed");
+    cJSON *r = cJSON_Parse(text);
+    CHECK(r != NULL, "JSON does not parse back");
+    CHECK(strchr(text, '\n') == NULL, "compact JSON spans lines");
+    cJSON_free(text);
+    if (!r) return;
+
+    const cJSON *v;
+    CHECK(cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(r, "schema")) && !strcmp(v->valuestring, "augur.analyze"),
+          "schema");
+    CHECK(cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(r, "schema_version")) && v->valueint == 1,
+          "schema_version");
+    CHECK(cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(r, "augur_version")) &&
+              !strcmp(v->valuestring, augur_version()), "augur_version");
+    CHECK(cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(r, "file")) && !strcmp(v->valuestring, "dir/img,1.png"),
+          "file");
+    CHECK(cJSON_GetObjectItemCaseSensitive(r, "width")->valueint == 640, "width");
+    CHECK(cJSON_GetObjectItemCaseSensitive(r, "height")->valueint == 480, "height");
+    CHECK(near(cJSON_GetObjectItemCaseSensitive(r, "seconds")->valuedouble, 0.012346, 1e-9), "seconds rounded to 1e-6");
+    const cJSON *fa = cJSON_GetObjectItemCaseSensitive(r, "faces");
+    CHECK(cJSON_IsArray(fa) && cJSON_GetArraySize(fa) == 3, "faces: 3 entries");
+
+    const cJSON *f0 = cJSON_GetArrayItem(fa, 0);
+    CHECK(cJSON_GetObjectItemCaseSensitive(f0, "id")->valueint == 0, "id");
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f0, "success")), "success is true");
+    const cJSON *det = cJSON_GetObjectItemCaseSensitive(f0, "detector");
+    CHECK(near(cJSON_GetObjectItemCaseSensitive(det, "score")->valuedouble, 0.98, 1e-6), "detector.score");
+    v = cJSON_GetObjectItemCaseSensitive(det, "box");
+    CHECK(cJSON_GetArraySize(v) == 4 && near(num_at(v, 0), 140, 1e-9) && near(num_at(v, 3), 216, 1e-9), "detector.box");
+    const cJSON *kp = cJSON_GetObjectItemCaseSensitive(det, "keypoints");
+    static const char *kpn[] = {"right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ear"};
+    for (int k = 0; k < 6; k++) {
+        v = cJSON_GetObjectItemCaseSensitive(kp, kpn[k]);
+        CHECK(cJSON_GetArraySize(v) == 2 && near(num_at(v, 0), faces[0].det_kp[k][0], 0.006) &&
+                  near(num_at(v, 1), faces[0].det_kp[k][1], 0.006), "keypoint %s", kpn[k]);
+    }
+    v = cJSON_GetObjectItemCaseSensitive(f0, "box");
+    CHECK(cJSON_GetArraySize(v) == 4 && near(num_at(v, 2), 257, 1e-9), "box");
+    const cJSON *mesh = cJSON_GetObjectItemCaseSensitive(f0, "mesh");
+    CHECK(near(cJSON_GetObjectItemCaseSensitive(mesh, "score")->valuedouble, 0.97, 1e-6), "mesh.score");
+    const cJSON *pts = cJSON_GetObjectItemCaseSensitive(mesh, "points");
+    CHECK(cJSON_GetArraySize(pts) == 468, "mesh.points: %d, want 468", cJSON_GetArraySize(pts));
+    int shape_ok = 1, round_ok = 1;
+    for (int i = 0; i < cJSON_GetArraySize(pts); i++) {
+        const cJSON *p = cJSON_GetArrayItem(pts, i);
+        if (cJSON_GetArraySize(p) != 3) shape_ok = 0;
+        for (int c = 0; c < 3 && shape_ok; c++) {
+            double x = num_at(p, c);
+            if (i == 6 && c == 2) continue;
+            if (!near(x, faces[0].mesh[i][c], 0.0051) || !near(x * 100, round(x * 100), 1e-6)) round_ok = 0;
+        }
+    }
+    CHECK(shape_ok, "every mesh point is [x, y, z]");
+    CHECK(round_ok, "mesh points equal the input rounded to 0.01 px");
+    CHECK(num_at(cJSON_GetArrayItem(pts, 5), 0) == 123.46, "123.456 -> 123.46");
+    CHECK(cJSON_IsNull(cJSON_GetArrayItem(cJSON_GetArrayItem(pts, 6), 2)), "NaN written as null");
+    v = cJSON_GetObjectItemCaseSensitive(f0, "landmarks68");
+    CHECK(cJSON_GetArraySize(v) == 68 && cJSON_GetArraySize(cJSON_GetArrayItem(v, 30)) == 2 &&
+              near(num_at(cJSON_GetArrayItem(v, 30), 1), 156, 1e-9), "landmarks68");
+    const cJSON *pose = cJSON_GetObjectItemCaseSensitive(f0, "pose");
+    CHECK(cJSON_GetObjectItemCaseSensitive(pose, "pitch")->valuedouble == 30 &&
+              cJSON_GetObjectItemCaseSensitive(pose, "yaw")->valuedouble == -12.5 &&
+              cJSON_GetObjectItemCaseSensitive(pose, "roll")->valuedouble == 4.25, "pose angles in degrees");
+    CHECK(cJSON_GetObjectItemCaseSensitive(pose, "tx")->valuedouble == -10.5 &&
+              cJSON_GetObjectItemCaseSensitive(pose, "ty")->valuedouble == 20.25 &&
+              cJSON_GetObjectItemCaseSensitive(pose, "tz")->valuedouble == 612.5, "pose translation in mm");
+    const cJSON *al = cJSON_GetObjectItemCaseSensitive(f0, "align");
+    v = cJSON_GetObjectItemCaseSensitive(al, "matrix");
+    CHECK(cJSON_GetArraySize(v) == 6 && near(num_at(v, 0), 1.0 / 120, 1e-8), "align.matrix");
+    v = cJSON_GetObjectItemCaseSensitive(al, "inverse");
+    CHECK(cJSON_GetArraySize(v) == 6 && near(num_at(v, 2), 140, 1e-4), "align.inverse");
+
+    const cJSON *f1 = cJSON_GetArrayItem(fa, 1);
+    det = cJSON_GetObjectItemCaseSensitive(f1, "detector");
+    CHECK(cJSON_GetObjectItemCaseSensitive(det, "score")->valuedouble == 0 &&
+              cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(det, "keypoints")), "crop: detector keypoints null");
+    const cJSON *f2 = cJSON_GetArrayItem(fa, 2);
+    CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(f2, "success")), "success false");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(f2, "mesh")) &&
+              cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(f2, "landmarks68")) &&
+              cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(f2, "pose")) &&
+              cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(f2, "align")), "no mesh: mesh/landmarks68/pose/align null");
+    cJSON_Delete(r);
+
+    /* zero faces, odd file name: valid JSON with an empty faces array */
+    au_analysis z = {"bad\xff\xfename\"\n.png", 48, 48, NULL, 0, 0};
+    j = au_analysis_to_json(&z);
+    text = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    r = text ? cJSON_Parse(text) : NULL;
+    CHECK(r && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "faces")) == 0, "zero faces: faces []");
+    v = cJSON_GetObjectItemCaseSensitive(r, "file");
+    CHECK(cJSON_IsString(v) && !strcmp(v->valuestring, "bad\xEF\xBF\xBD\xEF\xBF\xBDname\"\n.png"),
+          "invalid UTF-8 in the file name replaced by U+FFFD");
+    cJSON_Delete(r);
+    cJSON_free(text);
+
+    /* au_json_write: compact = one line + newline; pretty parses to the same */
+    FILE *tf = tmpfile();
+    j = au_analysis_to_json(&a);
+    au_error err = {0};
+    CHECK(au_json_write(tf, j, 0, &err) == 0, "json write compact: %s", err.msg);
+    long compact_len = ftell(tf);
+    CHECK(au_json_write(tf, j, 1, &err) == 0, "json write pretty: %s", err.msg);
+    long total = ftell(tf);
+    char *buf = calloc(1, (size_t)total + 1);
+    rewind(tf);
+    CHECK(fread(buf, 1, (size_t)total, tf) == (size_t)total, "read back");
+    fclose(tf);
+    CHECK(buf[compact_len - 1] == '\n' && memchr(buf, '\n', (size_t)compact_len - 1) == NULL, "compact: one line");
+    buf[compact_len - 1] = 0;
+    cJSON *c1 = cJSON_Parse(buf), *c2 = cJSON_Parse(buf + compact_len);
+    CHECK(c1 && c2 && cJSON_Compare(c1, c2, 1), "pretty and compact agree");
+    CHECK(c1 && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c1, "faces")) == 3, "written JSON has 3 faces");
+    cJSON_Delete(c1);
+    cJSON_Delete(c2);
+    free(buf);
+
+    /* a write error is reported */
+    FILE *full = fopen("/dev/full", "w");
+    if (full) {
+        memset(&err, 0, sizeof err);
+        CHECK(au_json_write(full, j, 0, &err) == AUGUR_EIO && err.code == AUGUR_EIO && err.msg[0],
+              "write to /dev/full: AUGUR_EIO with a message");
+        fclose(full);
+    }
+    cJSON_Delete(j);
+}
+
+/* ---- CSV ----------------------------------------------------------------- */
+
+/* Splits one CSV record (RFC 4180 quoting) in place; returns the field count. */
+static int csv_split(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *p = line, *o;
+    for (;;) {
+        if (n < max) fields[n] = p;
+        o = p;
+        if (*p == '"') {
+            p++;
+            for (;;) {
+                if (*p == '"' && p[1] == '"') { *o++ = '"'; p += 2; }
+                else if (*p == '"') { p++; break; }
+                else if (!*p) break;
+                else *o++ = *p++;
+            }
+        } else {
+            while (*p && *p != ',') *o++ = *p++;
+        }
+        n++;
+        if (*p != ',') { *o = 0; break; }
+        *o = 0;
+        p++;
+    }
+    return n;
+}
+
+/* Reads the whole of f (from the start) into a malloc'ed string. */
+static char *slurp(FILE *f)
+{
+    long n = ftell(f);
+    char *s = calloc(1, (size_t)n + 1);
+    rewind(f);
+    if (fread(s, 1, (size_t)n, f) != (size_t)n) s[0] = 0;
+    return s;
+}
+
+/* Next record of a CSV text (records end at a newline outside quotes). */
+static char *next_record(char **cur)
+{
+    char *s = *cur, *p = s;
+    if (!*s) return NULL;
+    int q = 0;
+    for (; *p && (q || *p != '\n'); p++)
+        if (*p == '"') q = !q;
+    if (*p) *p++ = 0;
+    *cur = p;
+    return s;
+}
+
+static void test_csv(void)
+{
+    enum { MAXF = 400 };
+    char *fl[MAXF];
+    FILE *tf = tmpfile();
+    CHECK(au_csv_header(tf) == 0, "header");
+    static au_face faces[2];
+    make_face(&faces[0], 0, 200, 150, 60);
+    make_face(&faces[1], 1, 400, 300, 30);
+    faces[1].success = 0;
+    au_analysis a = {"x \"quoted\", y.png", 640, 480, faces, 2, 0.01};
+    CHECK(au_csv_rows(tf, &a) == 0, "rows");
+    au_analysis z = {"empty.png", 48, 48, NULL, 0, 0};
+    CHECK(au_csv_rows(tf, &z) == 0, "rows of a face-less image");
+    char *text = slurp(tf), *cur = text;
+    fclose(tf);
+
+    char *hdr = next_record(&cur);
+    int nh = hdr ? csv_split(hdr, fl, MAXF) : 0;
+    CHECK(nh == AU_CSV_COLUMNS && nh == 152, "header: %d columns, want 152", nh);
+    static const struct { int i; const char *name; } want[] = {
+        {0, "face"}, {1, "confidence"}, {2, "success"}, {3, "pose_Tx"}, {4, "pose_Ty"}, {5, "pose_Tz"},
+        {6, "pose_Rx"}, {7, "pose_Ry"}, {8, "pose_Rz"}, {9, "x_0"}, {39, "x_30"}, {76, "x_67"}, {77, "y_0"},
+        {144, "y_67"}, {145, "file"}, {146, "det_score"}, {147, "mesh_score"}, {148, "box_x1"}, {149, "box_y1"},
+        {150, "box_x2"}, {151, "box_y2"}};
+    for (size_t k = 0; k < sizeof want / sizeof want[0] && nh == 152; k++)
+        CHECK(!strcmp(fl[want[k].i], want[k].name), "column %d is '%s', want '%s'", want[k].i, fl[want[k].i],
+              want[k].name);
+    for (int i = 0; i < nh && i < MAXF; i++) CHECK(!strchr(fl[i], ' '), "column name '%s' has a space", fl[i]);
+
+    char *row = next_record(&cur);
+    int n = row ? csv_split(row, fl, MAXF) : 0;
+    CHECK(n == 152, "row 1: %d fields, want 152", n);
+    if (n == 152) {
+        CHECK(!strcmp(fl[0], "0") && !strcmp(fl[2], "1"), "face 0, success 1");
+        CHECK(near(atof(fl[1]), 0.97, 1e-3), "confidence = mesh score");
+        CHECK(near(atof(fl[3]), -10.5, 0.05) && near(atof(fl[5]), 612.5, 0.05), "pose_T in mm");
+        CHECK(near(atof(fl[6]), 30 * M_PI / 180, 1e-4) && near(atof(fl[7]), -12.5 * M_PI / 180, 1e-4) &&
+                  near(atof(fl[8]), 4.25 * M_PI / 180, 1e-4), "pose_R in radians");
+        CHECK(near(atof(fl[9 + 30]), faces[0].lm68[30][0], 0.006) && near(atof(fl[77 + 30]), faces[0].lm68[30][1], 0.006),
+              "x_30, y_30");
+        CHECK(near(atof(fl[76]), faces[0].lm68[67][0], 0.006) && near(atof(fl[144]), faces[0].lm68[67][1], 0.006),
+              "x_67, y_67");
+        CHECK(!strcmp(fl[145], "x \"quoted\", y.png"), "file quoted and read back: '%s'", fl[145]);
+        CHECK(near(atof(fl[146]), 0.98, 1e-4) && near(atof(fl[147]), 0.97, 1e-4), "det_score, mesh_score");
+        CHECK(near(atof(fl[148]), faces[0].box[0], 0.006) && near(atof(fl[151]), faces[0].box[3], 0.006), "box");
+    }
+    row = next_record(&cur);
+    n = row ? csv_split(row, fl, MAXF) : 0;
+    CHECK(n == 152 && !strcmp(fl[0], "1") && !strcmp(fl[2], "0"), "row 2: face 1, success 0");
+    row = next_record(&cur);
+    n = row ? csv_split(row, fl, MAXF) : 0;
+    CHECK(n == 152, "face-less row: %d fields, want 152", n);
+    if (n == 152) {
+        CHECK(!strcmp(fl[2], "0") && !strcmp(fl[1], "0") && !strcmp(fl[145], "empty.png"),
+              "face-less row: success 0, confidence 0, file named");
+        int empty = 1;
+        for (int i = 3; i < 145; i++) empty &= fl[i][0] == 0;
+        CHECK(empty && fl[0][0] == 0, "face-less row: face and measurements empty");
+    }
+    CHECK(next_record(&cur) == NULL, "exactly 3 rows");
+    free(text);
+
+    FILE *full = fopen("/dev/full", "w");
+    if (full) {
+        CHECK(au_csv_rows(full, &a) == AUGUR_EIO, "CSV write to /dev/full: AUGUR_EIO");
+        fclose(full);
+    }
+}
+
+/* ---- overlay ------------------------------------------------------------- */
+
+/* PNG signature and IHDR size of a file; returns 0 when it is a PNG. */
+static int png_size(const char *path, int *w, int *h)
+{
+    unsigned char b[24];
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    if (n != sizeof b || memcmp(b, "\x89PNG\r\n\x1a\n", 8) || memcmp(b + 12, "IHDR", 4)) return -1;
+    *w = (int)((unsigned)b[16] << 24 | (unsigned)b[17] << 16 | (unsigned)b[18] << 8 | b[19]);
+    *h = (int)((unsigned)b[20] << 24 | (unsigned)b[21] << 16 | (unsigned)b[22] << 8 | b[23]);
+    return 0;
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n;
+}
+
+/* Removes a folder of plain files and folders (the test's scratch space). */
+static void rm_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        char sub[1024];
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            rm_tree(sub);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static void gray_image(au_image *im, int w, int h)
+{
+    au_error err = {0};
+    if (au_image_alloc(im, w, h, &err)) { fprintf(stderr, "%s\n", err.msg); exit(1); }
+    memset(im->rgb, 128, (size_t)w * h * 3);
+}
+
+/* Writes an overlay of a w x h gray image with one face covering its middle
+ * and checks the PNG's size (and pixels, through au_image_load). */
+static void overlay_case(const char *dir, int w, int h, int want_k)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/ov_%dx%d.png", dir, w, h);
+    au_image im;
+    gray_image(&im, w, h);
+    static au_face f;
+    float s = 0.35f * (float)(w < h ? w : h);
+    make_face(&f, 0, 0.5f * w, 0.5f * h, s);
+    au_analysis a = {"gray.png", w, h, &f, 1, 0};
+    au_error err = {0};
+    int k = au_overlay_scale(w, h);
+    CHECK(k == want_k, "%dx%d: scale %d, want %d", w, h, k, want_k);
+    CHECK(au_overlay_png(&im, &a, path, &err) == 0, "overlay %dx%d: %s", w, h, err.msg);
+    int pw = 0, ph = 0;
+    CHECK(png_size(path, &pw, &ph) == 0, "%s is a PNG", path);
+    CHECK(pw == w * want_k && ph == h * want_k, "%dx%d overlay is %dx%d, want %dx%d", w, h, pw, ph, w * want_k,
+          h * want_k);
+    CHECK(k == 1 || (pw >= 512 || ph >= 512), "small image upscaled to >= 512 px");
+    au_image back = {0};
+    if (au_image_load(path, &back, &err) == 0) {
+        CHECK(back.w == pw && back.h == ph, "reloaded size");
+        /* the box's left edge, halfway down: drawn green over the gray */
+        int x = (int)lroundf(f.box[0] * k), y = (int)(0.5f * h * k);
+        const uint8_t *p = back.rgb + ((size_t)y * back.w + x) * 3;
+        CHECK(p[1] > p[0] + 40 && p[1] > p[2] + 40, "box edge is green at (%d, %d): %d %d %d", x, y, p[0], p[1], p[2]);
+        /* a corner far from the face is untouched */
+        CHECK(back.rgb[0] == 128 && back.rgb[1] == 128 && back.rgb[2] == 128, "background unchanged");
+        au_image_free(&back);
+    } else {
+        CHECK(0, "reload %s: %s", path, err.msg);
+    }
+    au_image_free(&im);
+}
+
+static void test_overlay(void)
+{
+    char dir[] = "/tmp/augur_test_output_XXXXXX";
+    if (!mkdtemp(dir)) { CHECK(0, "mkdtemp"); return; }
+    overlay_case(dir, 48, 48, 11);     /* FER-size crop: 528 x 528 */
+    overlay_case(dir, 200, 100, 3);    /* 600 x 300 */
+    overlay_case(dir, 640, 480, 1);
+    overlay_case(dir, 256, 64, 1);
+
+    char path[512];
+    au_image im;
+    gray_image(&im, 64, 64);
+    static au_face f;
+    make_face(&f, 0, 32, 32, 20);
+    au_analysis a = {"gray.png", 64, 64, &f, 1, 0};
+    au_analysis none = {"gray.png", 64, 64, NULL, 0, 0};
+    au_error err = {0};
+    int w, h;
+
+    /* no face: the (upscaled) image alone */
+    snprintf(path, sizeof path, "%s/none.png", dir);
+    CHECK(au_overlay_png(&im, &none, path, &err) == 0 && png_size(path, &w, &h) == 0 && w == 512 && h == 512,
+          "zero faces: plain overlay (%s)", err.msg);
+
+    /* hostile values do not crash the drawing */
+    static au_face bad;
+    make_face(&bad, 0, 32, 32, 20);
+    bad.mesh[0][0] = NAN; bad.lm68[3][1] = INFINITY; bad.box[2] = 1e30f; bad.pose_R[1] = NAN; bad.det_kp[0][0] = -1e20f;
+    au_analysis ab = {"gray.png", 64, 64, &bad, 1, 0};
+    snprintf(path, sizeof path, "%s/hostile.png", dir);
+    CHECK(au_overlay_png(&im, &ab, path, &err) == 0, "non-finite values: %s", err.msg);
+
+    /* a missing folder: AUGUR_EIO naming the path */
+    snprintf(path, sizeof path, "%s/no/such/folder/out.png", dir);
+    memset(&err, 0, sizeof err);
+    CHECK(au_overlay_png(&im, &a, path, &err) == AUGUR_EIO, "missing folder: AUGUR_EIO (got %d: %s)", err.code, err.msg);
+    CHECK(strstr(err.msg, path) != NULL, "message names the path: '%s'", err.msg);
+
+    /* a failing write (file size limit) over an existing file: the file is
+     * intact and no temporary file is left in the folder */
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s/keep", dir);
+    mkdir(sub, 0755);
+    snprintf(path, sizeof path, "%s/old.png", sub);
+    static const char old[] = "previous content, must survive";
+    FILE *of = fopen(path, "wb");
+    fwrite(old, 1, sizeof old, of);
+    fclose(of);
+    au_image big;
+    gray_image(&big, 300, 300);
+    for (size_t i = 0; i < (size_t)300 * 300 * 3; i++) big.rgb[i] = (uint8_t)(i * 2654435761u >> 13); /* incompressible */
+    au_analysis abig = {"noise.png", 300, 300, &f, 1, 0};
+    struct rlimit saved, lim;
+    getrlimit(RLIMIT_FSIZE, &saved);
+    lim = saved;
+    lim.rlim_cur = 4096;
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    if (setrlimit(RLIMIT_FSIZE, &lim) == 0) {
+        memset(&err, 0, sizeof err);
+        int rc = au_overlay_png(&big, &abig, path, &err);
+        setrlimit(RLIMIT_FSIZE, &saved);
+        CHECK(rc == AUGUR_EIO, "write beyond the file size limit: AUGUR_EIO (got %d: %s)", rc, err.msg);
+        CHECK(strstr(err.msg, path) != NULL, "message names the path: '%s'", err.msg);
+        char got[sizeof old] = {0};
+        FILE *rf = fopen(path, "rb");
+        size_t nr = rf ? fread(got, 1, sizeof got, rf) : 0;
+        if (rf) fclose(rf);
+        CHECK(nr == sizeof old && !memcmp(got, old, sizeof old), "existing file intact after a failed write");
+        CHECK(count_entries(sub) == 1, "no temporary file left behind (%d entries)", count_entries(sub));
+    } else {
+        printf("note: cannot lower RLIMIT_FSIZE; failed-write case not run\n");
+    }
+    signal(SIGXFSZ, old_handler);
+    /* and a successful write replaces it */
+    memset(&err, 0, sizeof err);
+    CHECK(au_overlay_png(&im, &a, path, &err) == 0 && png_size(path, &w, &h) == 0 && w == 512,
+          "overwrite an existing file: %s", err.msg);
+    CHECK(count_entries(sub) == 1, "one file after overwrite");
+
+    /* bad arguments */
+    au_image empty = {0};
+    CHECK(au_overlay_png(&empty, &a, path, &err) == AUGUR_EARG, "empty image: AUGUR_EARG");
+
+    au_image_free(&big);
+    au_image_free(&im);
+    rm_tree(dir);
+}
+
+/* Frees cairo's and fontconfig's process-wide font caches (what the overlay
+ * label loaded), so LeakSanitizer reports only real leaks. fontconfig is
+ * cairo's dependency, not ours: FcFini is looked up rather than linked. */
+static void release_font_caches(void)
+{
+    cairo_debug_reset_static_data();
+    void *sym = dlsym(RTLD_DEFAULT, "FcFini");
+    void (*fc_fini)(void);
+    if (sym) {
+        memcpy(&fc_fini, &sym, sizeof fc_fini);
+        fc_fini();
+    }
+}
+
+int main(void)
+{
+    test_json();
+    test_csv();
+    test_overlay();
+    release_font_caches();
+    return t_finish();
+}
