@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "augur.h"
+#include "face/engine.h"
+#include "media/image.h"
 #include "nn/nn.h"
 
 #ifndef AUGUR_SOURCE_DIR
@@ -44,7 +46,10 @@ static void help(void)
            "  --backend B      xnn (default) or ref (plain C reference kernels)\n"
            "  --tfjs           also run TensorFlow.js wasm (SIMD, 1 thread) per model and print\n"
            "                   the speed ratio (needs node and `scripts/tfjs-setup.sh`)\n"
-           "  --json           one JSON object per model instead of the table\n");
+           "  --json           one JSON object per model instead of the table\n"
+           "  --face IMAGE     instead: time the whole face stage (detection, FaceMesh x2, pose,\n"
+           "                   alignment) per face on IMAGE; with --tfjs, beside tfjs-wasm running\n"
+           "                   the same detector and mesh networks once each\n");
 }
 
 /* Runs the tfjs bench for one model; returns its median ms or -1. */
@@ -73,8 +78,63 @@ static double tfjs_median(const char *dir, const char *model, int runs, int warm
     return med;
 }
 
+static int median_of(double *t, int runs, double *med)
+{
+    qsort(t, (size_t)runs, sizeof *t, cmp_double);
+    *med = runs % 2 ? t[runs / 2] : 0.5 * (t[runs / 2 - 1] + t[runs / 2]);
+    return 0;
+}
+
+/* Per-face time of the face stage on one image, against tfjs-wasm's detector + mesh. */
+static int bench_face(const char *dir, const char *image, int runs, int warmup, int threads, nn_backend be, int tfjs)
+{
+    au_image img = {0};
+    au_error e = {0};
+    au_face_engine *eng = NULL;
+    nn_options o = nn_default_options();
+    o.backend = be;
+    o.n_threads = threads;
+    if (au_image_load(image, &img, &e) || au_face_engine_create(&eng, dir, &o, &e)) {
+        cli_error("bench", "%s", e.msg);
+        au_image_free(&img);
+        return EXIT_FAIL;
+    }
+    au_face *faces = malloc(AU_MAX_FACES * sizeof *faces);
+    double *t = malloc((size_t)runs * sizeof *t), med;
+    int n = 0, rc = EXIT_OK;
+    au_face_opts fo = au_face_default_opts();
+    for (int r = 0; r < warmup + runs && faces && t; r++) {
+        double t0 = au_now();
+        if (au_face_find(eng, &img, &fo, faces, &n, &e)) { cli_error("bench", "%s", e.msg); rc = EXIT_FAIL; break; }
+        if (r >= warmup) t[r - warmup] = (au_now() - t0) * 1e3;
+    }
+    if (rc == EXIT_OK && n > 0) {
+        median_of(t, runs, &med);
+        printf("face stage on %s (%dx%d, %d face%s): %.3f ms per face (median of %d runs; detection, 2 FaceMesh "
+               "passes, pose, alignment, crops)\n", image, img.w, img.h, n, n == 1 ? "" : "s", med / n, runs);
+        if (tfjs) {
+            char why[512];
+            double d = tfjs_median(dir, "facemesh-detection-short", runs, warmup, why, sizeof why);
+            double m = d > 0 ? tfjs_median(dir, "facemesh", runs, warmup, why, sizeof why) : -1;
+            if (d > 0 && m > 0)
+                printf("tfjs-wasm, same networks, once each (no crops, no second pass): detector %.3f + mesh %.3f = "
+                       "%.3f ms\nspeed-up: %.2fx\n", d, m, d + m, (d + m) / (med / n));
+            else { printf("tfjs failed: %s\n", why); rc = EXIT_FAIL; }
+        }
+    } else if (rc == EXIT_OK) {
+        cli_error("bench", "no face found in %s", image);
+        rc = EXIT_FAIL;
+    }
+    free(faces);
+    free(t);
+    au_face_engine_free(eng);
+    au_image_free(&img);
+    return rc;
+}
+
 int cmd_bench(int argc, char **argv)
 {
+    const char *face_image = NULL;
     const char *dir = getenv("AUGUR_MODELS"), *only = NULL;
     int runs = 50, warmup = 10, threads = 1, tfjs = 0, json = 0;
     nn_backend be = NN_BACKEND_XNN;
@@ -94,9 +154,11 @@ int cmd_bench(int argc, char **argv)
             i++;
         }
         else if (!strcmp(a, "--tfjs")) tfjs = 1;
+        else if (!strcmp(a, "--face") && v) { face_image = v; i++; }
         else if (!strcmp(a, "--json")) json = 1;
         else { cli_error("bench", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }
     }
+    if (face_image) return bench_face(dir, face_image, runs, warmup, threads, be, tfjs);
     if (only) {
         char buf[1024];
         snprintf(buf, sizeof buf, ",%s,", only);

@@ -32,6 +32,7 @@ struct au_detector {
     int out;           /* output index of the face rows */
     float *rows;       /* scratch: n x 17 decoded candidates */
     int *order;        /* scratch */
+    au_resizer *resizer;
 };
 
 static int make_anchors(au_detector *d, au_error *err)
@@ -94,6 +95,7 @@ void au_detector_free(au_detector *d)
 {
     if (!d) return;
     nn_free(d->m);
+    au_resizer_free(d->resizer);
     free(d->anchors);
     free(d->rows);
     free(d->order);
@@ -120,14 +122,12 @@ int au_detect(au_detector *d, const au_image *img, float min_score, float nms_io
 {
     *n_dets = 0;
     int S = d->size;
-    /* letterbox: the image centred in a square of side L, scaled to S */
-    float L = (float)(img->w > img->h ? img->w : img->h);
-    float sc = L / (float)S;
-    float M[6] = {sc, 0, -0.5f * (L - (float)img->w), 0, sc, -0.5f * (L - (float)img->h)};
-    nn_shape is;
-    float *in = nn_input(d->m, 0, &is);
-    au_warp_affine(img, M, S, S, 3, 1.0f / 127.5f, -1.0f, in);
-    int rc = nn_run(d->m, err);
+    /* letterbox: the image centred in the S x S input, aspect kept */
+    float M[6];
+    float *in = nn_input(d->m, 0, NULL);
+    int rc = au_letterbox(&d->resizer, img, S, 1.0f / 127.5f, -1.0f, in, M, err);
+    if (rc) return rc;
+    rc = nn_run(d->m, err);
     if (rc) return rc;
     const float *raw = nn_output(d->m, d->out, NULL);
 
@@ -174,10 +174,10 @@ int au_detect(au_detector *d, const au_image *img, float min_score, float nms_io
         }
         au_detection *o = &dets[nd++];
         o->score = best[R_SCORE];
-        /* back to image px: x_img = x_in * sc - pad */
+        /* back to image px through the letterbox map */
         for (int k = 1; k < R_N; k++) {
             float v = (float)(acc[k] / wsum);
-            float img_v = (k % 2 == 1) ? v * sc + M[2] : v * sc + M[5];
+            float img_v = (k % 2 == 1) ? v * M[0] + M[2] : v * M[4] + M[5];
             if (k < R_KP) o->box[k - 1] = img_v;
             else o->kp[(k - R_KP) / 2][(k - R_KP) % 2] = img_v;
         }

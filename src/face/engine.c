@@ -199,15 +199,17 @@ int au_face_find(au_face_engine *e, const au_image *img, const au_face_opts *opt
         if ((rc = mesh_face(e, img, &o, f, cx, cy, size, angle, err))) return rc;
         k++;
     }
-    /* a face crop with no detection: mesh the whole image */
-    if (k == 0 && (o.crop_mode == AU_CROP_ALWAYS || (o.crop_mode == AU_CROP_AUTO && is_small))) {
-        au_face *f = &faces[0];
-        memset(f, 0, sizeof *f);
+    /* a face crop where no detection gave a mesh: mesh the whole image */
+    int n_ok = 0;
+    for (int i = 0; i < k; i++) n_ok += faces[i].success;
+    if (n_ok == 0 && (o.crop_mode == AU_CROP_ALWAYS || (o.crop_mode == AU_CROP_AUTO && is_small))) {
+        au_face c;
+        memset(&c, 0, sizeof c);
         float side = (float)(img->w > img->h ? img->w : img->h);
-        f->det_box[0] = 0; f->det_box[1] = 0; f->det_box[2] = (float)img->w; f->det_box[3] = (float)img->h;
-        f->det_score = 0; /* no detector evidence */
-        if ((rc = mesh_face(e, img, &o, f, 0.5f * img->w, 0.5f * img->h, o.crop_scale * side, 0.0f, err))) return rc;
-        if (f->success) k = 1;
+        c.det_box[0] = 0; c.det_box[1] = 0; c.det_box[2] = (float)img->w; c.det_box[3] = (float)img->h;
+        c.det_score = 0; /* no detector evidence: the image is taken as the face */
+        if ((rc = mesh_face(e, img, &o, &c, 0.5f * img->w, 0.5f * img->h, o.crop_scale * side, 0.0f, err))) return rc;
+        if (c.success) { faces[0] = c; k = 1; }
     }
     *n = k;
     return 0;

@@ -112,6 +112,33 @@ static int apply_orientation(au_image *im, int o, au_error *err)
     return 0;
 }
 
+/* Dimensions declared in a PNG or JPEG header, without decoding: FFmpeg only
+ * learns them by decoding, and a hostile header must be refused before any
+ * allocation is attempted. Returns 0 if found. */
+static int sniff_size(const uint8_t *d, size_t n, int *w, int *h)
+{
+    if (n >= 24 && !memcmp(d, "\x89PNG\r\n\x1a\n", 8) && !memcmp(d + 12, "IHDR", 4)) {
+        *w = (int)(rd32(d + 16, 0) & 0x7fffffff);
+        *h = (int)(rd32(d + 20, 0) & 0x7fffffff);
+        return 0;
+    }
+    if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) {
+        size_t i = 2;
+        while (i + 9 <= n && d[i] == 0xFF) {
+            unsigned mk = d[i + 1];
+            size_t len = rd16(d + i + 2, 0);
+            if (mk >= 0xC0 && mk <= 0xCF && mk != 0xC4 && mk != 0xC8 && mk != 0xCC) {
+                *h = (int)rd16(d + i + 5, 0);
+                *w = (int)rd16(d + i + 7, 0);
+                return 0;
+            }
+            if (len < 2) break;
+            i += 2 + len;
+        }
+    }
+    return -1;
+}
+
 /* ---- decoding ------------------------------------------------------------ */
 
 typedef struct membuf { const uint8_t *p; size_t n, off; } membuf;
@@ -143,6 +170,11 @@ int au_image_decode(const uint8_t *data, size_t len, const char *name, au_image 
     out->w = out->h = 0;
     out->rgb = NULL;
     if (len == 0) return au_fail(err, AUGUR_EFORMAT, "'%s' is empty", name);
+    int sw, sh;
+    if (sniff_size(data, len, &sw, &sh) == 0 &&
+        (sw > AU_IMAGE_MAX_SIDE || sh > AU_IMAGE_MAX_SIDE || (long long)sw * sh > AU_IMAGE_MAX_PIXELS))
+        return au_fail(err, AUGUR_ELIMIT, "'%s' is %dx%d pixels: larger than augur's limit (%d per side, %d in all)",
+                       name, sw, sh, AU_IMAGE_MAX_SIDE, AU_IMAGE_MAX_PIXELS);
     av_log_set_level(AV_LOG_QUIET);
     membuf mb = {data, len, 0};
     AVFormatContext *fmt = NULL;
@@ -185,6 +217,7 @@ int au_image_decode(const uint8_t *data, size_t len, const char *name, au_image 
     if (!cc || !pkt || !fr) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); goto done; }
     avcodec_parameters_to_context(cc, par);
     cc->thread_count = 1;
+    cc->max_pixels = AU_IMAGE_MAX_PIXELS; /* other formats: the decoder refuses larger frames */
     cc->err_recognition = AV_EF_CRCCHECK | AV_EF_BITSTREAM | AV_EF_BUFFER | AV_EF_EXPLODE;
     if ((ret = avcodec_open2(cc, codec, NULL)) < 0) {
         av_strerror(ret, why, sizeof why);

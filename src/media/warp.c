@@ -7,7 +7,10 @@
  */
 #include "media/warp.h"
 
+#include <libswscale/swscale.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 static inline void sample(const au_image *img, float x, float y, float rgb[3])
 {
@@ -65,10 +68,26 @@ void au_warp_affine(const au_image *img, const float M[6], int ow, int oh, int c
 {
     int k = antialias_k(M);
     float rgb[3];
-    for (int v = 0; v < oh; v++)
-        for (int u = 0; u < ow; u++) {
-            sample_px(img, M, u, v, k, rgb);
-            float *o = dst + ((size_t)v * ow + u) * channels;
+    const int W = img->w, H = img->h;
+    for (int v = 0; v < oh; v++) {
+        float *o = dst + (size_t)v * ow * channels;
+        /* source position of (u + 0.5, v + 0.5), minus the pixel-centre half, advanced per u */
+        float vv = v + 0.5f;
+        float x = M[0] * 0.5f + M[1] * vv + M[2] - 0.5f, y = M[3] * 0.5f + M[4] * vv + M[5] - 0.5f;
+        for (int u = 0; u < ow; u++, x += M[0], y += M[3], o += channels) {
+            /* floor via truncation of a shifted value: floorf is a libm call on baseline x86-64 */
+            int x0 = (int)(x + 65536.0f) - 65536, y0 = (int)(y + 65536.0f) - 65536;
+            if (k == 1 && x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
+                /* fast path: all four taps inside the image */
+                float fx = x - (float)x0, fy = y - (float)y0;
+                const uint8_t *p = img->rgb + ((size_t)y0 * W + x0) * 3, *q = p + (size_t)W * 3;
+                float w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+                rgb[0] = w00 * p[0] + w01 * p[3] + w10 * q[0] + w11 * q[3];
+                rgb[1] = w00 * p[1] + w01 * p[4] + w10 * q[1] + w11 * q[4];
+                rgb[2] = w00 * p[2] + w01 * p[5] + w10 * q[2] + w11 * q[5];
+            } else {
+                sample_px(img, M, u, v, k, rgb);
+            }
             if (channels == 1) {
                 o[0] = (0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2]) * scale + offset;
             } else {
@@ -77,6 +96,7 @@ void au_warp_affine(const au_image *img, const float M[6], int ow, int oh, int c
                 o[2] = rgb[2] * scale + offset;
             }
         }
+    }
 }
 
 void au_warp_affine_rgb(const au_image *img, const float M[6], au_image *dst)
@@ -127,4 +147,55 @@ void au_affine_rotated_square(float cx, float cy, float size, float angle, int o
     float h = 0.5f * (float)out_size;
     M[2] = cx - (M[0] * h + M[1] * h);
     M[5] = cy - (M[3] * h + M[4] * h);
+}
+
+struct au_resizer {
+    struct SwsContext *sws;
+    uint8_t *buf;
+    size_t cap;
+};
+
+int au_letterbox(au_resizer **rp, const au_image *img, int S, float scale, float offset, float *dst, float M[6],
+                 au_error *err)
+{
+    if (!*rp && !(*rp = calloc(1, sizeof **rp))) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    au_resizer *r = *rp;
+    int L = img->w > img->h ? img->w : img->h;
+    int dw = (int)lrint((double)img->w * S / L), dh = (int)lrint((double)img->h * S / L);
+    if (dw < 1) dw = 1;
+    if (dh < 1) dh = 1;
+    int ox = (S - dw) / 2, oy = (S - dh) / 2;
+    r->sws = sws_getCachedContext(r->sws, img->w, img->h, AV_PIX_FMT_RGB24, dw, dh, AV_PIX_FMT_RGB24,
+                                  (dw < img->w ? SWS_AREA : SWS_BILINEAR) | SWS_ACCURATE_RND, NULL, NULL, NULL);
+    size_t need = (size_t)dw * dh * 3 + 64;
+    if (need > r->cap) {
+        uint8_t *nb = realloc(r->buf, need);
+        if (!nb) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+        r->buf = nb;
+        r->cap = need;
+    }
+    if (!r->sws) return au_fail(err, AUGUR_EINTERNAL, "swscale refused a %dx%d -> %dx%d resize", img->w, img->h, dw, dh);
+    const uint8_t *src[4] = {img->rgb, NULL, NULL, NULL};
+    int src_stride[4] = {3 * img->w, 0, 0, 0};
+    uint8_t *out[4] = {r->buf, NULL, NULL, NULL};
+    int out_stride[4] = {3 * dw, 0, 0, 0};
+    sws_scale(r->sws, src, src_stride, 0, img->h, out, out_stride);
+    for (size_t i = 0; i < (size_t)S * S * 3; i++) dst[i] = offset; /* black bars */
+    for (int y = 0; y < dh; y++) {
+        const uint8_t *row = r->buf + (size_t)y * dw * 3;
+        float *o = dst + ((size_t)(y + oy) * S + ox) * 3;
+        for (int x = 0; x < 3 * dw; x++) o[x] = (float)row[x] * scale + offset;
+    }
+    float sx = (float)img->w / (float)dw, sy = (float)img->h / (float)dh;
+    M[0] = sx; M[1] = 0; M[2] = -(float)ox * sx;
+    M[3] = 0; M[4] = sy; M[5] = -(float)oy * sy;
+    return 0;
+}
+
+void au_resizer_free(au_resizer *r)
+{
+    if (!r) return;
+    sws_freeContext(r->sws);
+    free(r->buf);
+    free(r);
 }

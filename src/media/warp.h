@@ -24,6 +24,17 @@ void au_warp_affine(const au_image *img, const float M[6], int ow, int oh, int c
 /* Same, into an 8-bit RGB image (for crops that are saved or drawn). */
 void au_warp_affine_rgb(const au_image *img, const float M[6], au_image *dst);
 
+/* Letterbox resize for detectors: the whole image, scaled to fit an S x S
+ * square (aspect kept, centred, black bars), into an NHWC float tensor
+ * (value = pixel * scale + offset). Axis-aligned shrinking is what swscale's
+ * area filter is made for (SIMD, exact box averaging), so it does the work;
+ * the resizer caches its context and buffer between calls. M receives the
+ * map from tensor pixels to image pixels (same convention as above). */
+typedef struct au_resizer au_resizer;
+int au_letterbox(au_resizer **r, const au_image *img, int S, float scale, float offset, float *dst, float M[6],
+                 au_error *err);
+void au_resizer_free(au_resizer *r);
+
 /* Affine helpers: out = a o b (apply b first), inverse, apply. */
 void au_affine_compose(const float a[6], const float b[6], float out[6]);
 int au_affine_invert(const float m[6], float out[6]);

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# tests/test_cli.sh — the `augur` command as a user meets it: help, a real
+# face, every output format, and the failure paths (missing, empty, truncated,
+# hostile and enormous images; bad options; unwritable outputs; a folder with
+# a bad file that must not stop the others). Closes with "N passed, N failed".
+#   usage: test_cli.sh PATH/TO/augur
+set -u
+AUGUR=${1:?usage: test_cli.sh PATH/TO/augur}
+SRC=${AUGUR_SOURCE_DIR:-.}
+T=$(mktemp -d /tmp/augur-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+
+# expect CODE "description" -- command...   (checks the exit status; stdout+stderr in $T/out)
+expect() {
+    local want=$1 what=$2; shift 3
+    "$@" >"$T/out" 2>&1
+    local got=$?
+    if [[ $got == "$want" ]]; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: $what: exit $got, want $want"; sed 's/^/    /' "$T/out" | head -5; fi
+}
+# grep_out PATTERN "description"
+grep_out() {
+    if grep -q -- "$1" "$T/out"; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: $2: output lacks '$1'"; sed 's/^/    /' "$T/out" | head -5; fi
+}
+
+expect 0 "help" -- "$AUGUR" --help;                   grep_out "analyze" "help lists analyze"
+expect 2 "no command" -- "$AUGUR"
+expect 2 "unknown command" -- "$AUGUR" frobnicate;    grep_out "unknown command" "unknown command message"
+expect 0 "analyze --help" -- "$AUGUR" analyze --help; grep_out "--overlay" "analyze help"
+expect 2 "analyze without input" -- "$AUGUR" analyze
+expect 2 "unknown option" -- "$AUGUR" analyze --frob "$SRC/examples/astronaut.png"
+expect 2 "bad --threads" -- "$AUGUR" analyze --threads 0 "$SRC/examples/astronaut.png"
+
+# the real face, in every format
+expect 0 "astronaut" -- "$AUGUR" analyze "$SRC/examples/astronaut.png";  grep_out "1 face" "one face found"
+expect 0 "astronaut --json" -- "$AUGUR" analyze --json "$SRC/examples/astronaut.png"
+grep_out '"schema":"augur.analyze"' "JSON schema name"
+python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).read()); assert len(d["faces"])==1' "$T/out" \
+    && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: JSON does not parse to one face"; }
+expect 0 "astronaut --csv" -- "$AUGUR" analyze --csv "$SRC/examples/astronaut.png"
+grep_out "^face,confidence,success,pose_Tx" "CSV header starts like OpenFace"
+expect 0 "overlay" -- "$AUGUR" analyze --overlay "$T/o.png" "$SRC/examples/astronaut.png"
+[[ -s $T/o.png ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: overlay not written"; }
+expect 0 "-o file" -- "$AUGUR" analyze --csv -o "$T/r.csv" "$SRC/examples/astronaut.png"
+[[ -s $T/r.csv && ! -e $T/r.csv.part ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: -o did not leave r.csv"; }
+
+# hostile inputs
+expect 1 "missing file" -- "$AUGUR" analyze "$T/nope.png";       grep_out "does not exist\|cannot open" "missing file message"
+: >"$T/empty.png"
+expect 1 "empty file" -- "$AUGUR" analyze "$T/empty.png";        grep_out "empty" "empty file message"
+head -c 3000 /dev/urandom >"$T/noise.png"
+expect 1 "random bytes" -- "$AUGUR" analyze "$T/noise.png";      grep_out "not an image\|corrupt" "random bytes message"
+echo "hello" >"$T/text.jpg"
+expect 1 "text file" -- "$AUGUR" analyze "$T/text.jpg"
+head -c 20000 "$SRC/examples/astronaut.png" >"$T/trunc.png"
+expect 1 "truncated PNG" -- "$AUGUR" analyze "$T/trunc.png";     grep_out "truncated or corrupt" "truncated message"
+# a PNG whose header claims 100000 x 100000 pixels
+python3 - "$T/huge.png" <<'PY'
+import struct, sys, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+ihdr = struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+PY
+expect 1 "enormous dimensions" -- "$AUGUR" analyze "$T/huge.png"; grep_out "limit\|larger" "size limit message"
+mkdir -p "$T/dir"
+expect 1 "empty folder" -- "$AUGUR" analyze "$T/dir";           grep_out "no images" "empty folder message"
+# a folder with one good and one bad image: the good one is still analysed
+cp "$SRC/examples/astronaut.png" "$T/dir/a.png"; cp "$T/trunc.png" "$T/dir/b.png"
+expect 1 "folder with a bad file" -- "$AUGUR" analyze -q --csv "$T/dir"
+grep_out "a.png" "good image still reported"; grep_out "b.png" "bad image named"
+# a blank image is "0 faces", not an error
+python3 - "$T/blank.png" <<'PY'
+import struct, sys, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+w, h = 64, 48
+raw = b"".join(b"\0" + b"\x80" * (3 * w) for _ in range(h))
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+PY
+expect 0 "blank image" -- "$AUGUR" analyze --crop never "$T/blank.png"; grep_out "0 faces" "zero faces reported"
+# @list with a comment, a blank line and a relative path
+printf '# images\n\ndir/a.png\n' >"$T/list.txt"
+expect 0 "@list" -- "$AUGUR" analyze -q "@$T/list.txt";            grep_out "1 face" "@list analysed"
+expect 1 "missing @list" -- "$AUGUR" analyze "@$T/none.txt"
+# unwritable outputs keep nothing half-written and fail clearly
+expect 1 "overlay into a missing folder" -- "$AUGUR" analyze --overlay "$T/no/such/o.png" "$SRC/examples/astronaut.png"
+grep_out "no/such" "overlay error names the path"
+echo "previous" >"$T/keep.csv"
+expect 1 "-o into a missing folder" -- "$AUGUR" analyze --csv -o "$T/no/such/r.csv" "$SRC/examples/astronaut.png"
+# corrupt model folder
+mkdir -p "$T/models"; echo '{"modelTopology":' >"$T/models/facemesh.json"
+expect 1 "corrupt models" -- "$AUGUR" analyze --models "$T/models" "$SRC/examples/astronaut.png"
+grep_out "not valid JSON" "corrupt model message"
+expect 1 "missing models" -- "$AUGUR" analyze --models "$T/nomodels" "$SRC/examples/astronaut.png"
+grep_out "make setup" "missing models hint"
+
+echo "$pass passed, $fail failed"
+[[ $fail == 0 ]]
