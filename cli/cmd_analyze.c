@@ -18,7 +18,7 @@
 #include "media/image.h"
 #include "out/out.h"
 
-enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV };
+enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_AULIST };
 
 static void help(void)
 {
@@ -30,6 +30,9 @@ static void help(void)
            "  --json              one JSON object per image per line (docs/OUTPUT.md)\n"
            "  --pretty            indent the JSON\n"
            "  --csv               CSV, OpenFace-2-compatible columns first\n"
+           "  --format F          text (default), json, csv, or aulist: TAG's AU-Prob-Bbox list,\n"
+           "                      one line per face: \"AU12 0.98 [x1,y1,x2,y2]; AU6 0.74 [...]\"\n"
+           "  --topk K            AUs per face in aulist, by probability (default 5)\n"
            "  -o FILE             write results to FILE (default: standard output)\n"
            "  --overlay FILE.png  draw the result over the image (one input image)\n"
            "  --overlay-dir DIR   draw one overlay per input: DIR/<name>.overlay.png\n"
@@ -50,6 +53,30 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
+static int cmp_prob_desc(const void *a, const void *b)
+{
+    float x = ((const struct augur_au *)a)->probability, y = ((const struct augur_au *)b)->probability;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* TAG's AU-Prob-Bbox evidence: the top-k AUs by probability, "AU6 0.78 [156,208,285,314]". */
+static void print_aulist(FILE *o, const au_analysis *a, int topk)
+{
+    for (int i = 0; i < a->n_faces; i++) {
+        const au_face *f = &a->faces[i];
+        struct augur_au s[AUGUR_AU_COUNT];
+        int n = 0;
+        for (int k = 0; k < f->n_aus; k++)
+            if (f->aus[k].source != AUGUR_AU_SOURCE_NONE) s[n++] = f->aus[k];
+        qsort(s, (size_t)n, sizeof *s, cmp_prob_desc);
+        fprintf(o, "%s\tface %d\t", a->path, f->id);
+        for (int k = 0; k < n && k < topk; k++)
+            fprintf(o, "%sAU%d %.2f [%.0f,%.0f,%.0f,%.0f]", k ? "; " : "", s[k].id, s[k].probability, s[k].box[0],
+                    s[k].box[1], s[k].box[2], s[k].box[3]);
+        fputc('\n', o);
+    }
+}
+
 static void print_text(FILE *o, const au_analysis *a)
 {
     fprintf(o, "%s: %dx%d, %d face%s (%.1f ms)\n", a->path, a->width, a->height, a->n_faces,
@@ -65,6 +92,15 @@ static void print_text(FILE *o, const au_analysis *a)
                 0.5f * (f->lm68[36][0] + f->lm68[39][0]), 0.5f * (f->lm68[36][1] + f->lm68[39][1]),
                 0.5f * (f->lm68[42][0] + f->lm68[45][0]), 0.5f * (f->lm68[42][1] + f->lm68[45][1]),
                 f->lm68[30][0], f->lm68[30][1], f->lm68[48][0], f->lm68[48][1], f->lm68[54][0], f->lm68[54][1]);
+        int any = 0;
+        for (int k = 0; k < f->n_aus; k++) {
+            const struct augur_au *u = &f->aus[k];
+            if (!u->present) continue;
+            fprintf(o, "%s AU%d %s %.1f (p %.2f)", any ? "," : "          action units:", u->id,
+                    augur_au_name(u->id), u->intensity, u->probability);
+            any = 1;
+        }
+        if (f->n_aus) fprintf(o, "%s\n", any ? "" : "          action units: none present");
     }
 }
 
@@ -81,7 +117,7 @@ static void progress(int done, int total, int failed, double t0)
 int cmd_analyze(int argc, char **argv)
 {
     enum fmt fmt = FMT_TEXT;
-    int pretty = 0, quiet = 0;
+    int pretty = 0, quiet = 0, topk = 5;
     const char *out_path = NULL, *overlay = NULL, *overlay_dir = NULL;
     struct augur_params p = augur_default_params();
     const char **inputs = calloc((size_t)argc, sizeof *inputs);
@@ -93,6 +129,17 @@ int cmd_analyze(int argc, char **argv)
         else if (!strcmp(a, "--json")) fmt = FMT_JSON;
         else if (!strcmp(a, "--csv")) fmt = FMT_CSV;
         else if (!strcmp(a, "--pretty")) pretty = 1;
+        else if (!strcmp(a, "--format") && v) {
+            if (!strcmp(v, "text")) fmt = FMT_TEXT;
+            else if (!strcmp(v, "json")) fmt = FMT_JSON;
+            else if (!strcmp(v, "csv")) fmt = FMT_CSV;
+            else if (!strcmp(v, "aulist")) fmt = FMT_AULIST;
+            else { cli_error("analyze", "--format must be text, json, csv or aulist"); free(inputs); return EXIT_USAGE; }
+            i++;
+        } else if (!strcmp(a, "--topk")) {
+            if ((topk = cli_int("analyze", a, v, 1, AUGUR_AU_COUNT)) < 0) { free(inputs); return EXIT_USAGE; }
+            i++;
+        }
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = 1;
         else if (!strcmp(a, "-o") && v) { out_path = v; i++; }
         else if (!strcmp(a, "--overlay") && v) { overlay = v; i++; }
@@ -201,7 +248,8 @@ int cmd_analyze(int argc, char **argv)
                 cJSON *j = au_analysis_to_json(&a);
                 if (!j || au_json_write(out, j, pretty, &err)) { cli_error("analyze", "writing JSON failed"); failed++; }
                 cJSON_Delete(j);
-            } else au_csv_rows(out, &a);
+            } else if (fmt == FMT_AULIST) print_aulist(out, &a, topk);
+            else au_csv_rows(out, &a);
             fflush(out);
             char ov[4200] = "";
             if (overlay) snprintf(ov, sizeof ov, "%s", overlay);

@@ -84,6 +84,8 @@ struct augur_params {
     enum augur_backend backend;
     enum augur_detector detector;
     enum augur_crop crop;
+    const char *au_model;    /* AU calibration model (JSON); NULL: $AUGUR_AU_MODEL, else the one
+                                shipped in models/au-ckplus.json */
 };
 
 struct augur_params augur_default_params(void);
@@ -110,8 +112,30 @@ const char *augur_model_dir(const augur_context *ctx);
  * (larger = farther). "Left"/"right" are the subject's (FACS convention). */
 
 #define AUGUR_MESH_POINTS 468  /* MediaPipe FaceMesh topology */
+#define AUGUR_AU_COUNT 22      /* AUs 1 2 4 5 6 7 9 10 12 14 15 16 17 20 23 24 25 26 27 28 43 45 */
 #define AUGUR_LM68_POINTS 68   /* iBUG / OpenFace 68-point layout */
 #define AUGUR_MAX_FACES 64
+
+/* Where an AU reading comes from. */
+enum augur_au_source {
+    AUGUR_AU_SOURCE_NONE = 0,       /* not measured (no model for it) */
+    AUGUR_AU_SOURCE_GEOMETRY = 1,   /* calibrated on FACS labels from 3D mesh geometry */
+    AUGUR_AU_SOURCE_APPEARANCE = 2, /* ... from the appearance of its region */
+    AUGUR_AU_SOURCE_BOTH = 3,
+    AUGUR_AU_SOURCE_RULE = 4,       /* a documented geometric rule (no FACS labels for this AU) */
+};
+
+/* One Action Unit on one face. */
+struct augur_au {
+    int   id;              /* FACS number */
+    float probability;     /* 0..1 */
+    int   present;         /* probability >= the AU's calibrated threshold */
+    float intensity;       /* 0 absent, 1 trace .. 5 maximum (OpenFace AUxx_r scale) */
+    float box[4];          /* the AU's face region, image px x1, y1, x2, y2 */
+    enum augur_au_source source;
+    int   measure;         /* index of the named measurement behind it (augur_measure_name), -1 none */
+    float measure_mm;      /* that measurement, face minus neutral, mm */
+};
 
 struct augur_face {
     int   id;                    /* 0.. per image, best detection first */
@@ -129,7 +153,17 @@ struct augur_face {
     float align[6];              /* 2x3 affine: image px -> canonical crop (unit square, FER2013 framing) */
     float align_inv[6];          /* inverse: unit-square crop -> image px */
     int   success;               /* 1: meshed with presence >= threshold; the fields above are valid */
+    int   n_aus;                 /* AUGUR_AU_COUNT when AUs were read (success), else 0 */
+    struct augur_au aus[AUGUR_AU_COUNT];
 };
+
+/* Name, muscle and region of a FACS AU ("lip corner puller", "zygomaticus
+ * major", "mouth corners"); NULL for an AU augur does not report. */
+const char *augur_au_name(int au);
+const char *augur_au_muscle(int au);
+const char *augur_au_region(int au);
+/* Name of a named facial measurement (struct augur_au.measure). */
+const char *augur_measure_name(int measure);
 
 /* Decodes an image file and finds every face in it. *faces is set to a
  * malloc'ed array of *n_faces records (free with augur_faces_free); zero faces

@@ -285,21 +285,22 @@ static void test_csv(void)
 
     char *hdr = next_record(&cur);
     int nh = hdr ? csv_split(hdr, fl, MAXF) : 0;
-    CHECK(nh == AU_CSV_COLUMNS && nh == 152, "header: %d columns, want 152", nh);
+    CHECK(nh == AU_CSV_COLUMNS && nh == 196, "header: %d columns, want 196", nh);
     static const struct { int i; const char *name; } want[] = {
         {0, "face"}, {1, "confidence"}, {2, "success"}, {3, "pose_Tx"}, {4, "pose_Ty"}, {5, "pose_Tz"},
         {6, "pose_Rx"}, {7, "pose_Ry"}, {8, "pose_Rz"}, {9, "x_0"}, {39, "x_30"}, {76, "x_67"}, {77, "y_0"},
-        {144, "y_67"}, {145, "file"}, {146, "det_score"}, {147, "mesh_score"}, {148, "box_x1"}, {149, "box_y1"},
-        {150, "box_x2"}, {151, "box_y2"}};
-    for (size_t k = 0; k < sizeof want / sizeof want[0] && nh == 152; k++)
+        {144, "y_67"}, {145, "AU01_r"}, {166, "AU45_r"}, {167, "AU01_c"}, {188, "AU45_c"},
+        {189, "file"}, {190, "det_score"}, {191, "mesh_score"}, {192, "box_x1"}, {193, "box_y1"},
+        {194, "box_x2"}, {195, "box_y2"}};
+    for (size_t k = 0; k < sizeof want / sizeof want[0] && nh == 196; k++)
         CHECK(!strcmp(fl[want[k].i], want[k].name), "column %d is '%s', want '%s'", want[k].i, fl[want[k].i],
               want[k].name);
     for (int i = 0; i < nh && i < MAXF; i++) CHECK(!strchr(fl[i], ' '), "column name '%s' has a space", fl[i]);
 
     char *row = next_record(&cur);
     int n = row ? csv_split(row, fl, MAXF) : 0;
-    CHECK(n == 152, "row 1: %d fields, want 152", n);
-    if (n == 152) {
+    CHECK(n == 196, "row 1: %d fields, want 196", n);
+    if (n == 196) {
         CHECK(!strcmp(fl[0], "0") && !strcmp(fl[2], "1"), "face 0, success 1");
         CHECK(near(atof(fl[1]), 0.97, 1e-3), "confidence = mesh score");
         CHECK(near(atof(fl[3]), -10.5, 0.05) && near(atof(fl[5]), 612.5, 0.05), "pose_T in mm");
@@ -309,21 +310,21 @@ static void test_csv(void)
               "x_30, y_30");
         CHECK(near(atof(fl[76]), faces[0].lm68[67][0], 0.006) && near(atof(fl[144]), faces[0].lm68[67][1], 0.006),
               "x_67, y_67");
-        CHECK(!strcmp(fl[145], "x \"quoted\", y.png"), "file quoted and read back: '%s'", fl[145]);
-        CHECK(near(atof(fl[146]), 0.98, 1e-4) && near(atof(fl[147]), 0.97, 1e-4), "det_score, mesh_score");
-        CHECK(near(atof(fl[148]), faces[0].box[0], 0.006) && near(atof(fl[151]), faces[0].box[3], 0.006), "box");
+        CHECK(!strcmp(fl[189], "x \"quoted\", y.png"), "file quoted and read back: '%s'", fl[189]);
+        CHECK(near(atof(fl[190]), 0.98, 1e-4) && near(atof(fl[191]), 0.97, 1e-4), "det_score, mesh_score");
+        CHECK(near(atof(fl[192]), faces[0].box[0], 0.006) && near(atof(fl[195]), faces[0].box[3], 0.006), "box");
     }
     row = next_record(&cur);
     n = row ? csv_split(row, fl, MAXF) : 0;
-    CHECK(n == 152 && !strcmp(fl[0], "1") && !strcmp(fl[2], "0"), "row 2: face 1, success 0");
+    CHECK(n == 196 && !strcmp(fl[0], "1") && !strcmp(fl[2], "0"), "row 2: face 1, success 0");
     row = next_record(&cur);
     n = row ? csv_split(row, fl, MAXF) : 0;
-    CHECK(n == 152, "face-less row: %d fields, want 152", n);
-    if (n == 152) {
-        CHECK(!strcmp(fl[2], "0") && !strcmp(fl[1], "0") && !strcmp(fl[145], "empty.png"),
+    CHECK(n == 196, "face-less row: %d fields, want 196", n);
+    if (n == 196) {
+        CHECK(!strcmp(fl[2], "0") && !strcmp(fl[1], "0") && !strcmp(fl[189], "empty.png"),
               "face-less row: success 0, confidence 0, file named");
         int empty = 1;
-        for (int i = 3; i < 145; i++) empty &= fl[i][0] == 0;
+        for (int i = 3; i < 189; i++) empty &= fl[i][0] == 0;
         CHECK(empty && fl[0][0] == 0, "face-less row: face and measurements empty");
     }
     CHECK(next_record(&cur) == NULL, "exactly 3 rows");

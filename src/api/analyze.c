@@ -2,17 +2,79 @@
  * api/analyze.c — the public analysis calls of augur.h over the stages:
  * decode (media/) -> faces (face/). Later stages add their results here.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "au/au.h"
 #include "core/context.h"
 #include "face/engine.h"
 #include "media/image.h"
+
+#ifndef AUGUR_SHIPPED_MODEL_DIR
+#define AUGUR_SHIPPED_MODEL_DIR "models"
+#endif
 
 void augur_release_stages(augur_context *ctx)
 {
     au_face_engine_free(ctx->faces);
     ctx->faces = NULL;
+    free(ctx->aus);
+    ctx->aus = NULL;
+}
+
+static int ensure_aus(augur_context *ctx)
+{
+    if (ctx->aus) return 0;
+    const char *path = ctx->params.au_model;
+    char buf[4200];
+    if (!path || !*path) path = getenv("AUGUR_AU_MODEL");
+    if (!path || !*path) {
+        snprintf(buf, sizeof buf, "%s/au-ckplus.json", AUGUR_SHIPPED_MODEL_DIR);
+        path = buf;
+    }
+    ctx->aus = malloc(sizeof *ctx->aus);
+    if (!ctx->aus) return au_fail(&ctx->err, AUGUR_ENOMEM, "out of memory");
+    int rc = au_model_load(ctx->aus, path, &ctx->err);
+    if (rc) {
+        free(ctx->aus);
+        ctx->aus = NULL;
+        au_wrap(&ctx->err, "loading the AU model (set AUGUR_AU_MODEL or train one with `augur train au`)");
+    }
+    return rc;
+}
+
+const char *augur_au_name(int au) { int a = au_index(au); return a < 0 ? NULL : au_defs[a].name; }
+const char *augur_au_muscle(int au) { int a = au_index(au); return a < 0 ? NULL : au_defs[a].muscle; }
+const char *augur_au_region(int au) { int a = au_index(au); return a < 0 ? NULL : au_defs[a].region; }
+const char *augur_measure_name(int m) { return m >= 0 && m < AU_M_COUNT ? au_measure_names[m] : NULL; }
+
+/* AUs of every meshed face, into the public records. */
+static int read_aus(augur_context *ctx, au_face *faces, int n)
+{
+    int rc = ensure_aus(ctx);
+    if (rc) return rc;
+    for (int i = 0; i < n; i++) {
+        au_face *f = &faces[i];
+        f->n_aus = 0;
+        if (!f->success) continue;
+        au_face_aus r;
+        if (au_read(ctx->aus, f, NULL, &r, &ctx->err)) continue; /* degenerate mesh: no AUs, still a face */
+        for (int a = 0; a < AU_COUNT; a++) {
+            struct augur_au *o = &f->aus[a];
+            const au_reading *x = &r.au[a];
+            o->id = x->id;
+            o->probability = x->probability;
+            o->present = x->present;
+            o->intensity = x->intensity;
+            memcpy(o->box, x->box, sizeof o->box);
+            o->source = (enum augur_au_source)x->source;
+            o->measure = x->measure;
+            o->measure_mm = x->measure_mm;
+        }
+        f->n_aus = AU_COUNT;
+    }
+    return 0;
 }
 
 static int ensure_faces(augur_context *ctx)
@@ -40,6 +102,7 @@ static int analyze(augur_context *ctx, const au_image *img, struct augur_face **
     o.detector = (enum au_detector_choice)ctx->params.detector;
     o.crop_mode = (enum au_crop_mode)ctx->params.crop;
     rc = au_face_find(ctx->faces, img, &o, buf, &n, &ctx->err);
+    if (!rc) rc = read_aus(ctx, buf, n);
     if (rc) { free(buf); return rc; }
     if (n == 0) { free(buf); return 0; }
     au_face *shrunk = realloc(buf, (size_t)n * sizeof *buf);

@@ -5,7 +5,8 @@
  *
  * Intensity: the AU's logit mapped linearly from its presence threshold
  * (intensity 1, FACS "trace") to the 95th percentile of the training
- * positives' logits (intensity 5), clamped to 0..5; 0 when absent. CK+ codes
+ * positives' logits (intensity 5), clamped to 0..5 — continuous, so it
+ * falls to 0 a quarter of that span below the threshold rather than jumping. CK+ codes
  * presence only, so this is a calibrated strength, not a FACS-coded A–E.
  *
  * Rules for AUs without labels in CK+ (source "geometry rule"): AU43/AU45 from
@@ -141,10 +142,12 @@ int au_read(const au_model *m, const au_face *f, const float (*neutral)[3], au_f
             ref = 4.0f; /* logit 4 = probability 0.98 */
         }
         r->present = r->source != AU_SRC_NONE && r->probability >= thr;
-        if (r->present) {
+        if (r->source != AU_SRC_NONE) {
+            /* continuous in the logit (like OpenFace's AUxx_r, independent of AUxx_c):
+             * 1 at the presence threshold, 5 at the reference, 0 a quarter-span below threshold */
             float zt = logf(thr / (1 - thr));
-            float t = ref > zt + 1e-3f ? (z - zt) / (ref - zt) : 1.0f;
-            r->intensity = fminf(5.0f, fmaxf(1.0f, 1.0f + 4.0f * t));
+            float span = ref > zt + 0.5f ? ref - zt : 0.5f;
+            r->intensity = fminf(5.0f, fmaxf(0.0f, 1.0f + 4.0f * (z - zt) / span));
         }
         (void)dir;
         r->side = 0;

@@ -12,7 +12,11 @@
 #include "au/model.h"
 #include "face/face.h"
 
-typedef enum { AU_SRC_NONE = 0, AU_SRC_GEOMETRY, AU_SRC_APPEARANCE, AU_SRC_BOTH, AU_SRC_RULE } au_source;
+/* Same values as the public enum augur_au_source. */
+typedef enum {
+    AU_SRC_NONE = AUGUR_AU_SOURCE_NONE, AU_SRC_GEOMETRY = AUGUR_AU_SOURCE_GEOMETRY,
+    AU_SRC_APPEARANCE = AUGUR_AU_SOURCE_APPEARANCE, AU_SRC_BOTH = AUGUR_AU_SOURCE_BOTH, AU_SRC_RULE = AUGUR_AU_SOURCE_RULE
+} au_source;
 
 typedef struct au_reading {
     int   id;             /* FACS number */

@@ -162,31 +162,46 @@ int au_model_fit(au_model *m, const float *X, const signed char *y, const int *g
         for (int i = 0; i < n; i++) pos += y[(size_t)i * AU_COUNT + a] == 1;
         m->n_pos[a] = pos;
         if (pos < min_pos) continue;
-        /* threshold from out-of-fold scores over 3 subject folds (or all data) */
-        int mcount = 0;
-        for (int f = 0; f < 3; f++) {
-            for (int i = 0; i < n; i++) mask[i] = groups ? (groups[i] % 3) != f : 1;
-            if (fit_lr(Z, y + a, AU_COUNT, mask, n, n_feat, l2, wtmp, &m->b[a])) { rc = -1; break; }
-            for (int i = 0; i < n; i++) {
-                if ((groups ? (groups[i] % 3) != f : 1) || y[(size_t)i * AU_COUNT + a] < 0) continue;
-                score[mcount] = logit(Z + (size_t)i * n_feat, wtmp, m->b[a], n_feat);
-                lab[mcount++] = y[(size_t)i * AU_COUNT + a];
+        /* ridge strength and threshold from out-of-fold scores over 3 subject folds
+         * (nested inside whatever split the caller made): the l2 among
+         * {l2/10, l2, 10*l2} whose best-threshold F1 is highest */
+        double best_f1 = -1;
+        float best_l2 = l2;
+        for (int c = 0; c < 3 && groups && !rc; c++) {
+            float l2c = l2 * (c == 0 ? 0.1f : c == 1 ? 1.0f : 10.0f);
+            int mcount = 0;
+            for (int f = 0; f < 3; f++) {
+                for (int i = 0; i < n; i++) mask[i] = (groups[i] % 3) != f;
+                if (fit_lr(Z, y + a, AU_COUNT, mask, n, n_feat, l2c, wtmp, &m->b[a])) { rc = -1; break; }
+                for (int i = 0; i < n; i++) {
+                    if ((groups[i] % 3) != f || y[(size_t)i * AU_COUNT + a] < 0) continue;
+                    score[mcount] = logit(Z + (size_t)i * n_feat, wtmp, m->b[a], n_feat);
+                    lab[mcount++] = y[(size_t)i * AU_COUNT + a];
+                }
             }
-            if (!groups) break;
+            float th = best_threshold(score, lab, mcount);
+            double lt = log(th / (1 - th));
+            int tp = 0, fp = 0, fn = 0;
+            for (int i = 0; i < mcount; i++) {
+                int pr = score[i] >= lt;
+                tp += pr && lab[i]; fp += pr && !lab[i]; fn += !pr && lab[i];
+            }
+            double f1 = tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
+            if (f1 > best_f1 + 1e-9) { best_f1 = f1; best_l2 = l2c; m->threshold[a] = th; }
         }
         if (rc) break;
-        if (!groups) { /* no groups: in-sample scores after the full fit below */ }
         memset(mask, 1, (size_t)n);
-        if (fit_lr(Z, y + a, AU_COUNT, mask, n, n_feat, l2, m->w[a], &m->b[a])) { rc = -1; break; }
-        if (!groups) {
-            mcount = 0;
+        if (fit_lr(Z, y + a, AU_COUNT, mask, n, n_feat, best_l2, m->w[a], &m->b[a])) { rc = -1; break; }
+        m->l2[a] = best_l2;
+        if (!groups) { /* no subject groups: threshold from in-sample scores */
+            int mcount = 0;
             for (int i = 0; i < n; i++) {
                 if (y[(size_t)i * AU_COUNT + a] < 0) continue;
                 score[mcount] = logit(Z + (size_t)i * n_feat, m->w[a], m->b[a], n_feat);
                 lab[mcount++] = y[(size_t)i * AU_COUNT + a];
             }
+            m->threshold[a] = best_threshold(score, lab, mcount);
         }
-        m->threshold[a] = best_threshold(score, lab, mcount);
         /* intensity reference: 95th percentile of the positives' logits */
         double *pl = malloc((size_t)pos * sizeof *pl);
         int np = 0;
@@ -229,6 +244,7 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
         cJSON_AddNumberToObject(o, "au", au_defs[a].id);
         cJSON_AddNumberToObject(o, "positives", m->n_pos[a]);
         cJSON_AddNumberToObject(o, "threshold", m->threshold[a]);
+        cJSON_AddNumberToObject(o, "l2", m->l2[a]);
         cJSON_AddNumberToObject(o, "intensity_ref", m->intensity_ref[a]);
         cJSON_AddNumberToObject(o, "bias", m->b[a]);
         cJSON_AddItemToObject(o, "weights", float_array(m->w[a], m->n_feat));

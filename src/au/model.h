@@ -24,6 +24,7 @@ typedef struct au_model {
     float w[AU_COUNT][AU_MAX_FEATURES];
     float b[AU_COUNT];
     float threshold[AU_COUNT];        /* probability at which the AU counts as present */
+    float l2[AU_COUNT];               /* ridge strength chosen by inner subject-fold CV */
     float intensity_ref[AU_COUNT];    /* logit at which intensity reaches 5 (95th pct of positives) */
     int n_pos[AU_COUNT], n_train;     /* training support */
     char source[256];                 /* data and command that produced it */
@@ -34,9 +35,10 @@ void au_model_predict(const au_model *m, const float *feat, float prob[AU_COUNT]
 
 /* Fits every AU that has at least min_pos positives in y.
  * X: n x n_feat features; y: n x AU_COUNT labels (0, 1, or -1 = not coded).
- * l2: ridge strength on standardised features. Threshold per AU: the one that
- * maximises F1 on the training data itself (inner 3-fold over subjects when
- * groups are given; groups may be NULL). */
+ * l2: base ridge strength on standardised features; with subject groups, each
+ * AU picks l2/10, l2 or 10*l2 and its presence threshold by the best F1 of
+ * out-of-fold scores over 3 inner subject folds (nested: only the rows given
+ * are used). groups may be NULL (then l2 as given, in-sample threshold). */
 int au_model_fit(au_model *m, const float *X, const signed char *y, const int *groups, int n, int n_feat,
                  float l2, int min_pos, au_error *err);
 

@@ -16,6 +16,7 @@ struct augur_context {
     char model_dir[4096];
     au_error err;                  /* last failure */
     struct au_face_engine *faces;  /* face stage, loaded on first use (api/analyze.c) */
+    struct au_model *aus;          /* AU calibration, loaded on first use */
 };
 
 /* Releases what the stages hung on the context (api/analyze.c). */

@@ -23,7 +23,7 @@ au_eval_opts au_eval_default_opts(void)
     o.folds = 5;
     o.seed = 1;
     o.l2 = 1.0f;
-    o.min_pos = 15;
+    o.min_pos = 40;
     o.min_report_seqs = 20;
     return o;
 }

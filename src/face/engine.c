@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "face/canonical.h"
 #include "face/detect.h"
 #include "face/landmarks.h"
 #include "face/pose.h"
@@ -31,6 +32,7 @@ au_face_opts au_face_default_opts(void)
     o.nms_iou = 0.3f;
     o.min_mesh_score = 0.5f;
     o.refine_passes = 1;
+    o.flip_average = 1;
     o.max_faces = AU_MAX_FACES;
     o.crop_max_side = 160;
     o.crop_scale = 1.3f;
@@ -106,6 +108,42 @@ int au_face_mesh_roi(au_face_engine *e, const au_image *img, float cx, float cy,
     return 0;
 }
 
+/* Test-time flip: FaceMesh on the mirrored crop, mapped back (x mirrored,
+ * each point swapped with its left/right twin) and averaged with f's mesh.
+ * A network is not exactly mirror-equivariant; the average is, so a flipped
+ * image yields the mirrored mesh, and per-frame noise drops. */
+static int flip_average(au_face_engine *e, const au_image *img, float cx, float cy, float size, float angle,
+                        au_face *f, au_error *err)
+{
+    float M[6], F[6];
+    au_affine_rotated_square(cx, cy, size, angle, e->mesh_size, M);
+    /* crop (u, v) of the flipped crop = (S - u, v) of the crop */
+    float S = (float)e->mesh_size, X[6] = {-1, 0, S, 0, 1, 0};
+    au_affine_compose(M, X, F);
+    float *in = nn_input(e->mesh, 0, NULL);
+    au_warp_affine(img, F, e->mesh_size, e->mesh_size, 3, 1.0f / 255.0f, 0.0f, in);
+    int rc = nn_run(e->mesh, err);
+    if (rc) return rc;
+    const float *p = nn_output(e->mesh, e->mesh_out, NULL);
+    float zs = size / S;
+    static const int n = AU_MESH_N;
+    float (*g)[3] = malloc(sizeof(float[AU_MESH_N][3]));
+    if (!g) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        float u = p[3 * i], v = p[3 * i + 1];
+        g[i][0] = F[0] * u + F[1] * v + F[2];
+        g[i][1] = F[3] * u + F[4] * v + F[5];
+        g[i][2] = p[3 * i + 2] * zs;
+    }
+    for (int i = 0; i < n; i++) {
+        int j = au_mesh_mirror[i];
+        for (int c = 0; c < 3; c++) f->mesh[i][c] = 0.5f * (f->mesh[i][c] + g[j][c]);
+    }
+    f->mesh_score = 0.5f * (f->mesh_score + nn_output(e->mesh, e->flag_out, NULL)[0]);
+    free(g);
+    return 0;
+}
+
 /* The crop the mesh itself defines: eyes level, square 1.5x the extent. */
 static void roi_from_mesh(const au_face *f, float *cx, float *cy, float *size, float *angle)
 {
@@ -156,6 +194,7 @@ static int mesh_face(au_face_engine *e, const au_image *img, const au_face_opts 
         rc = au_face_mesh_roi(e, img, cx, cy, size, angle, &g, err);
         if (!rc && g.mesh_score >= o->min_mesh_score) memcpy(f->mesh, g.mesh, sizeof f->mesh), f->mesh_score = g.mesh_score;
     }
+    if (!rc && o->flip_average && f->mesh_score >= o->min_mesh_score) rc = flip_average(e, img, cx, cy, size, angle, f, err);
     if (rc) return rc;
     f->success = f->mesh_score >= o->min_mesh_score;
     finish_face(f, img);

@@ -7,6 +7,8 @@
  *   2. for each detection, FaceMesh on a square crop 1.5x the detector box,
  *      rotated so the eyes are level; then a second FaceMesh pass on the crop
  *      the first mesh defines (tighter, better centred);
+ *      the final mesh is averaged with the (mirrored back) mesh of the
+ *      horizontally flipped crop, so results are mirror-consistent;
  *   3. images that are already face crops (small images where no detector
  *      fires, or crop_mode = always) are meshed directly from a crop covering
  *      the whole image.
@@ -30,6 +32,7 @@ typedef struct au_face_opts {
     float nms_iou;           /* default 0.3 */
     float min_mesh_score;    /* face presence for success, default 0.5 */
     int   refine_passes;     /* extra FaceMesh passes on the mesh-defined crop, default 1 */
+    int   flip_average;      /* average with the mirrored mesh of the flipped crop, default 1 */
     int   max_faces;         /* default AU_MAX_FACES */
     int   crop_max_side;     /* AU_CROP_AUTO treats images up to this side as face crops, default 160 */
     float crop_scale;        /* face-crop mode: mesh ROI side / image side, default 1.3 */

@@ -55,4 +55,8 @@ void au_inputs_free(char **paths, int n);
 /* True if the file name has an image extension augur reads. */
 int au_is_image_name(const char *name);
 
+/* Routes FFmpeg's (process-wide) log to au_log at debug level, once; called
+ * by the decoders here, and by anything else in augur that uses FFmpeg. */
+void au_media_ffmpeg_init(void);
+
 #endif

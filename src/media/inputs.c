@@ -1,9 +1,12 @@
 /*
- * media/inputs.c — expanding command-line inputs (file, folder, @list) into
- * image paths. See image.h.
+ * media/inputs.c — expanding command-line inputs into image paths: a file
+ * stays itself (whatever its extension: the decoder decides), a folder
+ * becomes its image files (by extension, sorted by name in byte order, not
+ * recursive, hidden files skipped), "@list" becomes the list's lines. See
+ * image.h.
  */
-#include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,91 +15,149 @@
 
 #include "media/image.h"
 
-#define MAX_LIST_LINES 1000000
+#define MAX_INPUTS      1000000            /* lines of a list, images of a folder */
+#define MAX_LIST_BYTES  ((size_t)256 << 20)
 
 int au_is_image_name(const char *name)
 {
-    static const char *ext[] = {"png", "jpg", "jpeg", "tif", "tiff", "webp", "bmp", "pgm", "ppm", "pnm", "pbm"};
-    const char *dot = strrchr(name, '.');
-    if (!dot) return 0;
+    static const char *const ext[] = {"png", "jpg", "jpeg", "tif", "tiff", "webp",
+                                      "bmp", "pgm", "ppm", "pnm", "pbm"};
+    if (!name) return 0;
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base) return 0; /* no extension, or a bare ".png" */
     for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
         if (!strcasecmp(dot + 1, ext[i])) return 1;
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/* A growing array of malloc'ed strings. */
+typedef struct strvec { char **v; int n, cap; } strvec;
 
-static int push(char ***v, int *n, int *cap, const char *s, au_error *err)
+/* Appends a + b + c as a new string. */
+static int push_join(strvec *sv, const char *a, const char *b, const char *c, au_error *err)
 {
-    if (*n == *cap) {
-        int nc = *cap ? 2 * *cap : 64;
-        char **nv = realloc(*v, (size_t)nc * sizeof *nv);
-        if (!nv) return au_fail(err, AUGUR_ENOMEM, "out of memory");
-        *v = nv;
-        *cap = nc;
+    if (sv->n == sv->cap) {
+        int nc = sv->cap ? 2 * sv->cap : 64;
+        char **nv = realloc(sv->v, (size_t)nc * sizeof *nv);
+        if (!nv) return au_fail(err, AUGUR_ENOMEM, "out of memory listing inputs");
+        sv->v = nv;
+        sv->cap = nc;
     }
-    if (!((*v)[*n] = strdup(s))) return au_fail(err, AUGUR_ENOMEM, "out of memory");
-    (*n)++;
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    char *s = malloc(la + lb + lc + 1);
+    if (!s) return au_fail(err, AUGUR_ENOMEM, "out of memory listing inputs");
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb);
+    memcpy(s + la + lb, c, lc + 1);
+    sv->v[sv->n++] = s;
     return 0;
 }
 
 void au_inputs_free(char **paths, int n)
 {
+    if (!paths) return;
     for (int i = 0; i < n; i++) free(paths[i]);
     free(paths);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* "@list": one path per line; '\r', trailing spaces and tabs are stripped,
+ * blank lines and lines starting with '#' skipped; relative paths are taken
+ * from the list's folder. */
+static int expand_list(const char *list, strvec *sv, au_error *err)
+{
+    if (!*list) return au_fail(err, AUGUR_EARG, "'@' must be followed by the name of a list file");
+    uint8_t *text;
+    size_t len;
+    int rc = au_read_file(list, MAX_LIST_BYTES, 1, &text, &len, err);
+    if (rc) return rc;
+    if (memchr(text, 0, len)) {
+        free(text);
+        return au_fail(err, AUGUR_EFORMAT, "list '%s' contains NUL bytes: not a text file of paths", list);
+    }
+    /* the list's folder, with its '/', or "" for a list in the current folder */
+    const char *slash = strrchr(list, '/');
+    size_t dlen = slash ? (size_t)(slash - list) + 1 : 0;
+    char *dir = malloc(dlen + 1);
+    if (!dir) {
+        free(text);
+        return au_fail(err, AUGUR_ENOMEM, "out of memory reading list '%s'", list);
+    }
+    memcpy(dir, list, dlen);
+    dir[dlen] = 0;
+
+    /* count first, so an over-long list fails before a million paths are built */
+    long lines = 0;
+    for (const uint8_t *q = text, *e = text + len; q < e; lines++) {
+        const uint8_t *nl = memchr(q, '\n', (size_t)(e - q));
+        q = nl ? nl + 1 : e;
+    }
+    if (lines > MAX_INPUTS) rc = au_fail(err, AUGUR_ELIMIT, "list '%s' has %ld lines: more than %d", list, lines, MAX_INPUTS);
+    char *p = (char *)text, *end = p + len;
+    while (!rc && p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *line = p, *stop = nl ? nl : end;
+        p = nl ? nl + 1 : end;
+        while (stop > line && (stop[-1] == '\r' || stop[-1] == ' ' || stop[-1] == '\t')) stop--;
+        *stop = 0;
+        if (!*line || *line == '#') continue;
+        rc = push_join(sv, line[0] == '/' ? "" : dir, line, "", err);
+    }
+    free(dir);
+    free(text);
+    if (!rc && sv->n == 0) rc = au_fail(err, AUGUR_EARG, "no images in list '%s' (only blank lines or comments)", list);
+    return rc;
+}
+
+static int expand_folder(const char *dir, strvec *sv, au_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) return au_fail(err, AUGUR_EIO, "cannot open folder '%s': %s", dir, strerror(errno));
+    size_t dl = strlen(dir);
+    const char *sep = dl && dir[dl - 1] == '/' ? "" : "/";
+    int rc = 0;
+    struct dirent *de;
+    errno = 0;
+    while (!rc && (de = readdir(d))) {
+        if (de->d_name[0] == '.' || !au_is_image_name(de->d_name)) continue;
+        if (sv->n >= MAX_INPUTS) {
+            rc = au_fail(err, AUGUR_ELIMIT, "folder '%s' has more than %d images", dir, MAX_INPUTS);
+            break;
+        }
+        if ((rc = push_join(sv, dir, sep, de->d_name, err))) break;
+        struct stat st; /* a sub-folder named "x.png" is not an image; links to files are */
+        if (stat(sv->v[sv->n - 1], &st) != 0 || !S_ISREG(st.st_mode)) free(sv->v[--sv->n]);
+        errno = 0;
+    }
+    if (!rc && errno) rc = au_fail(err, AUGUR_EIO, "cannot read folder '%s': %s", dir, strerror(errno));
+    closedir(d);
+    if (!rc && sv->n == 0) rc = au_fail(err, AUGUR_EARG, "no images in folder '%s' (looked for .png .jpg .jpeg .tif .tiff .webp .bmp .pgm .ppm .pnm .pbm)", dir);
+    if (!rc) qsort(sv->v, (size_t)sv->n, sizeof *sv->v, cmp_str);
+    return rc;
 }
 
 int au_inputs_expand(const char *arg, char ***paths, int *n, au_error *err)
 {
     *paths = NULL;
     *n = 0;
-    int cap = 0, rc = 0;
-    char **v = NULL;
+    if (!arg || !*arg) return au_fail(err, AUGUR_EARG, "empty input name");
+    strvec sv = {NULL, 0, 0};
+    int rc;
     if (arg[0] == '@') {
-        const char *list = arg + 1;
-        uint8_t *text;
-        size_t len;
-        if ((rc = au_read_file(list, (size_t)256 << 20, 1, &text, &len, err))) return rc;
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", list);
-        char *slash = strrchr(dir, '/');
-        if (slash) slash[1] = 0; else dir[0] = 0;
-        int lines = 0;
-        char *save = NULL;
-        for (char *line = strtok_r((char *)text, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save)) {
-            if (++lines > MAX_LIST_LINES) { rc = au_fail(err, AUGUR_ELIMIT, "'%s' has more than %d lines", list, MAX_LIST_LINES); break; }
-            size_t l = strlen(line);
-            while (l && isspace((unsigned char)line[l - 1])) line[--l] = 0;
-            while (*line && isspace((unsigned char)*line)) line++;
-            if (!*line || *line == '#') continue;
-            char p[8192];
-            if (line[0] == '/' || !dir[0]) snprintf(p, sizeof p, "%s", line);
-            else snprintf(p, sizeof p, "%s%s", dir, line);
-            rc = push(&v, n, &cap, p, err);
-        }
-        free(text);
-        if (!rc && *n == 0) rc = au_fail(err, AUGUR_EARG, "no images in list '%s'", list);
+        rc = expand_list(arg + 1, &sv, err);
     } else {
         struct stat st;
-        if (stat(arg, &st) != 0) return au_fail(err, AUGUR_EIO, "'%s' does not exist", arg);
-        if (S_ISDIR(st.st_mode)) {
-            DIR *d = opendir(arg);
-            if (!d) return au_fail(err, AUGUR_EIO, "cannot open folder '%s'", arg);
-            struct dirent *de;
-            while (!rc && (de = readdir(d))) {
-                if (de->d_name[0] == '.' || !au_is_image_name(de->d_name)) continue;
-                char p[8192];
-                snprintf(p, sizeof p, "%s%s%s", arg, arg[strlen(arg) - 1] == '/' ? "" : "/", de->d_name);
-                rc = push(&v, n, &cap, p, err);
-            }
-            closedir(d);
-            if (!rc && *n == 0) rc = au_fail(err, AUGUR_EARG, "no images in folder '%s'", arg);
-            if (!rc) qsort(v, (size_t)*n, sizeof *v, cmp_str);
-        } else {
-            rc = push(&v, n, &cap, arg, err);
-        }
+        if (stat(arg, &st) != 0) return au_fail(err, AUGUR_EIO, "cannot open '%s': %s", arg, strerror(errno));
+        rc = S_ISDIR(st.st_mode) ? expand_folder(arg, &sv, err) : push_join(&sv, arg, "", "", err);
     }
-    if (rc) { au_inputs_free(v, *n); *n = 0; return rc; }
-    *paths = v;
+    if (rc) {
+        au_inputs_free(sv.v, sv.n);
+        return rc;
+    }
+    *paths = sv.v;
+    *n = sv.n;
     return 0;
 }

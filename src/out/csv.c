@@ -15,6 +15,7 @@
  * printf runs in the "C" locale); a non-finite value is an empty field.
  */
 #include "out/out.h"
+#include "au/au_defs.h"
 
 #include <math.h>
 #include <string.h>
@@ -50,6 +51,8 @@ int au_csv_header(FILE *f)
     fputs("face,confidence,success,pose_Tx,pose_Ty,pose_Tz,pose_Rx,pose_Ry,pose_Rz", f);
     for (int i = 0; i < AU_LM68_N; i++) fprintf(f, ",x_%d", i);
     for (int i = 0; i < AU_LM68_N; i++) fprintf(f, ",y_%d", i);
+    for (int a = 0; a < AU_COUNT; a++) fprintf(f, ",AU%02d_r", au_defs[a].id);
+    for (int a = 0; a < AU_COUNT; a++) fprintf(f, ",AU%02d_c", au_defs[a].id);
     fputs(",file,det_score,mesh_score,box_x1,box_y1,box_x2,box_y2\n", f);
     return fflush(f) != 0 || ferror(f) ? AUGUR_EIO : 0;
 }
@@ -66,6 +69,15 @@ static void face_row(FILE *f, const char *file, const au_face *fc)
     for (int k = 0; k < 3; k++) put_num(f, fc->pose_R[k] * RAD_PER_DEG, 4);
     for (int c = 0; c < 2; c++)
         for (int i = 0; i < AU_LM68_N; i++) put_num(f, fc->lm68[i][c], 2);
+    /* AUs: intensity 0-5 and presence 0/1 (empty where not measured) */
+    for (int a = 0; a < AU_COUNT; a++) {
+        if (a < fc->n_aus && fc->aus[a].source != AUGUR_AU_SOURCE_NONE) put_num(f, fc->aus[a].intensity, 2);
+        else fputc(',', f);
+    }
+    for (int a = 0; a < AU_COUNT; a++) {
+        if (a < fc->n_aus && fc->aus[a].source != AUGUR_AU_SOURCE_NONE) fprintf(f, ",%d", fc->aus[a].present ? 1 : 0);
+        else fputc(',', f);
+    }
     put_text(f, file);
     put_num(f, fc->det_score, 4);
     put_num(f, fc->mesh_score, 4);
@@ -77,7 +89,7 @@ static void face_row(FILE *f, const char *file, const au_face *fc)
 static void empty_row(FILE *f, const char *file)
 {
     fputs(",0,0", f);
-    for (int k = 0; k < 6 + 2 * AU_LM68_N; k++) fputc(',', f);
+    for (int k = 0; k < 6 + 2 * AU_LM68_N + 2 * AU_COUNT; k++) fputc(',', f);
     put_text(f, file);
     fputs(",,,,,,\n", f);
 }

@@ -143,6 +143,31 @@ static cJSON *face_json(const au_face *f)
         bad = !cJSON_AddNullToObject(o, "mesh") || !cJSON_AddNullToObject(o, "landmarks68") ||
               !cJSON_AddNullToObject(o, "pose") || !cJSON_AddNullToObject(o, "align");
     }
+    /* aus: [{au, name, present, probability, intensity, box, source, measure}] */
+    if (!bad && f->n_aus > 0) {
+        cJSON *aus = cJSON_AddArrayToObject(o, "aus");
+        bad = !aus;
+        for (int a = 0; !bad && a < f->n_aus; a++) {
+            const struct augur_au *x = &f->aus[a];
+            if (x->source == AUGUR_AU_SOURCE_NONE) continue;
+            cJSON *j = cJSON_CreateObject();
+            static const char *src[] = {"none", "geometry", "appearance", "geometry+appearance", "geometry rule"};
+            bad = !j || !cJSON_AddNumberToObject(j, "au", x->id) ||
+                  !cJSON_AddStringToObject(j, "name", augur_au_name(x->id)) ||
+                  !cJSON_AddBoolToObject(j, "present", x->present != 0) ||
+                  add_number(j, "probability", x->probability, 1e-4) || add_number(j, "intensity", x->intensity, 0.01) ||
+                  add_numbers(j, "box", x->box, 4, 0.01) ||
+                  !cJSON_AddStringToObject(j, "source", src[x->source <= 4 ? x->source : 0]);
+            if (!bad && x->measure >= 0) {
+                cJSON *m = cJSON_AddObjectToObject(j, "measure");
+                bad = !m || !cJSON_AddStringToObject(m, "name", augur_measure_name(x->measure)) ||
+                      add_number(m, "delta_mm", x->measure_mm, 0.01);
+            }
+            if (j) cJSON_AddItemToArray(aus, j);
+        }
+    } else if (!bad) {
+        bad = !cJSON_AddNullToObject(o, "aus");
+    }
     if (bad) { cJSON_Delete(o); return NULL; }
     return o;
 }

@@ -33,7 +33,7 @@
 #define AU_JSON_SCHEMA_VERSION 1
 
 /* Number of CSV columns written by au_csv_header / au_csv_rows. */
-#define AU_CSV_COLUMNS (9 + 2 * AU_LM68_N + 7)
+#define AU_CSV_COLUMNS (9 + 2 * AU_LM68_N + 2 * AUGUR_AU_COUNT + 7)
 
 /* One analysed image: its path, size and faces. */
 typedef struct au_analysis {

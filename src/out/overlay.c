@@ -224,6 +224,52 @@ static void draw_label(ov *o, const au_face *f)
     cairo_show_text(cr, text);
 }
 
+/* Present AUs: their region boxes, coloured by intensity (yellow = trace ..
+ * red = maximum), each tagged "AU12 4.8". */
+static void draw_aus(ov *o, const au_face *f)
+{
+    cairo_t *cr = o->cr;
+    double fs = clampd(fmax(2.6 * o->uf, 6.0 * o->uc), 9.0, 40.0);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    cairo_set_font_size(cr, fs);
+    /* tags stack in a column beside the face box (right, or left when there is no room),
+     * each at its region's height when free, joined to its region by a leader line */
+    double col_x = f->box[2] * o->k + 0.8 * fs, last_y = -1e9, lh = 1.25 * fs;
+    int left = col_x + 6 * fs > o->W;
+    if (left) col_x = f->box[0] * o->k - 0.8 * fs;
+    for (int a = 0; a < f->n_aus; a++) {
+        const struct augur_au *u = &f->aus[a];
+        if (!u->present) continue;
+        double x1 = u->box[0] * o->k, y1 = u->box[1] * o->k, x2 = u->box[2] * o->k, y2 = u->box[3] * o->k;
+        if (!drawable(o, x1, y1) || !drawable(o, x2, y2)) continue;
+        double t = clampd((u->intensity - 1.0) / 4.0, 0, 1);
+        double rgb[3] = {1.0, 0.9 * (1 - t) + 0.15 * t, 0.1};
+        cairo_rectangle(cr, x1, y1, x2 - x1, y2 - y1);
+        cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.12 + 0.18 * t);
+        cairo_fill_preserve(cr);
+        cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.95);
+        cairo_set_line_width(cr, clampd(0.3 * o->uf, 1.0, 4.0));
+        cairo_stroke(cr);
+        char tag[32];
+        snprintf(tag, sizeof tag, "AU%d %.1f", u->id, u->intensity);
+        cairo_text_extents_t te;
+        cairo_text_extents(cr, tag, &te);
+        double cy = 0.5 * (y1 + y2), ty = fmax(cy + 0.35 * fs, last_y + lh);
+        last_y = ty;
+        double tx = left ? col_x - te.x_advance : col_x;
+        cairo_move_to(cr, left ? x1 : x2, cy);
+        cairo_line_to(cr, left ? col_x + 0.2 * fs : col_x - 0.2 * fs, ty - 0.35 * fs);
+        cairo_set_line_width(cr, 1.0);
+        cairo_stroke(cr);
+        cairo_set_source_rgba(cr, 0, 0, 0, 0.75);
+        cairo_rectangle(cr, tx - 0.15 * fs, ty - fs * 0.9, te.x_advance + 0.3 * fs, fs * 1.15);
+        cairo_fill(cr);
+        cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+        cairo_move_to(cr, tx, ty);
+        cairo_show_text(cr, tag);
+    }
+}
+
 static void draw_face(cairo_t *cr, double k, double W, double H, const au_face *f)
 {
     ov o = {cr, k, W, H, 0, 0, 0};
@@ -238,6 +284,7 @@ static void draw_face(cairo_t *cr, double k, double W, double H, const au_face *
         dots(&o, &f->mesh[0][0], AU_MESH_N, 3, clampd(0.35 * o.uf, 0.8, 4.0), 0, mesh_rgba);
         dots(&o, &f->lm68[0][0], AU_LM68_N, 2, clampd(0.8 * o.uf, 1.6, 9.0), clampd(0.2 * o.uf, 0.8, 3.0), lm_rgba);
     }
+    draw_aus(&o, f);
     draw_box(&o, f);
     draw_keypoints(&o, f);
     if (f->has_mesh && f->success) draw_axes(&o, f);

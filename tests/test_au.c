@@ -1,0 +1,161 @@
+/*
+ * tests/test_au.c — the AU stage on a real face, through the public API:
+ *   - examples/astronaut.png (a smile): AU6, AU12, AU25 present; AU4, AU15
+ *     absent; the AU12 box holds both mouth corners, low in the face box;
+ *   - mirror: a horizontally flipped image changes no AU intensity by > 0.5;
+ *   - pose: rotated in-plane by +-20 deg, no AU probability moves by >= 0.15;
+ *   - the AU12 heatmap peaks at the mouth corners of the aligned crop;
+ *   - a corrupt or missing AU model gives a clear error, not a crash.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "augur.h"
+#include "au/au.h"
+#include "media/image.h"
+#include "media/warp.h"
+#include "testutil.h"
+
+static const struct augur_au *au_of(const struct augur_face *f, int id)
+{
+    for (int i = 0; i < f->n_aus; i++) if (f->aus[i].id == id) return &f->aus[i];
+    return NULL;
+}
+
+static int analyze(augur_context *ctx, const au_image *img, struct augur_face **faces)
+{
+    int n = -1;
+    int rc = augur_analyze_rgb(ctx, img->rgb, img->w, img->h, faces, &n);
+    CHECK(rc == 0, "analyze: %s", augur_errmsg(ctx));
+    return n;
+}
+
+static void rotate(const au_image *src, float deg, au_image *dst)
+{
+    au_error e;
+    au_image_alloc(dst, src->w, src->h, &e);
+    float a = deg * (float)M_PI / 180.0f, c = cosf(a), s = sinf(a), cx = 0.5f * src->w, cy = 0.5f * src->h;
+    float M[6] = {c, s, cx - (c * cx + s * cy), -s, c, cy - (-s * cx + c * cy)};
+    au_warp_affine_rgb(src, M, dst);
+}
+
+int main(void)
+{
+    struct augur_params p = augur_default_params();
+    p.model_dir = t_model_dir();
+    augur_context *ctx;
+    if (augur_init(&ctx, &p)) { CHECK(0, "init: %s", augur_errmsg(ctx)); return t_finish(); }
+    au_image img = {0};
+    au_error e = {0};
+    if (au_image_load(t_src("examples/astronaut.png"), &img, &e)) { CHECK(0, "%s", e.msg); return t_finish(); }
+
+    struct augur_face *faces = NULL, *g = NULL;
+    int n = analyze(ctx, &img, &faces);
+    CHECK(n == 1 && faces[0].n_aus == AUGUR_AU_COUNT, "astronaut: %d faces, %d AUs", n, n ? faces[0].n_aus : 0);
+    if (n != 1) return t_finish();
+    const struct augur_face *f = &faces[0];
+    int want_present[] = {6, 12, 25}, want_absent[] = {4, 15};
+    for (int i = 0; i < 3; i++) {
+        const struct augur_au *u = au_of(f, want_present[i]);
+        CHECK(u && u->present, "AU%d should be present (p %.3f)", want_present[i], u ? u->probability : -1);
+    }
+    for (int i = 0; i < 2; i++) {
+        const struct augur_au *u = au_of(f, want_absent[i]);
+        CHECK(u && !u->present, "AU%d should be absent (p %.3f)", want_absent[i], u ? u->probability : -1);
+    }
+    const struct augur_au *u12 = au_of(f, 12);
+    if (u12) {
+        float cy = 0.5f * (u12->box[1] + u12->box[3]), rel = (cy - f->box[1]) / (f->box[3] - f->box[1]);
+        printf("AU12 p %.3f intensity %.2f box [%.0f %.0f %.0f %.0f]: centre at %.0f%% of the face box height\n",
+               u12->probability, u12->intensity, u12->box[0], u12->box[1], u12->box[2], u12->box[3], 100 * rel);
+        for (int k = 48; k <= 54; k += 6)
+            CHECK(f->lm68[k][0] >= u12->box[0] && f->lm68[k][0] <= u12->box[2] && f->lm68[k][1] >= u12->box[1] &&
+                  f->lm68[k][1] <= u12->box[3], "AU12 box misses mouth corner %d", k);
+        CHECK(rel > 0.6f && u12->box[3] <= f->box[3], "AU12 box not in the lower face (%.2f)", rel);
+    }
+
+    /* mirror */
+    au_image fl;
+    au_image_alloc(&fl, img.w, img.h, &e);
+    for (int y = 0; y < img.h; y++)
+        for (int x = 0; x < img.w; x++)
+            memcpy(fl.rgb + ((size_t)y * img.w + x) * 3, img.rgb + ((size_t)y * img.w + img.w - 1 - x) * 3, 3);
+    if (analyze(ctx, &fl, &g) == 1) {
+        float worst = 0;
+        int worst_au = 0;
+        for (int a = 0; a < g[0].n_aus; a++) {
+            float d = fabsf(g[0].aus[a].intensity - f->aus[a].intensity);
+            if (d > worst) { worst = d; worst_au = f->aus[a].id; }
+        }
+        printf("mirror: largest intensity change %.3f (AU%d)\n", worst, worst_au);
+        CHECK(worst <= 0.5f, "mirror changes AU%d intensity by %.2f", worst_au, worst);
+    } else CHECK(0, "flipped: face not found");
+    augur_faces_free(g);
+    au_image_free(&fl);
+
+    /* in-plane rotation */
+    for (int s = -1; s <= 1; s += 2) {
+        au_image r;
+        rotate(&img, 20.0f * s, &r);
+        if (analyze(ctx, &r, &g) == 1) {
+            float worst = 0;
+            int worst_au = 0;
+            for (int a = 0; a < g[0].n_aus; a++) {
+                float d = fabsf(g[0].aus[a].probability - f->aus[a].probability);
+                if (d > worst) { worst = d; worst_au = f->aus[a].id; }
+            }
+            printf("rotated %+d deg: largest probability change %.3f (AU%d)\n", 20 * s, worst, worst_au);
+            CHECK(worst < 0.15f, "rotation %+d changes AU%d probability by %.3f", 20 * s, worst_au, worst);
+        } else CHECK(0, "rotated: face not found");
+        augur_faces_free(g);
+        au_image_free(&r);
+    }
+
+    /* heatmap of AU12 on a 48x48 aligned crop: the peak lies near a mouth corner */
+    {
+        float map[48 * 48];
+        int a12 = au_index(12);
+        au_heatmap(f, &a12, NULL, 1, 48, map);
+        int best = 0;
+        for (int i = 1; i < 48 * 48; i++) if (map[i] > map[best]) best = i;
+        float px = (best % 48 + 0.5f) / 48, py = (best / 48 + 0.5f) / 48, cx[2], cy[2];
+        for (int k = 0; k < 2; k++) au_affine_apply(f->align, f->lm68[k ? 54 : 48][0], f->lm68[k ? 54 : 48][1], &cx[k], &cy[k]);
+        float d = fminf(hypotf(px - cx[0], py - cy[0]), hypotf(px - cx[1], py - cy[1]));
+        float mx = 0.5f * (cx[0] + cx[1]), my = 0.5f * (cy[0] + cy[1]);
+        printf("AU12 heatmap peak at (%.2f, %.2f) of the crop; mouth corners (%.2f, %.2f) (%.2f, %.2f)\n", px, py,
+               cx[0], cy[0], cx[1], cy[1]);
+        CHECK(d < 0.12f || (fabsf(py - my) < 0.1f && fabsf(px - mx) < 0.2f), "AU12 heatmap peak far from the mouth");
+        CHECK(map[best] > 0.99f && map[0] < 0.01f, "heatmap not normalised");
+    }
+    augur_faces_free(faces);
+
+    /* corrupt and missing AU models */
+    char bad[] = "/tmp/augur-test-aumodel-XXXXXX";
+    int fd = mkstemp(bad);
+    if (fd >= 0) {
+        FILE *fp = fdopen(fd, "w");
+        fputs("{\"format\": \"augur.au_model\", \"n_features\": 3, \"mean\": [1, 2]}", fp);
+        fclose(fp);
+        const char *paths[2] = {bad, "/nonexistent/au.json"};
+        for (int k = 0; k < 2; k++) {
+            struct augur_params q = p;
+            q.au_model = paths[k];
+            augur_context *c2;
+            augur_init(&c2, &q);
+            struct augur_face *h = NULL;
+            int nh = 0;
+            int rc = augur_analyze_rgb(c2, img.rgb, img.w, img.h, &h, &nh);
+            printf("AU model '%s': %s\n", paths[k], augur_errmsg(c2));
+            CHECK(rc == (k ? AUGUR_EIO : AUGUR_EFORMAT), "bad AU model: code %d", rc);
+            CHECK(strstr(augur_errmsg(c2), "AU model") != NULL, "message does not say which model");
+            augur_faces_free(h);
+            augur_free(c2);
+        }
+        remove(bad);
+    }
+    au_image_free(&img);
+    augur_free(ctx);
+    return t_finish();
+}
