@@ -71,6 +71,7 @@ int cmd_eval(int argc, char **argv)
     printf("%5s %9s %9s %10s %7s %7s\n", "AU", "pos.img", "pos.seq", "precision", "recall", "F1");
     for (int i = 0; i < rep.n_rows; i++) {
         const au_eval_row *r = &rep.rows[i];
+        if (!r->fitted) { printf("%5d %9d %9d   not fitted (too few positives)\n", r->au, r->pos_images, r->pos_sequences); continue; }
         printf("%5d %9d %9d %10.3f %7.3f %7.3f%s\n", r->au, r->pos_images, r->pos_sequences, r->precision, r->recall,
                r->f1, r->in_mean ? "" : "  (fewer than 20 positive sequences)");
     }

@@ -10,7 +10,7 @@
  * each of which must fail with its error code and a message and leave no
  * image behind; PNG writing (gray detection, exact round trips, a missing
  * folder, permissions); and input expansion (folders, @lists, errors).
- * Needs no models and no data.
+ * Needs no models and no data. AUGUR_TEST_KEEP=1 keeps the temporary folder.
  */
 #include <dirent.h>
 #include <stdio.h>      /* before jpeglib.h, which uses FILE */
@@ -823,6 +823,7 @@ int main(void)
     test_save_png();
     test_inputs();
     au_image_free(&g_ref);
-    if (!getenv("KEEP")) rm_tree(g_dir); else printf("kept %s\n", g_dir);
+    if (getenv("AUGUR_TEST_KEEP")) printf("kept %s\n", g_dir);
+    else rm_tree(g_dir);
     return t_finish();
 }

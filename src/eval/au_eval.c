@@ -127,6 +127,7 @@ int au_eval_ckplus(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     if ((rc = build_features(o, &set, X, ok, &rep->n_failed_faces, &au_sec, err))) goto done;
     int nu = usable(&set, X, ok, Xc, yc, gc);
     ck_subject_folds(set.n_subjects, o->folds, o->seed, fold);
+    int fitted[AU_COUNT] = {0};
     for (int f = 0; f < o->folds; f++) {
         int nt = 0;
         for (int i = 0; i < nu; i++) {
@@ -138,6 +139,7 @@ int au_eval_ckplus(const au_eval_opts *o, au_eval_report *rep, au_error *err)
         }
         memset(m, 0, sizeof *m);
         if ((rc = au_model_fit(m, Xtr, ytr, gtr, nt, AU_GEOM_N, o->l2, o->min_pos, err))) goto done;
+        for (int a = 0; a < AU_COUNT; a++) fitted[a] |= m->trained[a];
         for (int i = 0; i < nu; i++) {
             if (fold[gc[i]] != f) continue;
             float prob[AU_COUNT];
@@ -153,6 +155,7 @@ int au_eval_ckplus(const au_eval_opts *o, au_eval_report *rep, au_error *err)
         au_eval_row *r = &rep->rows[rep->n_rows];
         memset(r, 0, sizeof *r);
         r->au = au_defs[a].id;
+        r->fitted = fitted[a];
         /* positive sequences */
         for (int i = 0; i < set.n; i++) {
             if (set.items[i].label[a] != 1) continue;
@@ -246,12 +249,21 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     for (int i = 0; i < rep->n_rows; i++) {
         const au_eval_row *r = &rep->rows[i];
         int a = au_index(r->au);
+        if (!r->fitted) {
+            fprintf(f, "| %d | %s | %d | %d | – | – | not fitted (fewer than %d positive images) |\n", r->au,
+                    a >= 0 ? au_defs[a].name : "?", r->pos_images, r->pos_sequences, o->min_pos);
+            continue;
+        }
         fprintf(f, "| %d | %s | %d | %d | %.3f | %.3f | %s%.3f%s |\n", r->au, a >= 0 ? au_defs[a].name : "?",
                 r->pos_images, r->pos_sequences, r->precision, r->recall, r->in_mean ? "**" : "", r->f1,
                 r->in_mean ? "**" : "");
     }
     fprintf(f, "\n**Mean F1 over the %d AUs with at least %d positive sequences (bold): %.3f**\n\n", rep->n_in_mean,
             o->min_report_seqs, rep->mean_f1);
+    fprintf(f, "Command: `augur eval au --data %s%s%s --folds %d --seed %u --report <prefix>` (l2 base %.3g, "
+               "per-AU l2 and threshold chosen by inner 3-fold subject CV inside each training split).\n\n",
+            o->data_dir, o->neutral_dir ? " --neutral " : "", o->neutral_dir ? o->neutral_dir : "", o->folds, o->seed,
+            o->l2);
     fprintf(f, "AU stage time: %.3f ms per face (features + calibrated model, single thread); whole run %.1f s.\n",
             rep->ms_per_face_au, rep->seconds);
     int bad = fclose(f) != 0;
@@ -286,6 +298,7 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
         cJSON_AddNumberToObject(x, "recall", r->recall);
         cJSON_AddNumberToObject(x, "f1", r->f1);
         cJSON_AddBoolToObject(x, "in_mean", r->in_mean);
+        cJSON_AddBoolToObject(x, "fitted", r->fitted);
         cJSON_AddItemToArray(rows, x);
     }
     char *text = cJSON_Print(j);

@@ -36,6 +36,7 @@ typedef struct au_eval_row {
     int tp, fp, fn, tn;
     double precision, recall, f1;
     int in_mean;                  /* counted in the headline mean */
+    int fitted;                   /* a regression was fitted (enough positives in training folds) */
 } au_eval_row;
 
 typedef struct au_eval_report {

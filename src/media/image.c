@@ -28,6 +28,10 @@
  * makes the decoders' own size checks refuse them even earlier. FFmpeg
  * reports those refusals as "Picture size WxH is invalid" through its log,
  * which is how the error gets its dimensions and AUGUR_ELIMIT code.
+ *
+ * Thread safety: images may be decoded on many threads at once (every FFmpeg
+ * object is per call; the log callback is installed once and keeps its
+ * per-decode notes in thread-local storage).
  */
 #include "media/image.h"
 
@@ -380,7 +384,6 @@ int au_image_decode(const uint8_t *data, size_t len, const char *name, au_image 
         return au_fail(err, AUGUR_ELIMIT, "'%s' is too large (%zu bytes, limit %zu)", name, len, AU_IMAGE_MAX_FILE);
 
     au_media_ffmpeg_init();
-    memset(&tl_diag, 0, sizeof tl_diag);
 
     membuf mb = {data, len, 0};
     dec_state st = {0, 0};
