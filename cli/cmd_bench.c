@@ -86,7 +86,8 @@ static int median_of(double *t, int runs, double *med)
 }
 
 /* Per-face time of the face stage on one image, against tfjs-wasm's detector + mesh. */
-static int bench_face(const char *dir, const char *image, int runs, int warmup, int threads, nn_backend be, int tfjs)
+static int bench_face(const char *dir, const char *image, int runs, int warmup, int threads, nn_backend be, int tfjs,
+                      int single_pass)
 {
     au_image img = {0};
     au_error e = {0};
@@ -103,6 +104,7 @@ static int bench_face(const char *dir, const char *image, int runs, int warmup, 
     double *t = malloc((size_t)runs * sizeof *t), med;
     int n = 0, rc = EXIT_OK;
     au_face_opts fo = au_face_default_opts();
+    if (single_pass) fo.refine_passes = 0, fo.flip_average = 0;
     for (int r = 0; r < warmup + runs && faces && t; r++) {
         double t0 = au_now();
         if (au_face_find(eng, &img, &fo, faces, &n, &e)) { cli_error("bench", "%s", e.msg); rc = EXIT_FAIL; break; }
@@ -110,14 +112,15 @@ static int bench_face(const char *dir, const char *image, int runs, int warmup, 
     }
     if (rc == EXIT_OK && n > 0) {
         median_of(t, runs, &med);
-        printf("face stage on %s (%dx%d, %d face%s): %.3f ms per face (median of %d runs; detection, 2 FaceMesh "
-               "passes, pose, alignment, crops)\n", image, img.w, img.h, n, n == 1 ? "" : "s", med / n, runs);
+        printf("face stage on %s (%dx%d, %d face%s): %.3f ms per face (median of %d runs; detection, %s, pose, "
+               "alignment, crops)\n", image, img.w, img.h, n, n == 1 ? "" : "s", med / n, runs,
+               single_pass ? "1 FaceMesh pass" : "3 FaceMesh passes (2 + mirrored)");
         if (tfjs) {
             char why[512];
             double d = tfjs_median(dir, "facemesh-detection-short", runs, warmup, why, sizeof why);
             double m = d > 0 ? tfjs_median(dir, "facemesh", runs, warmup, why, sizeof why) : -1;
             if (d > 0 && m > 0)
-                printf("tfjs-wasm, same networks, once each (no crops, no second pass): detector %.3f + mesh %.3f = "
+                printf("tfjs-wasm, same networks, once each (no crops, no further passes): detector %.3f + mesh %.3f = "
                        "%.3f ms\nspeed-up: %.2fx\n", d, m, d + m, (d + m) / (med / n));
             else { printf("tfjs failed: %s\n", why); rc = EXIT_FAIL; }
         }
@@ -135,6 +138,7 @@ static int bench_face(const char *dir, const char *image, int runs, int warmup, 
 int cmd_bench(int argc, char **argv)
 {
     const char *face_image = NULL;
+    int single_pass = 0;
     const char *dir = getenv("AUGUR_MODELS"), *only = NULL;
     int runs = 50, warmup = 10, threads = 1, tfjs = 0, json = 0;
     nn_backend be = NN_BACKEND_XNN;
@@ -155,10 +159,11 @@ int cmd_bench(int argc, char **argv)
         }
         else if (!strcmp(a, "--tfjs")) tfjs = 1;
         else if (!strcmp(a, "--face") && v) { face_image = v; i++; }
+        else if (!strcmp(a, "--single-pass")) single_pass = 1;
         else if (!strcmp(a, "--json")) json = 1;
         else { cli_error("bench", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }
     }
-    if (face_image) return bench_face(dir, face_image, runs, warmup, threads, be, tfjs);
+    if (face_image) return bench_face(dir, face_image, runs, warmup, threads, be, tfjs, single_pass);
     if (only) {
         char buf[1024];
         snprintf(buf, sizeof buf, ",%s,", only);
