@@ -99,6 +99,7 @@ static double fd_check(loss_fn loss, void *ctx, float *x, const float *ana, size
         x[i] = keep;
         double num = (lp - lm) / ((double)hi - lo);
         double err = fabs(num - ana[i]) / fmax(fmax(fabs(num), fabs(ana[i])), floor);
+        if (getenv("FD_DEBUG") && err > 3e-3) printf("    i=%zu num %.6g ana %.6g err %.2g floor %.2g\n", i, num, (double)ana[i], err, floor);
         worst = fmax(worst, err);
     }
     return worst;
@@ -144,7 +145,7 @@ static void check_conv(const char *layer, tr_conv_shape s, int fast, int depthwi
     conv_ctx c = {.s = s, .fast = fast, .depthwise = depthwise};
     int OC = depthwise ? s.C : s.OC;
     c.nx = (size_t)s.B * s.H * s.W * s.C;
-    c.nw = (size_t)s.k * s.k * (depthwise ? s.C : (size_t)s.C * s.OC);
+    c.nw = (size_t)s.k * s.k * s.C * (depthwise ? 1 : s.OC);
     c.nout = (size_t)s.B * tr_conv_out_h(&s) * tr_conv_out_w(&s) * OC;
     c.x = frand(r, c.nx, -1, 1);
     c.w = frand(r, c.nw, -1, 1);
@@ -185,7 +186,11 @@ static void check_batchnorm(tr_rng *r)
 {
     bn_ctx c = {.N = 2 * 4 * 3, .C = 5};
     size_t n = (size_t)c.N * c.C;
-    c.x = frand(r, n, -2, 2);
+    /* A narrow input spread (std ~0.15): BN's input gradient scales with
+     * 1/std while the float noise of its normalised output does not, so this
+     * keeps the check well-conditioned; eps/std ~ 0.007 keeps the
+     * finite-difference truncation error ~1e-4. */
+    c.x = frand(r, n, -0.25f, 0.25f);
     c.gamma = frand(r, c.C, 0.5f, 1.5f);
     c.beta = frand(r, c.C, -1, 1);
     c.out = fnew(n), c.mean = fnew(c.C), c.rstd = fnew(c.C);
@@ -356,7 +361,7 @@ static void check_au_loss(tr_rng *r)
     double want = 0.7 / 3 * (1.0 - dot(c.att + 2 * c.HW, c.heat + 2 * c.HW, c.HW) /
                                        sqrt(dot(c.att + 2 * c.HW, c.att + 2 * c.HW, c.HW) *
                                             dot(c.heat + 2 * c.HW, c.heat + 2 * c.HW, c.HW)));
-    float got = tr_au_loss_forward(cos, c.att, c.heat, c.has, c.B, c.HW, c.lambda);
+    double got = tr_au_loss_forward(cos, c.att, c.heat, c.has, c.B, c.HW, c.lambda);
     CHECK(fabs(got - want) < 1e-6, "AU loss %.7f, want %.7f", got, want);
     CHECK(fabsf(cos[0] - 1.0f) < 1e-6f && cos[1] == 0.0f, "cosines %g %g", cos[0], cos[1]);
     free(c.att), free(c.heat), free(da);
@@ -480,9 +485,9 @@ static void test_values(void)
     /* Cross-entropy: hard labels, unweighted = mean -log p_y; weighted =
      * sum w_y (-log p_y) / sum w_y (PyTorch's convention). */
     float z[2 * 3] = {1, 2, 3, 0.5f, -1, 2}, t[2 * 3] = {0, 0, 1, 1, 0, 0}, p[6], w[3] = {1, 2, 4};
-    double l0 = 3 - 0 + log(exp(1 - 3.0) + exp(2 - 3.0) + 1);            /* -log p[0][2] */
+    double l0 = log(exp(1 - 3.0) + exp(2 - 3.0) + 1);                   /* -log p[0][2] */
     double l1 = log(exp(0.5) + exp(-1.0) + exp(2.0)) - 0.5;              /* -log p[1][0] */
-    float got = tr_softmax_xent_forward(p, z, t, NULL, 2, 3);
+    double got = tr_softmax_xent_forward(p, z, t, NULL, 2, 3);
     CHECK(fabs(got - (l0 + l1) / 2) < 1e-6, "xent %g, want %g", got, (l0 + l1) / 2);
     got = tr_softmax_xent_forward(p, z, t, w, 2, 3);
     CHECK(fabs(got - (4 * l0 + 1 * l1) / 5) < 1e-6, "weighted xent %g", got);
@@ -696,9 +701,9 @@ static void test_training(void)
     for (int step = 0; step < steps; step++) {
         tiny_batch(&n, &data, targets, heat, has);
         tiny_forward(&n, 1);
-        float ce = tr_softmax_xent_forward(n.probs, n.logits, targets, NULL, E_B, E_K);
+        double ce = tr_softmax_xent_forward(n.probs, n.logits, targets, NULL, E_B, E_K);
         float cos[E_B];
-        float au = tr_au_loss_forward(cos, n.att, heat, has, E_B, E_S * E_S, lambda);
+        double au = tr_au_loss_forward(cos, n.att, heat, has, E_B, E_S * E_S, lambda);
         double mcos = 0;
         int nh = 0;
         for (int b = 0; b < E_B; b++)

@@ -534,7 +534,7 @@ static double xent_norm(const float *targets, const float *class_w, int B, int K
     return z;
 }
 
-float tr_softmax_xent_forward(float *probs, const float *logits, const float *targets,
+double tr_softmax_xent_forward(float *probs, const float *logits, const float *targets,
                               const float *class_w, int B, int K)
 {
     /* logits (B,K), targets (B,K) rows summing to 1, class_w (K) or NULL
@@ -555,7 +555,7 @@ float tr_softmax_xent_forward(float *probs, const float *logits, const float *ta
         }
     }
     double norm = xent_norm(targets, class_w, B, K);
-    return norm > 0.0 ? (float)(loss / norm) : 0.0f;
+    return norm > 0.0 ? loss / norm : 0.0;
 }
 
 void tr_softmax_xent_backward(float *dlogits, const float *probs, const float *targets,
@@ -618,7 +618,7 @@ static double map_cosine(const float *a, const float *h, int n, double *na, doub
     return *na > 0.0 && *nh > 0.0 ? dot / (*na * *nh) : 0.0;
 }
 
-float tr_au_loss_forward(float *cos_out, const float *att, const float *heatmap,
+double tr_au_loss_forward(float *cos_out, const float *att, const float *heatmap,
                          const unsigned char *has_heatmap, int B, int HW, float lambda)
 {
     /* att (B,HW), heatmap (B,HW), has_heatmap (B) or NULL -> cos_out (B) or NULL;
@@ -632,7 +632,7 @@ float tr_au_loss_forward(float *cos_out, const float *att, const float *heatmap,
         }
         if (cos_out) cos_out[b] = (float)cos;
     }
-    return B > 0 ? (float)(lambda * sum / B) : 0.0f;
+    return B > 0 ? lambda * sum / B : 0.0;
 }
 
 void tr_au_loss_backward(float *datt, const float *att, const float *heatmap,

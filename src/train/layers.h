@@ -122,8 +122,10 @@ void tr_linear_backward(float *dinp, float *dweight, float *dbias,
  *     loss = sum_b sum_k w_k t_bk (-log p_bk)  /  sum_b sum_k w_k t_bk
  * which for one-hot targets is PyTorch's weighted CrossEntropyLoss (the
  * normaliser is the sum of the samples' class weights) and for w = 1 is the
- * plain mean over the batch. Writes probs (B,K); returns the loss. */
-float tr_softmax_xent_forward(float *probs, const float *logits, const float *targets,
+ * plain mean over the batch. Writes probs (B,K); returns the loss, in double
+ * as it is accumulated (a float would round away the digits that gradient
+ * checks by finite differences need). */
+double tr_softmax_xent_forward(float *probs, const float *logits, const float *targets,
                               const float *class_w, int B, int K);
 /* dlogits += dloss * d(loss)/d(logits); dloss is 1 unless the loss is scaled. */
 void tr_softmax_xent_backward(float *dlogits, const float *probs, const float *targets,
@@ -141,9 +143,9 @@ void tr_softmax_xent_backward(float *dlogits, const float *probs, const float *t
 void tr_attention_forward(float *att, const float *act, int B, int H, int W, int C);
 void tr_attention_backward(float *dact, const float *datt, int B, int H, int W, int C);
 
-/* Returns the loss; cos_out (B) receives each sample's cosine (0 for samples
+/* Returns the loss (double, as above); cos_out (B) receives each sample's cosine (0 for samples
  * without heatmap) and may be NULL. HW = H*W. */
-float tr_au_loss_forward(float *cos_out, const float *att, const float *heatmap,
+double tr_au_loss_forward(float *cos_out, const float *att, const float *heatmap,
                          const unsigned char *has_heatmap, int B, int HW, float lambda);
 void tr_au_loss_backward(float *datt, const float *att, const float *heatmap,
                          const unsigned char *has_heatmap, int B, int HW, float lambda,
