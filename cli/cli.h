@@ -12,6 +12,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Exit statuses: 0 ok, 1 failure while processing, 2 usage error. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };

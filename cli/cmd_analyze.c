@@ -15,10 +15,11 @@
 #include <unistd.h>
 
 #include "augur.h"
+#include "explain/explain.h"
 #include "media/image.h"
 #include "out/out.h"
 
-enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_AULIST };
+enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_AULIST, FMT_TRACE };
 
 static void help(void)
 {
@@ -32,6 +33,7 @@ static void help(void)
            "  --csv               CSV, OpenFace-2-compatible columns first\n"
            "  --format F          text (default), json, csv, or aulist: TAG's AU-Prob-Bbox list,\n"
            "                      one line per face: \"AU12 0.98 [x1,y1,x2,y2]; AU6 0.74 [...]\"\n"
+           "                      trace: TAG's grounded reasoning trace per face, from the AU evidence\n"
            "  --topk K            AUs per face in aulist, by probability (default 5)\n"
            "  -o FILE             write results to FILE (default: standard output)\n"
            "  --overlay FILE.png  draw the result over the image (one input image)\n"
@@ -74,6 +76,20 @@ static void print_aulist(FILE *o, const au_analysis *a, int topk)
             fprintf(o, "%sAU%d %.2f [%.0f,%.0f,%.0f,%.0f]", k ? "; " : "", s[k].id, s[k].probability, s[k].box[0],
                     s[k].box[1], s[k].box[2], s[k].box[3]);
         fputc('\n', o);
+    }
+}
+
+/* TAG's grounded trace of each face with AUs (explain/trace.c). */
+static void print_trace(FILE *o, const au_analysis *a)
+{
+    static char buf[8192];
+    for (int i = 0; i < a->n_faces; i++) {
+        ex_trace t;
+        au_error err = {0};
+        if (ex_build_trace(&a->faces[i], -1, &t, &err)) continue;
+        ex_trace_tag(&t, buf, sizeof buf);
+        if (a->n_faces > 1) fprintf(o, "# %s face %d\n", a->path, a->faces[i].id);
+        fputs(buf, o);
     }
 }
 
@@ -134,7 +150,8 @@ int cmd_analyze(int argc, char **argv)
             else if (!strcmp(v, "json")) fmt = FMT_JSON;
             else if (!strcmp(v, "csv")) fmt = FMT_CSV;
             else if (!strcmp(v, "aulist")) fmt = FMT_AULIST;
-            else { cli_error("analyze", "--format must be text, json, csv or aulist"); free(inputs); return EXIT_USAGE; }
+            else if (!strcmp(v, "trace")) fmt = FMT_TRACE;
+            else { cli_error("analyze", "--format must be text, json, csv, aulist or trace"); free(inputs); return EXIT_USAGE; }
             i++;
         } else if (!strcmp(a, "--topk")) {
             if ((topk = cli_int("analyze", a, v, 1, AUGUR_AU_COUNT)) < 0) { free(inputs); return EXIT_USAGE; }
@@ -249,6 +266,7 @@ int cmd_analyze(int argc, char **argv)
                 if (!j || au_json_write(out, j, pretty, &err)) { cli_error("analyze", "writing JSON failed"); failed++; }
                 cJSON_Delete(j);
             } else if (fmt == FMT_AULIST) print_aulist(out, &a, topk);
+            else if (fmt == FMT_TRACE) print_trace(out, &a);
             else au_csv_rows(out, &a);
             fflush(out);
             char ov[4200] = "";

@@ -95,5 +95,17 @@ grep_out "not valid JSON" "corrupt model message"
 expect 1 "missing models" -- "$AUGUR" analyze --models "$T/nomodels" "$SRC/examples/astronaut.png"
 grep_out "make setup" "missing models hint"
 
+# reasoning trace and verification
+expect 0 "trace" -- "$AUGUR" analyze --format trace "$SRC/examples/astronaut.png"
+grep_out "<answer> happiness </answer>" "trace answers happiness"
+cp "$T/out" "$T/trace.txt"
+expect 0 "verify own trace" -- "$AUGUR" verify "$SRC/examples/astronaut.png" --rationale "$T/trace.txt"
+grep_out "grounding score: 1.00" "own trace fully grounded"
+printf 'Inspect brow region -> AU4 -> <bbox>[180,40,270,80]</bbox>\n<answer> sadness </answer>\n' >"$T/bad.txt"
+expect 0 "verify hallucination" -- "$AUGUR" verify --json "$SRC/examples/astronaut.png" --rationale "$T/bad.txt"
+grep_out '"grounding":0' "hallucination scores 0"
+expect 1 "verify missing rationale" -- "$AUGUR" verify "$SRC/examples/astronaut.png" --rationale "$T/none.txt"
+expect 2 "verify without rationale" -- "$AUGUR" verify "$SRC/examples/astronaut.png"
+
 echo "$pass passed, $fail failed"
 [[ $fail == 0 ]]

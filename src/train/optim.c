@@ -5,10 +5,6 @@
 
 #include <math.h>
 
-#ifndef M_PI
-#define M_PI 3.14159265358979323846
-#endif
-
 tr_adamw tr_adamw_default(void)
 {
     return (tr_adamw){.beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};

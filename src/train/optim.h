@@ -51,9 +51,9 @@ typedef struct tr_schedule {
  *                   p = (step - warmup) / (total - warmup), clamped to [0, 1] */
 float tr_lr_cosine(const tr_schedule *s, int step);
 
-/* ---- gradient clipping --------------------------------------------------- */
-/* The L2 norm of grad (n) (accumulate several slices with sqrt(sum of squares)),
- * and scaling of a slice by max_norm / norm when norm > max_norm. */
+/* ---- gradient clipping by global norm ------------------------------------ */
+/* sum of grad[i]^2; the global norm is sqrt of its sum over all slices. To
+ * clip to max_norm, scale every slice by max_norm / norm when norm > max_norm. */
 double tr_grad_sumsq(const float *grad, size_t n);
 void tr_grad_scale(float *grad, size_t n, float factor);
 

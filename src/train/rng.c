@@ -5,10 +5,6 @@
 
 #include <math.h>
 
-#ifndef M_PI
-#define M_PI 3.14159265358979323846
-#endif
-
 /* The LCG multiplier of PCG's 64-bit state (Knuth's MMIX constant). */
 #define PCG_MULT 6364136223846793005ULL
 

@@ -1,0 +1,140 @@
+/*
+ * cli/cmd_verify.c — `augur verify IMAGE --rationale FILE`: scores a rationale
+ * (TAG text or JSON) against augur's own AU evidence on the same image
+ * (explain/verify.c): each claim supported or contradicted, with the IoU of
+ * its box, and one grounding score in [0, 1] (docs/REASONING.md).
+ */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "augur.h"
+#include "au/au_defs.h"
+#include "explain/explain.h"
+
+static void help(void)
+{
+    printf("usage: augur verify IMAGE --rationale FILE [--json]\n"
+           "       augur verify --list PAIRS.txt [--json]     (lines: IMAGE<TAB>RATIONALE_FILE)\n\n"
+           "Scores a rationale — TAG's trace format (AU<n> mentions, <bbox>[x1,y1,x2,y2]</bbox>, <answer>)\n"
+           "or JSON {\"answer\": ..., \"claims\": [{\"au\": 12, \"box\": [...]}]} — against augur's own AU\n"
+           "evidence on the image (its largest face): each claim supported or not, the IoU of its box with\n"
+           "augur's region, and a grounding score in [0, 1]. Exit status 0 when scored (whatever the\n"
+           "score), 1 when an input cannot be read, 2 bad usage.\n\n"
+           "options:\n"
+           "  --json          one JSON object per image\n"
+           "  --models DIR    pretrained face models\n");
+}
+
+static int verify_one(augur_context *ctx, const char *image, const char *rationale, int json)
+{
+    struct augur_face *faces = NULL;
+    int n = 0;
+    if (augur_analyze_file(ctx, image, &faces, &n)) { cli_error("verify", "%s", augur_errmsg(ctx)); return EXIT_FAIL; }
+    uint8_t *text = NULL;
+    size_t len = 0;
+    au_error err = {0};
+    int rc = au_read_file(rationale, (size_t)1 << 20, 1, &text, &len, &err);
+    if (rc) { cli_error("verify", "%s", err.msg); augur_faces_free(faces); return EXIT_FAIL; }
+    int best = -1;
+    for (int i = 0; i < n; i++)
+        if (faces[i].n_aus && (best < 0 || faces[i].det_score > faces[best].det_score)) best = i;
+    if (best < 0) {
+        cli_error("verify", "%s: no face with AU evidence to verify against", image);
+        free(text); augur_faces_free(faces);
+        return EXIT_FAIL;
+    }
+    ex_verdict *v = malloc(sizeof *v);
+    if (!v || ex_verify(&faces[best], (const char *)text, len, v, &err)) {
+        cli_error("verify", "%s", v ? err.msg : "out of memory");
+        free(v); free(text); augur_faces_free(faces);
+        return EXIT_FAIL;
+    }
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "image", image);
+        cJSON_AddStringToObject(o, "rationale", rationale);
+        cJSON_AddNumberToObject(o, "grounding", v->grounding);
+        if (v->answer >= 0) {
+            cJSON_AddStringToObject(o, "answer", au_expr_names[v->answer]);
+            cJSON_AddBoolToObject(o, "answer_agrees_with_evidence", v->answer_agrees);
+        } else cJSON_AddNullToObject(o, "answer");
+        cJSON *cl = cJSON_AddArrayToObject(o, "claims");
+        for (int i = 0; i < v->n_claims; i++) {
+            const ex_claim *c = &v->claims[i];
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddNumberToObject(x, "au", c->au);
+            cJSON_AddBoolToObject(x, "claimed_present", !c->absent);
+            cJSON_AddBoolToObject(x, "supported", c->supported);
+            cJSON_AddNumberToObject(x, "probability", c->probability);
+            if (c->has_box) cJSON_AddNumberToObject(x, "iou", c->iou); else cJSON_AddNullToObject(x, "iou");
+            cJSON_AddNumberToObject(x, "score", c->score);
+            cJSON_AddStringToObject(x, "reason", c->reason);
+            cJSON_AddItemToArray(cl, x);
+        }
+        cJSON_AddStringToObject(o, "notes", v->notes);
+        char *s = cJSON_PrintUnformatted(o);
+        if (s) puts(s);
+        free(s);
+        cJSON_Delete(o);
+    } else {
+        printf("%s  rationale %s\ngrounding score: %.2f (%d claim%s)\n", image, rationale, v->grounding, v->n_claims,
+               v->n_claims == 1 ? "" : "s");
+        for (int i = 0; i < v->n_claims; i++) {
+            const ex_claim *c = &v->claims[i];
+            printf("  %-13s AU%-3d %-8s score %.2f  %s\n", c->supported ? "supported" : "UNSUPPORTED", c->au,
+                   c->absent ? "absent" : "present", c->score, c->reason);
+        }
+        if (v->answer >= 0)
+            printf("answer: %s (%s the AU evidence)\n", au_expr_names[v->answer],
+                   v->answer_agrees ? "consistent with" : "NOT supported by");
+        if (v->notes[0]) printf("notes: %s\n", v->notes);
+    }
+    free(v); free(text); augur_faces_free(faces);
+    return EXIT_OK;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    const char *image = NULL, *rationale = NULL, *list = NULL;
+    int json = 0;
+    struct augur_params p = augur_default_params();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { help(); return EXIT_OK; }
+        else if (!strcmp(a, "--rationale") && v) { rationale = v; i++; }
+        else if (!strcmp(a, "--list") && v) { list = v; i++; }
+        else if (!strcmp(a, "--models") && v) { p.model_dir = v; i++; }
+        else if (!strcmp(a, "--json")) json = 1;
+        else if (a[0] == '-') { cli_error("verify", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }
+        else if (!image) image = a;
+        else { cli_error("verify", "one IMAGE at a time (use --list for several)"); return EXIT_USAGE; }
+    }
+    if (!list && (!image || !rationale)) { cli_error("verify", "need IMAGE and --rationale FILE, or --list (see --help)"); return EXIT_USAGE; }
+    augur_context *ctx;
+    if (augur_init(&ctx, &p)) { cli_error("verify", "%s", augur_errmsg(ctx)); augur_free(ctx); return EXIT_FAIL; }
+    int rc = EXIT_OK;
+    if (!list) rc = verify_one(ctx, image, rationale, json);
+    else {
+        uint8_t *text;
+        size_t len;
+        au_error err = {0};
+        if (au_read_file(list, (size_t)64 << 20, 1, &text, &len, &err)) { cli_error("verify", "%s", err.msg); augur_free(ctx); return EXIT_FAIL; }
+        char *save = NULL;
+        for (char *line = strtok_r((char *)text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            if (!*line || *line == '#') continue;
+            char *tab = strchr(line, '\t');
+            if (!tab) { cli_error("verify", "%s: line without a tab: '%s'", list, line); rc = EXIT_FAIL; continue; }
+            *tab = 0;
+            char *r = tab + 1;
+            size_t rl = strlen(r);
+            while (rl && (r[rl - 1] == '\r' || r[rl - 1] == ' ')) r[--rl] = 0;
+            if (verify_one(ctx, line, r, json)) rc = EXIT_FAIL;
+        }
+        free(text);
+    }
+    augur_free(ctx);
+    return rc;
+}

@@ -1,0 +1,83 @@
+/*
+ * explain/explain.h — grounded reasoning over AU evidence (TAG, SEEDS.md §1;
+ * VL-FAU's local and global descriptions, §2), and the verifier that scores
+ * any rationale against augur's own evidence on the same image.
+ *
+ * Every sentence the trace says comes from a measured AU reading (its
+ * probability, intensity, region box and the measurement behind it); nothing
+ * is said that was not measured.
+ */
+#ifndef AUGUR_EXPLAIN_H
+#define AUGUR_EXPLAIN_H
+
+#include <stddef.h>
+
+#include "core/util.h"
+#include "expr/classes.h"
+#include "face/face.h"
+
+#define EX_MAX_STEPS 8
+
+typedef struct ex_step {
+    char region[32];          /* "mouth", "eye", "brow", "nose", "chin" */
+    int aus[8], n_aus;        /* FACS ids cited */
+    float box[4];             /* union of their boxes, image px */
+    char observation[512];    /* what was measured, in words */
+} ex_step;
+
+typedef struct ex_trace {
+    char global[512];                 /* global description of the face */
+    ex_step steps[EX_MAX_STEPS];
+    int n_steps;
+    char conclusion[512];
+    int answer;                       /* expression class */
+    float evidence[AU_EXPR_N];        /* AU-evidence score per class, 0..1 (prototype matching) */
+    char local[24][256];              /* per present AU: local description */
+    int n_local;
+} ex_trace;
+
+/* AU-evidence expression scores (FACS prototypes, FACS.md): for each class,
+ * the mean probability of its prototype AUs, with alternatives (e.g. 26 or
+ * 27) counted by their best member; neutral = 1 - the largest AU probability. */
+void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N]);
+
+/* Builds the trace of a face with AUs (f->n_aus > 0). answer: a class chosen
+ * by a classifier, or -1 to answer from the AU evidence alone. */
+int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err);
+
+/* TAG's text format; returns the length written (snprintf semantics). */
+int ex_trace_tag(const ex_trace *t, char *buf, size_t cap);
+
+/* ---- verification -------------------------------------------------------- */
+
+#define EX_MAX_CLAIMS 64
+
+typedef struct ex_claim {
+    int au;                 /* FACS id claimed (0 if the AU is not one augur knows) */
+    int absent;             /* the rationale claims this AU is NOT active ("against …: AU14", JSON "present": false) */
+    int has_box;
+    float box[4];
+    int known;              /* augur measures this AU */
+    int supported;          /* augur's evidence says present */
+    float probability;      /* augur's probability for it */
+    float iou;              /* claimed box vs augur's region box (0 without a box) */
+    float score;            /* this claim's contribution, 0..1 */
+    char reason[160];       /* why it is (un)supported, for a person */
+} ex_claim;
+
+typedef struct ex_verdict {
+    ex_claim claims[EX_MAX_CLAIMS];
+    int n_claims;
+    int answer;             /* class the rationale answers, -1 if none */
+    int answer_agrees;      /* the AU evidence ranks that class first or second */
+    float grounding;        /* the grounding score, 0..1 (formula in docs/REASONING.md) */
+    char notes[512];        /* parse problems (malformed boxes, unknown AUs, no claims…) */
+} ex_verdict;
+
+/* Parses a rationale (TAG text, or JSON {"answer": ..., "claims": [{"au": 12,
+ * "box": [x1,y1,x2,y2]}]}) and scores it against face f. Returns 0 (the
+ * verdict says how well it is grounded, 0 when it claims nothing), or
+ * AUGUR_ELIMIT for text over 1 MiB, AUGUR_EARG for a face without AUs. */
+int ex_verify(const au_face *f, const char *text, size_t len, ex_verdict *v, au_error *err);
+
+#endif

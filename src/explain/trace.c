@@ -1,0 +1,168 @@
+/*
+ * explain/trace.c — the grounded reasoning trace of one face, built only from
+ * its measured AU readings: a global description, one verification step per
+ * face area with active AUs (observation, AU, intensity in words and number,
+ * muscle, the measurement, the region box), a conclusion naming the AU
+ * combination and what argues against the runner-up, and the answer.
+ * Output in TAG's text format (SEEDS.md §1). See explain.h.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "au/au_defs.h"
+#include "explain/explain.h"
+
+/* FACS prototypes (FACS.md) as groups of alternatives: a class's evidence is
+ * the mean, over its groups, of the best probability within the group. */
+static const int prototypes[AU_EXPR_N][6][3] = {
+    [AU_EXPR_HAPPINESS] = {{6}, {12}},
+    [AU_EXPR_SADNESS] = {{1}, {4}, {15}},
+    [AU_EXPR_SURPRISE] = {{1}, {2}, {5}, {26, 27}},
+    [AU_EXPR_FEAR] = {{1}, {2}, {4}, {5}, {20}, {25, 26}},
+    [AU_EXPR_ANGER] = {{4}, {5}, {7}, {23, 24}},
+    [AU_EXPR_DISGUST] = {{9, 10}, {15, 16, 17}},
+    [AU_EXPR_CONTEMPT] = {{12}, {14}},
+};
+
+static const struct augur_au *reading(const au_face *f, int id)
+{
+    for (int i = 0; i < f->n_aus; i++)
+        if (f->aus[i].id == id && f->aus[i].source != AUGUR_AU_SOURCE_NONE) return &f->aus[i];
+    return NULL;
+}
+
+void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N])
+{
+    float pmax = 0;
+    for (int i = 0; i < f->n_aus; i++)
+        if (f->aus[i].source != AUGUR_AU_SOURCE_NONE && f->aus[i].probability > pmax) pmax = f->aus[i].probability;
+    for (int c = 0; c < AU_EXPR_N; c++) {
+        if (c == AU_EXPR_NEUTRAL) { score[c] = 1.0f - pmax; continue; }
+        float sum = 0;
+        int groups = 0;
+        for (int g = 0; g < 6 && prototypes[c][g][0]; g++) {
+            float best = -1;
+            for (int k = 0; k < 3 && prototypes[c][g][k]; k++) {
+                const struct augur_au *u = reading(f, prototypes[c][g][k]);
+                if (u && u->probability > best) best = u->probability;
+            }
+            if (best < 0) continue; /* no member of this group is measured */
+            sum += best;
+            groups++;
+        }
+        score[c] = groups ? sum / (float)groups : 0;
+    }
+}
+
+static const char *intensity_word(float v)
+{
+    /* FACS A–E on augur's 1–5 scale */
+    if (v < 1.8f) return "trace";
+    if (v < 2.6f) return "slight";
+    if (v < 3.4f) return "marked";
+    if (v < 4.2f) return "severe";
+    return "maximum";
+}
+
+static const char *const areas[] = {"brow", "eye", "nose", "mouth", "chin"};
+
+int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (f->n_aus <= 0) return au_fail(err, AUGUR_EARG, "face %d has no AU readings to reason from", f->id);
+    ex_evidence_scores(f, t->evidence);
+    int best = 0, second = -1;
+    for (int c = 1; c < AU_EXPR_N; c++) if (t->evidence[c] > t->evidence[best]) best = c;
+    for (int c = 0; c < AU_EXPR_N; c++)
+        if (c != best && (second < 0 || t->evidence[c] > t->evidence[second])) second = c;
+    t->answer = answer >= 0 && answer < AU_EXPR_N ? answer : best;
+
+    /* verification loop: one step per area with active AUs */
+    int n_active = 0;
+    char actions[512] = "";
+    for (size_t a = 0; a < sizeof areas / sizeof *areas; a++) {
+        ex_step *s = &t->steps[t->n_steps];
+        size_t o = 0;
+        for (int i = 0; i < f->n_aus; i++) {
+            const struct augur_au *u = &f->aus[i];
+            int d = au_index(u->id);
+            if (!u->present || d < 0 || strcmp(au_defs[d].area, areas[a])) continue;
+            if (s->n_aus == 0) memcpy(s->box, u->box, sizeof s->box);
+            else {
+                s->box[0] = fminf(s->box[0], u->box[0]); s->box[1] = fminf(s->box[1], u->box[1]);
+                s->box[2] = fmaxf(s->box[2], u->box[2]); s->box[3] = fmaxf(s->box[3], u->box[3]);
+            }
+            if (s->n_aus < 8) s->aus[s->n_aus++] = u->id;
+            if (o < sizeof s->observation)
+                o += (size_t)snprintf(s->observation + o, sizeof s->observation - o,
+                                      "%s%s (AU%d, %s, intensity %.1f, %s)", o ? "; " : "", au_defs[d].name, u->id,
+                                      intensity_word(u->intensity), u->intensity, au_defs[d].muscle);
+            if (t->n_local < 24) {
+                char meas[96] = "";
+                if (u->measure >= 0 && augur_measure_name(u->measure))
+                    snprintf(meas, sizeof meas, "; measured: %s %+.1f mm against the neutral face",
+                             augur_measure_name(u->measure), u->measure_mm);
+                snprintf(t->local[t->n_local++], sizeof t->local[0], "AU%d %s: the %s %s (p %.2f)%s.", u->id,
+                         au_defs[d].name, au_defs[d].muscle, au_defs[d].action, u->probability, meas);
+            }
+            size_t al = strlen(actions);
+            snprintf(actions + al, sizeof actions - al, "%s%s", n_active ? ", " : "", au_defs[d].name);
+            n_active++;
+        }
+        if (s->n_aus) {
+            snprintf(s->region, sizeof s->region, "%s", areas[a]);
+            t->n_steps++;
+        }
+    }
+
+    /* global description */
+    const char *turn = fabsf(f->pose_R[1]) < 10 && fabsf(f->pose_R[0]) < 10 ? "A near-frontal face" : "A turned face";
+    if (n_active)
+        snprintf(t->global, sizeof t->global, "%s (yaw %+.0f, pitch %+.0f, roll %+.0f degrees) with %d active "
+                 "action unit%s: %s.", turn, f->pose_R[1], f->pose_R[0], f->pose_R[2], n_active,
+                 n_active == 1 ? "" : "s", actions);
+    else
+        snprintf(t->global, sizeof t->global, "%s (yaw %+.0f, pitch %+.0f, roll %+.0f degrees) at rest: no action "
+                 "unit is above its threshold.", turn, f->pose_R[1], f->pose_R[0], f->pose_R[2]);
+
+    /* conclusion: the AU combination, and what argues against the runner-up */
+    char combo[256] = "", against[256] = "";
+    size_t co = 0, ao = 0;
+    for (int s = 0; s < t->n_steps; s++)
+        for (int k = 0; k < t->steps[s].n_aus; k++)
+            co += (size_t)snprintf(combo + co, co < sizeof combo ? sizeof combo - co : 0, "%sAU%d",
+                                   co ? " + " : "", t->steps[s].aus[k]);
+    int alt = t->answer == best ? second : best;
+    if (alt > 0)
+        for (int g = 0; g < 6 && prototypes[alt][g][0]; g++) {
+            const struct augur_au *u = reading(f, prototypes[alt][g][0]);
+            if (u && !u->present && ao < sizeof against)
+                ao += (size_t)snprintf(against + ao, sizeof against - ao, "%sAU%d", ao ? ", " : "", u->id);
+    if (ao && ao < sizeof against) snprintf(against + ao, sizeof against - ao, " inactive");
+        }
+    if (n_active)
+        snprintf(t->conclusion, sizeof t->conclusion, "Combined %s indicate %s (AU evidence %.2f)%s%s%s%s.", combo,
+                 au_expr_names[t->answer], t->evidence[t->answer], alt >= 0 && ao ? "; against " : "",
+                 alt >= 0 && ao ? au_expr_names[alt] : "", ao ? ": " : "", ao ? against : "");
+    else
+        snprintf(t->conclusion, sizeof t->conclusion, "No action unit is active, which indicates %s (AU evidence %.2f).",
+                 au_expr_names[t->answer], t->evidence[t->answer]);
+    return 0;
+}
+
+int ex_trace_tag(const ex_trace *t, char *buf, size_t cap)
+{
+    size_t o = 0;
+#define PUT(...) (o += (size_t)snprintf(buf + (o < cap ? o : cap), o < cap ? cap - o : 0, __VA_ARGS__))
+    PUT("Global analysis: %s\nVerification loop:\n", t->global);
+    for (int s = 0; s < t->n_steps; s++) {
+        const ex_step *x = &t->steps[s];
+        PUT("  Inspect %s region -> %s -> <bbox>[%.0f,%.0f,%.0f,%.0f]</bbox>\n", x->region, x->observation, x->box[0],
+            x->box[1], x->box[2], x->box[3]);
+    }
+    if (t->n_steps == 0) PUT("  Inspect all regions -> no action unit above its threshold\n");
+    PUT("Final conclusion: %s\n<answer> %s </answer>\n", t->conclusion, au_expr_names[t->answer]);
+#undef PUT
+    return (int)o;
+}

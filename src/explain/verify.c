@@ -1,0 +1,266 @@
+/*
+ * explain/verify.c — scores a rationale (augur's, a person's or a vision-
+ * language model's) against augur's own AU evidence on the same image: which
+ * AU claims are supported or contradicted, how well each claimed box overlaps
+ * the region where augur measured that AU, and one grounding score usable as
+ * TAG's AU-grounding reward or as a hallucination check.
+ *
+ * Claims: every "AU<n>" mention. In TAG text, a "<bbox>[x1,y1,x2,y2]</bbox>"
+ * on the same line is the box of the AUs that line cites (their regions are
+ * united for the IoU, as a verification step inspects one region). AUs named
+ * after "against" on a line (TAG's "what argues against the alternative")
+ * are claims of absence. In JSON,
+ * {"claims": [{"au": 12, "box": [...]}]} or augur's own {"steps": [{"aus":
+ * [6, 12], "box": [...]}]}, with "answer". An AU named twice counts once,
+ * keeping a boxed mention.
+ *
+ * Score of a claim of presence: 0 if augur does not find the AU present (or
+ * does not know it); else 1 without a box, min(1, IoU / 0.5) with one (an IoU of 0.5 or more
+ * is full credit, since regions are not crisp). A claim of absence scores 1
+ * when augur finds the AU not active, else 0. Grounding = the mean over
+ * claims; 0 for a rationale that claims nothing.
+ */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "au/au_defs.h"
+#include "explain/explain.h"
+
+#define MAX_RATIONALE ((size_t)1 << 20)
+
+static const struct augur_au *reading(const au_face *f, int id)
+{
+    for (int i = 0; i < f->n_aus; i++)
+        if (f->aus[i].id == id && f->aus[i].source != AUGUR_AU_SOURCE_NONE) return &f->aus[i];
+    return NULL;
+}
+
+static float iou(const float *a, const float *b)
+{
+    float x1 = fmaxf(a[0], b[0]), y1 = fmaxf(a[1], b[1]), x2 = fminf(a[2], b[2]), y2 = fminf(a[3], b[3]);
+    float in = fmaxf(0, x2 - x1) * fmaxf(0, y2 - y1);
+    float u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - in;
+    return u > 0 ? in / u : 0;
+}
+
+static void note(ex_verdict *v, const char *fmt, const char *arg)
+{
+    size_t o = strlen(v->notes);
+    if (o + 2 < sizeof v->notes) snprintf(v->notes + o, sizeof v->notes - o, "%s", o ? "; " : "");
+    o = strlen(v->notes);
+    if (o + 2 < sizeof v->notes) snprintf(v->notes + o, sizeof v->notes - o, fmt, arg);
+}
+
+/* Adds (or upgrades with a box) a claim for AU id; group_box: the box of its line/step. */
+static void add_claim(ex_verdict *v, int id, const float *box, int absent)
+{
+    for (int i = 0; i < v->n_claims; i++)
+        if (v->claims[i].au == id && v->claims[i].absent == absent) {
+            if (box && !v->claims[i].has_box) { v->claims[i].has_box = 1; memcpy(v->claims[i].box, box, 4 * sizeof(float)); }
+            return;
+        }
+    if (v->n_claims >= EX_MAX_CLAIMS) return;
+    ex_claim *c = &v->claims[v->n_claims++];
+    memset(c, 0, sizeof *c);
+    c->au = id;
+    c->absent = absent;
+    if (box && !absent) { c->has_box = 1; memcpy(c->box, box, 4 * sizeof(float)); }
+}
+
+/* "<bbox>[x1,y1,x2,y2]</bbox>" in line: 1 ok, 0 none, -1 malformed. */
+static int parse_bbox(const char *line, const char *end, float box[4])
+{
+    const char *b = strstr(line, "<bbox>");
+    if (!b || b >= end) return 0;
+    b += 6;
+    while (b < end && isspace((unsigned char)*b)) b++;
+    if (b >= end || *b != '[') return -1;
+    b++;
+    for (int k = 0; k < 4; k++) {
+        char *e;
+        double x = strtod(b, &e);
+        if (e == b || e > end || !isfinite(x)) return -1;
+        box[k] = (float)x;
+        b = e;
+        while (b < end && isspace((unsigned char)*b)) b++;
+        if (k < 3) { if (b >= end || *b != ',') return -1; b++; }
+    }
+    if (b >= end || *b != ']') return -1;
+    if (!(box[2] > box[0] && box[3] > box[1])) return -1;
+    return 1;
+}
+
+static void parse_text(ex_verdict *v, const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+    int malformed = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        float box[4];
+        int hb = parse_bbox(p, le, box);
+        if (hb < 0) malformed++;
+        const char *neg = p;
+        while ((neg = strstr(neg, "against")) && neg < le && neg > p && isalpha((unsigned char)neg[-1])) neg++;
+        if (neg && neg >= le) neg = NULL;
+        for (const char *q = p; q + 2 < le; q++) {
+            if (q[0] != 'A' || q[1] != 'U' || !isdigit((unsigned char)q[2]) || (q > p && isalnum((unsigned char)q[-1])))
+                continue;
+            int id = atoi(q + 2);
+            int absent = neg && q > neg;
+            add_claim(v, id, hb > 0 && !absent ? box : NULL, absent);
+        }
+        const char *a = strstr(p, "<answer>");
+        if (a && a < le) {
+            char name[64] = "";
+            a += 8;
+            while (a < le && isspace((unsigned char)*a)) a++;
+            int k = 0;
+            while (a < le && isalpha((unsigned char)*a) && k < 63) name[k++] = *a++;
+            name[k] = 0;
+            v->answer = au_expr_from_name(name);
+            if (v->answer < 0) note(v, "answer '%s' is not an expression augur knows", name);
+        }
+        p = le + 1;
+    }
+    if (malformed) note(v, "%s", malformed == 1 ? "1 malformed <bbox> ignored" : "malformed <bbox> tags ignored");
+}
+
+static int json_box(const cJSON *a, float box[4])
+{
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 4) return -1;
+    for (int k = 0; k < 4; k++) {
+        const cJSON *x = cJSON_GetArrayItem(a, k);
+        if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble)) return -1;
+        box[k] = (float)x->valuedouble;
+    }
+    return box[2] > box[0] && box[3] > box[1] ? 0 : -1;
+}
+
+static int json_au(const cJSON *x)
+{
+    if (cJSON_IsNumber(x)) return x->valueint;
+    if (cJSON_IsString(x)) return atoi(x->valuestring + (!strncmp(x->valuestring, "AU", 2) ? 2 : 0));
+    return 0;
+}
+
+static void parse_json(ex_verdict *v, const cJSON *root)
+{
+    const cJSON *ans = cJSON_GetObjectItemCaseSensitive(root, "answer");
+    if (cJSON_IsString(ans)) {
+        v->answer = au_expr_from_name(ans->valuestring);
+        if (v->answer < 0) note(v, "answer '%s' is not an expression augur knows", ans->valuestring);
+    }
+    int malformed = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(root, "claims")) {
+        float box[4];
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(c, "box");
+        int ok = b && json_box(b, box) == 0;
+        if (b && !ok) malformed++;
+        const cJSON *pr = cJSON_GetObjectItemCaseSensitive(c, "present");
+        add_claim(v, json_au(cJSON_GetObjectItemCaseSensitive(c, "au")), ok ? box : NULL, cJSON_IsFalse(pr));
+    }
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(root, "steps")) {
+        float box[4];
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(c, "box");
+        int ok = b && json_box(b, box) == 0;
+        if (b && !ok) malformed++;
+        const cJSON *a;
+        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(c, "aus")) add_claim(v, json_au(a), ok ? box : NULL, 0);
+    }
+    if (malformed) note(v, "%s", "malformed boxes ignored");
+}
+
+int ex_verify(const au_face *f, const char *text, size_t len, ex_verdict *v, au_error *err)
+{
+    memset(v, 0, sizeof *v);
+    v->answer = -1;
+    if (len > MAX_RATIONALE)
+        return au_fail(err, AUGUR_ELIMIT, "rationale of %zu bytes is over the %zu-byte limit", len, MAX_RATIONALE);
+    if (f->n_aus <= 0) return au_fail(err, AUGUR_EARG, "face %d has no AU readings to verify against", f->id);
+    /* the parsers use C string functions: work on a NUL-terminated copy */
+    char *copy = malloc(len + 1);
+    if (!copy) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    memcpy(copy, text, len);
+    copy[len] = 0;
+    for (size_t k = 0; k < len; k++) if (!copy[k]) copy[k] = ' '; /* embedded NULs would cut the text short */
+    text = copy;
+    size_t s = 0;
+    while (s < len && isspace((unsigned char)text[s])) s++;
+    cJSON *root = s < len && text[s] == '{' ? cJSON_ParseWithLength(text, len) : NULL;
+    if (root) parse_json(v, root);
+    else {
+        if (s < len && text[s] == '{') note(v, "%s", "text starts like JSON but does not parse; read as text");
+        parse_text(v, text, len);
+    }
+    cJSON_Delete(root);
+    free(copy);
+
+    /* per-line/step regions: a claim's box is compared with the union of augur's
+     * regions of every claim that shares that exact box */
+    double sum = 0;
+    for (int i = 0; i < v->n_claims; i++) {
+        ex_claim *c = &v->claims[i];
+        int d = au_index(c->au);
+        const struct augur_au *u = reading(f, c->au);
+        c->known = u != NULL;
+        if (d < 0) {
+            snprintf(c->reason, sizeof c->reason, "AU%d is not an Action Unit augur knows", c->au);
+            continue;
+        }
+        if (!u) {
+            snprintf(c->reason, sizeof c->reason, "AU%d (%s) is not measured by augur's model", c->au, au_defs[d].name);
+            continue;
+        }
+        c->probability = u->probability;
+        if (c->absent) {
+            c->supported = !u->present;
+            c->score = c->supported ? 1.0f : 0.0f;
+            snprintf(c->reason, sizeof c->reason, "claimed absent: AU%d (%s) is %s (p %.2f)", c->au, au_defs[d].name,
+                     u->present ? "ACTIVE" : "indeed not active", u->probability);
+            sum += c->score;
+            continue;
+        }
+        c->supported = u->present;
+        if (c->has_box) {
+            float reg[4];
+            memcpy(reg, u->box, sizeof reg);
+            for (int j = 0; j < v->n_claims; j++) {
+                const ex_claim *o = &v->claims[j];
+                const struct augur_au *w = reading(f, o->au);
+                if (j == i || o->absent || !o->has_box || !w || !w->present || memcmp(o->box, c->box, sizeof reg)) continue;
+                reg[0] = fminf(reg[0], w->box[0]); reg[1] = fminf(reg[1], w->box[1]);
+                reg[2] = fmaxf(reg[2], w->box[2]); reg[3] = fmaxf(reg[3], w->box[3]);
+            }
+            c->iou = iou(c->box, reg);
+        }
+        if (c->supported) {
+            c->score = c->has_box ? fminf(1.0f, c->iou / 0.5f) : 1.0f;
+            if (c->has_box && c->iou < 0.5f)
+                snprintf(c->reason, sizeof c->reason, "AU%d (%s) is present (p %.2f) but the box misses its region "
+                         "(IoU %.2f)", c->au, au_defs[d].name, u->probability, c->iou);
+            else
+                snprintf(c->reason, sizeof c->reason, "AU%d (%s) is present (p %.2f, intensity %.1f)%s", c->au,
+                         au_defs[d].name, u->probability, u->intensity, c->has_box ? "" : "; no box claimed");
+        } else {
+            snprintf(c->reason, sizeof c->reason, "AU%d (%s) is not active: p %.2f, below its threshold", c->au,
+                     au_defs[d].name, u->probability);
+        }
+        sum += c->score;
+    }
+    v->grounding = v->n_claims ? (float)(sum / v->n_claims) : 0.0f;
+    if (!v->n_claims) note(v, "%s", "no AU claims found (expected AU<n> mentions, <bbox> tags or JSON claims)");
+    if (v->answer >= 0) {
+        float sc[AU_EXPR_N];
+        ex_evidence_scores(f, sc);
+        int above = 0;
+        for (int k = 0; k < AU_EXPR_N; k++) above += sc[k] > sc[v->answer];
+        v->answer_agrees = above <= 1;
+    }
+    return 0;
+}

@@ -1,0 +1,109 @@
+/*
+ * tests/test_verify.c — grounded reasoning and `augur verify` on a real face
+ * (examples/astronaut.png): augur's own trace scores >= 0.9; a hand-written
+ * hallucinated rationale (brow lowerer AU4 on the forehead, lip corner
+ * depressor AU15 -> sadness) scores <= 0.3 and names each unsupported claim;
+ * malformed rationales (no tags, broken boxes, unknown AUs, garbage, huge
+ * files) give reasons or clear errors, never crashes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "augur.h"
+#include "explain/explain.h"
+#include "testutil.h"
+
+static const au_face *face;
+
+static ex_verdict *check(const char *text, int want_rc, const char *what)
+{
+    static ex_verdict v;
+    au_error e = {0};
+    int rc = ex_verify(face, text, strlen(text), &v, &e);
+    CHECK(rc == want_rc, "%s: code %d (%s)", what, rc, e.msg);
+    printf("%-28s grounding %.2f, %d claims; %s\n", what, v.grounding, v.n_claims, rc ? e.msg : v.notes);
+    return &v;
+}
+
+int main(void)
+{
+    struct augur_params p = augur_default_params();
+    p.model_dir = t_model_dir();
+    augur_context *ctx;
+    augur_init(&ctx, &p);
+    struct augur_face *faces = NULL;
+    int n = 0;
+    if (augur_analyze_file(ctx, t_src("examples/astronaut.png"), &faces, &n) || n != 1) {
+        CHECK(0, "astronaut: %s", augur_errmsg(ctx));
+        return t_finish();
+    }
+    face = &faces[0];
+
+    /* augur's own trace */
+    ex_trace t;
+    au_error e = {0};
+    CHECK(ex_build_trace(face, -1, &t, &e) == 0, "trace: %s", e.msg);
+    char buf[8192];
+    ex_trace_tag(&t, buf, sizeof buf);
+    fputs(buf, stdout);
+    CHECK(t.answer == AU_EXPR_HAPPINESS, "answer %s", au_expr_names[t.answer]);
+    CHECK(strstr(buf, "AU6") && strstr(buf, "AU12") && strstr(buf, "<answer> happiness </answer>"), "trace content");
+    for (int s = 0; s < t.n_steps; s++)
+        CHECK(t.steps[s].box[0] >= face->box[0] - 5 && t.steps[s].box[2] <= face->box[2] + 5 &&
+              t.steps[s].box[1] >= face->box[1] - 5 && t.steps[s].box[3] <= face->box[3] + 5,
+              "step %d box outside the face box", s);
+    ex_verdict *v = check(buf, 0, "augur's own trace");
+    CHECK(v->grounding >= 0.9f && v->answer == AU_EXPR_HAPPINESS && v->answer_agrees, "own trace %.2f", v->grounding);
+
+    /* the hallucinated rationale */
+    v = check("Global analysis: the face looks downcast.\nVerification loop:\n"
+              "  Inspect brow region -> brow lowerer AU4 pulls the brows together -> <bbox>[180,40,270,80]</bbox>\n"
+              "  Inspect mouth region -> lip corner depressor AU15 -> <bbox>[190,140,260,170]</bbox>\n"
+              "Final conclusion: Combined AU4 + AU15 indicate sadness\n<answer> sadness </answer>\n",
+              0, "hallucinated (AU4, AU15)");
+    CHECK(v->grounding <= 0.3f && !v->answer_agrees, "hallucinated rationale scores %.2f", v->grounding);
+    for (int i = 0; i < v->n_claims; i++) {
+        CHECK(!v->claims[i].supported && strstr(v->claims[i].reason, "not active"), "claim AU%d: %s",
+              v->claims[i].au, v->claims[i].reason);
+        printf("    AU%d: %s\n", v->claims[i].au, v->claims[i].reason);
+    }
+
+    /* right AU, wrong place: partial credit */
+    v = check("lip corner puller AU12 -> <bbox>[10,10,60,60]</bbox>", 0, "AU12, box off the face");
+    CHECK(v->n_claims == 1 && v->claims[0].supported && v->claims[0].iou < 0.1f && v->grounding < 0.2f, "wrong box");
+
+    /* JSON rationale */
+    char js[512];
+    snprintf(js, sizeof js, "{\"answer\": \"happiness\", \"claims\": [{\"au\": 12, \"box\": [%.0f,%.0f,%.0f,%.0f]}, "
+             "{\"au\": \"AU6\"}, {\"au\": 4, \"present\": false}]}", face->aus[8].box[0], face->aus[8].box[1],
+             face->aus[8].box[2], face->aus[8].box[3]);
+    v = check(js, 0, "JSON rationale");
+    CHECK(v->n_claims == 3 && v->grounding > 0.9f, "JSON: %d claims, %.2f", v->n_claims, v->grounding);
+
+    /* malformed */
+    v = check("The person seems happy, probably smiling.", 0, "prose, no tags");
+    CHECK(v->n_claims == 0 && v->grounding == 0 && strstr(v->notes, "no AU claims"), "no claims note");
+    v = check("AU12 -> <bbox>[1,2,3]</bbox>\nAU6 -> <bbox>[50,40,10,5]</bbox>", 0, "broken boxes");
+    CHECK(v->n_claims == 2 && !v->claims[0].has_box && strstr(v->notes, "malformed"), "broken boxes kept as claims");
+    v = check("AU99 and AU0 and AU12", 0, "unknown AUs");
+    CHECK(v->n_claims == 3 && strstr(v->claims[0].reason, "not an Action Unit"), "unknown AU reason");
+    v = check("{\"claims\": [{\"au\": 12, \"box\": [\"a\"]}], \"answer\": 7}", 0, "JSON with bad fields");
+    CHECK(v->n_claims == 1, "JSON bad box kept");
+    v = check("{ this is not json AU12", 0, "broken JSON");
+    CHECK(strstr(v->notes, "does not parse") != NULL, "broken JSON note");
+    char noise[3000];
+    for (int i = 0; i < (int)sizeof noise - 1; i++) noise[i] = (char)(1 + (i * 7919) % 255);
+    noise[sizeof noise - 1] = 0;
+    check(noise, 0, "binary noise");
+    size_t big = ((size_t)1 << 20) + 10;
+    char *huge = malloc(big + 1);
+    memset(huge, 'A', big);
+    huge[big] = 0;
+    check(huge, AUGUR_ELIMIT, "over 1 MiB");
+    free(huge);
+
+    augur_faces_free(faces);
+    augur_free(ctx);
+    return t_finish();
+}
