@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 
+#include "eval/au_eval.h"
+
 int cmd_bench(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
@@ -22,5 +24,11 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 
 /* Parses a positive int option value; prints an error and returns -1 if bad. */
 int cli_int(const char *cmd, const char *opt, const char *val, int lo, int hi);
+
+/* Options shared by `eval au` and `train au`: init sets defaults (models from
+ * $AUGUR_MODELS); cli_au_opt consumes argv[*i] (and its value) if it is one of
+ * them: 1 consumed, 0 not ours, -1 bad value (error printed). */
+void cli_au_opts_init(au_eval_opts *o);
+int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
 
 #endif

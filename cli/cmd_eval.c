@@ -12,9 +12,6 @@
 #include "augur.h"
 #include "eval/au_eval.h"
 
-#ifndef AUGUR_DEFAULT_MODEL_DIR
-#define AUGUR_DEFAULT_MODEL_DIR ".cache/human-models-3.0.4"
-#endif
 
 static void help(void)
 {
@@ -44,21 +41,18 @@ int cmd_eval(int argc, char **argv)
         cli_error("eval", "unknown evaluation '%s' (available: au)", argv[1]);
         return EXIT_USAGE;
     }
-    au_eval_opts o = au_eval_default_opts();
+    au_eval_opts o;
+    cli_au_opts_init(&o);
     const char *report = NULL;
-    o.model_dir = getenv("AUGUR_MODELS");
-    if (!o.model_dir || !*o.model_dir) o.model_dir = AUGUR_DEFAULT_MODEL_DIR;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int r = cli_au_opt("eval", &o, argc, argv, &i);
+        if (r < 0) return EXIT_USAGE;
+        if (r > 0) continue;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { help(); return EXIT_OK; }
-        else if (!strcmp(a, "--data") && v) { o.data_dir = v; i++; }
-        else if (!strcmp(a, "--labels") && v) { o.labels_csv = v; i++; }
-        else if (!strcmp(a, "--neutral") && v) { o.neutral_dir = v; i++; }
         else if (!strcmp(a, "--report") && v) { report = v; i++; }
-        else if (!strcmp(a, "--models") && v) { o.model_dir = v; i++; }
         else if (!strcmp(a, "--folds")) { if ((o.folds = cli_int("eval", a, v, 2, 100)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--seed")) { int s = cli_int("eval", a, v, 0, 1 << 30); if (s < 0) return EXIT_USAGE; o.seed = (unsigned)s; i++; }
-        else if (!strcmp(a, "--l2") && v) { o.l2 = (float)atof(v); if (!(o.l2 > 0)) { cli_error("eval", "--l2 must be > 0"); return EXIT_USAGE; } i++; }
         else if (!strcmp(a, "-q")) o.quiet = 1;
         else { cli_error("eval", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }
     }

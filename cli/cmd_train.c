@@ -11,9 +11,6 @@
 #include "augur.h"
 #include "eval/au_eval.h"
 
-#ifndef AUGUR_DEFAULT_MODEL_DIR
-#define AUGUR_DEFAULT_MODEL_DIR ".cache/human-models-3.0.4"
-#endif
 
 static void help(void)
 {
@@ -39,19 +36,16 @@ int cmd_train(int argc, char **argv)
         cli_error("train", "unknown model '%s' (available: au)", argv[1]);
         return EXIT_USAGE;
     }
-    au_eval_opts o = au_eval_default_opts();
+    au_eval_opts o;
+    cli_au_opts_init(&o);
     const char *out = NULL;
-    o.model_dir = getenv("AUGUR_MODELS");
-    if (!o.model_dir || !*o.model_dir) o.model_dir = AUGUR_DEFAULT_MODEL_DIR;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int r = cli_au_opt("train", &o, argc, argv, &i);
+        if (r < 0) return EXIT_USAGE;
+        if (r > 0) continue;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { help(); return EXIT_OK; }
-        else if (!strcmp(a, "--data") && v) { o.data_dir = v; i++; }
-        else if (!strcmp(a, "--labels") && v) { o.labels_csv = v; i++; }
-        else if (!strcmp(a, "--neutral") && v) { o.neutral_dir = v; i++; }
         else if (!strcmp(a, "--out") && v) { out = v; i++; }
-        else if (!strcmp(a, "--models") && v) { o.model_dir = v; i++; }
-        else if (!strcmp(a, "--l2") && v) { o.l2 = (float)atof(v); if (!(o.l2 > 0)) { cli_error("train", "--l2 must be > 0"); return EXIT_USAGE; } i++; }
         else { cli_error("train", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }
     }
     if (!o.data_dir || !out) { cli_error("train", "--data DIR and --out FILE are required"); return EXIT_USAGE; }
