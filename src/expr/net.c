@@ -1,0 +1,211 @@
+/*
+ * expr/net.c — the expression CNN's layout, forward and backward passes.
+ * See net.h for the architecture.
+ */
+#include "expr/net.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/rng.h"
+
+static const int widths[4] = {32, 64, 128, 256};
+
+#define BN_EPS 1e-5f
+#define BN_MOMENTUM 0.1f
+
+static float *take(float **cursor, size_t n) { float *p = *cursor; *cursor += n; return p; }
+
+int en_create(expr_net **out, int B, uint64_t seed, au_error *err)
+{
+    *out = NULL;
+    expr_net *n = calloc(1, sizeof *n);
+    if (!n) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    n->B = B;
+    /* shapes */
+    int H = EN_SIZE, C = 1, k = 0;
+    for (int b = 0; b < 4; b++) {
+        for (int j = 0; j < 2; j++, k++) {
+            en_conv *c = &n->conv[k];
+            c->s = (tr_conv_shape){B, H, H, C, widths[b], 3, 1, 1};
+            n->n_params += (size_t)9 * C * widths[b] + 2 * (size_t)widths[b];
+            n->n_stats += 2 * (size_t)widths[b];
+            n->macs += (double)H * H * 9 * C * widths[b];
+            C = widths[b];
+        }
+        H /= 2;
+    }
+    n->n_params += (size_t)256 * AU_EXPR_N + AU_EXPR_N;
+    n->macs += 256.0 * AU_EXPR_N;
+    n->params = calloc(n->n_params, sizeof(float));
+    n->grads = calloc(n->n_params, sizeof(float));
+    n->adam_m = calloc(n->n_params, sizeof(float));
+    n->adam_v = calloc(n->n_params, sizeof(float));
+    n->stats = calloc(n->n_stats, sizeof(float));
+    /* activations */
+    size_t act = 0, scratch = 0;
+    H = EN_SIZE;
+    for (int b = 0, kk = 0; b < 4; b++, H /= 2)
+        for (int j = 0; j < 2; j++, kk++) {
+            act += 4 * (size_t)B * H * H * widths[b] + 2 * (size_t)widths[b]; /* pre, act, dpre, dact, mean, rstd */
+            size_t s = tr_conv2d_scratch_floats(&n->conv[kk].s);
+            if (s > scratch) scratch = s;
+            if (j == 1) act += 2 * (size_t)B * (H / 2) * (H / 2) * widths[b]; /* pool, dpool */
+        }
+    act += (size_t)B * EN_SIZE * EN_SIZE + 2 * (size_t)B * 256 + 3 * (size_t)B * AU_EXPR_N + 2 * (size_t)B * EN_ATT * EN_ATT;
+    float *arena = calloc(act + scratch, sizeof(float));
+    if (!n->params || !n->grads || !n->adam_m || !n->adam_v || !n->stats || !arena) {
+        free(arena);
+        en_free(n);
+        return au_fail(err, AUGUR_ENOMEM, "out of memory for a batch-%d expression network", B);
+    }
+    n->scratch = arena + act;
+    float *a = arena, *pp = n->params, *gp = n->grads, *sp = n->stats;
+    n->input = take(&a, (size_t)B * EN_SIZE * EN_SIZE);
+    tr_rng rng;
+    tr_rng_seed(&rng, seed, 1);
+    H = EN_SIZE;
+    float *prev = n->input;
+    for (int b = 0, kk = 0; b < 4; b++, H /= 2) {
+        for (int j = 0; j < 2; j++, kk++) {
+            en_conv *c = &n->conv[kk];
+            size_t w = (size_t)9 * c->s.C * c->s.OC, o = (size_t)B * H * H * c->s.OC;
+            c->w = take(&pp, w); c->gamma = take(&pp, c->s.OC); c->beta = take(&pp, c->s.OC);
+            c->dw = take(&gp, w); c->dgamma = take(&gp, c->s.OC); c->dbeta = take(&gp, c->s.OC);
+            c->rmean = take(&sp, c->s.OC); c->rvar = take(&sp, c->s.OC);
+            tr_rng_he_init(&rng, c->w, w, 9 * c->s.C);
+            for (int q = 0; q < c->s.OC; q++) { c->gamma[q] = 1; c->rvar[q] = 1; }
+            c->in = prev;
+            c->pre = take(&a, o); c->act = take(&a, o); c->dpre = take(&a, o); c->dact = take(&a, o);
+            c->mean = take(&a, c->s.OC); c->rstd = take(&a, c->s.OC);
+            prev = c->act;
+        }
+        n->pool[b] = take(&a, (size_t)B * (H / 2) * (H / 2) * widths[b]);
+        n->dpool[b] = take(&a, (size_t)B * (H / 2) * (H / 2) * widths[b]);
+        prev = n->pool[b];
+    }
+    n->fc_w = take(&pp, (size_t)256 * AU_EXPR_N); n->fc_b = take(&pp, AU_EXPR_N);
+    n->dfc_w = take(&gp, (size_t)256 * AU_EXPR_N); n->dfc_b = take(&gp, AU_EXPR_N);
+    tr_rng_he_init(&rng, n->fc_w, (size_t)256 * AU_EXPR_N, 256);
+    n->gap = take(&a, (size_t)B * 256); n->dgap = take(&a, (size_t)B * 256);
+    n->logits = take(&a, (size_t)B * AU_EXPR_N); n->dlogits = take(&a, (size_t)B * AU_EXPR_N);
+    n->probs = take(&a, (size_t)B * AU_EXPR_N);
+    n->att = take(&a, (size_t)B * EN_ATT * EN_ATT); n->datt = take(&a, (size_t)B * EN_ATT * EN_ATT);
+    *out = n;
+    return 0;
+}
+
+void en_free(expr_net *n)
+{
+    if (!n) return;
+    free(n->params); free(n->grads); free(n->adam_m); free(n->adam_v); free(n->stats);
+    free(n->input); /* the activation arena starts at input */
+    free(n);
+}
+
+void en_forward(expr_net *n, int B, int train)
+{
+    for (int k = 0; k < EN_CONVS; k++) {
+        en_conv *c = &n->conv[k];
+        tr_conv_shape s = c->s;
+        s.B = B;
+        int N = B * s.H * s.W;
+        tr_conv2d_forward(c->pre, c->in, c->w, NULL, &s, n->scratch);
+        if (train) tr_batchnorm_forward_train(c->act, c->mean, c->rstd, c->rmean, c->rvar, c->pre, c->gamma, c->beta,
+                                              N, s.OC, BN_EPS, BN_MOMENTUM);
+        else tr_batchnorm_forward_eval(c->act, c->pre, c->rmean, c->rvar, c->gamma, c->beta, N, s.OC, BN_EPS);
+        tr_relu_forward(c->act, c->act, (size_t)N * s.OC);
+        if (k % 2 == 1) tr_maxpool2_forward(n->pool[k / 2], c->act, B, s.H, s.W, s.OC);
+        if (k == 5) tr_attention_forward(n->att, c->act, B, s.H, s.W, s.OC);
+    }
+    tr_avgpool_forward(n->gap, n->pool[3], B, 3, 3, 256);
+    tr_linear_forward(n->logits, n->gap, n->fc_w, n->fc_b, B, 256, AU_EXPR_N);
+    for (int b = 0; b < B; b++) { /* softmax for inference */
+        const float *l = n->logits + b * AU_EXPR_N;
+        float *p = n->probs + b * AU_EXPR_N, mx = l[0], s = 0;
+        for (int j = 1; j < AU_EXPR_N; j++) mx = fmaxf(mx, l[j]);
+        for (int j = 0; j < AU_EXPR_N; j++) s += p[j] = expf(l[j] - mx);
+        for (int j = 0; j < AU_EXPR_N; j++) p[j] /= s;
+    }
+}
+
+void en_backward(expr_net *n, int B)
+{
+    memset(n->dgap, 0, (size_t)B * 256 * sizeof(float));
+    tr_linear_backward(n->dgap, n->dfc_w, n->dfc_b, n->dlogits, n->gap, n->fc_w, B, 256, AU_EXPR_N);
+    memset(n->dpool[3], 0, (size_t)B * 9 * 256 * sizeof(float));
+    tr_avgpool_backward(n->dpool[3], n->dgap, B, 3, 3, 256);
+    for (int k = EN_CONVS - 1; k >= 0; k--) {
+        en_conv *c = &n->conv[k];
+        tr_conv_shape s = c->s;
+        s.B = B;
+        size_t N = (size_t)B * s.H * s.W, o = N * s.OC;
+        /* the gradient of this layer's activation: from the block's pool (second
+         * conv of a block), else already written by the next conv's backward */
+        if (k % 2 == 1) {
+            memset(c->dact, 0, o * sizeof(float));
+            tr_maxpool2_backward(c->dact, n->dpool[k / 2], c->act, B, s.H, s.W, s.OC);
+        }
+        if (k == 5) tr_attention_backward(c->dact, n->datt, B, s.H, s.W, s.OC);
+        /* ReLU: pass the gradient where the unit was active (in place) */
+        for (size_t i = 0; i < o; i++) if (!(c->act[i] > 0)) c->dact[i] = 0;
+        memset(c->dpre, 0, o * sizeof(float));
+        tr_batchnorm_backward(c->dpre, c->dgamma, c->dbeta, c->dact, c->pre, c->mean, c->rstd, c->gamma, (int)N, s.OC);
+        float *dprev = NULL;
+        if (k > 0) {
+            dprev = k % 2 == 0 ? n->dpool[k / 2 - 1] : n->conv[k - 1].dact;
+            memset(dprev, 0, (size_t)B * s.H * s.W * s.C * sizeof(float));
+        }
+        tr_conv2d_backward(dprev, c->dw, NULL, c->dpre, c->in, c->w, &s, n->scratch);
+    }
+}
+
+void en_cam(const expr_net *n, int b, int k, float *cam)
+{
+    /* CAM_k = sum_c w[c][k] * A_c over block 4's last activation (6x6x256) */
+    const float *A = n->conv[7].act + (size_t)b * EN_CAM * EN_CAM * 256;
+    for (int p = 0; p < EN_CAM * EN_CAM; p++) {
+        double s = 0;
+        for (int c = 0; c < 256; c++) s += (double)n->fc_w[c * AU_EXPR_N + k] * A[(size_t)p * 256 + c];
+        cam[p] = (float)s;
+    }
+}
+
+int en_save(const expr_net *n, const char *path, au_error *err)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return au_fail(err, AUGUR_EIO, "cannot write '%s'", tmp);
+    uint64_t np = n->n_params, ns = n->n_stats;
+    int bad = fwrite("AUGEXPR1", 1, 8, f) != 8 || fwrite(&np, 8, 1, f) != 1 || fwrite(&ns, 8, 1, f) != 1 ||
+              fwrite(n->params, sizeof(float), np, f) != np || fwrite(n->stats, sizeof(float), ns, f) != ns;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path)) { remove(tmp); return au_fail(err, AUGUR_EIO, "cannot write '%s'", path); }
+    return 0;
+}
+
+int en_load_weights(expr_net *n, const char *path, au_error *err)
+{
+    uint8_t *buf;
+    size_t len;
+    int rc = au_read_file(path, (size_t)256 << 20, 0, &buf, &len, err);
+    if (rc) return rc;
+    uint64_t np, ns;
+    if (len < 24 || memcmp(buf, "AUGEXPR1", 8)) { free(buf); return au_fail(err, AUGUR_EFORMAT, "%s: not an augur expression model", path); }
+    memcpy(&np, buf + 8, 8);
+    memcpy(&ns, buf + 16, 8);
+    if (np != n->n_params || ns != n->n_stats || len != 24 + 4 * (np + ns)) {
+        free(buf);
+        return au_fail(err, AUGUR_EFORMAT, "%s: %llu parameters and %llu statistics, this network has %zu and %zu (or the "
+                       "file is truncated)", path, (unsigned long long)np, (unsigned long long)ns, n->n_params, n->n_stats);
+    }
+    memcpy(n->params, buf + 24, 4 * np);
+    memcpy(n->stats, buf + 24 + 4 * np, 4 * ns);
+    free(buf);
+    for (size_t i = 0; i < np; i++)
+        if (!isfinite(n->params[i])) return au_fail(err, AUGUR_EFORMAT, "%s: non-finite weight", path);
+    return 0;
+}

@@ -1,0 +1,77 @@
+/*
+ * expr/net.h — augur's expression CNN, trained in C (train/layers.h):
+ *
+ *   input 48x48x1 (the FER-framed aligned crop, expr/prep.h), then 4 blocks of
+ *   [conv3x3 -> batch norm -> ReLU] x 2 -> max pool 2x2 with 32, 64, 128, 256
+ *   channels (48 -> 24 -> 12 -> 6 -> 3 after the pools), global average pool,
+ *   linear -> 8 classes.  ~118 M multiply-accumulates per face (budget 150 M).
+ *
+ * The attention map for AU guidance is the channel mean of block 3's last
+ * activation (12x12, before its pool); the class activation map (CAM) is the
+ * linear layer's class weights over block 4's last activation (6x6).
+ *
+ * All parameters live in one flat array (gradients and AdamW moments mirror
+ * it), so optimisation, checkpoints and the model file are single copies.
+ */
+#ifndef AUGUR_EXPR_NET_H
+#define AUGUR_EXPR_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/util.h"
+#include "expr/classes.h"
+#include "train/layers.h"
+
+#define EN_SIZE 48
+#define EN_CONVS 8
+#define EN_ATT 12    /* attention map side (block 3) */
+#define EN_CAM 6     /* CAM side (block 4) */
+
+typedef struct en_conv {
+    tr_conv_shape s;           /* for batch capacity B */
+    float *w, *gamma, *beta;   /* parameters (views into params) */
+    float *rmean, *rvar;       /* running statistics (views into stats) */
+    float *dw, *dgamma, *dbeta;
+    float *in;                 /* input activation (view) */
+    float *pre, *act;          /* conv output (pre-BN), BN+ReLU output, B*OH*OW*OC */
+    float *dpre, *dact;
+    float *mean, *rstd;        /* batch statistics of the last training forward */
+} en_conv;
+
+typedef struct expr_net {
+    int B;                     /* batch capacity */
+    size_t n_params, n_stats;
+    float *params, *grads, *adam_m, *adam_v, *stats;
+    en_conv conv[EN_CONVS];
+    float *pool[4], *dpool[4]; /* block outputs after max pooling */
+    float *input, *dinput_unused;
+    float *gap, *dgap;         /* (B, 256) */
+    float *fc_w, *fc_b, *dfc_w, *dfc_b;
+    float *logits, *dlogits, *probs;
+    float *att, *datt;         /* (B, 12*12) */
+    float *scratch;
+    double macs;
+} expr_net;
+
+/* Allocates a network for batches of up to B; parameters He-initialised from seed. */
+int en_create(expr_net **out, int B, uint64_t seed, au_error *err);
+void en_free(expr_net *n);
+
+/* Forward on n->input (B_used images, 48x48, values ~[0,1]); train: batch
+ * statistics (and running-stat updates), else running statistics.
+ * Fills logits, probs, att. */
+void en_forward(expr_net *n, int B, int train);
+
+/* Backward from dlogits (and datt for the AU loss); gradients accumulate into
+ * n->grads, which the caller zeroes per step. */
+void en_backward(expr_net *n, int B);
+
+/* Class activation map of image b for class k: (EN_CAM x EN_CAM), written to cam. */
+void en_cam(const expr_net *n, int b, int k, float *cam);
+
+/* Model file: "AUGEXPR1", n_params, n_stats, then params and running stats (float32 LE). */
+int en_save(const expr_net *n, const char *path, au_error *err);
+int en_load_weights(expr_net *n, const char *path, au_error *err);
+
+#endif
