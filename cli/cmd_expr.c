@@ -1,0 +1,231 @@
+/*
+ * cli/cmd_expr.c — `augur train expr` and `augur eval expr`: the expression
+ * classifier on FERPlus (majority protocol, 8 classes), original FER2013
+ * (7 classes) or class folders (expr/train_expr.c does the work).
+ *
+ *   ferplus:  train FER2013Train, select on FER2013Valid, test FER2013Test (label.csv votes)
+ *   fer2013:  train Training, select on PublicTest, test PrivateTest (fer2013_labels.csv)
+ *   folders:  --train DIR, --valid DIR, --test DIR, each DIR/<class>/images
+ */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "augur.h"
+#include "data/fer.h"
+#include "expr/train_expr.h"
+
+#ifndef AUGUR_DEFAULT_MODEL_DIR
+#define AUGUR_DEFAULT_MODEL_DIR ".cache/human-models-3.0.4"
+#endif
+
+typedef struct expr_cli {
+    const char *protocol, *data, *train, *valid, *test, *model, *report, *models;
+    int flip;
+} expr_cli;
+
+/* which = 0 train, 1 valid, 2 test */
+static int read_split(const expr_cli *c, int which, fer_set *s, au_error *err)
+{
+    char p[4200];
+    if (!strcmp(c->protocol, "ferplus")) {
+        static const char *dir[3] = {"FER2013Train", "FER2013Valid", "FER2013Test"};
+        snprintf(p, sizeof p, "%s/%s", c->data, dir[which]);
+        return fer_read_ferplus(p, s, err);
+    }
+    if (!strcmp(c->protocol, "fer2013")) {
+        static const char *usage[3] = {"Training", "PublicTest", "PrivateTest"};
+        snprintf(p, sizeof p, "%s/fer2013_labels.csv", c->data);
+        return fer_read_fer2013_labels(p, usage[which], s, err);
+    }
+    const char *d = which == 0 ? c->train : which == 1 ? c->valid : c->test;
+    if (!d) return au_fail(err, AUGUR_EARG, "--protocol folders needs --%s DIR", which == 0 ? "train" : which == 1 ? "valid" : "test");
+    return fer_read_class_folders(d, s, err);
+}
+
+static int load_cache(const expr_cli *c, int which, expr_cache *cache, int quiet, au_error *err)
+{
+    static const char *names[3] = {"train", "valid", "test"};
+    fer_set s;
+    int rc = read_split(c, which, &s, err);
+    if (rc) return rc;
+    char name[64];
+    snprintf(name, sizeof name, "%s-%s", c->protocol, names[which]);
+    rc = expr_cache_get(&s, name, c->models, cache, quiet, err);
+    fer_free(&s);
+    return rc;
+}
+
+static int common_opt(expr_cli *c, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    if (!v) return 0;
+    const char **slot = !strcmp(a, "--protocol") ? &c->protocol : !strcmp(a, "--data") ? &c->data
+                      : !strcmp(a, "--train") ? &c->train : !strcmp(a, "--valid") ? &c->valid
+                      : !strcmp(a, "--test") ? &c->test : !strcmp(a, "--models") ? &c->models : NULL;
+    if (!slot) return 0;
+    *slot = v;
+    (*i)++;
+    return 1;
+}
+
+static int check_protocol(const char *cmd, const expr_cli *c)
+{
+    if (strcmp(c->protocol, "ferplus") && strcmp(c->protocol, "fer2013") && strcmp(c->protocol, "folders")) {
+        cli_error(cmd, "--protocol must be ferplus, fer2013 or folders");
+        return -1;
+    }
+    if (strcmp(c->protocol, "folders") && !c->data) {
+        cli_error(cmd, "--data DIR (the fer2013 folder, e.g. ../shared/data/fer2013) is required");
+        return -1;
+    }
+    return 0;
+}
+
+static void init_cli(expr_cli *c)
+{
+    memset(c, 0, sizeof *c);
+    c->protocol = "ferplus";
+    c->models = getenv("AUGUR_MODELS");
+    if (!c->models || !*c->models) c->models = AUGUR_DEFAULT_MODEL_DIR;
+}
+
+int cmd_train_expr(int argc, char **argv)
+{
+    expr_cli c;
+    init_cli(&c);
+    expr_train_opts o = expr_train_default_opts();
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (common_opt(&c, argc, argv, &i)) continue;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("usage: augur train expr --protocol ferplus|fer2013|folders --data DIR --out MODEL [options]\n\n"
+                   "  --epochs N (30)  --batch N (64)  --lr X (2e-3)  --wd X (5e-4)  --seed N (1)\n"
+                   "  --au-lambda X    AU-guidance loss weight (0: cross-entropy only; Belharbi et al. use ~9)\n"
+                   "  --sampling S     uniform (default), balanced or sqrt (class-aware sampling)\n"
+                   "  --logit-adjust T train on logits + T*log(class prior) (long tail; 0 off)\n"
+                   "  --hard           one-hot targets instead of FERPlus vote distributions\n"
+                   "  --resume         continue from MODEL.ckpt\n"
+                   "  --train/--valid DIR  class folders (protocol folders)\n"
+                   "Writes MODEL (weights), MODEL.ckpt (after every epoch) and MODEL.log.\n");
+            return EXIT_OK;
+        }
+        else if (!strcmp(a, "--out") && v) { o.out = v; i++; }
+        else if (!strcmp(a, "--epochs")) { if ((o.epochs = cli_int("train", a, v, 1, 1000)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--batch")) { if ((o.batch = cli_int("train", a, v, 2, 1024)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--seed")) { int s = cli_int("train", a, v, 0, 1 << 30); if (s < 0) return EXIT_USAGE; o.seed = (uint64_t)s; i++; }
+        else if (!strcmp(a, "--lr") && v) { o.lr = (float)atof(v); i++; }
+        else if (!strcmp(a, "--wd") && v) { o.weight_decay = (float)atof(v); i++; }
+        else if (!strcmp(a, "--au-lambda") && v) { o.au_lambda = (float)atof(v); i++; }
+        else if (!strcmp(a, "--logit-adjust") && v) { o.logit_adjust = (float)atof(v); i++; }
+        else if (!strcmp(a, "--sampling") && v) {
+            o.sampling = !strcmp(v, "balanced") ? EXPR_SAMPLE_BALANCED : !strcmp(v, "sqrt") ? EXPR_SAMPLE_SQRT
+                       : !strcmp(v, "uniform") ? EXPR_SAMPLE_UNIFORM : -1;
+            if (o.sampling < 0) { cli_error("train", "--sampling must be uniform, balanced or sqrt"); return EXIT_USAGE; }
+            i++;
+        }
+        else if (!strcmp(a, "--hard")) o.soft_targets = 0;
+        else if (!strcmp(a, "--resume")) o.resume = 1;
+        else if (!strcmp(a, "-q")) o.quiet = 1;
+        else { cli_error("train", "unknown option '%s' (see augur train expr --help)", a); return EXIT_USAGE; }
+    }
+    if (check_protocol("train", &c)) return EXIT_USAGE;
+    if (!o.out) { cli_error("train", "--out MODEL is required"); return EXIT_USAGE; }
+    if (!(o.lr > 0) || o.weight_decay < 0 || o.au_lambda < 0 || o.logit_adjust < 0) {
+        cli_error("train", "--lr must be > 0; --wd, --au-lambda, --logit-adjust >= 0");
+        return EXIT_USAGE;
+    }
+    au_error err = {0};
+    expr_cache tr, va;
+    int have_valid = 0;
+    if (load_cache(&c, 0, &tr, o.quiet, &err)) { cli_error("train", "%s", err.msg); return EXIT_FAIL; }
+    if (strcmp(c.protocol, "folders") || c.valid) {
+        if (load_cache(&c, 1, &va, o.quiet, &err)) { cli_error("train", "%s", err.msg); expr_cache_free(&tr); return EXIT_FAIL; }
+        have_valid = 1;
+    }
+    expr_net *net;
+    if (en_create(&net, o.batch, o.seed, &err)) { cli_error("train", "%s", err.msg); return EXIT_FAIL; }
+    double t0 = au_now();
+    int rc = expr_train(net, &tr, have_valid ? &va : NULL, &o, &err);
+    if (rc) cli_error("train", "%s", err.msg);
+    else printf("wrote %s (%d epochs, %.0f s)\n", o.out, o.epochs, au_now() - t0);
+    en_free(net);
+    expr_cache_free(&tr);
+    if (have_valid) expr_cache_free(&va);
+    return rc ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_eval_expr(int argc, char **argv)
+{
+    expr_cli c;
+    init_cli(&c);
+    int quiet = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (common_opt(&c, argc, argv, &i)) continue;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("usage: augur eval expr --protocol ferplus|fer2013|folders --data DIR --model MODEL\n"
+                   "                       [--flip] [--report PREFIX] [--test DIR]\n"
+                   "Accuracy, macro-F1, per-class recall, confusion matrix, CAM-COS and ATT-COS (cosine of the\n"
+                   "class activation map / attention with the true class's AU heatmap, non-neutral faces), ms/face.\n");
+            return EXIT_OK;
+        }
+        else if (!strcmp(a, "--model") && v) { c.model = v; i++; }
+        else if (!strcmp(a, "--report") && v) { c.report = v; i++; }
+        else if (!strcmp(a, "--flip")) c.flip = 1;
+        else if (!strcmp(a, "-q")) quiet = 1;
+        else { cli_error("eval", "unknown option '%s' (see augur eval expr --help)", a); return EXIT_USAGE; }
+    }
+    if (check_protocol("eval", &c)) return EXIT_USAGE;
+    if (!c.model) { cli_error("eval", "--model MODEL is required"); return EXIT_USAGE; }
+    au_error err = {0};
+    expr_net *net;
+    if (en_create(&net, 64, 1, &err) || en_load_weights(net, c.model, &err)) {
+        cli_error("eval", "%s", err.msg);
+        return EXIT_FAIL;
+    }
+    expr_cache te;
+    if (load_cache(&c, 2, &te, quiet, &err)) { cli_error("eval", "%s", err.msg); en_free(net); return EXIT_FAIL; }
+    expr_metrics m;
+    expr_evaluate(net, &te, c.flip, &m);
+    printf("expression on %s test (%d images)%s: accuracy %.4f, macro-F1 %.4f, CAM-COS %.3f, ATT-COS %.3f (%d faces), "
+           "%.2f ms/face (batched, reference training kernels)\n",
+           c.protocol, m.n, c.flip ? " with flip averaging" : "", m.accuracy, m.macro_f1, m.cam_cos, m.att_cos, m.n_cos,
+           m.ms_per_face);
+    printf("%-10s %7s %7s   confusion (rows: true, columns: predicted, %s)\n", "class", "recall", "F1",
+           "neutral happiness surprise sadness anger disgust fear contempt");
+    for (int k = 0; k < AU_EXPR_N; k++) {
+        printf("%-10s %7.3f %7.3f  ", au_expr_names[k], m.recall[k], m.f1[k]);
+        for (int j = 0; j < AU_EXPR_N; j++) printf(" %5d", m.confusion[k][j]);
+        printf("\n");
+    }
+    int rc = EXIT_OK;
+    if (c.report) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s.json", c.report);
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "protocol", c.protocol);
+        cJSON_AddStringToObject(j, "model", c.model);
+        cJSON_AddNumberToObject(j, "images", m.n);
+        cJSON_AddBoolToObject(j, "flip_averaging", c.flip);
+        cJSON_AddNumberToObject(j, "accuracy", m.accuracy);
+        cJSON_AddNumberToObject(j, "macro_f1", m.macro_f1);
+        cJSON_AddNumberToObject(j, "cam_cos", m.cam_cos);
+        cJSON_AddNumberToObject(j, "att_cos", m.att_cos);
+        cJSON *rec = cJSON_AddObjectToObject(j, "recall");
+        for (int k = 0; k < AU_EXPR_N; k++) cJSON_AddNumberToObject(rec, au_expr_names[k], m.recall[k]);
+        cJSON *cm = cJSON_AddArrayToObject(j, "confusion");
+        for (int k = 0; k < AU_EXPR_N; k++) cJSON_AddItemToArray(cm, cJSON_CreateIntArray(m.confusion[k], AU_EXPR_N));
+        char *text = cJSON_Print(j);
+        cJSON_Delete(j);
+        FILE *f = text ? fopen(path, "w") : NULL;
+        if (!f || fputs(text, f) < 0) { cli_error("eval", "cannot write '%s'", path); rc = EXIT_FAIL; }
+        if (f) fclose(f);
+        free(text);
+    }
+    expr_cache_free(&te);
+    en_free(net);
+    return rc;
+}

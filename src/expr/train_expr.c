@@ -1,0 +1,392 @@
+/*
+ * expr/train_expr.c — the expression training loop, the preprocessed-data
+ * cache and the evaluation. See train_expr.h.
+ */
+#include "expr/train_expr.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "expr/prep.h"
+#include "face/canonical.h"
+#include "media/image.h"
+#include "train/optim.h"
+#include "train/rng.h"
+
+#define CROP (EN_SIZE * EN_SIZE)
+#define HEAT (EN_ATT * EN_ATT)
+
+/* ---- cache ----------------------------------------------------------------- */
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) { h ^= b[i]; h *= 1099511628211ull; }
+    return h;
+}
+
+void expr_cache_free(expr_cache *c)
+{
+    free(c->crops); free(c->heat); free(c->has_face); free(c->label); free(c->target);
+    memset(c, 0, sizeof *c);
+}
+
+static int cache_alloc(expr_cache *c, int n)
+{
+    memset(c, 0, sizeof *c);
+    c->n = n;
+    c->crops = malloc((size_t)n * CROP);
+    c->heat = malloc((size_t)n * HEAT);
+    c->has_face = malloc((size_t)n);
+    c->label = malloc((size_t)n * sizeof(int));
+    c->target = malloc((size_t)n * AU_EXPR_N * sizeof(float));
+    return c->crops && c->heat && c->has_face && c->label && c->target ? 0 : -1;
+}
+
+int expr_cache_get(const fer_set *set, const char *name, const char *model_dir, expr_cache *c, int quiet,
+                   au_error *err)
+{
+    /* key: the items, their labels and the face stage's shipped data */
+    uint64_t h = 1469598103934665603ull;
+    h = fnv1a(h, au_canonical_source, strlen(au_canonical_source));
+    h = fnv1a(h, "prep v1 48/12", 13);
+    for (int i = 0; i < set->n; i++) {
+        const fer_item *it = &set->items[i];
+        if (it->path) h = fnv1a(h, it->path, strlen(it->path));
+        else h = fnv1a(h, it->pixels, CROP);
+        h = fnv1a(h, it->target, sizeof it->target);
+    }
+    const char *cache = getenv("AUGUR_CACHE");
+    char dir[4096], path[4400];
+    snprintf(dir, sizeof dir, "%s/expr", cache && *cache ? cache : ".cache");
+    snprintf(path, sizeof path, "%s/%s-%016llx.bin", dir, name, (unsigned long long)h);
+    uint8_t *buf;
+    size_t len;
+    size_t rec = CROP + HEAT + 1 + 4 + 4 * AU_EXPR_N;
+    if (au_read_file(path, (size_t)2 << 30, 0, &buf, &len, NULL) == 0) {
+        if (len == 8 + (size_t)set->n * rec && !memcmp(buf, "AUGXC001", 8) && !cache_alloc(c, set->n)) {
+            const uint8_t *p = buf + 8;
+            for (int i = 0; i < c->n; i++, p += rec) {
+                memcpy(c->crops + (size_t)i * CROP, p, CROP);
+                memcpy(c->heat + (size_t)i * HEAT, p + CROP, HEAT);
+                c->has_face[i] = p[CROP + HEAT];
+                memcpy(&c->label[i], p + CROP + HEAT + 1, 4);
+                memcpy(c->target + (size_t)i * AU_EXPR_N, p + CROP + HEAT + 5, 4 * AU_EXPR_N);
+                c->count[c->label[i]]++;
+            }
+            free(buf);
+            if (!quiet) fprintf(stderr, "  %s: %d images from the cache %s\n", name, c->n, path);
+            return 0;
+        }
+        free(buf);
+    }
+    /* build */
+    au_face_engine *e;
+    int rc = au_face_engine_create(&e, model_dir, NULL, err);
+    if (rc) return rc;
+    if (cache_alloc(c, set->n)) { au_face_engine_free(e); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    double t0 = au_now();
+    int faces = 0;
+    for (int i = 0; i < set->n && !rc; i++) {
+        const fer_item *it = &set->items[i];
+        au_image img = {0};
+        if (it->path) rc = au_image_load(it->path, &img, err);
+        else if (!(rc = au_image_alloc(&img, 48, 48, err)))
+            for (int k = 0; k < CROP; k++) img.rgb[3 * k] = img.rgb[3 * k + 1] = img.rgb[3 * k + 2] = it->pixels[k];
+        if (!rc) {
+            expr_sample s = {c->crops + (size_t)i * CROP, c->heat + (size_t)i * HEAT, 0};
+            rc = expr_prepare(e, &img, it->label, EN_SIZE, EN_ATT, &s, err);
+            c->has_face[i] = (uint8_t)s.has_face;
+            faces += s.has_face;
+        }
+        au_image_free(&img);
+        c->label[i] = it->label;
+        memcpy(c->target + (size_t)i * AU_EXPR_N, it->target, sizeof it->target);
+        c->count[it->label]++;
+        if (!quiet && ((i + 1) % 500 == 0 || i + 1 == set->n)) {
+            double el = au_now() - t0;
+            fprintf(stderr, "\r  %s: preprocessing %d/%d (faces meshed %d), %.0f s, ETA %.0f s   ", name, i + 1,
+                    set->n, faces, el, el / (i + 1) * (set->n - i - 1));
+        }
+    }
+    if (!quiet) fputc('\n', stderr);
+    au_face_engine_free(e);
+    if (rc) { expr_cache_free(c); return rc; }
+    mkdir(cache && *cache ? cache : ".cache", 0777);
+    mkdir(dir, 0777);
+    char tmp[4500];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (f) {
+        int bad = fwrite("AUGXC001", 1, 8, f) != 8;
+        for (int i = 0; i < c->n && !bad; i++) {
+            bad |= fwrite(c->crops + (size_t)i * CROP, 1, CROP, f) != CROP;
+            bad |= fwrite(c->heat + (size_t)i * HEAT, 1, HEAT, f) != HEAT;
+            bad |= fwrite(&c->has_face[i], 1, 1, f) != 1;
+            bad |= fwrite(&c->label[i], 4, 1, f) != 1;
+            bad |= fwrite(c->target + (size_t)i * AU_EXPR_N, 4, AU_EXPR_N, f) != AU_EXPR_N;
+        }
+        bad |= fclose(f) != 0;
+        if (bad || rename(tmp, path)) remove(tmp); /* a cache that cannot be written is only slower next time */
+    }
+    return 0;
+}
+
+/* ---- batches ---------------------------------------------------------------- */
+
+/* Writes image i of the cache into slot b of the net's input, augmented when rng != NULL. */
+static void load_image(expr_net *net, const expr_cache *c, int i, int b, tr_rng *rng, float *heat_out, int flip_always)
+{
+    const uint8_t *src = c->crops + (size_t)i * CROP, *hsrc = c->heat + (size_t)i * HEAT;
+    float *dst = net->input + (size_t)b * CROP;
+    int flip = flip_always, dx = 0, dy = 0;
+    float gain = 1, bias = 0;
+    if (rng) {
+        flip = tr_rng_uniform(rng) < 0.5f;
+        dx = (int)(tr_rng_uniform(rng) * 7) - 3;
+        dy = (int)(tr_rng_uniform(rng) * 7) - 3;
+        gain = tr_rng_range(rng, 0.8f, 1.2f);
+        bias = tr_rng_range(rng, -0.1f, 0.1f);
+    }
+    for (int y = 0; y < EN_SIZE; y++)
+        for (int x = 0; x < EN_SIZE; x++) {
+            int sx = (flip ? EN_SIZE - 1 - x : x) + dx, sy = y + dy;
+            sx = sx < 0 ? 0 : sx >= EN_SIZE ? EN_SIZE - 1 : sx;   /* edge replicate */
+            sy = sy < 0 ? 0 : sy >= EN_SIZE ? EN_SIZE - 1 : sy;
+            dst[y * EN_SIZE + x] = (src[sy * EN_SIZE + sx] / 255.0f - 0.5f) * gain + bias;
+        }
+    if (heat_out)
+        for (int y = 0; y < EN_ATT; y++)
+            for (int x = 0; x < EN_ATT; x++)
+                heat_out[y * EN_ATT + x] = hsrc[y * EN_ATT + (flip ? EN_ATT - 1 - x : x)] / 255.0f;
+}
+
+expr_train_opts expr_train_default_opts(void)
+{
+    expr_train_opts o;
+    memset(&o, 0, sizeof o);
+    o.epochs = 30;
+    o.batch = 64;
+    o.lr = 2e-3f;
+    o.weight_decay = 5e-4f;
+    o.au_lambda = 0;
+    o.sampling = EXPR_SAMPLE_UNIFORM;
+    o.soft_targets = 1;
+    o.seed = 1;
+    o.threads = 1;
+    return o;
+}
+
+/* checkpoint: params, moments, stats, then epoch, step, rng */
+static int save_ckpt(const expr_net *n, const char *path, int epoch, int step, const tr_rng *rng, au_error *err)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return au_fail(err, AUGUR_EIO, "cannot write checkpoint '%s'", tmp);
+    int bad = fwrite("AUGCKPT1", 1, 8, f) != 8 || fwrite(&epoch, 4, 1, f) != 1 || fwrite(&step, 4, 1, f) != 1 ||
+              fwrite(rng, sizeof *rng, 1, f) != 1 || fwrite(n->params, 4, n->n_params, f) != n->n_params ||
+              fwrite(n->adam_m, 4, n->n_params, f) != n->n_params || fwrite(n->adam_v, 4, n->n_params, f) != n->n_params ||
+              fwrite(n->stats, 4, n->n_stats, f) != n->n_stats;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path)) { remove(tmp); return au_fail(err, AUGUR_EIO, "cannot write checkpoint '%s'", path); }
+    return 0;
+}
+
+static int load_ckpt(expr_net *n, const char *path, int *epoch, int *step, tr_rng *rng, au_error *err)
+{
+    uint8_t *b;
+    size_t len, want = 8 + 8 + sizeof *rng + 4 * (3 * n->n_params + n->n_stats);
+    int rc = au_read_file(path, (size_t)1 << 30, 0, &b, &len, err);
+    if (rc) return rc;
+    if (len != want || memcmp(b, "AUGCKPT1", 8)) { free(b); return au_fail(err, AUGUR_EFORMAT, "%s: not a checkpoint of this network", path); }
+    const uint8_t *p = b + 8;
+    memcpy(epoch, p, 4); memcpy(step, p + 4, 4); memcpy(rng, p + 8, sizeof *rng);
+    p += 8 + sizeof *rng;
+    memcpy(n->params, p, 4 * n->n_params); p += 4 * n->n_params;
+    memcpy(n->adam_m, p, 4 * n->n_params); p += 4 * n->n_params;
+    memcpy(n->adam_v, p, 4 * n->n_params); p += 4 * n->n_params;
+    memcpy(n->stats, p, 4 * n->n_stats);
+    free(b);
+    return 0;
+}
+
+int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const expr_train_opts *o, au_error *err)
+{
+    int B = o->batch < net->B ? o->batch : net->B;
+    int steps_per_epoch = tr->n / B, total = steps_per_epoch * o->epochs;
+    tr_rng rng;
+    tr_rng_seed(&rng, o->seed, 7);
+    int epoch0 = 0, step = 0, rc;
+    char ckpt[4200], logp[4200];
+    snprintf(ckpt, sizeof ckpt, "%s.ckpt", o->out);
+    snprintf(logp, sizeof logp, "%s.log", o->out);
+    if (o->resume && (rc = load_ckpt(net, ckpt, &epoch0, &step, &rng, err)) == 0) {
+        if (!o->quiet) fprintf(stderr, "  resuming from %s at epoch %d (step %d)\n", ckpt, epoch0, step);
+    } else if (o->resume && rc != AUGUR_EIO) return rc;
+    FILE *log = fopen(logp, o->resume ? "a" : "w");
+    if (!log) return au_fail(err, AUGUR_EIO, "cannot write '%s'", logp);
+    /* sampling weights per class */
+    double cw[AU_EXPR_N], wsum = 0;
+    int *by_class[AU_EXPR_N];
+    for (int k = 0; k < AU_EXPR_N; k++) {
+        by_class[k] = malloc(((size_t)tr->count[k] + 1) * sizeof(int));
+        double nk = tr->count[k];
+        cw[k] = nk == 0 ? 0 : o->sampling == EXPR_SAMPLE_BALANCED ? 1.0 : o->sampling == EXPR_SAMPLE_SQRT ? sqrt(nk) : nk;
+        wsum += cw[k];
+    }
+    int fill[AU_EXPR_N] = {0};
+    for (int i = 0; i < tr->n; i++) by_class[tr->label[i]][fill[tr->label[i]]++] = i;
+    float prior_log[AU_EXPR_N];
+    for (int k = 0; k < AU_EXPR_N; k++) prior_log[k] = logf(fmaxf((float)tr->count[k] / tr->n, 1e-6f));
+    int *order = malloc((size_t)tr->n * sizeof(int));
+    float *targets = malloc((size_t)B * AU_EXPR_N * sizeof(float)), *heat = malloc((size_t)B * HEAT * sizeof(float));
+    unsigned char *has = malloc((size_t)B);
+    if (!order || !targets || !heat || !has) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); goto done; }
+    tr_schedule sch = {o->lr, o->lr * 0.01f, steps_per_epoch, total};
+    tr_adamw ad = tr_adamw_default();
+    fprintf(log, "# augur train expr: %d images, batch %d, %d epochs, lr %g, wd %g, au_lambda %g, sampling %d, "
+                 "soft %d, logit_adjust %g, seed %llu\n", tr->n, B, o->epochs, o->lr, o->weight_decay, o->au_lambda,
+            o->sampling, o->soft_targets, o->logit_adjust, (unsigned long long)o->seed);
+    double t_start = au_now();
+    rc = 0;
+    for (int epoch = epoch0; epoch < o->epochs && !rc; epoch++) {
+        for (int i = 0; i < tr->n; i++) order[i] = i;
+        tr_rng_shuffle(&rng, order, (size_t)tr->n);
+        double sum_loss = 0, sum_au = 0;
+        int correct = 0, seen = 0;
+        double t_epoch = au_now();
+        for (int s = 0; s < steps_per_epoch; s++, step++) {
+            for (int b = 0; b < B; b++) {
+                int i;
+                if (o->sampling == EXPR_SAMPLE_UNIFORM) i = order[s * B + b];
+                else { /* class by weight, then an item of it */
+                    double u = tr_rng_uniform(&rng) * wsum;
+                    int k = 0;
+                    while (k < AU_EXPR_N - 1 && (u -= cw[k]) > 0) k++;
+                    while (!tr->count[k]) k = (k + 1) % AU_EXPR_N;
+                    i = by_class[k][(int)(tr_rng_uniform(&rng) * tr->count[k]) % tr->count[k]];
+                }
+                load_image(net, tr, i, b, &rng, heat + (size_t)b * HEAT, 0);
+                for (int k = 0; k < AU_EXPR_N; k++)
+                    targets[b * AU_EXPR_N + k] = o->soft_targets ? tr->target[(size_t)i * AU_EXPR_N + k] : k == tr->label[i];
+                has[b] = tr->has_face[i] && tr->label[i] != AU_EXPR_NEUTRAL;
+            }
+            en_forward(net, B, 1);
+            if (o->logit_adjust > 0) /* Menon et al.: train on logits + tau log prior */
+                for (int b = 0; b < B; b++)
+                    for (int k = 0; k < AU_EXPR_N; k++) net->logits[b * AU_EXPR_N + k] += o->logit_adjust * prior_log[k];
+            double l = tr_softmax_xent_forward(net->probs, net->logits, targets, NULL, B, AU_EXPR_N);
+            double la = o->au_lambda > 0 ? tr_au_loss_forward(NULL, net->att, heat, has, B, HEAT, o->au_lambda) : 0;
+            if (!isfinite(l) || !isfinite(la)) { rc = au_fail(err, AUGUR_EINTERNAL, "training diverged at step %d (loss %g)", step, l); break; }
+            memset(net->grads, 0, net->n_params * sizeof(float));
+            memset(net->dlogits, 0, (size_t)B * AU_EXPR_N * sizeof(float));
+            memset(net->datt, 0, (size_t)B * HEAT * sizeof(float));
+            tr_softmax_xent_backward(net->dlogits, net->probs, targets, NULL, B, AU_EXPR_N, 1.0f);
+            if (o->au_lambda > 0) tr_au_loss_backward(net->datt, net->att, heat, has, B, HEAT, o->au_lambda, 1.0f);
+            en_backward(net, B);
+            float lr = tr_lr_cosine(&sch, step);
+            tr_adamw_update(net->params, net->grads, net->adam_m, net->adam_v, net->n_params, lr, o->weight_decay, step + 1, &ad);
+            sum_loss += l;
+            sum_au += la;
+            for (int b = 0; b < B; b++) {
+                int best = 0;
+                for (int k = 1; k < AU_EXPR_N; k++) if (net->logits[b * AU_EXPR_N + k] > net->logits[b * AU_EXPR_N + best]) best = k;
+                int lab = 0;
+                for (int k = 1; k < AU_EXPR_N; k++) if (targets[b * AU_EXPR_N + k] > targets[b * AU_EXPR_N + lab]) lab = k;
+                correct += best == lab;
+            }
+            seen += B;
+            if (!o->quiet && (s % 20 == 0 || s + 1 == steps_per_epoch)) {
+                double el = au_now() - t_start, done_frac = (double)(step + 1 - epoch0 * steps_per_epoch) /
+                                                           (double)(total - epoch0 * steps_per_epoch);
+                fprintf(stderr, "\r  epoch %d/%d step %d/%d  loss %.3f  au %.3f  train acc %.3f  lr %.2e  ETA %.0f min   ",
+                        epoch + 1, o->epochs, s + 1, steps_per_epoch, sum_loss / (s + 1), sum_au / (s + 1),
+                        (double)correct / seen, lr, el / done_frac * (1 - done_frac) / 60);
+            }
+        }
+        if (rc) break;
+        expr_metrics vm;
+        memset(&vm, 0, sizeof vm);
+        if (va) expr_evaluate(net, va, 0, &vm);
+        fprintf(log, "epoch %d  loss %.4f  au %.4f  train_acc %.4f  valid_acc %.4f  valid_macro_f1 %.4f  epoch_s %.0f\n",
+                epoch + 1, sum_loss / steps_per_epoch, sum_au / steps_per_epoch, (double)correct / seen, vm.accuracy,
+                vm.macro_f1, au_now() - t_epoch);
+        fflush(log);
+        if (!o->quiet) fprintf(stderr, "\n  epoch %d: valid acc %.4f macro-F1 %.4f\n", epoch + 1, vm.accuracy, vm.macro_f1);
+        if ((rc = save_ckpt(net, ckpt, epoch + 1, step, &rng, err))) break;
+        if ((rc = en_save(net, o->out, err))) break;
+    }
+done:
+    fclose(log);
+    for (int k = 0; k < AU_EXPR_N; k++) free(by_class[k]);
+    free(order); free(targets); free(heat); free(has);
+    return rc;
+}
+
+static double cosine(const float *a, const float *b, int n)
+{
+    double d = 0, na = 0, nb = 0;
+    for (int i = 0; i < n; i++) { d += (double)a[i] * b[i]; na += (double)a[i] * a[i]; nb += (double)b[i] * b[i]; }
+    return na > 0 && nb > 0 ? d / sqrt(na * nb) : 0;
+}
+
+void expr_evaluate(expr_net *net, const expr_cache *c, int flip, expr_metrics *m)
+{
+    memset(m, 0, sizeof *m);
+    int B = net->B;
+    float *heat = malloc((size_t)B * HEAT * sizeof(float)), probs[AU_EXPR_N * 512];
+    double t0 = au_now();
+    double cam_sum = 0, att_sum = 0;
+    for (int s = 0; s < c->n; s += B) {
+        int nb = c->n - s < B ? c->n - s : B;
+        for (int pass = 0; pass < (flip ? 2 : 1); pass++) {
+            for (int b = 0; b < nb; b++) load_image(net, c, s + b, b, NULL, heat + (size_t)b * HEAT, pass);
+            en_forward(net, nb, 0);
+            for (int b = 0; b < nb && b < 512; b++)
+                for (int k = 0; k < AU_EXPR_N; k++)
+                    probs[b * AU_EXPR_N + k] = (pass ? probs[b * AU_EXPR_N + k] : 0) + net->probs[b * AU_EXPR_N + k];
+            if (pass == 0)
+                for (int b = 0; b < nb; b++) { /* faithfulness on the unflipped pass */
+                    int i = s + b, lab = c->label[i];
+                    if (!c->has_face[i] || lab == AU_EXPR_NEUTRAL) continue;
+                    float cam[EN_CAM * EN_CAM], h6[EN_CAM * EN_CAM];
+                    en_cam(net, b, lab, cam);
+                    for (int p = 0; p < EN_CAM * EN_CAM; p++) cam[p] = fmaxf(cam[p], 0); /* ReLU as in CAM */
+                    const float *h = heat + (size_t)b * HEAT;
+                    for (int y = 0; y < EN_CAM; y++)
+                        for (int x = 0; x < EN_CAM; x++)
+                            h6[y * EN_CAM + x] = 0.25f * (h[(2 * y) * EN_ATT + 2 * x] + h[(2 * y) * EN_ATT + 2 * x + 1] +
+                                                          h[(2 * y + 1) * EN_ATT + 2 * x] + h[(2 * y + 1) * EN_ATT + 2 * x + 1]);
+                    cam_sum += cosine(cam, h6, EN_CAM * EN_CAM);
+                    att_sum += cosine(net->att + (size_t)b * HEAT, h, HEAT);
+                    m->n_cos++;
+                }
+        }
+        for (int b = 0; b < nb; b++) {
+            int best = 0, lab = c->label[s + b];
+            for (int k = 1; k < AU_EXPR_N; k++) if (probs[b * AU_EXPR_N + k] > probs[b * AU_EXPR_N + best]) best = k;
+            m->confusion[lab][best]++;
+        }
+    }
+    m->ms_per_face = 1e3 * (au_now() - t0) / (c->n ? c->n : 1);
+    m->n = c->n;
+    int correct = 0, classes = 0;
+    double f1sum = 0;
+    for (int k = 0; k < AU_EXPR_N; k++) {
+        int tp = m->confusion[k][k], row = 0, col = 0;
+        for (int j = 0; j < AU_EXPR_N; j++) { row += m->confusion[k][j]; col += m->confusion[j][k]; }
+        correct += tp;
+        m->recall[k] = row ? (double)tp / row : 0;
+        m->f1[k] = row + col ? 2.0 * tp / (row + col) : 0;
+        if (row) { f1sum += m->f1[k]; classes++; }
+    }
+    m->accuracy = c->n ? (double)correct / c->n : 0;
+    m->macro_f1 = classes ? f1sum / classes : 0;
+    m->cam_cos = m->n_cos ? cam_sum / m->n_cos : 0;
+    m->att_cos = m->n_cos ? att_sum / m->n_cos : 0;
+    free(heat);
+}

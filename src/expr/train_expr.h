@@ -1,0 +1,69 @@
+/*
+ * expr/train_expr.h — training and evaluating the expression CNN (expr/net.h).
+ *
+ * Data: any fer_set (data/fer.h), preprocessed once by the face stage into a
+ * cache of FER-framed 48x48 crops and 12x12 codebook heatmaps (expr/prep.h),
+ * stored under $AUGUR_CACHE/expr/ and reused.
+ *
+ * Training: AdamW, cosine schedule with warm-up, batch norm, augmentation
+ * (horizontal flip, shifts of up to 3 px, brightness/contrast), soft targets
+ * (FERPlus votes) or one-hot, optional class-balanced or square-root sampling
+ * and logit adjustment (long tail), optional AU-guidance loss
+ * lambda * (1 - cos(attention of block 3, class heatmap)), neutral excluded.
+ * Seeded and reproducible; a checkpoint after every epoch (write-then-rename)
+ * from which --resume continues; progress with ETA on stderr and a log file.
+ */
+#ifndef AUGUR_EXPR_TRAIN_H
+#define AUGUR_EXPR_TRAIN_H
+
+#include <stdint.h>
+
+#include "data/fer.h"
+#include "expr/net.h"
+
+typedef struct expr_cache {
+    int n;
+    uint8_t *crops;     /* n x 48 x 48 */
+    uint8_t *heat;      /* n x 12 x 12 */
+    uint8_t *has_face;  /* n */
+    int *label;         /* n */
+    float *target;      /* n x AU_EXPR_N */
+    int count[AU_EXPR_N];
+} expr_cache;
+
+/* Loads the cache for this set (key: name + the item list), or builds and saves it. */
+int expr_cache_get(const fer_set *set, const char *name, const char *model_dir, expr_cache *c, int quiet,
+                   au_error *err);
+void expr_cache_free(expr_cache *c);
+
+enum { EXPR_SAMPLE_UNIFORM = 0, EXPR_SAMPLE_BALANCED = 1, EXPR_SAMPLE_SQRT = 2 };
+
+typedef struct expr_train_opts {
+    int epochs, batch;
+    float lr, weight_decay, au_lambda, logit_adjust; /* logit_adjust tau: logits + tau*log(prior) in training */
+    int sampling;
+    int soft_targets;
+    uint64_t seed;
+    int threads;
+    const char *out;        /* model path; checkpoint at <out>.ckpt, log at <out>.log */
+    int resume;
+    int quiet;
+} expr_train_opts;
+
+expr_train_opts expr_train_default_opts(void);
+
+typedef struct expr_metrics {
+    int n;
+    double accuracy, macro_f1, recall[AU_EXPR_N], f1[AU_EXPR_N];
+    int confusion[AU_EXPR_N][AU_EXPR_N];  /* [true][predicted] */
+    double cam_cos, att_cos;              /* mean over non-neutral images with a face */
+    int n_cos;
+    double ms_per_face;
+} expr_metrics;
+
+int expr_train(expr_net *net, const expr_cache *train, const expr_cache *valid, const expr_train_opts *o,
+               au_error *err);
+/* Evaluates (flip: average with the mirrored crop). */
+void expr_evaluate(expr_net *net, const expr_cache *test, int flip, expr_metrics *m);
+
+#endif
