@@ -86,7 +86,8 @@ static void print_trace(FILE *o, const au_analysis *a)
     for (int i = 0; i < a->n_faces; i++) {
         ex_trace t;
         au_error err = {0};
-        if (ex_build_trace(&a->faces[i], -1, &t, &err)) continue;
+        const au_face *f = &a->faces[i];
+        if (ex_build_trace(f, f->has_expression ? f->expression_class : -1, &t, &err)) continue;
         ex_trace_tag(&t, buf, sizeof buf);
         if (a->n_faces > 1) fprintf(o, "# %s face %d\n", a->path, a->faces[i].id);
         fputs(buf, o);
@@ -117,6 +118,11 @@ static void print_text(FILE *o, const au_analysis *a)
             any = 1;
         }
         if (f->n_aus) fprintf(o, "%s\n", any ? "" : "          action units: none present");
+        if (f->has_expression)
+            fprintf(o, "          expression: %s %.2f; AU evidence favours %s (%s); CAM-COS %.2f\n",
+                    augur_expression_name(f->expression_class), f->expression[f->expression_class],
+                    augur_expression_name(f->evidence_class), f->weakly_grounded ? "WEAKLY GROUNDED" : "consistent",
+                    f->cam_cos);
     }
 }
 

@@ -84,6 +84,8 @@ struct augur_params {
     enum augur_backend backend;
     enum augur_detector detector;
     enum augur_crop crop;
+    const char *expr_model;  /* expression classifier; NULL: $AUGUR_EXPR_MODEL, else models/expr-ferplus.bin
+                                when it exists (without one, faces carry no expression) */
     const char *au_model;    /* AU calibration model (JSON); NULL: $AUGUR_AU_MODEL, else the one
                                 shipped in models/au-ckplus.json */
 };
@@ -112,6 +114,7 @@ const char *augur_model_dir(const augur_context *ctx);
  * (larger = farther). "Left"/"right" are the subject's (FACS convention). */
 
 #define AUGUR_MESH_POINTS 468  /* MediaPipe FaceMesh topology */
+#define AUGUR_EXPR_COUNT 8     /* neutral happiness surprise sadness anger disgust fear contempt (FERPlus) */
 #define AUGUR_AU_COUNT 22      /* AUs 1 2 4 5 6 7 9 10 12 14 15 16 17 20 23 24 25 26 27 28 43 45 */
 #define AUGUR_LM68_POINTS 68   /* iBUG / OpenFace 68-point layout */
 #define AUGUR_MAX_FACES 64
@@ -155,6 +158,15 @@ struct augur_face {
     int   success;               /* 1: meshed with presence >= threshold; the fields above are valid */
     int   n_aus;                 /* AUGUR_AU_COUNT when AUs were read (success), else 0 */
     struct augur_au aus[AUGUR_AU_COUNT];
+    /* expression (when an expression model is loaded and the face succeeded) */
+    int   has_expression;
+    float expression[AUGUR_EXPR_COUNT];  /* classifier probabilities, augur_expression_name order */
+    int   expression_class;      /* argmax */
+    float evidence[AUGUR_EXPR_COUNT];    /* AU-evidence score per class (FACS prototypes), 0..1 */
+    int   evidence_class;        /* argmax of evidence */
+    int   weakly_grounded;       /* the classifier's class is not supported by the AU evidence */
+    float cam_cos;               /* faithfulness: cosine of the CAM of the predicted class with the AU
+                                    heatmap of that class (-1 for neutral: no AUs to compare with) */
 };
 
 /* Name, muscle and region of a FACS AU ("lip corner puller", "zygomaticus
@@ -162,6 +174,8 @@ struct augur_face {
 const char *augur_au_name(int au);
 const char *augur_au_muscle(int au);
 const char *augur_au_region(int au);
+/* "neutral", "happiness", … for 0..AUGUR_EXPR_COUNT-1; NULL otherwise. */
+const char *augur_expression_name(int cls);
 /* Name of a named facial measurement (struct augur_au.measure). */
 const char *augur_measure_name(int measure);
 

@@ -2,12 +2,16 @@
  * api/analyze.c — the public analysis calls of augur.h over the stages:
  * decode (media/) -> faces (face/). Later stages add their results here.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "au/au.h"
 #include "core/context.h"
+#include "explain/explain.h"
+#include "expr/net.h"
+#include "expr/prep.h"
 #include "face/engine.h"
 #include "media/image.h"
 
@@ -21,6 +25,70 @@ void augur_release_stages(augur_context *ctx)
     ctx->faces = NULL;
     free(ctx->aus);
     ctx->aus = NULL;
+    en_free(ctx->expr);
+    ctx->expr = NULL;
+}
+
+const char *augur_expression_name(int cls) { return cls >= 0 && cls < AU_EXPR_N ? au_expr_names[cls] : NULL; }
+
+/* The expression model is optional: an explicit path must load; the default
+ * one is used when it exists. */
+static int ensure_expr(augur_context *ctx)
+{
+    if (ctx->expr_tried) return 0;
+    ctx->expr_tried = 1;
+    const char *path = ctx->params.expr_model;
+    int explicit_path = path && *path;
+    char buf[4200];
+    if (!explicit_path) path = getenv("AUGUR_EXPR_MODEL"), explicit_path = path && *path;
+    if (!explicit_path) {
+        snprintf(buf, sizeof buf, "%s/expr-ferplus.bin", AUGUR_SHIPPED_MODEL_DIR);
+        path = buf;
+        FILE *f = fopen(path, "rb");
+        if (!f) return 0;
+        fclose(f);
+    }
+    int rc = en_create(&ctx->expr, 1, 1, &ctx->err);
+    if (!rc) rc = en_load_weights(ctx->expr, path, &ctx->err);
+    if (rc) {
+        en_free(ctx->expr);
+        ctx->expr = NULL;
+        au_wrap(&ctx->err, "loading the expression model");
+    }
+    return rc;
+}
+
+/* Expression of one meshed face: probabilities, the AU-evidence check and CAM-COS. */
+static void read_expression(augur_context *ctx, const au_image *img, au_face *f)
+{
+    expr_net *n = ctx->expr;
+    uint8_t crop[EN_SIZE * EN_SIZE], heat[EN_ATT * EN_ATT];
+    expr_crop(img, f, EN_SIZE, crop);
+    for (int i = 0; i < EN_SIZE * EN_SIZE; i++) n->input[i] = crop[i] / 255.0f - 0.5f; /* as in training */
+    en_forward(n, 1, 0);
+    int c = 0;
+    for (int k = 0; k < AU_EXPR_N; k++) {
+        f->expression[k] = n->probs[k];
+        if (n->probs[k] > n->probs[c]) c = k;
+    }
+    f->expression_class = c;
+    f->has_expression = 1;
+    f->cam_cos = -1;
+    if (c != AU_EXPR_NEUTRAL) {
+        float cam[EN_CAM * EN_CAM], h6[EN_CAM * EN_CAM];
+        en_cam(n, 0, c, cam);
+        expr_class_heatmap(f, c, EN_ATT, heat);
+        double d = 0, na = 0, nb = 0;
+        for (int y = 0; y < EN_CAM; y++)
+            for (int x = 0; x < EN_CAM; x++) {
+                int p = y * EN_CAM + x;
+                h6[p] = 0.25f * (heat[2 * y * EN_ATT + 2 * x] + heat[2 * y * EN_ATT + 2 * x + 1] +
+                                 heat[(2 * y + 1) * EN_ATT + 2 * x] + heat[(2 * y + 1) * EN_ATT + 2 * x + 1]);
+                float a = cam[p] > 0 ? cam[p] : 0;
+                d += a * h6[p]; na += a * a; nb += (double)h6[p] * h6[p];
+            }
+        f->cam_cos = na > 0 && nb > 0 ? (float)(d / sqrt(na * nb)) : 0;
+    }
 }
 
 static int ensure_aus(augur_context *ctx)
@@ -73,6 +141,9 @@ static int read_aus(augur_context *ctx, au_face *faces, int n)
             o->measure_mm = x->measure_mm;
         }
         f->n_aus = AU_COUNT;
+        ex_evidence_scores(f, f->evidence);
+        f->evidence_class = 0;
+        for (int k = 1; k < AU_EXPR_N; k++) if (f->evidence[k] > f->evidence[f->evidence_class]) f->evidence_class = k;
     }
     return 0;
 }
@@ -103,6 +174,14 @@ static int analyze(augur_context *ctx, const au_image *img, struct augur_face **
     o.crop_mode = (enum au_crop_mode)ctx->params.crop;
     rc = au_face_find(ctx->faces, img, &o, buf, &n, &ctx->err);
     if (!rc) rc = read_aus(ctx, buf, n);
+    if (!rc) rc = ensure_expr(ctx);
+    for (int i = 0; !rc && ctx->expr && i < n; i++) {
+        au_face *f = &buf[i];
+        if (!f->success || !f->n_aus) continue;
+        read_expression(ctx, img, f);
+        /* weakly grounded: the AU evidence for the classifier's class trails the best-supported class by > 0.25 */
+        f->weakly_grounded = f->evidence[f->expression_class] < f->evidence[f->evidence_class] - 0.25f;
+    }
     if (rc) { free(buf); return rc; }
     if (n == 0) { free(buf); return 0; }
     au_face *shrunk = realloc(buf, (size_t)n * sizeof *buf);

@@ -17,6 +17,8 @@ struct augur_context {
     au_error err;                  /* last failure */
     struct au_face_engine *faces;  /* face stage, loaded on first use (api/analyze.c) */
     struct au_model *aus;          /* AU calibration, loaded on first use */
+    struct expr_net *expr;         /* expression classifier, loaded on first use (may stay absent) */
+    int expr_tried;                /* 1 once loading was attempted */
 };
 
 /* Releases what the stages hung on the context (api/analyze.c). */

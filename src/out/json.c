@@ -168,6 +168,21 @@ static cJSON *face_json(const au_face *f)
     } else if (!bad) {
         bad = !cJSON_AddNullToObject(o, "aus");
     }
+    /* expression: classifier probabilities, AU-evidence scores, grounding check, CAM-COS */
+    if (!bad && f->has_expression) {
+        cJSON *e = cJSON_AddObjectToObject(o, "expression");
+        cJSON *pr = e ? cJSON_AddObjectToObject(e, "probabilities") : NULL;
+        cJSON *ev = e ? cJSON_AddObjectToObject(e, "evidence") : NULL;
+        bad = !e || !pr || !ev || !cJSON_AddStringToObject(e, "class", augur_expression_name(f->expression_class)) ||
+              !cJSON_AddStringToObject(e, "evidence_class", augur_expression_name(f->evidence_class)) ||
+              !cJSON_AddBoolToObject(e, "weakly_grounded", f->weakly_grounded != 0) ||
+              (f->cam_cos >= 0 ? add_number(e, "cam_cos", f->cam_cos, 1e-4) : !cJSON_AddNullToObject(e, "cam_cos"));
+        for (int k = 0; !bad && k < AUGUR_EXPR_COUNT; k++)
+            bad = add_number(pr, augur_expression_name(k), f->expression[k], 1e-4) ||
+                  add_number(ev, augur_expression_name(k), f->evidence[k], 1e-4);
+    } else if (!bad) {
+        bad = !cJSON_AddNullToObject(o, "expression");
+    }
     if (bad) { cJSON_Delete(o); return NULL; }
     return o;
 }
