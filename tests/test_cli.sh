@@ -95,6 +95,13 @@ grep_out "not valid JSON" "corrupt model message"
 expect 1 "missing models" -- "$AUGUR" analyze --models "$T/nomodels" "$SRC/examples/astronaut.png"
 grep_out "make setup" "missing models hint"
 
+# a missing or corrupt expression model is a clear error, not a silent default
+expect 1 "missing expression model" -- "$AUGUR" analyze --expr-model "$T/none.bin" "$SRC/examples/astronaut.png"
+grep_out "expression model" "expression model error named"
+head -c 1000 /dev/urandom >"$T/bad.bin"
+expect 1 "corrupt expression model" -- "$AUGUR" analyze --expr-model "$T/bad.bin" "$SRC/examples/astronaut.png"
+grep_out "not an augur expression model" "corrupt expression model message"
+
 # reasoning trace and verification
 expect 0 "trace" -- "$AUGUR" analyze --format trace "$SRC/examples/astronaut.png"
 grep_out "<answer> happiness </answer>" "trace answers happiness"
