@@ -75,19 +75,10 @@ static void read_expression(augur_context *ctx, const au_image *img, au_face *f)
     f->has_expression = 1;
     f->cam_cos = -1;
     if (c != AU_EXPR_NEUTRAL) {
-        float cam[EN_CAM * EN_CAM], h6[EN_CAM * EN_CAM];
-        en_cam(n, 0, c, cam);
+        float h[EN_ATT * EN_ATT];
         expr_class_heatmap(f, c, EN_ATT, heat);
-        double d = 0, na = 0, nb = 0;
-        for (int y = 0; y < EN_CAM; y++)
-            for (int x = 0; x < EN_CAM; x++) {
-                int p = y * EN_CAM + x;
-                h6[p] = 0.25f * (heat[2 * y * EN_ATT + 2 * x] + heat[2 * y * EN_ATT + 2 * x + 1] +
-                                 heat[(2 * y + 1) * EN_ATT + 2 * x] + heat[(2 * y + 1) * EN_ATT + 2 * x + 1]);
-                float a = cam[p] > 0 ? cam[p] : 0;
-                d += a * h6[p]; na += a * a; nb += (double)h6[p] * h6[p];
-            }
-        f->cam_cos = na > 0 && nb > 0 ? (float)(d / sqrt(na * nb)) : 0;
+        for (int i = 0; i < EN_ATT * EN_ATT; i++) h[i] = heat[i] / 255.0f;
+        f->cam_cos = en_cam_cos(n, 0, c, h);
     }
 }
 

@@ -173,6 +173,21 @@ void en_cam(const expr_net *n, int b, int k, float *cam)
     }
 }
 
+float en_cam_cos(const expr_net *n, int b, int k, const float *h)
+{
+    float cam[EN_CAM * EN_CAM];
+    en_cam(n, b, k, cam);
+    double d = 0, na = 0, nb = 0;
+    for (int y = 0; y < EN_CAM; y++)
+        for (int x = 0; x < EN_CAM; x++) {
+            float a = fmaxf(cam[y * EN_CAM + x], 0); /* ReLU, as CAMs are shown */
+            float t = 0.25f * (h[2 * y * EN_ATT + 2 * x] + h[2 * y * EN_ATT + 2 * x + 1] +
+                               h[(2 * y + 1) * EN_ATT + 2 * x] + h[(2 * y + 1) * EN_ATT + 2 * x + 1]);
+            d += (double)a * t; na += (double)a * a; nb += (double)t * t;
+        }
+    return na > 0 && nb > 0 ? (float)(d / sqrt(na * nb)) : 0;
+}
+
 int en_save(const expr_net *n, const char *path, au_error *err)
 {
     char tmp[4200];

@@ -70,6 +70,10 @@ void en_backward(expr_net *n, int B);
 /* Class activation map of image b for class k: (EN_CAM x EN_CAM), written to cam. */
 void en_cam(const expr_net *n, int b, int k, float *cam);
 
+/* CAM-COS: cosine between the (ReLU'ed) CAM of image b for class k and a
+ * 12x12 AU heatmap average-pooled to the CAM's 6x6. */
+float en_cam_cos(const expr_net *n, int b, int k, const float *heat12);
+
 /* Model file: "AUGEXPR1", n_params, n_stats, then params and running stats (float32 LE). */
 int en_save(const expr_net *n, const char *path, au_error *err);
 int en_load_weights(expr_net *n, const char *path, au_error *err);

@@ -353,15 +353,8 @@ void expr_evaluate(expr_net *net, const expr_cache *c, int flip, expr_metrics *m
                 for (int b = 0; b < nb; b++) { /* faithfulness on the unflipped pass */
                     int i = s + b, lab = c->label[i];
                     if (!c->has_face[i] || lab == AU_EXPR_NEUTRAL) continue;
-                    float cam[EN_CAM * EN_CAM], h6[EN_CAM * EN_CAM];
-                    en_cam(net, b, lab, cam);
-                    for (int p = 0; p < EN_CAM * EN_CAM; p++) cam[p] = fmaxf(cam[p], 0); /* ReLU as in CAM */
                     const float *h = heat + (size_t)b * HEAT;
-                    for (int y = 0; y < EN_CAM; y++)
-                        for (int x = 0; x < EN_CAM; x++)
-                            h6[y * EN_CAM + x] = 0.25f * (h[(2 * y) * EN_ATT + 2 * x] + h[(2 * y) * EN_ATT + 2 * x + 1] +
-                                                          h[(2 * y + 1) * EN_ATT + 2 * x] + h[(2 * y + 1) * EN_ATT + 2 * x + 1]);
-                    cam_sum += cosine(cam, h6, EN_CAM * EN_CAM);
+                    cam_sum += en_cam_cos(net, b, lab, h);
                     att_sum += cosine(net->att + (size_t)b * HEAT, h, HEAT);
                     m->n_cos++;
                 }
