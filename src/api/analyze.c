@@ -1,6 +1,7 @@
 /*
  * api/analyze.c — the public analysis calls of augur.h over the stages:
- * decode (media/) -> faces (face/). Later stages add their results here.
+ * decode (media/) -> faces (face/) -> AUs (au/) -> expression (expr/) and its
+ * AU-evidence check (explain/). Models load on first use and stay on the context.
  */
 #include <math.h>
 #include <stdio.h>
@@ -35,7 +36,8 @@ const char *augur_expression_name(int cls) { return cls >= 0 && cls < AU_EXPR_N 
  * one is used when it exists. */
 static int ensure_expr(augur_context *ctx)
 {
-    if (ctx->expr_tried) return 0;
+    if (ctx->expr_tried) /* a failed explicit model fails every call, not just the first */
+        return ctx->expr_rc ? au_fail(&ctx->err, ctx->expr_rc, "%s", ctx->expr_msg) : 0;
     ctx->expr_tried = 1;
     const char *path = ctx->params.expr_model;
     int explicit_path = path && *path;
@@ -54,6 +56,8 @@ static int ensure_expr(augur_context *ctx)
         en_free(ctx->expr);
         ctx->expr = NULL;
         au_wrap(&ctx->err, "loading the expression model");
+        ctx->expr_rc = rc;
+        snprintf(ctx->expr_msg, sizeof ctx->expr_msg, "%s", ctx->err.msg);
     }
     return rc;
 }

@@ -19,6 +19,8 @@ struct augur_context {
     struct au_model *aus;          /* AU calibration, loaded on first use */
     struct expr_net *expr;         /* expression classifier, loaded on first use (may stay absent) */
     int expr_tried;                /* 1 once loading was attempted */
+    int expr_rc;                   /* its error code (0: loaded, or no default model) */
+    char expr_msg[512];            /* and its message */
 };
 
 /* Releases what the stages hung on the context (api/analyze.c). */
