@@ -46,5 +46,7 @@ double au_now(void);
 
 /* IEEE half -> float (TF.js float16-quantised weight shards). */
 float au_half_to_float(uint16_t h);
+/* float -> IEEE half, round to nearest even (overflow to infinity). */
+uint16_t au_float_to_half(float f);
 
 #endif

@@ -74,7 +74,8 @@ void en_cam(const expr_net *n, int b, int k, float *cam);
  * 12x12 AU heatmap average-pooled to the CAM's 6x6. */
 float en_cam_cos(const expr_net *n, int b, int k, const float *heat12);
 
-/* Model file: "AUGEXPR1", n_params, n_stats, then params and running stats (float32 LE). */
+/* Model file: "AUGEXPR2", n_params, n_stats (u64 LE), parameters as IEEE half,
+ * running statistics as float32 ("AUGEXPR1": parameters as float32, also read). */
 int en_save(const expr_net *n, const char *path, au_error *err);
 int en_load_weights(expr_net *n, const char *path, au_error *err);
 
