@@ -23,7 +23,7 @@
 
 typedef struct expr_cli {
     const char *protocol, *data, *train, *valid, *test, *model, *report, *models;
-    int flip;
+    int flip, grounding;
 } expr_cli;
 
 /* which = 0 train, 1 valid, 2 test */
@@ -157,6 +157,42 @@ int cmd_train_expr(int argc, char **argv)
     return rc ? EXIT_FAIL : EXIT_OK;
 }
 
+/* The weakly-grounded study: full analysis of every test image with this model. */
+static int grounding_study(const expr_cli *c, int quiet)
+{
+    fer_set s;
+    au_error err = {0};
+    if (read_split(c, 2, &s, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
+    struct augur_params p = augur_default_params();
+    p.model_dir = c->models;
+    p.expr_model = c->model;
+    augur_context *ctx;
+    if (augur_init(&ctx, &p)) { cli_error("eval", "%s", augur_errmsg(ctx)); augur_free(ctx); fer_free(&s); return EXIT_FAIL; }
+    int n_flag = 0, ok_flag = 0, n_ok = 0, ok_ok = 0, n_none = 0;
+    for (int i = 0; i < s.n; i++) {
+        struct augur_face *f = NULL;
+        int nf = 0;
+        if (!s.items[i].path || augur_analyze_file(ctx, s.items[i].path, &f, &nf)) { n_none++; augur_faces_free(f); continue; }
+        int best = -1;
+        for (int k = 0; k < nf; k++) if (f[k].has_expression && (best < 0 || f[k].det_score > f[best].det_score)) best = k;
+        if (best < 0) n_none++;
+        else {
+            int right = f[best].expression_class == s.items[i].label;
+            if (f[best].weakly_grounded) { n_flag++; ok_flag += right; } else { n_ok++; ok_ok += right; }
+        }
+        augur_faces_free(f);
+        if (!quiet && ((i + 1) % 200 == 0 || i + 1 == s.n)) fprintf(stderr, "\r  grounding study: %d/%d", i + 1, s.n);
+    }
+    if (!quiet) fputc('\n', stderr);
+    int n = n_flag + n_ok;
+    printf("weakly grounded: %d of %d analysed faces (%.1f%%); accuracy flagged %.4f vs unflagged %.4f; "
+           "%d images without an analysed face\n", n_flag, n, n ? 100.0 * n_flag / n : 0, n_flag ? (double)ok_flag / n_flag : 0,
+           n_ok ? (double)ok_ok / n_ok : 0, n_none);
+    augur_free(ctx);
+    fer_free(&s);
+    return EXIT_OK;
+}
+
 int cmd_eval_expr(int argc, char **argv)
 {
     expr_cli c;
@@ -169,12 +205,15 @@ int cmd_eval_expr(int argc, char **argv)
             printf("usage: augur eval expr --protocol ferplus|fer2013|folders --data DIR --model MODEL\n"
                    "                       [--flip] [--report PREFIX] [--test DIR]\n"
                    "Accuracy, macro-F1, per-class recall, confusion matrix, CAM-COS and ATT-COS (cosine of the\n"
-                   "class activation map / attention with the true class's AU heatmap, non-neutral faces), ms/face.\n");
+                   "class activation map / attention with the true class's AU heatmap, non-neutral faces), ms/face.\n"
+                   "--grounding: also run the full analysis (faces, AUs, expression) on every test image and report\n"
+                   "the fraction flagged weakly grounded and the accuracy of flagged vs unflagged faces.\n");
             return EXIT_OK;
         }
         else if (!strcmp(a, "--model") && v) { c.model = v; i++; }
         else if (!strcmp(a, "--report") && v) { c.report = v; i++; }
         else if (!strcmp(a, "--flip")) c.flip = 1;
+        else if (!strcmp(a, "--grounding")) c.grounding = 1;
         else if (!strcmp(a, "-q")) quiet = 1;
         else { cli_error("eval", "unknown option '%s' (see augur eval expr --help)", a); return EXIT_USAGE; }
     }
@@ -227,5 +266,6 @@ int cmd_eval_expr(int argc, char **argv)
     }
     expr_cache_free(&te);
     en_free(net);
+    if (!rc && c.grounding) rc = grounding_study(&c, quiet);
     return rc;
 }
