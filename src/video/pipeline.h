@@ -1,0 +1,140 @@
+/*
+ * video/pipeline.h — per-frame analysis of a video with face tracking: the
+ * frame-by-frame half of `augur video` (the temporal half — events,
+ * micro-expression spotting, timeline — is video/temporal.h).
+ *
+ *   vp_opts o;
+ *   vp_default_opts(&o);
+ *   vp *p;
+ *   if (vp_create(&p, model_dir, &o, &err)) ...;
+ *   vp_face faces[VP_MAX_FACES];
+ *   int n;
+ *   while (au_video_read(v, &frame, &t, &err) > 0) {
+ *       if (vp_process(p, &frame, t, index++, faces, &n, &err)) ...;
+ *       for (int i = 0; i < n; i++) ... faces[i].face_id, faces[i].face.aus ...
+ *   }
+ *   vp_free(p);
+ *
+ * Per frame, for every tracked face:
+ *   1. Tracking. The previous frame's (raw) mesh gives this frame's FaceMesh
+ *      ROI: eyes level, centred on the mesh, side 1.5x its extent — one
+ *      FaceMesh pass per face, no detector. The detector (BlazeFace, as in
+ *      au_face_find) runs on the first frame, every opts.redetect_every
+ *      frames, and whenever a track's mesh presence drops under
+ *      opts.min_mesh_score. Detections are matched to tracks by IoU of the
+ *      boxes (greedy, best first, IoU >= 0.3); an unmatched detection starts a
+ *      new track with the next id; a track unmatched for opts.lost_after
+ *      consecutive frames is dropped (its id is never reused).
+ *   2. Smoothing. A One-Euro filter (Casiez, Roussel & Vogel, CHI 2012) on
+ *      every mesh coordinate, driven by the frame times: strong smoothing
+ *      when a point is still, little lag when it moves fast. The smoothed
+ *      mesh is what the record carries (box, lm68, pose, alignment are
+ *      recomputed from it); tracking uses the raw mesh, so smoothing never
+ *      feeds back into the ROI.
+ *   3. Per-person neutral (opts.baseline). Each track keeps a reservoir of
+ *      canonicalised meshes (au_face_canonicalize: pose and scale removed)
+ *      sampled from its past frames: one frame in every opts.baseline_stride
+ *      is offered; the reservoir holds at most opts.baseline_size frames
+ *      (a ring: the oldest is replaced), so memory is bounded and the
+ *      baseline follows slow changes. The neutral is the per-vertex,
+ *      per-coordinate median over the reservoir — robust as long as the
+ *      person is at rest (neutral) in more than half of the sampled frames,
+ *      which expressive bursts, even long ones, rarely break. Until
+ *      opts.baseline_min frames are in the reservoir the population neutral
+ *      is used (vp_face.per_person_neutral = 0). The median is recomputed
+ *      every opts.baseline_stride frames, not on every frame.
+ *   4. AUs (au_read with that neutral), AU-evidence scores, and the
+ *      expression (classifier probabilities, weakly-grounded flag, CAM-COS)
+ *      when an expression model is loaded — the same fields as
+ *      augur_analyze_file fills.
+ *
+ * Memory is fixed at vp_create plus O(tracks x baseline_size x 468 x 3)
+ * floats; nothing grows with the length of the video.
+ *
+ * Thread safety: a vp is used by one thread at a time.
+ */
+#ifndef AUGUR_VIDEO_PIPELINE_H
+#define AUGUR_VIDEO_PIPELINE_H
+
+#include <stdint.h>
+
+#include "face/face.h"
+#include "media/image.h"
+
+#define VP_MAX_FACES 16   /* faces tracked at once (opts.max_faces <= this) */
+
+typedef struct vp_opts {
+    int   redetect_every;   /* run the detector every N frames (default 30; <= 0: only when a face is lost) */
+    int   lost_after;       /* drop a track after this many consecutive frames without its face (default 10) */
+    float min_det_score;    /* detector threshold (default 0.5) */
+    float min_mesh_score;   /* FaceMesh presence under which a tracked face counts as lost (default 0.5) */
+    int   max_faces;        /* at most this many tracks (default 4, max VP_MAX_FACES) */
+    int   detector;         /* enum augur_detector (default AUTO) */
+    int   crop_mode;        /* enum augur_crop (default AUTO: small frames are taken as face crops) */
+    int   flip_average;     /* FaceMesh flip averaging on tracked frames (default 0: twice the cost) */
+    int   smooth;           /* One-Euro smoothing of the mesh (default 1) */
+    double oe_mincutoff;    /* One-Euro minimum cutoff, Hz (default 1.0) */
+    double oe_beta;         /* One-Euro speed coefficient, per px/s of movement (default 0.05) */
+    double oe_dcutoff;      /* One-Euro cutoff for the speed estimate, Hz (default 1.0) */
+    int   baseline;         /* per-person neutral from the clip (default 1) */
+    int   baseline_size;    /* reservoir frames (default 64) */
+    int   baseline_stride;  /* offer every Nth frame of a track to the reservoir (default 5) */
+    int   baseline_min;     /* frames in the reservoir before it is used (default 15) */
+    const char *au_model;   /* AU model (NULL: $AUGUR_AU_MODEL, else models/au-ckplus.json) */
+    const char *expr_model; /* expression model (NULL: $AUGUR_EXPR_MODEL, else models/expr-ferplus.bin
+                               when it exists; without one, faces carry no expression) */
+    int   n_threads;        /* threads inside one inference (default 1) */
+} vp_opts;
+
+void vp_default_opts(vp_opts *o);
+
+/* One face in one frame. face.id is face_id too; face.success = success. */
+typedef struct vp_face {
+    int    face_id;            /* stable track id: 0, 1, … in order of first appearance, never reused */
+    int    success;            /* meshed with presence >= min_mesh_score: face fields valid, AUs read */
+    float  confidence;         /* FaceMesh presence 0..1 */
+    int    detected;           /* 1: this frame's ROI came from the detector; 0: tracked from the previous mesh */
+    int    per_person_neutral; /* the AUs were read against the person's own neutral */
+    double t;                  /* frame time, seconds (as given to vp_process) */
+    int64_t index;             /* frame index (as given to vp_process) */
+    au_face face;              /* the face record (augur.h struct augur_face): box, smoothed mesh,
+                                  lm68, pose, AUs, evidence, expression */
+} vp_face;
+
+typedef struct vp vp;
+
+/* Loads the face, AU and expression models. Errors: AUGUR_EIO (missing
+ * models), AUGUR_EFORMAT (corrupt models), AUGUR_EARG (bad options). */
+int vp_create(vp **out, const char *model_dir, const vp_opts *o, au_error *err);
+
+/* Analyses one frame at time t (seconds, increasing) with index `index`.
+ * Writes one record per track that is alive in this frame into faces
+ * (caller's array of VP_MAX_FACES), sorted by face_id, and sets *n_faces;
+ * a tracked face that was lost in this frame (but not yet dropped) is
+ * reported with success = 0. Frames may change size: tracks then restart.
+ * Returns 0 or an AUGUR_E* code (network failure, out of memory). */
+int vp_process(vp *p, const au_image *frame, double t, int64_t index,
+               vp_face *faces, int *n_faces, au_error *err);
+
+/* Number of tracks started so far (= the next face id). */
+int vp_tracks_started(const vp *p);
+
+/* 1 when an expression model is loaded (faces carry has_expression). */
+int vp_has_expression(const vp *p);
+
+void vp_free(vp *p);
+
+/* ---- One-Euro filter (exposed for tests and reuse) ------------------------
+ * x_hat = x_hat + alpha (x - x_hat) with alpha from the cutoff
+ * fc = mincutoff + beta |dx/dt_hat|, dx/dt_hat itself low-passed at dcutoff.
+ * The first sample passes through unchanged. */
+typedef struct vp_oneeuro {
+    double mincutoff, beta, dcutoff;
+    double x, dx, t;   /* state: last filtered value, its speed, its time */
+    int    init;
+} vp_oneeuro;
+
+void vp_oneeuro_init(vp_oneeuro *f, double mincutoff, double beta, double dcutoff);
+double vp_oneeuro_filter(vp_oneeuro *f, double x, double t);
+
+#endif
