@@ -104,6 +104,7 @@ int cmd_train_expr(int argc, char **argv)
             printf("usage: augur train expr --protocol ferplus|fer2013|folders --data DIR --out MODEL [options]\n\n"
                    "  --epochs N (30)  --batch N (64)  --lr X (2e-3)  --wd X (5e-4)  --seed N (1)\n"
                    "  --au-lambda X    AU-guidance loss weight (0: cross-entropy only; Belharbi et al. use ~9)\n"
+                   "  --au-layer L     att: guide block 3's attention (default); cam: the true class's CAM (6x6)\n"
                    "  --sampling S     uniform (default), balanced or sqrt (class-aware sampling)\n"
                    "  --logit-adjust T train on logits + T*log(class prior) (long tail; 0 off)\n"
                    "  --hard           one-hot targets instead of FERPlus vote distributions\n"
@@ -119,6 +120,11 @@ int cmd_train_expr(int argc, char **argv)
         else if (!strcmp(a, "--lr") && v) { o.lr = (float)atof(v); i++; }
         else if (!strcmp(a, "--wd") && v) { o.weight_decay = (float)atof(v); i++; }
         else if (!strcmp(a, "--au-lambda") && v) { o.au_lambda = (float)atof(v); i++; }
+        else if (!strcmp(a, "--au-layer") && v) {
+            o.au_layer = !strcmp(v, "att") ? EXPR_AU_ATT : !strcmp(v, "cam") ? EXPR_AU_CAM : -1;
+            if (o.au_layer < 0) { cli_error("train", "--au-layer must be att or cam"); return EXIT_USAGE; }
+            i++;
+        }
         else if (!strcmp(a, "--logit-adjust") && v) { o.logit_adjust = (float)atof(v); i++; }
         else if (!strcmp(a, "--sampling") && v) {
             o.sampling = !strcmp(v, "balanced") ? EXPR_SAMPLE_BALANCED : !strcmp(v, "sqrt") ? EXPR_SAMPLE_SQRT

@@ -20,19 +20,26 @@
 static float targets[B * AU_EXPR_N], heat[B * EN_ATT * EN_ATT];
 static unsigned char has_heat[B] = {1, 0, 1, 1};
 static float lambda = 2.0f;
+static float heat6[B * EN_CAM * EN_CAM];
+static int cam_mode; /* 1: the AU loss on the CAM of class cam_k[b] instead of the attention */
 
 static double loss(expr_net *n, int backward)
 {
     en_forward(n, B, 1);
     float probs[B * AU_EXPR_N];
     double l = tr_softmax_xent_forward(probs, n->logits, targets, NULL, B, AU_EXPR_N);
-    l += tr_au_loss_forward(NULL, n->att, heat, has_heat, B, EN_ATT * EN_ATT, lambda);
+    if (cam_mode) en_cam_forward(n, B);
+    l += cam_mode ? tr_au_loss_forward(NULL, n->cam, heat6, has_heat, B, EN_CAM * EN_CAM, lambda)
+                  : tr_au_loss_forward(NULL, n->att, heat, has_heat, B, EN_ATT * EN_ATT, lambda);
     if (backward) {
         memset(n->grads, 0, n->n_params * sizeof(float));
         memset(n->dlogits, 0, sizeof(float) * B * AU_EXPR_N);
         memset(n->datt, 0, sizeof(float) * B * EN_ATT * EN_ATT);
         tr_softmax_xent_backward(n->dlogits, probs, targets, NULL, B, AU_EXPR_N, 1.0f);
-        tr_au_loss_backward(n->datt, n->att, heat, has_heat, B, EN_ATT * EN_ATT, lambda, 1.0f);
+        memset(n->dcam, 0, sizeof(float) * B * EN_CAM * EN_CAM);
+        n->cam_grad = cam_mode;
+        if (cam_mode) tr_au_loss_backward(n->dcam, n->cam, heat6, has_heat, B, EN_CAM * EN_CAM, lambda, 1.0f);
+        else tr_au_loss_backward(n->datt, n->att, heat, has_heat, B, EN_ATT * EN_ATT, lambda, 1.0f);
         en_backward(n, B);
     }
     return l;
@@ -54,8 +61,13 @@ int main(void)
         for (int k = 0; k < AU_EXPR_N; k++) targets[b * AU_EXPR_N + k] /= s;
     }
     for (int i = 0; i < B * EN_ATT * EN_ATT; i++) heat[i] = tr_rng_uniform(&r);
+    for (int i = 0; i < B * EN_CAM * EN_CAM; i++) heat6[i] = tr_rng_uniform(&r);
+    for (int b = 0; b < B; b++) n->cam_k[b] = (b * 5 + 1) % AU_EXPR_N;
 
-    /* gradient check on sampled parameters: conv weights, BN gamma/beta, linear */
+    /* gradient check on sampled parameters: conv weights, BN gamma/beta, linear;
+     * with the AU loss on the attention (mode 0) and on the CAM (mode 1) */
+    for (cam_mode = 0; cam_mode < 2; cam_mode++) {
+    printf("AU loss on the %s:\n", cam_mode ? "CAM" : "attention");
     loss(n, 1);
     float *g = malloc(n->n_params * sizeof(float));
     memcpy(g, n->grads, n->n_params * sizeof(float));
@@ -87,9 +99,12 @@ int main(void)
         double cosine = dot / sqrt(fmax(na * nf, 1e-30));
         printf("%-12s cosine(analytic, numerical) %.4f, max error %.3g of max(|g|, 0.1 max|g|)\n", groups[gi].name,
                cosine, worst);
-        CHECK(cosine > 0.98 && worst < 0.25, "%s gradient: cosine %.4f, error %.3g", groups[gi].name, cosine, worst);
+        CHECK(cosine > 0.98 && worst < 0.25, "%s gradient (%s): cosine %.4f, error %.3g", groups[gi].name,
+              cam_mode ? "CAM" : "attention", cosine, worst);
     }
     free(g);
+    }
+    cam_mode = 0;
 
     /* tiny training run on hard labels (a loss that can reach 0): it must fall */
     lambda = 0.1f;

@@ -54,7 +54,8 @@ int en_create(expr_net **out, int B, uint64_t seed, au_error *err)
             if (s > scratch) scratch = s;
             if (j == 1) act += 2 * (size_t)B * (H / 2) * (H / 2) * widths[b]; /* pool, dpool */
         }
-    act += (size_t)B * EN_SIZE * EN_SIZE + 2 * (size_t)B * 256 + 3 * (size_t)B * AU_EXPR_N + 2 * (size_t)B * EN_ATT * EN_ATT;
+    act += (size_t)B * EN_SIZE * EN_SIZE + 2 * (size_t)B * 256 + 3 * (size_t)B * AU_EXPR_N + 2 * (size_t)B * EN_ATT * EN_ATT
+           + 2 * (size_t)B * EN_CAM * EN_CAM;
     float *arena = calloc(act + scratch, sizeof(float));
     if (!n->params || !n->grads || !n->adam_m || !n->adam_v || !n->stats || !arena) {
         free(arena);
@@ -93,6 +94,9 @@ int en_create(expr_net **out, int B, uint64_t seed, au_error *err)
     n->logits = take(&a, (size_t)B * AU_EXPR_N); n->dlogits = take(&a, (size_t)B * AU_EXPR_N);
     n->probs = take(&a, (size_t)B * AU_EXPR_N);
     n->att = take(&a, (size_t)B * EN_ATT * EN_ATT); n->datt = take(&a, (size_t)B * EN_ATT * EN_ATT);
+    n->cam = take(&a, (size_t)B * EN_CAM * EN_CAM); n->dcam = take(&a, (size_t)B * EN_CAM * EN_CAM);
+    n->cam_k = calloc((size_t)B, sizeof(int));
+    if (!n->cam_k) { en_free(n); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
     *out = n;
     return 0;
 }
@@ -102,6 +106,7 @@ void en_free(expr_net *n)
     if (!n) return;
     free(n->params); free(n->grads); free(n->adam_m); free(n->adam_v); free(n->stats);
     free(n->input); /* the activation arena starts at input */
+    free(n->cam_k);
     free(n);
 }
 
@@ -131,6 +136,29 @@ void en_forward(expr_net *n, int B, int train)
     }
 }
 
+void en_cam_forward(expr_net *n, int B)
+{
+    for (int b = 0; b < B; b++) en_cam(n, b, n->cam_k[b], n->cam + (size_t)b * EN_CAM * EN_CAM);
+}
+
+/* CAM_k[p] = sum_c w[c][k] A[p][c]  =>  dA[p][c] += w[c][k] dCAM[p],  dw[c][k] += sum_p dCAM[p] A[p][c] */
+static void cam_backward(expr_net *n, int B)
+{
+    const en_conv *c = &n->conv[EN_CONVS - 1];
+    for (int b = 0; b < B; b++) {
+        int k = n->cam_k[b];
+        const float *A = c->act + (size_t)b * EN_CAM * EN_CAM * 256, *g = n->dcam + (size_t)b * EN_CAM * EN_CAM;
+        float *dA = c->dact + (size_t)b * EN_CAM * EN_CAM * 256;
+        for (int p = 0; p < EN_CAM * EN_CAM; p++) {
+            if (g[p] == 0) continue;
+            for (int ch = 0; ch < 256; ch++) {
+                dA[(size_t)p * 256 + ch] += n->fc_w[ch * AU_EXPR_N + k] * g[p];
+                n->dfc_w[ch * AU_EXPR_N + k] += g[p] * A[(size_t)p * 256 + ch];
+            }
+        }
+    }
+}
+
 void en_backward(expr_net *n, int B)
 {
     memset(n->dgap, 0, (size_t)B * 256 * sizeof(float));
@@ -149,6 +177,7 @@ void en_backward(expr_net *n, int B)
             tr_maxpool2_backward(c->dact, n->dpool[k / 2], c->act, B, s.H, s.W, s.OC);
         }
         if (k == 5) tr_attention_backward(c->dact, n->datt, B, s.H, s.W, s.OC);
+        if (k == EN_CONVS - 1 && n->cam_grad) cam_backward(n, B);
         /* ReLU: pass the gradient where the unit was active (in place) */
         for (size_t i = 0; i < o; i++) if (!(c->act[i] > 0)) c->dact[i] = 0;
         memset(c->dpre, 0, o * sizeof(float));

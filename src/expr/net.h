@@ -50,6 +50,9 @@ typedef struct expr_net {
     float *fc_w, *fc_b, *dfc_w, *dfc_b;
     float *logits, *dlogits, *probs;
     float *att, *datt;         /* (B, 12*12) */
+    float *cam, *dcam;         /* (B, 6*6): raw CAM of class cam_k[b] (en_cam_forward), its gradient */
+    int *cam_k;                /* (B) the class whose CAM is guided */
+    int cam_grad;              /* 1: en_backward also propagates dcam (AU guidance on the CAM) */
     float *scratch;
     double macs;
 } expr_net;
@@ -66,6 +69,12 @@ void en_forward(expr_net *n, int B, int train);
 /* Backward from dlogits (and datt for the AU loss); gradients accumulate into
  * n->grads, which the caller zeroes per step. */
 void en_backward(expr_net *n, int B);
+
+/* Raw CAMs of classes n->cam_k[0..B-1] into n->cam (after en_forward). With
+ * n->cam_grad set, en_backward adds the gradient of n->dcam (through block 4's
+ * last activation and the linear weights): AU guidance applied to the CAM
+ * itself instead of the block-3 attention. */
+void en_cam_forward(expr_net *n, int B);
 
 /* Class activation map of image b for class k: (EN_CAM x EN_CAM), written to cam. */
 void en_cam(const expr_net *n, int b, int k, float *cam);

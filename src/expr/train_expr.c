@@ -245,12 +245,15 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
     int *order = malloc((size_t)tr->n * sizeof(int));
     float *targets = malloc((size_t)B * AU_EXPR_N * sizeof(float)), *heat = malloc((size_t)B * HEAT * sizeof(float));
     unsigned char *has = malloc((size_t)B);
-    if (!order || !targets || !heat || !has) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); goto done; }
+    float *heat6 = malloc((size_t)B * EN_CAM * EN_CAM * sizeof(float));
+    int cam = o->au_lambda > 0 && o->au_layer == EXPR_AU_CAM;
+    net->cam_grad = cam;
+    if (!order || !targets || !heat || !has || !heat6) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); goto done; }
     tr_schedule sch = {o->lr, o->lr * 0.01f, steps_per_epoch, total};
     tr_adamw ad = tr_adamw_default();
-    fprintf(log, "# augur train expr: %d images, batch %d, %d epochs, lr %g, wd %g, au_lambda %g, sampling %d, "
-                 "soft %d, logit_adjust %g, seed %llu\n", tr->n, B, o->epochs, o->lr, o->weight_decay, o->au_lambda,
-            o->sampling, o->soft_targets, o->logit_adjust, (unsigned long long)o->seed);
+    fprintf(log, "# augur train expr: %d images, batch %d, %d epochs, lr %g, wd %g, au_lambda %g, au_layer %s, "
+                 "sampling %d, soft %d, logit_adjust %g, seed %llu\n", tr->n, B, o->epochs, o->lr, o->weight_decay,
+            o->au_lambda, cam ? "cam" : "att", o->sampling, o->soft_targets, o->logit_adjust, (unsigned long long)o->seed);
     double t_start = au_now();
     rc = 0;
     for (int epoch = epoch0; epoch < o->epochs && !rc; epoch++) {
@@ -274,19 +277,33 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
                 for (int k = 0; k < AU_EXPR_N; k++)
                     targets[b * AU_EXPR_N + k] = o->soft_targets ? tr->target[(size_t)i * AU_EXPR_N + k] : k == tr->label[i];
                 has[b] = tr->has_face[i] && tr->label[i] != AU_EXPR_NEUTRAL;
+                net->cam_k[b] = tr->label[i];
+                if (cam) /* the 12x12 heatmap average-pooled to the CAM's 6x6 (as en_cam_cos) */
+                    for (int y = 0; y < EN_CAM; y++)
+                        for (int x = 0; x < EN_CAM; x++) {
+                            const float *h = heat + (size_t)b * HEAT + 2 * y * EN_ATT + 2 * x;
+                            heat6[(size_t)b * EN_CAM * EN_CAM + y * EN_CAM + x] =
+                                0.25f * (h[0] + h[1] + h[EN_ATT] + h[EN_ATT + 1]);
+                        }
             }
             en_forward(net, B, 1);
+            if (cam) en_cam_forward(net, B);
             if (o->logit_adjust > 0) /* Menon et al.: train on logits + tau log prior */
                 for (int b = 0; b < B; b++)
                     for (int k = 0; k < AU_EXPR_N; k++) net->logits[b * AU_EXPR_N + k] += o->logit_adjust * prior_log[k];
             double l = tr_softmax_xent_forward(net->probs, net->logits, targets, NULL, B, AU_EXPR_N);
-            double la = o->au_lambda > 0 ? tr_au_loss_forward(NULL, net->att, heat, has, B, HEAT, o->au_lambda) : 0;
+            double la = cam ? tr_au_loss_forward(NULL, net->cam, heat6, has, B, EN_CAM * EN_CAM, o->au_lambda)
+                      : o->au_lambda > 0 ? tr_au_loss_forward(NULL, net->att, heat, has, B, HEAT, o->au_lambda) : 0;
             if (!isfinite(l) || !isfinite(la)) { rc = au_fail(err, AUGUR_EINTERNAL, "training diverged at step %d (loss %g)", step, l); break; }
             memset(net->grads, 0, net->n_params * sizeof(float));
             memset(net->dlogits, 0, (size_t)B * AU_EXPR_N * sizeof(float));
             memset(net->datt, 0, (size_t)B * HEAT * sizeof(float));
             tr_softmax_xent_backward(net->dlogits, net->probs, targets, NULL, B, AU_EXPR_N, 1.0f);
-            if (o->au_lambda > 0) tr_au_loss_backward(net->datt, net->att, heat, has, B, HEAT, o->au_lambda, 1.0f);
+            if (cam) {
+                memset(net->dcam, 0, (size_t)B * EN_CAM * EN_CAM * sizeof(float));
+                tr_au_loss_backward(net->dcam, net->cam, heat6, has, B, EN_CAM * EN_CAM, o->au_lambda, 1.0f);
+            } else if (o->au_lambda > 0)
+                tr_au_loss_backward(net->datt, net->att, heat, has, B, HEAT, o->au_lambda, 1.0f);
             en_backward(net, B);
             float lr = tr_lr_cosine(&sch, step);
             tr_adamw_update(net->params, net->grads, net->adam_m, net->adam_v, net->n_params, lr, o->weight_decay, step + 1, &ad);
@@ -323,7 +340,8 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
 done:
     fclose(log);
     for (int k = 0; k < AU_EXPR_N; k++) free(by_class[k]);
-    free(order); free(targets); free(heat); free(has);
+    free(order); free(targets); free(heat); free(has); free(heat6);
+    net->cam_grad = 0;
     return rc;
 }
 

@@ -37,11 +37,13 @@ int expr_cache_get(const fer_set *set, const char *name, const char *model_dir, 
 void expr_cache_free(expr_cache *c);
 
 enum { EXPR_SAMPLE_UNIFORM = 0, EXPR_SAMPLE_BALANCED = 1, EXPR_SAMPLE_SQRT = 2 };
+enum { EXPR_AU_ATT = 0, EXPR_AU_CAM = 1 };
 
 typedef struct expr_train_opts {
     int epochs, batch;
     float lr, weight_decay, au_lambda, logit_adjust; /* logit_adjust tau: logits + tau*log(prior) in training */
     int sampling;
+    int au_layer;           /* EXPR_AU_ATT: guide block 3's attention; EXPR_AU_CAM: the true class's CAM */
     int soft_targets;
     uint64_t seed;
     int threads;
