@@ -24,6 +24,7 @@
 typedef struct expr_cli {
     const char *protocol, *data, *train, *valid, *test, *model, *report, *models;
     int flip, grounding;
+    int split;    /* eval: 2 test (default), 1 validation (for model selection without touching the test split) */
 } expr_cli;
 
 /* which = 0 train, 1 valid, 2 test */
@@ -199,17 +200,45 @@ static int grounding_study(const expr_cli *c, int quiet)
     return EXIT_OK;
 }
 
+/* The Markdown report: the same numbers as the JSON, for docs/. */
+static int write_markdown(const char *path, const expr_cli *c, const expr_metrics *m)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    fprintf(f, "# Expression evaluation: %s %s split\n\n", c->protocol, c->split == 1 ? "validation" : "test");
+    fprintf(f, "Model `%s`, %d images%s. Command: `augur eval expr --protocol %s --data DIR --model MODEL%s%s`.\n\n",
+            c->model, m->n, c->flip ? ", test-time flip averaging" : "", c->protocol, c->flip ? " --flip" : "",
+            c->split == 1 ? " --split valid" : "");
+    fprintf(f, "| accuracy | macro-F1 | CAM-COS | ATT-COS | faces for COS | ms/face |\n|---|---|---|---|---|---|\n");
+    fprintf(f, "| %.4f | %.4f | %.3f | %.3f | %d | %.2f |\n\n", m->accuracy, m->macro_f1, m->cam_cos, m->att_cos, m->n_cos,
+            m->ms_per_face);
+    fprintf(f, "| class | recall | F1 |");
+    for (int k = 0; k < AU_EXPR_N; k++) fprintf(f, " → %s |", au_expr_names[k]);
+    fprintf(f, "\n|---|---|---|");
+    for (int k = 0; k < AU_EXPR_N; k++) fprintf(f, "---|");
+    fprintf(f, "\n");
+    for (int k = 0; k < AU_EXPR_N; k++) {
+        fprintf(f, "| %s | %.3f | %.3f |", au_expr_names[k], m->recall[k], m->f1[k]);
+        for (int j = 0; j < AU_EXPR_N; j++) fprintf(f, " %d |", m->confusion[k][j]);
+        fprintf(f, "\n");
+    }
+    fprintf(f, "\nRows: true class; columns: predicted. CAM-COS / ATT-COS: cosine between the class activation map "
+               "(6×6) / the block-3 attention (12×12) and the AU heatmap of the true class, over non-neutral faces.\n");
+    return fclose(f);
+}
+
 int cmd_eval_expr(int argc, char **argv)
 {
     expr_cli c;
     init_cli(&c);
     int quiet = 0;
+    c.split = 2;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (common_opt(&c, argc, argv, &i)) continue;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: augur eval expr --protocol ferplus|fer2013|folders --data DIR --model MODEL\n"
-                   "                       [--flip] [--report PREFIX] [--test DIR]\n"
+                   "                       [--flip] [--split test|valid] [--report PREFIX] [--test DIR]\n"
                    "Accuracy, macro-F1, per-class recall, confusion matrix, CAM-COS and ATT-COS (cosine of the\n"
                    "class activation map / attention with the true class's AU heatmap, non-neutral faces), ms/face.\n"
                    "--grounding: also run the full analysis (faces, AUs, expression) on every test image and report\n"
@@ -219,6 +248,11 @@ int cmd_eval_expr(int argc, char **argv)
         else if (!strcmp(a, "--model") && v) { c.model = v; i++; }
         else if (!strcmp(a, "--report") && v) { c.report = v; i++; }
         else if (!strcmp(a, "--flip")) c.flip = 1;
+        else if (!strcmp(a, "--split") && v) {
+            c.split = !strcmp(v, "test") ? 2 : !strcmp(v, "valid") ? 1 : -1;
+            if (c.split < 0) { cli_error("eval", "--split must be test or valid"); return EXIT_USAGE; }
+            i++;
+        }
         else if (!strcmp(a, "--grounding")) c.grounding = 1;
         else if (!strcmp(a, "-q")) quiet = 1;
         else { cli_error("eval", "unknown option '%s' (see augur eval expr --help)", a); return EXIT_USAGE; }
@@ -232,12 +266,12 @@ int cmd_eval_expr(int argc, char **argv)
         return EXIT_FAIL;
     }
     expr_cache te;
-    if (load_cache(&c, 2, &te, quiet, &err)) { cli_error("eval", "%s", err.msg); en_free(net); return EXIT_FAIL; }
+    if (load_cache(&c, c.split, &te, quiet, &err)) { cli_error("eval", "%s", err.msg); en_free(net); return EXIT_FAIL; }
     expr_metrics m;
     expr_evaluate(net, &te, c.flip, &m);
-    printf("expression on %s test (%d images)%s: accuracy %.4f, macro-F1 %.4f, CAM-COS %.3f, ATT-COS %.3f (%d faces), "
+    printf("expression on %s %s (%d images)%s: accuracy %.4f, macro-F1 %.4f, CAM-COS %.3f, ATT-COS %.3f (%d faces), "
            "%.2f ms/face (batched, reference training kernels)\n",
-           c.protocol, m.n, c.flip ? " with flip averaging" : "", m.accuracy, m.macro_f1, m.cam_cos, m.att_cos, m.n_cos,
+           c.protocol, c.split == 1 ? "validation" : "test", m.n, c.flip ? " with flip averaging" : "", m.accuracy, m.macro_f1, m.cam_cos, m.att_cos, m.n_cos,
            m.ms_per_face);
     printf("%-10s %7s %7s   confusion (rows: true, columns: predicted, %s)\n", "class", "recall", "F1",
            "neutral happiness surprise sadness anger disgust fear contempt");
@@ -253,7 +287,9 @@ int cmd_eval_expr(int argc, char **argv)
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "protocol", c.protocol);
         cJSON_AddStringToObject(j, "model", c.model);
+        cJSON_AddStringToObject(j, "split", c.split == 1 ? "valid" : "test");
         cJSON_AddNumberToObject(j, "images", m.n);
+        cJSON_AddNumberToObject(j, "ms_per_face", m.ms_per_face);
         cJSON_AddBoolToObject(j, "flip_averaging", c.flip);
         cJSON_AddNumberToObject(j, "accuracy", m.accuracy);
         cJSON_AddNumberToObject(j, "macro_f1", m.macro_f1);
@@ -267,8 +303,10 @@ int cmd_eval_expr(int argc, char **argv)
         cJSON_Delete(j);
         FILE *f = text ? fopen(path, "w") : NULL;
         if (!f || fputs(text, f) < 0) { cli_error("eval", "cannot write '%s'", path); rc = EXIT_FAIL; }
-        if (f) fclose(f);
+        if (f && fclose(f)) { cli_error("eval", "cannot write '%s'", path); rc = EXIT_FAIL; }
         free(text);
+        snprintf(path, sizeof path, "%s.md", c.report);
+        if (!rc && write_markdown(path, &c, &m)) { cli_error("eval", "cannot write '%s'", path); rc = EXIT_FAIL; }
     }
     expr_cache_free(&te);
     en_free(net);

@@ -329,9 +329,10 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
         expr_metrics vm;
         memset(&vm, 0, sizeof vm);
         if (va) expr_evaluate(net, va, 0, &vm);
-        fprintf(log, "epoch %d  loss %.4f  au %.4f  train_acc %.4f  valid_acc %.4f  valid_macro_f1 %.4f  epoch_s %.0f\n",
+        fprintf(log, "epoch %d  loss %.4f  au %.4f  train_acc %.4f  valid_acc %.4f  valid_macro_f1 %.4f  valid_cam_cos %.3f  "
+                     "valid_att_cos %.3f  epoch_s %.0f\n",
                 epoch + 1, sum_loss / steps_per_epoch, sum_au / steps_per_epoch, (double)correct / seen, vm.accuracy,
-                vm.macro_f1, au_now() - t_epoch);
+                vm.macro_f1, vm.cam_cos, vm.att_cos, au_now() - t_epoch);
         fflush(log);
         if (!o->quiet) fprintf(stderr, "\n  epoch %d: valid acc %.4f macro-F1 %.4f\n", epoch + 1, vm.accuracy, vm.macro_f1);
         if ((rc = save_ckpt(net, ckpt, epoch + 1, step, &rng, err))) break;
