@@ -7,8 +7,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "augur.h"
 
@@ -56,32 +54,8 @@ static void usage(FILE *f)
     fprintf(f, "\nenvironment: AUGUR_MODELS (pretrained model folder), AUGUR_DATA (datasets)\n");
 }
 
-/* Debian 12's OpenBLAS 0.3.21 predates AMD Zen 4 and runs its AVX2 (Haswell)
- * kernels there although the CPU has AVX-512; its SkylakeX kernels make the
- * training convolutions ~1.6x faster (docs/EXPRESSION.md). The core type is
- * read from the environment when the library loads, before main, so for the
- * commands that train or evaluate we set it and start again. A user's own
- * OPENBLAS_CORETYPE always wins. */
-char *openblas_get_corename(void);
-static void tune_openblas(char **argv)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (getenv("OPENBLAS_CORETYPE")) return;
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
-        !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512dq")) return;
-    const char *core = openblas_get_corename();
-    if (!core || strcasecmp(core, "Haswell")) return; /* only the mis-detection we know */
-    if (setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)) return;
-    execv("/proc/self/exe", argv); /* on failure, carry on with the detected kernels */
-    unsetenv("OPENBLAS_CORETYPE");
-#else
-    (void)argv;
-#endif
-}
-
 int main(int argc, char **argv)
 {
-    if (argc >= 2 && (!strcmp(argv[1], "train") || !strcmp(argv[1], "eval"))) tune_openblas(argv);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
