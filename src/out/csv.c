@@ -46,13 +46,19 @@ static void put_text(FILE *f, const char *s)
     fputc('"', f);
 }
 
-int au_csv_header(FILE *f)
+void au_csv_face_header(FILE *f)
 {
-    fputs("face,confidence,success,pose_Tx,pose_Ty,pose_Tz,pose_Rx,pose_Ry,pose_Rz", f);
+    fputs(",pose_Tx,pose_Ty,pose_Tz,pose_Rx,pose_Ry,pose_Rz", f);
     for (int i = 0; i < AU_LM68_N; i++) fprintf(f, ",x_%d", i);
     for (int i = 0; i < AU_LM68_N; i++) fprintf(f, ",y_%d", i);
     for (int a = 0; a < AU_COUNT; a++) fprintf(f, ",AU%02d_r", au_defs[a].id);
     for (int a = 0; a < AU_COUNT; a++) fprintf(f, ",AU%02d_c", au_defs[a].id);
+}
+
+int au_csv_header(FILE *f)
+{
+    fputs("face,confidence,success", f);
+    au_csv_face_header(f);
     fputs(",file,det_score,mesh_score,box_x1,box_y1,box_x2,box_y2\n", f);
     return fflush(f) != 0 || ferror(f) ? AUGUR_EIO : 0;
 }
@@ -65,6 +71,16 @@ static void face_row(FILE *f, const char *file, const au_face *fc)
     fprintf(f, "%d", fc->id);
     put_num(f, conf, 3);
     fprintf(f, ",%d", fc->success ? 1 : 0);
+    au_csv_face_fields(f, fc);
+    put_text(f, file);
+    put_num(f, fc->det_score, 4);
+    put_num(f, fc->mesh_score, 4);
+    for (int k = 0; k < 4; k++) put_num(f, fc->box[k], 2);
+    fputc('\n', f);
+}
+
+void au_csv_face_fields(FILE *f, const au_face *fc)
+{
     for (int k = 0; k < 3; k++) put_num(f, fc->pose_T[k], 1);
     for (int k = 0; k < 3; k++) put_num(f, fc->pose_R[k] * RAD_PER_DEG, 4);
     for (int c = 0; c < 2; c++)
@@ -78,18 +94,13 @@ static void face_row(FILE *f, const char *file, const au_face *fc)
         if (a < fc->n_aus && fc->aus[a].source != AUGUR_AU_SOURCE_NONE) fprintf(f, ",%d", fc->aus[a].present ? 1 : 0);
         else fputc(',', f);
     }
-    put_text(f, file);
-    put_num(f, fc->det_score, 4);
-    put_num(f, fc->mesh_score, 4);
-    for (int k = 0; k < 4; k++) put_num(f, fc->box[k], 2);
-    fputc('\n', f);
 }
 
 /* No face: face empty, confidence 0, success 0, measurements empty. */
 static void empty_row(FILE *f, const char *file)
 {
     fputs(",0,0", f);
-    for (int k = 0; k < 6 + 2 * AU_LM68_N + 2 * AU_COUNT; k++) fputc(',', f);
+    for (int k = 0; k < AU_CSV_FACE_COLUMNS; k++) fputc(',', f);
     put_text(f, file);
     fputs(",,,,,,\n", f);
 }

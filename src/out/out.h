@@ -13,7 +13,7 @@
  *     if (!j || au_json_write(stdout, j, 0, &err)) ...
  *     cJSON_Delete(j);
  *     au_csv_header(csv);  au_csv_rows(csv, &a);
- *     au_overlay_png(&img, &a, "face.overlay.png", &err);
+ *     au_overlay_png(&img, &a, "face.overlay.png", &err);     // picture + trace
  */
 #ifndef AUGUR_OUT_H
 #define AUGUR_OUT_H
@@ -58,23 +58,56 @@ int au_json_write(FILE *f, const cJSON *v, int pretty, au_error *err);
  * Returns 0, or AUGUR_EIO on a write error. */
 int au_csv_header(FILE *f);
 
+/* The per-face measurement columns the image CSV shares with the video CSV
+ * (video/output.h): pose_Tx, pose_Ty, pose_Tz, pose_Rx, pose_Ry, pose_Rz,
+ * x_0..x_67, y_0..y_67, AUxx_r, AUxx_c. Each name / value is written with a
+ * leading comma; nothing is flushed. */
+#define AU_CSV_FACE_COLUMNS (6 + 2 * AU_LM68_N + 2 * AUGUR_AU_COUNT)
+void au_csv_face_header(FILE *f);
+void au_csv_face_fields(FILE *f, const au_face *fc);
+
 /* One CSV row per face; an image with no face writes one row with success 0
  * (face and measurements empty, confidence 0), so every input is accounted
  * for. Flushes f. Returns 0, or AUGUR_EIO on a write error. */
 int au_csv_rows(FILE *f, const au_analysis *a);
 
-/* Overlay PNG: img with, per face, the box (green: success, orange: not),
- * the 468 mesh points, the 68 landmarks, the detector keypoints, head-pose
- * axes from the nose tip (x red, y green, face direction blue) and a label
- * "face N  det 0.98  pitch/yaw/roll". Images under 256 px on the long side
- * are upscaled (bilinear, integer factor) to at least 512 px so the drawing
- * stays legible; the PNG then has that size. Written to a temporary file in
- * the same folder and renamed (au_image_save_png), so path is never left
- * half-written. Errors: AUGUR_EIO (cannot write), AUGUR_ENOMEM, AUGUR_EARG. */
+/* Overlay PNG: a report picture of the analysis (layout in out/overlay.c,
+ * documented in docs/OUTPUT.md): the image (the "scene", scaled by
+ * au_overlay_scene_scale) with each face's box, landmarks, present AUs' region
+ * boxes coloured by FACS intensity grade and, when an expression model ran,
+ * the class activation map of the answer blended over the face; small faces
+ * get a zoomed view; beside them one text panel per face (up to
+ * AU_OVERLAY_MAX_CARDS) with the expression, grounding, CAM-COS and the
+ * reasoning trace. Written to a temporary file in the same folder and renamed
+ * (au_image_save_png), so path is never left half-written. Errors: AUGUR_EIO
+ * (cannot write), AUGUR_ENOMEM, AUGUR_EARG, AUGUR_ELIMIT. */
 int au_overlay_png(const au_image *img, const au_analysis *a, const char *path, au_error *err);
 
-/* The integer factor by which au_overlay_png upscales a w x h image (1 for
- * images of 256 px or more on the long side). */
-int au_overlay_scale(int w, int h);
+/* Canvas px per image px of the scene: an integer >= 2 enlarging images under
+ * 256 px on the long side to >= 512 px, < 1 shrinking images over 720 px to
+ * 720 px, else 1. */
+double au_overlay_scene_scale(int w, int h);
+
+#define AU_OVERLAY_MAX_CARDS 8
+
+/* Where au_overlay_png puts things (canvas px; rectangles are x, y, w, h). */
+typedef struct au_overlay_geom {
+    int width, height;          /* the PNG */
+    double k;                   /* scene: canvas = image px * k + (scene[0], scene[1]) */
+    int scene[4];
+    int legend[4];
+    int n_cards;                /* text panels: faces 0 .. n_cards-1 */
+    struct {
+        int rect[4];            /* the card */
+        int zoom;               /* the face has a zoomed view: */
+        int view[4];            /*   its rectangle, */
+        double zk, zx, zy;      /*   canvas = image px * zk + (zx, zy) */
+        int text[4];            /* the text panel */
+    } card[AU_OVERLAY_MAX_CARDS];
+} au_overlay_geom;
+
+/* Computes the layout au_overlay_png draws (text is measured with cairo).
+ * Returns 0, AUGUR_EARG or AUGUR_ENOMEM. */
+int au_overlay_layout(const au_image *img, const au_analysis *a, au_overlay_geom *g);
 
 #endif

@@ -33,16 +33,22 @@
  *      feeds back into the ROI.
  *   3. Per-person neutral (opts.baseline). Each track keeps a reservoir of
  *      canonicalised meshes (au_face_canonicalize: pose and scale removed)
- *      sampled from its past frames: one frame in every opts.baseline_stride
- *      is offered; the reservoir holds at most opts.baseline_size frames
- *      (a ring: the oldest is replaced), so memory is bounded and the
- *      baseline follows slow changes. The neutral is the per-vertex,
+ *      sampled from its past frames: every frame until the reservoir is
+ *      full, then one frame in every opts.baseline_stride; it holds at most
+ *      opts.baseline_size frames (a ring: the oldest is replaced), so memory
+ *      is bounded and the baseline follows slow changes. The neutral is the per-vertex,
  *      per-coordinate median over the reservoir — robust as long as the
  *      person is at rest (neutral) in more than half of the sampled frames,
- *      which expressive bursts, even long ones, rarely break. Until
- *      opts.baseline_min frames are in the reservoir the population neutral
- *      is used (vp_face.per_person_neutral = 0). The median is recomputed
- *      every opts.baseline_stride frames, not on every frame.
+ *      which expressive bursts, even long ones, rarely break. While the
+ *      reservoir holds fewer than opts.baseline_min frames, the neutral is
+ *      the blend (n/min) x median + (1 - n/min) x population neutral, so the
+ *      personal neutral comes in as a ramp over the first frames, never as
+ *      a step (vp_face.per_person_neutral = 1 once fully personal). The
+ *      median is recomputed when a frame enters the reservoir.
+ *      The price of a clip-derived neutral: an expression held through most
+ *      of the clip (a smile from start to end) becomes the person's neutral
+ *      and reads as no AU; opts.baseline = 0 reads against the population
+ *      neutral instead.
  *   4. AUs (au_read with that neutral), AU-evidence scores, and the
  *      expression (classifier probabilities, weakly-grounded flag, CAM-COS)
  *      when an expression model is loaded — the same fields as
@@ -71,15 +77,15 @@ typedef struct vp_opts {
     int   max_faces;        /* at most this many tracks (default 4, max VP_MAX_FACES) */
     int   detector;         /* enum augur_detector (default AUTO) */
     int   crop_mode;        /* enum augur_crop (default AUTO: small frames are taken as face crops) */
-    int   flip_average;     /* FaceMesh flip averaging on tracked frames (default 0: twice the cost) */
     int   smooth;           /* One-Euro smoothing of the mesh (default 1) */
-    double oe_mincutoff;    /* One-Euro minimum cutoff, Hz (default 1.0) */
-    double oe_beta;         /* One-Euro speed coefficient, per px/s of movement (default 0.05) */
+    double oe_mincutoff;    /* One-Euro minimum cutoff, Hz (default 2.0) */
+    double oe_beta;         /* One-Euro speed coefficient, Hz per (face size %)/s: coordinates are filtered
+                               in units of 1% of the face's size at track start (default 0.05) */
     double oe_dcutoff;      /* One-Euro cutoff for the speed estimate, Hz (default 1.0) */
     int   baseline;         /* per-person neutral from the clip (default 1) */
     int   baseline_size;    /* reservoir frames (default 64) */
     int   baseline_stride;  /* offer every Nth frame of a track to the reservoir (default 5) */
-    int   baseline_min;     /* frames in the reservoir before it is used (default 15) */
+    int   baseline_min;     /* frames in the reservoir before it is used alone (default 10; blended in before) */
     const char *au_model;   /* AU model (NULL: $AUGUR_AU_MODEL, else models/au-ckplus.json) */
     const char *expr_model; /* expression model (NULL: $AUGUR_EXPR_MODEL, else models/expr-ferplus.bin
                                when it exists; without one, faces carry no expression) */
@@ -118,6 +124,9 @@ int vp_process(vp *p, const au_image *frame, double t, int64_t index,
 
 /* Number of tracks started so far (= the next face id). */
 int vp_tracks_started(const vp *p);
+
+/* Frames on which the detector ran so far. */
+int64_t vp_detector_runs(const vp *p);
 
 /* 1 when an expression model is loaded (faces carry has_expression). */
 int vp_has_expression(const vp *p);

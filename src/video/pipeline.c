@@ -1,0 +1,511 @@
+/*
+ * video/pipeline.c — per-frame video analysis with tracking, One-Euro
+ * smoothing and a per-person neutral. See pipeline.h for the method.
+ */
+#include "video/pipeline.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "au/au.h"
+#include "explain/explain.h"
+#include "face/canonical.h"
+#include "face/engine.h"
+#include "face/landmarks.h"
+#include "face/pose.h"
+#include "expr/infer.h"
+#include "expr/prep.h"
+
+#ifndef AUGUR_SHIPPED_MODEL_DIR
+#define AUGUR_SHIPPED_MODEL_DIR "models"
+#endif
+
+#define VP_COORDS (AU_MESH_N * 3)
+
+/* ---- One-Euro filter ----------------------------------------------------- */
+
+void vp_oneeuro_init(vp_oneeuro *f, double mincutoff, double beta, double dcutoff)
+{
+    memset(f, 0, sizeof *f);
+    f->mincutoff = mincutoff;
+    f->beta = beta;
+    f->dcutoff = dcutoff;
+}
+
+/* Smoothing factor of a first-order low-pass at cutoff fc (Hz) for a step te (s). */
+static double oe_alpha(double te, double fc)
+{
+    double tau = 1.0 / (2.0 * M_PI * fc);
+    return 1.0 / (1.0 + tau / te);
+}
+
+double vp_oneeuro_filter(vp_oneeuro *f, double x, double t)
+{
+    if (!f->init) {
+        f->init = 1;
+        f->x = x;
+        f->dx = 0;
+        f->t = t;
+        return x;
+    }
+    double te = t - f->t;
+    if (!(te > 1e-6)) te = 1e-6; /* times increase (media/video.h); guard anyway */
+    double dx = (x - f->x) / te;
+    f->dx += oe_alpha(te, f->dcutoff) * (dx - f->dx);
+    double fc = f->mincutoff + f->beta * fabs(f->dx);
+    f->x += oe_alpha(te, fc) * (x - f->x);
+    f->t = t;
+    return f->x;
+}
+
+/* ---- Tracks -------------------------------------------------------------- */
+
+typedef struct track {
+    int    alive;
+    int    id;
+    int    missed;              /* consecutive frames without the face */
+    float  raw[AU_MESH_N][3];   /* last raw mesh: next frame's ROI */
+    float  box[4];              /* last box (raw mesh extent) */
+    float  det_score;           /* detector score of the last detection */
+    float  unit;                /* 1% of the face size at track start (px): One-Euro's unit */
+    vp_oneeuro oe[VP_COORDS];
+    /* per-person neutral */
+    float (*ring)[AU_MESH_N][3];
+    int    ring_n, ring_pos;
+    int64_t seen;               /* successful frames so far */
+    float  neutral[AU_MESH_N][3];
+    int    has_neutral;
+} track;
+
+struct vp {
+    vp_opts o;
+    au_face_engine *eng;
+    au_model *aus;
+    expr_infer *expr;
+    track tr[VP_MAX_FACES];
+    float *scratch;             /* baseline_size floats for the median */
+    int next_id;
+    int64_t detector_runs;
+    int since_detect;
+    int w, h;                   /* size of the previous frame */
+    au_face det[AU_MAX_FACES];  /* detections of the current frame */
+    au_face cur[VP_MAX_FACES];  /* this frame's raw face per track slot */
+    float blend[AU_MESH_N][3];  /* the neutral in use while a reservoir fills */
+};
+
+void vp_default_opts(vp_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->redetect_every = 30;
+    o->lost_after = 10;
+    o->min_det_score = 0.5f;
+    o->min_mesh_score = 0.5f;
+    o->max_faces = 4;
+    o->detector = AUGUR_DETECTOR_AUTO;
+    o->crop_mode = AUGUR_CROP_AUTO;
+    o->smooth = 1;
+    o->oe_mincutoff = 2.0;
+    o->oe_beta = 0.05;
+    o->oe_dcutoff = 1.0;
+    o->baseline = 1;
+    o->baseline_size = 64;
+    o->baseline_stride = 5;
+    o->baseline_min = 10;
+    o->n_threads = 1;
+}
+
+int vp_create(vp **out, const char *model_dir, const vp_opts *opts, au_error *err)
+{
+    *out = NULL;
+    vp_opts o;
+    if (opts) o = *opts;
+    else vp_default_opts(&o);
+    if (o.max_faces < 1 || o.max_faces > VP_MAX_FACES)
+        return au_fail(err, AUGUR_EARG, "max_faces must be 1..%d (got %d)", VP_MAX_FACES, o.max_faces);
+    if (o.lost_after < 1) o.lost_after = 1;
+    if (o.baseline_size < 1 || o.baseline_size > 4096 || o.baseline_stride < 1 || o.baseline_min < 1)
+        return au_fail(err, AUGUR_EARG, "bad baseline options (size 1..4096, stride >= 1, min >= 1)");
+    if (o.smooth && !(o.oe_mincutoff > 0 && o.oe_beta >= 0 && o.oe_dcutoff > 0))
+        return au_fail(err, AUGUR_EARG, "bad One-Euro options (mincutoff > 0, beta >= 0, dcutoff > 0)");
+    vp *p = calloc(1, sizeof *p);
+    if (!p) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    p->o = o;
+    nn_options no = nn_default_options();
+    no.n_threads = o.n_threads > 0 ? o.n_threads : 1;
+    int rc = au_face_engine_create(&p->eng, model_dir, &no, err);
+    if (rc) {
+        if (rc == AUGUR_EIO) au_wrap(err, "loading the face models (run `make setup` to fetch them, or set AUGUR_MODELS)");
+        vp_free(p);
+        return rc;
+    }
+    /* AU model: explicit path, $AUGUR_AU_MODEL, or the shipped one (as api/analyze.c) */
+    const char *path = o.au_model;
+    char buf[4200];
+    if (!path || !*path) path = getenv("AUGUR_AU_MODEL");
+    if (!path || !*path) {
+        snprintf(buf, sizeof buf, "%s/au-ckplus.json", AUGUR_SHIPPED_MODEL_DIR);
+        path = buf;
+    }
+    p->aus = malloc(sizeof *p->aus);
+    if (!p->aus) { vp_free(p); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    if ((rc = au_model_load(p->aus, path, err))) {
+        au_wrap(err, "loading the AU model");
+        vp_free(p);
+        return rc;
+    }
+    /* expression model: an explicit path ($AUGUR_EXPR_MODEL too) must load; the shipped one is used if present */
+    path = o.expr_model;
+    if (!path || !*path) path = getenv("AUGUR_EXPR_MODEL");
+    if (!path || !*path) {
+        snprintf(buf, sizeof buf, "%s/expr-ferplus.bin", AUGUR_SHIPPED_MODEL_DIR);
+        FILE *f = fopen(buf, "rb");
+        path = f ? buf : NULL;
+        if (f) fclose(f);
+    }
+    if (path && (rc = expr_infer_create(&p->expr, path, no.n_threads, err))) {
+        au_wrap(err, "loading the expression model");
+        vp_free(p);
+        return rc;
+    }
+    p->scratch = malloc((size_t)o.baseline_size * sizeof *p->scratch);
+    if (!p->scratch) { vp_free(p); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    if (o.baseline)
+        for (int i = 0; i < o.max_faces; i++) {
+            p->tr[i].ring = malloc((size_t)o.baseline_size * sizeof *p->tr[i].ring);
+            if (!p->tr[i].ring) { vp_free(p); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+        }
+    *out = p;
+    return 0;
+}
+
+void vp_free(vp *p)
+{
+    if (!p) return;
+    au_face_engine_free(p->eng);
+    free(p->aus);
+    expr_infer_free(p->expr);
+    for (int i = 0; i < VP_MAX_FACES; i++) free(p->tr[i].ring);
+    free(p->scratch);
+    free(p);
+}
+
+int vp_tracks_started(const vp *p) { return p->next_id; }
+int64_t vp_detector_runs(const vp *p) { return p->detector_runs; }
+int vp_has_expression(const vp *p) { return p->expr != NULL; }
+
+static void mesh_box(const float (*m)[3], float box[4])
+{
+    float x1 = 1e30f, y1 = 1e30f, x2 = -1e30f, y2 = -1e30f;
+    for (int i = 0; i < AU_MESH_N; i++) {
+        x1 = fminf(x1, m[i][0]); x2 = fmaxf(x2, m[i][0]);
+        y1 = fminf(y1, m[i][1]); y2 = fmaxf(y2, m[i][1]);
+    }
+    box[0] = x1; box[1] = y1; box[2] = x2; box[3] = y2;
+}
+
+static float iou(const float a[4], const float b[4])
+{
+    float w = fminf(a[2], b[2]) - fmaxf(a[0], b[0]), h = fminf(a[3], b[3]) - fmaxf(a[1], b[1]);
+    if (w <= 0 || h <= 0) return 0;
+    float i = w * h, u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - i;
+    return u > 0 ? i / u : 0;
+}
+
+/* The ROI a mesh defines (as face/engine.c's refinement pass): eyes level,
+ * centred on the mesh's extent in that frame, side 1.5x the extent. */
+static void roi_from_mesh(const float (*m)[3], float *cx, float *cy, float *size, float *angle)
+{
+    const float *r = m[AU_MP_RIGHT_EYE_OUTER], *l = m[AU_MP_LEFT_EYE_OUTER];
+    float a = atan2f(-(l[1] - r[1]), l[0] - r[0]);
+    float c = cosf(a), s = sinf(a);
+    float minx = 1e30f, maxx = -1e30f, miny = 1e30f, maxy = -1e30f;
+    for (int i = 0; i < AU_MESH_N; i++) {
+        float x = m[i][0] * c - m[i][1] * s, y = m[i][0] * s + m[i][1] * c;
+        minx = fminf(minx, x); maxx = fmaxf(maxx, x);
+        miny = fminf(miny, y); maxy = fmaxf(maxy, y);
+    }
+    float mx = 0.5f * (minx + maxx), my = 0.5f * (miny + maxy);
+    *cx = mx * c + my * s;
+    *cy = -mx * s + my * c;
+    *size = 1.5f * fmaxf(maxx - minx, maxy - miny);
+    *angle = a;
+}
+
+static void track_start(vp *p, track *t, const au_face *f)
+{
+    float (*ring)[AU_MESH_N][3] = t->ring;
+    memset(t, 0, sizeof *t);
+    t->ring = ring;
+    t->alive = 1;
+    t->id = p->next_id++;
+    memcpy(t->raw, f->mesh, sizeof t->raw);
+    mesh_box((const float (*)[3])t->raw, t->box);
+    t->det_score = f->det_score;
+    float side = fmaxf(t->box[2] - t->box[0], t->box[3] - t->box[1]);
+    t->unit = fmaxf(side, 1.0f) / 100.0f;
+    for (int k = 0; k < VP_COORDS; k++) vp_oneeuro_init(&t->oe[k], p->o.oe_mincutoff, p->o.oe_beta, p->o.oe_dcutoff);
+}
+
+/* Median of n floats (n >= 1), partially reordering v (Hoare's selection). */
+static float median(float *v, int n)
+{
+    int k = n / 2, lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float x = v[k];
+        int i = lo, j = hi;
+        do {
+            while (v[i] < x) i++;
+            while (x < v[j]) j--;
+            if (i <= j) { float s = v[i]; v[i] = v[j]; v[j] = s; i++; j--; }
+        } while (i <= j);
+        if (j < k) lo = i;
+        if (k < i) hi = j;
+    }
+    float m = v[k];
+    if (n % 2 == 0) { /* the mean of the two middle values: the largest below k */
+        float b = -INFINITY;
+        for (int i = 0; i < k; i++) b = fmaxf(b, v[i]);
+        m = 0.5f * (m + b);
+    }
+    return m;
+}
+
+/* Offers this frame's canonical mesh to the track's reservoir (every frame
+ * until full, then every stride-th) and refreshes the median neutral. */
+static void baseline_update(vp *p, track *t, const au_face *f)
+{
+    int64_t s = t->seen++;
+    int full = t->ring_n == p->o.baseline_size;
+    if (full && s % p->o.baseline_stride) return;
+    float canon[AU_MESH_N][3];
+    if (au_face_canonicalize(f, canon)) return;
+    memcpy(t->ring[t->ring_pos], canon, sizeof canon);
+    t->ring_pos = (t->ring_pos + 1) % p->o.baseline_size;
+    if (!full) t->ring_n++;
+    for (int i = 0; i < AU_MESH_N; i++)
+        for (int c = 0; c < 3; c++) {
+            for (int k = 0; k < t->ring_n; k++) p->scratch[k] = t->ring[k][i][c];
+            t->neutral[i][c] = median(p->scratch, t->ring_n);
+        }
+    t->has_neutral = 1;
+}
+
+/* The smoothed face record of a track from this frame's raw mesh. */
+static void finish(vp *p, track *t, const au_image *img, double time, au_face *f)
+{
+    if (p->o.smooth) {
+        float *m = &f->mesh[0][0];
+        for (int k = 0; k < VP_COORDS; k++) m[k] = (float)(vp_oneeuro_filter(&t->oe[k], m[k] / t->unit, time) * t->unit);
+    }
+    f->has_mesh = 1;
+    f->det_score = t->det_score;
+    mesh_box((const float (*)[3])f->mesh, f->box);
+    for (int k = 0; k < AU_LM68_N; k++) {
+        f->lm68[k][0] = f->mesh[au_mesh_to_lm68[k]][0];
+        f->lm68[k][1] = f->mesh[au_mesh_to_lm68[k]][1];
+    }
+    au_face_pose(f, img->w, img->h);
+    au_face_alignment(f);
+}
+
+/* AUs, evidence and expression of a finished face (as api/analyze.c). */
+static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *personal, au_error *err)
+{
+    f->n_aus = 0;
+    *personal = 0;
+    au_face_aus r;
+    const float (*neutral)[3] = NULL;
+    if (p->o.baseline && t->has_neutral) {
+        /* blended in over the first baseline_min frames, so the switch from
+         * the population neutral is a ramp, not a step */
+        float w = t->ring_n >= p->o.baseline_min ? 1.0f : (float)t->ring_n / (float)p->o.baseline_min;
+        for (int i = 0; i < AU_MESH_N; i++)
+            for (int c = 0; c < 3; c++) p->blend[i][c] = w * t->neutral[i][c] + (1 - w) * au_canonical_mesh[i][c];
+        neutral = (const float (*)[3])p->blend;
+        *personal = w >= 1.0f;
+    }
+    if (au_read(p->aus, f, neutral, &r, err)) { *personal = 0; return 0; } /* degenerate mesh: no AUs, still a face */
+    for (int a = 0; a < AU_COUNT; a++) {
+        struct augur_au *o = &f->aus[a];
+        const au_reading *x = &r.au[a];
+        o->id = x->id;
+        o->probability = x->probability;
+        o->present = x->present;
+        o->intensity = x->intensity;
+        memcpy(o->box, x->box, sizeof o->box);
+        o->source = (enum augur_au_source)x->source;
+        o->measure = x->measure;
+        o->measure_mm = x->measure_mm;
+    }
+    f->n_aus = AU_COUNT;
+    ex_evidence_scores(f, f->evidence);
+    f->evidence_class = 0;
+    for (int k = 1; k < AU_EXPR_N; k++) if (f->evidence[k] > f->evidence[f->evidence_class]) f->evidence_class = k;
+    if (p->expr) {
+        uint8_t crop[EN_SIZE * EN_SIZE], heat[EN_ATT * EN_ATT];
+        float probs[AU_EXPR_N], h[EN_ATT * EN_ATT];
+        expr_crop(img, f, EN_SIZE, crop);
+        int rc = expr_infer_run(p->expr, crop, probs, err);
+        if (rc) return rc;
+        int c = 0;
+        for (int k = 0; k < AU_EXPR_N; k++) {
+            f->expression[k] = probs[k];
+            if (probs[k] > probs[c]) c = k;
+        }
+        f->expression_class = c;
+        f->has_expression = 1;
+        f->cam_cos = -1;
+        if (c != AU_EXPR_NEUTRAL) {
+            expr_class_heatmap(f, c, EN_ATT, heat);
+            for (int i = 0; i < EN_ATT * EN_ATT; i++) h[i] = heat[i] / 255.0f;
+            f->cam_cos = expr_infer_cam_cos(p->expr, c, h);
+        }
+        /* weakly grounded: the AU evidence for the classifier's class trails the best-supported class by > 0.25 */
+        f->weakly_grounded = f->evidence[f->expression_class] < f->evidence[f->evidence_class] - 0.25f;
+    }
+    return 0;
+}
+
+static int cmp_face_id(const void *a, const void *b)
+{
+    return ((const vp_face *)a)->face_id - ((const vp_face *)b)->face_id;
+}
+
+int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *faces, int *n_faces, au_error *err)
+{
+    *n_faces = 0;
+    if (!img || img->w < 1 || img->h < 1 || !img->rgb) return au_fail(err, AUGUR_EARG, "empty frame");
+    const vp_opts *o = &p->o;
+    if (img->w != p->w || img->h != p->h) { /* a new frame size: start over */
+        for (int i = 0; i < o->max_faces; i++) p->tr[i].alive = 0;
+        p->w = img->w;
+        p->h = img->h;
+        p->since_detect = o->redetect_every; /* detect now */
+    }
+    /* 1. track: one FaceMesh pass on the ROI of the previous mesh */
+    au_face *cur = p->cur;
+    int ok[VP_MAX_FACES] = {0}, detected[VP_MAX_FACES] = {0}, n_alive = 0, lost = 0, rc;
+    for (int i = 0; i < o->max_faces; i++) {
+        track *t = &p->tr[i];
+        if (!t->alive) continue;
+        n_alive++;
+        float cx, cy, size, angle;
+        roi_from_mesh((const float (*)[3])t->raw, &cx, &cy, &size, &angle);
+        au_face *f = &cur[i];
+        memset(f, 0, sizeof *f);
+        if ((rc = au_face_mesh_roi(p->eng, img, cx, cy, size, angle, f, err))) return rc;
+        ok[i] = f->mesh_score >= o->min_mesh_score;
+        lost |= !ok[i];
+    }
+    /* 2. detect: first frame, every redetect_every frames, or when a face was lost */
+    p->since_detect++;
+    if (n_alive == 0 || lost || (o->redetect_every > 0 && p->since_detect >= o->redetect_every)) {
+        p->since_detect = 0;
+        p->detector_runs++;
+        au_face_opts fo = au_face_default_opts();
+        fo.detector = (enum au_detector_choice)o->detector;
+        fo.crop_mode = (enum au_crop_mode)o->crop_mode;
+        fo.min_det_score = o->min_det_score;
+        fo.min_mesh_score = o->min_mesh_score;
+        fo.flip_average = 0; /* as tracked frames: no jump in noise level at re-detections */
+        fo.max_faces = AU_MAX_FACES;
+        int nd = 0;
+        if ((rc = au_face_find(p->eng, img, &fo, p->det, &nd, err))) return rc;
+        int used[AU_MAX_FACES] = {0};
+        /* greedy matching, best IoU first, against each track's current box */
+        float tbox[VP_MAX_FACES][4];
+        for (int i = 0; i < o->max_faces; i++)
+            if (p->tr[i].alive) {
+                if (ok[i]) mesh_box((const float (*)[3])cur[i].mesh, tbox[i]);
+                else memcpy(tbox[i], p->tr[i].box, sizeof tbox[i]);
+            }
+        int matched[VP_MAX_FACES] = {0};
+        for (;;) {
+            float best = 0.3f;
+            int bi = -1, bj = -1;
+            for (int i = 0; i < o->max_faces; i++) {
+                if (!p->tr[i].alive || matched[i]) continue;
+                for (int j = 0; j < nd; j++) {
+                    if (used[j] || !p->det[j].success) continue;
+                    float v = iou(tbox[i], p->det[j].box);
+                    if (v >= best) best = v, bi = i, bj = j;
+                }
+            }
+            if (bi < 0) break;
+            matched[bi] = 1;
+            used[bj] = 1;
+            p->tr[bi].det_score = p->det[bj].det_score;
+            if (!ok[bi]) { /* re-acquired: take the detection's mesh, restart the smoothing */
+                cur[bi] = p->det[bj];
+                ok[bi] = 1;
+                detected[bi] = 1;
+                for (int k = 0; k < VP_COORDS; k++) p->tr[bi].oe[k].init = 0;
+            }
+        }
+        /* new faces: new tracks, in detection order (best first) */
+        for (int j = 0; j < nd; j++) {
+            if (used[j] || !p->det[j].success) continue;
+            int slot = -1;
+            for (int i = 0; i < o->max_faces && slot < 0; i++) if (!p->tr[i].alive) slot = i;
+            if (slot < 0) break;
+            track_start(p, &p->tr[slot], &p->det[j]);
+            cur[slot] = p->det[j];
+            ok[slot] = 1;
+            detected[slot] = 1;
+        }
+    }
+    /* 3. two tracks on one face (they converged): keep the older */
+    for (int i = 0; i < o->max_faces; i++)
+        for (int j = 0; j < o->max_faces; j++) {
+            if (i == j || !p->tr[i].alive || !p->tr[j].alive || !ok[i] || !ok[j] || p->tr[i].id > p->tr[j].id) continue;
+            float a[4], b[4];
+            mesh_box((const float (*)[3])cur[i].mesh, a);
+            mesh_box((const float (*)[3])cur[j].mesh, b);
+            if (iou(a, b) > 0.5f) p->tr[j].alive = 0;
+        }
+    /* 4. per track: smooth, baseline, AUs, expression; lost tracks age */
+    int n = 0;
+    for (int i = 0; i < o->max_faces; i++) {
+        track *t = &p->tr[i];
+        if (!t->alive) continue;
+        vp_face *v = &faces[n];
+        memset(v, 0, sizeof *v);
+        v->face_id = t->id;
+        v->t = time;
+        v->index = index;
+        v->detected = detected[i];
+        au_face *f = &v->face;
+        if (!ok[i]) {
+            if (++t->missed >= o->lost_after) { t->alive = 0; continue; }
+            v->confidence = cur[i].mesh_score;
+            f->id = t->id;
+            f->mesh_score = cur[i].mesh_score;
+            f->det_score = t->det_score;
+            memcpy(f->box, t->box, sizeof f->box);
+            memcpy(f->det_box, t->box, sizeof f->det_box);
+            n++;
+            continue;
+        }
+        t->missed = 0;
+        memcpy(t->raw, cur[i].mesh, sizeof t->raw);
+        mesh_box((const float (*)[3])t->raw, t->box);
+        *f = cur[i];
+        f->id = t->id;
+        if (!detected[i]) { /* tracked: the ROI stands in for the detector box */
+            memcpy(f->det_box, t->box, sizeof f->det_box);
+            memset(f->det_kp, 0, sizeof f->det_kp);
+        }
+        finish(p, t, img, time, f);
+        f->success = 1;
+        if (o->baseline) baseline_update(p, t, f);
+        if ((rc = read_face(p, t, img, f, &v->per_person_neutral, err))) return rc;
+        v->success = 1;
+        v->confidence = f->mesh_score;
+        n++;
+    }
+    qsort(faces, (size_t)n, sizeof *faces, cmp_face_id);
+    *n_faces = n;
+    return 0;
+}
