@@ -118,6 +118,7 @@ const char *augur_model_dir(const augur_context *ctx);
 #define AUGUR_AU_COUNT 22      /* AUs 1 2 4 5 6 7 9 10 12 14 15 16 17 20 23 24 25 26 27 28 43 45 */
 #define AUGUR_LM68_POINTS 68   /* iBUG / OpenFace 68-point layout */
 #define AUGUR_MAX_FACES 64
+#define AUGUR_CAM_SIDE 6      /* the expression classifier's class activation map is 6x6 */
 
 /* Where an AU reading comes from. */
 enum augur_au_source {
@@ -167,6 +168,10 @@ struct augur_face {
     int   weakly_grounded;       /* the classifier's class is not supported by the AU evidence */
     float cam_cos;               /* faithfulness: cosine of the CAM of the predicted class with the AU
                                     heatmap of that class (-1 for neutral: no AUs to compare with) */
+    float cam[AUGUR_CAM_SIDE * AUGUR_CAM_SIDE];  /* class activation map of expression_class (raw class
+                                    scores, row-major) over the aligned crop: cell (i, j) covers
+                                    [j/6, (j+1)/6] x [i/6, (i+1)/6] of the unit square, which align_inv
+                                    maps to image px (the overlay draws it there); 0 without expression */
 };
 
 /* Name, muscle and region of a FACS AU ("lip corner puller", "zygomaticus

@@ -3,9 +3,11 @@
  * the JSON schema of docs/OUTPUT.md (fields, values, rounding, nulls, valid
  * JSON for odd file names), the CSV columns (OpenFace names at OpenFace's
  * positions, one row per face, a row for a face-less image, quoting), and the
- * overlay PNG (signature, size incl. upscaling of small images, reload) with
- * its failure paths: a missing folder, a failing write that must neither
- * leave a temporary file nor damage the file it would have replaced.
+ * overlay PNG (its layout: size, scene scale, zoomed views of small faces,
+ * one card per face; the face box and the CAM drawn where they belong, and
+ * nothing elsewhere) with its failure paths: a missing folder, a folder as the
+ * path, a failing write that must neither leave a temporary file nor damage
+ * the file it would have replaced.
  * Needs no models and no data.
  */
 #include <cairo.h>
@@ -391,9 +393,26 @@ static void gray_image(au_image *im, int w, int h)
     memset(im->rgb, 128, (size_t)w * h * 3);
 }
 
+/* True when some pixel within r px of (x, y) is clearly green. */
+static int green_near(const au_image *im, int x, int y, int r)
+{
+    for (int dy = -r; dy <= r; dy++)
+        for (int dx = -r; dx <= r; dx++) {
+            int X = x + dx, Y = y + dy;
+            if (X < 0 || Y < 0 || X >= im->w || Y >= im->h) continue;
+            const uint8_t *p = im->rgb + ((size_t)Y * im->w + X) * 3;
+            if (p[1] > p[0] + 60 && p[1] > p[2] + 60) return 1;
+        }
+    return 0;
+}
+
+static const uint8_t *pixel(const au_image *im, int x, int y) { return im->rgb + ((size_t)y * im->w + x) * 3; }
+
 /* Writes an overlay of a w x h gray image with one face covering its middle
- * and checks the PNG's size (and pixels, through au_image_load). */
-static void overlay_case(const char *dir, int w, int h, int want_k)
+ * and checks the PNG against the layout: size, the scene's scale, the face
+ * box drawn (in the scene, or in the zoomed view for a small face), the
+ * scene's untouched corner, the text panel inside the picture. */
+static void overlay_case(const char *dir, int w, int h, double want_k, int want_zoom)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/ov_%dx%d.png", dir, w, h);
@@ -404,23 +423,29 @@ static void overlay_case(const char *dir, int w, int h, int want_k)
     make_face(&f, 0, 0.5f * w, 0.5f * h, s);
     au_analysis a = {"gray.png", w, h, &f, 1, 0};
     au_error err = {0};
-    int k = au_overlay_scale(w, h);
-    CHECK(k == want_k, "%dx%d: scale %d, want %d", w, h, k, want_k);
+    double k = au_overlay_scene_scale(w, h);
+    CHECK(near(k, want_k, 1e-9), "%dx%d: scene scale %g, want %g", w, h, k, want_k);
+    au_overlay_geom g;
+    CHECK(au_overlay_layout(&im, &a, &g) == 0, "layout %dx%d", w, h);
+    CHECK(g.scene[2] == (int)lround(w * k) && g.scene[3] == (int)lround(h * k), "scene %dx%d", g.scene[2], g.scene[3]);
+    CHECK(g.n_cards == 1 && g.card[0].zoom == want_zoom, "%dx%d: one card, zoomed view %d (want %d)", w, h,
+          g.card[0].zoom, want_zoom);
+    CHECK(g.card[0].text[0] > g.scene[0] + g.scene[2] && g.card[0].text[0] + g.card[0].text[2] <= g.width &&
+              g.card[0].text[1] + g.card[0].text[3] <= g.height, "text panel beside the scene, inside the picture");
     CHECK(au_overlay_png(&im, &a, path, &err) == 0, "overlay %dx%d: %s", w, h, err.msg);
     int pw = 0, ph = 0;
     CHECK(png_size(path, &pw, &ph) == 0, "%s is a PNG", path);
-    CHECK(pw == w * want_k && ph == h * want_k, "%dx%d overlay is %dx%d, want %dx%d", w, h, pw, ph, w * want_k,
-          h * want_k);
-    CHECK(k == 1 || (pw >= 512 || ph >= 512), "small image upscaled to >= 512 px");
+    CHECK(pw == g.width && ph == g.height, "%dx%d overlay is %dx%d, layout says %dx%d", w, h, pw, ph, g.width, g.height);
     au_image back = {0};
     if (au_image_load(path, &back, &err) == 0) {
-        CHECK(back.w == pw && back.h == ph, "reloaded size");
-        /* the box's left edge, halfway down: drawn green over the gray */
-        int x = (int)lroundf(f.box[0] * k), y = (int)(0.5f * h * k);
-        const uint8_t *p = back.rgb + ((size_t)y * back.w + x) * 3;
-        CHECK(p[1] > p[0] + 40 && p[1] > p[2] + 40, "box edge is green at (%d, %d): %d %d %d", x, y, p[0], p[1], p[2]);
-        /* a corner far from the face is untouched */
-        CHECK(back.rgb[0] == 128 && back.rgb[1] == 128 && back.rgb[2] == 128, "background unchanged");
+        /* the box's top-left bracket, a little below the corner */
+        double bk = want_zoom ? g.card[0].zk : k, bx = want_zoom ? g.card[0].zx : g.scene[0];
+        double by = want_zoom ? g.card[0].zy : g.scene[1];
+        int x = (int)lround(f.box[0] * bk + bx), y = (int)lround((f.box[1] + 0.05f * (f.box[3] - f.box[1])) * bk + by);
+        CHECK(green_near(&back, x, y, 2), "%dx%d: the face box is drawn green near (%d, %d)", w, h, x, y);
+        /* the scene's top-left corner, far from the face, is the image's gray */
+        const uint8_t *p = pixel(&back, g.scene[0] + 1, g.scene[1] + 1);
+        CHECK(p[0] == 128 && p[1] == 128 && p[2] == 128, "scene corner unchanged: %d %d %d", p[0], p[1], p[2]);
         au_image_free(&back);
     } else {
         CHECK(0, "reload %s: %s", path, err.msg);
@@ -428,14 +453,99 @@ static void overlay_case(const char *dir, int w, int h, int want_k)
     au_image_free(&im);
 }
 
+/* The CAM of an expression is blended over the face where the map is hot
+ * (through align_inv), and nowhere without an expression. */
+static void overlay_cam(const char *dir)
+{
+    char path[512];
+    au_image im;
+    gray_image(&im, 640, 480);
+    static au_face f;
+    make_face(&f, 0, 320, 240, 150);      /* big: drawn in full in the scene */
+    au_analysis a = {"gray.png", 640, 480, &f, 1, 0};
+    au_error err = {0};
+    au_overlay_geom g;
+    au_image plain = {0}, cam = {0};
+    snprintf(path, sizeof path, "%s/nocam.png", dir);
+    CHECK(au_overlay_png(&im, &a, path, &err) == 0 && au_image_load(path, &plain, &err) == 0, "no CAM: %s", err.msg);
+    f.has_expression = 1;
+    f.expression_class = 1;
+    f.expression[1] = 0.9f;
+    f.cam_cos = 0.5f;
+    for (int i = 0; i < AUGUR_CAM_SIDE * AUGUR_CAM_SIDE; i++) f.cam[i] = -1.0f;
+    f.cam[2 * AUGUR_CAM_SIDE + 4] = 3.0f; /* hot: row 2, column 4 */
+    snprintf(path, sizeof path, "%s/cam.png", dir);
+    CHECK(au_overlay_layout(&im, &a, &g) == 0 && g.card[0].zoom == 0, "big face: no zoomed view");
+    CHECK(au_overlay_png(&im, &a, path, &err) == 0 && au_image_load(path, &cam, &err) == 0, "CAM: %s", err.msg);
+    if (plain.rgb && cam.rgb) {
+        /* the hot cell's centre, unit square (4.5/6, 2.5/6) -> image -> canvas */
+        double u = 4.5 / 6, v = 2.5 / 6;
+        double ix = f.align_inv[0] * u + f.align_inv[1] * v + f.align_inv[2];
+        double iy = f.align_inv[3] * u + f.align_inv[4] * v + f.align_inv[5];
+        int x = (int)(ix * g.k + g.scene[0]), y = (int)(iy * g.k + g.scene[1]);
+        const uint8_t *p = pixel(&cam, x, y), *q = pixel(&plain, x, y);
+        CHECK(q[0] == 128 && q[1] == 128 && q[2] == 128, "without a CAM the face is the image (%d %d %d)", q[0], q[1], q[2]);
+        CHECK(abs(p[0] - 128) + abs(p[1] - 128) + abs(p[2] - 128) > 90, "hot CAM cell coloured: %d %d %d", p[0], p[1], p[2]);
+        /* a cold cell (row 4, column 1) is left as it was */
+        u = 1.5 / 6, v = 4.5 / 6;
+        ix = f.align_inv[0] * u + f.align_inv[1] * v + f.align_inv[2];
+        iy = f.align_inv[3] * u + f.align_inv[4] * v + f.align_inv[5];
+        x = (int)(ix * g.k + g.scene[0]), y = (int)(iy * g.k + g.scene[1]);
+        p = pixel(&cam, x, y);
+        CHECK(p[0] == 128 && p[1] == 128 && p[2] == 128, "cold CAM cell untouched: %d %d %d", p[0], p[1], p[2]);
+    }
+    /* a CAM with nothing above zero, or non-finite values, draws nothing and does not crash */
+    for (int i = 0; i < AUGUR_CAM_SIDE * AUGUR_CAM_SIDE; i++) f.cam[i] = i % 2 ? NAN : -2.0f;
+    f.align[0] = NAN;
+    snprintf(path, sizeof path, "%s/badcam.png", dir);
+    CHECK(au_overlay_png(&im, &a, path, &err) == 0, "non-finite CAM: %s", err.msg);
+    au_image_free(&plain);
+    au_image_free(&cam);
+    au_image_free(&im);
+}
+
+/* Several faces: one card each, up to AU_OVERLAY_MAX_CARDS, inside the picture and not overlapping. */
+static void overlay_faces(const char *dir)
+{
+    char path[512];
+    au_image im;
+    gray_image(&im, 1200, 300);
+    static au_face f[12];
+    for (int i = 0; i < 12; i++) make_face(&f[i], i, 50 + 100 * i, 150, 40);
+    au_error err = {0};
+    au_overlay_geom g;
+    au_analysis a3 = {"gray.png", 1200, 300, f, 3, 0};
+    CHECK(au_overlay_layout(&im, &a3, &g) == 0 && g.n_cards == 3, "3 faces: 3 cards");
+    for (int i = 0; i < g.n_cards; i++) {
+        CHECK(g.card[i].zoom == 1, "small face %d zoomed", i);
+        CHECK(g.card[i].rect[1] + g.card[i].rect[3] <= g.height && g.card[i].rect[0] + g.card[i].rect[2] <= g.width,
+              "card %d inside the picture", i);
+        CHECK(i == 0 || g.card[i].rect[1] >= g.card[i - 1].rect[1] + g.card[i - 1].rect[3], "card %d below card %d", i,
+              i - 1);
+    }
+    snprintf(path, sizeof path, "%s/three.png", dir);
+    int w, h;
+    CHECK(au_overlay_png(&im, &a3, path, &err) == 0 && png_size(path, &w, &h) == 0 && w == g.width && h == g.height,
+          "3 faces written at the layout's size: %s", err.msg);
+    au_analysis a12 = {"gray.png", 1200, 300, f, 12, 0};
+    CHECK(au_overlay_layout(&im, &a12, &g) == 0 && g.n_cards == AU_OVERLAY_MAX_CARDS, "12 faces: %d cards",
+          AU_OVERLAY_MAX_CARDS);
+    snprintf(path, sizeof path, "%s/twelve.png", dir);
+    CHECK(au_overlay_png(&im, &a12, path, &err) == 0, "12 faces: %s", err.msg);
+    au_image_free(&im);
+}
+
 static void test_overlay(void)
 {
     char dir[] = "/tmp/augur_test_output_XXXXXX";
     if (!mkdtemp(dir)) { CHECK(0, "mkdtemp"); return; }
-    overlay_case(dir, 48, 48, 11);     /* FER-size crop: 528 x 528 */
-    overlay_case(dir, 200, 100, 3);    /* 600 x 300 */
-    overlay_case(dir, 640, 480, 1);
-    overlay_case(dir, 256, 64, 1);
+    overlay_case(dir, 48, 48, 11, 0);      /* FER-size crop: a 528 x 528 scene, the face drawn in it */
+    overlay_case(dir, 200, 100, 3, 1);     /* 600 x 300, a 200 px face: zoomed view */
+    overlay_case(dir, 640, 480, 1, 0);
+    overlay_case(dir, 256, 64, 1, 1);      /* a 22 px face: zoomed view */
+    overlay_case(dir, 1600, 800, 0.45, 0); /* shrunk to 720 px, a 265 px face */
+    overlay_cam(dir);
+    overlay_faces(dir);
 
     char path[512];
     au_image im;
@@ -449,8 +559,10 @@ static void test_overlay(void)
 
     /* no face: the (upscaled) image alone */
     snprintf(path, sizeof path, "%s/none.png", dir);
-    CHECK(au_overlay_png(&im, &none, path, &err) == 0 && png_size(path, &w, &h) == 0 && w == 512 && h == 512,
-          "zero faces: plain overlay (%s)", err.msg);
+    au_overlay_geom g;
+    CHECK(au_overlay_layout(&im, &none, &g) == 0 && g.n_cards == 0 && g.scene[2] == 512, "zero faces: no card");
+    CHECK(au_overlay_png(&im, &none, path, &err) == 0 && png_size(path, &w, &h) == 0 && w == g.width && h == g.height,
+          "zero faces: the image and a note (%s)", err.msg);
 
     /* hostile values do not crash the drawing */
     static au_face bad;
@@ -465,6 +577,11 @@ static void test_overlay(void)
     memset(&err, 0, sizeof err);
     CHECK(au_overlay_png(&im, &a, path, &err) == AUGUR_EIO, "missing folder: AUGUR_EIO (got %d: %s)", err.code, err.msg);
     CHECK(strstr(err.msg, path) != NULL, "message names the path: '%s'", err.msg);
+
+    /* the path is a folder: an error, and the folder and its contents stay */
+    memset(&err, 0, sizeof err);
+    CHECK(au_overlay_png(&im, &a, dir, &err) != 0, "a folder as the output path fails");
+    CHECK(count_entries(dir) > 0, "the folder keeps its files");
 
     /* a failing write (file size limit) over an existing file: the file is
      * intact and no temporary file is left in the folder */
@@ -503,7 +620,8 @@ static void test_overlay(void)
     signal(SIGXFSZ, old_handler);
     /* and a successful write replaces it */
     memset(&err, 0, sizeof err);
-    CHECK(au_overlay_png(&im, &a, path, &err) == 0 && png_size(path, &w, &h) == 0 && w == 512,
+    CHECK(au_overlay_layout(&im, &a, &g) == 0, "layout");
+    CHECK(au_overlay_png(&im, &a, path, &err) == 0 && png_size(path, &w, &h) == 0 && w == g.width,
           "overwrite an existing file: %s", err.msg);
     CHECK(count_entries(sub) == 1, "one file after overwrite");
 

@@ -62,7 +62,9 @@ static int ensure_expr(augur_context *ctx)
     return rc;
 }
 
-/* Expression of one meshed face: probabilities, the AU-evidence check and CAM-COS. */
+_Static_assert(EN_CAM == AUGUR_CAM_SIDE, "augur.h's CAM size follows the network's");
+
+/* Expression of one meshed face: probabilities, the CAM, the AU-evidence check and CAM-COS. */
 static void read_expression(augur_context *ctx, const au_image *img, au_face *f)
 {
     expr_net *n = ctx->expr;
@@ -77,6 +79,7 @@ static void read_expression(augur_context *ctx, const au_image *img, au_face *f)
     }
     f->expression_class = c;
     f->has_expression = 1;
+    en_cam(n, 0, c, f->cam); /* kept for the overlay */
     f->cam_cos = -1;
     if (c != AU_EXPR_NEUTRAL) {
         float h[EN_ATT * EN_ATT];

@@ -41,6 +41,11 @@ typedef struct ex_trace {
  * 27) counted by their best member; neutral = 1 - the largest AU probability. */
 void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N]);
 
+/* FACS intensity grade of an AU intensity (augur's 1-5 scale): 0..4 for
+ * A..E, and its word: "trace", "slight", "marked", "severe", "maximum". */
+int ex_intensity_grade(float v);
+const char *ex_intensity_word(float v);
+
 /* Builds the trace of a face with AUs (f->n_aus > 0). answer: a class chosen
  * by a classifier, or -1 to answer from the AU evidence alone. */
 int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err);

@@ -55,14 +55,16 @@ void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N])
     }
 }
 
-static const char *intensity_word(float v)
+int ex_intensity_grade(float v)
 {
     /* FACS A–E on augur's 1–5 scale */
-    if (v < 1.8f) return "trace";
-    if (v < 2.6f) return "slight";
-    if (v < 3.4f) return "marked";
-    if (v < 4.2f) return "severe";
-    return "maximum";
+    return v < 1.8f ? 0 : v < 2.6f ? 1 : v < 3.4f ? 2 : v < 4.2f ? 3 : 4;
+}
+
+const char *ex_intensity_word(float v)
+{
+    static const char *const words[5] = {"trace", "slight", "marked", "severe", "maximum"};
+    return words[ex_intensity_grade(v)];
 }
 
 static const char *const areas[] = {"brow", "eye", "nose", "mouth", "chin"};
@@ -97,7 +99,7 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
             if (o < sizeof s->observation)
                 o += (size_t)snprintf(s->observation + o, sizeof s->observation - o,
                                       "%s%s (AU%d, %s, intensity %.1f, %s)", o ? "; " : "", au_defs[d].name, u->id,
-                                      intensity_word(u->intensity), u->intensity, au_defs[d].muscle);
+                                      ex_intensity_word(u->intensity), u->intensity, au_defs[d].muscle);
             if (t->n_local < 24) {
                 char meas[96] = "";
                 if (u->measure >= 0 && augur_measure_name(u->measure))
