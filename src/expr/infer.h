@@ -37,4 +37,26 @@ int expr_infer_run(expr_infer *e, const uint8_t *crop, float *probs, au_error *e
 void expr_infer_cam(const expr_infer *e, int k, float *cam);
 float expr_infer_cam_cos(const expr_infer *e, int k, const float *heat12);
 
+/* Modes (infer.c explains them): the training forward pass (reference),
+ * folded f32 XNNPACK, int8 XNNPACK.  expr_infer_create uses
+ * expr_infer_default_mode(): $AUGUR_EXPR_MODE (train, f32, int8) when set, else
+ * EXPR_INFER_DEFAULT. */
+enum { EXPR_INFER_TRAIN = 0, EXPR_INFER_F32 = 1, EXPR_INFER_INT8 = 2, EXPR_INFER_NMODES = 3 };
+#define EXPR_INFER_DEFAULT EXPR_INFER_F32
+int expr_infer_create_mode(expr_infer **out, const char *model_path, int n_threads, int mode, au_error *err);
+int expr_infer_default_mode(void);
+int expr_infer_get_mode(const expr_infer *e);
+const char *expr_infer_mode_name(int mode);   /* NULL for a bad mode */
+int expr_infer_mode_parse(const char *name);  /* -1 for an unknown name */
+
+/* Calibration for int8: runs the f32 network over n crops (training images,
+ * never test) and writes "<model_path>.cal": for each convolution the given
+ * percentile (e.g. 99.99) of its positive activations, the int8 range.  The
+ * int8 mode reads it when present (else it derives ranges from batch norm). */
+int expr_infer_calibrate(const char *model_path, const uint8_t *crops, int n, double percentile, au_error *err);
+
+/* CAM-COS of a raw CAM (EN_CAM x EN_CAM) against a 12x12 heatmap: cosine between
+ * the ReLU'ed CAM and the heatmap average-pooled to 6x6 (as en_cam_cos). */
+float expr_cam_cos(const float *cam, const float *heat12);
+
 #endif

@@ -1,0 +1,293 @@
+/*
+ * tests/test_expr_infer.c — expression inference (expr/infer.h) against the
+ * training network's forward pass (en_forward, B = 1):
+ *   - a random-weight network with non-trivial batch norm (random gamma/beta,
+ *     running statistics accumulated by training-mode passes over synthetic
+ *     face-like crops, so folding is exercised and the int8 ranges derived from
+ *     batch norm are meaningful), saved with en_save and loaded by every mode;
+ *   - probabilities and CAM of every class agree: f32 within 1e-4 (absolute,
+ *     probabilities; relative to the crop's largest sum_c |w_ck| A_pc over classes k and cells p); int8 with
+ *     ranges calibrated on other crops (expr_infer_calibrate) within 0.08
+ *     (probabilities), 0.1 (CAM) and 0.1 (CAM-COS), twice that with the ranges
+ *     derived from batch norm, with the same top class on >= 3/4 of the crops;
+ *   - CAM-COS the same as en_cam_cos;
+ *   - no heap allocation per run (counted as in test_nn.c; off under ASan);
+ *   - deterministic, input-dependent; missing, corrupt and truncated model
+ *     files and a corrupt calibration file fail with clear errors.
+ * Timings are printed for information only (never asserted).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "expr/infer.h"
+#include "expr/net.h"
+#include "testutil.h"
+#include "train/rng.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNT_ALLOCS 0
+#else
+#define COUNT_ALLOCS 1
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+static volatile long n_allocs;
+void *malloc(size_t n) { n_allocs++; return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { n_allocs++; return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { n_allocs++; return __libc_realloc(p, n); }
+void free(void *p) { __libc_free(p); }
+void *aligned_alloc(size_t al, size_t n) { n_allocs++; return __libc_memalign(al, n); }
+void *memalign(size_t al, size_t n) { n_allocs++; return __libc_memalign(al, n); }
+int posix_memalign(void **out, size_t al, size_t n)
+{
+    n_allocs++;
+    void *p = __libc_memalign(al, n);
+    if (!p) return ENOMEM;
+    *out = p;
+    return 0;
+}
+#endif
+
+#define NCROP 24
+/* int8 tolerances (calibrated ranges; twice these with batch-norm ranges) */
+#define PTOL8 0.08f
+#define CTOL8 0.1f
+#define COSTOL8 0.1f
+#define NB 16
+
+/* A synthetic face-like crop: a lit oval on a gradient, dark eyes and mouth
+ * whose size varies with the seed, plus noise. */
+static void make_crop(uint8_t *c, tr_rng *r)
+{
+    float cx = 24 + 4 * (tr_rng_uniform(r) - 0.5f), cy = 24 + 4 * (tr_rng_uniform(r) - 0.5f);
+    float mouth = 2 + 5 * tr_rng_uniform(r), eye = 1.5f + 2 * tr_rng_uniform(r), light = 60 + 80 * tr_rng_uniform(r);
+    for (int y = 0; y < EN_SIZE; y++)
+        for (int x = 0; x < EN_SIZE; x++) {
+            float v = 40 + 2 * x;
+            float dx = (x - cx) / 17, dy = (y - cy) / 21;
+            if (dx * dx + dy * dy < 1) v = light + 60 * (1 - dx * dx - dy * dy);
+            for (int s = -1; s <= 1; s += 2) {
+                float ex = x - (cx + 7 * s), ey = y - (cy - 5);
+                if (ex * ex + ey * ey < eye * eye * 2) v *= 0.3f;
+            }
+            float mx = (x - cx) / 7, my = (y - (cy + 10)) / mouth;
+            if (mx * mx + my * my < 1) v *= 0.4f;
+            v += 20 * (tr_rng_uniform(r) - 0.5f);
+            c[y * EN_SIZE + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
+}
+
+/* A random network with realistic batch-norm state, saved to path. */
+static int make_model(const char *path, uint8_t *crops, uint64_t seed)
+{
+    expr_net *n;
+    au_error e = {0};
+    if (en_create(&n, NB, seed, &e)) { CHECK(0, "%s", e.msg); return -1; }
+    tr_rng r;
+    tr_rng_seed(&r, seed, 5);
+    for (int k = 0; k < EN_CONVS; k++)
+        for (int o = 0; o < n->conv[k].s.OC; o++) {
+            n->conv[k].gamma[o] = 0.5f + tr_rng_uniform(&r);
+            n->conv[k].beta[o] = 0.4f * (tr_rng_uniform(&r) - 0.5f);
+        }
+    for (int i = 0; i < AU_EXPR_N; i++) n->fc_b[i] = 0.2f * (tr_rng_uniform(&r) - 0.5f);
+    /* running statistics: training-mode passes (momentum 0.1) over the crops */
+    for (int pass = 0; pass < 60; pass++) {
+        for (int b = 0; b < NB; b++) {
+            const uint8_t *c = crops + (size_t)((b + pass) % NCROP) * EN_SIZE * EN_SIZE;
+            for (int i = 0; i < EN_SIZE * EN_SIZE; i++) n->input[b * EN_SIZE * EN_SIZE + i] = c[i] / 255.0f - 0.5f;
+        }
+        en_forward(n, NB, 1);
+    }
+    int rc = en_save(n, path, &e);
+    CHECK(rc == 0, "save: %s", e.msg);
+    en_free(n);
+    return rc;
+}
+
+static int argmax(const float *p)
+{
+    int b = 0;
+    for (int k = 1; k < AU_EXPR_N; k++) if (p[k] > p[b]) b = k;
+    return b;
+}
+
+static void parity(const char *path, const uint8_t *crops, int mode, int calibrated)
+{
+    au_error e = {0};
+    expr_infer *ref = NULL, *x = NULL;
+    expr_net *net = NULL;
+    if (expr_infer_create_mode(&ref, path, 1, EXPR_INFER_TRAIN, &e) ||
+        expr_infer_create_mode(&x, path, 1, mode, &e) || en_create(&net, 1, 1, &e) ||
+        en_load_weights(net, path, &e)) {
+        CHECK(0, "create (%s): %s", expr_infer_mode_name(mode), e.msg);
+        expr_infer_free(ref); expr_infer_free(x); en_free(net);
+        return;
+    }
+    const char *name = mode == EXPR_INFER_F32 ? "f32" : calibrated ? "int8 (calibrated)" : "int8 (batch-norm ranges)";
+    float ptol = mode == EXPR_INFER_F32 ? 1e-4f : PTOL8, ctol = mode == EXPR_INFER_F32 ? 1e-4f : CTOL8;
+    float costol = mode == EXPR_INFER_F32 ? 1e-4f : COSTOL8;
+    if (mode == EXPR_INFER_INT8 && !calibrated) ptol *= 2, ctol *= 2, costol *= 2;
+    float worst_p = 0, worst_cam = 0, worst_cos = 0;
+    int same_top = 0;
+    for (int i = 0; i < NCROP; i++) {
+        const uint8_t *c = crops + (size_t)i * EN_SIZE * EN_SIZE;
+        float pr[AU_EXPR_N], px[AU_EXPR_N], heat[EN_ATT * EN_ATT];
+        CHECK(expr_infer_run(ref, c, pr, &e) == 0, "run: %s", e.msg);
+        CHECK(expr_infer_run(x, c, px, &e) == 0, "run: %s", e.msg);
+        /* the TRAIN mode is en_forward itself */
+        for (int j = 0; j < EN_SIZE * EN_SIZE; j++) net->input[j] = c[j] / 255.0f - 0.5f;
+        en_forward(net, 1, 0);
+        CHECK(!memcmp(pr, net->probs, sizeof pr), "train mode differs from en_forward");
+        for (int k = 0; k < AU_EXPR_N; k++) worst_p = fmaxf(worst_p, fabsf(pr[k] - px[k]));
+        same_top += argmax(pr) == argmax(px);
+        for (int j = 0; j < EN_ATT * EN_ATT; j++) heat[j] = (float)((j * 7 + i) % 13) / 12.0f;
+        float cr[AU_EXPR_N][EN_CAM * EN_CAM], cx[AU_EXPR_N][EN_CAM * EN_CAM], scale = 1e-6f;
+        for (int k = 0; k < AU_EXPR_N; k++) {
+            float cn[EN_CAM * EN_CAM];
+            expr_infer_cam(ref, k, cr[k]);
+            expr_infer_cam(x, k, cx[k]);
+            en_cam(net, 0, k, cn);
+            CHECK(!memcmp(cr[k], cn, sizeof cn), "train-mode CAM differs from en_cam");
+        }
+        /* the CAM's scale: sum_c |w[c][k]| A[p][c] (a CAM is a sum of terms of both
+         * signs, so its error follows the terms, not the sum) */
+        for (int k = 0; k < AU_EXPR_N; k++)
+            for (int p = 0; p < EN_CAM * EN_CAM; p++) {
+                double t = 0;
+                for (int c = 0; c < 256; c++) t += fabs(net->fc_w[c * AU_EXPR_N + k]) * net->conv[7].act[p * 256 + c];
+                scale = fmaxf(scale, (float)t);
+            }
+        for (int k = 0; k < AU_EXPR_N; k++) {
+            for (int p = 0; p < EN_CAM * EN_CAM; p++) worst_cam = fmaxf(worst_cam, fabsf(cr[k][p] - cx[k][p]) / scale);
+            float a = en_cam_cos(net, 0, k, heat), b = expr_infer_cam_cos(x, k, heat);
+            CHECK(a == expr_infer_cam_cos(ref, k, heat), "train-mode CAM-COS differs from en_cam_cos");
+            worst_cos = fmaxf(worst_cos, fabsf(a - b));
+        }
+    }
+    printf("%s vs en_forward over %d crops: max |dprob| %.2g, max CAM error %.2g of the crop's CAM scale, max |dCAM-COS| %.2g, "
+           "same top class %d/%d\n", name, NCROP, worst_p, worst_cam, worst_cos, same_top, NCROP);
+    CHECK(worst_p <= ptol, "%s probabilities: %.3g > %.3g", name, worst_p, ptol);
+    CHECK(worst_cam <= ctol, "%s CAM: %.3g > %.3g", name, worst_cam, ctol);
+    CHECK(worst_cos <= costol, "%s CAM-COS: %.3g > %.3g", name, worst_cos, costol);
+    CHECK(mode == EXPR_INFER_F32 ? same_top == NCROP : same_top >= NCROP * 3 / 4, "%s top class: %d/%d", name,
+          same_top, NCROP);
+
+    /* deterministic, input-dependent, allocation-free */
+    float a[AU_EXPR_N], b[AU_EXPR_N], d[AU_EXPR_N];
+    expr_infer_run(x, crops, a, &e);
+#if COUNT_ALLOCS
+    long before = n_allocs;
+#endif
+    for (int r = 0; r < 4; r++) {
+        expr_infer_run(x, crops + EN_SIZE * EN_SIZE, d, &e);
+        expr_infer_run(x, crops, b, &e);
+        float cam[EN_CAM * EN_CAM], heat[EN_ATT * EN_ATT] = {0};
+        heat[0] = 1;
+        expr_infer_cam(x, r, cam);
+        (void)expr_infer_cam_cos(x, r, heat);
+    }
+#if COUNT_ALLOCS
+    long during = n_allocs - before;
+    CHECK(during == 0, "%s: %ld heap allocations during 8 runs", expr_infer_mode_name(mode), during);
+#endif
+    CHECK(!memcmp(a, b, sizeof a), "%s: same crop, different output", expr_infer_mode_name(mode));
+    CHECK(memcmp(a, d, sizeof a), "%s: output ignores the crop", expr_infer_mode_name(mode));
+
+    /* information only: speed of one face, single thread */
+    double t[2];
+    expr_infer *m[2] = {ref, x};
+    for (int q = 0; q < 2; q++) {
+        double t0 = au_now();
+        for (int r = 0; r < 20; r++) expr_infer_run(m[q], crops + (size_t)(r % NCROP) * EN_SIZE * EN_SIZE, a, &e);
+        t[q] = (au_now() - t0) / 20 * 1e3;
+    }
+    printf("     (information: %.3f ms/face en_forward, %.3f ms/face %s)\n", t[0], t[1], expr_infer_mode_name(mode));
+    expr_infer_free(ref);
+    expr_infer_free(x);
+    en_free(net);
+}
+
+static void errors(const char *path)
+{
+    au_error e = {0};
+    expr_infer *x = (expr_infer *)&e; /* must be reset to NULL on failure */
+    CHECK(expr_infer_create(&x, "/nonexistent/expr.bin", 1, &e) == AUGUR_EIO && !x, "missing file: %s", e.msg);
+    printf("missing model: %s\n", e.msg);
+    char bad[4300];
+    snprintf(bad, sizeof bad, "%s.bad", path);
+    FILE *f = fopen(bad, "wb");
+    fputs("AUGEXPR9 this is not a model at all, just text", f);
+    fclose(f);
+    for (int mode = 0; mode < EXPR_INFER_NMODES; mode++) {
+        x = (expr_infer *)&e;
+        CHECK(expr_infer_create_mode(&x, bad, 1, mode, &e) == AUGUR_EFORMAT && !x, "corrupt file (%s): %s",
+              expr_infer_mode_name(mode), e.msg);
+    }
+    printf("corrupt model: %s\n", e.msg);
+    /* truncated: the first half of a real model */
+    f = fopen(path, "rb");
+    FILE *g = fopen(bad, "wb");
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    rewind(f);
+    for (long i = 0; i < sz / 2; i++) fputc(fgetc(f), g);
+    fclose(f);
+    fclose(g);
+    CHECK(expr_infer_create_mode(&x, bad, 1, EXPR_INFER_F32, &e) == AUGUR_EFORMAT && strstr(e.msg, "truncated"),
+          "truncated file: %s", e.msg);
+    remove(bad);
+    /* a calibration file that is not one fails int8, and only int8 */
+    char cal[4300];
+    snprintf(cal, sizeof cal, "%s.cal", path);
+    f = fopen(cal, "w");
+    fputs("AUGEXPRCAL1 1 2 3 nan 5 6 7 8\n", f);
+    fclose(f);
+    CHECK(expr_infer_create_mode(&x, path, 1, EXPR_INFER_INT8, &e) == AUGUR_EFORMAT && strstr(e.msg, ".cal"),
+          "corrupt calibration: %s", e.msg);
+    printf("corrupt calibration: %s\n", e.msg);
+    CHECK(expr_infer_create_mode(&x, path, 1, EXPR_INFER_F32, &e) == 0, "f32 ignores the calibration: %s", e.msg);
+    expr_infer_free(x);
+    remove(cal);
+    x = (expr_infer *)&e;
+    CHECK(expr_infer_create_mode(&x, path, 1, 99, &e) == AUGUR_EARG && !x, "bad mode: %s", e.msg);
+    CHECK(expr_infer_mode_parse("int8") == EXPR_INFER_INT8 && expr_infer_mode_parse("f16") == -1, "mode names");
+}
+
+int main(void)
+{
+    static uint8_t crops[NCROP * EN_SIZE * EN_SIZE];
+    tr_rng r;
+    tr_rng_seed(&r, 11, 1);
+    for (int i = 0; i < NCROP; i++) make_crop(crops + (size_t)i * EN_SIZE * EN_SIZE, &r);
+    char path[] = "/tmp/augur-test-expr-infer-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) { CHECK(0, "mkstemp"); return t_finish(); }
+    close(fd);
+    static uint8_t calib[NCROP * EN_SIZE * EN_SIZE]; /* other crops than those compared on */
+    for (int i = 0; i < NCROP; i++) make_crop(calib + (size_t)i * EN_SIZE * EN_SIZE, &r);
+    char cal[4300];
+    snprintf(cal, sizeof cal, "%s.cal", path);
+    for (uint64_t seed = 1; seed <= 2; seed++) {
+        if (make_model(path, crops, seed)) break;
+        printf("random network %d:\n", (int)seed);
+        parity(path, crops, EXPR_INFER_F32, 0);
+        parity(path, crops, EXPR_INFER_INT8, 0);
+        au_error e = {0};
+        CHECK(expr_infer_calibrate(path, calib, NCROP, 99.99, &e) == 0, "calibrate: %s", e.msg);
+        parity(path, crops, EXPR_INFER_INT8, 1);
+        remove(cal);
+    }
+    errors(path);
+    remove(path);
+#if !COUNT_ALLOCS
+    printf("note: allocation counting is off under AddressSanitizer\n");
+#endif
+    return t_finish();
+}
