@@ -19,7 +19,7 @@
 #include "media/image.h"
 #include "out/out.h"
 
-enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_AULIST, FMT_TRACE };
+enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_AULIST, FMT_TRACE, FMT_EXPLAIN };
 
 static void help(void)
 {
@@ -34,6 +34,7 @@ static void help(void)
            "  --format F          text (default), json, csv, or aulist: TAG's AU-Prob-Bbox list,\n"
            "                      one line per face: \"AU12 0.98 [x1,y1,x2,y2]; AU6 0.74 [...]\"\n"
            "                      trace: TAG's grounded reasoning trace per face, from the AU evidence\n"
+           "                      explain: the same reasoning as plain readable text\n"
            "  --topk K            AUs per face in aulist, by probability (default 5)\n"
            "  -o FILE             write results to FILE (default: standard output)\n"
            "  --overlay FILE.png  draw the result over the image (one input image)\n"
@@ -81,8 +82,9 @@ static void print_aulist(FILE *o, const au_analysis *a, int topk)
     }
 }
 
-/* TAG's grounded trace of each face with AUs (explain/trace.c). */
-static void print_trace(FILE *o, const au_analysis *a)
+/* TAG's grounded trace of each face with AUs (explain/trace.c), in TAG's
+ * tagged format or as plain text. */
+static void print_trace(FILE *o, const au_analysis *a, int plain)
 {
     static char buf[8192];
     for (int i = 0; i < a->n_faces; i++) {
@@ -90,7 +92,8 @@ static void print_trace(FILE *o, const au_analysis *a)
         au_error err = {0};
         const au_face *f = &a->faces[i];
         if (ex_build_trace(f, f->has_expression ? f->expression_class : -1, &t, &err)) continue;
-        ex_trace_tag(&t, buf, sizeof buf);
+        if (plain) ex_trace_text(&t, buf, sizeof buf);
+        else ex_trace_tag(&t, buf, sizeof buf);
         if (a->n_faces > 1) fprintf(o, "# %s face %d\n", a->path, a->faces[i].id);
         fputs(buf, o);
     }
@@ -159,7 +162,8 @@ int cmd_analyze(int argc, char **argv)
             else if (!strcmp(v, "csv")) fmt = FMT_CSV;
             else if (!strcmp(v, "aulist")) fmt = FMT_AULIST;
             else if (!strcmp(v, "trace")) fmt = FMT_TRACE;
-            else { cli_error("analyze", "--format must be text, json, csv, aulist or trace"); free(inputs); return EXIT_USAGE; }
+            else if (!strcmp(v, "explain")) fmt = FMT_EXPLAIN;
+            else { cli_error("analyze", "--format must be text, json, csv, aulist, trace or explain"); free(inputs); return EXIT_USAGE; }
             i++;
         } else if (!strcmp(a, "--topk")) {
             if ((topk = cli_int("analyze", a, v, 1, AUGUR_AU_COUNT)) < 0) { free(inputs); return EXIT_USAGE; }
@@ -276,7 +280,7 @@ int cmd_analyze(int argc, char **argv)
                 if (!j || au_json_write(out, j, pretty, &err)) { cli_error("analyze", "writing JSON failed"); failed++; }
                 cJSON_Delete(j);
             } else if (fmt == FMT_AULIST) print_aulist(out, &a, topk);
-            else if (fmt == FMT_TRACE) print_trace(out, &a);
+            else if (fmt == FMT_TRACE || fmt == FMT_EXPLAIN) print_trace(out, &a, fmt == FMT_EXPLAIN);
             else au_csv_rows(out, &a);
             fflush(out);
             char ov[4200] = "";

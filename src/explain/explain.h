@@ -34,12 +34,24 @@ typedef struct ex_trace {
     float evidence[AU_EXPR_N];        /* AU-evidence score per class, 0..1 (prototype matching) */
     char local[24][256];              /* per present AU: local description */
     int n_local;
+    /* consistency with the expression classifier (when the face has one) */
+    int has_classifier;
+    float classifier_p;               /* the classifier's probability for its class */
+    int weakly_grounded;              /* its class trails the best AU-supported class by > 0.25 evidence */
+    float confidence;                 /* grounded confidence (ex_grounded_confidence) */
+    float cam_cos;                    /* -1 when not defined (neutral, no classifier) */
+    char consistency[512];            /* the check in words */
 } ex_trace;
 
 /* AU-evidence expression scores (FACS prototypes, FACS.md): for each class,
  * the mean probability of its prototype AUs, with alternatives (e.g. 26 or
  * 27) counted by their best member; neutral = 1 - the largest AU probability. */
 void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N]);
+
+/* Confidence of the classifier's answer, lowered when the AU evidence does not
+ * support it: p when consistent, p * evidence[class] / evidence[best] when
+ * weakly grounded (docs/REASONING.md). -1 without a classifier. */
+float ex_grounded_confidence(const au_face *f);
 
 /* FACS intensity grade of an AU intensity (augur's 1-5 scale): 0..4 for
  * A..E, and its word: "trace", "slight", "marked", "severe", "maximum". */
@@ -52,6 +64,9 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err);
 
 /* TAG's text format; returns the length written (snprintf semantics). */
 int ex_trace_tag(const ex_trace *t, char *buf, size_t cap);
+
+/* Plain readable text (no tags): the same content for a person. */
+int ex_trace_text(const ex_trace *t, char *buf, size_t cap);
 
 /* ---- verification -------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
  * combination and what argues against the runner-up, and the answer.
  * Output in TAG's text format (SEEDS.md §1). See explain.h.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +66,43 @@ const char *ex_intensity_word(float v)
 {
     static const char *const words[5] = {"trace", "slight", "marked", "severe", "maximum"};
     return words[ex_intensity_grade(v)];
+}
+
+float ex_grounded_confidence(const au_face *f)
+{
+    if (!f->has_expression) return -1;
+    float p = f->expression[f->expression_class];
+    if (!f->weakly_grounded) return p;
+    float best = f->evidence[f->evidence_class], mine = f->evidence[f->expression_class];
+    return best > 0 ? p * fmaxf(mine, 0) / best : 0;
+}
+
+/* The classifier against the AU evidence, in words. */
+static void consistency(const au_face *f, ex_trace *t)
+{
+    t->has_classifier = 1;
+    int c = f->expression_class, e = f->evidence_class;
+    t->classifier_p = f->expression[c];
+    t->weakly_grounded = f->weakly_grounded != 0;
+    t->confidence = ex_grounded_confidence(f);
+    t->cam_cos = f->cam_cos;
+    char cam[160] = "";
+    if (f->cam_cos >= 0)
+        snprintf(cam, sizeof cam, " CAM-COS %.2f: the classifier's attention %s the AU regions of %s.", f->cam_cos,
+                 f->cam_cos >= 0.7f ? "lies on" : f->cam_cos >= 0.4f ? "partly covers" : "misses", au_expr_names[c]);
+    if (t->weakly_grounded)
+        snprintf(t->consistency, sizeof t->consistency, "The classifier says %s (p %.2f), but the measured action "
+                 "units support %s (evidence %.2f) more than %s (%.2f): weakly grounded, confidence lowered to %.2f.%s",
+                 au_expr_names[c], t->classifier_p, au_expr_names[e], f->evidence[e], au_expr_names[c], f->evidence[c],
+                 t->confidence, cam);
+    else if (e != c)
+        snprintf(t->consistency, sizeof t->consistency, "The classifier says %s (p %.2f); the AU evidence ranks %s "
+                 "first (%.2f) with %s close behind (%.2f): consistent, confidence %.2f.%s", au_expr_names[c],
+                 t->classifier_p, au_expr_names[e], f->evidence[e], au_expr_names[c], f->evidence[c], t->confidence, cam);
+    else
+        snprintf(t->consistency, sizeof t->consistency, "The classifier says %s (p %.2f) and the AU evidence ranks "
+                 "it first (%.2f): consistent, confidence %.2f.%s", au_expr_names[c], t->classifier_p, f->evidence[c],
+                 t->confidence, cam);
 }
 
 static const char *const areas[] = {"brow", "eye", "nose", "mouth", "chin"};
@@ -143,6 +181,9 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
                 ao += (size_t)snprintf(against + ao, sizeof against - ao, "%sAU%d", ao ? ", " : "", u->id);
     if (ao && ao < sizeof against) snprintf(against + ao, sizeof against - ao, " inactive");
         }
+    t->cam_cos = -1;
+    t->confidence = -1;
+    if (f->has_expression && answer == f->expression_class) consistency(f, t);
     if (n_active)
         snprintf(t->conclusion, sizeof t->conclusion, "Combined %s indicate %s (AU evidence %.2f)%s%s%s%s.", combo,
                  au_expr_names[t->answer], t->evidence[t->answer], alt >= 0 && ao ? "; against " : "",
@@ -164,7 +205,27 @@ int ex_trace_tag(const ex_trace *t, char *buf, size_t cap)
             x->box[1], x->box[2], x->box[3]);
     }
     if (t->n_steps == 0) PUT("  Inspect all regions -> no action unit above its threshold\n");
+    if (t->has_classifier) PUT("Consistency check: %s\n", t->consistency);
     PUT("Final conclusion: %s\n<answer> %s </answer>\n", t->conclusion, au_expr_names[t->answer]);
+#undef PUT
+    return (int)o;
+}
+
+int ex_trace_text(const ex_trace *t, char *buf, size_t cap)
+{
+    size_t o = 0;
+#define PUT(...) (o += (size_t)snprintf(buf + (o < cap ? o : cap), o < cap ? cap - o : 0, __VA_ARGS__))
+    PUT("Expression: %s", au_expr_names[t->answer]);
+    if (t->has_classifier) PUT(" (confidence %.2f%s)", t->confidence, t->weakly_grounded ? ", weakly grounded" : "");
+    PUT("\n%s\n", t->global);
+    for (int s = 0; s < t->n_steps; s++) {
+        const ex_step *x = &t->steps[s];
+        PUT("- %c%s: %s; region x %.0f-%.0f, y %.0f-%.0f px.\n", toupper((unsigned char)x->region[0]),
+            x->region[0] ? x->region + 1 : "", x->observation, x->box[0], x->box[2], x->box[1], x->box[3]);
+    }
+    for (int i = 0; i < t->n_local; i++) PUT("  %s\n", t->local[i]);
+    if (t->has_classifier) PUT("%s\n", t->consistency);
+    PUT("%s\n", t->conclusion);
 #undef PUT
     return (int)o;
 }

@@ -11,6 +11,8 @@
  */
 #include "out/out.h"
 
+#include "explain/explain.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,35 @@ static int add_numbers(cJSON *obj, const char *key, const float *v, int n, doubl
         cJSON_AddItemToArray(arr, num);
     }
     return 0;
+}
+
+/* "reasoning": the grounded trace (explain/trace.c) as structured JSON, null
+ * for a face without AUs. Returns nonzero when out of memory. */
+static int add_number(cJSON *obj, const char *key, double v, double step);
+static int add_reasoning(cJSON *o, const au_face *f)
+{
+    ex_trace t;
+    au_error err = {0};
+    if (f->n_aus <= 0 || ex_build_trace(f, f->has_expression ? f->expression_class : -1, &t, &err))
+        return !cJSON_AddNullToObject(o, "reasoning");
+    cJSON *r = cJSON_AddObjectToObject(o, "reasoning");
+    cJSON *steps = r ? cJSON_AddArrayToObject(r, "steps") : NULL;
+    cJSON *local = r ? cJSON_AddArrayToObject(r, "local") : NULL;
+    int bad = !r || !steps || !local || !cJSON_AddStringToObject(r, "global", t.global);
+    for (int s = 0; !bad && s < t.n_steps; s++) {
+        const ex_step *x = &t.steps[s];
+        cJSON *j = cJSON_CreateObject();
+        bad = !j || !cJSON_AddItemToArray(steps, j) || !cJSON_AddStringToObject(j, "region", x->region) ||
+              !cJSON_AddItemToObject(j, "aus", cJSON_CreateIntArray(x->aus, x->n_aus)) ||
+              add_numbers(j, "box", x->box, 4, 0.1) ||
+              !cJSON_AddStringToObject(j, "observation", x->observation);
+    }
+    for (int i = 0; !bad && i < t.n_local; i++) bad = !cJSON_AddItemToArray(local, cJSON_CreateString(t.local[i]));
+    if (!bad && t.has_classifier)
+        bad = !cJSON_AddStringToObject(r, "consistency", t.consistency) || add_number(r, "confidence", t.confidence, 1e-4);
+    if (!bad) bad = !cJSON_AddStringToObject(r, "conclusion", t.conclusion) ||
+                    !cJSON_AddStringToObject(r, "answer", au_expr_names[t.answer]);
+    return bad;
 }
 
 static int add_number(cJSON *obj, const char *key, double v, double step)
@@ -183,6 +214,7 @@ static cJSON *face_json(const au_face *f)
     } else if (!bad) {
         bad = !cJSON_AddNullToObject(o, "expression");
     }
+    if (!bad) bad = add_reasoning(o, f);
     if (bad) { cJSON_Delete(o); return NULL; }
     return o;
 }
