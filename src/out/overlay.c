@@ -394,8 +394,8 @@ static void draw_face_tag(cairo_t *cr, const view *v, const au_face *f, double f
     chip(cr, clampd(x1, v->cx + 2, v->cx + v->cw - w - 2), y, tag, fs, f->success ? OK_RGB : WARN_RGB, 1);
 }
 
-/* Everything on one face in view v; full: CAM, landmarks and AUs too. */
-static void draw_face(cairo_t *cr, cairo_surface_t *canvas, const view *v, const au_face *f, int full)
+/* Everything on one face in view v; full: CAM, landmarks and AUs too; tag: its "face N" tag. */
+static void draw_face(cairo_t *cr, cairo_surface_t *canvas, const view *v, const au_face *f, int full, int tag)
 {
     double bw = (f->box[2] - f->box[0]) * v->k, bh = (f->box[3] - f->box[1]) * v->k;
     double s = isfinite(bw) && isfinite(bh) ? clampd(fmax(bw, bh), 8, 1e5) : 8;
@@ -412,7 +412,7 @@ static void draw_face(cairo_t *cr, cairo_surface_t *canvas, const view *v, const
     cairo_rectangle(cr, v->cx, v->cy, v->cw, v->ch);
     cairo_clip(cr);
     draw_box(cr, v, f, clampd(0.012 * s, 1.5, 4.0));
-    draw_face_tag(cr, v, f, full ? 13 : clampd(0.12 * s, 10, 13));
+    if (tag) draw_face_tag(cr, v, f, full ? 13 : clampd(0.12 * s, 10, 13));
     cairo_restore(cr);
 }
 
@@ -579,7 +579,6 @@ static double face_text(cairo_t *cr, const au_face *f, double x, double y, doubl
         }
         h += 4;
         /* grounding */
-        const char *ename = augur_expression_name(f->evidence_class);
         font(cr, 12, 1);
         const char *badge = f->weakly_grounded ? "WEAKLY GROUNDED" : "GROUNDED";
         double bwid = text_w(cr, badge) + 14, bh = 20;
@@ -597,10 +596,9 @@ static double face_text(cairo_t *cr, const au_face *f, double x, double y, doubl
         }
         font(cr, 13, 0);
         if (f->weakly_grounded)
-            snprintf(s, sizeof s, "the AU evidence favours %s (%.2f vs %.2f)", ename ? ename : "?",
-                     f->evidence[f->evidence_class], f->evidence[f->expression_class]);
+            snprintf(s, sizeof s, "confidence lowered to %.2f", t.confidence);
         else
-            snprintf(s, sizeof s, "AU evidence %.2f for %s", f->evidence[f->expression_class], name ? name : "?");
+            snprintf(s, sizeof s, "confidence %.2f", t.confidence);
         if (draw) {
             cairo_font_extents(cr, &fe);
             rgb(cr, FG);
@@ -608,13 +606,9 @@ static double face_text(cairo_t *cr, const au_face *f, double x, double y, doubl
             cairo_show_text(cr, s);
         }
         h += bh + 6;
+        /* the trace's consistency check in words (classifier vs AU evidence, CAM-COS) */
         font(cr, 13, 0);
-        if (f->cam_cos >= -0.5f)
-            snprintf(s, sizeof s, "CAM-COS %.2f: agreement of the classifier's attention (the warm map) "
-                     "with the AU regions of %s", f->cam_cos, name ? name : "?");
-        else
-            snprintf(s, sizeof s, "CAM-COS n/a: neutral has no AU regions to compare the attention with");
-        h += wrapped(cr, x, y + h, w, s, DIM, draw);
+        h += wrapped(cr, x, y + h, w, t.consistency, DIM, draw);
     } else {
         font(cr, 13, 0);
         h += wrapped(cr, x, y + h, w, "No expression model loaded: the answer is the best-supported FACS "
@@ -847,7 +841,7 @@ static void render(cairo_t *cr, cairo_surface_t *canvas, cairo_surface_t *src, c
     /* faces drawn in full in the scene first, then the marks of zoomed ones */
     for (int i = 0; i < a->n_faces; i++) {
         int zoomed = i < g->n_cards && g->card[i].zoom;
-        draw_face(cr, canvas, &sv, &a->faces[i], !zoomed);
+        draw_face(cr, canvas, &sv, &a->faces[i], !zoomed, 1);
     }
     int any_cam = 0;
     for (int i = 0; i < a->n_faces; i++) any_cam |= a->faces[i].has_expression;
@@ -883,7 +877,7 @@ static void render(cairo_t *cr, cairo_surface_t *canvas, cairo_surface_t *src, c
             cairo_set_source_rgb(cr, 0.07, 0.075, 0.09);
             cairo_fill(cr);
             paint_image(cr, src, &zv);
-            draw_face(cr, canvas, &zv, f, 1);
+            draw_face(cr, canvas, &zv, f, 1, 0);
         }
         face_text(cr, f, g->card[i].text[0], g->card[i].text[1], g->card[i].text[2], 1);
     }
