@@ -11,7 +11,7 @@
 #include "au/au.h"
 #include "core/context.h"
 #include "explain/explain.h"
-#include "expr/net.h"
+#include "expr/infer.h"
 #include "expr/prep.h"
 #include "face/engine.h"
 #include "media/image.h"
@@ -26,7 +26,7 @@ void augur_release_stages(augur_context *ctx)
     ctx->faces = NULL;
     free(ctx->aus);
     ctx->aus = NULL;
-    en_free(ctx->expr);
+    expr_infer_free(ctx->expr);
     ctx->expr = NULL;
 }
 
@@ -50,11 +50,8 @@ static int ensure_expr(augur_context *ctx)
         if (!f) return 0;
         fclose(f);
     }
-    int rc = en_create(&ctx->expr, 1, 1, &ctx->err);
-    if (!rc) rc = en_load_weights(ctx->expr, path, &ctx->err);
+    int rc = expr_infer_create(&ctx->expr, path, ctx->params.n_threads > 0 ? ctx->params.n_threads : 1, &ctx->err);
     if (rc) {
-        en_free(ctx->expr);
-        ctx->expr = NULL;
         au_wrap(&ctx->err, "loading the expression model");
         ctx->expr_rc = rc;
         snprintf(ctx->expr_msg, sizeof ctx->expr_msg, "%s", ctx->err.msg);
@@ -65,28 +62,29 @@ static int ensure_expr(augur_context *ctx)
 _Static_assert(EN_CAM == AUGUR_CAM_SIDE, "augur.h's CAM size follows the network's");
 
 /* Expression of one meshed face: probabilities, the CAM, the AU-evidence check and CAM-COS. */
-static void read_expression(augur_context *ctx, const au_image *img, au_face *f)
+static int read_expression(augur_context *ctx, const au_image *img, au_face *f)
 {
-    expr_net *n = ctx->expr;
     uint8_t crop[EN_SIZE * EN_SIZE], heat[EN_ATT * EN_ATT];
+    float probs[AU_EXPR_N];
     expr_crop(img, f, EN_SIZE, crop);
-    for (int i = 0; i < EN_SIZE * EN_SIZE; i++) n->input[i] = crop[i] / 255.0f - 0.5f; /* as in training */
-    en_forward(n, 1, 0);
+    int rc = expr_infer_run(ctx->expr, crop, probs, &ctx->err);
+    if (rc) return rc;
     int c = 0;
     for (int k = 0; k < AU_EXPR_N; k++) {
-        f->expression[k] = n->probs[k];
-        if (n->probs[k] > n->probs[c]) c = k;
+        f->expression[k] = probs[k];
+        if (probs[k] > probs[c]) c = k;
     }
     f->expression_class = c;
     f->has_expression = 1;
-    en_cam(n, 0, c, f->cam); /* kept for the overlay */
+    expr_infer_cam(ctx->expr, c, f->cam); /* kept for the overlay */
     f->cam_cos = -1;
     if (c != AU_EXPR_NEUTRAL) {
         float h[EN_ATT * EN_ATT];
         expr_class_heatmap(f, c, EN_ATT, heat);
         for (int i = 0; i < EN_ATT * EN_ATT; i++) h[i] = heat[i] / 255.0f;
-        f->cam_cos = en_cam_cos(n, 0, c, h);
+        f->cam_cos = expr_cam_cos(f->cam, h);
     }
+    return 0;
 }
 
 static int ensure_aus(augur_context *ctx)
@@ -176,7 +174,7 @@ static int analyze(augur_context *ctx, const au_image *img, struct augur_face **
     for (int i = 0; !rc && ctx->expr && i < n; i++) {
         au_face *f = &buf[i];
         if (!f->success || !f->n_aus) continue;
-        read_expression(ctx, img, f);
+        if ((rc = read_expression(ctx, img, f))) break;
         /* weakly grounded: the AU evidence for the classifier's class trails the best-supported class by > 0.25 */
         f->weakly_grounded = f->evidence[f->expression_class] < f->evidence[f->evidence_class] - 0.25f;
     }

@@ -17,7 +17,7 @@ struct augur_context {
     au_error err;                  /* last failure */
     struct au_face_engine *faces;  /* face stage, loaded on first use (api/analyze.c) */
     struct au_model *aus;          /* AU calibration, loaded on first use */
-    struct expr_net *expr;         /* expression classifier, loaded on first use (may stay absent) */
+    struct expr_infer *expr;       /* expression classifier (expr/infer.h), loaded on first use (may stay absent) */
     int expr_tried;                /* 1 once loading was attempted */
     int expr_rc;                   /* its error code (0: loaded, or no default model) */
     char expr_msg[512];            /* and its message */
