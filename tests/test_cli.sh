@@ -43,6 +43,9 @@ expect 0 "astronaut --csv" -- "$AUGUR" analyze --csv "$SRC/examples/astronaut.pn
 grep_out "^face,confidence,success,pose_Tx" "CSV header starts like OpenFace"
 expect 0 "overlay" -- "$AUGUR" analyze --overlay "$T/o.png" "$SRC/examples/astronaut.png"
 [[ -s $T/o.png ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: overlay not written"; }
+# the overlay is the 512 px image with the face's zoomed view and text panel beside it
+python3 -c 'import struct,sys; b=open(sys.argv[1],"rb").read(24); w,h=struct.unpack(">II",b[16:24]); assert b[:8]==b"\x89PNG\r\n\x1a\n" and w>1000 and h>=512' "$T/o.png" \
+    && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: overlay lacks the panel beside the image"; }
 expect 0 "-o file" -- "$AUGUR" analyze --csv -o "$T/r.csv" "$SRC/examples/astronaut.png"
 [[ -s $T/r.csv && ! -e $T/r.csv.part ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: -o did not leave r.csv"; }
 
@@ -86,6 +89,8 @@ expect 1 "missing @list" -- "$AUGUR" analyze "@$T/none.txt"
 # unwritable outputs keep nothing half-written and fail clearly
 expect 1 "overlay into a missing folder" -- "$AUGUR" analyze --overlay "$T/no/such/o.png" "$SRC/examples/astronaut.png"
 grep_out "no/such" "overlay error names the path"
+expect 1 "overlay onto a folder" -- "$AUGUR" analyze --csv -o "$T/r2.csv" --overlay "$T" "$SRC/examples/astronaut.png"
+[[ -s $T/r2.csv && -d $T ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: a failed overlay lost the results"; }
 echo "previous" >"$T/keep.csv"
 expect 1 "-o into a missing folder" -- "$AUGUR" analyze --csv -o "$T/no/such/r.csv" "$SRC/examples/astronaut.png"
 # corrupt model folder
