@@ -504,6 +504,25 @@ static void overlay_cam(const char *dir)
     au_image_free(&im);
 }
 
+/* The expression object carries the CAM as 6 rows of 6 numbers. */
+static void json_cam(void)
+{
+    static au_face f;
+    make_face(&f, 0, 100, 100, 40);
+    f.has_expression = 1;
+    f.expression_class = 1;
+    for (int i = 0; i < AUGUR_CAM_SIDE * AUGUR_CAM_SIDE; i++) f.cam[i] = 0.25f * i - 2;
+    au_analysis a = {"x.png", 200, 200, &f, 1, 0};
+    cJSON *j = au_analysis_to_json(&a);
+    const cJSON *e = j ? cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "faces"), 0), "expression") : NULL;
+    const cJSON *cam = cJSON_GetObjectItem(e, "cam");
+    CHECK(cJSON_IsArray(cam) && cJSON_GetArraySize(cam) == AUGUR_CAM_SIDE, "expression.cam has %d rows", AUGUR_CAM_SIDE);
+    const cJSON *row = cJSON_GetArrayItem(cam, 2);
+    CHECK(cJSON_GetArraySize(row) == AUGUR_CAM_SIDE && near(num_at(row, 3), 0.25 * 15 - 2, 1e-6),
+          "cam row 2, column 3 is cell 15");
+    cJSON_Delete(j);
+}
+
 /* Several faces: one card each, up to AU_OVERLAY_MAX_CARDS, inside the picture and not overlapping. */
 static void overlay_faces(const char *dir)
 {
@@ -546,6 +565,7 @@ static void test_overlay(void)
     overlay_case(dir, 1600, 800, 0.45, 0); /* shrunk to 720 px, a 265 px face */
     overlay_cam(dir);
     overlay_faces(dir);
+    json_cam();
 
     char path[512];
     au_image im;

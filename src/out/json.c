@@ -211,6 +211,11 @@ static cJSON *face_json(const au_face *f)
         for (int k = 0; !bad && k < AUGUR_EXPR_COUNT; k++)
             bad = add_number(pr, augur_expression_name(k), f->expression[k], 1e-4) ||
                   add_number(ev, augur_expression_name(k), f->evidence[k], 1e-4);
+        /* the CAM of the answer: AUGUR_CAM_SIDE rows over the aligned crop */
+        cJSON *cam = bad ? NULL : cJSON_AddArrayToObject(e, "cam");
+        bad = bad || !cam;
+        for (int r = 0; !bad && r < AUGUR_CAM_SIDE; r++)
+            bad = add_numbers(cam, NULL, f->cam + r * AUGUR_CAM_SIDE, AUGUR_CAM_SIDE, 1e-4);
     } else if (!bad) {
         bad = !cJSON_AddNullToObject(o, "expression");
     }
