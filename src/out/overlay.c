@@ -503,9 +503,11 @@ static double face_text(cairo_t *cr, const au_face *f, double x, double y, doubl
     snprintf(s, sizeof s, "FACE %d", f->id);
     line(cr, x, y, s, f->success ? OK_RGB : WARN_RGB, draw);
     font(cr, 12, 0);
+    char det[32] = "face crop";
+    if (f->det_score > 0) snprintf(det, sizeof det, "detector %.2f", f->det_score);
     if (f->success)
         snprintf(s, sizeof s, "%s  \u00b7  yaw %+.0f\u00b0  pitch %+.0f\u00b0  roll %+.0f\u00b0",
-                 f->det_score > 0 ? "detected" : "face crop", f->pose_R[1], f->pose_R[0], f->pose_R[2]);
+                 det, f->pose_R[1], f->pose_R[0], f->pose_R[2]);
     else if (f->has_mesh)
         snprintf(s, sizeof s, "mesh rejected (presence %.2f)", f->mesh_score);
     else
