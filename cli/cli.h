@@ -17,6 +17,7 @@ int cmd_train(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_train_expr(int argc, char **argv);
 int cmd_eval_expr(int argc, char **argv);
+int cmd_eval_micro(int argc, char **argv);   /* cli/cmd_micro.c */
 
 /* Exit statuses: 0 ok, 1 failure while processing, 2 usage error. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };

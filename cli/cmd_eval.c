@@ -38,8 +38,9 @@ int cmd_eval(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (!strcmp(argv[1], "expr")) return cmd_eval_expr(argc, argv);
+    if (!strcmp(argv[1], "micro")) return cmd_eval_micro(argc, argv);
     if (strcmp(argv[1], "au")) {
-        cli_error("eval", "unknown evaluation '%s' (available: au, expr)", argv[1]);
+        cli_error("eval", "unknown evaluation '%s' (available: au, expr, micro)", argv[1]);
         return EXIT_USAGE;
     }
     au_eval_opts o;

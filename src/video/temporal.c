@@ -18,6 +18,9 @@
 
 #include "explain/explain.h"
 
+/* An AU still up this long after a burst ended makes the burst the onset of a longer expression. */
+#define VT_STAYS_UP_S 0.5
+
 void vt_default_opts(vt_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -251,8 +254,10 @@ static int group_emit(vt_analyzer *a, vt_face_state *s, const vt_group *g, au_er
 {
     const vt_burst *b = &g->m[g->best];
     for (int k = 0; k < AU_COUNT; k++) {
-        /* an AU that rose with the burst and stayed up: a longer expression begins here */
-        if (s->longreg[k].valid && s->longreg[k].start_t >= g->u_on - 0.15 && s->longreg[k].start_t <= g->u_off) {
+        /* an AU that rose with the burst and stayed up well after it: a longer
+         * expression begins here (an AU that only lags the others down does not) */
+        if (s->longreg[k].valid && s->longreg[k].start_t >= g->u_on - 0.15 && s->longreg[k].start_t <= g->u_off &&
+            s->longreg[k].end_t > g->u_off + VT_STAYS_UP_S) {
             a->micro_rejected_macro++;
             return 0;
         }
