@@ -37,6 +37,7 @@ static const struct {
     const char *what;
 } commands[] = {
     {"analyze", cmd_analyze, "faces, landmarks, head pose and alignment in images"},
+    {"video", cmd_video, "every frame of a video: tracked faces, AUs, micro-expressions, timeline"},
     {"verify", cmd_verify, "score a rationale (TAG text or JSON) against augur's AU evidence"},
     {"eval", cmd_eval, "evaluate on labelled data (au: Action Units on CK+, subject-independent)"},
     {"train", cmd_train, "train augur's own models (au: the AU calibration on CK+)"},

@@ -12,6 +12,7 @@
 
 int cmd_bench(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+int cmd_video(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

@@ -23,6 +23,8 @@
 #endif
 
 #define VP_COORDS (AU_MESH_N * 3)
+#define VP_MESH_INPUT 192  /* FaceMesh's input side (px) */
+#define VP_LEVELS 4        /* image pyramid: full, 1/2, 1/4, 1/8 */
 
 /* ---- One-Euro filter ----------------------------------------------------- */
 
@@ -93,6 +95,8 @@ struct vp {
     au_face det[AU_MAX_FACES];  /* detections of the current frame */
     au_face cur[VP_MAX_FACES];  /* this frame's raw face per track slot */
     float blend[AU_MESH_N][3];  /* the neutral in use while a reservoir fills */
+    au_image pyr[VP_LEVELS];    /* 2x2-averaged halvings of the current frame (pyr[0] unused) */
+    int pyr_built;              /* levels 1..pyr_built are the current frame's */
 };
 
 void vp_default_opts(vp_opts *o)
@@ -187,6 +191,7 @@ void vp_free(vp *p)
     free(p->aus);
     expr_infer_free(p->expr);
     for (int i = 0; i < VP_MAX_FACES; i++) free(p->tr[i].ring);
+    for (int l = 0; l < VP_LEVELS; l++) au_image_free(&p->pyr[l]);
     free(p->scratch);
     free(p);
 }
@@ -310,6 +315,8 @@ static void finish(vp *p, track *t, const au_image *img, double time, au_face *f
     au_face_alignment(f);
 }
 
+static const au_image *pyramid(vp *p, const au_image *img, int l, au_error *err);
+
 /* AUs, evidence and expression of a finished face (as api/analyze.c). */
 static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *personal, au_error *err)
 {
@@ -346,7 +353,19 @@ static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *pers
     if (p->expr) {
         uint8_t crop[EN_SIZE * EN_SIZE], heat[EN_ATT * EN_ATT];
         float probs[AU_EXPR_N], h[EN_ATT * EN_ATT];
-        expr_crop(img, f, EN_SIZE, crop);
+        /* the crop from the pyramid level where a crop pixel spans at most 1.5
+         * level pixels (as mesh_roi): bilinear from box-averaged pixels */
+        float step = hypotf(f->align_inv[0], f->align_inv[3]) / (float)EN_SIZE; /* frame px per crop px */
+        int l = 0;
+        while (l + 1 < VP_LEVELS && step / (float)(1 << l) > 1.5f) l++;
+        const au_image *src = l ? pyramid(p, img, l, err) : img;
+        if (!src) {
+            if (err && err->code) return err->code;
+            src = img, l = 0;
+        }
+        au_face g = *f; /* only align_inv is read: the unit-square crop -> level px */
+        for (int k = 0; k < 6; k++) g.align_inv[k] = f->align_inv[k] / (float)(1 << l);
+        expr_crop(src, &g, EN_SIZE, crop);
         int rc = expr_infer_run(p->expr, crop, probs, err);
         if (rc) return rc;
         int c = 0;
@@ -368,6 +387,52 @@ static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *pers
     return 0;
 }
 
+/* Level l of the frame's pyramid: each level the 2x2 average of the one
+ * above (odd last rows/columns dropped). A pixel of level l covers 2^l x 2^l
+ * frame pixels, so frame coordinates map to level coordinates by 1 / 2^l
+ * exactly (corner-origin convention). */
+static const au_image *pyramid(vp *p, const au_image *img, int l, au_error *err)
+{
+    for (int k = p->pyr_built + 1; k <= l; k++) {
+        const au_image *a = k == 1 ? img : &p->pyr[k - 1];
+        au_image *b = &p->pyr[k];
+        int w = a->w / 2, h = a->h / 2;
+        if (w < 1 || h < 1) return NULL;
+        if ((b->w != w || b->h != h) && (au_image_free(b), au_image_alloc(b, w, h, err))) return NULL;
+        for (int y = 0; y < h; y++) {
+            const uint8_t *r0 = a->rgb + (size_t)(2 * y) * a->w * 3, *r1 = r0 + (size_t)a->w * 3;
+            uint8_t *o = b->rgb + (size_t)y * w * 3;
+            for (int x = 0; x < w; x++, o += 3, r0 += 6, r1 += 6)
+                for (int c = 0; c < 3; c++) o[c] = (uint8_t)((r0[c] + r0[c + 3] + r1[c] + r1[c + 3] + 2) >> 2);
+        }
+        p->pyr_built = k;
+    }
+    return l == 0 ? img : &p->pyr[l];
+}
+
+/* FaceMesh on a ROI, from the pyramid level where the ROI is at most 1.5x
+ * the network's input: the warp then samples bilinearly with no
+ * supersampling, from pixels already box-averaged — the same anti-aliasing
+ * for a fraction of the cost on large faces. The mesh comes back in frame px. */
+static int mesh_roi(vp *p, const au_image *img, float cx, float cy, float size, float angle, au_face *f, au_error *err)
+{
+    int l = 0;
+    while (l + 1 < VP_LEVELS && size / (float)(1 << l) > 1.5f * VP_MESH_INPUT) l++;
+    const au_image *src = img;
+    if (l > 0) {
+        src = pyramid(p, img, l, err);
+        if (!src) {
+            if (err && err->code) return err->code;
+            src = img, l = 0; /* frame too small to halve */
+        }
+    }
+    float k = (float)(1 << l);
+    int rc = au_face_mesh_roi(p->eng, src, cx / k, cy / k, size / k, angle, f, err);
+    if (rc || l == 0) return rc;
+    for (int i = 0; i < AU_MESH_N; i++) f->mesh[i][0] *= k, f->mesh[i][1] *= k, f->mesh[i][2] *= k;
+    return 0;
+}
+
 static int cmp_face_id(const void *a, const void *b)
 {
     return ((const vp_face *)a)->face_id - ((const vp_face *)b)->face_id;
@@ -384,6 +449,7 @@ int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *
         p->h = img->h;
         p->since_detect = o->redetect_every; /* detect now */
     }
+    p->pyr_built = 0;
     /* 1. track: one FaceMesh pass on the ROI of the previous mesh */
     au_face *cur = p->cur;
     int ok[VP_MAX_FACES] = {0}, detected[VP_MAX_FACES] = {0}, n_alive = 0, lost = 0, rc;
@@ -395,7 +461,7 @@ int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *
         roi_from_mesh((const float (*)[3])t->raw, &cx, &cy, &size, &angle);
         au_face *f = &cur[i];
         memset(f, 0, sizeof *f);
-        if ((rc = au_face_mesh_roi(p->eng, img, cx, cy, size, angle, f, err))) return rc;
+        if ((rc = mesh_roi(p, img, cx, cy, size, angle, f, err))) return rc;
         ok[i] = f->mesh_score >= o->min_mesh_score;
         lost |= !ok[i];
     }

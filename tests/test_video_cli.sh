@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# tests/test_video_cli.sh — `augur video` as a user meets it: a clip made by
+# augur itself (an image sequence of the astronaut, written as an annotated
+# MJPEG AVI with --overlay), every output, the per-frame CSV, and the failure
+# paths: missing file, not a video, a still image, unwritable outputs, bad
+# options, and a truncated video, which must be analysed up to the damage,
+# keep every row written so far and a valid overlay, and exit 1 with the
+# decoder's message. Closes with "N passed, N failed".
+#   usage: test_video_cli.sh PATH/TO/augur
+set -u
+AUGUR=${1:?usage: test_video_cli.sh PATH/TO/augur}
+SRC=${AUGUR_SOURCE_DIR:-.}
+T=$(mktemp -d /tmp/augur-vcli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+
+expect() {
+    local want=$1 what=$2; shift 3
+    "$@" >"$T/out" 2>&1
+    local got=$?
+    if [[ $got == "$want" ]]; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: $what: exit $got, want $want"; sed 's/^/    /' "$T/out" | head -5; fi
+}
+grep_out() {
+    if grep -q -- "$1" "$T/out"; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: $2: output lacks '$1'"; sed 's/^/    /' "$T/out" | head -5; fi
+}
+ok() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
+
+if [[ -n ${AUGUR_MODELS:-} && ! -e $AUGUR_MODELS/facemesh.json ]]; then
+    echo "skipped: no face models in $AUGUR_MODELS"; exit 77
+fi
+
+expect 0 "video --help" -- "$AUGUR" video --help;   grep_out "--overlay" "help lists --overlay"
+expect 0 "augur --help lists video" -- "$AUGUR" --help; grep_out "video" "video in the command list"
+expect 2 "no input" -- "$AUGUR" video
+expect 2 "two inputs" -- "$AUGUR" video a.mkv b.mkv
+expect 2 "unknown option" -- "$AUGUR" video --frob x.mkv
+expect 2 "bad --every" -- "$AUGUR" video --every 0 x.mkv
+expect 2 "bad --start" -- "$AUGUR" video --start -1 x.mkv
+expect 2 "--end before --start" -- "$AUGUR" video --start 2 --end 1 x.mkv
+
+# a 24-frame sequence of the astronaut at 12 fps, turned into a video by augur itself
+mkdir "$T/seq"
+for i in $(seq -w 0 23); do ln -s "$(cd "$SRC" && pwd)/examples/astronaut.png" "$T/seq/f$i.png"; done
+expect 0 "sequence -> overlay video" -- "$AUGUR" video -q --fps 12 --csv "$T/seq.csv" --overlay "$T/clip.avi" "$T/seq"
+ok "[[ -s $T/clip.avi ]]" "overlay video written"
+ok "[[ \$(wc -l <$T/seq.csv) == 25 ]]" "one CSV row per frame (+ header): $(wc -l <"$T/seq.csv" 2>/dev/null)"
+ok "head -1 $T/seq.csv | grep -q '^frame,face_id,timestamp,confidence,success,pose_Tx'" "CSV header starts like OpenFace's"
+ok "[[ \$(cut -d, -f2,5 $T/seq.csv | sort -u | grep -c .) == 2 ]]" "one face id, success 1, in every row"
+ok "awk -F, 'NR==3 && \$3 != \"0.0833\" {exit 1}' $T/seq.csv" "timestamps at 12 fps"
+
+# the clip back: every output
+expect 0 "all outputs" -- "$AUGUR" video -q --csv "$T/c.csv" --events "$T/e.json" --timeline "$T/t.txt" \
+    --plot "$T/p.png" --overlay "$T/o.mp4" "$T/clip.avi"
+ok "[[ \$(wc -l <$T/c.csv) == 25 ]]" "24 frames of CSV"
+ok "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[\"schema\"]==\"augur.events\"' $T/e.json" "events JSON"
+ok "[[ -s $T/t.txt && -s $T/p.png && -s $T/o.mp4 ]]" "timeline, plot and overlay written"
+expect 0 "timeline on stdout" -- "$AUGUR" video -q "$T/clip.avi";  grep_out "Face 0" "timeline printed"
+expect 0 "--every 4 --start 1" -- "$AUGUR" video -q --every 4 --start 1 --csv "$T/s.csv" "$T/clip.avi"
+ok "[[ \$(wc -l <$T/s.csv) == 4 ]]" "frames 12..23, one in 4: 3 rows"
+
+# failure paths
+expect 1 "missing file" -- "$AUGUR" video -q "$T/nope.mkv";          grep_out "nope.mkv" "missing file named"
+echo "hello" >"$T/text.mp4"
+expect 1 "not a video" -- "$AUGUR" video -q "$T/text.mp4"
+expect 1 "still image" -- "$AUGUR" video -q "$SRC/examples/astronaut.png"; grep_out "image" "still image explained"
+expect 1 "unwritable CSV" -- "$AUGUR" video -q --csv "$T/no/dir/x.csv" "$T/clip.avi"; grep_out "cannot write" "CSV message"
+expect 1 "unwritable events" -- "$AUGUR" video -q --events "$T/no/dir/e.json" "$T/clip.avi"; grep_out "cannot write" "events message"
+
+# a truncated video: the frames before the damage are analysed and written, exit 1
+size=$(stat -c %s "$T/clip.avi")
+head -c $((size * 6 / 10)) "$T/clip.avi" >"$T/trunc.avi"
+expect 1 "truncated video" -- "$AUGUR" video -q --csv "$T/tr.csv" --overlay "$T/tr.mkv" --events "$T/tr.json" "$T/trunc.avi"
+grep_out "truncated or corrupt" "damage message"
+rows=$(($(wc -l <"$T/tr.csv") - 1))
+ok "(( rows >= 5 && rows < 24 ))" "rows before the damage kept: $rows"
+ok "[[ \$(tail -c 1 $T/tr.csv | od -An -c | tr -d ' ') == '\\n' ]]" "the CSV ends with a whole row"
+ok "[[ -s $T/tr.json ]]" "events written for the frames read"
+expect 0 "the overlay of a damaged input is a valid video" -- "$AUGUR" video -q --csv "$T/tr2.csv" "$T/tr.mkv"
+ok "[[ \$(wc -l <$T/tr2.csv) == \$(wc -l <$T/tr.csv) ]]" "overlay holds every analysed frame"
+
+echo "$pass passed, $fail failed"
+[[ $fail == 0 ]]
