@@ -15,6 +15,7 @@
 
 #include "augur.h"
 #include "data/fer.h"
+#include "expr/infer.h"
 #include "expr/train_expr.h"
 
 #ifndef AUGUR_DEFAULT_MODEL_DIR
@@ -93,11 +94,37 @@ static void init_cli(expr_cli *c)
     if (!c->models || !*c->models) c->models = AUGUR_DEFAULT_MODEL_DIR;
 }
 
+/* int8 calibration of an existing model on (part of) the training split: writes MODEL.cal. */
+static int calibrate_int8(const expr_cli *c, const char *model, int n, double percentile, int quiet)
+{
+    au_error err = {0};
+    expr_infer *e;
+    if (expr_infer_create_mode(&e, model, 1, EXPR_INFER_F32, &err)) { cli_error("train", "%s", err.msg); return EXIT_FAIL; }
+    expr_infer_free(e); /* the model loads: only then the (slow, first-time) cache */
+    expr_cache tr;
+    if (load_cache(c, 0, &tr, quiet, &err)) { cli_error("train", "%s", err.msg); return EXIT_FAIL; }
+    if (n > tr.n) n = tr.n;
+    uint8_t *crops = malloc((size_t)n * EN_SIZE * EN_SIZE);
+    if (!crops) { expr_cache_free(&tr); cli_error("train", "out of memory"); return EXIT_FAIL; }
+    for (int i = 0; i < n; i++)
+        memcpy(crops + (size_t)i * EN_SIZE * EN_SIZE, tr.crops + (size_t)((long long)i * tr.n / n) * EN_SIZE * EN_SIZE,
+               EN_SIZE * EN_SIZE);
+    int rc = expr_infer_calibrate(model, crops, n, percentile, &err);
+    free(crops);
+    expr_cache_free(&tr);
+    if (rc) { cli_error("train", "%s", err.msg); return EXIT_FAIL; }
+    printf("wrote %s.cal (int8 activation ranges, %g-th percentile over %d %s training images)\n", model, percentile, n,
+           c->protocol);
+    return EXIT_OK;
+}
+
 int cmd_train_expr(int argc, char **argv)
 {
     expr_cli c;
     init_cli(&c);
     expr_train_opts o = expr_train_default_opts();
+    int calibrate = 0, calib_n = 2000;
+    double percentile = 99.99;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (common_opt(&c, argc, argv, &i)) continue;
@@ -111,7 +138,11 @@ int cmd_train_expr(int argc, char **argv)
                    "  --hard           one-hot targets instead of FERPlus vote distributions\n"
                    "  --resume         continue from MODEL.ckpt\n"
                    "  --train/--valid DIR  class folders (protocol folders)\n"
-                   "Writes MODEL (weights), MODEL.ckpt (after every epoch) and MODEL.log.\n");
+                   "Writes MODEL (weights), MODEL.ckpt (after every epoch) and MODEL.log.\n\n"
+                   "  --calibrate      instead of training: calibrate the int8 inference mode of the existing\n"
+                   "                   MODEL on the training split and write MODEL.cal (docs/PERFORMANCE.md)\n"
+                   "  --calib-n N      training images used (default 2000, evenly spaced)\n"
+                   "  --percentile Q   activation range = the Q-th percentile of each layer (default 99.99)\n");
             return EXIT_OK;
         }
         else if (!strcmp(a, "--out") && v) { o.out = v; i++; }
@@ -136,10 +167,18 @@ int cmd_train_expr(int argc, char **argv)
         else if (!strcmp(a, "--hard")) o.soft_targets = 0;
         else if (!strcmp(a, "--resume")) o.resume = 1;
         else if (!strcmp(a, "-q")) o.quiet = 1;
+        else if (!strcmp(a, "--calibrate")) calibrate = 1;
+        else if (!strcmp(a, "--calib-n")) { if ((calib_n = cli_int("train", a, v, 1, 1000000)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--percentile") && v) {
+            percentile = atof(v);
+            if (!(percentile > 0 && percentile <= 100)) { cli_error("train", "--percentile must be in (0, 100]"); return EXIT_USAGE; }
+            i++;
+        }
         else { cli_error("train", "unknown option '%s' (see augur train expr --help)", a); return EXIT_USAGE; }
     }
     if (check_protocol("train", &c)) return EXIT_USAGE;
     if (!o.out) { cli_error("train", "--out MODEL is required"); return EXIT_USAGE; }
+    if (calibrate) return calibrate_int8(&c, o.out, calib_n, percentile, o.quiet);
     if (!(o.lr > 0) || o.weight_decay < 0 || o.au_lambda < 0 || o.logit_adjust < 0) {
         cli_error("train", "--lr must be > 0; --wd, --au-lambda, --logit-adjust >= 0");
         return EXIT_USAGE;
@@ -201,13 +240,14 @@ static int grounding_study(const expr_cli *c, int quiet)
 }
 
 /* The Markdown report: the same numbers as the JSON, for docs/. */
-static int write_markdown(const char *path, const expr_cli *c, const expr_metrics *m)
+static int write_markdown(const char *path, const expr_cli *c, const expr_metrics *m, const char *mode)
 {
     FILE *f = fopen(path, "w");
     if (!f) return -1;
     fprintf(f, "# Expression evaluation: %s %s split\n\n", c->protocol, c->split == 1 ? "validation" : "test");
-    fprintf(f, "Model `%s`, %d images%s. Command: `augur eval expr --protocol %s --data DIR --model MODEL%s%s`.\n\n",
-            c->model, m->n, c->flip ? ", test-time flip averaging" : "", c->protocol, c->flip ? " --flip" : "",
+    fprintf(f, "Model `%s`, %d images%s, inference mode %s. Command: `augur eval expr --protocol %s --data DIR "
+               "--model MODEL --mode %s%s%s`.\n\n",
+            c->model, m->n, c->flip ? ", test-time flip averaging" : "", mode, c->protocol, mode, c->flip ? " --flip" : "",
             c->split == 1 ? " --split valid" : "");
     fprintf(f, "| accuracy | macro-F1 | CAM-COS | ATT-COS | faces for COS | ms/face |\n|---|---|---|---|---|---|\n");
     fprintf(f, "| %.4f | %.4f | %.3f | %.3f | %d | %.2f |\n\n", m->accuracy, m->macro_f1, m->cam_cos, m->att_cos, m->n_cos,
@@ -231,7 +271,7 @@ int cmd_eval_expr(int argc, char **argv)
 {
     expr_cli c;
     init_cli(&c);
-    int quiet = 0;
+    int quiet = 0, mode = expr_infer_default_mode(); /* -2: batch */
     c.split = 2;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -239,6 +279,9 @@ int cmd_eval_expr(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: augur eval expr --protocol ferplus|fer2013|folders --data DIR --model MODEL\n"
                    "                       [--flip] [--split test|valid] [--report PREFIX] [--test DIR]\n"
+                   "                       [--mode f32|int8|train|batch]\n"
+                   "--mode: the inference mode (expr/infer.h; default $AUGUR_EXPR_MODE or f32), one face at a time,\n"
+                   "single thread, as analysis runs it; batch: the training network in batches of 64.\n"
                    "Accuracy, macro-F1, per-class recall, confusion matrix, CAM-COS and ATT-COS (cosine of the\n"
                    "class activation map / attention with the true class's AU heatmap, non-neutral faces), ms/face.\n"
                    "--grounding: also run the full analysis (faces, AUs, expression) on every test image and report\n"
@@ -255,24 +298,45 @@ int cmd_eval_expr(int argc, char **argv)
         }
         else if (!strcmp(a, "--grounding")) c.grounding = 1;
         else if (!strcmp(a, "-q")) quiet = 1;
+        else if (!strcmp(a, "--mode") && v) {
+            mode = !strcmp(v, "batch") ? -2 : expr_infer_mode_parse(v);
+            if (mode == -1) { cli_error("eval", "--mode must be f32, int8, train or batch"); return EXIT_USAGE; }
+            i++;
+        }
         else { cli_error("eval", "unknown option '%s' (see augur eval expr --help)", a); return EXIT_USAGE; }
     }
     if (check_protocol("eval", &c)) return EXIT_USAGE;
     if (!c.model) { cli_error("eval", "--model MODEL is required"); return EXIT_USAGE; }
     au_error err = {0};
-    expr_net *net;
-    if (en_create(&net, 64, 1, &err) || en_load_weights(net, c.model, &err)) {
+    expr_net *net = NULL;
+    expr_infer *inf = NULL;
+    if (mode == -2 ? en_create(&net, 64, 1, &err) || en_load_weights(net, c.model, &err)
+                   : expr_infer_create_mode(&inf, c.model, 1, mode, &err)) {
         cli_error("eval", "%s", err.msg);
+        en_free(net);
         return EXIT_FAIL;
     }
+    const char *mode_name = mode == -2 ? "batch" : expr_infer_mode_name(mode);
     expr_cache te;
-    if (load_cache(&c, c.split, &te, quiet, &err)) { cli_error("eval", "%s", err.msg); en_free(net); return EXIT_FAIL; }
+    if (load_cache(&c, c.split, &te, quiet, &err)) {
+        cli_error("eval", "%s", err.msg);
+        en_free(net);
+        expr_infer_free(inf);
+        return EXIT_FAIL;
+    }
     expr_metrics m;
-    expr_evaluate(net, &te, c.flip, &m);
+    if (net) expr_evaluate(net, &te, c.flip, &m);
+    else if (expr_evaluate_infer(inf, &te, c.flip, &m, &err)) {
+        cli_error("eval", "%s", err.msg);
+        expr_cache_free(&te);
+        expr_infer_free(inf);
+        return EXIT_FAIL;
+    }
     printf("expression on %s %s (%d images)%s: accuracy %.4f, macro-F1 %.4f, CAM-COS %.3f, ATT-COS %.3f (%d faces), "
-           "%.2f ms/face (batched, reference training kernels)\n",
+           "%.2f ms/face (%s)\n",
            c.protocol, c.split == 1 ? "validation" : "test", m.n, c.flip ? " with flip averaging" : "", m.accuracy, m.macro_f1, m.cam_cos, m.att_cos, m.n_cos,
-           m.ms_per_face);
+           m.ms_per_face, net ? "batched, training kernels" : mode == EXPR_INFER_TRAIN ? "one face, training kernels"
+                                  : mode == EXPR_INFER_F32 ? "one face, f32 XNNPACK, 1 thread" : "one face, int8 XNNPACK, 1 thread");
     printf("%-10s %7s %7s   confusion (rows: true, columns: predicted, %s)\n", "class", "recall", "F1",
            "neutral happiness surprise sadness anger disgust fear contempt");
     for (int k = 0; k < AU_EXPR_N; k++) {
@@ -290,6 +354,7 @@ int cmd_eval_expr(int argc, char **argv)
         cJSON_AddStringToObject(j, "split", c.split == 1 ? "valid" : "test");
         cJSON_AddNumberToObject(j, "images", m.n);
         cJSON_AddNumberToObject(j, "ms_per_face", m.ms_per_face);
+        cJSON_AddStringToObject(j, "mode", mode_name);
         cJSON_AddBoolToObject(j, "flip_averaging", c.flip);
         cJSON_AddNumberToObject(j, "accuracy", m.accuracy);
         cJSON_AddNumberToObject(j, "macro_f1", m.macro_f1);
@@ -306,10 +371,14 @@ int cmd_eval_expr(int argc, char **argv)
         if (f && fclose(f)) { cli_error("eval", "cannot write '%s'", path); rc = EXIT_FAIL; }
         free(text);
         snprintf(path, sizeof path, "%s.md", c.report);
-        if (!rc && write_markdown(path, &c, &m)) { cli_error("eval", "cannot write '%s'", path); rc = EXIT_FAIL; }
+        if (!rc && write_markdown(path, &c, &m, mode_name)) { cli_error("eval", "cannot write '%s'", path); rc = EXIT_FAIL; }
     }
     expr_cache_free(&te);
     en_free(net);
-    if (!rc && c.grounding) rc = grounding_study(&c, quiet);
+    expr_infer_free(inf);
+    if (!rc && c.grounding) {
+        if (mode >= 0) setenv("AUGUR_EXPR_MODE", mode_name, 1); /* the analysis runs the same mode */
+        rc = grounding_study(&c, quiet);
+    }
     return rc;
 }

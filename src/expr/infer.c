@@ -369,6 +369,22 @@ void expr_infer_cam(const expr_infer *e, int k, float *cam)
     }
 }
 
+void expr_infer_att(const expr_infer *e, float *att)
+{
+    if (e->mode == EXPR_INFER_TRAIN) { memcpy(att, e->net->att, EN_ATT * EN_ATT * sizeof(float)); return; }
+    float sc = e->range[5] / 255.0f;
+    for (int p = 0; p < EN_ATT * EN_ATT; p++) {
+        float s = 0;
+        if (e->mode == EXPR_INFER_INT8) {
+            int q = 0;
+            for (int c = 0; c < 128; c++) q += e->qact[5][(size_t)p * 128 + c] + 128;
+            s = sc * q;
+        } else
+            for (int c = 0; c < 128; c++) s += e->act[5][(size_t)p * 128 + c];
+        att[p] = s / 128;
+    }
+}
+
 float expr_infer_cam_cos(const expr_infer *e, int k, const float *h)
 {
     float cam[EN_CAM * EN_CAM];

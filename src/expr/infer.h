@@ -37,6 +37,9 @@ int expr_infer_run(expr_infer *e, const uint8_t *crop, float *probs, au_error *e
 void expr_infer_cam(const expr_infer *e, int k, float *cam);
 float expr_infer_cam_cos(const expr_infer *e, int k, const float *heat12);
 
+/* After a run: block 3's attention (EN_ATT*EN_ATT floats, the channel mean of its last activation, as net->att). */
+void expr_infer_att(const expr_infer *e, float *att12);
+
 /* Modes (infer.c explains them): the training forward pass (reference),
  * folded f32 XNNPACK, int8 XNNPACK.  expr_infer_create uses
  * expr_infer_default_mode(): $AUGUR_EXPR_MODE (train, f32, int8) when set, else

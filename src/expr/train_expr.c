@@ -386,6 +386,12 @@ void expr_evaluate(expr_net *net, const expr_cache *c, int flip, expr_metrics *m
     }
     m->ms_per_face = 1e3 * (au_now() - t0) / (c->n ? c->n : 1);
     m->n = c->n;
+    expr_metrics_finish(m, cam_sum, att_sum);
+    free(heat);
+}
+
+void expr_metrics_finish(expr_metrics *m, double cam_sum, double att_sum)
+{
     int correct = 0, classes = 0;
     double f1sum = 0;
     for (int k = 0; k < AU_EXPR_N; k++) {
@@ -396,9 +402,8 @@ void expr_evaluate(expr_net *net, const expr_cache *c, int flip, expr_metrics *m
         m->f1[k] = row + col ? 2.0 * tp / (row + col) : 0;
         if (row) { f1sum += m->f1[k]; classes++; }
     }
-    m->accuracy = c->n ? (double)correct / c->n : 0;
+    m->accuracy = m->n ? (double)correct / m->n : 0;
     m->macro_f1 = classes ? f1sum / classes : 0;
     m->cam_cos = m->n_cos ? cam_sum / m->n_cos : 0;
     m->att_cos = m->n_cos ? att_sum / m->n_cos : 0;
-    free(heat);
 }

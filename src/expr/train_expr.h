@@ -67,5 +67,11 @@ int expr_train(expr_net *net, const expr_cache *train, const expr_cache *valid, 
                au_error *err);
 /* Evaluates (flip: average with the mirrored crop). */
 void expr_evaluate(expr_net *net, const expr_cache *test, int flip, expr_metrics *m);
+/* The same metrics through the inference path (expr/infer.h), one face at a
+ * time as analysis runs it (expr/infer_eval.c). */
+struct expr_infer;
+int expr_evaluate_infer(struct expr_infer *e, const expr_cache *test, int flip, expr_metrics *m, au_error *err);
+/* Fills accuracy, F1s, recalls and the mean COS values from m->confusion, m->n, m->n_cos and the COS sums. */
+void expr_metrics_finish(expr_metrics *m, double cam_sum, double att_sum);
 
 #endif
