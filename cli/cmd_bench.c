@@ -7,10 +7,15 @@
  */
 #include "cli.h"
 
+#include <cblas.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "augur.h"
+#include "expr/infer.h"
+#include "expr/net.h"
 #include "face/engine.h"
 #include "media/image.h"
 #include "nn/nn.h"
@@ -49,7 +54,10 @@ static void help(void)
            "  --json           one JSON object per model instead of the table\n"
            "  --face IMAGE     instead: time the whole face stage (detection, FaceMesh x2, pose,\n"
            "                   alignment) per face on IMAGE; with --tfjs, beside tfjs-wasm running\n"
-           "                   the same detector and mesh networks once each\n");
+           "                   the same detector and mesh networks once each\n"
+           "  --expr [MODEL]   instead: time the expression network per face in each inference mode\n"
+           "                   (train = the training forward pass, f32, int8; expr/infer.h), interleaved;\n"
+           "                   MODEL defaults to a random-weight network of the same shape\n");
 }
 
 /* Runs the tfjs bench for one model; returns its median ms or -1. */
@@ -135,9 +143,67 @@ static int bench_face(const char *dir, const char *image, int runs, int warmup, 
     return rc;
 }
 
+/* The expression network, one face, in every inference mode (expr/infer.h)
+ * against the training network's forward pass (B = 1), interleaved run by run
+ * so all modes share the machine's conditions, with the same number of threads
+ * (XNNPACK's pool, OpenBLAS for the training forward). MODEL "": a random-weight
+ * network (speed does not depend on the weights). */
+static int bench_expr(const char *model, int runs, int warmup, int threads, int json)
+{
+    au_error e = {0};
+    char tmp[] = "/tmp/augur-bench-expr-XXXXXX";
+    int made = 0;
+    if (!*model) {
+        expr_net *n;
+        int fd = mkstemp(tmp);
+        if (fd < 0) { cli_error("bench", "cannot create a temporary file"); return EXIT_FAIL; }
+        close(fd);
+        made = 1;
+        if (en_create(&n, 1, 1, &e) || en_save(n, tmp, &e)) { cli_error("bench", "%s", e.msg); en_free(n); remove(tmp); return EXIT_FAIL; }
+        en_free(n);
+        model = tmp;
+    }
+    expr_infer *m[EXPR_INFER_NMODES] = {0};
+    int rc = EXIT_OK;
+    openblas_set_num_threads(threads); /* the training forward's sgemm: as many threads as XNNPACK gets */
+    for (int k = 0; k < EXPR_INFER_NMODES && rc == EXIT_OK; k++)
+        if (expr_infer_create_mode(&m[k], model, threads, k, &e)) { cli_error("bench", "%s", e.msg); rc = EXIT_FAIL; }
+    double *t = malloc((size_t)EXPR_INFER_NMODES * runs * sizeof *t), med[EXPR_INFER_NMODES], lo[EXPR_INFER_NMODES];
+    uint8_t crop[EN_SIZE * EN_SIZE];
+    for (int i = 0; i < EN_SIZE * EN_SIZE; i++) crop[i] = (uint8_t)((i % EN_SIZE) * 5 + (i / EN_SIZE) * 3);
+    float probs[AU_EXPR_N];
+    for (int r = 0; r < warmup + runs && rc == EXIT_OK && t; r++)
+        for (int k = 0; k < EXPR_INFER_NMODES && rc == EXIT_OK; k++) {
+            double t0 = au_now();
+            if (expr_infer_run(m[k], crop, probs, &e)) { cli_error("bench", "%s", e.msg); rc = EXIT_FAIL; }
+            if (r >= warmup) t[(size_t)k * runs + r - warmup] = (au_now() - t0) * 1e3;
+        }
+    if (rc == EXIT_OK && t) {
+        if (!json)
+            printf("expression network (48x48, 117.5 M MAC), one face, %d thread(s), median of %d interleaved runs after "
+                   "%d warm-up, model %s\n%-8s %10s %10s %12s\n", threads, runs, warmup, made ? "(random weights)" : model,
+                   "mode", "ms/face", "min ms", "vs train");
+        for (int k = 0; k < EXPR_INFER_NMODES; k++) {
+            median_of(t + (size_t)k * runs, runs, &med[k]);
+            lo[k] = t[(size_t)k * runs];
+        }
+        for (int k = 0; k < EXPR_INFER_NMODES; k++) {
+            if (json)
+                printf("{\"model\":\"expr\",\"mode\":\"%s\",\"threads\":%d,\"runs\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,"
+                       "\"speedup_vs_train\":%.3f}\n", expr_infer_mode_name(k), threads, runs, med[k], lo[k], med[0] / med[k]);
+            else
+                printf("%-8s %10.3f %10.3f %11.2fx\n", expr_infer_mode_name(k), med[k], lo[k], med[0] / med[k]);
+        }
+    }
+    free(t);
+    for (int k = 0; k < EXPR_INFER_NMODES; k++) expr_infer_free(m[k]);
+    if (made) remove(tmp);
+    return rc;
+}
+
 int cmd_bench(int argc, char **argv)
 {
-    const char *face_image = NULL;
+    const char *face_image = NULL, *expr_model = NULL;
     int single_pass = 0;
     const char *dir = getenv("AUGUR_MODELS"), *only = NULL;
     int runs = 50, warmup = 10, threads = 1, tfjs = 0, json = 0;
@@ -159,11 +225,16 @@ int cmd_bench(int argc, char **argv)
         }
         else if (!strcmp(a, "--tfjs")) tfjs = 1;
         else if (!strcmp(a, "--face") && v) { face_image = v; i++; }
+        else if (!strcmp(a, "--expr")) {
+            expr_model = v && v[0] != '-' ? v : "";
+            if (*expr_model) i++;
+        }
         else if (!strcmp(a, "--single-pass")) single_pass = 1;
         else if (!strcmp(a, "--json")) json = 1;
         else { cli_error("bench", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }
     }
     if (face_image) return bench_face(dir, face_image, runs, warmup, threads, be, tfjs, single_pass);
+    if (expr_model) return bench_expr(expr_model, runs, warmup, threads, json);
     if (only) {
         char buf[1024];
         snprintf(buf, sizeof buf, ",%s,", only);
