@@ -26,7 +26,7 @@ void vt_default_opts(vt_opts *o)
     memset(o, 0, sizeof *o);
     o->max_faces = 16;
     o->baseline_s = 2.0;
-    o->baseline_q = 0.25f;
+    o->baseline_q = 0.5f;
     o->au_on = 1.0f;
     o->au_off = 0.5f;
     o->au_min_s = 0.06;
@@ -35,8 +35,9 @@ void vt_default_opts(vt_opts *o)
     o->micro_max_s = 0.6;
     o->micro_rise = 1.0f;
     o->micro_k = 6.0f;
-    o->micro_edge = 0.3f;
+    o->micro_edge = 0.5f;
     o->max_gap_s = 0.25;
+    o->micro_refine = 0.2f;
     o->expr_smooth_s = 0.15;
     o->expr_min_s = 0.3;
     o->present_p = 0.5f;
@@ -59,6 +60,7 @@ static int opts_check(const vt_opts *o, au_error *err)
     BAD(!(o->micro_rise > 0 && o->micro_k >= 0), "temporal: micro-expression threshold must be positive");
     BAD(!(o->micro_edge > 0 && o->micro_edge < 1), "temporal: micro_edge %g not in (0, 1)", o->micro_edge);
     BAD(!(o->max_gap_s > 0), "temporal: max_gap_s must be positive");
+    BAD(!(o->micro_refine >= 0 && o->micro_refine < 1), "temporal: micro_refine %g not in [0, 1)", o->micro_refine);
     BAD(!(o->expr_smooth_s >= 0 && o->expr_min_s >= 0), "temporal: negative expression durations");
     BAD(!(o->present_p >= 0 && o->present_p <= 1 && o->present_micro >= 0 && o->present_micro <= 1),
         "temporal: presence thresholds not in 0..1");
@@ -248,6 +250,42 @@ static int au_events_step(vt_analyzer *a, vt_face_state *s, double t, int64_t f,
 
 static int is_blink(int k) { return au_defs[k].id == 43 || au_defs[k].id == 45; }
 
+/* Summed change of every measured AU at ring seq q: sum |x - baseline|. */
+static float change_at(const vt_face_state *s, int64_t q)
+{
+    float c = 0;
+    const float *d = s->rd + (size_t)SLOT(q) * AU_COUNT;
+    for (int k = 0; k < AU_COUNT; k++)
+        if (!is_blink(k) && (s->measured >> k & 1)) c += fabsf(d[k]);
+    return c;
+}
+
+/* Moves the onset of micro-expression m (times from burst b) back to where
+ * the summed change of all AUs crosses micro_refine of its apex height above
+ * its level before the burst (median over the second before). The offset is
+ * left alone: on the way back to neutral AUs rebound and lag (blends, the
+ * landmark smoothing), and the summed change would stretch it. */
+static void refine(const vt_analyzer *a, const vt_face_state *s, const vt_burst *b, vt_micro *m)
+{
+    if (a->o.micro_refine <= 0) return;
+    int64_t oldest = s->seq - VT_RING + 1;
+    if (oldest < s->run_start) oldest = s->run_start;
+    if (b->on_seq - 2 < oldest || b->off_seq >= s->seq) return;
+    float pre[64];
+    int np = 0;
+    for (int64_t q = b->on_seq - 2; q >= oldest && np < 64 && s->rt[SLOT(q)] >= b->on_t - 1.0; q--) pre[np++] = change_at(s, q);
+    if (np < 5) return;
+    for (int i = 1; i < np; i++)
+        for (int j = i; j > 0 && pre[j] < pre[j - 1]; j--) { float t = pre[j]; pre[j] = pre[j - 1]; pre[j - 1] = t; }
+    float level = pre[np / 2], top = 0;
+    for (int64_t q = b->on_seq; q <= b->off_seq; q++) top = fmaxf(top, change_at(s, q));
+    if (top <= level) return;
+    float thr = level + a->o.micro_refine * (top - level);
+    int64_t on = b->on_seq;
+    while (on - 1 > oldest && b->on_t - s->rt[SLOT(on - 1)] <= VT_REFINE_MAX_S + 1e-6 && change_at(s, on - 1) >= thr) on--;
+    m->onset_frame = s->rf[SLOT(on)]; m->onset_t = s->rt[SLOT(on)];
+}
+
 /* A group is final: name its expression, check it is not the onset of a
  * longer expression, and store it. */
 static int group_emit(vt_analyzer *a, vt_face_state *s, const vt_group *g, au_error *err)
@@ -267,6 +305,7 @@ static int group_emit(vt_analyzer *a, vt_face_state *s, const vt_group *g, au_er
     m.onset_frame = b->on_f; m.onset_t = b->on_t;
     m.apex_frame = b->apex_f; m.apex_t = b->apex_t;
     m.offset_frame = b->off_f; m.offset_t = b->off_t;
+    refine(a, s, b, &m);
     /* members by strength, strongest first */
     int order[VT_MAX_MEMBERS];
     for (int i = 0; i < g->n; i++) order[i] = i;
@@ -380,6 +419,7 @@ static int region_eval(vt_analyzer *a, vt_face_state *s, int k, int64_t last, au
     if (span < a->o.micro_min_s || n_half < 2) return 0;
     vt_burst b = {0};
     b.a = k;
+    b.on_seq = on; b.apex_seq = r->apex_seq; b.off_seq = off;
     b.on_f = s->rf[SLOT(on)]; b.on_t = s->rt[SLOT(on)];
     b.off_f = s->rf[SLOT(off)]; b.off_t = s->rt[SLOT(off)];
     int ka = SLOT(r->apex_seq);
@@ -410,23 +450,37 @@ static int bursts_step(vt_analyzer *a, vt_face_state *s, int spot, au_error *err
             if (d > a->o.micro_edge * thr) {
                 r->state = 1; r->start_seq = cur; r->start_t = t;
                 r->apex_seq = cur; r->apex_d = d; r->thr = thr;
+                r->base = s->rx[kc * AU_COUNT + k] - d;
             }
         } else if (r->state == 1) {
             if (d > a->o.micro_edge * r->thr) {
                 if (d > r->apex_d) { r->apex_d = d; r->apex_seq = cur; }
                 if (t - r->start_t > region_max || cur - r->start_seq >= VT_RING / 2) {
                     r->state = 2;   /* too long for a micro-expression: a longer expression */
-                    s->longreg[k].valid = 1;
-                    s->longreg[k].start_t = r->start_t;
-                    s->longreg[k].end_t = t;
+                    r->marked = 0;
                 }
             } else {
                 r->state = 0;
-                if (region_eval(a, s, k, cur - 1, err)) return err->code;
+                /* a burst comes back down to where it started; a step up that the
+                 * running baseline has caught up with does not */
+                if (s->rx[kc * AU_COUNT + k] - r->base <= fmaxf(a->o.micro_edge * r->thr, 0.5f * r->apex_d)) {
+                    if (region_eval(a, s, k, cur - 1, err)) return err->code;
+                } else if (r->apex_d >= r->thr) {  /* it stayed up: the start of a longer expression */
+                    s->longreg[k].valid = 1;
+                    s->longreg[k].start_t = r->start_t;
+                    s->longreg[k].end_t = INFINITY;
+                }
             }
         } else {
-            if (d <= a->o.micro_edge * r->thr) r->state = 0;
-            else s->longreg[k].end_t = t;
+            if (d <= a->o.micro_edge * r->thr) {
+                r->state = 0;
+                if (r->marked && s->rx[kc * AU_COUNT + k] - r->base > fmaxf(a->o.micro_edge * r->thr, 0.5f * r->apex_d))
+                    s->longreg[k].end_t = INFINITY;   /* the baseline caught up, the AU is still up */
+            } else if (d > r->apex_d) r->apex_d = d;
+        }
+        if (r->state == 2 && r->apex_d >= r->thr) {   /* a longer expression, as far as it has gone */
+            if (!r->marked) { s->longreg[k].start_t = r->start_t; s->longreg[k].valid = 1; r->marked = 1; }
+            s->longreg[k].end_t = t;
         }
     }
     return 0;
@@ -586,7 +640,6 @@ static int face_break(vt_analyzer *a, vt_face_state *s, au_error *err)
 {
     for (int k = 0; k < AU_COUNT; k++) {
         if (au_event_close(a, s, k, err)) return err->code;
-        if (s->br[k].state == 2) { s->longreg[k].valid = 1; }
         s->br[k].state = 0;  /* a burst the face left in the middle of is not seen coming back down */
     }
     return seg_close(a, s, err);
@@ -666,7 +719,7 @@ int vt_push(vt_analyzer *a, const vt_frame *f, au_error *err)
     int kc = SLOT(s->seq);
     s->rt[kc] = f->t;
     s->rf[kc] = f->frame;
-    int spot = s->nx >= 5 && f->t - s->rt[SLOT(s->win_start)] >= 0.25 * a->o.baseline_s;
+    int spot = s->nx >= 5 && f->t - s->rt[SLOT(s->win_start)] >= fmin(1.0, 0.5 * a->o.baseline_s);
     for (int k = 0; k < AU_COUNT; k++) {
         float x = f->au_r[k];
         int measured = !f->au_measured || (f->au_measured >> k & 1);

@@ -81,6 +81,7 @@
 #define VT_MAX_FACES  64     /* upper bound of opts.max_faces */
 #define VT_RING       512    /* frames kept per face for the baseline window and open bursts */
 #define VT_MAX_MICRO_AUS 8   /* AUs listed per micro-expression */
+#define VT_REFINE_MAX_S 0.1  /* how far micro_refine may move an onset back, seconds */
 
 /* One face in one frame, as the analyzer reads it. */
 typedef struct vt_frame {
@@ -100,7 +101,7 @@ typedef struct vt_opts {
     int    max_faces;       /* distinct face ids analysed (default 16, at most VT_MAX_FACES) */
     /* baseline */
     double baseline_s;      /* window of the running baseline, seconds (default 2.0) */
-    float  baseline_q;      /* its quantile (default 0.25) */
+    float  baseline_q;      /* its quantile (default 0.5: the median, robust to bursts and dips shorter than half the window) */
     /* AU events */
     float  au_on, au_off;   /* hysteresis on intensity (default 1.0 = trace / 0.5) */
     double au_min_s;        /* shortest AU event kept (default 0.1 s) */
@@ -110,8 +111,13 @@ typedef struct vt_opts {
     double micro_max_s;     /* longest span onset..offset (default 0.6 s; see docs/MICRO.md) */
     float  micro_rise;      /* least apex height above the baseline, intensity units (default 1.0) */
     float  micro_k;         /* and at least this many noise sigmas (default 6) */
-    float  micro_edge;      /* onset/offset where the signal crosses this fraction of the apex height (default 0.3) */
+    float  micro_edge;      /* onset/offset where the signal crosses this fraction of the apex height (default 0.5:
+                               the half-height width); the gate of a region is this fraction of the threshold */
     double max_gap_s;       /* a face lost longer than this ends its open bursts and events (default 0.25 s) */
+    float  micro_refine;    /* onset moved back to where the summed change of all AUs (|intensity - baseline|)
+                               crosses this fraction of its apex height over its level before the burst, at
+                               most VT_REFINE_MAX_S earlier (default 0.2; 0: off). The start of a movement (or
+                               a blend) shows as small changes in many AUs at once, each under micro_edge. */
     /* expressions */
     double expr_smooth_s;   /* smoothing time constant of the classifier probabilities (default 0.15 s) */
     double expr_min_s;      /* shortest expression segment (default 0.3 s) */

@@ -21,6 +21,7 @@
 
 typedef struct vt_burst {      /* one AU's brief burst, before grouping */
     int     a;                  /* au_defs index */
+    int64_t on_seq, apex_seq, off_seq;  /* ring sequence numbers */
     int64_t on_f, apex_f, off_f;
     double  on_t, apex_t, off_t;
     float   rise, strength, p;  /* apex height, height / threshold, probability at apex */
@@ -39,6 +40,8 @@ typedef struct vt_region {     /* an AU above the burst gate */
     int     state;              /* 0 below the gate, 1 in a region, 2 too long for a burst */
     int64_t start_seq, apex_seq;
     float   apex_d, thr;        /* apex height above baseline; threshold at the start */
+    float   base;               /* the baseline when the region started */
+    int     marked;             /* state 2 with apex >= thr: recorded in longreg */
     double  start_t;
 } vt_region;
 
