@@ -523,6 +523,11 @@ static void json_cam(void)
     cJSON_Delete(j);
 }
 
+static int overlaps_rect(const double a[4], const double b[4])
+{
+    return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+}
+
 /* Several faces: one card each, up to AU_OVERLAY_MAX_CARDS, inside the picture and not overlapping. */
 static void overlay_faces(const char *dir)
 {
@@ -541,6 +546,13 @@ static void overlay_faces(const char *dir)
               "card %d inside the picture", i);
         CHECK(i == 0 || g.card[i].rect[1] >= g.card[i - 1].rect[1] + g.card[i - 1].rect[3], "card %d below card %d", i,
               i - 1);
+    }
+    double lg[4] = {g.legend[0], g.legend[1], g.legend[0] + g.legend[2], g.legend[1] + g.legend[3]};
+    CHECK(lg[2] <= g.width && lg[3] <= g.height, "legend inside the picture");
+    for (int i = 0; i < g.n_cards; i++) {
+        double cd[4] = {g.card[i].rect[0], g.card[i].rect[1], g.card[i].rect[0] + g.card[i].rect[2],
+                        g.card[i].rect[1] + g.card[i].rect[3]};
+        CHECK(!overlaps_rect(lg, cd), "legend clear of card %d", i);
     }
     snprintf(path, sizeof path, "%s/three.png", dir);
     int w, h;

@@ -780,16 +780,24 @@ int au_overlay_layout(const au_image *img, const au_analysis *a, au_overlay_geom
         y += ch + 12;
     }
     if (a->n_faces > g->n_cards || a->n_faces == 0) y += 40; /* "+N more faces" or "no face" */
-    /* the legend, under the cards */
-    g->legend[0] = (int)col + 4;
-    g->legend[1] = (int)y + 4;
-    g->legend[2] = (int)(tx + OV_TEXT_W - col);
-    g->legend[3] = rc ? 0 : (int)ceil(legend(cr, 0, 0, g->legend[2], any_cam, 0));
+    /* the legend: under the scene when it fits there beside the cards, else under the cards */
+    double lh_scene = rc || g->scene[2] < 400 ? 1e9 : legend(cr, 0, 0, g->scene[2], any_cam, 0);
+    if (OV_PAD + g->scene[3] + 18 + lh_scene <= y) {
+        g->legend[0] = OV_PAD;
+        g->legend[1] = OV_PAD + g->scene[3] + 18;
+        g->legend[2] = g->scene[2];
+        g->legend[3] = (int)ceil(lh_scene);
+    } else {
+        g->legend[0] = (int)col + 4;
+        g->legend[1] = (int)y + 4;
+        g->legend[2] = (int)(tx + OV_TEXT_W - col);
+        g->legend[3] = rc ? 0 : (int)ceil(legend(cr, 0, 0, g->legend[2], any_cam, 0));
+    }
     if (cr) cairo_destroy(cr);
     cairo_surface_destroy(ms);
     if (rc) return rc;
     g->width = (int)ceil(tx + OV_TEXT_W + 10 + OV_PAD);
-    g->height = (int)ceil(fmax(OV_PAD + g->scene[3] + OV_PAD, g->legend[1] + g->legend[3] + OV_PAD - 6));
+    g->height = (int)ceil(fmax(fmax(OV_PAD + g->scene[3], y - 12), g->legend[1] + g->legend[3] - 6) + OV_PAD);
     return 0;
 }
 
@@ -885,7 +893,7 @@ static void render(cairo_t *cr, cairo_surface_t *canvas, cairo_surface_t *src, c
     }
     char s[96];
     double y = g->n_cards ? g->card[g->n_cards - 1].rect[1] + g->card[g->n_cards - 1].rect[3] + 12 : OV_PAD;
-    double x = g->legend[0];
+    double x = g->n_cards ? g->card[0].rect[0] + 4 : g->legend[0];
     font(cr, 15, 0);
     if (a->n_faces == 0) line(cr, x, y + 8, "No face found in this image.", FG, 1);
     else if (a->n_faces > g->n_cards) {
