@@ -486,6 +486,13 @@ static double section(cairo_t *cr, double x, double y, double w, const char *tit
     return h + 10;
 }
 
+/* An angle rounded to whole degrees, without a "-0". */
+static double deg(float v)
+{
+    double r = round(v);
+    return r == 0 ? 0 : r;
+}
+
 static const struct augur_au *find_au(const au_face *f, int id)
 {
     for (int i = 0; i < f->n_aus && i < AUGUR_AU_COUNT; i++) if (f->aus[i].id == id) return &f->aus[i];
@@ -507,7 +514,7 @@ static double face_text(cairo_t *cr, const au_face *f, double x, double y, doubl
     if (f->det_score > 0) snprintf(det, sizeof det, "detector %.2f", f->det_score);
     if (f->success)
         snprintf(s, sizeof s, "%s  \u00b7  yaw %+.0f\u00b0  pitch %+.0f\u00b0  roll %+.0f\u00b0",
-                 det, f->pose_R[1], f->pose_R[0], f->pose_R[2]);
+                 det, deg(f->pose_R[1]), deg(f->pose_R[0]), deg(f->pose_R[2]));
     else if (f->has_mesh)
         snprintf(s, sizeof s, "mesh rejected (presence %.2f)", f->mesh_score);
     else
