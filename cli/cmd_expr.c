@@ -280,7 +280,7 @@ int cmd_eval_expr(int argc, char **argv)
             printf("usage: augur eval expr --protocol ferplus|fer2013|folders --data DIR --model MODEL\n"
                    "                       [--flip] [--split test|valid] [--report PREFIX] [--test DIR]\n"
                    "                       [--mode f32|int8|train|batch]\n"
-                   "--mode: the inference mode (expr/infer.h; default $AUGUR_EXPR_MODE or f32), one face at a time,\n"
+                   "--mode: the inference mode (expr/infer.h; default $AUGUR_EXPR_MODE or int8), one face at a time,\n"
                    "single thread, as analysis runs it; batch: the training network in batches of 64.\n"
                    "Accuracy, macro-F1, per-class recall, confusion matrix, CAM-COS and ATT-COS (cosine of the\n"
                    "class activation map / attention with the true class's AU heatmap, non-neutral faces), ms/face.\n"
