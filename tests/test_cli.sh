@@ -119,5 +119,12 @@ grep_out '"grounding":0' "hallucination scores 0"
 expect 1 "verify missing rationale" -- "$AUGUR" verify "$SRC/examples/astronaut.png" --rationale "$T/none.txt"
 expect 2 "verify without rationale" -- "$AUGUR" verify "$SRC/examples/astronaut.png"
 
+# expression inference modes (expr/infer.h)
+expect 0 "bench --expr" -- "$AUGUR" bench --expr --runs 3 --warmup 1; grep_out "int8" "bench --expr lists int8"
+expect 2 "eval expr bad --mode" -- "$AUGUR" eval expr --protocol ferplus --data "$T" --model "$T/none.bin" --mode f16
+expect 1 "eval expr missing model" -- "$AUGUR" eval expr --protocol ferplus --data "$T" --model "$T/none.bin" --mode int8
+expect 1 "calibrate missing model" -- "$AUGUR" train expr --protocol ferplus --data "$T" --out "$T/none.bin" --calibrate
+grep_out "cannot open" "calibrate missing model message"
+
 echo "$pass passed, $fail failed"
 [[ $fail == 0 ]]
