@@ -12,6 +12,8 @@
  *     derived from batch norm, with the same top class on >= 3/4 of the crops;
  *   - CAM-COS the same as en_cam_cos;
  *   - no heap allocation per run (counted as in test_nn.c; off under ASan);
+ *   - crop 0 is the astronaut's real aligned face when the face models exist;
+ *   - 2 threads compute what 1 does;
  *   - deterministic, input-dependent; missing, corrupt and truncated model
  *     files and a corrupt calibration file fail with clear errors.
  * Timings are printed for information only (never asserted).
@@ -25,6 +27,9 @@
 
 #include "expr/infer.h"
 #include "expr/net.h"
+#include "expr/prep.h"
+#include "face/engine.h"
+#include "media/image.h"
 #include "testutil.h"
 #include "train/rng.h"
 
@@ -81,6 +86,33 @@ static void make_crop(uint8_t *c, tr_rng *r)
             v += 20 * (tr_rng_uniform(r) - 0.5f);
             c[y * EN_SIZE + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
         }
+}
+
+/* The aligned crop of the astronaut's face (examples/), as analysis makes it,
+ * into slot 0 when the face models are present (else the synthetic crops only). */
+static int real_crop(uint8_t *crop)
+{
+    const char *d = getenv("AUGUR_MODELS");
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/facemesh.json", d && *d ? d : "");
+    FILE *f = d && *d ? fopen(probe, "rb") : NULL;
+    if (!f) { printf("note: no face models, synthetic crops only\n"); return 0; }
+    fclose(f);
+    au_error e = {0};
+    au_image img = {0};
+    au_face_engine *eng = NULL;
+    au_face faces[AU_MAX_FACES];
+    int n = 0, ok = 0;
+    au_face_opts o = au_face_default_opts();
+    if (!au_image_load(t_src("examples/astronaut.png"), &img, &e) && !au_face_engine_create(&eng, d, NULL, &e) &&
+        !au_face_find(eng, &img, &o, faces, &n, &e) && n > 0 && faces[0].success) {
+        expr_crop(&img, &faces[0], EN_SIZE, crop);
+        ok = 1;
+    }
+    CHECK(ok, "astronaut crop: %s (%d faces)", e.msg, n);
+    au_face_engine_free(eng);
+    au_image_free(&img);
+    return ok;
 }
 
 /* A random network with realistic batch-norm state, saved to path. */
@@ -200,6 +232,21 @@ static void parity(const char *path, const uint8_t *crops, int mode, int calibra
     CHECK(!memcmp(a, b, sizeof a), "%s: same crop, different output", expr_infer_mode_name(mode));
     CHECK(memcmp(a, d, sizeof a), "%s: output ignores the crop", expr_infer_mode_name(mode));
 
+    /* a pool of 2 threads computes the same */
+    expr_infer *x2 = NULL;
+    CHECK(expr_infer_create_mode(&x2, path, 2, mode, &e) == 0, "2 threads: %s", e.msg);
+    if (x2) {
+        float c2[EN_CAM * EN_CAM], c1[EN_CAM * EN_CAM];
+        expr_infer_run(x2, crops, d, &e);
+        expr_infer_cam(x2, 3, c2);
+        expr_infer_cam(x, 3, c1);
+        float w = 0;
+        for (int k = 0; k < AU_EXPR_N; k++) w = fmaxf(w, fabsf(d[k] - b[k]));
+        for (int p = 0; p < EN_CAM * EN_CAM; p++) w = fmaxf(w, fabsf(c2[p] - c1[p]) / (fabsf(c1[p]) + 1));
+        CHECK(w <= 1e-5f, "%s: 2 threads differ from 1 by %.3g", name, w);
+        expr_infer_free(x2);
+    }
+
     /* information only: speed of one face, single thread */
     double t[2];
     expr_infer *m[2] = {ref, x};
@@ -266,6 +313,7 @@ int main(void)
     tr_rng r;
     tr_rng_seed(&r, 11, 1);
     for (int i = 0; i < NCROP; i++) make_crop(crops + (size_t)i * EN_SIZE * EN_SIZE, &r);
+    if (real_crop(crops)) printf("crop 0: the astronaut's aligned face\n");
     char path[] = "/tmp/augur-test-expr-infer-XXXXXX";
     int fd = mkstemp(path);
     if (fd < 0) { CHECK(0, "mkstemp"); return t_finish(); }
