@@ -456,15 +456,4 @@ int expr_infer_calibrate(const char *model_path, const uint8_t *crops, int n, do
     return 0;
 }
 
-float expr_cam_cos(const float *cam, const float *h)
-{
-    double d = 0, na = 0, nb = 0;
-    for (int y = 0; y < EN_CAM; y++)
-        for (int x = 0; x < EN_CAM; x++) {
-            float a = fmaxf(cam[y * EN_CAM + x], 0); /* ReLU, as CAMs are shown */
-            float t = 0.25f * (h[2 * y * EN_ATT + 2 * x] + h[2 * y * EN_ATT + 2 * x + 1] +
-                               h[(2 * y + 1) * EN_ATT + 2 * x] + h[(2 * y + 1) * EN_ATT + 2 * x + 1]);
-            d += (double)a * t; na += (double)a * a; nb += (double)t * t;
-        }
-    return na > 0 && nb > 0 ? (float)(d / sqrt(na * nb)) : 0;
-}
+float expr_cam_cos(const float *cam, const float *h) { return en_cam_cos_of(cam, h); }

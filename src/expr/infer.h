@@ -60,7 +60,7 @@ int expr_infer_mode_parse(const char *name);  /* -1 for an unknown name */
 int expr_infer_calibrate(const char *model_path, const uint8_t *crops, int n, double percentile, au_error *err);
 
 /* CAM-COS of a raw CAM (EN_CAM x EN_CAM) against a 12x12 heatmap: cosine between
- * the ReLU'ed CAM and the heatmap average-pooled to 6x6 (as en_cam_cos). */
+ * the ReLU'ed CAM and the heatmap average-pooled to 6x6 (en_cam_cos_of). */
 float expr_cam_cos(const float *cam, const float *heat12);
 
 #endif

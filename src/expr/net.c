@@ -206,6 +206,11 @@ float en_cam_cos(const expr_net *n, int b, int k, const float *h)
 {
     float cam[EN_CAM * EN_CAM];
     en_cam(n, b, k, cam);
+    return en_cam_cos_of(cam, h);
+}
+
+float en_cam_cos_of(const float *cam, const float *h)
+{
     double d = 0, na = 0, nb = 0;
     for (int y = 0; y < EN_CAM; y++)
         for (int x = 0; x < EN_CAM; x++) {

@@ -82,6 +82,8 @@ void en_cam(const expr_net *n, int b, int k, float *cam);
 /* CAM-COS: cosine between the (ReLU'ed) CAM of image b for class k and a
  * 12x12 AU heatmap average-pooled to the CAM's 6x6. */
 float en_cam_cos(const expr_net *n, int b, int k, const float *heat12);
+/* The same for a CAM already computed (EN_CAM x EN_CAM): the one CAM-COS. */
+float en_cam_cos_of(const float *cam, const float *heat12);
 
 /* Model file: "AUGEXPR2", n_params, n_stats (u64 LE), parameters as IEEE half,
  * running statistics as float32 ("AUGEXPR1": parameters as float32, also read). */
