@@ -4,9 +4,10 @@
  * ../shared/data/ckplus48-pairs for 6 subjects (peaks of 3, 8 and 15 frames
  * plus a neutral-only clip each) go through the video pipeline and the
  * temporal analyzer; the burst must be spotted with onset and offset within
- * ±2 frames in at least 70% of the burst clips, and the neutral-only clips
+ * ±2 frames in at least 50% of the burst clips, and the neutral-only clips
  * must give at most 0.34 false events each (floors well under the measured
- * numbers in docs/MICRO.md, so a regression, not noise, fails the test). A
+ * numbers in docs/MICRO.md — 64–97% depending on the pipeline's landmark
+ * smoothing, 0 false events — so a regression, not noise, fails it). A
  * second run from the cache must give the same numbers; a missing clips
  * folder and a bad split are errors. Skipped without the data or the models.
  */
@@ -75,7 +76,8 @@ int main(void)
     if (!rc) {
         me_print(&r1, stdout);
         CHECK(r1.burst_clips == 18 && r1.neutral_clips == 6, "clips %d + %d", r1.burst_clips, r1.neutral_clips);
-        CHECK(me_hit_rate(&r1) >= 0.70, "hit rate %.3f under the floor 0.70", me_hit_rate(&r1));
+        CHECK(me_hit_rate(&r1) >= 0.50, "hit rate %.3f under the floor 0.50", me_hit_rate(&r1));
+        CHECK((double)r1.spotted / r1.burst_clips >= 0.85, "only %d of %d bursts spotted at all", r1.spotted, r1.burst_clips);
         CHECK(me_false_per_neutral(&r1) <= 0.34, "false events per neutral clip %.3f over 0.34", me_false_per_neutral(&r1));
         CHECK(r1.frames_run > 0, "no frames through the pipeline");
         /* the same again from the cache: no pipeline, same numbers */

@@ -285,6 +285,7 @@ int me_run(const me_opts *o, me_report *rep, au_error *err)
     snprintf(rep->split, sizeof rep->split, "%s", split);
     rep->tol = o->tol;
     rep->vt = o->vt;
+    rep->smooth = o->vp.smooth;
     vt_analyzer *check = NULL;
     int rc = vt_create(&check, &o->vt, err);
     if (rc) return rc;
@@ -438,7 +439,8 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
          cJSON_AddNumberToObject(op, "micro_max_s", r->vt.micro_max_s) &&
          cJSON_AddNumberToObject(op, "micro_refine", r->vt.micro_refine) &&
          cJSON_AddNumberToObject(op, "baseline_s", r->vt.baseline_s) &&
-         cJSON_AddNumberToObject(op, "baseline_q", r->vt.baseline_q);
+         cJSON_AddNumberToObject(op, "baseline_q", r->vt.baseline_q) &&
+         cJSON_AddBoolToObject(j, "pipeline_smoothing", r->smooth);
     if (!ok) { cJSON_Delete(j); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
     FILE *f = fopen(path, "w");
     if (!f) { cJSON_Delete(j); return au_fail(err, AUGUR_EIO, "%s: %s", path, strerror(errno)); }
@@ -455,7 +457,7 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
                "%d subjects, %d burst clips, %d neutral-only clips. A hit: one spotted micro-expression "
                "with onset and offset within ±%d frames of the truth. Timing errors are in frames (30 fps), over the "
                "spotted clips.\n\n", r->subjects, r->burst_clips, r->neutral_clips, r->tol);
-    fprintf(f, "| hold (frames) | clips | hits | hit rate | spotted | mean \\|onset err\\| | mean \\|offset err\\| | false events |\n");
+    fprintf(f, "| hold (frames) | clips | hits | hit rate | spotted | mean \\|onset err\\| | mean \\|offset err\\| | other events |\n");
     fprintf(f, "|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < r->n_holds; i++) {
         const me_hold *h = &r->holds[i];
@@ -466,8 +468,8 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
     fprintf(f, "| **all** | %d | %d | **%.1f%%** | %.1f%% | %.2f | %.2f | %d |\n\n", r->burst_clips, r->hits,
             100 * me_hit_rate(r), 100 * per(r->spotted, r->burst_clips), per(r->abs_on, r->spotted),
             per(r->abs_off, r->spotted), r->fe_burst);
-    fprintf(f, "False events: **%.3f per neutral-only clip** (%d in %d clips).\n\n", me_false_per_neutral(r), r->fe_neutral,
-            r->neutral_clips);
+    fprintf(f, "False events: **%.3f per neutral-only clip** (%d in %d clips). \"Other events\": micro-expressions of "
+               "burst clips that do not overlap the burst.\n\n", me_false_per_neutral(r), r->fe_neutral, r->neutral_clips);
     fprintf(f, "Signed mean timing error: onset %+.2f frames, offset %+.2f frames (negative: early).\n\n",
             per(r->sgn_on, r->spotted), per(r->sgn_off, r->spotted));
     fprintf(f, "The likely expression of the spotted burst (FACS prototypes) equals the clip's CK+ label in %d of %d "
@@ -475,6 +477,7 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
     fprintf(f, "Analyzer: micro_k %g, micro_rise %g, micro_edge %g, micro_refine %g, span %g–%g s, baseline %g s at quantile %g.\n",
             r->vt.micro_k, r->vt.micro_rise, r->vt.micro_edge, r->vt.micro_refine, r->vt.micro_min_s, r->vt.micro_max_s,
             r->vt.baseline_s, r->vt.baseline_q);
+    fprintf(f, "Pipeline: video/pipeline.h defaults%s.\n", r->smooth ? "" : ", landmark smoothing off (`--no-smooth`)");
     if (fclose(f) != 0) return au_fail(err, AUGUR_EIO, "%s: write error", path);
     return 0;
 }

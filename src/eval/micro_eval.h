@@ -67,6 +67,7 @@ typedef struct me_report {
     int64_t frames_run;       /* frames through the pipeline (not from the cache) */
     double pipeline_s;        /* their wall time */
     vt_opts vt;
+    int smooth;               /* the pipeline's landmark smoothing was on */
 } me_report;
 
 /* 1 when a CK+ subject ("S005") is in the dev (tuning) split. */

@@ -126,7 +126,7 @@ int vt_plot_png(const vt_analyzer *a, const char *path, au_error *err)
     double H = 20;
     for (int i = 0; i < a->n_faces; i++) {
         nrows[i] = rows_of(a, a->faces[i], rows[i]);
-        H += 34 + 18 /* micro labels */ + EXPR_H + 8 + (nrows[i] ? nrows[i] : 1) * (ROW_H + ROW_GAP) + 14;
+        H += 34 + 31 /* micro labels, two lines */ + EXPR_H + 8 + (nrows[i] ? nrows[i] : 1) * (ROW_H + ROW_GAP) + 14;
     }
     if (!a->n_faces) H += 60;
     H += 64;  /* axis and legend */
@@ -155,8 +155,8 @@ int vt_plot_png(const vt_analyzer *a, const char *path, au_error *err)
                  u->first_t, u->last_t, (long long)u->frames, au_expr_names[u->primary], nm, nm == 1 ? "" : "s");
         text(cr, 20, y + 20, 17, 1, buf);
         y += 34;
-        double micro_label_y = y + 12;
-        y += 18;
+        double micro_label_y = y + 25;
+        y += 31;
         /* expression strip */
         double bw = a->bin_w;
         cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
@@ -244,7 +244,7 @@ int vt_plot_png(const vt_analyzer *a, const char *path, au_error *err)
         if (!nrows[i]) y += ROW_H + ROW_GAP;
         /* micro-expressions: bands across the rows, numbered, labelled above */
         int num = 0;
-        double last_label_x1 = -1e9;
+        double last_label_x1[2] = {-1e9, -1e9};
         for (int j = 0; j < a->n_micro; j++) {
             const vt_micro *m = &a->micro[j];
             if (m->face_id != s->face_id) continue;
@@ -262,12 +262,19 @@ int vt_plot_png(const vt_analyzer *a, const char *path, au_error *err)
                 snprintf(buf, sizeof buf, "%d: %s? %.0f ms", num, au_expr_names[m->expression], 1000 * (m->offset_t - m->onset_t));
             else
                 snprintf(buf, sizeof buf, "%d: %.0f ms", num, 1000 * (m->offset_t - m->onset_t));
+            /* two label lines; a label that fits on neither is shortened to its number */
             double w = text_w(cr, 11, buf);
-            double lx = (x0 + x1) / 2 - w / 2;
-            if (lx < last_label_x1 + 4) snprintf(buf, sizeof buf, "%d", num), w = text_w(cr, 11, buf), lx = (x0 + x1) / 2 - w / 2;
-            if (lx >= last_label_x1 + 2) {
-                text(cr, lx, micro_label_y, 11, 1, buf);
-                last_label_x1 = lx + w;
+            double lx = fmax(PLOT_X0, fmin((x0 + x1) / 2 - w / 2, PLOT_X1 - w));
+            int line = lx >= last_label_x1[0] + 6 ? 0 : lx >= last_label_x1[1] + 6 ? 1 : -1;
+            if (line < 0) {
+                snprintf(buf, sizeof buf, "%d", num);
+                w = text_w(cr, 11, buf);
+                lx = (x0 + x1) / 2 - w / 2;
+                line = lx >= last_label_x1[0] + 3 ? 0 : lx >= last_label_x1[1] + 3 ? 1 : -1;
+            }
+            if (line >= 0) {
+                text(cr, lx, micro_label_y - 13 * line, 11, 1, buf);
+                last_label_x1[line] = lx + w;
             }
         }
         y += 14;
@@ -287,7 +294,7 @@ int vt_plot_png(const vt_analyzer *a, const char *path, au_error *err)
         snprintf(buf, sizeof buf, step < 0.1 ? "%.2f" : step < 1 ? "%.1f" : "%.0f", t);
         text(cr, x - text_w(cr, 12, buf) / 2, y + 19, 12, 0, buf);
     }
-    text(cr, PLOT_X0 - 8 - text_w(cr, 12, "time (s)"), y + 19, 12, 1, "time (s)");
+    text(cr, PLOT_X0 - 30 - text_w(cr, 12, "time (s)"), y + 19, 12, 1, "time (s)");
     /* legend */
     double ly = y + 46;
     text(cr, 20, ly, 12, 0, "intensity 0");
