@@ -179,12 +179,18 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
             const struct augur_au *u = reading(f, prototypes[alt][g][0]);
             if (u && !u->present && ao < sizeof against)
                 ao += (size_t)snprintf(against + ao, sizeof against - ao, "%sAU%d", ao ? ", " : "", u->id);
-    if (ao && ao < sizeof against) snprintf(against + ao, sizeof against - ao, " inactive");
         }
+    if (ao && ao < sizeof against) snprintf(against + ao, sizeof against - ao, " inactive");
     t->cam_cos = -1;
     t->confidence = -1;
     if (f->has_expression && answer == f->expression_class) consistency(f, t);
-    if (n_active)
+    if (t->answer != best) /* the classifier's answer is not what the AUs support best: say so */
+        snprintf(t->conclusion, sizeof t->conclusion, "%s%s point%s to %s (AU evidence %.2f), not %s (%.2f); the answer "
+                 "%s rests on the classifier%s.", n_active ? "Combined " : "No active action unit: the measurements",
+                 n_active ? combo : "", n_active ? "" : "s", au_expr_names[best], t->evidence[best],
+                 au_expr_names[t->answer], t->evidence[t->answer], au_expr_names[t->answer],
+                 t->weakly_grounded ? " and is weakly grounded" : "");
+    else if (n_active)
         snprintf(t->conclusion, sizeof t->conclusion, "Combined %s indicate %s (AU evidence %.2f)%s%s%s%s.", combo,
                  au_expr_names[t->answer], t->evidence[t->answer], alt >= 0 && ao ? "; against " : "",
                  alt >= 0 && ao ? au_expr_names[alt] : "", ao ? ": " : "", ao ? against : "");
