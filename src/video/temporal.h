@@ -25,16 +25,19 @@
  * OpenFace AUxx_r scale) read against the person's neutral (vt_frame.au_r).
  *   - AU events: hysteresis on the intensity itself (on at opts.au_on, off
  *     below opts.au_off), minimum duration, short gaps merged.
- *   - Micro-expressions: the intensity minus a running baseline (a low
- *     quantile of the last opts.baseline_s seconds: a brief burst covers too
- *     little of the window to move it), compared with a threshold that is
+ *   - Micro-expressions: the intensity minus a running baseline (the
+ *     median of the last opts.baseline_s seconds: a burst or dip shorter
+ *     than half the window does not move it), compared with a threshold that is
  *     the larger of opts.micro_rise and opts.micro_k times the baseline's
  *     noise (robust: from the median absolute frame-to-frame change). A burst
  *     is a run above a low gate whose peak passes the threshold; its onset
  *     and offset are where the signal crosses opts.micro_edge of the apex
  *     height, and it counts when its span lies in [micro_min_s, micro_max_s]
- *     and the signal comes back down. Bursts of different AUs that overlap
- *     in time form one micro-expression; its likely expression is the FACS
+ *     and the signal comes back down (an AU that rose with it and stays up
+ *     makes it the onset of a longer expression instead). Bursts of
+ *     different AUs that overlap in time form one micro-expression, timed by
+ *     its strongest burst, its onset moved back by opts.micro_refine to where
+ *     the summed change of all AUs starts; its likely expression is the FACS
  *     prototype best matched by the burst AUs (explain/ ex_evidence_scores),
  *     with that score as confidence. AU43/AU45 (eyes closed, blink) are not
  *     spotted: a blink is not a micro-expression. docs/MICRO.md has the
