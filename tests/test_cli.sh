@@ -126,5 +126,15 @@ expect 1 "eval expr missing model" -- "$AUGUR" eval expr --protocol ferplus --da
 expect 1 "calibrate missing model" -- "$AUGUR" train expr --protocol ferplus --data "$T" --out "$T/none.bin" --calibrate
 grep_out "cannot open" "calibrate missing model message"
 
+# micro-expression evaluation (eval/micro_eval.h): option and input errors, no data needed
+expect 0 "eval micro --help" -- "$AUGUR" eval micro --help;  grep_out "--split" "eval micro help"
+expect 2 "eval micro bad --split" -- "$AUGUR" eval micro --split train
+expect 2 "eval micro bad --micro-edge" -- "$AUGUR" eval micro --micro-edge 1.5
+expect 1 "eval micro missing pairs" -- "$AUGUR" eval micro --data "$T/nowhere"; grep_out "no CK+ pairs" "eval micro missing pairs message"
+expect 1 "eval micro missing clips.csv" -- "$AUGUR" eval micro --clips "$T"; grep_out "clips.csv" "eval micro missing clips.csv message"
+printf 'clip,subject\n' > "$T/clips.csv"
+expect 1 "eval micro bad clips.csv" -- "$AUGUR" eval micro --clips "$T"; grep_out "not a clips.csv" "eval micro bad clips.csv message"
+rm -f "$T/clips.csv"
+
 echo "$pass passed, $fail failed"
 [[ $fail == 0 ]]
