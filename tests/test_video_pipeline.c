@@ -102,7 +102,7 @@ static void resample(const au_image *src, double x0, double y0, double step, int
 
 static char g_dir[64];
 
-/* Steady clip: 320x240, n frames at 30 fps, a slow pan (24 px) and zoom (1.0 -> 0.88). */
+/* Steady clip: 480x360, n frames at 30 fps, a slow pan (16 px of the source) and zoom (5%). */
 static int make_steady(const au_image *src, const char *path, int n)
 {
     au_video_writer *w;
@@ -110,13 +110,13 @@ static int make_steady(const au_image *src, const char *path, int n)
     au_video_writer_default_opts(&o);
     o.fps_num = 30;
     au_error err = {0};
-    if (au_video_writer_open(&w, path, 320, 240, &o, &err)) { fprintf(stderr, "%s\n", err.msg); return -1; }
+    if (au_video_writer_open(&w, path, 480, 360, &o, &err)) { fprintf(stderr, "%s\n", err.msg); return -1; }
     au_image fr = {0};
-    au_image_alloc(&fr, 320, 240, &err);
+    au_image_alloc(&fr, 480, 360, &err);
     for (int i = 0; i < n; i++) {
-        double a = (double)i / (n - 1), step = 0.9 - 0.12 * a; /* zoom in by 13% */
-        double cx = 225 - 12 + 24 * a, cy = 140 + 8 * a;       /* pan 24 px right, 8 px down */
-        resample(src, cx - 160 * step, cy - 120 * step, step, 0, &fr, 0, 320);
+        double a = (double)i / (n - 1), step = 0.6 - 0.03 * a; /* zoom in by 5% */
+        double cx = 225 - 8 + 16 * a, cy = 140 + 6 * a;        /* pan 16 px right, 6 px down */
+        resample(src, cx - 240 * step, cy - 180 * step, step, 0, &fr, 0, 480);
         if (au_video_writer_write(w, &fr, -1, &err)) break;
     }
     au_image_free(&fr);
@@ -247,6 +247,10 @@ static void test_steady(const char *models, const char *path, int baseline)
     if (!baseline) CHECK(m6 > 1 && m12 > 1, "the smile reads as AU6 %.2f + AU12 %.2f", m6, m12);
     CHECK(vt_finish(ta, &err) == 0, "vt_finish: %s", err.msg);
     printf("steady clip: %d micro-expressions, %d AU events\n", vt_n_micros(ta), vt_n_au_events(ta));
+    for (int i = 0; i < vt_n_micros(ta); i++) {
+        const vt_micro *m = &vt_micros(ta)[i];
+        printf("  micro-expression %.3f-%.3f s: AU%d rise %.2f\n", m->onset_t, m->offset_t, m->aus[0], m->rise[0]);
+    }
     CHECK(vt_n_micros(ta) == 0, "%d micro-expression events on a steady clip", vt_n_micros(ta));
     au_image_free(&fr);
     au_video_close(v);

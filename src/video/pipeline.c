@@ -72,7 +72,8 @@ typedef struct track {
     float  box[4];              /* last box (raw mesh extent) */
     float  det_score;           /* detector score of the last detection */
     float  unit;                /* 1% of the face size at track start (px): One-Euro's unit */
-    vp_oneeuro oe[VP_COORDS];
+    vp_oneeuro oe[VP_COORDS];   /* image px (in units of `unit`) */
+    vp_oneeuro oes[VP_COORDS];  /* canonical shape, mm */
     /* per-person neutral */
     float (*ring)[AU_MESH_N][3];
     int    ring_n, ring_pos;
@@ -95,6 +96,7 @@ struct vp {
     au_face det[AU_MAX_FACES];  /* detections of the current frame */
     au_face cur[VP_MAX_FACES];  /* this frame's raw face per track slot */
     float blend[AU_MESH_N][3];  /* the neutral in use while a reservoir fills */
+    float canon[AU_MESH_N][3];  /* scratch: a canonical mesh */
     au_image pyr[VP_LEVELS];    /* 2x2-averaged halvings of the current frame (pyr[0] unused) */
     int pyr_built;              /* levels 1..pyr_built are the current frame's */
 };
@@ -113,10 +115,12 @@ void vp_default_opts(vp_opts *o)
     o->oe_mincutoff = 2.0;
     o->oe_beta = 0.05;
     o->oe_dcutoff = 1.0;
+    o->shape_mincutoff = 2.0;
+    o->shape_beta = 1.5;
     o->baseline = 1;
     o->baseline_size = 64;
     o->baseline_stride = 5;
-    o->baseline_min = 10;
+    o->baseline_min = 1;
     o->n_threads = 1;
 }
 
@@ -131,7 +135,8 @@ int vp_create(vp **out, const char *model_dir, const vp_opts *opts, au_error *er
     if (o.lost_after < 1) o.lost_after = 1;
     if (o.baseline_size < 1 || o.baseline_size > 4096 || o.baseline_stride < 1 || o.baseline_min < 1)
         return au_fail(err, AUGUR_EARG, "bad baseline options (size 1..4096, stride >= 1, min >= 1)");
-    if (o.smooth && !(o.oe_mincutoff > 0 && o.oe_beta >= 0 && o.oe_dcutoff > 0))
+    if (o.smooth && !(o.oe_mincutoff > 0 && o.oe_beta >= 0 && o.oe_dcutoff > 0 && o.shape_mincutoff > 0 &&
+                      o.shape_beta >= 0))
         return au_fail(err, AUGUR_EARG, "bad One-Euro options (mincutoff > 0, beta >= 0, dcutoff > 0)");
     vp *p = calloc(1, sizeof *p);
     if (!p) return au_fail(err, AUGUR_ENOMEM, "out of memory");
@@ -250,7 +255,10 @@ static void track_start(vp *p, track *t, const au_face *f)
     t->det_score = f->det_score;
     float side = fmaxf(t->box[2] - t->box[0], t->box[3] - t->box[1]);
     t->unit = fmaxf(side, 1.0f) / 100.0f;
-    for (int k = 0; k < VP_COORDS; k++) vp_oneeuro_init(&t->oe[k], p->o.oe_mincutoff, p->o.oe_beta, p->o.oe_dcutoff);
+    for (int k = 0; k < VP_COORDS; k++) {
+        vp_oneeuro_init(&t->oe[k], p->o.oe_mincutoff, p->o.oe_beta, p->o.oe_dcutoff);
+        vp_oneeuro_init(&t->oes[k], p->o.shape_mincutoff, p->o.shape_beta, p->o.oe_dcutoff);
+    }
 }
 
 /* Median of n floats (n >= 1), partially reordering v (Hoare's selection). */
@@ -303,6 +311,19 @@ static void finish(vp *p, track *t, const au_image *img, double time, au_face *f
     if (p->o.smooth) {
         float *m = &f->mesh[0][0];
         for (int k = 0; k < VP_COORDS; k++) m[k] = (float)(vp_oneeuro_filter(&t->oe[k], m[k] / t->unit, time) * t->unit);
+        /* the shape with pose and scale removed, filtered on its own: head motion
+         * opens the image-space filter, not this one; the correction goes back
+         * into the image through the exact similarity canonical -> mesh */
+        float (*c)[3] = p->canon;
+        double sc, R[3][3], tr[3];
+        if (!au_face_canonicalize(f, c) &&
+            !au_similarity_3d((const float (*)[3])c, (const float (*)[3])f->mesh, NULL, AU_MESH_N, &sc, R, tr)) {
+            for (int i = 0; i < AU_MESH_N; i++) {
+                double d[3];
+                for (int a = 0; a < 3; a++) d[a] = vp_oneeuro_filter(&t->oes[3 * i + a], c[i][a], time) - c[i][a];
+                for (int a = 0; a < 3; a++) f->mesh[i][a] += (float)(sc * (R[a][0] * d[0] + R[a][1] * d[1] + R[a][2] * d[2]));
+            }
+        }
     }
     f->has_mesh = 1;
     f->det_score = t->det_score;
@@ -507,7 +528,7 @@ int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *
                 cur[bi] = p->det[bj];
                 ok[bi] = 1;
                 detected[bi] = 1;
-                for (int k = 0; k < VP_COORDS; k++) p->tr[bi].oe[k].init = 0;
+                for (int k = 0; k < VP_COORDS; k++) p->tr[bi].oe[k].init = p->tr[bi].oes[k].init = 0;
             }
         }
         /* new faces: new tracks, in detection order (best first) */

@@ -27,10 +27,15 @@
  *      consecutive frames is dropped (its id is never reused).
  *   2. Smoothing. A One-Euro filter (Casiez, Roussel & Vogel, CHI 2012) on
  *      every mesh coordinate, driven by the frame times: strong smoothing
- *      when a point is still, little lag when it moves fast. The smoothed
- *      mesh is what the record carries (box, lm68, pose, alignment are
- *      recomputed from it); tracking uses the raw mesh, so smoothing never
- *      feeds back into the ROI.
+ *      when a point is still, little lag when it moves fast. Then a second
+ *      One-Euro on the shape alone — the mesh in the canonical frame
+ *      (au_face_canonicalize: pose and scale removed, mm) — whose correction
+ *      is mapped back into the image: head motion opens the first filter
+ *      (so landmarks follow it), but not the second, so the expression
+ *      geometry the AUs read stays smooth while the head moves and still
+ *      follows fast expression changes. The smoothed mesh is what the record
+ *      carries (box, lm68, pose, alignment are recomputed from it); tracking
+ *      uses the raw mesh, so smoothing never feeds back into the ROI.
  *   3. Per-person neutral (opts.baseline). Each track keeps a reservoir of
  *      canonicalised meshes (au_face_canonicalize: pose and scale removed)
  *      sampled from its past frames: every frame until the reservoir is
@@ -82,10 +87,12 @@ typedef struct vp_opts {
     double oe_beta;         /* One-Euro speed coefficient, Hz per (face size %)/s: coordinates are filtered
                                in units of 1% of the face's size at track start (default 0.05) */
     double oe_dcutoff;      /* One-Euro cutoff for the speed estimate, Hz (default 1.0) */
+    double shape_mincutoff; /* second One-Euro on the canonical shape: minimum cutoff, Hz (default 2.0) */
+    double shape_beta;      /* ... speed coefficient, Hz per mm/s (default 1.5) */
     int   baseline;         /* per-person neutral from the clip (default 1) */
     int   baseline_size;    /* reservoir frames (default 64) */
     int   baseline_stride;  /* offer every Nth frame of a track to the reservoir (default 5) */
-    int   baseline_min;     /* frames in the reservoir before it is used alone (default 10; blended in before) */
+    int   baseline_min;     /* frames in the reservoir before it is used alone (default 1: from the first frame) */
     const char *au_model;   /* AU model (NULL: $AUGUR_AU_MODEL, else models/au-ckplus.json) */
     const char *expr_model; /* expression model (NULL: $AUGUR_EXPR_MODEL, else models/expr-ferplus.bin
                                when it exists; without one, faces carry no expression) */
