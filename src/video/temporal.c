@@ -24,7 +24,7 @@
 void vt_default_opts(vt_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->max_faces = 16;
+    o->max_faces = VT_MAX_FACES;
     o->baseline_s = 2.0;
     o->baseline_q = 0.5f;
     o->au_on = 1.0f;

@@ -63,8 +63,9 @@
  * neighbouring bins are merged pairwise and the bin width doubles). Only the
  * lists of events grow, each capped at opts.max_events (further events are
  * counted, not stored; the JSON says how many were dropped). At most
- * opts.max_faces distinct face ids are analysed; frames of later ids are
- * counted and ignored (JSON "faces_ignored").
+ * opts.max_faces distinct face ids are analysed (64 by default: a tracker
+ * that never reuses ids, as video/pipeline.h, starts a new id after each
+ * loss); frames of later ids are counted and ignored (JSON "faces_ignored").
  *
  * Thread safety: an analyzer is used by one thread at a time.
  */
@@ -101,7 +102,7 @@ typedef struct vt_frame {
 } vt_frame;
 
 typedef struct vt_opts {
-    int    max_faces;       /* distinct face ids analysed (default 16, at most VT_MAX_FACES) */
+    int    max_faces;       /* distinct face ids analysed (default and most: VT_MAX_FACES; ~0.5 MB each) */
     /* baseline */
     double baseline_s;      /* window of the running baseline, seconds (default 2.0) */
     float  baseline_q;      /* its quantile (default 0.5: the median, robust to bursts and dips shorter than half the window) */
