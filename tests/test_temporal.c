@@ -398,6 +398,29 @@ static void test_bounds(void)
     CHECK(vt_n_faces(a) == 2 && a->ignored_ids == 2, "faces %d, ignored %d", vt_n_faces(a), a->ignored_ids);
     vt_free(a);
 
+    /* 12 faces: all analysed, the plot draws the 8 seen most and stays small */
+    a = make(NULL);
+    for (int64_t i = 0; i < 40; i++)
+        for (int id = 0; id < 12; id++) {
+            vt_frame f;
+            base_frame(&f, i, id, 0.1, 0.05);
+            if (i >= 4 * (id % 6)) push(a, &f);
+        }
+    finish(a);
+    CHECK(vt_n_faces(a) == 12, "%d faces", vt_n_faces(a));
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/augur-temporal-faces-%d.png", (int)getpid());
+    au_error pe = {0};
+    CHECK(vt_plot_png(a, path, &pe) == 0, "plot of 12 faces: %s", pe.msg);
+    FILE *pf = fopen(path, "rb");
+    unsigned char hdr[24] = {0};
+    CHECK(pf && fread(hdr, 1, 24, pf) == 24, "plot header");
+    if (pf) fclose(pf);
+    unsigned height = (unsigned)hdr[20] << 24 | (unsigned)hdr[21] << 16 | (unsigned)hdr[22] << 8 | hdr[23];
+    CHECK(height > 200 && height < 1400, "plot of 12 faces is %u px tall", height);
+    remove(path);
+    vt_free(a);
+
     /* two interleaved faces with bursts at different times */
     a = make(NULL);
     for (int64_t i = 0; i < 240; i++)

@@ -14,6 +14,8 @@
  * analyzer keeps (video/temporal.h), so the plot costs the same for any
  * length of video.
  *
+ * At most PLOT_MAX_FACES faces are drawn (those seen in most frames).
+ *
  * Coordinates: canvas px; x = PLOT_X0 + (t - t_start) / (t_end - t_start) * plot width.
  */
 #include "video/temporal_int.h"
@@ -30,6 +32,7 @@
 #define ROW_H     26
 #define ROW_GAP   4
 #define EXPR_H    18
+#define PLOT_MAX_FACES 8  /* faces drawn: the canvas stays a readable size */
 
 static const double expr_rgb[AU_EXPR_N][3] = {
     {0.62, 0.62, 0.62},  /* neutral: grey */
@@ -121,11 +124,25 @@ int vt_plot_png(const vt_analyzer *a, const char *path, au_error *err)
     double pw = PLOT_X1 - PLOT_X0;
 #define X(t) (PLOT_X0 + ((t) - ts) / (te - ts) * pw)
 
+    /* the faces drawn: the PLOT_MAX_FACES seen in most frames, in id order */
+    const vt_face_state *fs[VT_MAX_FACES];
+    int nf = 0;
+    for (int i = 0; i < a->n_faces; i++) {
+        const vt_face_state *s = a->faces[i];
+        if (nf < PLOT_MAX_FACES) { fs[nf++] = s; continue; }
+        int worst = 0;
+        for (int j = 1; j < nf; j++) if (fs[j]->sum.frames_ok < fs[worst]->sum.frames_ok) worst = j;
+        if (s->sum.frames_ok > fs[worst]->sum.frames_ok) {
+            memmove(fs + worst, fs + worst + 1, (size_t)(nf - worst - 1) * sizeof *fs);
+            fs[nf - 1] = s;
+        }
+    }
     /* layout */
     int rows[VT_MAX_FACES][AU_COUNT], nrows[VT_MAX_FACES];
     double H = 20;
-    for (int i = 0; i < a->n_faces; i++) {
-        nrows[i] = rows_of(a, a->faces[i], rows[i]);
+    if (nf < a->n_faces) H += 26;
+    for (int i = 0; i < nf; i++) {
+        nrows[i] = rows_of(a, fs[i], rows[i]);
         H += 34 + 31 /* micro labels, two lines */ + EXPR_H + 8 + (nrows[i] ? nrows[i] : 1) * (ROW_H + ROW_GAP) + 14;
     }
     if (!a->n_faces) H += 60;
@@ -145,8 +162,15 @@ int vt_plot_png(const vt_analyzer *a, const char *path, au_error *err)
         text(cr, 20, y + 30, 16, 1, "No face was analysed.");
         y += 60;
     }
-    for (int i = 0; i < a->n_faces; i++) {
-        const vt_face_state *s = a->faces[i];
+    if (nf < a->n_faces) {
+        cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+        snprintf(buf, sizeof buf, "%d faces analysed; the %d seen in most frames are drawn (all are in the events JSON)",
+                 a->n_faces, nf);
+        text(cr, 20, y + 14, 13, 0, buf);
+        y += 26;
+    }
+    for (int i = 0; i < nf; i++) {
+        const vt_face_state *s = fs[i];
         const vt_face_summary *u = &s->sum;
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
         int nm = 0;
