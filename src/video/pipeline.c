@@ -117,6 +117,7 @@ void vp_default_opts(vp_opts *o)
     o->oe_dcutoff = 1.0;
     o->shape_mincutoff = 2.0;
     o->shape_beta = 1.5;
+    o->shape_dcutoff = 4.0;
     o->baseline = 1;
     o->baseline_size = 64;
     o->baseline_stride = 5;
@@ -136,7 +137,7 @@ int vp_create(vp **out, const char *model_dir, const vp_opts *opts, au_error *er
     if (o.baseline_size < 1 || o.baseline_size > 4096 || o.baseline_stride < 1 || o.baseline_min < 1)
         return au_fail(err, AUGUR_EARG, "bad baseline options (size 1..4096, stride >= 1, min >= 1)");
     if (o.smooth && !(o.oe_mincutoff > 0 && o.oe_beta >= 0 && o.oe_dcutoff > 0 && o.shape_mincutoff > 0 &&
-                      o.shape_beta >= 0))
+                      o.shape_beta >= 0 && o.shape_dcutoff > 0))
         return au_fail(err, AUGUR_EARG, "bad One-Euro options (mincutoff > 0, beta >= 0, dcutoff > 0)");
     vp *p = calloc(1, sizeof *p);
     if (!p) return au_fail(err, AUGUR_ENOMEM, "out of memory");
@@ -257,7 +258,7 @@ static void track_start(vp *p, track *t, const au_face *f)
     t->unit = fmaxf(side, 1.0f) / 100.0f;
     for (int k = 0; k < VP_COORDS; k++) {
         vp_oneeuro_init(&t->oe[k], p->o.oe_mincutoff, p->o.oe_beta, p->o.oe_dcutoff);
-        vp_oneeuro_init(&t->oes[k], p->o.shape_mincutoff, p->o.shape_beta, p->o.oe_dcutoff);
+        vp_oneeuro_init(&t->oes[k], p->o.shape_mincutoff, p->o.shape_beta, p->o.shape_dcutoff);
     }
 }
 

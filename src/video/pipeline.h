@@ -89,6 +89,7 @@ typedef struct vp_opts {
     double oe_dcutoff;      /* One-Euro cutoff for the speed estimate, Hz (default 1.0) */
     double shape_mincutoff; /* second One-Euro on the canonical shape: minimum cutoff, Hz (default 2.0) */
     double shape_beta;      /* ... speed coefficient, Hz per mm/s (default 1.5) */
+    double shape_dcutoff;   /* ... cutoff of its speed estimate, Hz (default 4.0: opens within a frame or two) */
     int   baseline;         /* per-person neutral from the clip (default 1) */
     int   baseline_size;    /* reservoir frames (default 64) */
     int   baseline_stride;  /* offer every Nth frame of a track to the reservoir (default 5) */
