@@ -397,11 +397,12 @@ static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *pers
         }
         f->expression_class = c;
         f->has_expression = 1;
+        expr_infer_cam(p->expr, c, f->cam);
         f->cam_cos = -1;
         if (c != AU_EXPR_NEUTRAL) {
             expr_class_heatmap(f, c, EN_ATT, heat);
             for (int i = 0; i < EN_ATT * EN_ATT; i++) h[i] = heat[i] / 255.0f;
-            f->cam_cos = expr_infer_cam_cos(p->expr, c, h);
+            f->cam_cos = expr_cam_cos(f->cam, h);
         }
         /* weakly grounded: the AU evidence for the classifier's class trails the best-supported class by > 0.25 */
         f->weakly_grounded = f->evidence[f->expression_class] < f->evidence[f->evidence_class] - 0.25f;
