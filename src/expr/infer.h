@@ -25,7 +25,9 @@
 
 typedef struct expr_infer expr_infer;
 
-/* Loads an expression model file (en_load_weights formats AUGEXPR1/2). n_threads: 1 = single thread. */
+/* Loads an expression model file (en_load_weights formats AUGEXPR1/2). n_threads: 1 = single thread
+ * (an XNNPACK thread pool otherwise; the train mode uses OpenBLAS's own setting).  An instance
+ * holds the activations of its last run: one instance per thread. */
 int expr_infer_create(expr_infer **out, const char *model_path, int n_threads, au_error *err);
 void expr_infer_free(expr_infer *e);
 
