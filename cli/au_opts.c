@@ -25,6 +25,7 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     if (!strcmp(a, "--data")) o->data_dir = v;
     else if (!strcmp(a, "--labels")) o->labels_csv = v;
     else if (!strcmp(a, "--neutral")) o->neutral_dir = v;
+    else if (!strcmp(a, "--negatives")) o->negatives_dir = v;
     else if (!strcmp(a, "--models")) o->model_dir = v;
     else if (!strcmp(a, "--l2")) {
         o->l2 = (float)atof(v);

@@ -23,6 +23,7 @@ static void help(void)
            "  --labels CSV        AU labels (default DIR/au_labels.csv)\n"
            "  --neutral DIR       per-person neutral: each sequence's first frame, DIR/<seq>_00000001.png\n"
            "                      (e.g. ../shared/data/ckplus48-pairs/neutral); default: population neutral\n"
+           "  --negatives DIR     neutral first frames DIR/<seq>_00000001.png as training examples with no AU\n"
            "  --folds K           folds over subjects (default 5)\n"
            "  --seed N            fold assignment seed (default 1)\n"
            "  --l2 X              ridge strength (default 1)\n"

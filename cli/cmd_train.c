@@ -21,6 +21,7 @@ static void help(void)
            "  --data DIR      the folder (e.g. ../shared/data/ckplus48)\n"
            "  --labels CSV    AU labels (default DIR/au_labels.csv)\n"
            "  --neutral DIR   per-person neutral frames (see augur eval au --help)\n"
+           "  --negatives DIR neutral first frames DIR/<seq>_00000001.png as training examples with no AU\n"
            "  --l2 X          ridge strength (default 1)\n"
            "  --out FILE      the model (JSON)\n"
            "  --models DIR    pretrained face models\n");

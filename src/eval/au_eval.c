@@ -75,6 +75,39 @@ static int build_features(const au_eval_opts *o, const ck_set *set, float *X, un
     return 0;
 }
 
+/* The neutral first frame of every sequence of `set` that has one in
+ * o->negatives_dir, as items labelled "every coded AU absent" (same subject). */
+static int neutral_set(const au_eval_opts *o, const ck_set *set, ck_set *neg, au_error *err)
+{
+    memset(neg, 0, sizeof *neg);
+    if (!o->negatives_dir) return 0;
+    neg->items = calloc((size_t)set->n, sizeof *neg->items);
+    if (!neg->items) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    neg->n_subjects = set->n_subjects;
+    memcpy(neg->coded, set->coded, sizeof neg->coded);
+    for (int i = 0; i < set->n; i++) {
+        const ck_item *it = &set->items[i];
+        int seen = 0;
+        for (int k = 0; k < neg->n && !seen; k++) seen = !strcmp(neg->items[k].sequence, it->sequence);
+        if (seen) continue;
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s_00000001.png", o->negatives_dir, it->sequence);
+        FILE *f = fopen(p, "rb");
+        if (!f) continue;
+        fclose(f);
+        ck_item *x = &neg->items[neg->n];
+        *x = *it;
+        x->path = strdup(p);
+        if (!x->path) { ck_free(neg); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+        snprintf(x->emotion, sizeof x->emotion, "neutral");
+        for (int a = 0; a < AU_COUNT; a++) x->label[a] = set->coded[a] ? 0 : -1;
+        neg->n++;
+    }
+    if (neg->n == 0) { ck_free(neg); return au_fail(err, AUGUR_EIO, "no neutral frames <sequence>_00000001.png in '%s'", o->negatives_dir); }
+    if (!o->quiet) fprintf(stderr, "  %d neutral frames as all-AUs-absent examples\n", neg->n);
+    return 0;
+}
+
 static int load_set(const au_eval_opts *o, ck_set *set, au_error *err)
 {
     char labels[4200];
@@ -109,23 +142,36 @@ int au_eval_ckplus(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     ck_set set;
     int rc = load_set(o, &set, err);
     if (rc) return rc;
-    int n = set.n;
+    ck_set neg;
+    if ((rc = neutral_set(o, &set, &neg, err))) { ck_free(&set); return rc; }
+    int n = set.n, nn = neg.n, nt_cap = n + nn;
     float *X = malloc((size_t)n * AU_GEOM_N * sizeof *X), *Xc = malloc((size_t)n * AU_GEOM_N * sizeof *Xc);
     unsigned char *ok = malloc((size_t)n);
     signed char *yc = malloc((size_t)n * AU_COUNT);
     int *gc = malloc((size_t)n * sizeof *gc), *fold = malloc((size_t)set.n_subjects * sizeof *fold);
-    float *Xtr = malloc((size_t)n * AU_GEOM_N * sizeof *Xtr);
-    signed char *ytr = malloc((size_t)n * AU_COUNT);
-    int *gtr = malloc((size_t)n * sizeof *gtr);
+    float *Xtr = malloc((size_t)nt_cap * AU_GEOM_N * sizeof *Xtr);
+    signed char *ytr = malloc((size_t)nt_cap * AU_COUNT);
+    int *gtr = malloc((size_t)nt_cap * sizeof *gtr);
+    float *Xn = malloc(((size_t)nn + 1) * AU_GEOM_N * sizeof *Xn), *Xnc = malloc(((size_t)nn + 1) * AU_GEOM_N * sizeof *Xnc);
+    unsigned char *okn = malloc((size_t)nn + 1);
+    signed char *ync = malloc(((size_t)nn + 1) * AU_COUNT);
+    int *gnc = malloc(((size_t)nn + 1) * sizeof *gnc), nnu = 0;
+    long neutral_pairs = 0, neutral_present = 0, neutral_any = 0;
     signed char *pred = malloc((size_t)n * AU_COUNT);
     au_model *m = malloc(sizeof *m);
-    if (!X || !Xc || !ok || !yc || !gc || !fold || !Xtr || !ytr || !gtr || !pred || !m) {
+    if (!X || !Xc || !ok || !yc || !gc || !fold || !Xtr || !ytr || !gtr || !pred || !m || !Xn || !Xnc || !okn || !ync || !gnc) {
         rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
         goto done;
     }
     double au_sec;
     if ((rc = build_features(o, &set, X, ok, &rep->n_failed_faces, &au_sec, err))) goto done;
     int nu = usable(&set, X, ok, Xc, yc, gc);
+    if (nn) {
+        int nf_neg;
+        double sec;
+        if ((rc = build_features(o, &neg, Xn, okn, &nf_neg, &sec, err))) goto done;
+        nnu = usable(&neg, Xn, okn, Xnc, ync, gnc);
+    }
     ck_subject_folds(set.n_subjects, o->folds, o->seed, fold);
     int fitted[AU_COUNT] = {0};
     for (int f = 0; f < o->folds; f++) {
@@ -135,6 +181,13 @@ int au_eval_ckplus(const au_eval_opts *o, au_eval_report *rep, au_error *err)
             memcpy(Xtr + (size_t)nt * AU_GEOM_N, Xc + (size_t)i * AU_GEOM_N, AU_GEOM_N * sizeof(float));
             memcpy(ytr + (size_t)nt * AU_COUNT, yc + (size_t)i * AU_COUNT, AU_COUNT);
             gtr[nt] = gc[i];
+            nt++;
+        }
+        for (int i = 0; i < nnu; i++) { /* the training subjects' neutral frames: every AU absent */
+            if (fold[gnc[i]] == f) continue;
+            memcpy(Xtr + (size_t)nt * AU_GEOM_N, Xnc + (size_t)i * AU_GEOM_N, AU_GEOM_N * sizeof(float));
+            memcpy(ytr + (size_t)nt * AU_COUNT, ync + (size_t)i * AU_COUNT, AU_COUNT);
+            gtr[nt] = gnc[i];
             nt++;
         }
         memset(m, 0, sizeof *m);
@@ -147,7 +200,22 @@ int au_eval_ckplus(const au_eval_opts *o, au_eval_report *rep, au_error *err)
             for (int a = 0; a < AU_COUNT; a++)
                 pred[(size_t)i * AU_COUNT + a] = m->trained[a] ? (signed char)(prob[a] >= m->threshold[a]) : -1;
         }
+        for (int i = 0; i < nnu; i++) { /* held-out neutral frames: any AU said present is a false alarm */
+            if (fold[gnc[i]] != f) continue;
+            float prob[AU_COUNT];
+            au_model_predict(m, Xnc + (size_t)i * AU_GEOM_N, prob);
+            int any = 0;
+            for (int a = 0; a < AU_COUNT; a++) {
+                if (!m->trained[a]) continue;
+                neutral_pairs++;
+                if (prob[a] >= m->threshold[a]) { neutral_present++; any = 1; }
+            }
+            neutral_any += any;
+        }
     }
+    rep->n_neutral = nnu;
+    rep->neutral_any_rate = nnu ? (double)neutral_any / nnu : 0;
+    rep->neutral_au_rate = neutral_pairs ? (double)neutral_present / neutral_pairs : 0;
     /* per-AU metrics over images; a face that was not found counts as "absent" for every AU */
     double sum = 0;
     for (int a = 0; a < AU_COUNT; a++) {
@@ -200,7 +268,9 @@ int au_eval_ckplus(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     snprintf(rep->neutral, sizeof rep->neutral, "%s", o->neutral_dir ? "per-person (sequence's first frame)" : "population");
 done:
     free(X); free(Xc); free(ok); free(yc); free(gc); free(fold); free(Xtr); free(ytr); free(gtr); free(pred); free(m);
+    free(Xn); free(Xnc); free(okn); free(ync); free(gnc);
     ck_free(&set);
+    ck_free(&neg);
     return rc;
 }
 
@@ -209,27 +279,39 @@ int au_train_ckplus(const au_eval_opts *o, const char *out_path, au_model *m, au
     ck_set set;
     int rc = load_set(o, &set, err);
     if (rc) return rc;
-    int n = set.n, nf;
+    ck_set neg;
+    if ((rc = neutral_set(o, &set, &neg, err))) { ck_free(&set); return rc; }
+    int n = set.n + neg.n, nf;
+    /* rows: the peak frames, then the neutral frames (every AU absent) */
     float *X = malloc((size_t)n * AU_GEOM_N * sizeof *X), *Xc = malloc((size_t)n * AU_GEOM_N * sizeof *Xc);
     unsigned char *ok = malloc((size_t)n);
     signed char *yc = malloc((size_t)n * AU_COUNT);
     int *gc = malloc((size_t)n * sizeof *gc);
     double au_sec;
+    int n_neutral = 0;
     if (!X || !Xc || !ok || !yc || !gc) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
     if (!rc) rc = build_features(o, &set, X, ok, &nf, &au_sec, err);
+    if (!rc && neg.n) rc = build_features(o, &neg, X + (size_t)set.n * AU_GEOM_N, ok + set.n, &nf, &au_sec, err);
     if (!rc) {
         int nu = usable(&set, X, ok, Xc, yc, gc);
+        if (neg.n) {
+            n_neutral = usable(&neg, X + (size_t)set.n * AU_GEOM_N, ok + set.n, Xc + (size_t)nu * AU_GEOM_N,
+                               yc + (size_t)nu * AU_COUNT, gc + nu);
+            nu += n_neutral;
+        }
         memset(m, 0, sizeof *m);
         rc = au_model_fit(m, Xc, yc, gc, nu, AU_GEOM_N, o->l2, o->min_pos, err);
         if (!rc) {
             snprintf(m->source, sizeof m->source,
-                     "CK+ AU labels (%s, %d images of %d subjects, %s neutral), l2 %.3g, augur train au",
-                     o->data_dir, nu, set.n_subjects, o->neutral_dir ? "per-person" : "population", o->l2);
+                     "CK+ AU labels (%s, %d images of %d subjects, of which %d neutral frames with no AU; %s "
+                     "neutral), l2 %.3g, augur train au", o->data_dir, nu, set.n_subjects, n_neutral,
+                     o->neutral_dir ? "per-person" : "population", o->l2);
             rc = au_model_save(m, out_path, err);
         }
     }
     free(X); free(Xc); free(ok); free(yc); free(gc);
     ck_free(&set);
+    ck_free(&neg);
     return rc;
 }
 
@@ -260,10 +342,14 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     }
     fprintf(f, "\n**Mean F1 over the %d AUs with at least %d positive sequences (bold): %.3f**\n\n", rep->n_in_mean,
             o->min_report_seqs, rep->mean_f1);
-    fprintf(f, "Command: `augur eval au --data %s%s%s --folds %d --seed %u --report <prefix>` (l2 base %.3g, "
+    fprintf(f, "Command: `augur eval au --data %s%s%s%s%s --folds %d --seed %u --report <prefix>` (l2 base %.3g, "
                "per-AU l2 and threshold chosen by inner 3-fold subject CV inside each training split).\n\n",
-            o->data_dir, o->neutral_dir ? " --neutral " : "", o->neutral_dir ? o->neutral_dir : "", o->folds, o->seed,
-            o->l2);
+            o->data_dir, o->neutral_dir ? " --neutral " : "", o->neutral_dir ? o->neutral_dir : "",
+            o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "", o->folds, o->seed, o->l2);
+    if (rep->n_neutral)
+        fprintf(f, "Held-out neutral frames (%s): %d; with any AU said present: %.1f%%; (frame, AU) pairs said present: "
+                   "%.1f%%.\n\n", o->negatives_dir, rep->n_neutral, 100 * rep->neutral_any_rate,
+                100 * rep->neutral_au_rate);
     fprintf(f, "AU stage time: %.3f ms per face (features + calibrated model, single thread); whole run %.1f s.\n",
             rep->ms_per_face_au, rep->seconds);
     int bad = fclose(f) != 0;
@@ -279,6 +365,12 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     cJSON_AddNumberToObject(j, "subjects", rep->n_subjects);
     cJSON_AddNumberToObject(j, "faces_not_meshed", rep->n_failed_faces);
     cJSON_AddStringToObject(j, "neutral", rep->neutral);
+    if (rep->n_neutral) {
+        cJSON_AddStringToObject(j, "negatives", o->negatives_dir);
+        cJSON_AddNumberToObject(j, "neutral_frames", rep->n_neutral);
+        cJSON_AddNumberToObject(j, "neutral_any_au_rate", rep->neutral_any_rate);
+        cJSON_AddNumberToObject(j, "neutral_au_rate", rep->neutral_au_rate);
+    }
     cJSON_AddNumberToObject(j, "mean_f1", rep->mean_f1);
     cJSON_AddNumberToObject(j, "mean_over_aus", rep->n_in_mean);
     cJSON_AddNumberToObject(j, "min_positive_sequences", o->min_report_seqs);

@@ -18,6 +18,9 @@ typedef struct au_eval_opts {
     const char *labels_csv;   /* default: <data_dir>/au_labels.csv */
     const char *neutral_dir;  /* folder of neutral first frames (ckplus48-pairs/neutral) for per-person
                                  neutral; NULL: population neutral */
+    const char *negatives_dir;/* folder of neutral first frames (ckplus48-pairs/neutral) added as training
+                                 examples with every AU absent (FACS: a neutral face shows no AU);
+                                 NULL: peak frames only */
     const char *model_dir;    /* pretrained face models */
     int folds;                /* default 5 */
     unsigned seed;            /* fold assignment, default 1 */
@@ -46,6 +49,9 @@ typedef struct au_eval_report {
     double mean_f1;               /* over rows with in_mean */
     int n_in_mean;
     double seconds, ms_per_face_au;  /* wall time; AU stage time per face (features + model) */
+    int n_neutral;                /* held-out neutral frames scored (0 without negatives_dir) */
+    double neutral_any_rate;      /* fraction of them with any fitted AU predicted present */
+    double neutral_au_rate;       /* fraction of (frame, fitted AU) pairs predicted present */
     char neutral[64];
 } au_eval_report;
 
