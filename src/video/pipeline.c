@@ -12,6 +12,7 @@
 #include "au/au.h"
 #include "explain/explain.h"
 #include "face/canonical.h"
+#include "face/detect.h"
 #include "face/engine.h"
 #include "face/landmarks.h"
 #include "face/pose.h"
@@ -93,8 +94,12 @@ struct vp {
     int64_t detector_runs;
     int since_detect;
     int w, h;                   /* size of the previous frame */
-    au_face det[AU_MAX_FACES];  /* detections of the current frame */
-    au_face cur[VP_MAX_FACES];  /* this frame's raw face per track slot */
+    au_face det[AU_MAX_FACES];  /* detector candidates of the current frame (meshed only when needed) */
+    float droi[AU_MAX_FACES][4];/* their FaceMesh ROI: cx, cy, side, angle */
+    au_detector *det_short, *det_full; /* loaded on first use */
+    nn_options nno;
+    char model_dir[4096];
+    au_face cur[VP_MAX_FACES + 1]; /* this frame's raw face per track slot (+ a scratch slot) */
     float blend[AU_MESH_N][3];  /* the neutral in use while a reservoir fills */
     float canon[AU_MESH_N][3];  /* scratch: a canonical mesh */
     au_image pyr[VP_LEVELS];    /* 2x2-averaged halvings of the current frame (pyr[0] unused) */
@@ -144,6 +149,8 @@ int vp_create(vp **out, const char *model_dir, const vp_opts *opts, au_error *er
     p->o = o;
     nn_options no = nn_default_options();
     no.n_threads = o.n_threads > 0 ? o.n_threads : 1;
+    p->nno = no;
+    snprintf(p->model_dir, sizeof p->model_dir, "%s", model_dir);
     int rc = au_face_engine_create(&p->eng, model_dir, &no, err);
     if (rc) {
         if (rc == AUGUR_EIO) au_wrap(err, "loading the face models (run `make setup` to fetch them, or set AUGUR_MODELS)");
@@ -194,6 +201,8 @@ void vp_free(vp *p)
 {
     if (!p) return;
     au_face_engine_free(p->eng);
+    au_detector_free(p->det_short);
+    au_detector_free(p->det_full);
     free(p->aus);
     expr_infer_free(p->expr);
     for (int i = 0; i < VP_MAX_FACES; i++) free(p->tr[i].ring);
@@ -456,6 +465,78 @@ static int mesh_roi(vp *p, const au_image *img, float cx, float cy, float size, 
     return 0;
 }
 
+/* The frame's detector candidates into p->det, not meshed yet (as
+ * au_face_find: short-range BlazeFace, then full range if it finds nothing;
+ * with crop_mode ALWAYS, or AUTO on frames of at most 160 px where nothing
+ * is found, the whole frame is the one candidate: a face crop). Only the
+ * candidates that start or re-acquire a track are meshed (mesh_candidate),
+ * so a re-detection that confirms the tracks costs one detector run. */
+static int detect(vp *p, const au_image *img, int *nd, au_error *err)
+{
+    const vp_opts *o = &p->o;
+    au_detection d[AU_MAX_FACES];
+    int n = 0, rc;
+    *nd = 0;
+    if (o->crop_mode != AUGUR_CROP_ALWAYS) {
+        if (o->detector != AUGUR_DETECTOR_FULL) {
+            if (!p->det_short && (rc = au_detector_create(&p->det_short, p->model_dir, 0, &p->nno, err))) return rc;
+            if ((rc = au_detect(p->det_short, img, o->min_det_score, 0.3f, d, AU_MAX_FACES, &n, err))) return rc;
+        }
+        if (n == 0 && o->detector != AUGUR_DETECTOR_SHORT) {
+            if (!p->det_full && (rc = au_detector_create(&p->det_full, p->model_dir, 1, &p->nno, err))) return rc;
+            if ((rc = au_detect(p->det_full, img, o->min_det_score, 0.3f, d, AU_MAX_FACES, &n, err))) return rc;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        au_face *f = &p->det[i];
+        memset(f, 0, sizeof *f);
+        f->det_score = d[i].score;
+        memcpy(f->det_box, d[i].box, sizeof f->det_box);
+        memcpy(f->box, d[i].box, sizeof f->box);
+        memcpy(f->det_kp, d[i].kp, sizeof f->det_kp);
+        const float *re = d[i].kp[AU_KP_RIGHT_EYE], *le = d[i].kp[AU_KP_LEFT_EYE];
+        p->droi[i][0] = 0.5f * (d[i].box[0] + d[i].box[2]);
+        p->droi[i][1] = 0.5f * (d[i].box[1] + d[i].box[3]);
+        p->droi[i][2] = 1.5f * fmaxf(d[i].box[2] - d[i].box[0], d[i].box[3] - d[i].box[1]);
+        p->droi[i][3] = atan2f(-(le[1] - re[1]), le[0] - re[0]);
+    }
+    int side = img->w > img->h ? img->w : img->h;
+    if (n == 0 && (o->crop_mode == AUGUR_CROP_ALWAYS || (o->crop_mode == AUGUR_CROP_AUTO && side <= 160))) {
+        au_face *f = &p->det[0];
+        memset(f, 0, sizeof *f); /* det_score 0: no detector evidence, the frame is taken as the face */
+        f->det_box[2] = f->box[2] = (float)img->w;
+        f->det_box[3] = f->box[3] = (float)img->h;
+        p->droi[0][0] = 0.5f * img->w;
+        p->droi[0][1] = 0.5f * img->h;
+        p->droi[0][2] = 1.3f * (float)side;
+        p->droi[0][3] = 0;
+        n = 1;
+    }
+    *nd = n;
+    return 0;
+}
+
+/* FaceMesh on candidate j: from its ROI, then once more from the ROI its
+ * mesh defines (as au_face_find's refinement); sets success. */
+static int mesh_candidate(vp *p, const au_image *img, int j, au_error *err)
+{
+    au_face *f = &p->det[j];
+    const float *r = p->droi[j];
+    int rc = mesh_roi(p, img, r[0], r[1], r[2], r[3], f, err);
+    if (rc) return rc;
+    if (f->mesh_score >= p->o.min_mesh_score) {
+        float cx, cy, size, angle;
+        roi_from_mesh((const float (*)[3])f->mesh, &cx, &cy, &size, &angle);
+        au_face *g = &p->cur[VP_MAX_FACES]; /* scratch slot */
+        memset(g, 0, sizeof *g);
+        if ((rc = mesh_roi(p, img, cx, cy, size, angle, g, err))) return rc;
+        if (g->mesh_score >= p->o.min_mesh_score) memcpy(f->mesh, g->mesh, sizeof f->mesh), f->mesh_score = g->mesh_score;
+    }
+    f->success = f->mesh_score >= p->o.min_mesh_score;
+    if (f->success) mesh_box((const float (*)[3])f->mesh, f->box);
+    return 0;
+}
+
 static int cmp_face_id(const void *a, const void *b)
 {
     return ((const vp_face *)a)->face_id - ((const vp_face *)b)->face_id;
@@ -493,15 +574,8 @@ int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *
     if (n_alive == 0 || lost || (o->redetect_every > 0 && p->since_detect >= o->redetect_every)) {
         p->since_detect = 0;
         p->detector_runs++;
-        au_face_opts fo = au_face_default_opts();
-        fo.detector = (enum au_detector_choice)o->detector;
-        fo.crop_mode = (enum au_crop_mode)o->crop_mode;
-        fo.min_det_score = o->min_det_score;
-        fo.min_mesh_score = o->min_mesh_score;
-        fo.flip_average = 0; /* as tracked frames: no jump in noise level at re-detections */
-        fo.max_faces = AU_MAX_FACES;
         int nd = 0;
-        if ((rc = au_face_find(p->eng, img, &fo, p->det, &nd, err))) return rc;
+        if ((rc = detect(p, img, &nd, err))) return rc;
         int used[AU_MAX_FACES] = {0};
         /* greedy matching, best IoU first, against each track's current box */
         float tbox[VP_MAX_FACES][4];
@@ -517,7 +591,7 @@ int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *
             for (int i = 0; i < o->max_faces; i++) {
                 if (!p->tr[i].alive || matched[i]) continue;
                 for (int j = 0; j < nd; j++) {
-                    if (used[j] || !p->det[j].success) continue;
+                    if (used[j]) continue;
                     float v = iou(tbox[i], p->det[j].box);
                     if (v >= best) best = v, bi = i, bj = j;
                 }
@@ -526,7 +600,9 @@ int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *
             matched[bi] = 1;
             used[bj] = 1;
             p->tr[bi].det_score = p->det[bj].det_score;
-            if (!ok[bi]) { /* re-acquired: take the detection's mesh, restart the smoothing */
+            if (!ok[bi]) { /* re-acquired: mesh the detection, restart the smoothing */
+                if ((rc = mesh_candidate(p, img, bj, err))) return rc;
+                if (!p->det[bj].success) continue;
                 cur[bi] = p->det[bj];
                 ok[bi] = 1;
                 detected[bi] = 1;
@@ -535,10 +611,12 @@ int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *
         }
         /* new faces: new tracks, in detection order (best first) */
         for (int j = 0; j < nd; j++) {
-            if (used[j] || !p->det[j].success) continue;
+            if (used[j]) continue;
             int slot = -1;
             for (int i = 0; i < o->max_faces && slot < 0; i++) if (!p->tr[i].alive) slot = i;
             if (slot < 0) break;
+            if ((rc = mesh_candidate(p, img, j, err))) return rc;
+            if (!p->det[j].success) continue;
             track_start(p, &p->tr[slot], &p->det[j]);
             cur[slot] = p->det[j];
             ok[slot] = 1;
