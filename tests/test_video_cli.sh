@@ -79,6 +79,8 @@ ok "[[ \$(tail -c 1 $T/tr.csv | od -An -c | tr -d ' ') == '\\n' ]]" "the CSV end
 ok "[[ -s $T/tr.json ]]" "events written for the frames read"
 expect 0 "the overlay of a damaged input is a valid video" -- "$AUGUR" video -q --csv "$T/tr2.csv" "$T/tr.mkv"
 ok "[[ \$(wc -l <$T/tr2.csv) == \$(wc -l <$T/tr.csv) ]]" "overlay holds every analysed frame"
+ok "paste -d, <(cut -d, -f3 $T/tr.csv) <(cut -d, -f3 $T/tr2.csv) | awk -F, 'NR>1 && (\$1-\$2>0.0011 || \$2-\$1>0.0011) {exit 1}'" \
+   "overlay keeps the source timestamps (to the container's 1 ms)"
 
 echo "$pass passed, $fail failed"
 [[ $fail == 0 ]]
