@@ -146,15 +146,22 @@ static void draw_face(cairo_t *cr, const vp_face *v, double W, double H)
         for (int j = i; j > 0 && f->aus[idx[j]].intensity > f->aus[idx[j - 1]].intensity; j--) {
             int t = idx[j]; idx[j] = idx[j - 1]; idx[j - 1] = t;
         }
-    double afs = 0.8 * fs, lx = x2 + lw + 2, ly = y1 + afs * 1.3;
-    if (lx + 8 * afs > W) lx = fmax(0, x1 - 8 * afs - lw - 2); /* no room on the right: the left */
+    double afs = 0.8 * fs, ly = y1 + afs * 1.3;
+    cairo_text_extents_t e;
+    cairo_set_font_size(cr, afs);
+    cairo_text_extents(cr, "AU00 0.0", &e);
+    double plate = e.x_advance + 0.6 * afs, bar = 3.0 * afs, lx = x2 + lw + 2;
+    if (lx + plate + bar > W) lx = fmax(0, x1 - plate - bar - lw - 2); /* no room on the right: the left */
     for (int i = 0; i < n && i < 8; i++) {
         const struct augur_au *u = &f->aus[idx[i]];
         snprintf(s, sizeof s, "AU%d %.1f", u->id, u->intensity);
         text_plate(cr, lx, ly, afs, s, white);
-        double bw = 3.0 * afs * fmin(u->intensity, 5.0f) / 5.0;
-        cairo_set_source_rgba(cr, col[0], col[1], col[2], 0.9);
-        cairo_rectangle(cr, lx + 4.6 * afs, ly - 0.9 * afs, bw, 0.6 * afs);
+        /* intensity bar 0..5 on a dark track, right of the widest label */
+        cairo_set_source_rgba(cr, 0, 0, 0, 0.6);
+        cairo_rectangle(cr, lx + plate, ly - 0.9 * afs, bar, 0.6 * afs);
+        cairo_fill(cr);
+        cairo_set_source_rgba(cr, col[0], col[1], col[2], 0.95);
+        cairo_rectangle(cr, lx + plate, ly - 0.9 * afs, bar * fmin(u->intensity, 5.0f) / 5.0, 0.6 * afs);
         cairo_fill(cr);
         ly += 1.6 * afs;
     }
