@@ -18,13 +18,18 @@
  * Per frame, for every tracked face:
  *   1. Tracking. The previous frame's (raw) mesh gives this frame's FaceMesh
  *      ROI: eyes level, centred on the mesh, side 1.5x its extent — one
- *      FaceMesh pass per face, no detector. The detector (BlazeFace, as in
- *      au_face_find) runs on the first frame, every opts.redetect_every
- *      frames, and whenever a track's mesh presence drops under
- *      opts.min_mesh_score. Detections are matched to tracks by IoU of the
- *      boxes (greedy, best first, IoU >= 0.3); an unmatched detection starts a
- *      new track with the next id; a track unmatched for opts.lost_after
- *      consecutive frames is dropped (its id is never reused).
+ *      FaceMesh pass per face, no detector. Large faces are meshed from a
+ *      level of a 2x2-averaged image pyramid, so the crop needs no
+ *      supersampling (the expression crop too). The detector (BlazeFace
+ *      short range, then full range, as au_face_find) runs on the first
+ *      frame, every opts.redetect_every frames, and whenever a track's mesh
+ *      presence drops under opts.min_mesh_score. Detections are matched to
+ *      tracks by IoU of the boxes (greedy, best first, IoU >= 0.3); only a
+ *      detection that re-acquires a lost track or starts a new one (next id)
+ *      is meshed (its box, then the box its mesh defines); frames of at most
+ *      160 px with no detection are taken as face crops (crop_mode AUTO). A
+ *      track unmatched for opts.lost_after consecutive frames is dropped (its
+ *      id is never reused); two tracks on one face keep the older.
  *   2. Smoothing. A One-Euro filter (Casiez, Roussel & Vogel, CHI 2012) on
  *      every mesh coordinate, driven by the frame times: strong smoothing
  *      when a point is still, little lag when it moves fast. Then a second
@@ -44,12 +49,13 @@
  *      is bounded and the baseline follows slow changes. The neutral is the per-vertex,
  *      per-coordinate median over the reservoir — robust as long as the
  *      person is at rest (neutral) in more than half of the sampled frames,
- *      which expressive bursts, even long ones, rarely break. While the
- *      reservoir holds fewer than opts.baseline_min frames, the neutral is
- *      the blend (n/min) x median + (1 - n/min) x population neutral, so the
- *      personal neutral comes in as a ramp over the first frames, never as
- *      a step (vp_face.per_person_neutral = 1 once fully personal). The
- *      median is recomputed when a frame enters the reservoir.
+ *      which expressive bursts, even long ones, rarely break. It is used
+ *      from the first frame on (opts.baseline_min = 1: a switch from the
+ *      population neutral later would be a step in every AU). With a larger
+ *      baseline_min, while the reservoir holds n < baseline_min frames the
+ *      neutral is the blend (n/min) x median + (1 - n/min) x population
+ *      neutral, a ramp (vp_face.per_person_neutral = 1 once fully personal).
+ *      The median is recomputed when a frame enters the reservoir.
  *      The price of a clip-derived neutral: an expression held through most
  *      of the clip (a smile from start to end) becomes the person's neutral
  *      and reads as no AU; opts.baseline = 0 reads against the population
