@@ -56,7 +56,8 @@ static void help(void)
            "  --crop C            auto (default), never, always (frames are face crops)\n"
            "  --threads N         threads inside each network (default 1)\n"
            "  --models DIR        pretrained model folder (default $AUGUR_MODELS or the set-up cache)\n"
-           "  --au-model FILE     AU model (default $AUGUR_AU_MODEL or models/au-ckplus.json)\n"
+           "  --au-model FILE     AU model (default $AUGUR_AU_MODEL, else models/au-ckplus-personal.json,\n"
+           "                      or models/au-ckplus.json with --no-baseline)\n"
            "  --expr-model FILE   expression model (default $AUGUR_EXPR_MODEL or models/expr-ferplus.bin)\n"
            "  -q, --quiet         no progress bar\n"
            "exit status: 0 done, 1 failure (a damaged input: after writing what was read), 2 bad usage\n",

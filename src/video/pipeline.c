@@ -157,12 +157,14 @@ int vp_create(vp **out, const char *model_dir, const vp_opts *opts, au_error *er
         vp_free(p);
         return rc;
     }
-    /* AU model: explicit path, $AUGUR_AU_MODEL, or the shipped one (as api/analyze.c) */
+    /* AU model: explicit path, $AUGUR_AU_MODEL, or the shipped one fitted for the
+     * neutral in use: au-ckplus-personal.json (features against each person's own
+     * neutral) with the per-person baseline, au-ckplus.json (population) without */
     const char *path = o.au_model;
     char buf[4200];
     if (!path || !*path) path = getenv("AUGUR_AU_MODEL");
     if (!path || !*path) {
-        snprintf(buf, sizeof buf, "%s/au-ckplus.json", AUGUR_SHIPPED_MODEL_DIR);
+        snprintf(buf, sizeof buf, "%s/%s", AUGUR_SHIPPED_MODEL_DIR, o.baseline ? "au-ckplus-personal.json" : "au-ckplus.json");
         path = buf;
     }
     p->aus = malloc(sizeof *p->aus);
