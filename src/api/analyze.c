@@ -175,8 +175,8 @@ static int analyze(augur_context *ctx, const au_image *img, struct augur_face **
         au_face *f = &buf[i];
         if (!f->success || !f->n_aus) continue;
         if ((rc = read_expression(ctx, img, f))) break;
-        /* weakly grounded: the AU evidence for the classifier's class trails the best-supported class by > 0.25 */
-        f->weakly_grounded = f->evidence[f->expression_class] < f->evidence[f->evidence_class] - 0.25f;
+        /* the consistency check of explain/ (docs/REASONING.md) */
+        f->weakly_grounded = ex_weakly_grounded(f);
     }
     if (rc) { free(buf); return rc; }
     if (n == 0) { free(buf); return 0; }

@@ -48,6 +48,12 @@ typedef struct ex_trace {
  * 27) counted by their best member; neutral = 1 - the largest AU probability. */
 void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N]);
 
+/* The consistency rule: the classifier's class (f->expression_class) is weakly
+ * grounded when its AU evidence trails the best-supported class by more than
+ * EX_WEAK_MARGIN (docs/REASONING.md). Needs f->evidence and evidence_class. */
+#define EX_WEAK_MARGIN 0.25f
+int ex_weakly_grounded(const au_face *f);
+
 /* Confidence of the classifier's answer, lowered when the AU evidence does not
  * support it: p when consistent, p * evidence[class] / evidence[best] when
  * weakly grounded (docs/REASONING.md). -1 without a classifier. */

@@ -68,6 +68,11 @@ const char *ex_intensity_word(float v)
     return words[ex_intensity_grade(v)];
 }
 
+int ex_weakly_grounded(const au_face *f)
+{
+    return f->evidence[f->expression_class] < f->evidence[f->evidence_class] - EX_WEAK_MARGIN;
+}
+
 float ex_grounded_confidence(const au_face *f)
 {
     if (!f->has_expression) return -1;

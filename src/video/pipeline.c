@@ -415,8 +415,8 @@ static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *pers
             for (int i = 0; i < EN_ATT * EN_ATT; i++) h[i] = heat[i] / 255.0f;
             f->cam_cos = expr_cam_cos(f->cam, h);
         }
-        /* weakly grounded: the AU evidence for the classifier's class trails the best-supported class by > 0.25 */
-        f->weakly_grounded = f->evidence[f->expression_class] < f->evidence[f->evidence_class] - 0.25f;
+        /* the consistency check of explain/ (docs/REASONING.md) */
+        f->weakly_grounded = ex_weakly_grounded(f);
     }
     return 0;
 }
