@@ -113,6 +113,20 @@ grep_out "<answer> happiness </answer>" "trace answers happiness"
 cp "$T/out" "$T/trace.txt"
 expect 0 "verify own trace" -- "$AUGUR" verify "$SRC/examples/astronaut.png" --rationale "$T/trace.txt"
 grep_out "grounding score: 1.00" "own trace fully grounded"
+# the same reasoning as plain text and as JSON, with the shipped classifier checked against the AUs
+expect 0 "explain" -- "$AUGUR" analyze --format explain "$SRC/examples/astronaut.png"
+grep_out "^Expression: happiness (confidence" "explain names the answer and its confidence"
+grep_out "AU evidence ranks it first" "explain states the consistency check"
+expect 0 "reasoning JSON" -- "$AUGUR" analyze --json "$SRC/examples/astronaut.png"
+python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1]).read())["faces"][0]["reasoning"]
+assert r["answer"] == "happiness" and r["confidence"] >= 0.8, r
+assert {s["region"] for s in r["steps"]} >= {"eye", "mouth"}, r["steps"]
+assert any(12 in s["aus"] for s in r["steps"]) and "consistent" in r["consistency"], r
+' "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: reasoning JSON"; }
+expect 0 "explain with an explicit --expr-model" -- "$AUGUR" analyze --format explain --expr-model "$SRC/models/expr-ferplus.bin" "$SRC/examples/astronaut.png"
+grep_out "CAM-COS" "explain reports CAM-COS"
 printf 'Inspect brow region -> AU4 -> <bbox>[180,40,270,80]</bbox>\n<answer> sadness </answer>\n' >"$T/bad.txt"
 expect 0 "verify hallucination" -- "$AUGUR" verify --json "$SRC/examples/astronaut.png" --rationale "$T/bad.txt"
 grep_out '"grounding":0' "hallucination scores 0"
