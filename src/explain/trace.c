@@ -125,7 +125,7 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
 
     /* verification loop: one step per area with active AUs */
     int n_active = 0;
-    char actions[512] = "";
+    char actions[400] = ""; /* fits t->global with the pose text */
     for (size_t a = 0; a < sizeof areas / sizeof *areas; a++) {
         ex_step *s = &t->steps[t->n_steps];
         size_t o = 0;
