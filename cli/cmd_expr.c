@@ -208,13 +208,17 @@ static int grounding_study(const expr_cli *c, int quiet)
 {
     fer_set s;
     au_error err = {0};
-    if (read_split(c, 2, &s, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
+    if (read_split(c, c->split, &s, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
     struct augur_params p = augur_default_params();
     p.model_dir = c->models;
     p.expr_model = c->model;
     augur_context *ctx;
     if (augur_init(&ctx, &p)) { cli_error("eval", "%s", augur_errmsg(ctx)); augur_free(ctx); fer_free(&s); return EXIT_FAIL; }
-    int n_flag = 0, ok_flag = 0, n_ok = 0, ok_ok = 0, n_none = 0;
+    /* per analysed face: how far its class's AU evidence trails the best class, and whether it is right */
+    float *gap = malloc((size_t)s.n * sizeof *gap);
+    unsigned char *right = malloc((size_t)s.n);
+    if (!gap || !right) { cli_error("eval", "out of memory"); free(gap); free(right); augur_free(ctx); fer_free(&s); return EXIT_FAIL; }
+    int n = 0, n_none = 0, n_flag = 0, ok_flag = 0, n_ok = 0, ok_ok = 0;
     for (int i = 0; i < s.n; i++) {
         struct augur_face *f = NULL;
         int nf = 0;
@@ -223,17 +227,31 @@ static int grounding_study(const expr_cli *c, int quiet)
         for (int k = 0; k < nf; k++) if (f[k].has_expression && (best < 0 || f[k].det_score > f[best].det_score)) best = k;
         if (best < 0) n_none++;
         else {
-            int right = f[best].expression_class == s.items[i].label;
-            if (f[best].weakly_grounded) { n_flag++; ok_flag += right; } else { n_ok++; ok_ok += right; }
+            const struct augur_face *x = &f[best];
+            right[n] = x->expression_class == s.items[i].label;
+            gap[n] = x->evidence[x->evidence_class] - x->evidence[x->expression_class];
+            if (x->weakly_grounded) { n_flag++; ok_flag += right[n]; } else { n_ok++; ok_ok += right[n]; }
+            n++;
         }
         augur_faces_free(f);
         if (!quiet && ((i + 1) % 200 == 0 || i + 1 == s.n)) fprintf(stderr, "\r  grounding study: %d/%d", i + 1, s.n);
     }
     if (!quiet) fputc('\n', stderr);
-    int n = n_flag + n_ok;
-    printf("weakly grounded: %d of %d analysed faces (%.1f%%); accuracy flagged %.4f vs unflagged %.4f; "
-           "%d images without an analysed face\n", n_flag, n, n ? 100.0 * n_flag / n : 0, n_flag ? (double)ok_flag / n_flag : 0,
-           n_ok ? (double)ok_ok / n_ok : 0, n_none);
+    printf("weakly grounded (%s split): %d of %d analysed faces (%.1f%%); accuracy flagged %.4f vs unflagged %.4f; "
+           "%d images without an analysed face\n", c->split == 1 ? "validation" : "test", n_flag, n,
+           n ? 100.0 * n_flag / n : 0, n_flag ? (double)ok_flag / n_flag : 0, n_ok ? (double)ok_ok / n_ok : 0, n_none);
+    /* the same rule at other margins (docs/REASONING.md): choose one on the validation split */
+    printf("margin  flagged  accuracy flagged  accuracy unflagged\n");
+    static const float margins[] = {0.15f, 0.25f, 0.35f, 0.45f, 0.55f, 0.65f, 0.75f};
+    for (size_t m = 0; m < sizeof margins / sizeof *margins; m++) {
+        int nf = 0, okf = 0, nu = 0, oku = 0;
+        for (int i = 0; i < n; i++)
+            if (gap[i] > margins[m]) { nf++; okf += right[i]; } else { nu++; oku += right[i]; }
+        printf("%6.2f  %6.1f%%  %16.4f  %18.4f\n", margins[m], n ? 100.0 * nf / n : 0, nf ? (double)okf / nf : 0,
+               nu ? (double)oku / nu : 0);
+    }
+    free(gap);
+    free(right);
     augur_free(ctx);
     fer_free(&s);
     return EXIT_OK;

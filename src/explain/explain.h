@@ -37,7 +37,7 @@ typedef struct ex_trace {
     /* consistency with the expression classifier (when the face has one) */
     int has_classifier;
     float classifier_p;               /* the classifier's probability for its class */
-    int weakly_grounded;              /* its class trails the best AU-supported class by > 0.25 evidence */
+    int weakly_grounded;              /* its class trails the best AU-supported class by > EX_WEAK_MARGIN */
     float confidence;                 /* grounded confidence (ex_grounded_confidence) */
     float cam_cos;                    /* -1 when not defined (neutral, no classifier) */
     char consistency[512];            /* the check in words */
@@ -51,7 +51,7 @@ void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N]);
 /* The consistency rule: the classifier's class (f->expression_class) is weakly
  * grounded when its AU evidence trails the best-supported class by more than
  * EX_WEAK_MARGIN (docs/REASONING.md). Needs f->evidence and evidence_class. */
-#define EX_WEAK_MARGIN 0.25f
+#define EX_WEAK_MARGIN 0.65f
 int ex_weakly_grounded(const au_face *f);
 
 /* Confidence of the classifier's answer, lowered when the AU evidence does not
