@@ -124,22 +124,8 @@ static int read_aus(augur_context *ctx, au_face *faces, int n)
         if (!f->success) continue;
         au_face_aus r;
         if (au_read(ctx->aus, f, NULL, &r, &ctx->err)) continue; /* degenerate mesh: no AUs, still a face */
-        for (int a = 0; a < AU_COUNT; a++) {
-            struct augur_au *o = &f->aus[a];
-            const au_reading *x = &r.au[a];
-            o->id = x->id;
-            o->probability = x->probability;
-            o->present = x->present;
-            o->intensity = x->intensity;
-            memcpy(o->box, x->box, sizeof o->box);
-            o->source = (enum augur_au_source)x->source;
-            o->measure = x->measure;
-            o->measure_mm = x->measure_mm;
-        }
-        f->n_aus = AU_COUNT;
-        ex_evidence_scores(f, f->evidence);
-        f->evidence_class = 0;
-        for (int k = 1; k < AU_EXPR_N; k++) if (f->evidence[k] > f->evidence[f->evidence_class]) f->evidence_class = k;
+        au_fill_face(&r, f);
+        ex_set_evidence(f);
     }
     return 0;
 }

@@ -222,3 +222,20 @@ void au_heatmap(const au_face *f, const int *aus, const float *weights, int n, i
     if (hi - lo > 1e-12f)
         for (int i = 0; i < size * size; i++) map[i] = (map[i] - lo) / (hi - lo);
 }
+
+void au_fill_face(const au_face_aus *r, au_face *f)
+{
+    for (int a = 0; a < AU_COUNT; a++) {
+        struct augur_au *o = &f->aus[a];
+        const au_reading *x = &r->au[a];
+        o->id = x->id;
+        o->probability = x->probability;
+        o->present = x->present;
+        o->intensity = x->intensity;
+        memcpy(o->box, x->box, sizeof o->box);
+        o->source = (enum augur_au_source)x->source;
+        o->measure = x->measure;
+        o->measure_mm = x->measure_mm;
+    }
+    f->n_aus = AU_COUNT;
+}

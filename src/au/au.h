@@ -43,6 +43,9 @@ typedef struct au_face_aus {
  * the population neutral. Returns 0, or AUGUR_EARG for a face with no mesh. */
 int au_read(const au_model *m, const au_face *f, const float (*neutral)[3], au_face_aus *out, au_error *err);
 
+/* Copies the readings into the face's public AU records (f->aus, f->n_aus). */
+void au_fill_face(const au_face_aus *r, au_face *f);
+
 /* Geometry features of a face against a neutral (population if NULL). */
 int au_face_features(const au_face *f, const float (*neutral)[3], float *feat, float measures[AU_M_COUNT]);
 

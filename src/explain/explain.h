@@ -48,6 +48,9 @@ typedef struct ex_trace {
  * 27) counted by their best member; neutral = 1 - the largest AU probability. */
 void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N]);
 
+/* Fills f->evidence (ex_evidence_scores) and f->evidence_class (its argmax). */
+void ex_set_evidence(au_face *f);
+
 /* The consistency rule: the classifier's class (f->expression_class) is weakly
  * grounded when its AU evidence trails the best-supported class by more than
  * EX_WEAK_MARGIN (docs/REASONING.md). Needs f->evidence and evidence_class. */

@@ -56,6 +56,13 @@ void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N])
     }
 }
 
+void ex_set_evidence(au_face *f)
+{
+    ex_evidence_scores(f, f->evidence);
+    f->evidence_class = 0;
+    for (int k = 1; k < AU_EXPR_N; k++) if (f->evidence[k] > f->evidence[f->evidence_class]) f->evidence_class = k;
+}
+
 int ex_intensity_grade(float v)
 {
     /* FACS A–E on augur's 1–5 scale */

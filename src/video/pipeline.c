@@ -367,22 +367,8 @@ static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *pers
         *personal = w >= 1.0f;
     }
     if (au_read(p->aus, f, neutral, &r, err)) { *personal = 0; return 0; } /* degenerate mesh: no AUs, still a face */
-    for (int a = 0; a < AU_COUNT; a++) {
-        struct augur_au *o = &f->aus[a];
-        const au_reading *x = &r.au[a];
-        o->id = x->id;
-        o->probability = x->probability;
-        o->present = x->present;
-        o->intensity = x->intensity;
-        memcpy(o->box, x->box, sizeof o->box);
-        o->source = (enum augur_au_source)x->source;
-        o->measure = x->measure;
-        o->measure_mm = x->measure_mm;
-    }
-    f->n_aus = AU_COUNT;
-    ex_evidence_scores(f, f->evidence);
-    f->evidence_class = 0;
-    for (int k = 1; k < AU_EXPR_N; k++) if (f->evidence[k] > f->evidence[f->evidence_class]) f->evidence_class = k;
+    au_fill_face(&r, f);
+    ex_set_evidence(f);
     if (p->expr) {
         uint8_t crop[EN_SIZE * EN_SIZE], heat[EN_ATT * EN_ATT];
         float probs[AU_EXPR_N], h[EN_ATT * EN_ATT];
