@@ -40,6 +40,8 @@
 #include <string.h>
 #include <xnnpack.h>
 
+#include "nn/nn.h"
+
 #define BN_EPS 1e-5f /* as in expr/net.c */
 #ifndef EXPR_INFER_NSIGMA
 #define EXPR_INFER_NSIGMA 6.0f /* chosen on FERPlus validation: top-1 agreement with f32 99.4% (4: 97.9%) */
@@ -66,25 +68,11 @@ struct expr_infer {
     float probs[AU_EXPR_N];
 };
 
-static const char *xstatus(enum xnn_status s)
-{
-    switch (s) {
-    case xnn_status_success: return "success";
-    case xnn_status_uninitialized: return "uninitialized";
-    case xnn_status_invalid_parameter: return "invalid parameter";
-    case xnn_status_invalid_state: return "invalid state";
-    case xnn_status_unsupported_parameter: return "unsupported parameter";
-    case xnn_status_unsupported_hardware: return "unsupported hardware";
-    case xnn_status_out_of_memory: return "out of memory";
-    default: return "unknown error";
-    }
-}
-
 #define XCHECK(call)                                                                                         \
     do {                                                                                                     \
         enum xnn_status st_ = (call);                                                                        \
         if (st_ != xnn_status_success)                                                                       \
-            return au_fail(err, AUGUR_EBACKEND, "XNNPACK (expression network): %s: %s", #call, xstatus(st_)); \
+            return au_fail(err, AUGUR_EBACKEND, "XNNPACK (expression network): %s: %s", #call, nn_xnn_status(st_)); \
     } while (0)
 
 const char *expr_infer_mode_name(int mode)
@@ -239,7 +227,7 @@ static int build_int8(expr_infer *e, au_error *err)
 static int build(expr_infer *e, const char *model_path, au_error *err)
 {
     enum xnn_status st = xnn_initialize(NULL);
-    if (st != xnn_status_success) return au_fail(err, AUGUR_EBACKEND, "XNNPACK initialisation failed: %s", xstatus(st));
+    if (st != xnn_status_success) return au_fail(err, AUGUR_EBACKEND, "XNNPACK initialisation failed: %s", nn_xnn_status(st));
     /* buffers: f32 input, conv outputs, pooled outputs, gap, logits; int8 likewise */
     size_t nf = EN_SIZE * EN_SIZE + 256 + AU_EXPR_N, n8 = 0;
     int H = EN_SIZE;
@@ -332,7 +320,7 @@ void expr_infer_free(expr_infer *e)
     do {                                                                                                   \
         enum xnn_status st_ = xnn_run_operator((op), e->pool);                                             \
         if (st_ != xnn_status_success)                                                                     \
-            return au_fail(err, AUGUR_EBACKEND, "XNNPACK (expression network): run: %s", xstatus(st_)); \
+            return au_fail(err, AUGUR_EBACKEND, "XNNPACK (expression network): run: %s", nn_xnn_status(st_)); \
     } while (0)
 
 int expr_infer_run(expr_infer *e, const uint8_t *crop, float *probs, au_error *err)

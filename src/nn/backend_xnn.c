@@ -27,9 +27,9 @@ typedef struct xnn_layer {
     xnn_operator_t op2;  /* second operator: PReLU after a convolution */
 } xnn_layer;
 
-static const char *xnn_status_str(enum xnn_status s)
+const char *nn_xnn_status(int s)
 {
-    switch (s) {
+    switch ((enum xnn_status)s) {
     case xnn_status_success: return "success";
     case xnn_status_uninitialized: return "uninitialized";
     case xnn_status_invalid_parameter: return "invalid parameter";
@@ -46,7 +46,7 @@ static const char *xnn_status_str(enum xnn_status s)
         enum xnn_status st_ = (call);                                                     \
         if (st_ != xnn_status_success)                                                    \
             return au_fail(err, AUGUR_EBACKEND, "XNNPACK: %s failed for layer '%s': %s", \
-                           #call, L->name, xnn_status_str(st_));                          \
+                           #call, L->name, nn_xnn_status(st_));                          \
     } while (0)
 
 static float act_min(nn_act a) { return a == NN_ACT_RELU ? 0.0f : -INFINITY; }
@@ -175,7 +175,7 @@ int nn_xnn_prepare(nn_model *m, au_error *err)
 {
     enum xnn_status st = xnn_initialize(NULL);
     if (st != xnn_status_success)
-        return au_fail(err, AUGUR_EBACKEND, "XNNPACK initialisation failed: %s", xnn_status_str(st));
+        return au_fail(err, AUGUR_EBACKEND, "XNNPACK initialisation failed: %s", nn_xnn_status(st));
     pthreadpool_t pool = NULL;
     if (m->opt.n_threads > 1) {
         pool = pthreadpool_create((size_t)m->opt.n_threads);

@@ -88,4 +88,7 @@ void nn_get_stats(const nn_model *m, nn_stats *s);
 
 size_t nn_shape_size(const nn_shape *s);
 
+/* XNNPACK's status code (enum xnn_status) in words, for error messages. */
+const char *nn_xnn_status(int status);
+
 #endif
