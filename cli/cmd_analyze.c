@@ -48,6 +48,7 @@ static void help(void)
            "  --models DIR        pretrained model folder (default $AUGUR_MODELS or the set-up cache)\n"
            "  --au-model FILE     AU calibration model (default $AUGUR_AU_MODEL or models/au-ckplus.json)\n"
            "  --expr-model FILE   expression model (default $AUGUR_EXPR_MODEL or models/expr-ferplus.bin if present)\n"
+           "  --expr-flip         average the expression over the face and its mirror image (2 runs)\n"
            "  -q, --quiet         no progress bar\n"
            "exit status: 0 all inputs processed (zero faces is not an error), 1 some input failed,\n"
            "2 bad usage\n");
@@ -176,6 +177,7 @@ int cmd_analyze(int argc, char **argv)
         else if (!strcmp(a, "--overlay-dir") && v) { overlay_dir = v; i++; }
         else if (!strcmp(a, "--models") && v) { p.model_dir = v; i++; }
         else if (!strcmp(a, "--expr-model") && v) { p.expr_model = v; i++; }
+        else if (!strcmp(a, "--expr-flip")) p.expr_flip = 1;
         else if (!strcmp(a, "--au-model") && v) { p.au_model = v; i++; }
         else if (!strcmp(a, "--threads")) {
             if ((p.n_threads = cli_int("analyze", a, v, 1, 256)) < 0) { free(inputs); return EXIT_USAGE; }

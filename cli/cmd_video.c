@@ -59,6 +59,7 @@ static void help(void)
            "  --au-model FILE     AU model (default $AUGUR_AU_MODEL, else models/au-ckplus-personal.json,\n"
            "                      or models/au-ckplus.json with --no-baseline)\n"
            "  --expr-model FILE   expression model (default $AUGUR_EXPR_MODEL or models/expr-ferplus.bin)\n"
+           "  --expr-flip         average the expression over the face and its mirror image (2 runs)\n"
            "  -q, --quiet         no progress bar\n"
            "exit status: 0 done, 1 failure (a damaged input: after writing what was read), 2 bad usage\n",
            VP_MAX_FACES);
@@ -149,6 +150,7 @@ int cmd_video(int argc, char **argv)
         else if (!strcmp(a, "--models") && v) { p.model_dir = v; i++; }
         else if (!strcmp(a, "--au-model") && v) { p.au_model = v; i++; }
         else if (!strcmp(a, "--expr-model") && v) { p.expr_model = v; i++; }
+        else if (!strcmp(a, "--expr-flip")) p.expr_flip = 1;
         else if (!strcmp(a, "--detector") && v) {
             if (!strcmp(v, "auto")) p.detector = AUGUR_DETECTOR_AUTO;
             else if (!strcmp(v, "short")) p.detector = AUGUR_DETECTOR_SHORT;
@@ -207,6 +209,7 @@ int cmd_video(int argc, char **argv)
     po.crop_mode = p.crop;
     po.au_model = p.au_model;
     po.expr_model = p.expr_model;
+    po.expr_flip = p.expr_flip;
     po.n_threads = p.n_threads;
     if ((rc = vp_create(&pipe, augur_model_dir(ctx), &po, &err))) {
         cli_error("video", "%s", err.msg);

@@ -127,6 +127,16 @@ assert any(12 in s["aus"] for s in r["steps"]) and "consistent" in r["consistenc
 ' "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: reasoning JSON"; }
 expect 0 "explain with an explicit --expr-model" -- "$AUGUR" analyze --format explain --expr-model "$SRC/models/expr-ferplus.bin" "$SRC/examples/astronaut.png"
 grep_out "CAM-COS" "explain reports CAM-COS"
+# test-time flip averaging: still happiness, and the probabilities differ from the single pass
+expect 0 "analyze --expr-flip" -- "$AUGUR" analyze --json --expr-flip "$SRC/examples/astronaut.png"
+cp "$T/out" "$T/flip.json"
+"$AUGUR" analyze --json "$SRC/examples/astronaut.png" >"$T/one.json" 2>/dev/null
+python3 -c '
+import json, sys
+f = json.load(open(sys.argv[1]))["faces"][0]["expression"]; o = json.load(open(sys.argv[2]))["faces"][0]["expression"]
+assert f["class"] == "happiness" and f["probabilities"]["happiness"] >= 0.8, f
+assert f["probabilities"] != o["probabilities"], "flip averaging changed nothing"
+' "$T/flip.json" "$T/one.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: --expr-flip JSON"; }
 printf 'Inspect brow region -> AU4 -> <bbox>[180,40,270,80]</bbox>\n<answer> sadness </answer>\n' >"$T/bad.txt"
 expect 0 "verify hallucination" -- "$AUGUR" verify --json "$SRC/examples/astronaut.png" --rationale "$T/bad.txt"
 grep_out '"grounding":0' "hallucination scores 0"

@@ -232,6 +232,24 @@ static void parity(const char *path, const uint8_t *crops, int mode, int calibra
     CHECK(!memcmp(a, b, sizeof a), "%s: same crop, different output", expr_infer_mode_name(mode));
     CHECK(memcmp(a, d, sizeof a), "%s: output ignores the crop", expr_infer_mode_name(mode));
 
+    /* flip averaging: the mean of the crop's and its mirror's probabilities, and afterwards
+       the crop's own CAM (not the mirror's) */
+    {
+        uint8_t mir[EN_SIZE * EN_SIZE];
+        for (int y = 0; y < EN_SIZE; y++)
+            for (int xx = 0; xx < EN_SIZE; xx++) mir[y * EN_SIZE + xx] = crops[y * EN_SIZE + EN_SIZE - 1 - xx];
+        float pm[AU_EXPR_N], pf[AU_EXPR_N], c_own[EN_CAM * EN_CAM], c_flip[EN_CAM * EN_CAM], w = 0, sum = 0;
+        expr_infer_run(x, mir, pm, &e);
+        expr_infer_run(x, crops, a, &e);
+        expr_infer_cam(x, 1, c_own);
+        CHECK(expr_infer_classify(x, crops, 1, pf, &e) == 0, "flip: %s", e.msg);
+        expr_infer_cam(x, 1, c_flip);
+        for (int k = 0; k < AU_EXPR_N; k++) w = fmaxf(w, fabsf(pf[k] - 0.5f * (a[k] + pm[k]))), sum += pf[k];
+        CHECK(w <= 1e-6f && fabsf(sum - 1) <= 1e-5f, "%s: flip average off by %.3g (sum %.6f)", name, w, sum);
+        CHECK(!memcmp(c_own, c_flip, sizeof c_own), "%s: CAM after flip averaging is not the crop's", name);
+        CHECK(memcmp(pm, a, sizeof a), "%s: mirror image gives identical output (no test)", name);
+    }
+
     /* a pool of 2 threads computes the same */
     expr_infer *x2 = NULL;
     CHECK(expr_infer_create_mode(&x2, path, 2, mode, &e) == 0, "2 threads: %s", e.msg);

@@ -67,7 +67,7 @@ static int read_expression(augur_context *ctx, const au_image *img, au_face *f)
     uint8_t crop[EN_SIZE * EN_SIZE], heat[EN_ATT * EN_ATT];
     float probs[AU_EXPR_N];
     expr_crop(img, f, EN_SIZE, crop);
-    int rc = expr_infer_run(ctx->expr, crop, probs, &ctx->err);
+    int rc = expr_infer_classify(ctx->expr, crop, ctx->params.expr_flip, probs, &ctx->err);
     if (rc) return rc;
     int c = 0;
     for (int k = 0; k < AU_EXPR_N; k++) {

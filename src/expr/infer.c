@@ -349,6 +349,24 @@ int expr_infer_run(expr_infer *e, const uint8_t *crop, float *probs, au_error *e
     return 0;
 }
 
+int expr_infer_run_flip(expr_infer *e, const uint8_t *crop, float *probs, au_error *err)
+{
+    uint8_t mir[EN_SIZE * EN_SIZE];
+    float p2[AU_EXPR_N];
+    for (int y = 0; y < EN_SIZE; y++)
+        for (int x = 0; x < EN_SIZE; x++) mir[y * EN_SIZE + x] = crop[y * EN_SIZE + EN_SIZE - 1 - x];
+    int rc = expr_infer_run(e, mir, p2, err);
+    if (!rc) rc = expr_infer_run(e, crop, probs, err);
+    if (rc) return rc;
+    for (int k = 0; k < AU_EXPR_N; k++) probs[k] = 0.5f * (probs[k] + p2[k]);
+    return 0;
+}
+
+int expr_infer_classify(expr_infer *e, const uint8_t *crop, int flip, float *probs, au_error *err)
+{
+    return flip ? expr_infer_run_flip(e, crop, probs, err) : expr_infer_run(e, crop, probs, err);
+}
+
 void expr_infer_cam(const expr_infer *e, int k, float *cam)
 {
     if (e->mode == EXPR_INFER_TRAIN) { en_cam(e->net, 0, k, cam); return; }

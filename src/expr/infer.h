@@ -35,6 +35,13 @@ void expr_infer_free(expr_infer *e);
    Zero heap allocations per call. */
 int expr_infer_run(expr_infer *e, const uint8_t *crop, float *probs, au_error *err);
 
+/* Test-time flip averaging: the mean of the probabilities of the crop and of its mirror image
+   (two runs).  The mirrored run goes first, so the CAM and attention afterwards are the crop's. */
+int expr_infer_run_flip(expr_infer *e, const uint8_t *crop, float *probs, au_error *err);
+
+/* expr_infer_run or expr_infer_run_flip. */
+int expr_infer_classify(expr_infer *e, const uint8_t *crop, int flip, float *probs, au_error *err);
+
 /* After a run: CAM of class k (EN_CAM*EN_CAM floats, as en_cam) and CAM-COS against a 12x12 heatmap (as en_cam_cos). */
 void expr_infer_cam(const expr_infer *e, int k, float *cam);
 float expr_infer_cam_cos(const expr_infer *e, int k, const float *heat12);

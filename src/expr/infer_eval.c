@@ -25,23 +25,16 @@ int expr_evaluate_infer(expr_infer *e, const expr_cache *c, int flip, expr_metri
     double t0 = au_now(), cam_sum = 0, att_sum = 0;
     for (int i = 0; i < c->n; i++) {
         const uint8_t *src = c->crops + (size_t)i * CROP;
-        float probs[AU_EXPR_N], p2[AU_EXPR_N];
-        int rc = expr_infer_run(e, src, probs, err), lab = c->label[i];
+        float probs[AU_EXPR_N];
+        int rc = expr_infer_classify(e, src, flip, probs, err), lab = c->label[i];
         if (rc) return rc;
-        if (c->has_face[i] && lab != AU_EXPR_NEUTRAL) {
+        if (c->has_face[i] && lab != AU_EXPR_NEUTRAL) { /* the CAM and attention are the unmirrored crop's */
             float h[HEAT], att[HEAT];
             for (int j = 0; j < HEAT; j++) h[j] = c->heat[(size_t)i * HEAT + j] / 255.0f;
             cam_sum += expr_infer_cam_cos(e, lab, h);
             expr_infer_att(e, att);
             att_sum += cosine(att, h, HEAT);
             m->n_cos++;
-        }
-        if (flip) {
-            uint8_t mir[CROP];
-            for (int y = 0; y < EN_SIZE; y++)
-                for (int x = 0; x < EN_SIZE; x++) mir[y * EN_SIZE + x] = src[y * EN_SIZE + EN_SIZE - 1 - x];
-            if ((rc = expr_infer_run(e, mir, p2, err))) return rc;
-            for (int k = 0; k < AU_EXPR_N; k++) probs[k] += p2[k];
         }
         int best = 0;
         for (int k = 1; k < AU_EXPR_N; k++) if (probs[k] > probs[best]) best = k;

@@ -385,7 +385,7 @@ static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *pers
         au_face g = *f; /* only align_inv is read: the unit-square crop -> level px */
         for (int k = 0; k < 6; k++) g.align_inv[k] = f->align_inv[k] / (float)(1 << l);
         expr_crop(src, &g, EN_SIZE, crop);
-        int rc = expr_infer_run(p->expr, crop, probs, err);
+        int rc = expr_infer_classify(p->expr, crop, p->o.expr_flip, probs, err);
         if (rc) return rc;
         int c = 0;
         for (int k = 0; k < AU_EXPR_N; k++) {

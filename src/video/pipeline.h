@@ -104,6 +104,7 @@ typedef struct vp_opts {
                                the per-person baseline, models/au-ckplus.json without) */
     const char *expr_model; /* expression model (NULL: $AUGUR_EXPR_MODEL, else models/expr-ferplus.bin
                                when it exists; without one, faces carry no expression) */
+    int   expr_flip;        /* test-time flip averaging of the expression (two runs per face; default 0) */
     int   n_threads;        /* threads inside one inference (default 1) */
 } vp_opts;
 
