@@ -59,6 +59,8 @@ ok "[[ -s $T/t.txt && -s $T/p.png && -s $T/o.mp4 ]]" "timeline, plot and overlay
 expect 0 "timeline on stdout" -- "$AUGUR" video -q "$T/clip.avi";  grep_out "Face 0" "timeline printed"
 expect 0 "--every 4 --start 1" -- "$AUGUR" video -q --every 4 --start 1 --csv "$T/s.csv" "$T/clip.avi"
 ok "[[ \$(wc -l <$T/s.csv) == 4 ]]" "frames 12..23, one in 4: 3 rows"
+expect 0 "--expr-flip" -- "$AUGUR" video -q --expr-flip --every 6 --csv "$T/f.csv" "$T/clip.avi"
+ok "python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); assert len(r)==4 and all(x[\"expression\"]==\"happiness\" for x in r)' $T/f.csv" "flip-averaged expression: happiness in every row"
 
 # failure paths
 expect 1 "missing file" -- "$AUGUR" video -q "$T/nope.mkv";          grep_out "nope.mkv" "missing file named"
