@@ -61,30 +61,12 @@ static int ensure_expr(augur_context *ctx)
 
 _Static_assert(EN_CAM == AUGUR_CAM_SIDE, "augur.h's CAM size follows the network's");
 
-/* Expression of one meshed face: probabilities, the CAM, the AU-evidence check and CAM-COS. */
+/* Expression of one meshed face: probabilities, the CAM and CAM-COS. */
 static int read_expression(augur_context *ctx, const au_image *img, au_face *f)
 {
-    uint8_t crop[EN_SIZE * EN_SIZE], heat[EN_ATT * EN_ATT];
-    float probs[AU_EXPR_N];
+    uint8_t crop[EN_SIZE * EN_SIZE];
     expr_crop(img, f, EN_SIZE, crop);
-    int rc = expr_infer_classify(ctx->expr, crop, ctx->params.expr_flip, probs, &ctx->err);
-    if (rc) return rc;
-    int c = 0;
-    for (int k = 0; k < AU_EXPR_N; k++) {
-        f->expression[k] = probs[k];
-        if (probs[k] > probs[c]) c = k;
-    }
-    f->expression_class = c;
-    f->has_expression = 1;
-    expr_infer_cam(ctx->expr, c, f->cam); /* kept for the overlay */
-    f->cam_cos = -1;
-    if (c != AU_EXPR_NEUTRAL) {
-        float h[EN_ATT * EN_ATT];
-        expr_class_heatmap(f, c, EN_ATT, heat);
-        for (int i = 0; i < EN_ATT * EN_ATT; i++) h[i] = heat[i] / 255.0f;
-        f->cam_cos = expr_cam_cos(f->cam, h);
-    }
-    return 0;
+    return expr_infer_face(ctx->expr, crop, ctx->params.expr_flip, f, &ctx->err);
 }
 
 static int ensure_aus(augur_context *ctx)

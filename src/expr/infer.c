@@ -40,6 +40,7 @@
 #include <string.h>
 #include <xnnpack.h>
 
+#include "expr/prep.h"
 #include "nn/nn.h"
 
 #define BN_EPS 1e-5f /* as in expr/net.c */
@@ -365,6 +366,30 @@ int expr_infer_run_flip(expr_infer *e, const uint8_t *crop, float *probs, au_err
 int expr_infer_classify(expr_infer *e, const uint8_t *crop, int flip, float *probs, au_error *err)
 {
     return flip ? expr_infer_run_flip(e, crop, probs, err) : expr_infer_run(e, crop, probs, err);
+}
+
+int expr_infer_face(expr_infer *e, const uint8_t *crop, int flip, au_face *f, au_error *err)
+{
+    float probs[AU_EXPR_N];
+    int rc = expr_infer_classify(e, crop, flip, probs, err);
+    if (rc) return rc;
+    int c = 0;
+    for (int k = 0; k < AU_EXPR_N; k++) {
+        f->expression[k] = probs[k];
+        if (probs[k] > probs[c]) c = k;
+    }
+    f->expression_class = c;
+    f->has_expression = 1;
+    expr_infer_cam(e, c, f->cam); /* kept for the overlay */
+    f->cam_cos = -1;
+    if (c != AU_EXPR_NEUTRAL) {
+        uint8_t heat[EN_ATT * EN_ATT];
+        float h[EN_ATT * EN_ATT];
+        expr_class_heatmap(f, c, EN_ATT, heat);
+        for (int i = 0; i < EN_ATT * EN_ATT; i++) h[i] = heat[i] / 255.0f;
+        f->cam_cos = expr_cam_cos(f->cam, h);
+    }
+    return 0;
 }
 
 void expr_infer_cam(const expr_infer *e, int k, float *cam)

@@ -22,6 +22,7 @@
 
 #include "core/util.h"
 #include "expr/net.h"
+#include "face/face.h"
 
 typedef struct expr_infer expr_infer;
 
@@ -41,6 +42,11 @@ int expr_infer_run_flip(expr_infer *e, const uint8_t *crop, float *probs, au_err
 
 /* expr_infer_run or expr_infer_run_flip. */
 int expr_infer_classify(expr_infer *e, const uint8_t *crop, int flip, float *probs, au_error *err);
+
+/* The expression of one meshed face from its crop (expr_crop of f), as analysis and video
+   report it: f->expression, expression_class, has_expression, the CAM of that class (f->cam)
+   and its CAM-COS against the class's AU heatmap on f's landmarks (-1 for neutral). */
+int expr_infer_face(expr_infer *e, const uint8_t *crop, int flip, au_face *f, au_error *err);
 
 /* After a run: CAM of class k (EN_CAM*EN_CAM floats, as en_cam) and CAM-COS against a 12x12 heatmap (as en_cam_cos). */
 void expr_infer_cam(const expr_infer *e, int k, float *cam);

@@ -370,8 +370,7 @@ static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *pers
     au_fill_face(&r, f);
     ex_set_evidence(f);
     if (p->expr) {
-        uint8_t crop[EN_SIZE * EN_SIZE], heat[EN_ATT * EN_ATT];
-        float probs[AU_EXPR_N], h[EN_ATT * EN_ATT];
+        uint8_t crop[EN_SIZE * EN_SIZE];
         /* the crop from the pyramid level where a crop pixel spans at most 1.5
          * level pixels (as mesh_roi): bilinear from box-averaged pixels */
         float step = hypotf(f->align_inv[0], f->align_inv[3]) / (float)EN_SIZE; /* frame px per crop px */
@@ -385,22 +384,8 @@ static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *pers
         au_face g = *f; /* only align_inv is read: the unit-square crop -> level px */
         for (int k = 0; k < 6; k++) g.align_inv[k] = f->align_inv[k] / (float)(1 << l);
         expr_crop(src, &g, EN_SIZE, crop);
-        int rc = expr_infer_classify(p->expr, crop, p->o.expr_flip, probs, err);
+        int rc = expr_infer_face(p->expr, crop, p->o.expr_flip, f, err);
         if (rc) return rc;
-        int c = 0;
-        for (int k = 0; k < AU_EXPR_N; k++) {
-            f->expression[k] = probs[k];
-            if (probs[k] > probs[c]) c = k;
-        }
-        f->expression_class = c;
-        f->has_expression = 1;
-        expr_infer_cam(p->expr, c, f->cam);
-        f->cam_cos = -1;
-        if (c != AU_EXPR_NEUTRAL) {
-            expr_class_heatmap(f, c, EN_ATT, heat);
-            for (int i = 0; i < EN_ATT * EN_ATT; i++) h[i] = heat[i] / 255.0f;
-            f->cam_cos = expr_cam_cos(f->cam, h);
-        }
         /* the consistency check of explain/ (docs/REASONING.md) */
         f->weakly_grounded = ex_weakly_grounded(f);
     }
