@@ -1,6 +1,6 @@
 /*
  * cli/au_opts.c — the options `augur eval au` and `augur train au` share
- * (data folder, labels, neutral frames, ridge, models): one parser for both.
+ * (data sets, ridge, threshold budget, cache, models): one parser for both.
  */
 #include "cli.h"
 
@@ -21,15 +21,23 @@ void cli_au_opts_init(au_eval_opts *o)
 int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
 {
     const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    if (!strcmp(a, "--geometry-only")) { o->appearance = 0; return 1; }
     if (!v) return 0;
     if (!strcmp(a, "--data")) o->data_dir = v;
     else if (!strcmp(a, "--labels")) o->labels_csv = v;
-    else if (!strcmp(a, "--neutral")) o->neutral_dir = v;
     else if (!strcmp(a, "--negatives")) o->negatives_dir = v;
+    else if (!strcmp(a, "--ferplus")) o->ferplus_dir = v;
+    else if (!strcmp(a, "--sfew")) o->sfew_dir = v;
+    else if (!strcmp(a, "--cache")) o->cache_dir = v;
     else if (!strcmp(a, "--models")) o->model_dir = v;
+    else if (!strcmp(a, "--min-votes")) { if ((o->min_votes = cli_int(cmd, a, v, 1, 10)) < 0) return -1; }
+    else if (!strcmp(a, "--threads")) { if ((o->threads = cli_int(cmd, a, v, 1, 16)) < 0) return -1; }
     else if (!strcmp(a, "--l2")) {
-        o->l2 = (float)atof(v);
-        if (!(o->l2 > 0)) { cli_error(cmd, "--l2 must be > 0"); return -1; }
+        o->fit.l2 = (float)atof(v);
+        if (!(o->fit.l2 > 0)) { cli_error(cmd, "--l2 must be > 0"); return -1; }
+    } else if (!strcmp(a, "--budget")) {
+        o->fit.neutral_budget = (float)atof(v);
+        if (!(o->fit.neutral_budget >= 0 && o->fit.neutral_budget <= 1)) { cli_error(cmd, "--budget must be in 0..1"); return -1; }
     } else return 0;
     (*i)++;
     return 1;

@@ -46,7 +46,7 @@ static void help(void)
            "  --threads N         threads inside each network (default 1)\n"
            "  --backend B         xnn (default) or ref (reference C kernels)\n"
            "  --models DIR        pretrained model folder (default $AUGUR_MODELS or the set-up cache)\n"
-           "  --au-model FILE     AU calibration model (default $AUGUR_AU_MODEL or models/au-ckplus.json)\n"
+           "  --au-model FILE     AU calibration model (default $AUGUR_AU_MODEL or models/au.json)\n"
            "  --expr-model FILE   expression model (default $AUGUR_EXPR_MODEL or models/expr-ferplus.bin if present)\n"
            "  --expr-flip         average the expression over the face and its mirror image (2 runs)\n"
            "  -q, --quiet         no progress bar\n"

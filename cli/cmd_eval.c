@@ -11,25 +11,102 @@
 
 #include "augur.h"
 #include "eval/au_eval.h"
+#include "eval/evidence_eval.h"
 
+
+#define AU_DATA_HELP \
+    "  --data DIR          CK+-style folder with FACS labels (e.g. ../shared/data/ckplus48)\n" \
+    "  --labels CSV        AU labels (default DIR/au_labels.csv)\n" \
+    "  --negatives DIR     CK+ neutral first frames DIR/<seq>_00000001.png: every AU absent\n" \
+    "                      (e.g. ../shared/data/ckplus48-pairs/neutral)\n" \
+    "  --ferplus DIR       FERPlus folder with label.csv (e.g. ../shared/data/fer2013/FER2013Train):\n" \
+    "                      weak AU labels through the FACS codebook for faces with >= --min-votes\n" \
+    "  --sfew DIR          class folders of film faces (e.g. ../shared/data/sfew/Train): weak labels\n" \
+    "  --min-votes N       FERPlus votes (of 10) a face's class needs (default 7)\n" \
+    "  --geometry-only     mesh geometry only (default: geometry + HOG appearance)\n" \
+    "  --l2 X              ridge on standardised features (default 20)\n" \
+    "  --budget F          presence thresholds keep false alarms on neutral training faces <= F\n" \
+    "                      (out of fold; default 0.01)\n" \
+    "  --cache DIR         feature cache (default $AUGUR_CACHE; none if unset)\n" \
+    "  --threads N         face-stage threads for the features (default 2)\n" \
+    "  --models DIR        pretrained face models\n"
 
 static void help(void)
 {
     printf("usage: augur eval au --data DIR [options]\n\n"
-           "Action Unit detection, subject-independent k-fold cross-validation on a CK+-style\n"
-           "folder (class folders of S###_###_########.png images) with a FACS label file.\n\n"
-           "options:\n"
-           "  --data DIR          the folder (e.g. ../shared/data/ckplus48)\n"
-           "  --labels CSV        AU labels (default DIR/au_labels.csv)\n"
-           "  --neutral DIR       per-person neutral: each sequence's first frame, DIR/<seq>_00000001.png\n"
-           "                      (e.g. ../shared/data/ckplus48-pairs/neutral); default: population neutral\n"
-           "  --negatives DIR     neutral first frames DIR/<seq>_00000001.png as training examples with no AU\n"
-           "  --folds K           folds over subjects (default 5)\n"
+           "Action Unit detection, cross-validated with folds over CK+ subjects and SFEW films together\n"
+           "(no person or film in both parts; FERPlus faces always train): per-AU precision, recall and\n"
+           "F1 on held-out CK+ subjects, false alarms on their neutral frames, and the class the AU\n"
+           "evidence ranks first on held-out SFEW films. The model is trained as `augur train au` does.\n\n"
+           "options:\n" AU_DATA_HELP
+           "  --folds K           folds (default 5)\n"
            "  --seed N            fold assignment seed (default 1)\n"
-           "  --l2 X              ridge strength (default 1)\n"
            "  --report PREFIX     write PREFIX.md and PREFIX.json (default: print only)\n"
+           "  -q                  no progress\n");
+}
+
+static void help_evidence(void)
+{
+    printf("usage: augur eval evidence --protocol ferplus|folders --data DIR [options]\n\n"
+           "The AU evidence as a user meets it: every image through `augur analyze` (largest face; no face\n"
+           "counts as wrong). Reports strongly-neutral faces with any AU present (FERPlus), the accuracy\n"
+           "of the class the AU evidence alone ranks first (evidence_class), per-class recall, the\n"
+           "classifier on the same faces and how well the weakly-grounded flag separates right from wrong.\n\n"
+           "options:\n"
+           "  --protocol P        ferplus (a folder with label.csv, majority labels; default) or folders\n"
+           "  --data DIR          e.g. ../shared/data/fer2013/FER2013Test or ../shared/data/sfew/Train\n"
+           "  --au-model FILE     AU model (default: the shipped one)\n"
+           "  --expr-model FILE   expression model (default: the shipped one)\n"
+           "  --strong-votes N    votes (of 10) that make a FERPlus face strongly neutral (default 8)\n"
+           "  --threads N         images analysed in parallel (default 2)\n"
+           "  --report PREFIX     write PREFIX.md and PREFIX.json\n"
            "  --models DIR        pretrained face models\n"
            "  -q                  no progress\n");
+}
+
+static int cmd_eval_evidence(int argc, char **argv)
+{
+    ev_eval_opts o;
+    ev_eval_default_opts(&o);
+    const char *report = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { help_evidence(); return EXIT_OK; }
+        else if (!strcmp(a, "-q")) o.quiet = 1;
+        else if (!v) { cli_error("eval", "option '%s' needs a value or is unknown (see --help)", a); return EXIT_USAGE; }
+        else if (!strcmp(a, "--protocol")) { o.protocol = v; i++; }
+        else if (!strcmp(a, "--data")) { o.data = v; i++; }
+        else if (!strcmp(a, "--au-model")) { o.params.au_model = v; i++; }
+        else if (!strcmp(a, "--expr-model")) { o.params.expr_model = v; i++; }
+        else if (!strcmp(a, "--models")) { o.params.model_dir = v; i++; }
+        else if (!strcmp(a, "--report")) { report = v; i++; }
+        else if (!strcmp(a, "--strong-votes")) { if ((o.strong_votes = cli_int("eval", a, v, 1, 10)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--threads")) { if ((o.threads = cli_int("eval", a, v, 1, 16)) < 0) return EXIT_USAGE; i++; }
+        else { cli_error("eval", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }
+    }
+    if (!o.data) { cli_error("eval", "--data DIR is required"); return EXIT_USAGE; }
+    if (strcmp(o.protocol, "ferplus") && strcmp(o.protocol, "folders")) {
+        cli_error("eval", "--protocol must be ferplus or folders");
+        return EXIT_USAGE;
+    }
+    ev_eval_report r;
+    au_error err = {0};
+    if (ev_eval(&o, &r, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
+    printf("AU evidence on %s (%s): %d faces, %d found\n", o.data, o.protocol, r.n, r.n_found);
+    if (r.n_strong_neutral)
+        printf("strongly neutral faces with any AU present: %.1f%% of %d\n", 100.0 * r.strong_neutral_any / r.n_strong_neutral,
+               r.n_strong_neutral);
+    printf("evidence_class accuracy %.1f%%, macro-F1 %.3f; classifier %.1f%%\n", 100 * r.ev_accuracy, r.ev_macro_f1,
+           100 * r.cl_accuracy);
+    for (int c = 0; c < AUGUR_EXPR_COUNT; c++)
+        if (r.count[c]) printf("  %-10s %5d  evidence recall %.2f  classifier %.2f\n", augur_expression_name(c), r.count[c],
+                               (double)r.ev_tp[c] / r.count[c], (double)r.cl_tp[c] / r.count[c]);
+    if (r.n_flagged + r.n_unflagged)
+        printf("weakly grounded: %d flagged, %.1f%% right; unflagged %.1f%% right; consistent against the margin: %d\n",
+               r.n_flagged, r.n_flagged ? 100.0 * r.flagged_right / r.n_flagged : 0,
+               r.n_unflagged ? 100.0 * r.unflagged_right / r.n_unflagged : 0, r.consistent_against_margin);
+    if (report && ev_eval_write(&r, &o, report, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
+    return EXIT_OK;
 }
 
 int cmd_eval(int argc, char **argv)
@@ -40,8 +117,9 @@ int cmd_eval(int argc, char **argv)
     }
     if (!strcmp(argv[1], "expr")) return cmd_eval_expr(argc, argv);
     if (!strcmp(argv[1], "micro")) return cmd_eval_micro(argc, argv);
+    if (!strcmp(argv[1], "evidence")) return cmd_eval_evidence(argc, argv);
     if (strcmp(argv[1], "au")) {
-        cli_error("eval", "unknown evaluation '%s' (available: au, expr, micro)", argv[1]);
+        cli_error("eval", "unknown evaluation '%s' (available: au, evidence, expr, micro)", argv[1]);
         return EXIT_USAGE;
     }
     au_eval_opts o;
@@ -62,17 +140,23 @@ int cmd_eval(int argc, char **argv)
     if (!o.data_dir) { cli_error("eval", "--data DIR is required"); return EXIT_USAGE; }
     au_eval_report rep;
     au_error err = {0};
-    if (au_eval_ckplus(&o, &rep, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
-    printf("AU detection, subject-independent %d-fold CV on %s (%d images, %d subjects, %s neutral)\n", rep.folds,
-           o.data_dir, rep.n_images, rep.n_subjects, rep.neutral);
+    if (au_eval(&o, &rep, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
+    printf("AU detection, %d-fold CV over CK+ subjects and SFEW films (%s: %d images, %d subjects)\n", rep.folds,
+           o.data_dir, rep.n_images, rep.n_subjects);
     printf("%5s %9s %9s %10s %7s %7s\n", "AU", "pos.img", "pos.seq", "precision", "recall", "F1");
     for (int i = 0; i < rep.n_rows; i++) {
         const au_eval_row *r = &rep.rows[i];
         if (!r->fitted) { printf("%5d %9d %9d   not fitted (too few positives)\n", r->au, r->pos_images, r->pos_sequences); continue; }
         printf("%5d %9d %9d %10.3f %7.3f %7.3f%s\n", r->au, r->pos_images, r->pos_sequences, r->precision, r->recall,
-               r->f1, r->in_mean ? "" : "  (fewer than 20 positive sequences)");
+               r->f1, r->openface ? "" : "  (not one of OpenFace's 16)");
     }
-    printf("mean F1 over %d AUs with >= %d positive sequences: %.3f\n", rep.n_in_mean, o.min_report_seqs, rep.mean_f1);
+    printf("mean F1 over OpenFace's 16 AUs: %.3f (over %d AUs with >= %d positive sequences: %.3f)\n",
+           rep.mean_f1_openface16, rep.n_in_mean, o.min_report_seqs, rep.mean_f1);
+    if (rep.n_neutral)
+        printf("held-out CK+ neutral frames with any AU present: %.1f%% of %d\n", 100 * rep.neutral_any_rate, rep.n_neutral);
+    if (rep.n_sfew)
+        printf("held-out SFEW films: evidence class %.1f%% of %d faces (%d found), macro-F1 %.3f\n",
+               100 * rep.sfew_accuracy, rep.n_sfew, rep.n_sfew_found, rep.sfew_macro_f1);
     printf("AU stage: %.3f ms per face; faces not meshed: %d\n", rep.ms_per_face_au, rep.n_failed_faces);
     if (report && au_eval_write(&rep, &o, report, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
     return EXIT_OK;

@@ -1,6 +1,6 @@
 /*
  * cli/cmd_train.c — `augur train au`: fits the AU calibration model on all of
- * a CK+-style folder and writes it (JSON) with its model card (Markdown).
+ * CK+ (FACS labels), FERPlus and SFEW (codebook weak labels) and writes it (JSON).
  */
 #include "cli.h"
 
@@ -15,16 +15,24 @@
 static void help(void)
 {
     printf("usage: augur train au --data DIR --out MODEL.json [options]\n\n"
-           "Fits the per-AU calibrated regressions on every labelled image of a CK+-style folder\n"
-           "(measure it first with `augur eval au`, which uses the same options).\n\n"
+           "Fits the AU models (one regression per AU on mesh geometry and HOG appearance, presence\n"
+           "thresholds and the AU-to-expression evidence map) on every row of the data sets given;\n"
+           "measure the recipe first with `augur eval au`, which takes the same options.\n\n"
            "options:\n"
-           "  --data DIR      the folder (e.g. ../shared/data/ckplus48)\n"
-           "  --labels CSV    AU labels (default DIR/au_labels.csv)\n"
-           "  --neutral DIR   per-person neutral frames (see augur eval au --help)\n"
-           "  --negatives DIR neutral first frames DIR/<seq>_00000001.png as training examples with no AU\n"
-           "  --l2 X          ridge strength (default 1)\n"
-           "  --out FILE      the model (JSON)\n"
-           "  --models DIR    pretrained face models\n");
+           "  --data DIR          CK+-style folder with FACS labels (e.g. ../shared/data/ckplus48)\n"
+           "  --labels CSV        AU labels (default DIR/au_labels.csv)\n"
+           "  --negatives DIR     CK+ neutral first frames: every AU absent\n"
+           "  --ferplus DIR       FERPlus folder with label.csv (FER2013Train): codebook weak labels\n"
+           "  --sfew DIR          class folders of film faces (SFEW Train): codebook weak labels\n"
+           "  --min-votes N       FERPlus votes a face's class needs (default 7)\n"
+           "  --geometry-only     mesh geometry only (default: geometry + HOG appearance)\n"
+           "  --l2 X              ridge (default 20)\n"
+           "  --budget F          false alarms allowed on neutral training faces per AU (default 0.01)\n"
+           "  --cache DIR         feature cache (default $AUGUR_CACHE)\n"
+           "  --threads N         face-stage threads (default 2)\n"
+           "  --out FILE          the model (JSON)\n"
+           "  --models DIR        pretrained face models\n"
+           "  -q                  no progress\n");
 }
 
 int cmd_train(int argc, char **argv)
@@ -48,13 +56,14 @@ int cmd_train(int argc, char **argv)
         if (r > 0) continue;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { help(); return EXIT_OK; }
         else if (!strcmp(a, "--out") && v) { out = v; i++; }
+        else if (!strcmp(a, "-q")) o.quiet = 1;
         else { cli_error("train", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }
     }
     if (!o.data_dir || !out) { cli_error("train", "--data DIR and --out FILE are required"); return EXIT_USAGE; }
     au_model *m = malloc(sizeof *m);
     au_error err = {0};
     double t0 = au_now();
-    if (!m || au_train_ckplus(&o, out, m, &err)) { cli_error("train", "%s", m ? err.msg : "out of memory"); free(m); return EXIT_FAIL; }
+    if (!m || au_train(&o, out, m, &err)) { cli_error("train", "%s", m ? err.msg : "out of memory"); free(m); return EXIT_FAIL; }
     int fitted = 0;
     for (int a = 0; a < AU_COUNT; a++) fitted += m->trained[a];
     printf("wrote %s: %d AUs fitted on %d images in %.1f s\n", out, fitted, m->n_train, au_now() - t0);

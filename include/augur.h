@@ -86,8 +86,8 @@ struct augur_params {
     enum augur_crop crop;
     const char *expr_model;  /* expression classifier; NULL: $AUGUR_EXPR_MODEL, else models/expr-ferplus.bin
                                 when it exists (without one, faces carry no expression) */
-    const char *au_model;    /* AU calibration model (JSON); NULL: $AUGUR_AU_MODEL, else the one
-                                shipped in models/au-ckplus.json */
+    const char *au_model;    /* AU model (JSON); NULL: $AUGUR_AU_MODEL, else the one shipped in
+                                models/au.json */
     int expr_flip;           /* 1: average the expression over the face and its mirror image (two runs
                                 per face; +0.5 to +1.7 points on FERPlus / FER2013 test, docs/EXPRESSION.md) */
 };

@@ -29,7 +29,7 @@ int main(void)
     o.quiet = 1;
     au_eval_report rep;
     au_error err = {0};
-    int rc = au_eval_ckplus(&o, &rep, &err);
+    int rc = au_eval(&o, &rep, &err);
     CHECK(rc == 0, "eval: %s", err.msg);
     if (rc) return t_finish();
     for (int i = 0; i < rep.n_rows; i++)

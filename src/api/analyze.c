@@ -76,7 +76,7 @@ static int ensure_aus(augur_context *ctx)
     char buf[4200];
     if (!path || !*path) path = getenv("AUGUR_AU_MODEL");
     if (!path || !*path) {
-        snprintf(buf, sizeof buf, "%s/au-ckplus.json", AUGUR_SHIPPED_MODEL_DIR);
+        snprintf(buf, sizeof buf, "%s/au.json", AUGUR_SHIPPED_MODEL_DIR);
         path = buf;
     }
     ctx->aus = malloc(sizeof *ctx->aus);
@@ -96,7 +96,7 @@ const char *augur_au_region(int au) { int a = au_index(au); return a < 0 ? NULL 
 const char *augur_measure_name(int m) { return m >= 0 && m < AU_M_COUNT ? au_measure_names[m] : NULL; }
 
 /* AUs of every meshed face, into the public records. */
-static int read_aus(augur_context *ctx, au_face *faces, int n)
+static int read_aus(augur_context *ctx, const au_image *img, au_face *faces, int n)
 {
     int rc = ensure_aus(ctx);
     if (rc) return rc;
@@ -105,9 +105,9 @@ static int read_aus(augur_context *ctx, au_face *faces, int n)
         f->n_aus = 0;
         if (!f->success) continue;
         au_face_aus r;
-        if (au_read(ctx->aus, f, NULL, &r, &ctx->err)) continue; /* degenerate mesh: no AUs, still a face */
+        if (au_read(ctx->aus, img, f, NULL, &r, &ctx->err)) continue; /* degenerate mesh: no AUs, still a face */
         au_fill_face(&r, f);
-        ex_set_evidence(f);
+        if (!r.has_evidence) ex_set_evidence(f); /* a model without an evidence map: FACS prototypes */
     }
     return 0;
 }
@@ -137,7 +137,7 @@ static int analyze(augur_context *ctx, const au_image *img, struct augur_face **
     o.detector = (enum au_detector_choice)ctx->params.detector;
     o.crop_mode = (enum au_crop_mode)ctx->params.crop;
     rc = au_face_find(ctx->faces, img, &o, buf, &n, &ctx->err);
-    if (!rc) rc = read_aus(ctx, buf, n);
+    if (!rc) rc = read_aus(ctx, img, buf, n);
     if (!rc) rc = ensure_expr(ctx);
     for (int i = 0; !rc && ctx->expr && i < n; i++) {
         au_face *f = &buf[i];

@@ -89,22 +89,49 @@ static void au_primary(int id, int *measure, int *dir)
 
 static float logistic(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-int au_read(const au_model *m, const au_face *f, const float (*neutral)[3], au_face_aus *out, au_error *err)
+int au_evidence_features(const au_image *img, const au_face *f, int appearance, float *feat)
+{
+    if (au_face_features(f, NULL, feat, NULL)) return -1;
+    if (appearance) au_appearance_features(img, f, feat + AU_GEOM_N);
+    return 0;
+}
+
+int au_read(const au_model *m, const au_image *img, const au_face *f, const au_neutral *neutral, au_face_aus *out,
+            au_error *err)
+{
+    float feat[AU_FEAT_N] = {0};
+    if (au_evidence_features(img, f, m->use_appearance, feat))
+        return au_fail(err, AUGUR_EARG, "face %d has no usable mesh", f->id);
+    return au_read_features(m, f, feat, neutral, out, err);
+}
+
+int au_read_features(const au_model *m, const au_face *f, const float *feat, const au_neutral *neutral,
+                     au_face_aus *out, au_error *err)
 {
     memset(out, 0, sizeof *out);
     out->n = AU_COUNT;
-    if (au_face_features(f, neutral, out->features, out->measures))
-        return au_fail(err, AUGUR_EARG, "face %d has no usable mesh", f->id);
+    if (!f->has_mesh) return au_fail(err, AUGUR_EARG, "face %d has no usable mesh", f->id);
+    memcpy(out->features, feat, sizeof out->features);
     out->per_person_neutral = neutral != NULL;
+    /* named measurements against the neutral in use (mm, for people) */
+    const float (*ref)[3] = neutral ? (const float (*)[3])neutral->mesh : au_canonical_mesh;
+    float gfeat[AU_GEOM_N];
+    au_face_features(f, ref, gfeat, out->measures);
     float prob[AU_COUNT];
-    au_model_predict(m, out->features, prob);
+    if (neutral && m->has_neutral_mean) {
+        float x[AU_FEAT_N];
+        for (int j = 0; j < m->n_feat; j++) x[j] = out->features[j] - (neutral->feat[j] - m->neutral_mean[j]);
+        au_model_predict(m, x, prob);
+    } else {
+        au_model_predict(m, out->features, prob);
+    }
 
     /* absolute measures for the rules (fractions of the neutral) */
     float face_abs[AU_M_COUNT], neut_abs[AU_M_COUNT];
     float canon[AU_MESH_N][3];
     au_face_canonicalize(f, canon);
     au_measure_all((const float (*)[3])canon, face_abs);
-    au_measure_all(neutral ? neutral : au_canonical_mesh, neut_abs);
+    au_measure_all(ref, neut_abs);
 
     for (int a = 0; a < AU_COUNT; a++) {
         au_reading *r = &out->au[a];
@@ -151,6 +178,10 @@ int au_read(const au_model *m, const au_face *f, const float (*neutral)[3], au_f
         }
         (void)dir;
         r->side = 0;
+    }
+    if (m->has_evidence) {
+        au_model_evidence(m, prob, out->evidence);
+        out->has_evidence = 1;
     }
     return 0;
 }
@@ -238,4 +269,9 @@ void au_fill_face(const au_face_aus *r, au_face *f)
         o->measure_mm = x->measure_mm;
     }
     f->n_aus = AU_COUNT;
+    if (r->has_evidence) {
+        memcpy(f->evidence, r->evidence, sizeof f->evidence);
+        f->evidence_class = 0;
+        for (int c = 1; c < AU_EV_CLASSES; c++) if (f->evidence[c] > f->evidence[f->evidence_class]) f->evidence_class = c;
+    }
 }

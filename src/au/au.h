@@ -7,6 +7,7 @@
 #ifndef AUGUR_AU_H
 #define AUGUR_AU_H
 
+#include "au/appearance.h"
 #include "au/au_defs.h"
 #include "au/geometry.h"
 #include "au/model.h"
@@ -30,20 +31,47 @@ typedef struct au_reading {
     int   side;           /* 0 both / symmetric, 1 subject's right stronger, 2 left stronger */
 } au_reading;
 
+/* Every evidence feature: geometry (against the population neutral), then appearance. */
+#define AU_FEAT_N (AU_GEOM_N + AU_APP_N)
+
+/* A person's own neutral (video): the mean over their neutral-looking frames
+ * of the canonical mesh and of the evidence features. The features are read
+ * shifted by (this mean - the model's mean of neutral training faces), i.e.
+ * relative to the person's rest, placed at the population's rest (person-
+ * specific normalisation, as OpenFace does with a running median, but taken
+ * only from frames that look neutral, so a held expression is not absorbed). */
+typedef struct au_neutral {
+    float mesh[AU_MESH_N][3];
+    float feat[AU_FEAT_N];
+} au_neutral;
+
 typedef struct au_face_aus {
     int n;                          /* AU_COUNT */
     au_reading au[AU_COUNT];
-    float features[AU_GEOM_N];      /* geometry features (face - neutral) */
+    float features[AU_FEAT_N];      /* evidence features (population reference; geometry then appearance) */
     float measures[AU_M_COUNT];     /* named measurements, face - neutral (mm) */
+    int   has_evidence;             /* the model has an evidence map: */
+    float evidence[AU_EV_CLASSES];  /* expression evidence from these AUs alone (sums to 1) */
     int   per_person_neutral;       /* 1 if a personal neutral was used */
 } au_face_aus;
 
-/* Reads the AUs of a meshed face. `neutral` is the person's neutral face in
- * the canonical frame (au_face_canonicalize of a neutral frame) or NULL for
- * the population neutral. Returns 0, or AUGUR_EARG for a face with no mesh. */
-int au_read(const au_model *m, const au_face *f, const float (*neutral)[3], au_face_aus *out, au_error *err);
+/* Reads the AUs of a meshed face in img (the appearance features need its
+ * pixels). `neutral` is the person's neutral or NULL for the population's.
+ * Returns 0, or AUGUR_EARG for a face with no mesh. */
+int au_read(const au_model *m, const au_image *img, const au_face *f, const au_neutral *neutral, au_face_aus *out,
+            au_error *err);
 
-/* Copies the readings into the face's public AU records (f->aus, f->n_aus). */
+/* The same from features already computed (au_evidence_features), so one
+ * face can be read against several neutrals at the cost of one feature pass. */
+int au_read_features(const au_model *m, const au_face *f, const float *feat, const au_neutral *neutral,
+                     au_face_aus *out, au_error *err);
+
+/* The evidence features of face f in img against the population neutral
+ * (geometry, then appearance when `appearance`). feat: AU_FEAT_N. */
+int au_evidence_features(const au_image *img, const au_face *f, int appearance, float *feat);
+
+/* Copies the readings into the face's public AU records (f->aus, f->n_aus)
+ * and, when the model has an evidence map, f->evidence and evidence_class. */
 void au_fill_face(const au_face_aus *r, au_face *f);
 
 /* Geometry features of a face against a neutral (population if NULL). */

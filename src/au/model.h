@@ -11,9 +11,11 @@
 #define AUGUR_AU_MODEL_H
 
 #include "au/au_defs.h"
+#include "augur.h"
 #include "core/util.h"
 
-#define AU_MAX_FEATURES 1024
+#define AU_MAX_FEATURES 2048
+#define AU_EV_CLASSES AUGUR_EXPR_COUNT   /* expression classes of the evidence map */
 
 typedef struct au_model {
     int n_feat;                       /* feature vector length */
@@ -27,20 +29,58 @@ typedef struct au_model {
     float l2[AU_COUNT];               /* ridge strength chosen by inner subject-fold CV */
     float intensity_ref[AU_COUNT];    /* logit at which intensity reaches 5 (95th pct of positives) */
     int n_pos[AU_COUNT], n_train;     /* training support */
+    /* person-specific normalisation (video): mean features of the neutral
+     * training faces; a person's own neutral frames are shifted onto it */
+    int has_neutral_mean;
+    float neutral_mean[AU_MAX_FEATURES];
+    /* the evidence map: expression evidence from the AUs alone, a softmax over
+     * classes of a linear function of each AU's margin u_a = logit(p_a) -
+     * logit(threshold_a) (clamped to +-AU_EV_CLAMP); fitted on training rows
+     * with expression labels, from out-of-fold AU probabilities */
+    int has_evidence;
+    float ev_w[AU_EV_CLASSES][AU_COUNT];
+    float ev_b[AU_EV_CLASSES];
     char source[256];                 /* data and command that produced it */
 } au_model;
+
+#define AU_EV_CLAMP 8.0f
+
+/* The evidence map's input for AU a at probability p (0 if a is not fitted). */
+float au_model_margin(const au_model *m, int a, float p);
+
+/* Evidence per class (sums to 1) from AU probabilities; requires has_evidence. */
+void au_model_evidence(const au_model *m, const float prob[AU_COUNT], float ev[AU_EV_CLASSES]);
 
 /* Probabilities (0..1) of each AU from a feature vector (untrained AUs: -1). */
 void au_model_predict(const au_model *m, const float *feat, float prob[AU_COUNT]);
 
-/* Fits every AU that has at least min_pos positives in y.
- * X: n x n_feat features; y: n x AU_COUNT labels (0, 1, or -1 = not coded).
- * l2: base ridge strength on standardised features; with subject groups, each
- * AU picks l2/10, l2 or 10*l2 and its presence threshold by the best F1 of
- * out-of-fold scores over 3 inner subject folds (nested: only the rows given
- * are used). groups may be NULL (then l2 as given, in-sample threshold). */
-int au_model_fit(au_model *m, const float *X, const signed char *y, const int *groups, int n, int n_feat,
-                 float l2, int min_pos, au_error *err);
+/* Training rows for au_model_fit. */
+typedef struct au_fit_data {
+    const float *X;               /* n x n_feat features */
+    const signed char *y;         /* n x AU_COUNT labels: 1 present, 0 absent, -1 unknown */
+    const float *weight;          /* n row weights, or NULL (all 1) */
+    const int *group;             /* n: person (or film) index; inner fold = group % 3 */
+    const unsigned char *coded;   /* n: 1 = FACS-coded row (its F1 picks thresholds), or NULL (all rows) */
+    const unsigned char *neutral; /* n: 1 = a neutral face (the false-alarm budget), or NULL */
+    const signed char *cls;       /* n: expression class 0..7 or -1 (the evidence map), or NULL */
+    int n, n_feat;
+} au_fit_data;
+
+typedef struct au_fit_opts {
+    float l2;               /* ridge on standardised features (objective: sum of balanced row losses + l2/2 |w|^2) */
+    int min_pos;            /* fit AUs with at least this many positive rows */
+    float neutral_budget;   /* presence thresholds keep out-of-fold false alarms on neutral rows <= this */
+    float ev_l2;            /* ridge of the evidence map */
+} au_fit_opts;
+
+au_fit_opts au_fit_default_opts(void);
+
+/* Fits every AU with at least min_pos positives (nested: only the rows given
+ * are used). Per AU: an L2 logistic regression with balanced classes; its
+ * presence threshold from out-of-fold scores over 3 inner folds of the
+ * groups: the best F1 on coded rows among thresholds whose false alarms on
+ * neutral rows stay within the budget; then the evidence map (if cls). */
+int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_error *err);
 
 int au_model_save(const au_model *m, const char *path, au_error *err);
 int au_model_load(au_model *m, const char *path, au_error *err);

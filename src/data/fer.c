@@ -86,6 +86,7 @@ int fer_read_ferplus(const char *folder, fer_set *out, au_error *err)
             break;
         }
         float v[10], sum = 0, mx = -1;
+        uint8_t raw[10];
         int arg = 0;
         for (int k = 0; k < 10; k++) {
             char *end;
@@ -94,6 +95,7 @@ int fer_read_ferplus(const char *folder, fer_set *out, au_error *err)
                 rc = au_fail(err, AUGUR_EFORMAT, "%s:%d: vote '%s' is not a count", path, lineno, f[2 + k]);
                 break;
             }
+            raw[k] = (uint8_t)(x > 255 ? 255 : x);
             v[k] = x <= 1 ? 0.0f : (float)x; /* a single vote is an outlier (FERPlus) */
             sum += v[k];
             if (v[k] > mx) { mx = v[k]; arg = k; }
@@ -105,6 +107,7 @@ int fer_read_ferplus(const char *folder, fer_set *out, au_error *err)
         for (int k = 0; k < AU_EXPR_N; k++) t[k] = v[k] / s8;
         snprintf(path, sizeof path, "%s/%s", folder, f[0]);
         rc = add_item(out, &cap, path, NULL, arg, t, err);
+        if (!rc) memcpy(out->items[out->n - 1].votes, raw, sizeof raw);
         snprintf(path, sizeof path, "%s/label.csv", folder);
     }
     free(text);

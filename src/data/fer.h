@@ -29,6 +29,7 @@ typedef struct fer_item {
     int label;                  /* class index 0..AU_EXPR_N-1 */
     float target[AU_EXPR_N];    /* soft target (one-hot unless votes exist), sums to 1 */
     int ambiguous;              /* FER2013: a byte-identical twin carries another label */
+    uint8_t votes[10];          /* FERPlus: the raw votes (8 emotions, unknown, not a face); else 0 */
 } fer_item;
 
 typedef struct fer_set {

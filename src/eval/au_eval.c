@@ -1,379 +1,675 @@
 /*
- * eval/au_eval.c — CK+ AU training and subject-independent evaluation.
+ * eval/au_eval.c — AU training and evaluation on CK+, FERPlus and SFEW.
  * See au_eval.h.
  */
 #include "eval/au_eval.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "au/au.h"
 #include "data/ckplus.h"
+#include "data/fer.h"
+#include "expr/classes.h"
 #include "face/engine.h"
-#include "face/pose.h"
 #include "media/image.h"
+
+const int au_eval_openface16[16] = {1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26};
 
 au_eval_opts au_eval_default_opts(void)
 {
     au_eval_opts o;
     memset(&o, 0, sizeof o);
+    o.appearance = 1;
+    o.min_votes = 7;
     o.folds = 5;
     o.seed = 1;
-    o.l2 = 1.0f;
-    o.min_pos = 40;
+    o.fit = au_fit_default_opts();
     o.min_report_seqs = 20;
+    o.threads = 2;
     return o;
 }
 
-/* Features of every item: n x AU_GEOM_N; ok[i] = 0 where no face was meshed. */
-static int build_features(const au_eval_opts *o, const ck_set *set, float *X, unsigned char *ok, int *n_fail,
-                          double *au_seconds, au_error *err)
+/* ---- Weak labels from the FACS codebook ------------------------------------
+ * Core AUs of each prototype (FACS.md, EMFACS) are "present"; AUs that the
+ * class's prototypes and their common variants never use are "absent"; the
+ * rest (e.g. AU25 on a happy face, AU17 on a sad one) stay unknown. Disgust
+ * shows AU9 or AU10, so neither is asserted alone. */
+static const int weak_pos[AU_EXPR_N][8] = {
+    [AU_EXPR_HAPPINESS] = {6, 12},
+    [AU_EXPR_SURPRISE] = {1, 2, 5, 25, 26},
+    [AU_EXPR_SADNESS] = {1, 4, 15},
+    [AU_EXPR_ANGER] = {4, 7},
+    [AU_EXPR_FEAR] = {1, 2, 4, 5, 20, 25},
+    [AU_EXPR_CONTEMPT] = {14},
+};
+static const int weak_neg[AU_EXPR_N][12] = {
+    [AU_EXPR_HAPPINESS] = {1, 2, 4, 5, 9, 15, 17, 20, 26, 27},
+    [AU_EXPR_SURPRISE] = {4, 6, 7, 9, 12, 14, 15, 17, 23, 24},
+    [AU_EXPR_SADNESS] = {2, 5, 12, 25, 26, 27},
+    [AU_EXPR_ANGER] = {1, 2, 12, 27},
+    [AU_EXPR_DISGUST] = {1, 2, 5, 27},
+    [AU_EXPR_FEAR] = {9, 12, 14, 23, 24},
+    [AU_EXPR_CONTEMPT] = {1, 2, 4, 5, 26, 27},
+};
+
+void au_weak_labels(int cls, signed char y[AU_COUNT])
 {
-    au_face_engine *e;
-    int rc = au_face_engine_create(&e, o->model_dir, NULL, err);
-    if (rc) return rc;
-    au_face faces[AU_MAX_FACES];
-    au_face_opts fo = au_face_default_opts();
-    *n_fail = 0;
-    *au_seconds = 0;
-    static float neutral[AU_MESH_N][3];
-    double t_start = au_now();
-    for (int i = 0; i < set->n; i++) {
-        const ck_item *it = &set->items[i];
-        ok[i] = 0;
-        au_image img = {0};
-        int n = 0;
-        if (au_image_load(it->path, &img, err) == 0 && au_face_find(e, &img, &fo, faces, &n, err) == 0 && n > 0 &&
-            faces[0].success) {
-            const float (*ref)[3] = NULL;
-            if (o->neutral_dir) {
-                char p[4200];
-                au_image nimg = {0};
-                au_face nf[AU_MAX_FACES];
-                int nn = 0;
-                snprintf(p, sizeof p, "%s/%s_00000001.png", o->neutral_dir, it->sequence);
-                if (au_image_load(p, &nimg, err) == 0 && au_face_find(e, &nimg, &fo, nf, &nn, err) == 0 && nn > 0 &&
-                    nf[0].success && au_face_canonicalize(&nf[0], neutral) == 0)
-                    ref = (const float (*)[3])neutral;
-                au_image_free(&nimg);
-            }
-            double t0 = au_now();
-            if ((!o->neutral_dir || ref) && au_face_features(&faces[0], ref, X + (size_t)i * AU_GEOM_N, NULL) == 0)
-                ok[i] = 1;
-            *au_seconds += au_now() - t0;
-        }
-        if (!ok[i]) (*n_fail)++;
-        au_image_free(&img);
-        if (!o->quiet && ((i + 1) % 50 == 0 || i + 1 == set->n))
-            fprintf(stderr, "\r  faces and features: %d/%d images (%.0f s)", i + 1, set->n, au_now() - t_start);
+    for (int a = 0; a < AU_COUNT; a++) y[a] = cls == AU_EXPR_NEUTRAL ? 0 : -1;
+    if (cls <= AU_EXPR_NEUTRAL || cls >= AU_EXPR_N) return;
+    for (int k = 0; k < 12 && weak_neg[cls][k]; k++) { int a = au_index(weak_neg[cls][k]); if (a >= 0) y[a] = 0; }
+    for (int k = 0; k < 8 && weak_pos[cls][k]; k++) { int a = au_index(weak_pos[cls][k]); if (a >= 0) y[a] = 1; }
+}
+
+/* ---- The pool of rows --------------------------------------------------------- */
+
+enum { DOM_CK, DOM_CK_NEUTRAL, DOM_FER, DOM_SFEW };
+
+typedef struct pool {
+    int n, cap;
+    char **path;
+    signed char *y;      /* n x AU_COUNT */
+    int *group;          /* person or film, global */
+    unsigned char *dom, *ok;
+    signed char *cls;
+    int *seq;            /* CK+: sequence index (for counting sequences), else -1 */
+    float *X;            /* n x AU_FEAT_N, after features() */
+    int n_groups;
+} pool;
+
+static void pool_free(pool *p)
+{
+    for (int i = 0; i < p->n; i++) free(p->path[i]);
+    free(p->path); free(p->y); free(p->group); free(p->dom); free(p->ok); free(p->cls); free(p->seq); free(p->X);
+    memset(p, 0, sizeof *p);
+}
+
+static int pool_add(pool *p, const char *path, const signed char *y, int group, int dom, int cls, int seq, au_error *err)
+{
+    if (p->n == p->cap) {
+        int nc = p->cap ? 2 * p->cap : 1024;
+        char **np = realloc(p->path, (size_t)nc * sizeof *np);
+        if (np) p->path = np;
+        signed char *ny = np ? realloc(p->y, (size_t)nc * AU_COUNT) : NULL;
+        if (ny) p->y = ny;
+        int *ng = ny ? realloc(p->group, (size_t)nc * sizeof *ng) : NULL;
+        if (ng) p->group = ng;
+        unsigned char *nd = ng ? realloc(p->dom, (size_t)nc) : NULL;
+        if (nd) p->dom = nd;
+        signed char *nc2 = nd ? realloc(p->cls, (size_t)nc) : NULL;
+        if (nc2) p->cls = nc2;
+        int *ns = nc2 ? realloc(p->seq, (size_t)nc * sizeof *ns) : NULL;
+        if (ns) p->seq = ns;
+        if (!ns) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+        p->cap = nc;
     }
-    if (!o->quiet) fputc('\n', stderr);
-    au_face_engine_free(e);
+    if (!(p->path[p->n] = strdup(path))) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    memcpy(p->y + (size_t)p->n * AU_COUNT, y, AU_COUNT);
+    p->group[p->n] = group;
+    p->dom[p->n] = (unsigned char)dom;
+    p->cls[p->n] = (signed char)cls;
+    p->seq[p->n] = seq;
+    p->n++;
     return 0;
 }
 
-/* The neutral first frame of every sequence of `set` that has one in
- * o->negatives_dir, as items labelled "every coded AU absent" (same subject). */
-static int neutral_set(const au_eval_opts *o, const ck_set *set, ck_set *neg, au_error *err)
-{
-    memset(neg, 0, sizeof *neg);
-    if (!o->negatives_dir) return 0;
-    neg->items = calloc((size_t)set->n, sizeof *neg->items);
-    if (!neg->items) return au_fail(err, AUGUR_ENOMEM, "out of memory");
-    neg->n_subjects = set->n_subjects;
-    memcpy(neg->coded, set->coded, sizeof neg->coded);
-    for (int i = 0; i < set->n; i++) {
-        const ck_item *it = &set->items[i];
-        int seen = 0;
-        for (int k = 0; k < neg->n && !seen; k++) seen = !strcmp(neg->items[k].sequence, it->sequence);
-        if (seen) continue;
-        char p[4200];
-        snprintf(p, sizeof p, "%s/%s_00000001.png", o->negatives_dir, it->sequence);
-        FILE *f = fopen(p, "rb");
-        if (!f) continue;
-        fclose(f);
-        ck_item *x = &neg->items[neg->n];
-        *x = *it;
-        x->path = strdup(p);
-        if (!x->path) { ck_free(neg); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
-        snprintf(x->emotion, sizeof x->emotion, "neutral");
-        for (int a = 0; a < AU_COUNT; a++) x->label[a] = set->coded[a] ? 0 : -1;
-        neg->n++;
-    }
-    if (neg->n == 0) { ck_free(neg); return au_fail(err, AUGUR_EIO, "no neutral frames <sequence>_00000001.png in '%s'", o->negatives_dir); }
-    if (!o->quiet) fprintf(stderr, "  %d neutral frames as all-AUs-absent examples\n", neg->n);
-    return 0;
-}
-
-static int load_set(const au_eval_opts *o, ck_set *set, au_error *err)
+/* CK+ peaks and their sequences' neutral first frames. */
+static int add_ckplus(const au_eval_opts *o, pool *p, int *n_subjects, au_error *err)
 {
     char labels[4200];
     if (o->labels_csv) snprintf(labels, sizeof labels, "%s", o->labels_csv);
     else snprintf(labels, sizeof labels, "%s/au_labels.csv", o->data_dir);
-    int unl = 0;
-    int rc = ck_read(o->data_dir, labels, set, &unl, err);
-    if (!rc && !o->quiet)
-        fprintf(stderr, "  %d labelled images, %d subjects (%d images without labels skipped)\n", set->n,
-                set->n_subjects, unl);
+    ck_set set;
+    int unl = 0, rc = ck_read(o->data_dir, labels, &set, &unl, err);
+    if (rc) return rc;
+    if (!o->quiet)
+        fprintf(stderr, "  CK+: %d labelled images, %d subjects (%d images without labels skipped)\n", set.n,
+                set.n_subjects, unl);
+    /* sequences, numbered in order of first appearance */
+    int *seq = malloc((size_t)set.n * sizeof *seq), ns = 0;
+    if (!seq) { ck_free(&set); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    for (int i = 0; i < set.n; i++) {
+        seq[i] = -1;
+        for (int k = 0; k < i && seq[i] < 0; k++) if (!strcmp(set.items[k].sequence, set.items[i].sequence)) seq[i] = seq[k];
+        if (seq[i] < 0) seq[i] = ns++;
+    }
+    for (int i = 0; i < set.n && !rc; i++) {
+        const ck_item *it = &set.items[i];
+        signed char y[AU_COUNT];
+        for (int a = 0; a < AU_COUNT; a++) y[a] = set.coded[a] ? it->label[a] : -1;
+        rc = pool_add(p, it->path, y, it->subject_index, DOM_CK, au_expr_from_name(it->emotion), seq[i], err);
+    }
+    int n_neutral = 0;
+    for (int i = 0; i < set.n && !rc && o->negatives_dir; i++) {
+        const ck_item *it = &set.items[i];
+        int first = 1;
+        for (int k = 0; k < i && first; k++) first = seq[k] != seq[i];
+        if (!first) continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s_00000001.png", o->negatives_dir, it->sequence);
+        struct stat st;
+        if (stat(path, &st) || !S_ISREG(st.st_mode)) continue;
+        signed char y[AU_COUNT];
+        for (int a = 0; a < AU_COUNT; a++) y[a] = set.coded[a] ? 0 : -1;
+        rc = pool_add(p, path, y, it->subject_index, DOM_CK_NEUTRAL, AU_EXPR_NEUTRAL, -1, err);
+        n_neutral++;
+    }
+    if (!rc && o->negatives_dir && n_neutral == 0)
+        rc = au_fail(err, AUGUR_EIO, "no neutral frames <sequence>_00000001.png in '%s'", o->negatives_dir);
+    if (!rc && !o->quiet && o->negatives_dir) fprintf(stderr, "  CK+: %d neutral first frames (every AU absent)\n", n_neutral);
+    *n_subjects = set.n_subjects;
+    free(seq);
+    ck_free(&set);
     return rc;
 }
 
-/* Compacts the usable rows into Xc/yc/gc; returns their count. */
-static int usable(const ck_set *set, const float *X, const unsigned char *ok, float *Xc, signed char *yc, int *gc)
+/* FERPlus faces whose class has >= min_votes of the 10 votes: weak labels. */
+static int add_ferplus(const au_eval_opts *o, pool *p, int *n_added, au_error *err)
 {
-    int m = 0;
-    for (int i = 0; i < set->n; i++) {
-        if (!ok[i]) continue;
-        memcpy(Xc + (size_t)m * AU_GEOM_N, X + (size_t)i * AU_GEOM_N, AU_GEOM_N * sizeof(float));
-        memcpy(yc + (size_t)m * AU_COUNT, set->items[i].label, AU_COUNT);
-        gc[m] = set->items[i].subject_index;
-        m++;
+    fer_set s;
+    int rc = fer_read_ferplus(o->ferplus_dir, &s, err);
+    if (rc) return rc;
+    *n_added = 0;
+    for (int i = 0; i < s.n && !rc; i++) {
+        const fer_item *it = &s.items[i];
+        if (it->votes[it->label] < o->min_votes) continue;
+        signed char y[AU_COUNT];
+        au_weak_labels(it->label, y);
+        rc = pool_add(p, it->path, y, p->n_groups++, DOM_FER, it->label, -1, err); /* people unknown: each face alone */
+        (*n_added)++;
     }
-    return m;
+    if (!rc && !o->quiet) fprintf(stderr, "  FERPlus: %d of %d faces with >= %d votes for their class\n", *n_added, s.n, o->min_votes);
+    fer_free(&s);
+    return rc;
 }
 
-int au_eval_ckplus(const au_eval_opts *o, au_eval_report *rep, au_error *err)
+/* SFEW class folders: weak labels; groups are films (the file name's prefix up to '_'). */
+static int add_sfew(const au_eval_opts *o, pool *p, int *n_added, au_error *err)
+{
+    fer_set s;
+    int rc = fer_read_class_folders(o->sfew_dir, &s, err);
+    if (rc) return rc;
+    char (*films)[64] = calloc((size_t)s.n, sizeof *films);
+    int nf = 0, base = p->n_groups;
+    if (!films) { fer_free(&s); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    for (int i = 0; i < s.n && !rc; i++) {
+        const char *b = strrchr(s.items[i].path, '/');
+        b = b ? b + 1 : s.items[i].path;
+        char film[64];
+        snprintf(film, sizeof film, "%.*s", (int)strcspn(b, "_"), b);
+        int g = -1;
+        for (int k = 0; k < nf && g < 0; k++) if (!strcmp(films[k], film)) g = k;
+        if (g < 0) { g = nf; snprintf(films[nf++], sizeof *films, "%s", film); }
+        signed char y[AU_COUNT];
+        au_weak_labels(s.items[i].label, y);
+        rc = pool_add(p, s.items[i].path, y, base + g, DOM_SFEW, s.items[i].label, -1, err);
+    }
+    p->n_groups += nf;
+    *n_added = s.n;
+    if (!rc && !o->quiet) fprintf(stderr, "  SFEW: %d faces from %d films\n", s.n, nf);
+    free(films);
+    fer_free(&s);
+    return rc;
+}
+
+/* ---- Features (face stage + AU features), threaded and cached ----------------- */
+
+typedef struct feat_job {
+    const au_eval_opts *o;
+    pool *p;
+    const unsigned char *todo;
+    int start, step;
+    double au_seconds;
+    int rc;
+    au_error err;
+} feat_job;
+
+static void *feat_worker(void *arg)
+{
+    feat_job *j = arg;
+    au_face_engine *e;
+    nn_options no = nn_default_options();
+    no.n_threads = 1;
+    if ((j->rc = au_face_engine_create(&e, j->o->model_dir, &no, &j->err))) return NULL;
+    au_face *faces = malloc(AU_MAX_FACES * sizeof *faces);
+    if (!faces) { j->rc = au_fail(&j->err, AUGUR_ENOMEM, "out of memory"); au_face_engine_free(e); return NULL; }
+    au_face_opts fo = au_face_default_opts();
+    for (int i = j->start; i < j->p->n; i += j->step) {
+        if (!j->todo[i]) continue;
+        au_image img = {0};
+        au_error e2 = {0};
+        int n = 0;
+        j->p->ok[i] = 0;
+        if (au_image_load(j->p->path[i], &img, &e2) == 0 && au_face_find(e, &img, &fo, faces, &n, &e2) == 0) {
+            const au_face *f = NULL;
+            for (int k = 0; k < n && !f; k++) if (faces[k].success) f = &faces[k];
+            double t0 = au_now();
+            if (f && au_evidence_features(&img, f, j->o->appearance, j->p->X + (size_t)i * AU_FEAT_N) == 0) j->p->ok[i] = 1;
+            j->au_seconds += au_now() - t0;
+        }
+        au_image_free(&img);
+    }
+    free(faces);
+    au_face_engine_free(e);
+    return NULL;
+}
+
+/* FNV-1a over the row paths and the feature definition: the cache key. */
+static uint64_t pool_key(const pool *p, int appearance)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *ver = "augur-au-features-1";
+    for (const char *c = ver; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    int dims[3] = {AU_GEOM_N, AU_APP_N, appearance};
+    for (size_t k = 0; k < sizeof dims; k++) h = (h ^ ((const unsigned char *)dims)[k]) * 1099511628211ull;
+    for (int i = 0; i < p->n; i++)
+        for (const char *c = p->path[i]; ; c++) { h = (h ^ (unsigned char)*c) * 1099511628211ull; if (!*c) break; }
+    return h;
+}
+
+static const char *cache_dir(const au_eval_opts *o)
+{
+    const char *d = o->cache_dir;
+    if (!d || !*d) d = getenv("AUGUR_CACHE");
+    return d && *d ? d : NULL;
+}
+
+static int features(const au_eval_opts *o, pool *p, double *ms_per_face, au_error *err)
+{
+    p->X = calloc((size_t)p->n * AU_FEAT_N, sizeof *p->X);
+    p->ok = calloc((size_t)p->n, 1);
+    unsigned char *todo = malloc((size_t)p->n);
+    if (!p->X || !p->ok || !todo) { free(todo); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    memset(todo, 1, (size_t)p->n);
+    *ms_per_face = 0;
+    char path[4200] = "";
+    const char *cd = cache_dir(o);
+    uint64_t key = pool_key(p, o->appearance);
+    if (cd) {
+        snprintf(path, sizeof path, "%s/au-features-%016llx.bin", cd, (unsigned long long)key);
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            uint64_t k2 = 0;
+            int n2 = 0;
+            size_t want = (size_t)p->n * AU_FEAT_N;
+            if (fread(&k2, sizeof k2, 1, f) == 1 && fread(&n2, sizeof n2, 1, f) == 1 && k2 == key && n2 == p->n &&
+                fread(p->ok, 1, (size_t)p->n, f) == (size_t)p->n && fread(p->X, sizeof *p->X, want, f) == want &&
+                fread(ms_per_face, sizeof *ms_per_face, 1, f) == 1) {
+                fclose(f);
+                free(todo);
+                if (!o->quiet) fprintf(stderr, "  features: %d rows from the cache %s\n", p->n, path);
+                return 0;
+            }
+            fclose(f);
+            memset(p->ok, 0, (size_t)p->n);
+        }
+    }
+    int nt = o->threads < 1 ? 1 : o->threads > 16 ? 16 : o->threads;
+    feat_job jobs[16];
+    pthread_t th[16];
+    double t0 = au_now();
+    if (!o->quiet) fprintf(stderr, "  features: %d images on %d threads ...\n", p->n, nt);
+    for (int t = 0; t < nt; t++) {
+        jobs[t] = (feat_job){o, p, todo, t, nt, 0, 0, {0}};
+        if (pthread_create(&th[t], NULL, feat_worker, &jobs[t])) { nt = t; break; }
+    }
+    int rc = 0;
+    double au_sec = 0;
+    for (int t = 0; t < nt; t++) {
+        pthread_join(th[t], NULL);
+        if (jobs[t].rc && !rc) { rc = jobs[t].rc; *err = jobs[t].err; }
+        au_sec += jobs[t].au_seconds;
+    }
+    free(todo);
+    if (!nt) return au_fail(err, AUGUR_EINTERNAL, "cannot start threads");
+    if (rc) return rc;
+    int nok = 0;
+    for (int i = 0; i < p->n; i++) nok += p->ok[i];
+    *ms_per_face = nok ? 1e3 * au_sec / nok : 0;
+    if (!o->quiet) fprintf(stderr, "  features: %d of %d faces meshed (%.0f s)\n", nok, p->n, au_now() - t0);
+    if (cd) {
+        mkdir(cd, 0755);
+        char tmp[4300];
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        FILE *f = fopen(tmp, "wb");
+        int bad = !f;
+        if (f) {
+            bad |= fwrite(&key, sizeof key, 1, f) != 1;
+            bad |= fwrite(&p->n, sizeof p->n, 1, f) != 1;
+            bad |= fwrite(p->ok, 1, (size_t)p->n, f) != (size_t)p->n;
+            bad |= fwrite(p->X, sizeof *p->X, (size_t)p->n * AU_FEAT_N, f) != (size_t)p->n * AU_FEAT_N;
+            bad |= fwrite(ms_per_face, sizeof *ms_per_face, 1, f) != 1;
+            bad |= fclose(f) != 0;
+        }
+        if (bad || rename(tmp, path)) { remove(tmp); if (!o->quiet) fprintf(stderr, "  (could not write the cache %s)\n", path); }
+    }
+    return 0;
+}
+
+static int build_pool(const au_eval_opts *o, pool *p, int *n_subjects, int *n_fer, int *n_sfew, double *ms, au_error *err)
+{
+    memset(p, 0, sizeof *p);
+    *n_subjects = *n_fer = *n_sfew = 0;
+    int rc = 0;
+    if (o->data_dir) rc = add_ckplus(o, p, n_subjects, err);
+    p->n_groups = *n_subjects;
+    if (!rc && o->ferplus_dir) rc = add_ferplus(o, p, n_fer, err);
+    if (!rc && o->sfew_dir) rc = add_sfew(o, p, n_sfew, err);
+    if (!rc && p->n < 10) rc = au_fail(err, AUGUR_EARG, "too few training images (%d)", p->n);
+    if (!rc) rc = features(o, p, ms, err);
+    if (rc) pool_free(p);
+    return rc;
+}
+
+/* Fits on the usable rows with use[i]. */
+static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *use, au_model *m, au_error *err)
+{
+    int n = 0;
+    for (int i = 0; i < p->n; i++) n += use[i] && p->ok[i];
+    float *X = malloc((size_t)n * AU_FEAT_N * sizeof *X);
+    signed char *y = malloc((size_t)n * AU_COUNT), *cls = malloc((size_t)n);
+    int *g = malloc((size_t)n * sizeof *g);
+    unsigned char *coded = malloc((size_t)n), *neutral = malloc((size_t)n);
+    int rc = 0, nf = o->appearance ? AU_FEAT_N : AU_GEOM_N;
+    if (!X || !y || !cls || !g || !coded || !neutral) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+    for (int i = 0, k = 0; !rc && i < p->n; i++) {
+        if (!use[i] || !p->ok[i]) continue;
+        memcpy(X + (size_t)k * nf, p->X + (size_t)i * AU_FEAT_N, (size_t)nf * sizeof *X);
+        memcpy(y + (size_t)k * AU_COUNT, p->y + (size_t)i * AU_COUNT, AU_COUNT);
+        cls[k] = p->cls[i];
+        g[k] = p->group[i];
+        coded[k] = p->dom[i] == DOM_CK || p->dom[i] == DOM_CK_NEUTRAL;
+        neutral[k] = p->cls[i] == AU_EXPR_NEUTRAL;
+        k++;
+    }
+    if (!rc) {
+        au_fit_data d = {X, y, NULL, g, coded, neutral, cls, n, nf};
+        memset(m, 0, sizeof *m);
+        m->use_appearance = o->appearance;
+        rc = au_model_fit(m, &d, &o->fit, err);
+    }
+    free(X); free(y); free(cls); free(g); free(coded); free(neutral);
+    return rc;
+}
+
+/* ---- Training ----------------------------------------------------------------- */
+
+int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error *err)
+{
+    pool p;
+    int ns, nfer, nsfew;
+    double ms;
+    int rc = build_pool(o, &p, &ns, &nfer, &nsfew, &ms, err);
+    if (rc) return rc;
+    unsigned char *use = malloc((size_t)p.n);
+    if (!use) { pool_free(&p); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    memset(use, 1, (size_t)p.n);
+    if (!o->quiet) fprintf(stderr, "  fitting ...\n");
+    rc = fit_rows(o, &p, use, m, err);
+    if (!rc) {
+        int used = 0;
+        for (int i = 0; i < p.n; i++) used += p.ok[i];
+        snprintf(m->source, sizeof m->source,
+                 "augur train au: %d faces (CK+ %s, %d subjects%s; FERPlus %s >= %d votes: %d; SFEW %s: %d); "
+                 "features %s; l2 %.3g, neutral budget %.3g", used, o->data_dir ? o->data_dir : "-", ns,
+                 o->negatives_dir ? " + neutral frames" : "", o->ferplus_dir ? o->ferplus_dir : "-", o->min_votes, nfer,
+                 o->sfew_dir ? o->sfew_dir : "-", nsfew, o->appearance ? "geometry + HOG" : "geometry",
+                 o->fit.l2, o->fit.neutral_budget);
+        rc = au_model_save(m, out_path, err);
+    }
+    free(use);
+    pool_free(&p);
+    return rc;
+}
+
+/* ---- Cross-validation ------------------------------------------------------------ */
+
+static void shuffle_folds(int n, int k, unsigned seed, int *fold)
+{
+    int *perm = malloc((size_t)n * sizeof *perm);
+    if (!perm) { for (int i = 0; i < n; i++) fold[i] = i % k; return; }
+    for (int i = 0; i < n; i++) perm[i] = i;
+    unsigned s = seed * 2654435761u + 12345u;
+    for (int i = n - 1; i > 0; i--) {
+        s = s * 1103515245u + 12345u;
+        int j = (int)((s >> 8) % (unsigned)(i + 1));
+        int t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+    }
+    for (int i = 0; i < n; i++) fold[perm[i]] = i % k;
+    free(perm);
+}
+
+static int argmax8(const float *v)
+{
+    int b = 0;
+    for (int k = 1; k < AUGUR_EXPR_COUNT; k++) if (v[k] > v[b]) b = k;
+    return b;
+}
+
+int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
 {
     memset(rep, 0, sizeof *rep);
+    if (!o->data_dir) return au_fail(err, AUGUR_EARG, "the CK+ folder (--data) is required for the evaluation");
     double t0 = au_now();
-    ck_set set;
-    int rc = load_set(o, &set, err);
+    pool p;
+    int ns, nfer, nsfew;
+    int rc = build_pool(o, &p, &ns, &nfer, &nsfew, &rep->ms_per_face_au, err);
     if (rc) return rc;
-    ck_set neg;
-    if ((rc = neutral_set(o, &set, &neg, err))) { ck_free(&set); return rc; }
-    int n = set.n, nn = neg.n, nt_cap = n + nn;
-    float *X = malloc((size_t)n * AU_GEOM_N * sizeof *X), *Xc = malloc((size_t)n * AU_GEOM_N * sizeof *Xc);
-    unsigned char *ok = malloc((size_t)n);
-    signed char *yc = malloc((size_t)n * AU_COUNT);
-    int *gc = malloc((size_t)n * sizeof *gc), *fold = malloc((size_t)set.n_subjects * sizeof *fold);
-    float *Xtr = malloc((size_t)nt_cap * AU_GEOM_N * sizeof *Xtr);
-    signed char *ytr = malloc((size_t)nt_cap * AU_COUNT);
-    int *gtr = malloc((size_t)nt_cap * sizeof *gtr);
-    float *Xn = malloc(((size_t)nn + 1) * AU_GEOM_N * sizeof *Xn), *Xnc = malloc(((size_t)nn + 1) * AU_GEOM_N * sizeof *Xnc);
-    unsigned char *okn = malloc((size_t)nn + 1);
-    signed char *ync = malloc(((size_t)nn + 1) * AU_COUNT);
-    int *gnc = malloc(((size_t)nn + 1) * sizeof *gnc), nnu = 0;
-    long neutral_pairs = 0, neutral_present = 0, neutral_any = 0;
-    signed char *pred = malloc((size_t)n * AU_COUNT);
+    rep->n_weak_ferplus = nfer;
+    rep->n_weak_sfew = nsfew;
+    /* folds over CK+ subjects and SFEW films (groups 0..ns-1 and the SFEW films); FERPlus always trains */
+    int *fold = malloc((size_t)p.n_groups * sizeof *fold);
+    unsigned char *use = malloc((size_t)p.n);
+    signed char *pred = malloc((size_t)p.n * AU_COUNT);
+    signed char *ev = malloc((size_t)p.n);
     au_model *m = malloc(sizeof *m);
-    if (!X || !Xc || !ok || !yc || !gc || !fold || !Xtr || !ytr || !gtr || !pred || !m || !Xn || !Xnc || !okn || !ync || !gnc) {
-        rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
-        goto done;
-    }
-    double au_sec;
-    if ((rc = build_features(o, &set, X, ok, &rep->n_failed_faces, &au_sec, err))) goto done;
-    int nu = usable(&set, X, ok, Xc, yc, gc);
-    if (nn) {
-        int nf_neg;
-        double sec;
-        if ((rc = build_features(o, &neg, Xn, okn, &nf_neg, &sec, err))) goto done;
-        nnu = usable(&neg, Xn, okn, Xnc, ync, gnc);
-    }
-    ck_subject_folds(set.n_subjects, o->folds, o->seed, fold);
+    if (!fold || !use || !pred || !ev || !m) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); goto done; }
+    shuffle_folds(p.n_groups, o->folds, o->seed, fold);
+    memset(pred, -1, (size_t)p.n * AU_COUNT);
+    memset(ev, -1, (size_t)p.n);
     int fitted[AU_COUNT] = {0};
+    long neutral_pairs = 0, neutral_present = 0, neutral_any = 0;
     for (int f = 0; f < o->folds; f++) {
-        int nt = 0;
-        for (int i = 0; i < nu; i++) {
-            if (fold[gc[i]] == f) continue;
-            memcpy(Xtr + (size_t)nt * AU_GEOM_N, Xc + (size_t)i * AU_GEOM_N, AU_GEOM_N * sizeof(float));
-            memcpy(ytr + (size_t)nt * AU_COUNT, yc + (size_t)i * AU_COUNT, AU_COUNT);
-            gtr[nt] = gc[i];
-            nt++;
-        }
-        for (int i = 0; i < nnu; i++) { /* the training subjects' neutral frames: every AU absent */
-            if (fold[gnc[i]] == f) continue;
-            memcpy(Xtr + (size_t)nt * AU_GEOM_N, Xnc + (size_t)i * AU_GEOM_N, AU_GEOM_N * sizeof(float));
-            memcpy(ytr + (size_t)nt * AU_COUNT, ync + (size_t)i * AU_COUNT, AU_COUNT);
-            gtr[nt] = gnc[i];
-            nt++;
-        }
-        memset(m, 0, sizeof *m);
-        if ((rc = au_model_fit(m, Xtr, ytr, gtr, nt, AU_GEOM_N, o->l2, o->min_pos, err))) goto done;
+        for (int i = 0; i < p.n; i++) use[i] = p.dom[i] == DOM_FER || fold[p.group[i]] != f;
+        if (!o->quiet) fprintf(stderr, "  fold %d/%d: fitting ...\n", f + 1, o->folds);
+        if ((rc = fit_rows(o, &p, use, m, err))) goto done;
         for (int a = 0; a < AU_COUNT; a++) fitted[a] |= m->trained[a];
-        for (int i = 0; i < nu; i++) {
-            if (fold[gc[i]] != f) continue;
+        for (int i = 0; i < p.n; i++) {
+            if (use[i] || !p.ok[i]) continue;
             float prob[AU_COUNT];
-            au_model_predict(m, Xc + (size_t)i * AU_GEOM_N, prob);
-            for (int a = 0; a < AU_COUNT; a++)
-                pred[(size_t)i * AU_COUNT + a] = m->trained[a] ? (signed char)(prob[a] >= m->threshold[a]) : -1;
-        }
-        for (int i = 0; i < nnu; i++) { /* held-out neutral frames: any AU said present is a false alarm */
-            if (fold[gnc[i]] != f) continue;
-            float prob[AU_COUNT];
-            au_model_predict(m, Xnc + (size_t)i * AU_GEOM_N, prob);
+            au_model_predict(m, p.X + (size_t)i * AU_FEAT_N, prob);
             int any = 0;
             for (int a = 0; a < AU_COUNT; a++) {
                 if (!m->trained[a]) continue;
-                neutral_pairs++;
-                if (prob[a] >= m->threshold[a]) { neutral_present++; any = 1; }
+                int pr = prob[a] >= m->threshold[a];
+                pred[(size_t)i * AU_COUNT + a] = (signed char)pr;
+                if (p.dom[i] == DOM_CK_NEUTRAL) { neutral_pairs++; neutral_present += pr; any |= pr; }
             }
-            neutral_any += any;
+            if (p.dom[i] == DOM_CK_NEUTRAL) { neutral_any += any; rep->n_neutral++; }
+            if (m->has_evidence) {
+                float e[AUGUR_EXPR_COUNT];
+                au_model_evidence(m, prob, e);
+                ev[i] = (signed char)argmax8(e);
+            }
         }
     }
-    rep->n_neutral = nnu;
-    rep->neutral_any_rate = nnu ? (double)neutral_any / nnu : 0;
+    rep->neutral_any_rate = rep->n_neutral ? (double)neutral_any / rep->n_neutral : 0;
     rep->neutral_au_rate = neutral_pairs ? (double)neutral_present / neutral_pairs : 0;
-    /* per-AU metrics over images; a face that was not found counts as "absent" for every AU */
-    double sum = 0;
+    /* per-AU metrics over CK+ peak images; a face that was not found counts as "absent" for every AU */
+    double sum = 0, sum16 = 0;
+    int n16 = 0;
     for (int a = 0; a < AU_COUNT; a++) {
-        if (!set.coded[a]) continue;
         au_eval_row *r = &rep->rows[rep->n_rows];
         memset(r, 0, sizeof *r);
         r->au = au_defs[a].id;
         r->fitted = fitted[a];
-        /* positive sequences */
-        for (int i = 0; i < set.n; i++) {
-            if (set.items[i].label[a] != 1) continue;
-            r->pos_images++;
-            int first = 1;
-            for (int k = 0; k < i; k++)
-                if (!strcmp(set.items[k].sequence, set.items[i].sequence)) { first = 0; break; }
-            r->pos_sequences += first;
-        }
-        if (r->pos_images == 0) continue;
-        int idx = 0;
-        int any_pred = 0;
-        for (int i = 0; i < set.n; i++) {
-            int lab = set.items[i].label[a];
-            int pr = 0;
-            if (ok[i]) { pr = pred[(size_t)idx * AU_COUNT + a] == 1; any_pred |= pred[(size_t)idx * AU_COUNT + a] >= 0; idx++; }
+        int coded = 0, last_seq = -1;
+        for (int i = 0; i < p.n; i++) {
+            if (p.dom[i] != DOM_CK) continue;
+            int lab = p.y[(size_t)i * AU_COUNT + a];
+            if (lab < 0) continue;
+            coded = 1;
+            int pr = pred[(size_t)i * AU_COUNT + a] == 1;
             r->tp += pr && lab == 1; r->fp += pr && lab == 0; r->fn += !pr && lab == 1; r->tn += !pr && lab == 0;
+            if (lab == 1) {
+                r->pos_images++;
+                int first = 1;
+                for (int k = 0; k < i && first; k++) first = !(p.dom[k] == DOM_CK && p.seq[k] == p.seq[i]);
+                r->pos_sequences += first;
+            }
+            (void)last_seq;
         }
-        (void)any_pred;
+        if (!coded || r->pos_images == 0) continue;
         r->precision = r->tp + r->fp ? (double)r->tp / (r->tp + r->fp) : 0;
         r->recall = r->tp + r->fn ? (double)r->tp / (r->tp + r->fn) : 0;
         r->f1 = r->tp ? 2.0 * r->tp / (2.0 * r->tp + r->fp + r->fn) : 0;
         r->in_mean = r->pos_sequences >= o->min_report_seqs;
+        for (int k = 0; k < 16; k++) r->openface |= au_eval_openface16[k] == r->au;
         if (r->in_mean) { sum += r->f1; rep->n_in_mean++; }
+        if (r->openface) { sum16 += r->f1; n16++; }
         rep->n_rows++;
     }
     rep->mean_f1 = rep->n_in_mean ? sum / rep->n_in_mean : 0;
-    rep->n_images = set.n;
-    rep->n_subjects = set.n_subjects;
-    {
-        int ns = 0;
-        for (int i = 0; i < set.n; i++) {
-            int first = 1;
-            for (int k = 0; k < i; k++) if (!strcmp(set.items[k].sequence, set.items[i].sequence)) { first = 0; break; }
-            ns += first;
+    rep->mean_f1_openface16 = n16 ? sum16 / 16.0 : 0;
+    int nseq = -1;
+    for (int i = 0; i < p.n; i++) {
+        if (p.dom[i] != DOM_CK) continue;
+        rep->n_images++;
+        if (p.seq[i] > nseq) nseq = p.seq[i];
+        rep->n_failed_faces += !p.ok[i];
+    }
+    rep->n_sequences = nseq + 1;
+    rep->n_subjects = ns;
+    /* SFEW held-out films: the evidence class; a face not found is wrong */
+    int tp[AUGUR_EXPR_COUNT] = {0}, npred[AUGUR_EXPR_COUNT] = {0}, correct = 0;
+    for (int i = 0; i < p.n; i++) {
+        if (p.dom[i] != DOM_SFEW) continue;
+        rep->n_sfew++;
+        rep->n_sfew_found += p.ok[i];
+        int c = p.cls[i], e = p.ok[i] ? ev[i] : -1;
+        rep->sfew_count[c]++;
+        if (e >= 0) npred[e]++;
+        if (e == c) { correct++; tp[c]++; }
+    }
+    if (rep->n_sfew) {
+        rep->sfew_accuracy = (double)correct / rep->n_sfew;
+        double mf = 0;
+        int nc = 0;
+        for (int c = 0; c < AUGUR_EXPR_COUNT; c++) {
+            if (!rep->sfew_count[c]) continue;
+            rep->sfew_recall[c] = (double)tp[c] / rep->sfew_count[c];
+            mf += tp[c] ? 2.0 * tp[c] / (rep->sfew_count[c] + npred[c]) : 0;
+            nc++;
         }
-        rep->n_sequences = ns;
+        rep->sfew_macro_f1 = nc ? mf / nc : 0;
     }
     rep->folds = o->folds;
     rep->seconds = au_now() - t0;
-    rep->ms_per_face_au = nu ? 1e3 * au_sec / nu : 0;
-    snprintf(rep->neutral, sizeof rep->neutral, "%s", o->neutral_dir ? "per-person (sequence's first frame)" : "population");
 done:
-    free(X); free(Xc); free(ok); free(yc); free(gc); free(fold); free(Xtr); free(ytr); free(gtr); free(pred); free(m);
-    free(Xn); free(Xnc); free(okn); free(ync); free(gnc);
-    ck_free(&set);
-    ck_free(&neg);
+    free(fold); free(use); free(pred); free(ev); free(m);
+    pool_free(&p);
     return rc;
 }
 
-int au_train_ckplus(const au_eval_opts *o, const char *out_path, au_model *m, au_error *err)
+/* ---- Reports ------------------------------------------------------------------------ */
+
+static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 {
-    ck_set set;
-    int rc = load_set(o, &set, err);
-    if (rc) return rc;
-    ck_set neg;
-    if ((rc = neutral_set(o, &set, &neg, err))) { ck_free(&set); return rc; }
-    int n = set.n + neg.n, nf;
-    /* rows: the peak frames, then the neutral frames (every AU absent) */
-    float *X = malloc((size_t)n * AU_GEOM_N * sizeof *X), *Xc = malloc((size_t)n * AU_GEOM_N * sizeof *Xc);
-    unsigned char *ok = malloc((size_t)n);
-    signed char *yc = malloc((size_t)n * AU_COUNT);
-    int *gc = malloc((size_t)n * sizeof *gc);
-    double au_sec;
-    int n_neutral = 0;
-    if (!X || !Xc || !ok || !yc || !gc) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
-    if (!rc) rc = build_features(o, &set, X, ok, &nf, &au_sec, err);
-    if (!rc && neg.n) rc = build_features(o, &neg, X + (size_t)set.n * AU_GEOM_N, ok + set.n, &nf, &au_sec, err);
-    if (!rc) {
-        int nu = usable(&set, X, ok, Xc, yc, gc);
-        if (neg.n) {
-            n_neutral = usable(&neg, X + (size_t)set.n * AU_GEOM_N, ok + set.n, Xc + (size_t)nu * AU_GEOM_N,
-                               yc + (size_t)nu * AU_COUNT, gc + nu);
-            nu += n_neutral;
-        }
-        memset(m, 0, sizeof *m);
-        rc = au_model_fit(m, Xc, yc, gc, nu, AU_GEOM_N, o->l2, o->min_pos, err);
-        if (!rc) {
-            snprintf(m->source, sizeof m->source,
-                     "CK+ AU labels (%s, %d images of %d subjects, of which %d neutral frames with no AU; %s "
-                     "neutral), l2 %.3g, augur train au", o->data_dir, nu, set.n_subjects, n_neutral,
-                     o->neutral_dir ? "per-person" : "population", o->l2);
-            rc = au_model_save(m, out_path, err);
-        }
-    }
-    free(X); free(Xc); free(ok); free(yc); free(gc);
-    ck_free(&set);
-    ck_free(&neg);
-    return rc;
+    snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d",
+             o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
+             o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
+             o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only", o->folds, o->seed, o->fit.l2,
+             o->fit.neutral_budget, o->min_votes);
+}
+
+static int write_text(const char *path, const char *text, au_error *err)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return au_fail(err, AUGUR_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+    int bad = fputs(text, f) < 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path)) { remove(tmp); return au_fail(err, AUGUR_EIO, "cannot write '%s'", path); }
+    return 0;
 }
 
 int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *prefix, au_error *err)
 {
-    char path[4200], tmp[4300];
-    snprintf(path, sizeof path, "%s.md", prefix);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return au_fail(err, AUGUR_EIO, "cannot write '%s'", tmp);
-    fprintf(f, "# AU detection on %s\n\n", o->data_dir);
-    fprintf(f, "Subject-independent %d-fold cross-validation (seed %u): %d images, %d sequences, %d subjects; "
-               "neutral reference: %s; faces not meshed: %d (counted as all-AUs-absent).\n\n",
-            rep->folds, o->seed, rep->n_images, rep->n_sequences, rep->n_subjects, rep->neutral, rep->n_failed_faces);
-    fprintf(f, "| AU | name | positive images | positive sequences | precision | recall | F1 |\n"
-               "|---:|---|---:|---:|---:|---:|---:|\n");
+    char path[4200], cmd[2048];
+    command_line(o, cmd, sizeof cmd);
+    size_t cap = 1 << 16, len = 0;
+    char *md = malloc(cap);
+    if (!md) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+#define P(...) (len += (size_t)snprintf(md + len, len < cap ? cap - len : 0, __VA_ARGS__))
+    P("# AU detection: CK+ subjects and SFEW films held out\n\n");
+    P("%d-fold cross-validation (seed %u) with folds over CK+ subjects and SFEW films together: no person or film is "
+      "in both parts of a fold; FERPlus faces (people unknown) always train. Thresholds and the evidence map are chosen "
+      "inside each training part (3 inner folds).\n\n", rep->folds, o->seed);
+    P("CK+: %d peak images, %d sequences, %d subjects (faces not meshed: %d, counted as all-AUs-absent). Weak rows: "
+      "FERPlus %d, SFEW %d. Features: %s.\n\n", rep->n_images, rep->n_sequences, rep->n_subjects, rep->n_failed_faces,
+      rep->n_weak_ferplus, rep->n_weak_sfew, o->appearance ? "geometry + HOG" : "geometry");
+    P("| AU | name | positive images | positive sequences | precision | recall | F1 |\n|---:|---|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < rep->n_rows; i++) {
         const au_eval_row *r = &rep->rows[i];
         int a = au_index(r->au);
         if (!r->fitted) {
-            fprintf(f, "| %d | %s | %d | %d | – | – | not fitted (fewer than %d positive images) |\n", r->au,
-                    a >= 0 ? au_defs[a].name : "?", r->pos_images, r->pos_sequences, o->min_pos);
+            P("| %d | %s | %d | %d | – | – | not fitted (F1 0) |\n", r->au, a >= 0 ? au_defs[a].name : "?", r->pos_images,
+              r->pos_sequences);
             continue;
         }
-        fprintf(f, "| %d | %s | %d | %d | %.3f | %.3f | %s%.3f%s |\n", r->au, a >= 0 ? au_defs[a].name : "?",
-                r->pos_images, r->pos_sequences, r->precision, r->recall, r->in_mean ? "**" : "", r->f1,
-                r->in_mean ? "**" : "");
+        P("| %d | %s | %d | %d | %.3f | %.3f | %s%.3f%s |\n", r->au, a >= 0 ? au_defs[a].name : "?", r->pos_images,
+          r->pos_sequences, r->precision, r->recall, r->openface ? "**" : "", r->f1, r->openface ? "**" : "");
     }
-    fprintf(f, "\n**Mean F1 over the %d AUs with at least %d positive sequences (bold): %.3f**\n\n", rep->n_in_mean,
-            o->min_report_seqs, rep->mean_f1);
-    fprintf(f, "Command: `augur eval au --data %s%s%s%s%s --folds %d --seed %u --report <prefix>` (l2 base %.3g, "
-               "per-AU l2 and threshold chosen by inner 3-fold subject CV inside each training split).\n\n",
-            o->data_dir, o->neutral_dir ? " --neutral " : "", o->neutral_dir ? o->neutral_dir : "",
-            o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "", o->folds, o->seed, o->l2);
+    P("\n**Mean F1 over OpenFace's 16 AUs (bold; 1 2 4 5 6 7 9 10 12 14 15 17 20 23 25 26): %.3f**. Over the %d AUs "
+      "with at least %d positive sequences: %.3f.\n\n", rep->mean_f1_openface16, rep->n_in_mean, o->min_report_seqs,
+      rep->mean_f1);
     if (rep->n_neutral)
-        fprintf(f, "Held-out neutral frames (%s): %d; with any AU said present: %.1f%%; (frame, AU) pairs said present: "
-                   "%.1f%%.\n\n", o->negatives_dir, rep->n_neutral, 100 * rep->neutral_any_rate,
-                100 * rep->neutral_au_rate);
-    fprintf(f, "AU stage time: %.3f ms per face (features + calibrated model, single thread); whole run %.1f s.\n",
-            rep->ms_per_face_au, rep->seconds);
-    int bad = fclose(f) != 0;
-    if (bad || rename(tmp, path)) return au_fail(err, AUGUR_EIO, "cannot write '%s'", path);
+        P("Held-out CK+ neutral first frames: %d; with any AU present: %.1f%%; (frame, AU) pairs present: %.1f%%.\n\n",
+          rep->n_neutral, 100 * rep->neutral_any_rate, 100 * rep->neutral_au_rate);
+    if (rep->n_sfew) {
+        P("Held-out SFEW films, the class the AU evidence ranks first (a face not found is wrong): **%.1f%%** of %d "
+          "faces (%d found), macro-F1 %.3f; recall", 100 * rep->sfew_accuracy, rep->n_sfew, rep->n_sfew_found,
+          rep->sfew_macro_f1);
+        for (int c = 0; c < AUGUR_EXPR_COUNT; c++)
+            if (rep->sfew_count[c]) P(" %s %.2f", augur_expression_name(c), rep->sfew_recall[c]);
+        P(".\n\n");
+    }
+    P("Command: `%s --report <prefix>`.\n\nAU stage time: %.3f ms per face (features + model, one thread); whole run "
+      "%.0f s.\n", cmd, rep->ms_per_face_au, rep->seconds);
+#undef P
+    snprintf(path, sizeof path, "%s.md", prefix);
+    int rc = len < cap ? write_text(path, md, err) : au_fail(err, AUGUR_EINTERNAL, "report too long");
+    free(md);
+    if (rc) return rc;
 
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "data", o->data_dir);
-    cJSON_AddStringToObject(j, "protocol", "subject-independent k-fold");
+    cJSON_AddStringToObject(j, "command", cmd);
+    cJSON_AddStringToObject(j, "protocol", "k-fold over CK+ subjects and SFEW films; FERPlus always trains");
     cJSON_AddNumberToObject(j, "folds", rep->folds);
     cJSON_AddNumberToObject(j, "seed", o->seed);
     cJSON_AddNumberToObject(j, "images", rep->n_images);
     cJSON_AddNumberToObject(j, "sequences", rep->n_sequences);
     cJSON_AddNumberToObject(j, "subjects", rep->n_subjects);
     cJSON_AddNumberToObject(j, "faces_not_meshed", rep->n_failed_faces);
-    cJSON_AddStringToObject(j, "neutral", rep->neutral);
-    if (rep->n_neutral) {
-        cJSON_AddStringToObject(j, "negatives", o->negatives_dir);
-        cJSON_AddNumberToObject(j, "neutral_frames", rep->n_neutral);
-        cJSON_AddNumberToObject(j, "neutral_any_au_rate", rep->neutral_any_rate);
-        cJSON_AddNumberToObject(j, "neutral_au_rate", rep->neutral_au_rate);
-    }
+    cJSON_AddNumberToObject(j, "weak_ferplus", rep->n_weak_ferplus);
+    cJSON_AddNumberToObject(j, "weak_sfew", rep->n_weak_sfew);
+    cJSON_AddNumberToObject(j, "mean_f1_openface16", rep->mean_f1_openface16);
     cJSON_AddNumberToObject(j, "mean_f1", rep->mean_f1);
     cJSON_AddNumberToObject(j, "mean_over_aus", rep->n_in_mean);
-    cJSON_AddNumberToObject(j, "min_positive_sequences", o->min_report_seqs);
+    cJSON_AddNumberToObject(j, "neutral_frames", rep->n_neutral);
+    cJSON_AddNumberToObject(j, "neutral_any_au_rate", rep->neutral_any_rate);
+    cJSON_AddNumberToObject(j, "neutral_au_rate", rep->neutral_au_rate);
+    cJSON_AddNumberToObject(j, "sfew_faces", rep->n_sfew);
+    cJSON_AddNumberToObject(j, "sfew_found", rep->n_sfew_found);
+    cJSON_AddNumberToObject(j, "sfew_evidence_accuracy", rep->sfew_accuracy);
+    cJSON_AddNumberToObject(j, "sfew_evidence_macro_f1", rep->sfew_macro_f1);
     cJSON_AddNumberToObject(j, "ms_per_face_au_stage", rep->ms_per_face_au);
     cJSON *rows = cJSON_AddArrayToObject(j, "aus");
     for (int i = 0; i < rep->n_rows; i++) {
@@ -386,22 +682,16 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
         cJSON_AddNumberToObject(x, "fp", r->fp);
         cJSON_AddNumberToObject(x, "fn", r->fn);
         cJSON_AddNumberToObject(x, "tn", r->tn);
-        cJSON_AddNumberToObject(x, "precision", r->precision);
-        cJSON_AddNumberToObject(x, "recall", r->recall);
         cJSON_AddNumberToObject(x, "f1", r->f1);
-        cJSON_AddBoolToObject(x, "in_mean", r->in_mean);
+        cJSON_AddBoolToObject(x, "openface16", r->openface);
         cJSON_AddBoolToObject(x, "fitted", r->fitted);
         cJSON_AddItemToArray(rows, x);
     }
     char *text = cJSON_Print(j);
     cJSON_Delete(j);
+    if (!text) return au_fail(err, AUGUR_ENOMEM, "out of memory");
     snprintf(path, sizeof path, "%s.json", prefix);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    f = text ? fopen(tmp, "w") : NULL;
-    if (!f) { free(text); return au_fail(err, AUGUR_EIO, "cannot write '%s'", tmp); }
-    bad = fputs(text, f) < 0;
-    bad |= fclose(f) != 0;
+    rc = write_text(path, text, err);
     free(text);
-    if (bad || rename(tmp, path)) return au_fail(err, AUGUR_EIO, "cannot write '%s'", path);
-    return 0;
+    return rc;
 }

@@ -1,11 +1,27 @@
 /*
- * eval/au_eval.h — AU detection evaluation and training on CK+-style data:
- * runs the face stage on every image, builds AU evidence features (against
- * the population neutral, or each sequence's own neutral first frame), and
- * either fits the shipped AU model on everything (au_train_ckplus) or
- * measures per-AU precision/recall/F1 with subject-independent k-fold
- * cross-validation (au_eval_ckplus): no subject is ever in both the training
- * and the test part of a fold.
+ * eval/au_eval.h — training and evaluating the AU stage on real data.
+ *
+ * Rows come from up to four sources, each with what it can say about AUs:
+ *
+ *   CK+ peaks       FACS-coded AU presence (the only true AU labels);
+ *   CK+ neutral     each sequence's first frame: every AU absent;
+ *   FERPlus Train   weak labels through the FACS codebook, from faces whose
+ *                   class at least min_votes of 10 annotators agree on: a
+ *                   strongly neutral face shows no AU, a strongly happy face
+ *                   shows AU6 and AU12 and not AU4 or AU15, ... (au_weak_labels);
+ *   SFEW Train      the same codebook from the class folder (films).
+ *
+ * Features are augur's own (au/au.h: geometry of the mesh and HOG of the
+ * aligned crop), computed through the same face stage a user's photo goes
+ * through; they are cached (AUGUR_CACHE or --cache) because the face stage
+ * dominates the cost.
+ *
+ * au_train fits on every row. au_eval cross-validates with folds over CK+
+ * subjects and SFEW films together (no person or film in both parts; FERPlus
+ * rows, whose people are unknown, always train): per-AU F1 on held-out CK+
+ * subjects, false alarms on their neutral frames, and the evidence class on
+ * held-out SFEW films. Every choice (thresholds, the evidence map) is made
+ * inside each training part (au_model_fit's inner folds).
  */
 #ifndef AUGUR_EVAL_AU_EVAL_H
 #define AUGUR_EVAL_AU_EVAL_H
@@ -14,32 +30,41 @@
 #include "core/util.h"
 
 typedef struct au_eval_opts {
-    const char *data_dir;     /* CK+-style folder (class folders of images) */
+    const char *data_dir;     /* CK+-style folder (class folders of images) with FACS labels */
     const char *labels_csv;   /* default: <data_dir>/au_labels.csv */
-    const char *neutral_dir;  /* folder of neutral first frames (ckplus48-pairs/neutral) for per-person
-                                 neutral; NULL: population neutral */
-    const char *negatives_dir;/* folder of neutral first frames (ckplus48-pairs/neutral) added as training
-                                 examples with every AU absent (FACS: a neutral face shows no AU);
-                                 NULL: peak frames only */
+    const char *negatives_dir;/* CK+ neutral first frames <seq>_00000001.png: every AU absent */
+    const char *ferplus_dir;  /* FERPlus-layout folder with label.csv (FER2013Train): weak labels */
+    const char *sfew_dir;     /* class folders of film faces (SFEW Train): weak labels */
     const char *model_dir;    /* pretrained face models */
+    const char *cache_dir;    /* feature cache folder; NULL: $AUGUR_CACHE, else no cache */
+    int appearance;           /* 1: geometry + HOG features (default); 0: geometry only */
+    int min_votes;            /* FERPlus: votes (of 10) for a face's class to give weak labels (default 7) */
     int folds;                /* default 5 */
     unsigned seed;            /* fold assignment, default 1 */
-    float l2;                 /* ridge, default 1.0 */
-    int min_pos;              /* fit AUs with at least this many positive images (default 40: ~13 sequences;
-                                 fewer gave CV F1 near 0 for AU10, AU16, AU26) */
-    int min_report_seqs;      /* "mean F1" over AUs with >= this many positive sequences, default 20 */
+    au_fit_opts fit;
+    int min_report_seqs;      /* the "old" mean: AUs with >= this many positive sequences, default 20 */
+    int threads;              /* feature extraction threads (default 2) */
     int quiet;
 } au_eval_opts;
 
 au_eval_opts au_eval_default_opts(void);
+
+/* The 16 AUs OpenFace 2 reports as presence that CK+ codes: the headline mean. */
+extern const int au_eval_openface16[16];
+
+/* Weak AU labels of an expression class (FACS codebook, FACS.md): y[a] = 1
+ * for the prototype's core AUs, 0 for AUs that contradict the class, -1
+ * unknown; a neutral face: every AU 0. */
+void au_weak_labels(int cls, signed char y[AU_COUNT]);
 
 typedef struct au_eval_row {
     int au;                       /* FACS id */
     int pos_images, pos_sequences;
     int tp, fp, fn, tn;
     double precision, recall, f1;
-    int in_mean;                  /* counted in the headline mean */
-    int fitted;                   /* a regression was fitted (enough positives in training folds) */
+    int in_mean;                  /* counted in the >= min_report_seqs mean */
+    int openface;                 /* one of au_eval_openface16 */
+    int fitted;
 } au_eval_row;
 
 typedef struct au_eval_report {
@@ -48,17 +73,23 @@ typedef struct au_eval_report {
     au_eval_row rows[32];
     double mean_f1;               /* over rows with in_mean */
     int n_in_mean;
+    double mean_f1_openface16;    /* over the 16 OpenFace AUs (a never-fitted AU counts as F1 0) */
+    int n_weak_ferplus, n_weak_sfew;
     double seconds, ms_per_face_au;  /* wall time; AU stage time per face (features + model) */
-    int n_neutral;                /* held-out neutral frames scored (0 without negatives_dir) */
-    double neutral_any_rate;      /* fraction of them with any fitted AU predicted present */
-    double neutral_au_rate;       /* fraction of (frame, fitted AU) pairs predicted present */
-    char neutral[64];
+    int n_neutral;                /* held-out CK+ neutral frames scored */
+    double neutral_any_rate;      /* fraction of them with any fitted AU present */
+    double neutral_au_rate;       /* fraction of (frame, fitted AU) pairs present */
+    /* held-out SFEW films: the AU evidence's class */
+    int n_sfew, n_sfew_found;
+    double sfew_accuracy, sfew_macro_f1;
+    double sfew_recall[AUGUR_EXPR_COUNT];
+    int sfew_count[AUGUR_EXPR_COUNT];
 } au_eval_report;
 
-int au_eval_ckplus(const au_eval_opts *o, au_eval_report *rep, au_error *err);
+int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err);
 
-/* Fits on all labelled images and writes the model (JSON) to out_path. */
-int au_train_ckplus(const au_eval_opts *o, const char *out_path, au_model *m, au_error *err);
+/* Fits on every row and writes the model (JSON) to out_path. */
+int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error *err);
 
 /* Writes the report as Markdown and JSON (path_prefix.md, path_prefix.json). */
 int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *path_prefix, au_error *err);

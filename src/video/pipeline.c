@@ -75,11 +75,11 @@ typedef struct track {
     float  unit;                /* 1% of the face size at track start (px): One-Euro's unit */
     vp_oneeuro oe[VP_COORDS];   /* image px (in units of `unit`) */
     vp_oneeuro oes[VP_COORDS];  /* canonical shape, mm */
-    /* per-person neutral */
-    float (*ring)[AU_MESH_N][3];
+    /* per-person neutral: a ring of the track's neutral-looking frames and their running sum */
+    au_neutral *ring;
     int    ring_n, ring_pos;
-    int64_t seen;               /* successful frames so far */
-    float  neutral[AU_MESH_N][3];
+    int64_t seen;               /* neutral-looking frames so far */
+    au_neutral sum;             /* sum over the ring (double would drift less; the ring is short) */
     int    has_neutral;
 } track;
 
@@ -89,7 +89,7 @@ struct vp {
     au_model *aus;
     expr_infer *expr;
     track tr[VP_MAX_FACES];
-    float *scratch;             /* baseline_size floats for the median */
+    au_neutral blend;           /* the neutral in use for one face (scratch) */
     int next_id;
     int64_t detector_runs;
     int since_detect;
@@ -100,7 +100,6 @@ struct vp {
     nn_options nno;
     char model_dir[4096];
     au_face cur[VP_MAX_FACES + 1]; /* this frame's raw face per track slot (+ a scratch slot) */
-    float blend[AU_MESH_N][3];  /* the neutral in use while a reservoir fills */
     float canon[AU_MESH_N][3];  /* scratch: a canonical mesh */
     au_image pyr[VP_LEVELS];    /* 2x2-averaged halvings of the current frame (pyr[0] unused) */
     int pyr_built;              /* levels 1..pyr_built are the current frame's */
@@ -157,14 +156,12 @@ int vp_create(vp **out, const char *model_dir, const vp_opts *opts, au_error *er
         vp_free(p);
         return rc;
     }
-    /* AU model: explicit path, $AUGUR_AU_MODEL, or the shipped one fitted for the
-     * neutral in use: au-ckplus-personal.json (features against each person's own
-     * neutral) with the per-person baseline, au-ckplus.json (population) without */
+    /* AU model: explicit path, $AUGUR_AU_MODEL, or the shipped one (the same as for images) */
     const char *path = o.au_model;
     char buf[4200];
     if (!path || !*path) path = getenv("AUGUR_AU_MODEL");
     if (!path || !*path) {
-        snprintf(buf, sizeof buf, "%s/%s", AUGUR_SHIPPED_MODEL_DIR, o.baseline ? "au-ckplus-personal.json" : "au-ckplus.json");
+        snprintf(buf, sizeof buf, "%s/au.json", AUGUR_SHIPPED_MODEL_DIR);
         path = buf;
     }
     p->aus = malloc(sizeof *p->aus);
@@ -188,8 +185,6 @@ int vp_create(vp **out, const char *model_dir, const vp_opts *opts, au_error *er
         vp_free(p);
         return rc;
     }
-    p->scratch = malloc((size_t)o.baseline_size * sizeof *p->scratch);
-    if (!p->scratch) { vp_free(p); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
     if (o.baseline)
         for (int i = 0; i < o.max_faces; i++) {
             p->tr[i].ring = malloc((size_t)o.baseline_size * sizeof *p->tr[i].ring);
@@ -209,7 +204,6 @@ void vp_free(vp *p)
     expr_infer_free(p->expr);
     for (int i = 0; i < VP_MAX_FACES; i++) free(p->tr[i].ring);
     for (int l = 0; l < VP_LEVELS; l++) au_image_free(&p->pyr[l]);
-    free(p->scratch);
     free(p);
 }
 
@@ -257,7 +251,7 @@ static void roi_from_mesh(const float (*m)[3], float *cx, float *cy, float *size
 
 static void track_start(vp *p, track *t, const au_face *f)
 {
-    float (*ring)[AU_MESH_N][3] = t->ring;
+    au_neutral *ring = t->ring;
     memset(t, 0, sizeof *t);
     t->ring = ring;
     t->alive = 1;
@@ -273,47 +267,29 @@ static void track_start(vp *p, track *t, const au_face *f)
     }
 }
 
-/* Median of n floats (n >= 1), partially reordering v (Hoare's selection). */
-static float median(float *v, int n)
-{
-    int k = n / 2, lo = 0, hi = n - 1;
-    while (lo < hi) {
-        float x = v[k];
-        int i = lo, j = hi;
-        do {
-            while (v[i] < x) i++;
-            while (x < v[j]) j--;
-            if (i <= j) { float s = v[i]; v[i] = v[j]; v[j] = s; i++; j--; }
-        } while (i <= j);
-        if (j < k) lo = i;
-        if (k < i) hi = j;
-    }
-    float m = v[k];
-    if (n % 2 == 0) { /* the mean of the two middle values: the largest below k */
-        float b = -INFINITY;
-        for (int i = 0; i < k; i++) b = fmaxf(b, v[i]);
-        m = 0.5f * (m + b);
-    }
-    return m;
-}
-
-/* Offers this frame's canonical mesh to the track's reservoir (every frame
- * until full, then every stride-th) and refreshes the median neutral. */
-static void baseline_update(vp *p, track *t, const au_face *f)
+/* Adds a neutral-looking frame (its canonical mesh and evidence features) to
+ * the track's ring (every such frame until full, then every stride-th) and
+ * keeps the ring's running sum, whose mean is the person's neutral. */
+static void baseline_update(vp *p, track *t, const au_face *f, const float *feat)
 {
     int64_t s = t->seen++;
     int full = t->ring_n == p->o.baseline_size;
     if (full && s % p->o.baseline_stride) return;
-    float canon[AU_MESH_N][3];
-    if (au_face_canonicalize(f, canon)) return;
-    memcpy(t->ring[t->ring_pos], canon, sizeof canon);
+    au_neutral *e = &t->ring[t->ring_pos];
+    float *sm = &t->sum.mesh[0][0], *sf = t->sum.feat;
+    if (full) { /* the oldest leaves the sum */
+        for (int k = 0; k < AU_MESH_N * 3; k++) sm[k] -= (&e->mesh[0][0])[k];
+        for (int k = 0; k < AU_FEAT_N; k++) sf[k] -= e->feat[k];
+    }
+    if (au_face_canonicalize(f, e->mesh)) { /* cannot happen for a meshed face; keep the sum consistent */
+        if (full) { for (int k = 0; k < AU_MESH_N * 3; k++) sm[k] += (&e->mesh[0][0])[k]; for (int k = 0; k < AU_FEAT_N; k++) sf[k] += e->feat[k]; }
+        return;
+    }
+    memcpy(e->feat, feat, sizeof e->feat);
+    for (int k = 0; k < AU_MESH_N * 3; k++) sm[k] += (&e->mesh[0][0])[k];
+    for (int k = 0; k < AU_FEAT_N; k++) sf[k] += e->feat[k];
     t->ring_pos = (t->ring_pos + 1) % p->o.baseline_size;
     if (!full) t->ring_n++;
-    for (int i = 0; i < AU_MESH_N; i++)
-        for (int c = 0; c < 3; c++) {
-            for (int k = 0; k < t->ring_n; k++) p->scratch[k] = t->ring[k][i][c];
-            t->neutral[i][c] = median(p->scratch, t->ring_n);
-        }
     t->has_neutral = 1;
 }
 
@@ -350,25 +326,36 @@ static void finish(vp *p, track *t, const au_image *img, double time, au_face *f
 
 static const au_image *pyramid(vp *p, const au_image *img, int l, au_error *err);
 
-/* AUs, evidence and expression of a finished face (as api/analyze.c). */
+/* AUs, evidence and expression of a finished face (as api/analyze.c). The
+ * face is read against the population first; a frame where that reading has
+ * no AU present looks neutral and feeds the person's neutral. Once the track
+ * has one, the AUs are read against it (blended in over baseline_min frames). */
 static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *personal, au_error *err)
 {
     f->n_aus = 0;
     *personal = 0;
     au_face_aus r;
-    const float (*neutral)[3] = NULL;
-    if (p->o.baseline && t->has_neutral) {
-        /* blended in over the first baseline_min frames, so the switch from
-         * the population neutral is a ramp, not a step */
-        float w = t->ring_n >= p->o.baseline_min ? 1.0f : (float)t->ring_n / (float)p->o.baseline_min;
-        for (int i = 0; i < AU_MESH_N; i++)
-            for (int c = 0; c < 3; c++) p->blend[i][c] = w * t->neutral[i][c] + (1 - w) * au_canonical_mesh[i][c];
-        neutral = (const float (*)[3])p->blend;
-        *personal = w >= 1.0f;
+    float feat[AU_FEAT_N] = {0};
+    if (au_evidence_features(img, f, p->aus->use_appearance, feat)) return 0; /* degenerate mesh: no AUs, still a face */
+    if (au_read_features(p->aus, f, feat, NULL, &r, err)) return 0;
+    if (p->o.baseline && p->aus->has_neutral_mean) {
+        int any = 0;
+        for (int a = 0; a < AU_COUNT; a++) any |= r.au[a].present;
+        if (!any) baseline_update(p, t, f, feat);
+        if (t->has_neutral) {
+            float w = t->ring_n >= p->o.baseline_min ? 1.0f : (float)t->ring_n / (float)p->o.baseline_min;
+            float inv = 1.0f / (float)t->ring_n;
+            for (int i = 0; i < AU_MESH_N; i++)
+                for (int c = 0; c < 3; c++)
+                    p->blend.mesh[i][c] = w * t->sum.mesh[i][c] * inv + (1 - w) * au_canonical_mesh[i][c];
+            for (int k = 0; k < AU_FEAT_N; k++)
+                p->blend.feat[k] = w * t->sum.feat[k] * inv + (1 - w) * (k < p->aus->n_feat ? p->aus->neutral_mean[k] : 0);
+            if (au_read_features(p->aus, f, feat, &p->blend, &r, err)) return 0;
+            *personal = w >= 1.0f;
+        }
     }
-    if (au_read(p->aus, f, neutral, &r, err)) { *personal = 0; return 0; } /* degenerate mesh: no AUs, still a face */
     au_fill_face(&r, f);
-    ex_set_evidence(f);
+    if (!r.has_evidence) ex_set_evidence(f);
     if (p->expr) {
         uint8_t crop[EN_SIZE * EN_SIZE];
         /* the crop from the pyramid level where a crop pixel spans at most 1.5
@@ -639,7 +626,6 @@ int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *
         }
         finish(p, t, img, time, f);
         f->success = 1;
-        if (o->baseline) baseline_update(p, t, f);
         if ((rc = read_face(p, t, img, f, &v->per_person_neutral, err))) return rc;
         v->success = 1;
         v->confidence = f->mesh_score;

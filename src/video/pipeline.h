@@ -100,8 +100,7 @@ typedef struct vp_opts {
     int   baseline_size;    /* reservoir frames (default 64) */
     int   baseline_stride;  /* offer every Nth frame of a track to the reservoir (default 5) */
     int   baseline_min;     /* frames in the reservoir before it is used alone (default 1: from the first frame) */
-    const char *au_model;   /* AU model (NULL: $AUGUR_AU_MODEL, else models/au-ckplus-personal.json with
-                               the per-person baseline, models/au-ckplus.json without) */
+    const char *au_model;   /* AU model (NULL: $AUGUR_AU_MODEL, else models/au.json, as for images) */
     const char *expr_model; /* expression model (NULL: $AUGUR_EXPR_MODEL, else models/expr-ferplus.bin
                                when it exists; without one, faces carry no expression) */
     int   expr_flip;        /* test-time flip averaging of the expression (two runs per face; default 0) */

@@ -1,0 +1,102 @@
+/*
+ * au/appearance.c — HOG of the aligned face crop. See appearance.h.
+ *
+ * Written here rather than taken from a library: the descriptor is ~60 lines,
+ * must be bit-for-bit the same in training and inference, and the libraries
+ * that have one (OpenCV, VLFeat, dlib) are C++ or would bring a large
+ * dependency for one function.
+ *
+ * Steps (Dalal & Triggs): central-difference gradients (one-sided at the
+ * border); each pixel votes its gradient magnitude into the two nearest of
+ * AU_APP_BINS unsigned orientation bins (linear interpolation, bin centres at
+ * (k + 0.5) pi / B) of its 8x8 cell; every 2x2 block of cells is L2-normalised,
+ * clipped at 0.2 and renormalised (L2-Hys). Then the mirror average.
+ */
+#include "au/appearance.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "face/pose.h"
+#include "media/warp.h"
+
+enum { S = AU_APP_SIZE, CELL = AU_APP_CELL, B = AU_APP_BINS, NC = AU_APP_CELLS, NB = AU_APP_CELLS - 1 };
+
+static float gray_at(const uint8_t *c, int y, int x) { return (float)c[y * S + x]; }
+
+static void hog_raw(const uint8_t *c, float *out)
+{
+    float hist[NC][NC][B];
+    memset(hist, 0, sizeof hist);
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            float gx = x == 0 ? gray_at(c, y, 1) - gray_at(c, y, 0)
+                     : x == S - 1 ? gray_at(c, y, S - 1) - gray_at(c, y, S - 2)
+                     : gray_at(c, y, x + 1) - gray_at(c, y, x - 1);
+            float gy = y == 0 ? gray_at(c, 1, x) - gray_at(c, 0, x)
+                     : y == S - 1 ? gray_at(c, S - 1, x) - gray_at(c, S - 2, x)
+                     : gray_at(c, y + 1, x) - gray_at(c, y - 1, x);
+            float mag = sqrtf(gx * gx + gy * gy);
+            if (mag == 0) continue;
+            float ang = atan2f(gy, gx);
+            if (ang < 0) ang += (float)M_PI;
+            if (ang >= (float)M_PI) ang -= (float)M_PI;
+            float b = ang / (float)M_PI * B - 0.5f;
+            int b0 = (int)floorf(b);
+            float w1 = b - (float)b0;
+            int k0 = (b0 + B) % B, k1 = (b0 + 1 + B) % B;
+            hist[y / CELL][x / CELL][k0] += mag * (1 - w1);
+            hist[y / CELL][x / CELL][k1] += mag * w1;
+        }
+    int k = 0;
+    for (int by = 0; by < NB; by++)
+        for (int bx = 0; bx < NB; bx++) {
+            float *v = out + k;
+            int n = 0;
+            for (int dy = 0; dy < 2; dy++)
+                for (int dx = 0; dx < 2; dx++)
+                    for (int o = 0; o < B; o++) v[n++] = hist[by + dy][bx + dx][o];
+            for (int pass = 0; pass < 2; pass++) { /* L2, clip at 0.2, L2 again */
+                double ss = 1e-3;
+                for (int i = 0; i < n; i++) ss += (double)v[i] * v[i];
+                float inv = (float)(1.0 / sqrt(ss));
+                for (int i = 0; i < n; i++) {
+                    v[i] *= inv;
+                    if (pass == 0 && v[i] > 0.2f) v[i] = 0.2f;
+                }
+            }
+            k += n;
+        }
+}
+
+void au_hog(const uint8_t *crop, float *out)
+{
+    float h[AU_APP_N];
+    hog_raw(crop, h);
+    /* the mirror image's HOG is a permutation of h: block (by, bx) -> (by, NB-1-bx),
+     * cell (dy, dx) within it -> (dy, 1-dx), orientation bin o -> B-1-o */
+    for (int by = 0; by < NB; by++)
+        for (int bx = 0; bx < NB; bx++)
+            for (int dy = 0; dy < 2; dy++)
+                for (int dx = 0; dx < 2; dx++)
+                    for (int o = 0; o < B; o++) {
+                        int i = (((by * NB + bx) * 2 + dy) * 2 + dx) * B + o;
+                        int j = (((by * NB + (NB - 1 - bx)) * 2 + dy) * 2 + (1 - dx)) * B + (B - 1 - o);
+                        out[i] = 0.5f * (h[i] + h[j]);
+                    }
+}
+
+void au_appearance_crop(const au_image *img, const au_face *f, uint8_t *crop)
+{
+    float M[6], tmp[S * S];
+    au_align_crop_map(f, S, M);
+    au_warp_affine(img, M, S, S, 1, 1.0f, 0.0f, tmp);
+    for (int i = 0; i < S * S; i++) crop[i] = (uint8_t)fminf(255.0f, fmaxf(0.0f, tmp[i] + 0.5f));
+}
+
+void au_appearance_features(const au_image *img, const au_face *f, float *out)
+{
+    uint8_t crop[S * S];
+    au_appearance_crop(img, f, crop);
+    au_hog(crop, out);
+}

@@ -1,0 +1,37 @@
+/*
+ * au/appearance.h — AU evidence from appearance: what the mesh cannot see
+ * (wrinkles, furrows, bulges, teeth, the nasolabial fold) described by a
+ * histogram of oriented gradients (HOG; Dalal & Triggs, CVPR 2005) of the
+ * aligned gray face crop, as OpenFace 2 does for its AU models.
+ *
+ * The crop is the face stage's alignment (FER2013 framing, unit square) at
+ * AU_APP_SIZE px. The descriptor is made mirror-symmetric — the mean of the
+ * HOG of the crop and of its mirror image, which is an exact permutation of
+ * the first (cells mirror left/right, orientation bins k -> B-1-k) — so, like
+ * the geometry features, a flipped image gives the same evidence.
+ */
+#ifndef AUGUR_AU_APPEARANCE_H
+#define AUGUR_AU_APPEARANCE_H
+
+#include <stdint.h>
+
+#include "face/face.h"
+#include "media/image.h"
+
+#define AU_APP_SIZE 64   /* aligned crop side, px */
+#define AU_APP_CELL 8    /* HOG cell side, px: 8 x 8 cells */
+#define AU_APP_BINS 9    /* unsigned orientation bins over 0..pi */
+#define AU_APP_CELLS (AU_APP_SIZE / AU_APP_CELL)
+/* 2x2-cell blocks at a stride of one cell, each L2-Hys normalised */
+#define AU_APP_N ((AU_APP_CELLS - 1) * (AU_APP_CELLS - 1) * 4 * AU_APP_BINS)
+
+/* HOG of an AU_APP_SIZE^2 gray crop (row-major), made mirror-symmetric. out: AU_APP_N. */
+void au_hog(const uint8_t *crop, float *out);
+
+/* The aligned gray crop of face f (AU_APP_SIZE^2 bytes). */
+void au_appearance_crop(const au_image *img, const au_face *f, uint8_t *crop);
+
+/* Both: the appearance features of face f in img. out: AU_APP_N. */
+void au_appearance_features(const au_image *img, const au_face *f, float *out);
+
+#endif

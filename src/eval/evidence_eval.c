@@ -1,0 +1,247 @@
+/*
+ * eval/evidence_eval.c — the AU evidence through the public analysis API.
+ * See evidence_eval.h.
+ */
+#include "eval/evidence_eval.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/fer.h"
+#include "explain/explain.h"
+
+void ev_eval_default_opts(ev_eval_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->protocol = "ferplus";
+    o->params = augur_default_params();
+    o->strong_votes = 8;
+    o->threads = 2;
+}
+
+typedef struct ev_item_out {
+    signed char found, ev, cl, flagged, margin_violation;
+    unsigned char present[AUGUR_AU_COUNT];
+} ev_item_out;
+
+typedef struct ev_job {
+    const ev_eval_opts *o;
+    const fer_set *set;
+    ev_item_out *out;
+    int start, step, done;
+    int rc;
+    char msg[512];
+} ev_job;
+
+static void *ev_worker(void *arg)
+{
+    ev_job *j = arg;
+    augur_context *ctx = NULL;
+    if ((j->rc = augur_init(&ctx, &j->o->params))) {
+        snprintf(j->msg, sizeof j->msg, "%s", augur_errmsg(ctx));
+        augur_free(ctx);
+        return NULL;
+    }
+    for (int i = j->start; i < j->set->n; i += j->step) {
+        ev_item_out *r = &j->out[i];
+        memset(r, 0, sizeof *r);
+        r->ev = r->cl = -1;
+        struct augur_face *faces = NULL;
+        int n = 0, rc = augur_analyze_file(ctx, j->set->items[i].path, &faces, &n);
+        if (rc == AUGUR_ENOMEM || rc == AUGUR_EINTERNAL || rc == AUGUR_EBACKEND) {
+            j->rc = rc;
+            snprintf(j->msg, sizeof j->msg, "%s: %s", j->set->items[i].path, augur_errmsg(ctx));
+            augur_faces_free(faces);
+            break;
+        }
+        const struct augur_face *best = NULL;
+        float best_area = -1;
+        for (int k = 0; k < n; k++) {
+            const struct augur_face *f = &faces[k];
+            float area = (f->box[2] - f->box[0]) * (f->box[3] - f->box[1]);
+            if (f->success && f->n_aus && area > best_area) { best = f; best_area = area; }
+        }
+        if (best) {
+            r->found = 1;
+            r->ev = (signed char)best->evidence_class;
+            for (int a = 0; a < best->n_aus; a++) r->present[a] = best->aus[a].present != 0;
+            if (best->has_expression) {
+                r->cl = (signed char)best->expression_class;
+                r->flagged = (signed char)best->weakly_grounded;
+                r->margin_violation = !best->weakly_grounded &&
+                                      best->evidence[best->evidence_class] - best->evidence[best->expression_class] > EX_WEAK_MARGIN;
+            }
+        }
+        augur_faces_free(faces);
+        j->done++;
+    }
+    augur_free(ctx);
+    return NULL;
+}
+
+int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    double t0 = au_now();
+    fer_set set;
+    int ferplus = !strcmp(o->protocol, "ferplus");
+    int rc = ferplus ? fer_read_ferplus(o->data, &set, err)
+           : !strcmp(o->protocol, "folders") ? fer_read_class_folders(o->data, &set, err)
+           : au_fail(err, AUGUR_EARG, "unknown protocol '%s' (ferplus, folders)", o->protocol);
+    if (rc) return rc;
+    ev_item_out *out = calloc((size_t)set.n, sizeof *out);
+    if (!out) { fer_free(&set); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    int nt = o->threads < 1 ? 1 : o->threads > 16 ? 16 : o->threads;
+    ev_job jobs[16];
+    pthread_t th[16];
+    int started = 0;
+    for (int t = 0; t < nt; t++) {
+        jobs[t] = (ev_job){o, &set, out, t, nt, 0, 0, ""};
+        if (pthread_create(&th[t], NULL, ev_worker, &jobs[t])) break;
+        started++;
+    }
+    if (!o->quiet) fprintf(stderr, "  %d images on %d threads ...\n", set.n, started);
+    for (int t = 0; t < started; t++) {
+        pthread_join(th[t], NULL);
+        if (jobs[t].rc && !rc) rc = au_fail(err, jobs[t].rc, "%s", jobs[t].msg);
+    }
+    if (!started && !rc) rc = au_fail(err, AUGUR_EINTERNAL, "cannot start threads");
+    for (int i = 0; !rc && i < set.n; i++) {
+        const fer_item *it = &set.items[i];
+        const ev_item_out *r = &out[i];
+        int c = it->label;
+        if (c < 0 || c >= AUGUR_EXPR_COUNT) continue;
+        rep->n++;
+        rep->n_found += r->found;
+        rep->count[c]++;
+        if (r->ev >= 0) { rep->ev_pred[r->ev]++; rep->confusion[c][r->ev]++; }
+        if (r->ev == c) rep->ev_tp[c]++;
+        if (r->cl >= 0) rep->cl_pred[r->cl]++;
+        if (r->cl == c) rep->cl_tp[c]++;
+        if (r->cl >= 0) {
+            if (r->flagged) { rep->n_flagged++; rep->flagged_right += r->cl == c; }
+            else { rep->n_unflagged++; rep->unflagged_right += r->cl == c; }
+            rep->consistent_against_margin += r->margin_violation;
+        }
+        if (ferplus && it->votes[0] >= o->strong_votes) {
+            rep->n_strong_neutral++;
+            int any = 0;
+            for (int a = 0; a < AUGUR_AU_COUNT; a++) { any |= r->present[a]; rep->au_present_on_neutral[a] += r->present[a]; }
+            rep->strong_neutral_any += any;
+        }
+    }
+    if (!rc) {
+        static const int ids[AUGUR_AU_COUNT] = {1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 16, 17, 20, 23, 24, 25, 26, 27, 28, 43, 45};
+        memcpy(rep->au_ids, ids, sizeof ids);
+        int ev_right = 0, cl_right = 0, nc = 0;
+        double mf = 0;
+        for (int c = 0; c < AUGUR_EXPR_COUNT; c++) {
+            ev_right += rep->ev_tp[c];
+            cl_right += rep->cl_tp[c];
+            if (!rep->count[c]) continue;
+            mf += rep->ev_tp[c] ? 2.0 * rep->ev_tp[c] / (rep->count[c] + rep->ev_pred[c]) : 0;
+            nc++;
+        }
+        rep->ev_accuracy = rep->n ? (double)ev_right / rep->n : 0;
+        rep->cl_accuracy = rep->n ? (double)cl_right / rep->n : 0;
+        rep->ev_macro_f1 = nc ? mf / nc : 0;
+    }
+    rep->seconds = au_now() - t0;
+    free(out);
+    fer_free(&set);
+    return rc;
+}
+
+static int write_text(const char *path, const char *text, au_error *err)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return au_fail(err, AUGUR_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+    int bad = fputs(text, f) < 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path)) { remove(tmp); return au_fail(err, AUGUR_EIO, "cannot write '%s'", path); }
+    return 0;
+}
+
+int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *prefix, au_error *err)
+{
+    size_t cap = 1 << 15, len = 0;
+    char *md = malloc(cap), path[4200];
+    if (!md) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+#define P(...) (len += (size_t)snprintf(md + len, len < cap ? cap - len : 0, __VA_ARGS__))
+    P("# AU evidence on %s\n\n", o->data);
+    P("Every image through `augur analyze` (the public API: detection, mesh, AUs, evidence, classifier); the largest "
+      "face is scored, and an image with no face counts as wrong. Protocol: %s; AU model: %s.\n\n", o->protocol,
+      o->params.au_model ? o->params.au_model : "the default");
+    P("Faces: %d, found: %d (%.1f%%).\n\n", r->n, r->n_found, r->n ? 100.0 * r->n_found / r->n : 0);
+    if (r->n_strong_neutral) {
+        P("**Strongly neutral faces (>= %d of 10 votes) with any AU present: %.1f%%** of %d. Per AU:", o->strong_votes,
+          100.0 * r->strong_neutral_any / r->n_strong_neutral, r->n_strong_neutral);
+        for (int a = 0; a < AUGUR_AU_COUNT; a++)
+            if (r->au_present_on_neutral[a]) P(" AU%d %.1f%%", r->au_ids[a], 100.0 * r->au_present_on_neutral[a] / r->n_strong_neutral);
+        P(".\n\n");
+    }
+    P("**The class the AU evidence alone ranks first (evidence_class): %.1f%%** accuracy, macro-F1 %.3f. The "
+      "classifier on the same faces: %.1f%%.\n\n", 100 * r->ev_accuracy, r->ev_macro_f1, 100 * r->cl_accuracy);
+    P("| class | faces | evidence recall | classifier recall |\n|---|---:|---:|---:|\n");
+    for (int c = 0; c < AUGUR_EXPR_COUNT; c++)
+        if (r->count[c])
+            P("| %s | %d | %.2f | %.2f |\n", augur_expression_name(c), r->count[c], (double)r->ev_tp[c] / r->count[c],
+              (double)r->cl_tp[c] / r->count[c]);
+    P("\nConfusion of the evidence (rows: label, columns: evidence_class):\n\n| |");
+    for (int c = 0; c < AUGUR_EXPR_COUNT; c++) P(" %.4s |", augur_expression_name(c));
+    P("\n|---|");
+    for (int c = 0; c < AUGUR_EXPR_COUNT; c++) P("---:|");
+    P("\n");
+    for (int c = 0; c < AUGUR_EXPR_COUNT; c++) {
+        if (!r->count[c]) continue;
+        P("| %s |", augur_expression_name(c));
+        for (int k = 0; k < AUGUR_EXPR_COUNT; k++) P(" %d |", r->confusion[c][k]);
+        P("\n");
+    }
+    if (r->n_flagged + r->n_unflagged)
+        P("\nConsistency rule: %d answers flagged weakly grounded (%.1f%%), %.1f%% of them right; unflagged %.1f%% "
+          "right (a gap of %.1f points). Answers called consistent although the evidence ranks another class first "
+          "by more than the margin: %d.\n", r->n_flagged, 100.0 * r->n_flagged / (r->n_flagged + r->n_unflagged),
+          r->n_flagged ? 100.0 * r->flagged_right / r->n_flagged : 0,
+          r->n_unflagged ? 100.0 * r->unflagged_right / r->n_unflagged : 0,
+          (r->n_unflagged ? 100.0 * r->unflagged_right / r->n_unflagged : 0) -
+              (r->n_flagged ? 100.0 * r->flagged_right / r->n_flagged : 0),
+          r->consistent_against_margin);
+    P("\nCommand: `augur eval evidence --protocol %s --data %s%s%s --report <prefix>` (%.0f s).\n", o->protocol, o->data,
+      o->params.au_model ? " --au-model " : "", o->params.au_model ? o->params.au_model : "", r->seconds);
+#undef P
+    snprintf(path, sizeof path, "%s.md", prefix);
+    int rc = len < cap ? write_text(path, md, err) : au_fail(err, AUGUR_EINTERNAL, "report too long");
+    free(md);
+    if (rc) return rc;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "protocol", o->protocol);
+    cJSON_AddStringToObject(j, "data", o->data);
+    cJSON_AddNumberToObject(j, "faces", r->n);
+    cJSON_AddNumberToObject(j, "found", r->n_found);
+    cJSON_AddNumberToObject(j, "strong_neutral", r->n_strong_neutral);
+    cJSON_AddNumberToObject(j, "strong_neutral_any_au_rate", r->n_strong_neutral ? (double)r->strong_neutral_any / r->n_strong_neutral : 0);
+    cJSON_AddNumberToObject(j, "evidence_accuracy", r->ev_accuracy);
+    cJSON_AddNumberToObject(j, "evidence_macro_f1", r->ev_macro_f1);
+    cJSON_AddNumberToObject(j, "classifier_accuracy", r->cl_accuracy);
+    cJSON_AddNumberToObject(j, "flagged", r->n_flagged);
+    cJSON_AddNumberToObject(j, "flagged_accuracy", r->n_flagged ? (double)r->flagged_right / r->n_flagged : 0);
+    cJSON_AddNumberToObject(j, "unflagged_accuracy", r->n_unflagged ? (double)r->unflagged_right / r->n_unflagged : 0);
+    cJSON_AddNumberToObject(j, "consistent_against_margin", r->consistent_against_margin);
+    cJSON *pc = cJSON_AddObjectToObject(j, "evidence_recall");
+    for (int c = 0; c < AUGUR_EXPR_COUNT; c++)
+        if (r->count[c]) cJSON_AddNumberToObject(pc, augur_expression_name(c), (double)r->ev_tp[c] / r->count[c]);
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    if (!text) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    snprintf(path, sizeof path, "%s.json", prefix);
+    rc = write_text(path, text, err);
+    free(text);
+    return rc;
+}

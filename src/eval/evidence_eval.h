@@ -1,0 +1,52 @@
+/*
+ * eval/evidence_eval.h — the AU evidence as a user meets it: every image of an
+ * expression data set goes through augur's public analysis (augur_analyze_file:
+ * detection, mesh, AUs, evidence, classifier, consistency), and the largest
+ * face is scored (no face: wrong, and no AU).
+ *
+ *   - faces that >= strong_votes of 10 FERPlus annotators call neutral: the
+ *     fraction with any AU present (FACS: a neutral face shows none);
+ *   - the class the AU evidence alone ranks first (evidence_class) against the
+ *     label: accuracy, macro-F1, per-class recall;
+ *   - the classifier on the same faces, and the consistency rule: accuracy of
+ *     the answers flagged weakly grounded against the unflagged ones.
+ *
+ * Protocols: "ferplus" (a FERPlus folder with label.csv, majority labels) or
+ * "folders" (class folders, e.g. SFEW).
+ */
+#ifndef AUGUR_EVAL_EVIDENCE_EVAL_H
+#define AUGUR_EVAL_EVIDENCE_EVAL_H
+
+#include "augur.h"
+#include "core/util.h"
+
+typedef struct ev_eval_opts {
+    const char *protocol;     /* "ferplus" or "folders" */
+    const char *data;         /* the folder */
+    struct augur_params params;
+    int strong_votes;         /* FERPlus: votes that make a face "strongly neutral" (default 8) */
+    int threads;              /* contexts run in parallel (default 2) */
+    int quiet;
+} ev_eval_opts;
+
+void ev_eval_default_opts(ev_eval_opts *o);
+
+typedef struct ev_eval_report {
+    int n, n_found;
+    int n_strong_neutral, strong_neutral_any;   /* FERPlus only */
+    int au_present_on_neutral[AUGUR_AU_COUNT];  /* per AU index (augur_face.aus order) */
+    int au_ids[AUGUR_AU_COUNT];
+    int count[AUGUR_EXPR_COUNT], ev_tp[AUGUR_EXPR_COUNT], ev_pred[AUGUR_EXPR_COUNT];
+    int cl_tp[AUGUR_EXPR_COUNT], cl_pred[AUGUR_EXPR_COUNT];
+    int confusion[AUGUR_EXPR_COUNT][AUGUR_EXPR_COUNT]; /* label x evidence class */
+    double ev_accuracy, ev_macro_f1, cl_accuracy;
+    int n_flagged, flagged_right, n_unflagged, unflagged_right;
+    int consistent_against_margin;             /* faces called consistent although the evidence ranks another
+                                                  class first by more than the rule's margin (must be 0) */
+    double seconds;
+} ev_eval_report;
+
+int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err);
+int ev_eval_write(const ev_eval_report *rep, const ev_eval_opts *o, const char *prefix, au_error *err);
+
+#endif
