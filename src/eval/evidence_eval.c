@@ -24,6 +24,7 @@ void ev_eval_default_opts(ev_eval_opts *o)
 }
 
 typedef struct ev_item_out {
+    float gap;           /* evidence[evidence_class] - evidence[expression_class] */
     signed char found, ev, cl, flagged, margin_violation;
     unsigned char present[AUGUR_AU_COUNT];
 } ev_item_out;
@@ -72,6 +73,7 @@ static void *ev_worker(void *arg)
             if (best->has_expression) {
                 r->cl = (signed char)best->expression_class;
                 r->flagged = (signed char)best->weakly_grounded;
+                r->gap = best->evidence[best->evidence_class] - best->evidence[best->expression_class];
                 r->margin_violation = !best->weakly_grounded &&
                                       best->evidence[best->evidence_class] - best->evidence[best->expression_class] > EX_WEAK_MARGIN;
             }
@@ -132,6 +134,17 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
             int any = 0;
             for (int a = 0; a < AUGUR_AU_COUNT; a++) { any |= r->present[a]; rep->au_present_on_neutral[a] += r->present[a]; }
             rep->strong_neutral_any += any;
+        }
+    }
+    rep->n_margins = 19;
+    for (int m = 0; m < rep->n_margins; m++) rep->margin[m] = 0.05f * (float)(m + 1);
+    for (int i = 0; !rc && i < set.n; i++) {
+        const ev_item_out *r = &out[i];
+        if (r->cl < 0) continue;
+        int right = r->cl == set.items[i].label;
+        for (int m = 0; m < rep->n_margins; m++) {
+            if (r->gap > rep->margin[m]) { rep->m_flagged[m]++; rep->m_flagged_right[m] += right; }
+            else rep->m_unflagged_right[m] += right;
         }
     }
     if (!rc) {
@@ -213,6 +226,17 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
           (r->n_unflagged ? 100.0 * r->unflagged_right / r->n_unflagged : 0) -
               (r->n_flagged ? 100.0 * r->flagged_right / r->n_flagged : 0),
           r->consistent_against_margin);
+    int ncl = r->n_flagged + r->n_unflagged;
+    if (ncl) {
+        P("\nThe rule at other margins (flagged: the evidence of the classifier's class trails the best class by more "
+          "than the margin):\n\n| margin | flagged | accuracy flagged | accuracy unflagged | gap (points) |\n"
+          "|---:|---:|---:|---:|---:|\n");
+        for (int m = 0; m < r->n_margins; m++) {
+            int nf = r->m_flagged[m], nu = ncl - nf;
+            double af = nf ? 100.0 * r->m_flagged_right[m] / nf : 0, au = nu ? 100.0 * r->m_unflagged_right[m] / nu : 0;
+            P("| %.2f | %.1f%% | %.1f%% | %.1f%% | %.1f |\n", r->margin[m], 100.0 * nf / ncl, af, au, nf ? au - af : 0);
+        }
+    }
     P("\nCommand: `augur eval evidence --protocol %s --data %s%s%s --report <prefix>` (%.0f s).\n", o->protocol, o->data,
       o->params.au_model ? " --au-model " : "", o->params.au_model ? o->params.au_model : "", r->seconds);
 #undef P

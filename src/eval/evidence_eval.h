@@ -43,6 +43,11 @@ typedef struct ev_eval_report {
     int n_flagged, flagged_right, n_unflagged, unflagged_right;
     int consistent_against_margin;             /* faces called consistent although the evidence ranks another
                                                   class first by more than the rule's margin (must be 0) */
+    /* the consistency rule at other margins (choose one on a validation split):
+     * flagged when evidence[best] - evidence[classifier's class] > margin */
+    int n_margins;
+    float margin[20];
+    int m_flagged[20], m_flagged_right[20], m_unflagged_right[20];
     double seconds;
 } ev_eval_report;
 

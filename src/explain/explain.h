@@ -54,7 +54,7 @@ void ex_set_evidence(au_face *f);
 /* The consistency rule: the classifier's class (f->expression_class) is weakly
  * grounded when its AU evidence trails the best-supported class by more than
  * EX_WEAK_MARGIN (docs/REASONING.md). Needs f->evidence and evidence_class. */
-#define EX_WEAK_MARGIN 0.65f
+#define EX_WEAK_MARGIN 0.10f
 int ex_weakly_grounded(const au_face *f);
 
 /* Confidence of the classifier's answer, lowered when the AU evidence does not

@@ -109,8 +109,9 @@ static void consistency(const au_face *f, ex_trace *t)
                  t->confidence, cam);
     else if (e != c)
         snprintf(t->consistency, sizeof t->consistency, "The classifier says %s (p %.2f); the AU evidence ranks %s "
-                 "first (%.2f) with %s close behind (%.2f): consistent, confidence %.2f.%s", au_expr_names[c],
-                 t->classifier_p, au_expr_names[e], f->evidence[e], au_expr_names[c], f->evidence[c], t->confidence, cam);
+                 "first (%.2f) and gives %s %.2f, within the rule's margin of %.2f: consistent, confidence %.2f.%s",
+                 au_expr_names[c], t->classifier_p, au_expr_names[e], f->evidence[e], au_expr_names[c], f->evidence[c],
+                 EX_WEAK_MARGIN, t->confidence, cam);
     else
         snprintf(t->consistency, sizeof t->consistency, "The classifier says %s (p %.2f) and the AU evidence ranks "
                  "it first (%.2f): consistent, confidence %.2f.%s", au_expr_names[c], t->classifier_p, f->evidence[c],
@@ -123,7 +124,12 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
 {
     memset(t, 0, sizeof *t);
     if (f->n_aus <= 0) return au_fail(err, AUGUR_EARG, "face %d has no AU readings to reason from", f->id);
-    ex_evidence_scores(f, t->evidence);
+    /* the face's evidence as the AU stage gave it (the model's evidence map, or
+     * the FACS prototypes for a model without one) */
+    float esum = 0;
+    for (int c = 0; c < AU_EXPR_N; c++) esum += f->evidence[c];
+    if (esum > 0) memcpy(t->evidence, f->evidence, sizeof t->evidence);
+    else ex_evidence_scores(f, t->evidence);
     int best = 0, second = -1;
     for (int c = 1; c < AU_EXPR_N; c++) if (t->evidence[c] > t->evidence[best]) best = c;
     for (int c = 0; c < AU_EXPR_N; c++)
