@@ -31,7 +31,14 @@ nn_options nn_default_options(void)
 
 typedef struct placed { size_t off, size; int first, last; } placed;
 
-static int cmp_size_desc(const void *a, const void *b, const nn_model *m);
+typedef struct sized { size_t size; int idx; } sized;
+
+static int cmp_sized_desc(const void *a, const void *b)
+{
+    const sized *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    return x->idx - y->idx;
+}
 
 static size_t tensor_bytes(const nn_tensor *t)
 {
@@ -80,11 +87,14 @@ static int plan(nn_model *m, au_error *err)
         if (t->last_use < 0) t->last_use = t->first_def; /* written, never read */
         order[np++] = i;
     }
-    /* insertion sort by size, descending (n is a few hundred) */
-    for (int a = 1; a < np; a++)
-        for (int b = a; b > 0 && cmp_size_desc(&order[b - 1], &order[b], m) > 0; b--) {
-            int tmp = order[b]; order[b] = order[b - 1]; order[b - 1] = tmp;
-        }
+    /* by size, descending, ties by index (qsort on (size, index) keys: the
+     * insertion sort it replaces was quadratic in a hostile model's tensors) */
+    sized *keys = malloc(((size_t)np + 1) * sizeof *keys);
+    if (!keys) { free(order); free(pl); return au_fail(err, AUGUR_ENOMEM, "out of memory (planning)"); }
+    for (int a = 0; a < np; a++) keys[a] = (sized){tensor_bytes(&m->t[order[a]]), order[a]};
+    qsort(keys, (size_t)np, sizeof *keys, cmp_sized_desc);
+    for (int a = 0; a < np; a++) order[a] = keys[a].idx;
+    free(keys);
     size_t total = 0;
     int n_placed = 0;
     for (int a = 0; a < np; a++) {
@@ -117,12 +127,6 @@ static int plan(nn_model *m, au_error *err)
     }
     m->stats.arena_bytes = m->arena_bytes;
     return 0;
-}
-
-static int cmp_size_desc(const void *a, const void *b, const nn_model *m)
-{
-    size_t sa = tensor_bytes(&m->t[*(const int *)a]), sb = tensor_bytes(&m->t[*(const int *)b]);
-    return sa < sb ? 1 : sa > sb ? -1 : 0;
 }
 
 int nn_load(nn_model **out, const char *json_path, const nn_options *opt, au_error *err)
