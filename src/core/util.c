@@ -5,11 +5,13 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 int au_log_level = 1;
 
@@ -49,18 +51,59 @@ void au_log(int level, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Opening a FIFO for reading blocks until a writer comes, and reading a
+ * character device may never end: open with O_NONBLOCK (which returns at once
+ * for a FIFO), look at what was opened with fstat (no race with a rename in
+ * between, unlike stat-then-open), and only then read, blocking again. */
+FILE *au_fopen_regular(const char *path, struct stat *st_out, au_error *err)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        au_fail(err, AUGUR_EIO, "cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        au_fail(err, AUGUR_EIO, "cannot open '%s': %s", path, strerror(e));
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        const char *what = S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                         : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : S_ISSOCK(st.st_mode) ? "a socket"
+                         : "not a regular file";
+        close(fd);
+        if (!strcmp(what, "not a regular file")) au_fail(err, AUGUR_EIO, "'%s' is not a regular file", path);
+        else au_fail(err, AUGUR_EIO, "'%s' is not a regular file but %s", path, what);
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        int e = errno;
+        close(fd);
+        au_fail(err, AUGUR_EIO, "cannot open '%s': %s", path, strerror(e));
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        au_fail(err, AUGUR_EIO, "cannot open '%s': %s", path, strerror(e));
+        return NULL;
+    }
+    if (st_out) *st_out = st;
+    return f;
+}
+
 int au_read_file(const char *path, size_t max_bytes, size_t extra,
                  uint8_t **out, size_t *out_len, au_error *err)
 {
     *out = NULL;
     *out_len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return au_fail(err, AUGUR_EIO, "cannot open '%s': %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return au_fail(err, AUGUR_EIO, "'%s' is not a regular file", path);
-    }
+    FILE *f = au_fopen_regular(path, &st, err);
+    if (!f) return err ? err->code : AUGUR_EIO;
     if ((uint64_t)st.st_size > max_bytes) {
         fclose(f);
         return au_fail(err, AUGUR_ELIMIT, "'%s' is too large (%lld bytes, limit %zu)",

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdarg.h>
 
 #include "augur.h"
@@ -34,9 +35,16 @@ extern int au_log_level;
 void au_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Reads a whole file into a malloc'ed buffer (plus `extra` zeroed bytes at the
- * end, e.g. 1 for a NUL terminator). Refuses files larger than max_bytes. */
+ * end, e.g. 1 for a NUL terminator). Refuses files larger than max_bytes, and
+ * anything that is not a regular file (a FIFO fails at once, never blocks). */
 int au_read_file(const char *path, size_t max_bytes, size_t extra,
                  uint8_t **out, size_t *out_len, au_error *err);
+
+/* Opens a regular file for reading ("rb"), without blocking on a FIFO: NULL
+ * and an AUGUR_EIO error naming the file and what it is otherwise. *st (may
+ * be NULL) receives its fstat. */
+struct stat;
+FILE *au_fopen_regular(const char *path, struct stat *st, au_error *err);
 
 /* Overflow-checked size arithmetic: returns 0 and sets *out, or -1 on overflow. */
 int au_mul_size(size_t a, size_t b, size_t *out);
