@@ -47,7 +47,7 @@ static void help(void)
            "  --detector D        auto (default: short range, then full range), short, full\n"
            "  --crop C            face-crop mode: auto (default: small images with no detection\n"
            "                      are taken as face crops), never, always\n"
-           "  --threads N         threads inside each network (default 1)\n"
+           "  --threads N         threads inside each network (default 1; at most the machine's cores)\n"
            "  --backend B         xnn (default) or ref (reference C kernels)\n"
            "  --models DIR        pretrained model folder (default $AUGUR_MODELS or the set-up cache)\n"
            "  --au-model FILE     AU calibration model (default $AUGUR_AU_MODEL or models/au-ckplus.json)\n"
@@ -184,7 +184,7 @@ int cmd_analyze(int argc, char **argv)
         else if (!strcmp(a, "--expr-flip")) p.expr_flip = 1;
         else if (!strcmp(a, "--au-model") && v) { p.au_model = v; i++; }
         else if (!strcmp(a, "--threads")) {
-            if ((p.n_threads = cli_int("analyze", a, v, 1, 256)) < 0) { free(inputs); return EXIT_USAGE; }
+            if ((p.n_threads = cli_threads("analyze", a, v)) < 0) { free(inputs); return EXIT_USAGE; }
             i++;
         } else if (!strcmp(a, "--backend") && v) {
             if (!strcmp(v, "xnn")) p.backend = AUGUR_BACKEND_FAST;

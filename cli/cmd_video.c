@@ -54,7 +54,7 @@ static void help(void)
            "  --no-baseline       read AUs against the population neutral, not the person's own\n"
            "  --detector D        auto (default), short, full\n"
            "  --crop C            auto (default), never, always (frames are face crops)\n"
-           "  --threads N         threads inside each network (default 1)\n"
+           "  --threads N         threads inside each network (default 1; at most the machine's cores)\n"
            "  --models DIR        pretrained model folder (default $AUGUR_MODELS or the set-up cache)\n"
            "  --au-model FILE     AU model (default $AUGUR_AU_MODEL, else models/au-ckplus-personal.json,\n"
            "                      or models/au-ckplus.json with --no-baseline)\n"
@@ -144,7 +144,7 @@ int cmd_video(int argc, char **argv)
         } else if (!strcmp(a, "--every")) { if ((every = cli_int("video", a, v, 1, 1000000)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--max-faces")) { if ((max_faces = cli_int("video", a, v, 1, VP_MAX_FACES)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--redetect")) { if ((redetect = cli_int("video", a, v, 1, 1000000)) < 0) return EXIT_USAGE; i++; }
-        else if (!strcmp(a, "--threads")) { if ((p.n_threads = cli_int("video", a, v, 1, 256)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--threads")) { if ((p.n_threads = cli_threads("video", a, v)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--no-smooth")) smooth = 0;
         else if (!strcmp(a, "--no-baseline")) baseline = 0;
         else if (!strcmp(a, "--models") && v) { p.model_dir = v; i++; }
