@@ -158,9 +158,10 @@ fi
 # ---------------------------------------------------------------------------
 # crashes found by fuzz/ (tests/fuzz-regressions/<target>/*), replayed through
 # the ordinary build: each must give an error or a result, never a crash
+# (and the seeds of fuzz/corpus/, which must load or fail cleanly too)
 REPLAY=$(dirname "$AUGUR")/tools/fuzz_replay
-if [[ -x $REPLAY && -d $SRC/tests/fuzz-regressions ]]; then
-    for d in "$SRC"/tests/fuzz-regressions/*/; do
+if [[ -x $REPLAY ]]; then
+    for d in "$SRC"/tests/fuzz-regressions/*/ "$SRC"/fuzz/corpus/*/; do
         [[ -d $d ]] || continue
         for f in "$d"*; do
             [[ -f $f ]] || continue
