@@ -30,6 +30,8 @@ case_() {
     timeout "$LIMIT" "$@" >"$T/out" 2>&1
     local got=$?
     if [[ $got == 124 ]]; then bad "$what: timed out after $LIMIT s (a hang)"; return; fi
+    # under `make asan` a sanitizer report also exits 1: look for it
+    if grep -q "Sanitizer\|runtime error:" "$T/out"; then bad "$what: sanitizer report"; return; fi
     if [[ $got != "$want" ]]; then bad "$what: exit $got, want $want"; return; fi
     if [[ -n $key ]] && ! grep -qi -- "$key" "$T/out"; then bad "$what: output lacks '$key'"; return; fi
     ok
@@ -166,7 +168,8 @@ if [[ -x $REPLAY ]]; then
         for f in "$d"*; do
             [[ -f $f ]] || continue
             timeout "$LIMIT" "$REPLAY" "$(basename "$d")" "$f" >"$T/out" 2>&1; rc=$?
-            [[ $rc == 0 ]] && ok || bad "fuzz regression $(basename "$d")/$(basename "$f"): exit $rc"
+            [[ $rc == 0 ]] && ! grep -q "Sanitizer\|runtime error:" "$T/out" && ok \
+                || bad "fuzz regression $(basename "$d")/$(basename "$f"): exit $rc"
         done
     done
 fi
