@@ -61,13 +61,13 @@ def make_case(case, files):
             fh.write(data if isinstance(data, bytes) else json.dumps(data).encode())
 
 
-def tiny(name, in_shape, out_rows, out_cols, extra_outputs=()):
+def tiny(name, in_shape, out_rows, out_cols, extra_outputs=(), bias=None):
     """A minimal valid graph: input -> 1x1 Conv2D -> ResizeBilinear -> Reshape
     to [1, out_rows, out_cols] named 'Identity', plus named copies. Returns
     (model.json, shard bytes)."""
     c = in_shape[3]
     hw = {896: (28, 32), 1: (1, 1)}.get(out_rows, (out_rows, 1))
-    w = [0.01] * (c * out_cols) + [0.0] * out_cols
+    w = [0.01] * (c * out_cols) + (bias or [0.0] * out_cols)
     weights = [
         {"name": "w", "shape": [1, 1, c, out_cols], "dtype": "float32"},
         {"name": "b", "shape": [out_cols], "dtype": "float32"},
@@ -125,6 +125,9 @@ def main():
     make_case("mesh_1ch", {MESH + ".json": mj, MESH + ".bin": shard})
     mj, shard = tiny(DET, [1, 128, 128, 3], 896, 17)   # the same, 3 channels: must load and run
     make_case("det_tiny_ok", {DET + ".json": mj, DET + ".bin": shard})
+    # 16. a detector whose every anchor is a confident face 1e11 px away
+    mj, shard = tiny(DET, [1, 128, 128, 3], 896, 17, bias=[10.0, 1e11, 1e11, 50.0, 50.0] + [0.0] * 12)
+    make_case("det_far", {DET + ".json": mj, DET + ".bin": shard})
 
     # 4. an input whose element count wraps to 0 in 64 bits
     m = copy.deepcopy(det)

@@ -70,6 +70,8 @@ model_case graph_big    "not a BlazeFace detector"
 echo "graph of 32,000 nodes refused in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 # the tiny valid 3-channel detector still loads and runs (the checks are not too strict)
 case_ 0 "" "tiny valid detector" -- "$AUGUR" analyze -q --models "$T/m/det_tiny_ok" "$IMG"
+# 16: detections far outside the image (a damaged detector) are dropped, not analysed
+case_ 0 "0 faces" "detector answering faces at 1e11 px" -- "$AUGUR" analyze -q --detector short --models "$T/m/det_far" "$IMG"
 
 # 14: poisoned expression models
 python3 - "$SRC/models/expr-ferplus.bin" "$T" <<'EOF'

@@ -153,7 +153,14 @@ int au_detect(au_detector *d, const au_image *img, float min_score, float nms_io
             c[R_KP + 2 * k] = ax + r[5 + 2 * k];
             c[R_KP + 2 * k + 1] = ay + r[6 + 2 * k];
         }
-        if (w > 0 && h > 0) d->order[n] = n, n++;
+        /* a sane box: positive, finite, centre within one input size of the
+         * input, at most 4 inputs wide. A damaged detector (a bit-flipped
+         * shard) otherwise yields "faces" at 1e11 px that every later stage
+         * works on. */
+        int sane = w > 0 && h > 0 && w < 4.0f * S && h < 4.0f * S && cx > -S && cx < 2.0f * S && cy > -S &&
+                   cy < 2.0f * S && isfinite(c[R_SCORE]);
+        for (int k = 0; k < 12; k++) sane &= fabsf(c[R_KP + k]) < 4.0f * S; /* NaN fails too */
+        if (sane) d->order[n] = n, n++;
     }
     /* sort candidates by score, descending (insertion sort: n is small) */
     for (int i = 1; i < n; i++)
