@@ -204,7 +204,13 @@ int cmd_analyze(int argc, char **argv)
             else { cli_error("analyze", "--crop must be auto, never or always"); free(inputs); return EXIT_USAGE; }
             i++;
         } else if (a[0] == '-' && a[1]) {
-            cli_error("analyze", "unknown option '%s' (see --help)", a);
+            /* a value option last on the line is a missing value, not an unknown option */
+            static const char *const valued[] = {"--format", "-o", "--overlay", "--overlay-dir", "--models",
+                                                 "--expr-model", "--au-model", "--backend", "--detector", "--crop"};
+            int needs_value = 0;
+            for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) needs_value |= !strcmp(a, valued[k]);
+            if (needs_value) cli_error("analyze", "option '%s' needs a value (see --help)", a);
+            else cli_error("analyze", "unknown option '%s' (see --help)", a);
             free(inputs);
             return EXIT_USAGE;
         } else inputs[n_inputs++] = a;

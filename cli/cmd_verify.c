@@ -115,7 +115,11 @@ int cmd_verify(int argc, char **argv)
         else if (!strcmp(a, "--list") && v) { list = v; i++; }
         else if (!strcmp(a, "--models") && v) { p.model_dir = v; i++; }
         else if (!strcmp(a, "--json")) json = 1;
-        else if (a[0] == '-') { cli_error("verify", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }
+        else if (a[0] == '-') {
+            int needs_value = !strcmp(a, "--rationale") || !strcmp(a, "--list") || !strcmp(a, "--models");
+            cli_error("verify", needs_value ? "option '%s' needs a value (see --help)" : "unknown option '%s' (see --help)", a);
+            return EXIT_USAGE;
+        }
         else if (!image) image = a;
         else { cli_error("verify", "one IMAGE at a time (use --list for several)"); return EXIT_USAGE; }
     }

@@ -152,6 +152,10 @@ if [[ -w /dev/full ]]; then
     [[ $rc == 1 ]] && grep -qi "standard output" "$T/out" && ok || bad "verify > /dev/full: exit $rc"
 fi
 
+# a value option last on the line: a missing value, not an unknown option
+case_ 2 "needs a value" "analyze ... -o (no value)" -- "$AUGUR" analyze "$IMG" -o
+case_ 2 "needs a value" "verify ... --rationale (no value)" -- "$AUGUR" verify "$IMG" --rationale
+
 # ---------------------------------------------------------------------------
 # 9: --threads clamped to the cores, with a warning
 cores=$(nproc)
