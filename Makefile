@@ -4,6 +4,8 @@
 #   make test       set up, build, run the tests that need no data set
 #   make test-data  ... the tests on ../shared/data (AUGUR_DATA overrides)
 #   make asan       build in build-asan with ASan+UBSan and run the tests
+#   make fuzz       build the libFuzzer targets (clang) in build-fuzz/fuzz/
+#   make fuzz-run   run each fuzz target FUZZ_SECONDS (default 20) s (fuzz/run.sh)
 #   make bench      augur vs TensorFlow.js (WASM backend) on the same models
 #   make install    install to $(PREFIX) (default /usr/local)
 #   make clean      remove the build trees (make distclean: also .cache/)
@@ -14,7 +16,7 @@ PREFIX ?= /usr/local
 JOBS   ?= 2
 CTEST  := ctest --output-on-failure
 
-.PHONY: all setup deps models build run test test-data asan bench install clean distclean canonical
+.PHONY: all setup deps models build run test test-data asan fuzz fuzz-run bench install clean distclean canonical
 
 all: build
 
@@ -47,6 +49,17 @@ asan: setup
 	LSAN_OPTIONS="$${LSAN_OPTIONS:-suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0}" \
 	$(CTEST) --test-dir build-asan -LE data
 
+# libFuzzer targets (fuzz/): clang from Debian, its own package list so that
+# `make test` does not need it.
+FUZZ_SECONDS ?= 20
+fuzz: setup
+	bash scripts/deps.sh scripts/debian-packages-fuzz.txt
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUGUR_FUZZ=ON
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_all
+
+fuzz-run: fuzz
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+
 bench: build
 	bash scripts/tfjs-setup.sh
 	./build/augur bench --tfjs
@@ -60,7 +73,7 @@ install: build
 	cmake --install build --prefix "$(PREFIX)"
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 distclean: clean
 	rm -rf .cache tools/tfjs/node_modules

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "augur.h"
 
@@ -29,6 +30,21 @@ int cli_int(const char *cmd, const char *opt, const char *val, int lo, int hi)
         return -1;
     }
     return (int)v;
+}
+
+int cli_threads(const char *cmd, const char *opt, const char *val)
+{
+    int n = cli_int(cmd, opt, val, 1, 256);
+    if (n < 0) return -1;
+    /* more threads than cores only add contention: 64 threads on 2 cores
+     * made one image take 86 s instead of 0.46 s */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores >= 1 && n > cores) {
+        fprintf(stderr, "augur %s: warning: %s %d is more than the %ld core%s of this machine; using %ld\n", cmd, opt, n,
+                cores, cores == 1 ? "" : "s", cores);
+        n = (int)cores;
+    }
+    return n;
 }
 
 static const struct {

@@ -29,6 +29,10 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 /* Parses a positive int option value; prints an error and returns -1 if bad. */
 int cli_int(const char *cmd, const char *opt, const char *val, int lo, int hi);
 
+/* --threads N: cli_int(1..256), then clamped to the machine's online cores
+ * with a warning on stderr. */
+int cli_threads(const char *cmd, const char *opt, const char *val);
+
 /* Options shared by `eval au` and `train au`: init sets defaults (models from
  * $AUGUR_MODELS); cli_au_opt consumes argv[*i] (and its value) if it is one of
  * them: 1 consumed, 0 not ours, -1 bad value (error printed). */

@@ -4,8 +4,12 @@
  * per line, schema in docs/OUTPUT.md) or OpenFace-compatible CSV (--csv), with
  * optional overlay PNGs. A bad input is reported and skipped; the others are
  * still processed, and the exit status is 1 if any input failed.
- * Results stream to -o FILE through FILE.part (flushed per image, renamed at
- * the end), so an interrupted run keeps what it had written.
+ * Results stream to -o FILE through a new FILE.XXXXXX.part beside it (mkstemps:
+ * never a planted file or link; flushed per image, so an interrupted run
+ * keeps what it had written there), renamed over FILE only when the run
+ * produced results; a run in which no input could be analysed (or the models
+ * did not load) leaves an existing FILE untouched. FILE must be a regular
+ * file or absent: a link or a device such as /dev/null is refused.
  */
 #include "cli.h"
 
@@ -43,7 +47,7 @@ static void help(void)
            "  --detector D        auto (default: short range, then full range), short, full\n"
            "  --crop C            face-crop mode: auto (default: small images with no detection\n"
            "                      are taken as face crops), never, always\n"
-           "  --threads N         threads inside each network (default 1)\n"
+           "  --threads N         threads inside each network (default 1; at most the machine's cores)\n"
            "  --backend B         xnn (default) or ref (reference C kernels)\n"
            "  --models DIR        pretrained model folder (default $AUGUR_MODELS or the set-up cache)\n"
            "  --au-model FILE     AU calibration model (default $AUGUR_AU_MODEL or models/au.json)\n"
@@ -180,7 +184,7 @@ int cmd_analyze(int argc, char **argv)
         else if (!strcmp(a, "--expr-flip")) p.expr_flip = 1;
         else if (!strcmp(a, "--au-model") && v) { p.au_model = v; i++; }
         else if (!strcmp(a, "--threads")) {
-            if ((p.n_threads = cli_int("analyze", a, v, 1, 256)) < 0) { free(inputs); return EXIT_USAGE; }
+            if ((p.n_threads = cli_threads("analyze", a, v)) < 0) { free(inputs); return EXIT_USAGE; }
             i++;
         } else if (!strcmp(a, "--backend") && v) {
             if (!strcmp(v, "xnn")) p.backend = AUGUR_BACKEND_FAST;
@@ -200,7 +204,13 @@ int cmd_analyze(int argc, char **argv)
             else { cli_error("analyze", "--crop must be auto, never or always"); free(inputs); return EXIT_USAGE; }
             i++;
         } else if (a[0] == '-' && a[1]) {
-            cli_error("analyze", "unknown option '%s' (see --help)", a);
+            /* a value option last on the line is a missing value, not an unknown option */
+            static const char *const valued[] = {"--format", "-o", "--overlay", "--overlay-dir", "--models",
+                                                 "--expr-model", "--au-model", "--backend", "--detector", "--crop"};
+            int needs_value = 0;
+            for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) needs_value |= !strcmp(a, valued[k]);
+            if (needs_value) cli_error("analyze", "option '%s' needs a value (see --help)", a);
+            else cli_error("analyze", "unknown option '%s' (see --help)", a);
             free(inputs);
             return EXIT_USAGE;
         } else inputs[n_inputs++] = a;
@@ -241,21 +251,20 @@ int cmd_analyze(int argc, char **argv)
         return EXIT_FAIL;
     }
     FILE *out = stdout;
-    char part[4200] = "";
+    au_outfile of = {0};
     if (out_path) {
-        snprintf(part, sizeof part, "%s.part", out_path);
-        out = fopen(part, "w");
-        if (!out) {
-            cli_error("analyze", "cannot write '%s': %s", part, strerror(errno));
+        if (au_out_open(&of, out_path, &err)) {
+            cli_error("analyze", "%s", err.msg);
             augur_free(ctx);
             au_inputs_free(paths, n_paths);
             return EXIT_FAIL;
         }
+        out = of.f;
     }
     if (fmt == FMT_CSV) au_csv_header(out);
     int show_progress = !quiet && n_paths > 1;
     double t_start = au_now();
-    int models_ok = 1;
+    int models_ok = 1, n_ok = 0;
     for (int i = 0; i < n_paths && models_ok; i++) {
         const char *path = paths[i];
         au_image img = {0};
@@ -277,6 +286,7 @@ int cmd_analyze(int argc, char **argv)
             failed++;
         } else {
             au_analysis a = {path, img.w, img.h, faces, n, au_now() - t0};
+            n_ok++;
             if (fmt == FMT_TEXT) print_text(out, &a);
             else if (fmt == FMT_JSON) {
                 cJSON *j = au_analysis_to_json(&a);
@@ -298,13 +308,23 @@ int cmd_analyze(int argc, char **argv)
         au_image_free(&img);
         if (show_progress && ((i + 1) % 25 == 0 || i + 1 == n_paths)) progress(i + 1, n_paths, failed, t_start);
     }
-    int write_failed = ferror(out);
+    int write_failed = 0;
     if (out_path) {
-        write_failed |= fclose(out) != 0;
-        if (write_failed || rename(part, out_path) != 0) {
-            cli_error("analyze", "cannot write '%s' (results so far are in '%s')", out_path, part);
-            failed++;
+        if (n_ok > 0 && models_ok) {
+            if (au_out_commit(&of, &err)) { cli_error("analyze", "%s", err.msg); write_failed = 1; }
+        } else if (n_ok > 0) { /* the models failed part-way: keep what was written, beside FILE */
+            write_failed = fflush(out) != 0 || ferror(out);
+            write_failed |= fclose(of.f) != 0;
+            of.f = NULL;
+            cli_error("analyze", "'%s' left as it was; the results so far are in '%s'", out_path, of.tmp);
+            free(of.tmp); free(of.path);
+        } else {
+            au_out_abort(&of);
+            cli_error("analyze", "no input was analysed, so '%s' was not written", out_path);
         }
+    } else if (au_stdout_check(&err)) {
+        cli_error("analyze", "%s", err.msg);
+        write_failed = 1;
     }
     if (n_paths > 1 && !quiet)
         fprintf(stderr, "augur analyze: %d image(s), %d failed, %.1f s\n", n_paths, failed, au_now() - t_start);

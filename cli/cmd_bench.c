@@ -216,7 +216,7 @@ int cmd_bench(int argc, char **argv)
         else if (!strcmp(a, "--only") && v) { only = v; i++; }
         else if (!strcmp(a, "--runs")) { if ((runs = cli_int("bench", a, v, 1, 100000)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--warmup")) { if ((warmup = cli_int("bench", a, v, 0, 100000)) < 0) return EXIT_USAGE; i++; }
-        else if (!strcmp(a, "--threads")) { if ((threads = cli_int("bench", a, v, 1, 256)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--threads")) { if ((threads = cli_threads("bench", a, v)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--backend") && v) {
             if (!strcmp(v, "xnn")) be = NN_BACKEND_XNN;
             else if (!strcmp(v, "ref")) be = NN_BACKEND_REF;

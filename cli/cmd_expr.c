@@ -260,8 +260,9 @@ static int grounding_study(const expr_cli *c, int quiet)
 /* The Markdown report: the same numbers as the JSON, for docs/. */
 static int write_markdown(const char *path, const expr_cli *c, const expr_metrics *m, const char *mode)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return -1;
+    au_outfile of; /* a temporary beside it, renamed when complete (core/util.h) */
+    if (au_out_open(&of, path, NULL)) return -1;
+    FILE *f = of.f;
     fprintf(f, "# Expression evaluation: %s %s split\n\n", c->protocol, c->split == 1 ? "validation" : "test");
     fprintf(f, "Model `%s`, %d images%s, inference mode %s. Command: `augur eval expr --protocol %s --data DIR "
                "--model MODEL --mode %s%s%s`.\n\n",
@@ -282,7 +283,7 @@ static int write_markdown(const char *path, const expr_cli *c, const expr_metric
     }
     fprintf(f, "\nRows: true class; columns: predicted. CAM-COS / ATT-COS: cosine between the class activation map "
                "(6×6) / the block-3 attention (12×12) and the AU heatmap of the true class, over non-neutral faces.\n");
-    return fclose(f);
+    return au_out_commit(&of, NULL) ? -1 : 0;
 }
 
 int cmd_eval_expr(int argc, char **argv)
@@ -384,9 +385,11 @@ int cmd_eval_expr(int argc, char **argv)
         for (int k = 0; k < AU_EXPR_N; k++) cJSON_AddItemToArray(cm, cJSON_CreateIntArray(m.confusion[k], AU_EXPR_N));
         char *text = cJSON_Print(j);
         cJSON_Delete(j);
-        FILE *f = text ? fopen(path, "w") : NULL;
-        if (!f || fputs(text, f) < 0) { cli_error("eval", "cannot write '%s'", path); rc = EXIT_FAIL; }
-        if (f && fclose(f)) { cli_error("eval", "cannot write '%s'", path); rc = EXIT_FAIL; }
+        au_outfile of;
+        au_error oe = {0};
+        if (!text || au_out_open(&of, path, &oe)) { cli_error("eval", "%s", text ? oe.msg : "out of memory"); rc = EXIT_FAIL; }
+        else if (fputs(text, of.f) < 0) { au_out_abort(&of); cli_error("eval", "cannot write '%s'", path); rc = EXIT_FAIL; }
+        else if (au_out_commit(&of, &oe)) { cli_error("eval", "%s", oe.msg); rc = EXIT_FAIL; }
         free(text);
         snprintf(path, sizeof path, "%s.md", c.report);
         if (!rc && write_markdown(path, &c, &m, mode_name)) { cli_error("eval", "cannot write '%s'", path); rc = EXIT_FAIL; }

@@ -22,7 +22,9 @@ static void help(void)
            "or JSON {\"answer\": ..., \"claims\": [{\"au\": 12, \"box\": [...]}]} — against augur's own AU\n"
            "evidence on the image (its largest face): each claim supported or not, the IoU of its box with\n"
            "augur's region, and a grounding score in [0, 1]. Exit status 0 when scored (whatever the\n"
-           "score), 1 when an input cannot be read, 2 bad usage.\n\n"
+           "score), 1 when an input cannot be read (or the results cannot be written), 2 bad usage.\n\n"
+           "limits: a rationale of at most 1 MiB (a regular file); at most 64 distinct claims (more are\n"
+           "ignored, with a note); AU numbers 0..1000, read exactly (others are ignored, with a note).\n\n"
            "options:\n"
            "  --json          one JSON object per image\n"
            "  --models DIR    pretrained face models\n");
@@ -32,12 +34,17 @@ static int verify_one(augur_context *ctx, const char *image, const char *rationa
 {
     struct augur_face *faces = NULL;
     int n = 0;
-    if (augur_analyze_file(ctx, image, &faces, &n)) { cli_error("verify", "%s", augur_errmsg(ctx)); return EXIT_FAIL; }
     uint8_t *text = NULL;
     size_t len = 0;
     au_error err = {0};
+    /* the rationale first: a bad one fails before the image is analysed */
     int rc = au_read_file(rationale, (size_t)1 << 20, 1, &text, &len, &err);
-    if (rc) { cli_error("verify", "%s", err.msg); augur_faces_free(faces); return EXIT_FAIL; }
+    if (rc) { cli_error("verify", "%s", err.msg); return EXIT_FAIL; }
+    if (augur_analyze_file(ctx, image, &faces, &n)) {
+        cli_error("verify", "%s", augur_errmsg(ctx));
+        free(text);
+        return EXIT_FAIL;
+    }
     int best = -1;
     for (int i = 0; i < n; i++)
         if (faces[i].n_aus && (best < 0 || faces[i].det_score > faces[best].det_score)) best = i;
@@ -108,7 +115,11 @@ int cmd_verify(int argc, char **argv)
         else if (!strcmp(a, "--list") && v) { list = v; i++; }
         else if (!strcmp(a, "--models") && v) { p.model_dir = v; i++; }
         else if (!strcmp(a, "--json")) json = 1;
-        else if (a[0] == '-') { cli_error("verify", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }
+        else if (a[0] == '-') {
+            int needs_value = !strcmp(a, "--rationale") || !strcmp(a, "--list") || !strcmp(a, "--models");
+            cli_error("verify", needs_value ? "option '%s' needs a value (see --help)" : "unknown option '%s' (see --help)", a);
+            return EXIT_USAGE;
+        }
         else if (!image) image = a;
         else { cli_error("verify", "one IMAGE at a time (use --list for several)"); return EXIT_USAGE; }
     }
@@ -136,5 +147,10 @@ int cmd_verify(int argc, char **argv)
         free(text);
     }
     augur_free(ctx);
+    /* a full disk or a closed pipe on standard output is a failure, not a result */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("verify", "cannot write the results to standard output");
+        rc = EXIT_FAIL;
+    }
     return rc;
 }

@@ -54,7 +54,7 @@ static void help(void)
            "  --no-baseline       read AUs against the population neutral, not the person's own\n"
            "  --detector D        auto (default), short, full\n"
            "  --crop C            auto (default), never, always (frames are face crops)\n"
-           "  --threads N         threads inside each network (default 1)\n"
+           "  --threads N         threads inside each network (default 1; at most the machine's cores)\n"
            "  --models DIR        pretrained model folder (default $AUGUR_MODELS or the set-up cache)\n"
            "  --au-model FILE     AU model (default $AUGUR_AU_MODEL, else models/au.json)\n"
            "  --expr-model FILE   expression model (default $AUGUR_EXPR_MODEL or models/expr-ferplus.bin)\n"
@@ -143,7 +143,7 @@ int cmd_video(int argc, char **argv)
         } else if (!strcmp(a, "--every")) { if ((every = cli_int("video", a, v, 1, 1000000)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--max-faces")) { if ((max_faces = cli_int("video", a, v, 1, VP_MAX_FACES)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--redetect")) { if ((redetect = cli_int("video", a, v, 1, 1000000)) < 0) return EXIT_USAGE; i++; }
-        else if (!strcmp(a, "--threads")) { if ((p.n_threads = cli_int("video", a, v, 1, 256)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--threads")) { if ((p.n_threads = cli_threads("video", a, v)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--no-smooth")) smooth = 0;
         else if (!strcmp(a, "--no-baseline")) baseline = 0;
         else if (!strcmp(a, "--models") && v) { p.model_dir = v; i++; }
@@ -178,6 +178,17 @@ int cmd_video(int argc, char **argv)
             cli_error("video", "cannot write '%s': %s", late[k], strerror(errno));
             return EXIT_FAIL;
         }
+    /* outputs that exist must be regular files (not a link, not /dev/null):
+     * say so before a long video is decoded, not after */
+    const char *outs[] = {csv_path && strcmp(csv_path, "-") ? csv_path : NULL, events_path, timeline_path, plot_path,
+                          overlay_path};
+    for (int k = 0; k < 5; k++) {
+        au_error oe = {0};
+        if (outs[k] && au_out_check_target(outs[k], &oe)) {
+            cli_error("video", "%s", oe.msg);
+            return EXIT_FAIL;
+        }
+    }
 
     /* the model folder as every command resolves it */
     augur_context *ctx = NULL;
@@ -191,6 +202,8 @@ int cmd_video(int argc, char **argv)
     vp *pipe = NULL;
     vt_analyzer *ta = NULL;
     FILE *csv = NULL;
+    au_outfile csv_file = {0};
+    int64_t n_analysed = 0;
     au_video_writer *ow = NULL;
     int status = EXIT_OK, rc;
     if ((rc = au_video_open(&video, input, &vo, &err))) {
@@ -223,8 +236,13 @@ int cmd_video(int argc, char **argv)
         goto done;
     }
     if (csv_path) {
-        csv = !strcmp(csv_path, "-") ? stdout : fopen(csv_path, "w");
-        if (!csv || vo_csv_header(csv)) {
+        if (strcmp(csv_path, "-") && au_out_open(&csv_file, csv_path, &err)) {
+            cli_error("video", "%s", err.msg);
+            status = EXIT_FAIL;
+            goto done;
+        }
+        csv = strcmp(csv_path, "-") ? csv_file.f : stdout;
+        if (vo_csv_header(csv)) {
             cli_error("video", "cannot write '%s': %s", csv_path, strerror(errno));
             status = EXIT_FAIL;
             goto done;
@@ -316,6 +334,7 @@ int cmd_video(int argc, char **argv)
         }
     }
     if (!quiet) progress(info, vo.start_s, vo.end_s, t, processed, au_now() - t0, 1);
+    n_analysed = processed;
     if (read_rc < 0) snprintf(read_msg, sizeof read_msg, "%s", err.msg);
     au_image_free(&frame);
     if (g_stop) {
@@ -335,16 +354,30 @@ int cmd_video(int argc, char **argv)
     } else {
         if (events_path) {
             cJSON *j = vt_events_json(ta);
-            FILE *f = j ? fopen(events_path, "w") : NULL;
-            if (!f || au_json_write(f, j, 1, &err) || fclose(f)) {
-                cli_error("video", "cannot write '%s'%s%s", events_path, f ? "" : ": ", f ? "" : strerror(errno));
+            au_outfile of;
+            if (!j || au_out_open(&of, events_path, &err)) {
+                cli_error("video", "cannot write '%s'%s%s", events_path, j ? ": " : "", j ? err.msg : "");
+                status = EXIT_FAIL;
+            } else if (au_json_write(of.f, j, 1, &err)) {
+                au_out_abort(&of);
+                cli_error("video", "cannot write '%s': %s", events_path, err.msg);
+                status = EXIT_FAIL;
+            } else if (au_out_commit(&of, &err)) {
+                cli_error("video", "%s", err.msg);
                 status = EXIT_FAIL;
             }
             cJSON_Delete(j);
         }
         if (timeline_path || (!csv_path && !events_path && !plot_path && !overlay_path)) {
-            FILE *f = timeline_path ? fopen(timeline_path, "w") : stdout;
-            if (!f || vt_timeline_text(ta, f, &err) || (f != stdout && fclose(f))) {
+            au_outfile of = {0};
+            FILE *f = stdout;
+            if (timeline_path) f = au_out_open(&of, timeline_path, &err) ? NULL : of.f;
+            int bad = !f || vt_timeline_text(ta, f, &err);
+            if (timeline_path && f) {
+                if (bad) au_out_abort(&of);
+                else bad = au_out_commit(&of, &err) != 0;
+            }
+            if (bad) {
                 cli_error("video", "cannot write '%s'", timeline_path ? timeline_path : "standard output");
                 status = EXIT_FAIL;
             }
@@ -365,8 +398,21 @@ int cmd_video(int argc, char **argv)
                 vp_tracks_started(pipe) == 1 ? "" : "s", au_now() - t0);
 
 done:
-    if (csv && csv != stdout && fclose(csv)) {
-        cli_error("video", "writing '%s' failed", csv_path);
+    if (csv_file.f) { /* written as frames came: kept when any frame was analysed, else the old file stays */
+        if (n_analysed > 0) {
+            if (au_out_commit(&csv_file, &err)) {
+                cli_error("video", "writing '%s' failed: %s", csv_path, err.msg);
+                status = EXIT_FAIL;
+            }
+        } else {
+            au_out_abort(&csv_file);
+            cli_error("video", "no frame was analysed, so '%s' was not written", csv_path);
+            status = EXIT_FAIL;
+        }
+    }
+    au_error oe = {0};
+    if (au_stdout_check(&oe)) {
+        cli_error("video", "%s", oe.msg);
         status = EXIT_FAIL;
     }
     au_video_writer_close(ow, 0, NULL);

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# deps.sh — install the Debian packages augur needs (listed in
-# scripts/debian-packages.txt). Does nothing, quickly and without touching the
+# deps.sh [LIST] — install the Debian packages augur needs (listed in
+# scripts/debian-packages.txt, or LIST: scripts/debian-packages-fuzz.txt for
+# `make fuzz`). Does nothing, quickly and without touching the
 # network, when everything is already installed. Runs apt-get directly as root,
 # through `sudo -n` otherwise; never prompts.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-list="$here/debian-packages.txt"
+list="${1:-$here/debian-packages.txt}"   # another list as argument (e.g. debian-packages-fuzz.txt)
 
 die() { printf 'deps.sh: error: %s\n' "$*" >&2; exit 1; }
 

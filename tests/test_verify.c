@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "augur.h"
+#include "core/util.h"
 #include "explain/explain.h"
 #include "testutil.h"
 
@@ -101,6 +102,28 @@ int main(void)
     memset(huge, 'A', big);
     huge[big] = 0;
     check(huge, AUGUR_ELIMIT, "over 1 MiB");
+
+    /* issue 17: exact AU numbers, dropped claims noted, linear-time parsing */
+    v = check("AU4294967308 is raised <bbox>[10,10,200,200]</bbox>", 0, "AU number past 2^32");
+    CHECK(v->n_claims == 0 && strstr(v->notes, "out of range"), "AU4294967308 must not be AU12");
+    v = check("{\"claims\": [{\"au\": 12.5}, {\"au\": \"AU12x\"}, {\"au\": 1e10}]}", 0, "JSON bad AU numbers");
+    CHECK(v->n_claims == 0 && strstr(v->notes, "3 AU number"), "JSON AU numbers exact: %s", v->notes);
+    char many[1200] = "";
+    for (int i = 1; i <= 100; i++) snprintf(many + strlen(many), sizeof many - strlen(many), "AU%d ", i);
+    v = check(many, 0, "100 claims");
+    CHECK(v->n_claims == EX_MAX_CLAIMS && strstr(v->notes, "36 claim(s) beyond"), "dropped claims noted: %s", v->notes);
+    size_t mb = (size_t)1 << 20;
+    const char *fill[] = {"\n", "<bbox>[", "against ", "AU1"};
+    for (int k = 0; k < 4; k++) {
+        size_t fl = strlen(fill[k]);
+        for (size_t i = 0; i < mb; i++) huge[i] = fill[k][i % fl];
+        huge[mb] = 0;
+        double t0 = au_now();
+        check(huge, 0, fill[k][0] == '\n' ? "1 MiB of newlines" : "1 MiB of repeated tokens");
+        double dt = au_now() - t0;
+        printf("    parsed in %.3f s\n", dt);
+        CHECK(dt < 1.0, "1 MiB rationale parsed in %.2f s (quadratic again?)", dt);
+    }
     free(huge);
 
     augur_faces_free(faces);

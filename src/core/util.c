@@ -5,11 +5,13 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 int au_log_level = 1;
 
@@ -49,18 +51,59 @@ void au_log(int level, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Opening a FIFO for reading blocks until a writer comes, and reading a
+ * character device may never end: open with O_NONBLOCK (which returns at once
+ * for a FIFO), look at what was opened with fstat (no race with a rename in
+ * between, unlike stat-then-open), and only then read, blocking again. */
+FILE *au_fopen_regular(const char *path, struct stat *st_out, au_error *err)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        au_fail(err, AUGUR_EIO, "cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        au_fail(err, AUGUR_EIO, "cannot open '%s': %s", path, strerror(e));
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        const char *what = S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                         : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : S_ISSOCK(st.st_mode) ? "a socket"
+                         : "not a regular file";
+        close(fd);
+        if (!strcmp(what, "not a regular file")) au_fail(err, AUGUR_EIO, "'%s' is not a regular file", path);
+        else au_fail(err, AUGUR_EIO, "'%s' is not a regular file but %s", path, what);
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        int e = errno;
+        close(fd);
+        au_fail(err, AUGUR_EIO, "cannot open '%s': %s", path, strerror(e));
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        au_fail(err, AUGUR_EIO, "cannot open '%s': %s", path, strerror(e));
+        return NULL;
+    }
+    if (st_out) *st_out = st;
+    return f;
+}
+
 int au_read_file(const char *path, size_t max_bytes, size_t extra,
                  uint8_t **out, size_t *out_len, au_error *err)
 {
     *out = NULL;
     *out_len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return au_fail(err, AUGUR_EIO, "cannot open '%s': %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return au_fail(err, AUGUR_EIO, "'%s' is not a regular file", path);
-    }
+    FILE *f = au_fopen_regular(path, &st, err);
+    if (!f) return err ? err->code : AUGUR_EIO;
     if ((uint64_t)st.st_size > max_bytes) {
         fclose(f);
         return au_fail(err, AUGUR_ELIMIT, "'%s' is too large (%lld bytes, limit %zu)",
@@ -143,4 +186,90 @@ uint16_t au_float_to_half(float f)
     uint32_t h = ((uint32_t)e << 10) | (man >> 13), rem = man & 0x1fffu;
     if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++;                 /* may carry into the exponent: correct */
     return (uint16_t)(sign | h);
+}
+
+/* ---- output files ------------------------------------------------------- */
+
+int au_out_check_target(const char *path, au_error *err)
+{
+    struct stat st;
+    if (!path || !*path) return au_fail(err, AUGUR_EARG, "no output file name given");
+    if (lstat(path, &st) != 0) return 0; /* absent: it will be created */
+    if (S_ISREG(st.st_mode)) return 0;
+    const char *what = S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a folder"
+                     : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                     : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "not a regular file";
+    return au_fail(err, AUGUR_EIO,
+                   "will not write '%s': it exists and is %s, which writing would replace with a regular file "
+                   "(remove it, or name another file)", path, what);
+}
+
+int au_out_open(au_outfile *o, const char *path, au_error *err)
+{
+    memset(o, 0, sizeof *o);
+    int rc = au_out_check_target(path, err);
+    if (rc) return rc;
+    size_t plen = strlen(path);
+    o->path = strdup(path);
+    o->tmp = malloc(plen + sizeof ".XXXXXX.part");
+    if (!o->path || !o->tmp) {
+        free(o->path); free(o->tmp);
+        memset(o, 0, sizeof *o);
+        return au_fail(err, AUGUR_ENOMEM, "out of memory writing '%s'", path);
+    }
+    memcpy(o->tmp, path, plen);
+    memcpy(o->tmp + plen, ".XXXXXX.part", sizeof ".XXXXXX.part");
+    /* mkstemps creates with O_EXCL: a file or link planted under that name
+     * makes it pick another, it never opens (or follows) one */
+    int fd = mkstemps(o->tmp, 5);
+    if (fd < 0) {
+        int e = errno;
+        free(o->path); free(o->tmp);
+        memset(o, 0, sizeof *o);
+        return au_fail(err, AUGUR_EIO, "cannot write '%s': %s", path, strerror(e));
+    }
+    /* mkstemp makes the file 0600: give it an existing file's permissions, or rw-r--r-- */
+    struct stat old;
+    (void)fchmod(fd, stat(path, &old) == 0 && S_ISREG(old.st_mode) ? (old.st_mode & 07777) : 0644);
+    o->f = fdopen(fd, "w");
+    if (!o->f) {
+        int e = errno;
+        close(fd);
+        au_out_abort(o);
+        return au_fail(err, AUGUR_EIO, "cannot write '%s': %s", path, strerror(e));
+    }
+    return 0;
+}
+
+int au_out_commit(au_outfile *o, au_error *err)
+{
+    if (!o->f) return au_fail(err, AUGUR_EINTERNAL, "output file is not open");
+    int bad = fflush(o->f) != 0 || ferror(o->f), e = errno;
+    if (fclose(o->f) != 0 && !bad) bad = 1, e = errno;
+    o->f = NULL;
+    int rc = 0;
+    if (bad) rc = au_fail(err, AUGUR_EIO, "cannot write '%s': %s", o->path, e ? strerror(e) : "write error");
+    else if ((rc = au_out_check_target(o->path, err))) ; /* replaced by a link or device meanwhile */
+    else if (rename(o->tmp, o->path) != 0) rc = au_fail(err, AUGUR_EIO, "cannot write '%s': %s", o->path, strerror(errno));
+    if (rc) unlink(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    o->tmp = o->path = NULL;
+    return rc;
+}
+
+void au_out_abort(au_outfile *o)
+{
+    if (o->f) fclose(o->f);
+    if (o->tmp) unlink(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+}
+
+int au_stdout_check(au_error *err)
+{
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return au_fail(err, AUGUR_EIO, "cannot write to standard output: %s", errno ? strerror(errno) : "write error");
+    return 0;
 }

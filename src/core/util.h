@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdarg.h>
 
 #include "augur.h"
@@ -34,9 +35,36 @@ extern int au_log_level;
 void au_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Reads a whole file into a malloc'ed buffer (plus `extra` zeroed bytes at the
- * end, e.g. 1 for a NUL terminator). Refuses files larger than max_bytes. */
+ * end, e.g. 1 for a NUL terminator). Refuses files larger than max_bytes, and
+ * anything that is not a regular file (a FIFO fails at once, never blocks). */
 int au_read_file(const char *path, size_t max_bytes, size_t extra,
                  uint8_t **out, size_t *out_len, au_error *err);
+
+/* Opens a regular file for reading ("rb"), without blocking on a FIFO: NULL
+ * and an AUGUR_EIO error naming the file and what it is otherwise. *st (may
+ * be NULL) receives its fstat. */
+struct stat;
+FILE *au_fopen_regular(const char *path, struct stat *st, au_error *err);
+
+/* Output files that never lose the old one and never write through a link:
+ *   au_outfile o;
+ *   if (au_out_open(&o, path, err)) ...;   fprintf(o.f, ...);
+ *   success ? au_out_commit(&o, err) : au_out_abort(&o);
+ * open refuses a path that exists and is not a regular file (a symbolic
+ * link, a device such as /dev/null, a FIFO, a folder), and writes to a new
+ * "PATH.XXXXXX.part" made by mkstemps beside it (a planted PATH.part is never
+ * opened); commit flushes, checks every write, and renames it over PATH;
+ * abort removes it, leaving PATH as it was. */
+typedef struct au_outfile {
+    FILE *f;
+    char *path, *tmp;
+} au_outfile;
+int au_out_check_target(const char *path, au_error *err);
+int au_out_open(au_outfile *o, const char *path, au_error *err);
+int au_out_commit(au_outfile *o, au_error *err);
+void au_out_abort(au_outfile *o);
+/* 0, or AUGUR_EIO when flushing standard output fails (a full disk, /dev/full). */
+int au_stdout_check(au_error *err);
 
 /* Overflow-checked size arithmetic: returns 0 and sets *out, or -1 on overflow. */
 int au_mul_size(size_t a, size_t b, size_t *out);

@@ -31,6 +31,16 @@
 #include "explain/explain.h"
 
 #define MAX_RATIONALE ((size_t)1 << 20)
+#define MAX_AU_ID     1000   /* FACS numbers are below 100; anything past this is not an AU number */
+
+/* Limits, stated in `augur verify --help`: 1 MiB of text, EX_MAX_CLAIMS distinct
+ * claims (more are dropped, with a note), AU numbers 0..MAX_AU_ID parsed
+ * exactly (AU4294967308 is not AU12). Every search below is bounded by the
+ * current line, so parsing is linear in the text: a search to the end of the
+ * text from every line made 1 MB of newlines take 31 s. */
+
+#define AU_STR2(x) #x
+#define AU_STR(x) AU_STR2(x)
 
 static const struct augur_au *reading(const au_face *f, int id)
 {
@@ -55,15 +65,19 @@ static void note(ex_verdict *v, const char *fmt, const char *arg)
     if (o + 2 < sizeof v->notes) snprintf(v->notes + o, sizeof v->notes - o, fmt, arg);
 }
 
-/* Adds (or upgrades with a box) a claim for AU id; group_box: the box of its line/step. */
-static void add_claim(ex_verdict *v, int id, const float *box, int absent)
+/* What the parsers dropped, for the notes. */
+typedef struct dropped { int claims, bad_ids; } dropped;
+
+/* Adds (or upgrades with a box) a claim for AU id; group_box: the box of its line/step.
+ * A claim past EX_MAX_CLAIMS is counted in dr, not silently lost. */
+static void add_claim(ex_verdict *v, int id, const float *box, int absent, dropped *dr)
 {
     for (int i = 0; i < v->n_claims; i++)
         if (v->claims[i].au == id && v->claims[i].absent == absent) {
             if (box && !v->claims[i].has_box) { v->claims[i].has_box = 1; memcpy(v->claims[i].box, box, 4 * sizeof(float)); }
             return;
         }
-    if (v->n_claims >= EX_MAX_CLAIMS) return;
+    if (v->n_claims >= EX_MAX_CLAIMS) { dr->claims++; return; }
     ex_claim *c = &v->claims[v->n_claims++];
     memset(c, 0, sizeof *c);
     c->au = id;
@@ -71,17 +85,49 @@ static void add_claim(ex_verdict *v, int id, const float *box, int absent)
     if (box && !absent) { c->has_box = 1; memcpy(c->box, box, 4 * sizeof(float)); }
 }
 
+/* The first needle in [p, end), or NULL: strstr bounded by the line. */
+static const char *find_in(const char *p, const char *end, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; p + n <= end; p++) {
+        p = memchr(p, needle[0], (size_t)(end - p));
+        if (!p || p + n > end) return NULL;
+        if (!memcmp(p, needle, n)) return p;
+    }
+    return NULL;
+}
+
+/* Digits at p (before end) as an exact number: 0 and *id set when it is at
+ * most MAX_AU_ID, -1 when it is larger (however many digits); *after: past
+ * the digits. */
+static int parse_au_id(const char *p, const char *end, int *id, const char **after)
+{
+    long v = 0;
+    int big = 0;
+    while (p < end && isdigit((unsigned char)*p)) {
+        if (!big) v = 10 * v + (*p - '0');
+        if (v > MAX_AU_ID) big = 1;
+        p++;
+    }
+    *after = p;
+    if (big) return -1;
+    *id = (int)v;
+    return 0;
+}
+
 /* "<bbox>[x1,y1,x2,y2]</bbox>" in line: 1 ok, 0 none, -1 malformed. */
 static int parse_bbox(const char *line, const char *end, float box[4])
 {
-    const char *b = strstr(line, "<bbox>");
-    if (!b || b >= end) return 0;
+    const char *b = find_in(line, end, "<bbox>");
+    if (!b) return 0;
     b += 6;
     while (b < end && isspace((unsigned char)*b)) b++;
     if (b >= end || *b != '[') return -1;
     b++;
     for (int k = 0; k < 4; k++) {
         char *e;
+        while (b < end && isspace((unsigned char)*b)) b++; /* not strtod's: it would skip past the line */
+        if (b >= end) return -1;
         double x = strtod(b, &e);
         if (e == b || e > end || !isfinite(x)) return -1;
         box[k] = (float)x;
@@ -94,7 +140,7 @@ static int parse_bbox(const char *line, const char *end, float box[4])
     return 1;
 }
 
-static void parse_text(ex_verdict *v, const char *text, size_t len)
+static void parse_text(ex_verdict *v, const char *text, size_t len, dropped *dr)
 {
     const char *p = text, *end = text + len;
     int malformed = 0;
@@ -104,18 +150,21 @@ static void parse_text(ex_verdict *v, const char *text, size_t len)
         float box[4];
         int hb = parse_bbox(p, le, box);
         if (hb < 0) malformed++;
-        const char *neg = p;
-        while ((neg = strstr(neg, "against")) && neg < le && neg > p && isalpha((unsigned char)neg[-1])) neg++;
-        if (neg && neg >= le) neg = NULL;
+        /* the first "against" that starts a word */
+        const char *neg = find_in(p, le, "against");
+        while (neg && neg > p && isalpha((unsigned char)neg[-1])) neg = find_in(neg + 1, le, "against");
         for (const char *q = p; q + 2 < le; q++) {
             if (q[0] != 'A' || q[1] != 'U' || !isdigit((unsigned char)q[2]) || (q > p && isalnum((unsigned char)q[-1])))
                 continue;
-            int id = atoi(q + 2);
+            int id;
+            const char *after;
             int absent = neg && q > neg;
-            add_claim(v, id, hb > 0 && !absent ? box : NULL, absent);
+            if (parse_au_id(q + 2, le, &id, &after)) dr->bad_ids++;
+            else add_claim(v, id, hb > 0 && !absent ? box : NULL, absent, dr);
+            q = after - 1;
         }
-        const char *a = strstr(p, "<answer>");
-        if (a && a < le) {
+        const char *a = find_in(p, le, "<answer>");
+        if (a) {
             char name[64] = "";
             a += 8;
             while (a < le && isspace((unsigned char)*a)) a++;
@@ -141,14 +190,31 @@ static int json_box(const cJSON *a, float box[4])
     return box[2] > box[0] && box[3] > box[1] ? 0 : -1;
 }
 
+/* A JSON AU: an integral number, "12" or "AU12", exactly; -1 for anything
+ * else (12.5, 1e10, "12abc", AU4294967308). */
 static int json_au(const cJSON *x)
 {
-    if (cJSON_IsNumber(x)) return x->valueint;
-    if (cJSON_IsString(x)) return atoi(x->valuestring + (!strncmp(x->valuestring, "AU", 2) ? 2 : 0));
-    return 0;
+    if (cJSON_IsNumber(x)) {
+        double d = x->valuedouble;
+        return d >= 0 && d <= MAX_AU_ID && d == floor(d) ? (int)d : -1;
+    }
+    if (cJSON_IsString(x)) {
+        const char *s = x->valuestring + (!strncmp(x->valuestring, "AU", 2) ? 2 : 0), *after;
+        int id;
+        if (!isdigit((unsigned char)*s) || parse_au_id(s, s + strlen(s), &id, &after) || *after) return -1;
+        return id;
+    }
+    return -1;
 }
 
-static void parse_json(ex_verdict *v, const cJSON *root)
+static void add_json_claim(ex_verdict *v, const cJSON *au, const float *box, int absent, dropped *dr)
+{
+    int id = json_au(au);
+    if (id < 0) dr->bad_ids++;
+    else add_claim(v, id, box, absent, dr);
+}
+
+static void parse_json(ex_verdict *v, const cJSON *root, dropped *dr)
 {
     const cJSON *ans = cJSON_GetObjectItemCaseSensitive(root, "answer");
     if (cJSON_IsString(ans)) {
@@ -163,7 +229,7 @@ static void parse_json(ex_verdict *v, const cJSON *root)
         int ok = b && json_box(b, box) == 0;
         if (b && !ok) malformed++;
         const cJSON *pr = cJSON_GetObjectItemCaseSensitive(c, "present");
-        add_claim(v, json_au(cJSON_GetObjectItemCaseSensitive(c, "au")), ok ? box : NULL, cJSON_IsFalse(pr));
+        add_json_claim(v, cJSON_GetObjectItemCaseSensitive(c, "au"), ok ? box : NULL, cJSON_IsFalse(pr), dr);
     }
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(root, "steps")) {
         float box[4];
@@ -171,7 +237,7 @@ static void parse_json(ex_verdict *v, const cJSON *root)
         int ok = b && json_box(b, box) == 0;
         if (b && !ok) malformed++;
         const cJSON *a;
-        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(c, "aus")) add_claim(v, json_au(a), ok ? box : NULL, 0);
+        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(c, "aus")) add_json_claim(v, a, ok ? box : NULL, 0, dr);
     }
     if (malformed) note(v, "%s", "malformed boxes ignored");
 }
@@ -193,13 +259,23 @@ int ex_verify(const au_face *f, const char *text, size_t len, ex_verdict *v, au_
     size_t s = 0;
     while (s < len && isspace((unsigned char)text[s])) s++;
     cJSON *root = s < len && text[s] == '{' ? cJSON_ParseWithLength(text, len) : NULL;
-    if (root) parse_json(v, root);
+    dropped dr = {0, 0};
+    if (root) parse_json(v, root, &dr);
     else {
         if (s < len && text[s] == '{') note(v, "%s", "text starts like JSON but does not parse; read as text");
-        parse_text(v, text, len);
+        parse_text(v, text, len, &dr);
     }
     cJSON_Delete(root);
     free(copy);
+    char num[64];
+    if (dr.claims) {
+        snprintf(num, sizeof num, "%d", dr.claims);
+        note(v, "%s claim(s) beyond the first " AU_STR(EX_MAX_CLAIMS) " ignored", num);
+    }
+    if (dr.bad_ids) {
+        snprintf(num, sizeof num, "%d", dr.bad_ids);
+        note(v, "%s AU number(s) out of range (0.." AU_STR(MAX_AU_ID) ") ignored", num);
+    }
 
     /* per-line/step regions: a claim's box is compared with the union of augur's
      * regions of every claim that shares that exact box */

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xnnpack.h>
 
 #include "expr/prep.h"
@@ -126,8 +127,9 @@ static int read_ranges(const char *model_path, float *range, int *found, au_erro
     *found = 0;
     char path[4200];
     snprintf(path, sizeof path, "%s.cal", model_path);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
+    if (access(path, F_OK) != 0) return 0;
+    FILE *f = au_fopen_regular(path, NULL, err); /* a FIFO named <model>.cal must not block the load */
+    if (!f) return err ? err->code : AUGUR_EIO;
     float r[EN_CONVS];
     char magic[16] = "";
     int ok = fscanf(f, "%15s", magic) == 1 && !strcmp(magic, "AUGEXPRCAL1");

@@ -270,7 +270,38 @@ int en_load_weights(expr_net *n, const char *path, au_error *err)
     else memcpy(n->params, buf + 24, 4 * np);
     memcpy(n->stats, buf + 24 + (half ? 2 : 4) * np, 4 * ns);
     free(buf);
-    for (size_t i = 0; i < np; i++)
-        if (!isfinite(n->params[i])) return au_fail(err, AUGUR_EFORMAT, "%s: non-finite weight", path);
+    return en_check_weights(n, path, err);
+}
+
+/* The first bad value of one stored array: its index, or -1. neg_ok = 0 also
+ * refuses negatives (a batch-norm variance: sqrt(v + eps) of a negative v is
+ * NaN, and a NaN there once scored a happy face "neutral 0.13", exit 0). */
+static long first_bad(const float *v, size_t n, int neg_ok)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]) || (!neg_ok && v[i] < 0)) return (long)i;
+    return -1;
+}
+
+int en_check_weights(const expr_net *n, const char *path, au_error *err)
+{
+    for (int k = 0; k < EN_CONVS; k++) {
+        const en_conv *c = &n->conv[k];
+        size_t oc = (size_t)c->s.OC, w = (size_t)9 * c->s.C * c->s.OC;
+        const struct { const char *name; const float *v; size_t n; int neg_ok; } arr[] = {
+            {"weights", c->w, w, 1}, {"batch-norm gamma", c->gamma, oc, 1}, {"batch-norm beta", c->beta, oc, 1},
+            {"batch-norm running mean", c->rmean, oc, 1}, {"batch-norm running variance", c->rvar, oc, 0},
+        };
+        for (size_t a = 0; a < sizeof arr / sizeof *arr; a++) {
+            long i = first_bad(arr[a].v, arr[a].n, arr[a].neg_ok);
+            if (i >= 0)
+                return au_fail(err, AUGUR_EFORMAT, "%s: convolution %d %s[%ld] is %g (must be finite%s)", path, k + 1,
+                               arr[a].name, i, (double)arr[a].v[i], arr[a].neg_ok ? "" : " and >= 0");
+        }
+    }
+    long i = first_bad(n->fc_w, (size_t)256 * AU_EXPR_N, 1);
+    if (i >= 0) return au_fail(err, AUGUR_EFORMAT, "%s: linear layer weight[%ld] is not finite", path, i);
+    if ((i = first_bad(n->fc_b, AU_EXPR_N, 1)) >= 0)
+        return au_fail(err, AUGUR_EFORMAT, "%s: linear layer bias[%ld] is not finite", path, i);
     return 0;
 }

@@ -89,5 +89,9 @@ float en_cam_cos_of(const float *cam, const float *heat12);
  * running statistics as float32 ("AUGEXPR1": parameters as float32, also read). */
 int en_save(const expr_net *n, const char *path, au_error *err);
 int en_load_weights(expr_net *n, const char *path, au_error *err);
+/* Every stored float finite and every batch-norm running variance >= 0, else
+ * AUGUR_EFORMAT naming the file, the layer and the array (en_load_weights
+ * calls it; a model from an untrusted place gets no other check). */
+int en_check_weights(const expr_net *n, const char *path, au_error *err);
 
 #endif

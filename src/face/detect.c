@@ -74,6 +74,12 @@ int au_detector_create(au_detector **out, const char *model_dir, int full_range,
     if (rc) { free(d); return rc; }
     nn_shape s;
     nn_input(d->m, 0, &s);
+    /* au_letterbox writes size x size x 3 floats into the input: the whole
+     * input shape must be [1,size,size,3], not only its two middle dims */
+    if (s.ndim != 4 || s.dim[0] != 1 || s.dim[3] != 3) {
+        au_detector_free(d);
+        return au_fail(err, AUGUR_EFORMAT, "%s: not a BlazeFace detector (input is not [1,H,W,3])", path);
+    }
     d->size = s.dim[1];
     d->out = nn_find_output(d->m, "Identity");
     if ((d->size != 128 && d->size != 192) || s.dim[2] != d->size || d->out < 0) {
@@ -83,7 +89,7 @@ int au_detector_create(au_detector **out, const char *model_dir, int full_range,
     if ((rc = make_anchors(d, err))) { au_detector_free(d); return rc; }
     nn_shape os;
     nn_output(d->m, d->out, &os);
-    if (os.ndim != 3 || os.dim[1] != d->n_anchors || os.dim[2] != 17) {
+    if (os.ndim != 3 || os.dim[0] != 1 || os.dim[1] != d->n_anchors || os.dim[2] != 17) {
         au_detector_free(d);
         return au_fail(err, AUGUR_EFORMAT, "%s: detector output is not [1,%d,17]", path, d->n_anchors);
     }
@@ -147,7 +153,14 @@ int au_detect(au_detector *d, const au_image *img, float min_score, float nms_io
             c[R_KP + 2 * k] = ax + r[5 + 2 * k];
             c[R_KP + 2 * k + 1] = ay + r[6 + 2 * k];
         }
-        if (w > 0 && h > 0) d->order[n] = n, n++;
+        /* a sane box: positive, finite, centre within one input size of the
+         * input, at most 4 inputs wide. A damaged detector (a bit-flipped
+         * shard) otherwise yields "faces" at 1e11 px that every later stage
+         * works on. */
+        int sane = w > 0 && h > 0 && w < 4.0f * S && h < 4.0f * S && cx > -S && cx < 2.0f * S && cy > -S &&
+                   cy < 2.0f * S && isfinite(c[R_SCORE]);
+        for (int k = 0; k < 12; k++) sane &= fabsf(c[R_KP + k]) < 4.0f * S; /* NaN fails too */
+        if (sane) d->order[n] = n, n++;
     }
     /* sort candidates by score, descending (insertion sort: n is small) */
     for (int i = 1; i < n; i++)

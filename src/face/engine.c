@@ -55,9 +55,13 @@ int au_face_engine_create(au_face_engine **out, const char *model_dir, const nn_
     e->mesh_size = s.dim[1];
     e->mesh_out = nn_find_output(e->mesh, "Identity_2");
     e->flag_out = nn_find_output(e->mesh, "Identity_1");
-    nn_shape ms;
+    nn_shape ms, fs;
     if (e->mesh_out >= 0) nn_output(e->mesh, e->mesh_out, &ms);
-    if (e->mesh_out < 0 || e->flag_out < 0 || nn_shape_size(&ms) != 3 * AU_MESH_N || s.dim[2] != e->mesh_size) {
+    if (e->flag_out >= 0) nn_output(e->mesh, e->flag_out, &fs);
+    /* au_warp_affine writes mesh_size x mesh_size x 3 floats into the input:
+     * check the whole shape, channels and batch included */
+    if (e->mesh_out < 0 || e->flag_out < 0 || nn_shape_size(&ms) != 3 * AU_MESH_N || nn_shape_size(&fs) < 1 ||
+        s.ndim != 4 || s.dim[0] != 1 || s.dim[3] != 3 || s.dim[2] != e->mesh_size || e->mesh_size < 16) {
         au_face_engine_free(e);
         return au_fail(err, AUGUR_EFORMAT, "%s: not a 468-point FaceMesh model", path);
     }

@@ -614,6 +614,8 @@ int au_image_save_png(const au_image *im, const char *path, au_error *err)
     if (!im || !im->rgb || !size_ok(im->w, im->h))
         return au_fail(err, AUGUR_EARG, "cannot write '%s': no image (or an invalid size)", path ? path : "(null)");
     if (!path || !*path) return au_fail(err, AUGUR_EARG, "cannot write a PNG: no file name given");
+    int crc = au_out_check_target(path, err); /* rename() would replace a link or /dev/null */
+    if (crc) return crc;
 
     size_t plen = strlen(path);
     char *tmp = malloc(plen + sizeof ".tmp-XXXXXX");

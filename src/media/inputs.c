@@ -128,8 +128,21 @@ static int expand_folder(const char *dir, strvec *sv, au_error *err)
             break;
         }
         if ((rc = push_join(sv, dir, sep, de->d_name, err))) break;
-        struct stat st; /* a sub-folder named "x.png" is not an image; links to files are */
-        if (stat(sv->v[sv->n - 1], &st) != 0 || !S_ISREG(st.st_mode)) free(sv->v[--sv->n]);
+        /* a sub-folder named "x.png" is not an image, nor is a FIFO (reading
+         * it would block), a device, a dangling link or a link loop; links to
+         * files are. Each skip is said on stderr: a silent skip looks like a
+         * lost image. */
+        struct stat st;
+        const char *p = sv->v[sv->n - 1], *why = NULL;
+        if (stat(p, &st) != 0) why = errno == ELOOP ? "a symbolic link loop" : errno == ENOENT ? "a dangling link"
+                                   : strerror(errno);
+        else if (S_ISDIR(st.st_mode)) why = "a folder";
+        else if (S_ISFIFO(st.st_mode)) why = "a FIFO (named pipe)";
+        else if (!S_ISREG(st.st_mode)) why = "not a regular file";
+        if (why) {
+            au_log(1, "augur: skipping '%s': %s\n", p, why);
+            free(sv->v[--sv->n]);
+        }
         errno = 0;
     }
     if (!rc && errno) rc = au_fail(err, AUGUR_EIO, "cannot read folder '%s': %s", dir, strerror(errno));

@@ -108,6 +108,8 @@ int au_video_writer_open(au_video_writer **out, const char *path, int width, int
         o = &def;
     }
     if (!path || !*path) return au_fail(err, AUGUR_EARG, "cannot write a video: no file name given");
+    int crc = au_out_check_target(path, err); /* rename() would replace a link or /dev/null */
+    if (crc) return crc;
     if (width < 1 || height < 1 || width > AU_IMAGE_MAX_SIDE || height > AU_IMAGE_MAX_SIDE ||
         (long long)width * height > AU_IMAGE_MAX_PIXELS)
         return au_fail(err, AUGUR_EARG, "cannot write '%s': frame size %dx%d is invalid", path, width, height);

@@ -17,9 +17,12 @@ static inline void sample(const au_image *img, float x, float y, float rgb[3])
     /* pixel centres are at integer + 0.5 */
     x -= 0.5f;
     y -= 0.5f;
+    rgb[0] = rgb[1] = rgb[2] = 0;
+    /* wholly outside (or NaN, from a hostile model's landmarks): black, and
+     * no float-to-int conversion of a value out of int's range */
+    if (!(x > -1.0f && y > -1.0f && x < (float)img->w && y < (float)img->h)) return;
     int x0 = (int)floorf(x), y0 = (int)floorf(y);
     float fx = x - (float)x0, fy = y - (float)y0;
-    rgb[0] = rgb[1] = rgb[2] = 0;
     for (int dy = 0; dy < 2; dy++) {
         int yy = y0 + dy;
         if (yy < 0 || yy >= img->h) continue;
@@ -40,9 +43,9 @@ static int antialias_k(const float M[6])
 {
     float sx = sqrtf(M[0] * M[0] + M[3] * M[3]), sy = sqrtf(M[1] * M[1] + M[4] * M[4]);
     float s = sx > sy ? sx : sy;
-    if (s <= 1.5f) return 1;
-    int k = (int)ceilf(s);
-    return k > 4 ? 4 : k;
+    if (!(s > 1.5f)) return 1; /* NaN too */
+    if (!(s < 4.0f)) return 4;
+    return (int)ceilf(s);
 }
 
 static inline void sample_px(const au_image *img, const float M[6], int u, int v, int k, float rgb[3])
@@ -75,10 +78,11 @@ void au_warp_affine(const au_image *img, const float M[6], int ow, int oh, int c
         float vv = v + 0.5f;
         float x = M[0] * 0.5f + M[1] * vv + M[2] - 0.5f, y = M[3] * 0.5f + M[4] * vv + M[5] - 0.5f;
         for (int u = 0; u < ow; u++, x += M[0], y += M[3], o += channels) {
-            /* floor via truncation of a shifted value: floorf is a libm call on baseline x86-64 */
-            int x0 = (int)(x + 65536.0f) - 65536, y0 = (int)(y + 65536.0f) - 65536;
-            if (k == 1 && x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
-                /* fast path: all four taps inside the image */
+            /* fast path: all four taps inside the image, i.e. 0 <= x < W - 1
+             * (then truncation is floor, and no out-of-range value, such as a
+             * hostile model's 1e11, is ever converted to int) */
+            if (k == 1 && x >= 0.0f && y >= 0.0f && x < (float)(W - 1) && y < (float)(H - 1)) {
+                int x0 = (int)x, y0 = (int)y;
                 float fx = x - (float)x0, fy = y - (float)y0;
                 const uint8_t *p = img->rgb + ((size_t)y0 * W + x0) * 3, *q = p + (size_t)W * 3;
                 float w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;

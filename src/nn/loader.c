@@ -30,6 +30,13 @@
 
 #define MAX_JSON_BYTES   ((size_t)64 << 20)
 #define MAX_TENSOR_ELEMS ((size_t)1 << 28)
+/* Limits a model file cannot talk us past (the shipped models stay far below:
+ * at most 463 nodes, kernels of 5x5, windows of 2x2). The loader itself is
+ * linear in the node count; the node limit bounds the arena planner in nn.c,
+ * which compares each activation with those placed before it (quadratic: a
+ * chain of 65,000 layers loads in 1.7 s). */
+#define MAX_NODES        (1 << 16)
+#define MAX_KERNEL_SIDE  256
 
 /* ---- tensors ----------------------------------------------------------- */
 
@@ -70,10 +77,14 @@ static nn_layer *add_layer(nn_model *m, nn_op op, const char *name, au_error *er
     return L;
 }
 
+/* Element count of a shape. A count that does not fit in size_t (a model
+ * file can ask for [1,65536,65536,65536,65536], which wraps to 0) or a
+ * negative dimension gives SIZE_MAX, which every caller's size limit refuses. */
 size_t nn_shape_size(const nn_shape *s)
 {
     size_t n = 1;
-    for (int i = 0; i < s->ndim; i++) n *= (size_t)s->dim[i];
+    for (int i = 0; i < s->ndim; i++)
+        if (s->dim[i] < 0 || au_mul_size(n, (size_t)s->dim[i], &n)) return SIZE_MAX;
     return n;
 }
 
@@ -98,6 +109,8 @@ typedef struct loader {
     node *nodes;
     int n_nodes;
     named *by_name;    /* nodes sorted by name, for binary search */
+    named *weights;    /* weight tensors sorted by name (then index) */
+    int n_weights;
     const char *path;
     au_error *err;
 } loader;
@@ -111,7 +124,11 @@ static const cJSON *attr(const node *n, const char *key)
 /* TF.js stores ints as strings ("1") inside {"i": …}. */
 static int json_int(const cJSON *v, long *out)
 {
-    if (cJSON_IsNumber(v)) { *out = (long)v->valuedouble; return 0; }
+    if (cJSON_IsNumber(v)) { /* (long) of NaN or 1e300 is undefined: range first */
+        if (!(v->valuedouble >= -2147483648.0 && v->valuedouble <= 2147483647.0)) return -1;
+        *out = (long)v->valuedouble;
+        return 0;
+    }
     if (cJSON_IsString(v)) {
         char *end;
         long x = strtol(v->valuestring, &end, 10);
@@ -206,6 +223,12 @@ static void attr_strs(const node *n, const char *key, char *buf, size_t cap)
 static int cmp_named(const void *a, const void *b)
 {
     return strcmp(((const named *)a)->name, ((const named *)b)->name);
+}
+
+static int cmp_named_idx(const void *a, const void *b)
+{
+    int c = cmp_named(a, b);
+    return c ? c : ((const named *)a)->idx - ((const named *)b)->idx;
 }
 
 static int find_node(const loader *ld, const char *name)
@@ -401,9 +424,43 @@ static int const_ints(const nn_model *m, int ti, int32_t *out, int max)
 
 #define FAIL(code, ...) au_fail(ld->err, code, __VA_ARGS__)
 
+/* The tensor of input k. lower_node has checked the op's arity (check_arity)
+ * and that every input exists, so k < n_in and the lookup succeeds. */
 static int in_tensor(loader *ld, const node *n, int k)
 {
     return ld->nodes[find_node(ld, n->in[k])].tensor;
+}
+
+/* How many (non-control) inputs each op reads: a node with fewer would make
+ * in_tensor read past n->in[], one with more would be silently half-used.
+ * Ops not listed are left to lower_node's "unsupported op" error. */
+static const struct arity { const char *op; int lo, hi; } arities[] = {
+    {"Const", 0, 0},          {"Placeholder", 0, 0},   {"Identity", 1, 1},
+    {"Shape", 1, 1},          {"StridedSlice", 4, 4},  {"Pack", 1, NN_MAX_LAYER_INPUTS},
+    {"Reshape", 2, 2},        {"ConcatV2", 2, NN_MAX_LAYER_INPUTS + 1},
+    {"_FusedConv2D", 3, 4},   {"Conv2D", 3, 4},  /* lower_conv: fused BiasAdd */        {"DepthwiseConv2dNative", 2, 2},
+    {"FusedDepthwiseConv2dNative", 3, 4},              {"AddV2", 2, 2},
+    {"Add", 2, 2},            {"Relu", 1, 1},          {"Prelu", 2, 2},
+    {"Sigmoid", 1, 1},        {"Softmax", 1, 1},       {"MaxPool", 1, 1},
+    {"Pad", 2, 2},            {"ResizeBilinear", 2, 2}, {"DepthToSpace", 1, 1},
+    {"Mean", 2, 2},
+};
+
+static int check_arity(loader *ld, const node *n)
+{
+    for (size_t i = 0; i < sizeof arities / sizeof *arities; i++) {
+        const struct arity *a = &arities[i];
+        if (strcmp(a->op, n->op) != 0) continue;
+        if (n->n_in < a->lo || n->n_in > a->hi) {
+            if (a->lo == a->hi)
+                return FAIL(AUGUR_EFORMAT, "%s: node '%s' (%s) has %d inputs, expected %d",
+                            ld->path, n->name, n->op, n->n_in, a->lo);
+            return FAIL(AUGUR_EFORMAT, "%s: node '%s' (%s) has %d inputs, expected %d to %d",
+                        ld->path, n->name, n->op, n->n_in, a->lo, a->hi);
+        }
+        return 0;
+    }
+    return 0;
 }
 
 static int new_activation(loader *ld, const node *n, const nn_shape *s)
@@ -463,6 +520,9 @@ static int lower_conv(loader *ld, node *n, int depthwise)
         return FAIL(AUGUR_EFORMAT, "%s: node '%s': filter must be a constant 4-D float tensor", ld->path, n->name);
     const nn_shape *xs = &m->t[x].shape;
     int kh = tw->shape.dim[0], kw = tw->shape.dim[1], ci = tw->shape.dim[2], co = tw->shape.dim[3];
+    if (kh < 1 || kw < 1 || kh > MAX_KERNEL_SIDE || kw > MAX_KERNEL_SIDE || ci < 1 || co < 1)
+        return FAIL(AUGUR_EUNSUPPORTED, "%s: node '%s': kernel %dx%d (each side 1..%d)", ld->path, n->name, kh, kw,
+                    MAX_KERNEL_SIDE);
     if (ci != xs->dim[3])
         return FAIL(AUGUR_EFORMAT, "%s: node '%s': filter expects %d input channels, input has %d",
                     ld->path, n->name, ci, xs->dim[3]);
@@ -561,11 +621,21 @@ static int lower_node(loader *ld, node *n)
         if (j < 0 || ld->nodes[j].tensor < 0)
             return FAIL(AUGUR_EFORMAT, "%s: node '%s' reads '%s', which is not defined", ld->path, n->name, n->in[k]);
     }
+    int rc_arity = check_arity(ld, n);
+    if (rc_arity) return rc_arity;
 
     if (!strcmp(op, "Const")) {
-        /* the weight tensor of the same name was created by load_weights */
-        for (int i = 0; i < m->n_t; i++)
-            if (m->t[i].is_const && !strcmp(m->t[i].name, n->name)) { n->tensor = i; return 0; }
+        /* the weight tensor of the same name was created by load_weights
+         * (ld->weights: those tensors sorted by name, the first of equal names
+         * first; a binary search keeps 10^5 constants linear-ish, not 10^10) */
+        int lo = 0, hi = ld->n_weights - 1, found = -1;
+        while (lo <= hi) {
+            int mid = (lo + hi) / 2;
+            int c = strcmp(ld->weights[mid].name, n->name);
+            if (c == 0) found = mid;
+            if (c < 0) lo = mid + 1; else hi = mid - 1;
+        }
+        if (found >= 0) { n->tensor = ld->weights[found].idx; return 0; }
         return FAIL(AUGUR_EFORMAT, "%s: constant '%s' has no data in the weights manifest", ld->path, n->name);
     }
     if (!strcmp(op, "Placeholder")) {
@@ -625,17 +695,26 @@ static int lower_node(loader *ld, node *n)
             attr_int(n, "ellipsis_mask", 0) || attr_int(n, "new_axis_mask", 0))
             return FAIL(AUGUR_EUNSUPPORTED, "%s: StridedSlice '%s' is only supported on constant 1-D int tensors",
                         ld->path, n->name);
-        int begin = b[0], end = e[0], step = st[0];
+        /* in long, and clamped to the TF range before the loop: a begin of
+         * -2^31 and an end of 2^31-1 must not become 2^32 iterations */
+        long begin = b[0], end = e[0], step = st[0];
         if (step == 0) return FAIL(AUGUR_EFORMAT, "%s: StridedSlice '%s' has step 0", ld->path, n->name);
         if (begin < 0) begin += nx;
         if (end < 0) end += nx;
         if (attr_int(n, "begin_mask", 0) & 1) begin = step > 0 ? 0 : nx - 1;
         if (attr_int(n, "end_mask", 0) & 1) end = step > 0 ? nx : -1;
         int shrink = attr_int(n, "shrink_axis_mask", 0) & 1;
-        if (shrink) end = begin + 1, step = 1;
+        if (shrink) {
+            if (begin < 0 || begin >= nx)
+                return FAIL(AUGUR_EFORMAT, "%s: StridedSlice '%s': index %ld out of range", ld->path, n->name, begin);
+            end = begin + 1, step = 1;
+        }
+        long lo_b = step > 0 ? 0 : -1, hi_b = step > 0 ? nx : nx - 1;
+        begin = begin < lo_b ? lo_b : begin > hi_b ? hi_b : begin;
+        end = end < lo_b ? lo_b : end > hi_b ? hi_b : end;
         int32_t out[64];
         int k = 0;
-        for (int i = begin; step > 0 ? i < end : i > end; i += step)
+        for (long i = begin; step > 0 ? i < end : i > end; i += step)
             if (i >= 0 && i < nx && k < 64) out[k++] = x[i];
         int t = new_const_i32(ld, n->name, out, k, shrink);
         if (t < 0) return -t;
@@ -673,7 +752,7 @@ static int lower_node(loader *ld, node *n)
             if (v[i] == -1 && infer < 0) { infer = i; continue; }
             if (v[i] <= 0) return FAIL(AUGUR_EFORMAT, "%s: Reshape '%s' has a bad target shape", ld->path, n->name);
             s.dim[i] = v[i];
-            known *= (size_t)v[i];
+            if (au_mul_size(known, (size_t)v[i], &known) || known > MAX_TENSOR_ELEMS) goto bad_reshape;
         }
         if (infer >= 0) { if (!known || total % known) goto bad_reshape; s.dim[infer] = (int)(total / known); }
         if (nn_shape_size(&s) != total) goto bad_reshape;
@@ -794,8 +873,10 @@ static int lower_node(loader *ld, node *n)
         long k[4] = {1, 1, 1, 1}, st[4] = {1, 1, 1, 1};
         char pad[16];
         if (attr_ints(n, "ksize", k, 4) != 4 || attr_ints(n, "strides", st, 4) != 4 ||
-            k[0] != 1 || k[3] != 1 || st[0] != 1 || st[3] != 1 || k[1] < 1 || k[2] < 1 || st[1] < 1 || st[2] < 1)
-            return FAIL(AUGUR_EUNSUPPORTED, "%s: MaxPool '%s': unsupported ksize/strides", ld->path, n->name);
+            k[0] != 1 || k[3] != 1 || st[0] != 1 || st[3] != 1 || k[1] < 1 || k[2] < 1 || st[1] < 1 || st[2] < 1 ||
+            k[1] > MAX_KERNEL_SIDE || k[2] > MAX_KERNEL_SIDE || st[1] > MAX_KERNEL_SIDE || st[2] > MAX_KERNEL_SIDE)
+            return FAIL(AUGUR_EUNSUPPORTED, "%s: MaxPool '%s': unsupported ksize/strides (each 1..%d)",
+                        ld->path, n->name, MAX_KERNEL_SIDE);
         attr_str(n, "padding", pad, sizeof pad);
         if (strcmp(pad, "SAME") && strcmp(pad, "VALID"))
             return FAIL(AUGUR_EUNSUPPORTED, "%s: MaxPool '%s': padding '%s'", ld->path, n->name, pad);
@@ -873,66 +954,78 @@ static int lower_node(loader *ld, node *n)
 
 /* ---- fusion ------------------------------------------------------------- */
 
-/* Number of layers reading tensor t plus aliases of it (an alias is a reader). */
-static int readers(const nn_model *m, int t, int *only_layer)
-{
-    int c = 0;
-    for (int i = 0; i < m->n_l; i++)
-        for (int k = 0; k < m->l[i].n_in; k++)
-            if (m->l[i].in[k] == t) { c++; *only_layer = i; }
-    for (int i = 0; i < m->n_t; i++)
-        if (m->t[i].alias_of == t) c += 2;
-    return c;
-}
-
 static int is_output(const nn_model *m, int t)
 {
     for (int i = 0; i < m->n_outputs; i++) if (nn_root(m, m->outputs[i]) == t) return 1;
     return 0;
 }
 
-static void remove_layer(nn_model *m, int i)
+/* One pass over the layers with per-tensor counts (readers, the last reader,
+ * the producer) kept up to date as layers fuse, and fused layers only marked
+ * dead and squeezed out at the end: linear in layers + tensors, where
+ * rescanning every layer per candidate was quadratic. A tensor's reader count
+ * counts an alias of it as 2, so an aliased tensor never looks singly read. */
+static int fuse(nn_model *m, au_error *err)
 {
-    memmove(&m->l[i], &m->l[i + 1], (size_t)(m->n_l - i - 1) * sizeof *m->l);
-    m->n_l--;
-    m->stats.n_fused++;
-}
+    int *nread = calloc((size_t)m->n_t + 1, sizeof(int));
+    int *reader = malloc(((size_t)m->n_t + 1) * sizeof(int));
+    int *producer = malloc(((size_t)m->n_t + 1) * sizeof(int));
+    char *dead = calloc((size_t)m->n_l + 1, 1);
+    if (!nread || !reader || !producer || !dead) {
+        free(nread); free(reader); free(producer); free(dead);
+        return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    }
+    for (int t = 0; t < m->n_t; t++) reader[t] = producer[t] = -1;
+    for (int i = 0; i < m->n_l; i++) {
+        for (int k = 0; k < m->l[i].n_in; k++) { nread[m->l[i].in[k]]++; reader[m->l[i].in[k]] = i; }
+        producer[m->l[i].out] = i;
+    }
+    for (int t = 0; t < m->n_t; t++)
+        if (m->t[t].alias_of >= 0) nread[m->t[t].alias_of] += 2;
 
-static void fuse(nn_model *m)
-{
     for (int i = 0; i < m->n_l; i++) {
         nn_layer *L = &m->l[i];
-        int user = -1;
         /* spatial zero Pad -> the following convolution's explicit padding */
         if (L->op == NN_OP_PAD && m->t[L->in[0]].shape.ndim == 4 &&
             !L->pad_before[0] && !L->pad_after[0] && !L->pad_before[3] && !L->pad_after[3] &&
-            readers(m, L->out, &user) == 1 && !is_output(m, L->out) &&
-            (m->l[user].op == NN_OP_CONV2D || m->l[user].op == NN_OP_DWCONV2D)) {
+            nread[L->out] == 1 && !is_output(m, L->out)) {
+            int user = reader[L->out];
             nn_layer *C = &m->l[user];
-            C->pad_t += L->pad_before[1]; C->pad_b += L->pad_after[1];
-            C->pad_l += L->pad_before[2]; C->pad_r += L->pad_after[2];
-            C->in[0] = L->in[0];
-            remove_layer(m, i);
-            i--;
-            continue;
+            if (!dead[user] && (C->op == NN_OP_CONV2D || C->op == NN_OP_DWCONV2D) && C->in[0] == L->out) {
+                C->pad_t += L->pad_before[1]; C->pad_b += L->pad_after[1];
+                C->pad_l += L->pad_before[2]; C->pad_r += L->pad_after[2];
+                C->in[0] = L->in[0];
+                reader[L->in[0]] = user;  /* same count: the Pad's read becomes the convolution's */
+                nread[L->out] = 0;
+                dead[i] = 1;
+                continue;
+            }
         }
         /* Relu after a convolution or an Add with no activation yet */
         if (L->op == NN_OP_RELU) {
-            int src = L->in[0];
-            for (int j = i - 1; j >= 0; j--) {
+            int src = L->in[0], j = producer[src];
+            if (j >= 0 && j < i && !dead[j]) {
                 nn_layer *P = &m->l[j];
-                if (P->out != src) continue;
                 if ((P->op == NN_OP_CONV2D || P->op == NN_OP_DWCONV2D || P->op == NN_OP_ADD) &&
-                    P->act == NN_ACT_NONE && readers(m, src, &user) == 1 && !is_output(m, src)) {
+                    P->act == NN_ACT_NONE && nread[src] == 1 && !is_output(m, src)) {
                     P->act = NN_ACT_RELU;
                     P->out = L->out;
-                    remove_layer(m, i);
-                    i--;
+                    producer[L->out] = j;
+                    nread[src] = 0;
+                    dead[i] = 1;
                 }
-                break;
             }
         }
     }
+    int k = 0;
+    for (int i = 0; i < m->n_l; i++) {
+        if (dead[i]) { m->stats.n_fused++; continue; }
+        if (k != i) m->l[k] = m->l[i];
+        k++;
+    }
+    m->n_l = k;
+    free(nread); free(reader); free(producer); free(dead);
+    return 0;
 }
 
 /* ---- entry point -------------------------------------------------------- */
@@ -990,6 +1083,18 @@ int nn_graph_load(nn_model *m, const char *json_path, au_error *err)
     if (rc) goto done;
 
     ld.n_nodes = cJSON_GetArraySize(jnodes);
+    if (ld.n_nodes > MAX_NODES) {
+        rc = au_fail(err, AUGUR_ELIMIT, "%s: modelTopology.node has %d nodes, more than the limit of %d",
+                     json_path, ld.n_nodes, MAX_NODES);
+        goto done;
+    }
+    /* the weight tensors by name, for the Const nodes (stable: equal names keep
+     * file order, so the first one wins as it always did) */
+    ld.n_weights = m->n_t;
+    ld.weights = calloc((size_t)ld.n_weights + 1, sizeof *ld.weights);
+    if (!ld.weights) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); goto done; }
+    for (int i = 0; i < ld.n_weights; i++) ld.weights[i] = (named){m->t[i].name, i};
+    qsort(ld.weights, (size_t)ld.n_weights, sizeof *ld.weights, cmp_named_idx);
     ld.nodes = calloc((size_t)ld.n_nodes, sizeof *ld.nodes);
     ld.by_name = calloc((size_t)ld.n_nodes, sizeof *ld.by_name);
     if (!ld.nodes || !ld.by_name) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); goto done; }
@@ -1019,38 +1124,61 @@ int nn_graph_load(nn_model *m, const char *json_path, au_error *err)
             rc = au_fail(err, AUGUR_EFORMAT, "%s: two nodes are named '%s'", json_path, ld.by_name[i].name);
             goto done;
         }
-    for (int i = 0; i < ld.n_nodes; i++)
-        for (int j = 0; j < ld.nodes[i].n_in; j++) {
-            int s = find_node(&ld, ld.nodes[i].in[j]);
-            if (s < 0) {
-                rc = au_fail(err, AUGUR_EFORMAT, "%s: node '%s' reads unknown node '%s'", json_path,
-                             ld.nodes[i].name, ld.nodes[i].in[j]);
-                goto done;
-            }
-            ld.nodes[s].n_users++;
-        }
-
-    /* Kahn's algorithm: lower each node once all its inputs are lowered. */
+    /* Each node's inputs resolved once; users[] lists, for every node, the
+     * nodes that read it (CSR: user_at[s] .. user_at[s+1]), so the sort below
+     * is linear in nodes + edges (the first version rescanned every node after
+     * each one: 7 s for 32,000 nodes). */
     {
+        int n_edges = 0;
+        for (int i = 0; i < ld.n_nodes; i++) n_edges += ld.nodes[i].n_in;
+        int *src = malloc(((size_t)n_edges + 1) * sizeof(int));
+        int *user_at = calloc((size_t)ld.n_nodes + 1, sizeof(int));
+        int *users = malloc(((size_t)n_edges + 1) * sizeof(int));
         int *indeg = calloc((size_t)ld.n_nodes, sizeof(int));
         int *queue = calloc((size_t)ld.n_nodes, sizeof(int));
-        if (!indeg || !queue) { free(indeg); free(queue); rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); goto done; }
-        for (int i = 0; i < ld.n_nodes; i++) indeg[i] = ld.nodes[i].n_in;
-        int qh = 0, qt = 0;
-        for (int i = 0; i < ld.n_nodes; i++) if (!indeg[i]) queue[qt++] = i;
-        int done_n = 0;
-        while (qh < qt && !rc) {
-            node *n = &ld.nodes[queue[qh++]];
-            rc = lower_node(&ld, n);
-            done_n++;
-            for (int i = 0; i < ld.n_nodes && !rc; i++)
-                for (int j = 0; j < ld.nodes[i].n_in; j++)
-                    if (!strcmp(ld.nodes[i].in[j], n->name) && --indeg[i] == 0) queue[qt++] = i;
+        if (!src || !user_at || !users || !indeg || !queue) {
+            rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
         }
+        for (int i = 0, e = 0; !rc && i < ld.n_nodes; i++)
+            for (int j = 0; j < ld.nodes[i].n_in; j++, e++) {
+                int sn = find_node(&ld, ld.nodes[i].in[j]);
+                if (sn < 0) {
+                    rc = au_fail(err, AUGUR_EFORMAT, "%s: node '%s' reads unknown node '%s'", json_path,
+                                 ld.nodes[i].name, ld.nodes[i].in[j]);
+                    break;
+                }
+                src[e] = sn;
+                ld.nodes[sn].n_users++;
+                user_at[sn + 1]++;
+            }
+        if (!rc) {
+            for (int i = 0; i < ld.n_nodes; i++) user_at[i + 1] += user_at[i];
+            int *fill = indeg; /* borrowed as the fill cursor, reset below */
+            for (int i = 0; i < ld.n_nodes; i++) fill[i] = user_at[i];
+            for (int i = 0, e = 0; i < ld.n_nodes; i++)
+                for (int j = 0; j < ld.nodes[i].n_in; j++, e++) users[fill[src[e]]++] = i;
+            /* Kahn's algorithm: lower each node once all its inputs are lowered.
+             * A node reading the same input twice appears twice in users[]
+             * and is counted twice in indeg: consistent. */
+            for (int i = 0; i < ld.n_nodes; i++) indeg[i] = ld.nodes[i].n_in;
+            int qh = 0, qt = 0;
+            for (int i = 0; i < ld.n_nodes; i++) if (!indeg[i]) queue[qt++] = i;
+            int done_n = 0;
+            while (qh < qt && !rc) {
+                int ni = queue[qh++];
+                rc = lower_node(&ld, &ld.nodes[ni]);
+                done_n++;
+                for (int u = user_at[ni]; u < user_at[ni + 1] && !rc; u++)
+                    if (--indeg[users[u]] == 0) queue[qt++] = users[u];
+            }
+            if (!rc && done_n != ld.n_nodes)
+                rc = au_fail(err, AUGUR_EFORMAT, "%s: the graph has a cycle", json_path);
+        }
+        free(src);
+        free(user_at);
+        free(users);
         free(indeg);
         free(queue);
-        if (!rc && done_n != ld.n_nodes)
-            rc = au_fail(err, AUGUR_EFORMAT, "%s: the graph has a cycle", json_path);
         if (rc) goto done;
     }
 
@@ -1087,7 +1215,7 @@ int nn_graph_load(nn_model *m, const char *json_path, au_error *err)
         }
         m->t[m->outputs[i]].is_io = 1;
     }
-    fuse(m);
+    if ((rc = fuse(m, err))) goto done;
     for (int i = 0; i < m->n_l; i++) m->stats.macs += m->l[i].macs;
     m->stats.n_layers = m->n_l;
     /* layer names point into the JSON, which is freed below: copy them */
@@ -1099,6 +1227,7 @@ done:
             for (int j = 0; j < ld.nodes[i].n_in; j++) free(ld.nodes[i].in_buf[j]);
     free(ld.nodes);
     free(ld.by_name);
+    free(ld.weights);
     cJSON_Delete(root);
     return rc;
 }

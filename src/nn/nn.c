@@ -31,7 +31,20 @@ nn_options nn_default_options(void)
 
 typedef struct placed { size_t off, size; int first, last; } placed;
 
-static int cmp_size_desc(const void *a, const void *b, const nn_model *m);
+static int cmp_placed_off(const void *a, const void *b)
+{
+    size_t x = ((const placed *)a)->off, y = ((const placed *)b)->off;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct sized { size_t size; int idx; } sized;
+
+static int cmp_sized_desc(const void *a, const void *b)
+{
+    const sized *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    return x->idx - y->idx;
+}
 
 static size_t tensor_bytes(const nn_tensor *t)
 {
@@ -80,32 +93,38 @@ static int plan(nn_model *m, au_error *err)
         if (t->last_use < 0) t->last_use = t->first_def; /* written, never read */
         order[np++] = i;
     }
-    /* insertion sort by size, descending (n is a few hundred) */
-    for (int a = 1; a < np; a++)
-        for (int b = a; b > 0 && cmp_size_desc(&order[b - 1], &order[b], m) > 0; b--) {
-            int tmp = order[b]; order[b] = order[b - 1]; order[b - 1] = tmp;
-        }
+    /* by size, descending, ties by index (qsort on (size, index) keys: the
+     * insertion sort it replaces was quadratic in a hostile model's tensors) */
+    sized *keys = malloc(((size_t)np + 1) * sizeof *keys);
+    if (!keys) { free(order); free(pl); return au_fail(err, AUGUR_ENOMEM, "out of memory (planning)"); }
+    for (int a = 0; a < np; a++) keys[a] = (sized){tensor_bytes(&m->t[order[a]]), order[a]};
+    qsort(keys, (size_t)np, sizeof *keys, cmp_sized_desc);
+    for (int a = 0; a < np; a++) order[a] = keys[a].idx;
+    free(keys);
     size_t total = 0;
     int n_placed = 0;
+    placed *live_pl = malloc(((size_t)np + 1) * sizeof *live_pl);
+    if (!live_pl) { free(order); free(pl); return au_fail(err, AUGUR_ENOMEM, "out of memory (planning)"); }
     for (int a = 0; a < np; a++) {
         nn_tensor *t = &m->t[order[a]];
         size_t size = tensor_bytes(t), off = 0;
         int first = t->first_def, last = t->last_use;
-        for (int moved = 1; moved;) { /* bump past every conflicting block until none */
-            moved = 0;
-            for (int k = 0; k < n_placed; k++) {
-                placed *p = &pl[k];
-                int live = !(p->last < first || last < p->first);
-                int overlap = !(p->off + p->size <= off || off + size <= p->off);
-                if (live && overlap) { off = p->off + p->size; moved = 1; }
-            }
-        }
+        /* the lowest offset that overlaps no block alive at the same time:
+         * those blocks sorted by offset, one sweep (the repeated passes it
+         * replaces found the same offset, in up to n passes) */
+        int n_live = 0;
+        for (int k = 0; k < n_placed; k++)
+            if (!(pl[k].last < first || last < pl[k].first)) live_pl[n_live++] = pl[k];
+        qsort(live_pl, (size_t)n_live, sizeof *live_pl, cmp_placed_off);
+        for (int k = 0; k < n_live && live_pl[k].off < off + size; k++)
+            if (live_pl[k].off + live_pl[k].size > off) off = live_pl[k].off + live_pl[k].size;
         pl[n_placed++] = (placed){off, size, first, last};
         t->arena_off = off;
         if (off + size > total) total = off + size;
     }
     free(order);
     free(pl);
+    free(live_pl);
     m->arena_bytes = total + ARENA_SLACK;
     m->arena = aligned_alloc(ARENA_ALIGN, (m->arena_bytes + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1));
     if (!m->arena) return au_fail(err, AUGUR_ENOMEM, "out of memory (arena of %zu bytes)", m->arena_bytes);
@@ -117,12 +136,6 @@ static int plan(nn_model *m, au_error *err)
     }
     m->stats.arena_bytes = m->arena_bytes;
     return 0;
-}
-
-static int cmp_size_desc(const void *a, const void *b, const nn_model *m)
-{
-    size_t sa = tensor_bytes(&m->t[*(const int *)a]), sb = tensor_bytes(&m->t[*(const int *)b]);
-    return sa < sb ? 1 : sa > sb ? -1 : 0;
 }
 
 int nn_load(nn_model **out, const char *json_path, const nn_options *opt, au_error *err)

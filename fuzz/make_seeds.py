@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""fuzz/make_seeds.py — writes the generated seeds of fuzz/corpus/{model,
+rationale,expr}/ (the image and video seeds are 16x16 conversions of
+examples/astronaut.png and of FFmpeg's testsrc, made once with ffmpeg).
+Run from the source root; the output is committed.
+
+Model seeds are model.json, a NUL byte, then the weight shard ("m.bin")."""
+import json
+import os
+import struct
+
+OUT = "fuzz/corpus"
+
+
+def b64(s):
+    import base64
+    return base64.b64encode(s.encode()).decode()
+
+
+def model(nodes, weights):
+    """weights: list of (name, shape, dtype, values)."""
+    manifest, shard = [], b""
+    for name, shape, dtype, vals in weights:
+        manifest.append({"name": name, "shape": shape, "dtype": dtype})
+        shard += struct.pack("<%d%s" % (len(vals), "i" if dtype == "int32" else "f"), *vals)
+    j = {"format": "graph-model", "modelTopology": {"node": nodes},
+         "weightsManifest": [{"paths": ["m.bin"], "weights": manifest}]}
+    return json.dumps(j, separators=(",", ":")).encode() + b"\0" + shard
+
+
+def ph(name, dims):
+    return {"name": name, "op": "Placeholder", "attr": {"shape": {"shape": {"dim": [{"size": str(d)} for d in dims]}}}}
+
+
+def c(name):
+    return {"name": name, "op": "Const"}
+
+
+ints = lambda *v: {"list": {"i": [str(x) for x in v]}}
+
+# 1. conv + resize + reshape (the shape of a detector's head)
+tiny = model(
+    [ph("input", [-1, 8, 8, 3]), c("w"), c("b"), c("size"), c("shape"),
+     {"name": "conv", "op": "_FusedConv2D", "input": ["input", "w", "b"],
+      "attr": {"padding": {"s": b64("SAME")}, "strides": ints(1, 1, 1, 1), "fused_ops": {"list": {"s": [b64("BiasAdd"), b64("Relu")]}}}},
+     {"name": "rs", "op": "ResizeBilinear", "input": ["conv", "size"],
+      "attr": {"half_pixel_centers": {"b": True}, "align_corners": {"b": False}}},
+     {"name": "Identity", "op": "Reshape", "input": ["rs", "shape"]}],
+    [("w", [1, 1, 3, 4], "float32", [0.1] * 12), ("b", [4], "float32", [0.0] * 4),
+     ("size", [2], "int32", [4, 4]), ("shape", [3], "int32", [1, 16, 4])])
+
+# 2. most other ops: Pad, depthwise conv, AddV2, Relu, MaxPool, Prelu, Shape,
+#    StridedSlice, Pack, Reshape, ConcatV2, Mean, Softmax, Sigmoid, DepthToSpace
+ops = model(
+    [ph("x", [1, 8, 8, 4]), c("pads"), c("dw"), c("bias"), c("alpha"), c("b0"), c("e0"), c("s0"), c("m1"),
+     c("axes"), c("cax"), c("n16"),
+     {"name": "pad", "op": "Pad", "input": ["x", "pads"]},
+     {"name": "dwc", "op": "DepthwiseConv2dNative", "input": ["pad", "dw"],
+      "attr": {"padding": {"s": b64("VALID")}, "strides": ints(1, 1, 1, 1)}},
+     {"name": "add", "op": "AddV2", "input": ["dwc", "bias"]},
+     {"name": "relu", "op": "Relu", "input": ["add"]},
+     {"name": "pool", "op": "MaxPool", "input": ["relu"],
+      "attr": {"padding": {"s": b64("SAME")}, "ksize": ints(1, 2, 2, 1), "strides": ints(1, 2, 2, 1)}},
+     {"name": "prelu", "op": "Prelu", "input": ["pool", "alpha"]},
+     {"name": "d2s", "op": "DepthToSpace", "input": ["prelu"], "attr": {"block_size": {"i": "2"}}},
+     {"name": "shape", "op": "Shape", "input": ["prelu"]},
+     {"name": "ss", "op": "StridedSlice", "input": ["shape", "b0", "e0", "s0"], "attr": {"shrink_axis_mask": {"i": "1"}}},
+     {"name": "pack", "op": "Pack", "input": ["ss", "m1"]},
+     {"name": "flat", "op": "Reshape", "input": ["prelu", "pack"]},
+     {"name": "soft", "op": "Softmax", "input": ["flat"]},
+     {"name": "mean", "op": "Mean", "input": ["prelu", "axes"]},
+     {"name": "sig", "op": "Sigmoid", "input": ["mean"]},
+     {"name": "cat", "op": "ConcatV2", "input": ["soft", "soft", "cax"]},
+     {"name": "d2sflat", "op": "Reshape", "input": ["d2s", "n16"]},
+     {"name": "id", "op": "Identity", "input": ["sig"]}],
+    [("pads", [4, 2], "int32", [0, 0, 1, 1, 1, 1, 0, 0]), ("dw", [3, 3, 4, 1], "float32", [0.1] * 36),
+     ("bias", [4], "float32", [0.5, -0.5, 0.1, 0.0]), ("alpha", [4], "float32", [0.2] * 4),
+     ("b0", [1], "int32", [0]), ("e0", [1], "int32", [1]), ("s0", [1], "int32", [1]), ("m1", [], "int32", [-1]),
+     ("axes", [2], "int32", [1, 2]), ("cax", [], "int32", [1]), ("n16", [2], "int32", [1, -1])])
+
+os.makedirs(OUT + "/model", exist_ok=True)
+open(OUT + "/model/tiny", "wb").write(tiny)
+open(OUT + "/model/ops", "wb").write(ops)
+
+r = OUT + "/rationale"
+os.makedirs(r, exist_ok=True)
+open(r + "/tag.txt", "w").write(
+    "<think>\nStep 1: AU6 (cheek raiser) and AU12 (lip corner puller) are active <bbox>[150,200,300,330]</bbox>\n"
+    "Step 2: against sadness: AU15 absent, AU1 absent\n</think>\n<answer>happiness</answer>\n")
+open(r + "/claims.json", "w").write(json.dumps(
+    {"answer": "happiness", "claims": [{"au": 12, "box": [150, 250, 300, 330]}, {"au": "AU6"},
+                                       {"au": 15, "present": False}]}))
+open(r + "/steps.json", "w").write(json.dumps({"steps": [{"aus": [6, 12], "box": [1, 2, 3, 4]}], "answer": "anger"}))
+
+e = OUT + "/expr"
+os.makedirs(e, exist_ok=True)
+# raw: a header only (the sizes of the shipped network), and a float32 header
+open(e + "/header", "wb").write(b"AUGEXPR2" + struct.pack("<QQ", 1174696, 1920))
+open(e + "/header1", "wb").write(b"AUGEXPR1" + struct.pack("<QQ", 1174696, 1920))
+# patches on models/expr-ferplus.bin: one variance to -1, one weight to NaN (half 0x7e00)
+stats = 24 + 2 * 1174696
+open(e + "/patch", "wb").write(b"\x01" + struct.pack("<If", stats + 4 * 40, -1.0)
+                                + struct.pack("<IHH", 24 + 2 * 50, 0x7e00, 0x3c00))
+open(e + "/patch_ok", "wb").write(b"\x01" + struct.pack("<If", stats + 4 * 40, 2.0))

@@ -1,0 +1,188 @@
+/*
+ * fuzz/targets.c — the fuzz targets, one function per file format augur reads
+ * from places it does not control. Each takes one input (bytes) and must
+ * return normally whatever they are: an error code is fine, a crash, a
+ * sanitizer report, a hang or a huge allocation is a bug.
+ *
+ *   model     TF.js graph model: the input is model.json, a NUL byte, then
+ *             the weight shard (the JSON's manifest names it "m.bin"); loaded
+ *             with the reference backend and, when small, run once
+ *   image     the image decoder (PNG, JPEG, TIFF, WebP, BMP, PNM) from memory
+ *   rationale `augur verify`'s parser and scorer against a fixed face
+ *   expr      the expression model .bin: the input is the file, or, when its
+ *             first byte is 0x01, patches (4-byte offset, 4-byte value)
+ *             applied to models/expr-ferplus.bin, which reaches the value
+ *             checks behind the exact-size header check
+ *   video     the video demuxer/decoder entry (au_video_open + 8 frames)
+ *
+ * Built two ways: fuzz/fuzz_main.c wraps one target as a libFuzzer binary
+ * (`make fuzz`, clang); tools/fuzz_replay.c runs saved inputs through the
+ * ordinary build (`make test` replays tests/fuzz-regressions/ with it).
+ * Files are written into one private temporary folder per process.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "au/au_defs.h"
+#include "core/util.h"
+#include "explain/explain.h"
+#include "expr/net.h"
+#include "media/image.h"
+#include "media/video.h"
+#include "nn/graph.h"
+#include "nn/nn.h"
+
+static char fz_dir[64];
+
+/* AUGUR_FUZZ_VERBOSE=1: print each input's outcome (which check refused it) */
+static void fz_said(const char *target, int rc, const au_error *err)
+{
+    static int verbose = -1;
+    if (verbose < 0) verbose = getenv("AUGUR_FUZZ_VERBOSE") != NULL;
+    if (verbose) fprintf(stderr, "%s: %s\n", target, rc ? err->msg : "accepted");
+}
+
+/* path of NAME in this process's temporary folder (made on first use) */
+static const char *fz_path(const char *name, char *buf, size_t cap)
+{
+    if (!fz_dir[0]) {
+        snprintf(fz_dir, sizeof fz_dir, "/tmp/augur-fuzz-XXXXXX");
+        if (!mkdtemp(fz_dir)) { perror("mkdtemp"); abort(); }
+    }
+    snprintf(buf, cap, "%s/%s", fz_dir, name);
+    return buf;
+}
+
+static void fz_write(const char *path, const uint8_t *d, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) { perror(path); abort(); }
+    if (n && fwrite(d, 1, n, f) != n) { perror(path); abort(); }
+    fclose(f);
+}
+
+int fuzz_model(const uint8_t *d, size_t n)
+{
+    const uint8_t *nul = memchr(d, 0, n);
+    size_t nj = nul ? (size_t)(nul - d) : n;
+    char pj[128], pb[128];
+    fz_write(fz_path("m.json", pj, sizeof pj), d, nj);
+    fz_write(fz_path("m.bin", pb, sizeof pb), nul ? nul + 1 : d, nul ? n - nj - 1 : 0);
+    nn_options o = nn_default_options();
+    o.backend = NN_BACKEND_REF;
+    o.n_threads = 1;
+    o.max_file_bytes = (size_t)16 << 20;
+    nn_model *m = NULL;
+    au_error err = {0};
+    int rc = nn_load(&m, pj, &o, &err);
+    if (rc == 0) {
+        nn_stats st;
+        nn_get_stats(m, &st);
+        if (st.macs < 2e6 && st.arena_bytes < ((size_t)64 << 20)) rc = nn_run(m, &err);
+    }
+    fz_said("model", rc, &err);
+    nn_free(m);
+    return 0;
+}
+
+int fuzz_image(const uint8_t *d, size_t n)
+{
+    au_image im = {0};
+    au_error err = {0};
+    int rc = au_image_decode(d, n, "fuzz-input", &im, &err);
+    if (rc == 0) au_image_free(&im);
+    fz_said("image", rc, &err);
+    return 0;
+}
+
+int fuzz_rationale(const uint8_t *d, size_t n)
+{
+    static au_face f;
+    static ex_verdict v;
+    if (!f.n_aus) { /* a face with every AU measured, every other one present */
+        f.n_aus = AU_COUNT < AUGUR_AU_COUNT ? AU_COUNT : AUGUR_AU_COUNT;
+        for (int i = 0; i < f.n_aus; i++) {
+            struct augur_au *u = &f.aus[i];
+            u->id = au_defs[i].id;
+            u->present = i % 2 == 0;
+            u->probability = u->present ? 0.8f : 0.1f;
+            u->intensity = u->present ? 2.0f : 0.0f;
+            u->source = AUGUR_AU_SOURCE_GEOMETRY;
+            float x = 100.0f + 10.0f * (float)i;
+            u->box[0] = x; u->box[1] = x; u->box[2] = x + 60.0f; u->box[3] = x + 40.0f;
+        }
+    }
+    au_error err = {0};
+    int rc = ex_verify(&f, (const char *)d, n, &v, &err);
+    fz_said("rationale", rc, rc ? &err : &(au_error){0, "accepted"});
+    if (!rc && getenv("AUGUR_FUZZ_VERBOSE")) fprintf(stderr, "  %d claims, notes: %s\n", v.n_claims, v.notes);
+    return 0;
+}
+
+int fuzz_expr(const uint8_t *d, size_t n)
+{
+    static expr_net *net;
+    static uint8_t *base;
+    static size_t base_len;
+    au_error err = {0};
+    if (!net) {
+        if (en_create(&net, 1, 1, &err)) { fprintf(stderr, "fuzz_expr: %s\n", err.msg); abort(); }
+        const char *src = getenv("AUGUR_SOURCE_DIR");
+        char p[4200];
+        snprintf(p, sizeof p, "%s/models/expr-ferplus.bin", src && *src ? src : ".");
+        if (au_read_file(p, (size_t)64 << 20, 0, &base, &base_len, &err)) {
+            fprintf(stderr, "fuzz_expr: %s (run from the source root or set AUGUR_SOURCE_DIR)\n", err.msg);
+            abort();
+        }
+    }
+    char path[128];
+    fz_path("e.bin", path, sizeof path);
+    if (n == 0 || d[0] != 0x01) {
+        fz_write(path, d, n);
+    } else {
+        uint8_t *b = malloc(base_len);
+        if (!b) abort();
+        memcpy(b, base, base_len);
+        for (size_t k = 1; k + 8 <= n; k += 8) {
+            uint32_t off;
+            memcpy(&off, d + k, 4);
+            off %= (uint32_t)(base_len - 3);
+            memcpy(b + off, d + k + 4, 4);
+        }
+        fz_write(path, b, base_len);
+        free(b);
+    }
+    fz_said("expr", en_load_weights(net, path, &err), &err);
+    return 0;
+}
+
+int fuzz_video(const uint8_t *d, size_t n)
+{
+    char path[128];
+    fz_write(fz_path("v", path, sizeof path), d, n);
+    au_video_opts o;
+    au_video_default_opts(&o);
+    au_video *v = NULL;
+    au_error err = {0};
+    int rc = au_video_open(&v, path, &o, &err);
+    if (rc == 0) {
+        au_image frame = {0};
+        int r = 1;
+        for (int k = 0; k < 8 && (r = au_video_read(v, &frame, NULL, &err)) > 0; k++) {}
+        au_image_free(&frame);
+        rc = r < 0 ? -r : 0;
+    }
+    fz_said("video", rc, &err);
+    au_video_close(v);
+    return 0;
+}
+
+/* name -> target, for tools/fuzz_replay.c */
+typedef int (*fuzz_fn)(const uint8_t *, size_t);
+static const struct { const char *name; fuzz_fn fn; } fuzz_targets[] = {
+    {"model", fuzz_model}, {"image", fuzz_image}, {"rationale", fuzz_rationale},
+    {"expr", fuzz_expr},   {"video", fuzz_video},
+};
