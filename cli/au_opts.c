@@ -35,6 +35,9 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     else if (!strcmp(a, "--l2")) {
         o->fit.l2 = (float)atof(v);
         if (!(o->fit.l2 > 0)) { cli_error(cmd, "--l2 must be > 0"); return -1; }
+    } else if (!strcmp(a, "--ck-weight")) {
+        o->ck_weight = (float)atof(v);
+        if (!(o->ck_weight > 0 && o->ck_weight <= 1000)) { cli_error(cmd, "--ck-weight must be in (0, 1000]"); return -1; }
     } else if (!strcmp(a, "--budget")) {
         o->fit.neutral_budget = (float)atof(v);
         if (!(o->fit.neutral_budget >= 0 && o->fit.neutral_budget <= 1)) { cli_error(cmd, "--budget must be in 0..1"); return -1; }

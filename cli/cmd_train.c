@@ -25,6 +25,7 @@ static void help(void)
            "  --ferplus DIR       FERPlus folder with label.csv (FER2013Train): codebook weak labels\n"
            "  --sfew DIR          class folders of film faces (SFEW Train): codebook weak labels\n"
            "  --min-votes N       FERPlus votes a face's class needs (default 7)\n"
+           "  --ck-weight W       weight of a FACS-coded CK+ row against a weakly labelled one (default 1)\n"
            "  --geometry-only     mesh geometry only (default: geometry + HOG appearance)\n"
            "  --l2 X              ridge (default 20)\n"
            "  --budget F          false alarms allowed on neutral training faces per AU (default 0.01)\n"

@@ -91,6 +91,23 @@ for e in negvar:variance nanvar:variance infmean:"running mean" infw:weights; do
     keep "expression model ${e%%:*}"
 done
 
+# 5: AU models whose feature count, thresholds or evidence map do not match what augur computes
+python3 - "$SRC/models/au.json" "$T" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+def save(name, d): json.dump(d, open("%s/au_%s.json" % (sys.argv[2], name), "w"))
+d = dict(m); d["n_features"] = 4000; save("nfeat_big", d)
+d = dict(m); d["n_features"] = 165; save("nfeat_small", d)
+d = json.loads(json.dumps(m)); d["aus"][0]["threshold"] = 7; save("threshold", d)
+d = json.loads(json.dumps(m)); d["aus"][0]["weights"][3] = "x"; save("weight", d)
+d = json.loads(json.dumps(m)); d["evidence"] = d["evidence"][:3]; save("evidence", d)
+EOF
+for e in nfeat_big:n_features nfeat_small:n_features threshold:malformed weight:malformed evidence:malformed; do
+    fresh_keep
+    case_ 1 "${e#*:}" "AU model ${e%%:*}" -- "$AUGUR" analyze -q --csv -o "$T/keep.csv" --au-model "$T/au_${e%%:*}.json" "$IMG"
+    keep "AU model ${e%%:*}"
+done
+
 # ---------------------------------------------------------------------------
 # 7: FIFOs where a file is read fail at once (never block)
 mkfifo "$T/f.png" "$T/list" "$T/rat.txt" "$T/expr.bin"

@@ -466,10 +466,14 @@ int au_model_load(au_model *m, const char *path, au_error *err)
     rc = AUGUR_EFORMAT;
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
     const cJSON *nf = cJSON_GetObjectItemCaseSensitive(root, "n_features");
-    if (!root || !cJSON_IsString(fmt) || strcmp(fmt->valuestring, "augur.au_model") || !cJSON_IsNumber(nf) ||
-        nf->valueint < 1 || nf->valueint > AU_MAX_FEATURES) {
+    if (!root || !cJSON_IsString(fmt) || strcmp(fmt->valuestring, "augur.au_model") || !cJSON_IsNumber(nf)) {
         cJSON_Delete(root);
         return au_fail(err, AUGUR_EFORMAT, "%s: not an augur AU model", path);
+    }
+    if (nf->valuedouble < 1 || nf->valuedouble > AU_MAX_FEATURES) {
+        cJSON_Delete(root);
+        return au_fail(err, AUGUR_EFORMAT, "%s: n_features %g is out of range (1..%d)", path, nf->valuedouble,
+                       AU_MAX_FEATURES);
     }
     m->n_feat = nf->valueint;
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "source");

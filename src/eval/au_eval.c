@@ -28,6 +28,7 @@ au_eval_opts au_eval_default_opts(void)
     memset(&o, 0, sizeof o);
     o.appearance = 1;
     o.min_votes = 7;
+    o.ck_weight = 1;
     o.folds = 5;
     o.seed = 1;
     o.fit = au_fit_default_opts();
@@ -376,8 +377,9 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
     signed char *y = malloc((size_t)n * AU_COUNT), *cls = malloc((size_t)n);
     int *g = malloc((size_t)n * sizeof *g);
     unsigned char *coded = malloc((size_t)n), *neutral = malloc((size_t)n);
+    float *w = malloc((size_t)n * sizeof *w);
     int rc = 0, nf = o->appearance ? AU_FEAT_N : AU_GEOM_N;
-    if (!X || !y || !cls || !g || !coded || !neutral) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+    if (!X || !y || !cls || !g || !coded || !neutral || !w) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
     for (int i = 0, k = 0; !rc && i < p->n; i++) {
         if (!use[i] || !p->ok[i]) continue;
         memcpy(X + (size_t)k * nf, p->X + (size_t)i * AU_FEAT_N, (size_t)nf * sizeof *X);
@@ -386,15 +388,16 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
         g[k] = p->group[i];
         coded[k] = p->dom[i] == DOM_CK || p->dom[i] == DOM_CK_NEUTRAL;
         neutral[k] = p->cls[i] == AU_EXPR_NEUTRAL;
+        w[k] = coded[k] ? o->ck_weight : 1.0f;
         k++;
     }
     if (!rc) {
-        au_fit_data d = {X, y, NULL, g, coded, neutral, cls, n, nf};
+        au_fit_data d = {X, y, w, g, coded, neutral, cls, n, nf};
         memset(m, 0, sizeof *m);
         m->use_appearance = o->appearance;
         rc = au_model_fit(m, &d, &o->fit, err);
     }
-    free(X); free(y); free(cls); free(g); free(coded); free(neutral);
+    free(X); free(y); free(cls); free(g); free(coded); free(neutral); free(w);
     return rc;
 }
 
@@ -417,10 +420,10 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
         for (int i = 0; i < p.n; i++) used += p.ok[i];
         snprintf(m->source, sizeof m->source,
                  "augur train au: %d faces (CK+ %s, %d subjects%s; FERPlus %s >= %d votes: %d; SFEW %s: %d); "
-                 "features %s; l2 %.3g, neutral budget %.3g", used, o->data_dir ? o->data_dir : "-", ns,
+                 "features %s; l2 %.3g, neutral budget %.3g, CK+ weight %.3g", used, o->data_dir ? o->data_dir : "-", ns,
                  o->negatives_dir ? " + neutral frames" : "", o->ferplus_dir ? o->ferplus_dir : "-", o->min_votes, nfer,
                  o->sfew_dir ? o->sfew_dir : "-", nsfew, o->appearance ? "geometry + HOG" : "geometry",
-                 o->fit.l2, o->fit.neutral_budget);
+                 o->fit.l2, o->fit.neutral_budget, o->ck_weight);
         rc = au_model_save(m, out_path, err);
     }
     free(use);
@@ -581,11 +584,12 @@ done:
 
 static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d",
+    snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
+             "--ck-weight %g",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
              o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only", o->folds, o->seed, o->fit.l2,
-             o->fit.neutral_budget, o->min_votes);
+             o->fit.neutral_budget, o->min_votes, o->ck_weight);
 }
 
 static int write_text(const char *path, const char *text, au_error *err)
