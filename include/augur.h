@@ -141,6 +141,9 @@ struct augur_au {
     enum augur_au_source source;
     int   measure;         /* index of the named measurement behind it (augur_measure_name), -1 none */
     float measure_mm;      /* that measurement, face minus neutral, mm */
+    float level;           /* the intensity scale without its floor: equals intensity in 0..5, goes below
+                              0 (to -5) as the AU's logit falls further under its threshold; lets
+                              temporal analysis see movement that stays below presence */
 };
 
 struct augur_face {

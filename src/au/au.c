@@ -174,7 +174,8 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
              * 1 at the presence threshold, 5 at the reference, 0 a quarter-span below threshold */
             float zt = logf(thr / (1 - thr));
             float span = ref > zt + 0.5f ? ref - zt : 0.5f;
-            r->intensity = fminf(5.0f, fmaxf(0.0f, 1.0f + 4.0f * (z - zt) / span));
+            r->level = fminf(5.0f, fmaxf(-5.0f, 1.0f + 4.0f * (z - zt) / span));
+            r->intensity = fmaxf(0.0f, r->level);
         }
         (void)dir;
         r->side = 0;
@@ -267,6 +268,7 @@ void au_fill_face(const au_face_aus *r, au_face *f)
         o->source = (enum augur_au_source)x->source;
         o->measure = x->measure;
         o->measure_mm = x->measure_mm;
+        o->level = x->level;
     }
     f->n_aus = AU_COUNT;
     if (r->has_evidence) {

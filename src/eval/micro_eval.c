@@ -103,7 +103,7 @@ static int in_split(const char *split, const clip_row *r)
 
 /* ---- the cache of per-frame readings --------------------------------------- */
 
-#define CACHE_MAGIC "augur-micro-cache-1"
+#define CACHE_MAGIC "augur-micro-cache-2"
 
 typedef struct cache { clip_frames *c; int n, cap; } cache;
 

@@ -655,6 +655,9 @@ static int check_frame(const vt_analyzer *a, const vt_frame *f, au_error *err)
         if (!isfinite(f->au_r[k]) || f->au_r[k] < 0 || f->au_r[k] > 5.001f)
             return au_fail(err, AUGUR_EARG, "temporal: frame %lld of face %d: AU%d intensity %g is not in 0..5",
                            (long long)f->frame, f->face_id, au_defs[k].id, (double)f->au_r[k]);
+        if (!isfinite(f->au_below[k]) || f->au_below[k] > 0 || f->au_below[k] < -5.001f)
+            return au_fail(err, AUGUR_EARG, "temporal: frame %lld of face %d: AU%d level below 0 %g is not in -5..0",
+                           (long long)f->frame, f->face_id, au_defs[k].id, (double)f->au_below[k]);
         if (!isfinite(f->au_p[k]) || f->au_p[k] < 0 || f->au_p[k] > 1.0001f)
             return au_fail(err, AUGUR_EARG, "temporal: frame %lld of face %d: AU%d probability %g is not in 0..1",
                            (long long)f->frame, f->face_id, au_defs[k].id, (double)f->au_p[k]);
@@ -721,7 +724,7 @@ int vt_push(vt_analyzer *a, const vt_frame *f, au_error *err)
     s->rf[kc] = f->frame;
     int spot = s->nx >= 5 && f->t - s->rt[SLOT(s->win_start)] >= fmin(1.0, 0.5 * a->o.baseline_s);
     for (int k = 0; k < AU_COUNT; k++) {
-        float x = f->au_r[k];
+        float x = f->au_r[k] + f->au_below[k];
         int measured = !f->au_measured || (f->au_measured >> k & 1);
         if (!measured) x = 0;
         float b = s->nx ? quantile(s->sx + (size_t)k * VT_RING, s->nx, a->o.baseline_q) : x;
@@ -766,6 +769,7 @@ void vt_frame_from_face(vt_frame *f, int64_t frame, double t, int face_id, const
         if (k < 0) continue;
         f->au_r[k] = face->aus[i].intensity;
         f->au_p[k] = face->aus[i].probability;
+        f->au_below[k] = fminf(0.0f, face->aus[i].level);
         if (face->aus[i].source != AUGUR_AU_SOURCE_NONE) f->au_measured |= 1u << k;
     }
     f->has_expression = face->has_expression;

@@ -95,6 +95,9 @@ typedef struct vt_frame {
     int     success;            /* 0: face lost in this frame; the fields below are ignored */
     float   au_r[AU_COUNT];     /* intensity 0..5 against the person's neutral, au_defs order */
     float   au_p[AU_COUNT];     /* probability 0..1, au_defs order */
+    float   au_below[AU_COUNT]; /* how far the AU's level (augur_au.level) is below intensity 0: -5..0; the
+                                   analyzer reads au_r + au_below, so movement under the presence
+                                   threshold shows (0 where unknown) */
     uint32_t au_measured;       /* bit i: AU i is measured (a model or rule reads it); 0 = all */
     int     has_expression;     /* expr[] holds classifier probabilities */
     float   expr[AU_EXPR_N];    /* classifier probabilities, expr/classes.h order */
