@@ -23,11 +23,11 @@
     "                      weak AU labels through the FACS codebook for faces with >= --min-votes\n" \
     "  --sfew DIR          class folders of film faces (e.g. ../shared/data/sfew/Train): weak labels\n" \
     "  --min-votes N       FERPlus votes (of 10) a face's class needs (default 7)\n" \
-    "  --ck-weight W       weight of a FACS-coded CK+ row against a weakly labelled one (default 1)\n" \
+    "  --ck-weight W       weight of a FACS-coded CK+ row against a weakly labelled one (default 10)\n" \
     "  --geometry-only     mesh geometry only (default: geometry + HOG appearance)\n" \
     "  --l2 X              ridge on standardised features (default 20)\n" \
     "  --budget F          presence thresholds keep false alarms on neutral training faces <= F\n" \
-    "                      (out of fold; default 0.01)\n" \
+    "                      (out of fold; default 0.02)\n" \
     "  --cache DIR         feature cache (default $AUGUR_CACHE; none if unset)\n" \
     "  --threads N         face-stage threads for the features (default 2)\n" \
     "  --models DIR        pretrained face models\n"

@@ -273,7 +273,7 @@ static float pick_threshold(const double *score, const signed char *lab, const u
 
 au_fit_opts au_fit_default_opts(void)
 {
-    au_fit_opts o = {.l2 = 20.0f, .min_pos = 20, .neutral_budget = 0.01f, .ev_l2 = 1.0f};
+    au_fit_opts o = {.l2 = 20.0f, .min_pos = 20, .neutral_budget = 0.02f, .ev_l2 = 1.0f};
     return o;
 }
 

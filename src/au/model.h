@@ -40,7 +40,7 @@ typedef struct au_model {
     int has_evidence;
     float ev_w[AU_EV_CLASSES][AU_COUNT];
     float ev_b[AU_EV_CLASSES];
-    char source[256];                 /* data and command that produced it */
+    char source[512];                 /* data and command that produced it */
 } au_model;
 
 #define AU_EV_CLAMP 8.0f

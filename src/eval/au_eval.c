@@ -28,7 +28,7 @@ au_eval_opts au_eval_default_opts(void)
     memset(&o, 0, sizeof o);
     o.appearance = 1;
     o.min_votes = 7;
-    o.ck_weight = 1;
+    o.ck_weight = 10;
     o.folds = 5;
     o.seed = 1;
     o.fit = au_fit_default_opts();

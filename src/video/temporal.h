@@ -101,7 +101,7 @@ typedef struct vt_frame {
     uint32_t au_measured;       /* bit i: AU i is measured (a model or rule reads it); 0 = all */
     int     has_expression;     /* expr[] holds classifier probabilities */
     float   expr[AU_EXPR_N];    /* classifier probabilities, expr/classes.h order */
-    float   evidence[AU_EXPR_N];/* AU-evidence scores (ex_evidence_scores), always filled when success */
+    float   evidence[AU_EXPR_N];/* AU-evidence scores (the face's, or FACS prototypes), always filled when success */
 } vt_frame;
 
 typedef struct vt_opts {
