@@ -5,7 +5,12 @@
  *   - mirror: a horizontally flipped image changes no AU intensity by > 0.5;
  *   - pose: rotated in-plane by +-20 deg, no AU probability moves by >= 0.15;
  *   - the AU12 heatmap peaks at the mouth corners of the aligned crop;
- *   - a corrupt or missing AU model gives a clear error, not a crash.
+ *   - a corrupt or missing AU model gives a clear error, not a crash;
+ *   - the HOG of a mirrored crop is the exact permutation the symmetric
+ *     descriptor relies on (so flipping an image cannot change the evidence);
+ *   - the L-BFGS regression separates a synthetic two-class problem and its
+ *     threshold keeps the false-alarm budget on "neutral" rows;
+ *   - codebook weak labels: a neutral face shows no AU, a happy one AU6 + AU12.
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +19,8 @@
 
 #include "augur.h"
 #include "au/au.h"
+#include "eval/au_eval.h"
+#include "expr/classes.h"
 #include "media/image.h"
 #include "media/warp.h"
 #include "testutil.h"
@@ -41,8 +48,104 @@ static void rotate(const au_image *src, float deg, au_image *dst)
     au_warp_affine_rgb(src, M, dst);
 }
 
+/* HOG: au_hog(mirror) == au_hog(crop) exactly up to rounding, and it depends on the image. */
+static void test_hog_mirror(void)
+{
+    uint8_t c[AU_APP_SIZE * AU_APP_SIZE], m[AU_APP_SIZE * AU_APP_SIZE];
+    unsigned s = 12345;
+    for (int y = 0; y < AU_APP_SIZE; y++)
+        for (int x = 0; x < AU_APP_SIZE; x++) {
+            s = s * 1103515245u + 12345u;
+            /* an asymmetric gradient plus noise */
+            c[y * AU_APP_SIZE + x] = (uint8_t)((3 * x + y + (s >> 24) % 40) & 255);
+        }
+    for (int y = 0; y < AU_APP_SIZE; y++)
+        for (int x = 0; x < AU_APP_SIZE; x++) m[y * AU_APP_SIZE + x] = c[y * AU_APP_SIZE + AU_APP_SIZE - 1 - x];
+    static float h[AU_APP_N], hm[AU_APP_N];
+    au_hog(c, h);
+    au_hog(m, hm);
+    float d = 0, norm = 0;
+    for (int i = 0; i < AU_APP_N; i++) { d = fmaxf(d, fabsf(h[i] - hm[i])); norm += h[i] * h[i]; }
+    CHECK(d < 1e-5f, "HOG of the mirror differs by %g", (double)d);
+    CHECK(norm > 1.0f, "HOG is empty (%g)", (double)norm);
+    memset(m, 128, sizeof m);
+    au_hog(m, hm);
+    float z = 0;
+    for (int i = 0; i < AU_APP_N; i++) z = fmaxf(z, fabsf(hm[i]));
+    CHECK(z < 1e-6f, "a flat crop has gradients (%g)", (double)z);
+}
+
+/* The regression: two Gaussian classes along feature 0; neutral rows are negatives. */
+static void test_fit(void)
+{
+    enum { N = 600, D = 5 };
+    static float X[N * D];
+    static signed char y[N * AU_COUNT], cls[N];
+    static int g[N];
+    static unsigned char neutral[N];
+    unsigned s = 7;
+    for (int i = 0; i < N; i++) {
+        int pos = i % 3 == 0;
+        for (int j = 0; j < D; j++) {
+            float u = 0;
+            for (int k = 0; k < 12; k++) { s = s * 1103515245u + 12345u; u += (float)((s >> 8) & 0xffff) / 65536.0f; }
+            X[i * D + j] = (u - 6.0f) + (j == 0 && pos ? 4.0f : 0.0f);
+        }
+        for (int a = 0; a < AU_COUNT; a++) y[i * AU_COUNT + a] = -1;
+        y[i * AU_COUNT + au_index(12)] = (signed char)pos;
+        g[i] = i;
+        neutral[i] = !pos;
+        cls[i] = pos ? AU_EXPR_HAPPINESS : AU_EXPR_NEUTRAL;
+    }
+    au_model *m = calloc(1, sizeof *m);
+    au_fit_data d = {X, y, NULL, g, NULL, neutral, cls, N, D};
+    au_fit_opts o = au_fit_default_opts();
+    o.l2 = 1;
+    au_error err = {0};
+    int rc = m ? au_model_fit(m, &d, &o, &err) : -1;
+    CHECK(rc == 0, "fit: %s", err.msg);
+    int a = au_index(12);
+    if (!rc) {
+        CHECK(m->trained[a] && !m->trained[au_index(4)], "only AU12 has labels");
+        int tp = 0, fa = 0, npos = 0;
+        for (int i = 0; i < N; i++) {
+            float p[AU_COUNT];
+            au_model_predict(m, X + i * D, p);
+            int pr = p[a] >= m->threshold[a];
+            if (y[i * AU_COUNT + a]) { npos++; tp += pr; } else fa += pr;
+        }
+        printf("synthetic AU12: recall %.3f, false alarms %.3f (threshold %.2f)\n", (double)tp / npos,
+               (double)fa / (N - npos), m->threshold[a]);
+        CHECK((double)tp / npos > 0.8, "recall %.3f", (double)tp / npos);
+        CHECK((double)fa / (N - npos) <= 0.05, "false alarms %.3f over the budget", (double)fa / (N - npos));
+        float ev[AU_EV_CLASSES], p[AU_COUNT];
+        au_model_predict(m, X, p); /* row 0 is positive */
+        au_model_evidence(m, p, ev);
+        CHECK(m->has_evidence && ev[AU_EXPR_HAPPINESS] > ev[AU_EXPR_NEUTRAL], "evidence map: happiness %.2f neutral %.2f",
+              ev[AU_EXPR_HAPPINESS], ev[AU_EXPR_NEUTRAL]);
+    }
+    free(m);
+}
+
+static void test_weak_labels(void)
+{
+    signed char y[AU_COUNT];
+    au_weak_labels(AU_EXPR_NEUTRAL, y);
+    int any = 0;
+    for (int a = 0; a < AU_COUNT; a++) any |= y[a] != 0;
+    CHECK(!any, "a neutral face shows no AU");
+    au_weak_labels(AU_EXPR_HAPPINESS, y);
+    CHECK(y[au_index(6)] == 1 && y[au_index(12)] == 1 && y[au_index(4)] == 0 && y[au_index(25)] == -1,
+          "happiness: AU6 %d AU12 %d AU4 %d AU25 %d", y[au_index(6)], y[au_index(12)], y[au_index(4)], y[au_index(25)]);
+    au_weak_labels(AU_EXPR_DISGUST, y);
+    CHECK(y[au_index(9)] == -1 && y[au_index(10)] == -1, "disgust asserts neither AU9 nor AU10 alone");
+}
+
 int main(void)
 {
+    test_hog_mirror();
+    test_fit();
+    test_weak_labels();
     struct augur_params p = augur_default_params();
     p.model_dir = t_model_dir();
     augur_context *ctx;
