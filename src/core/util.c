@@ -273,3 +273,12 @@ int au_stdout_check(au_error *err)
         return au_fail(err, AUGUR_EIO, "cannot write to standard output: %s", errno ? strerror(errno) : "write error");
     return 0;
 }
+
+int au_write_text(const char *path, const char *text, au_error *err)
+{
+    au_outfile o;
+    int rc = au_out_open(&o, path, err);
+    if (rc) return rc;
+    if (fputs(text, o.f) < 0) { au_out_abort(&o); return au_fail(err, AUGUR_EIO, "cannot write '%s'", path); }
+    return au_out_commit(&o, err);
+}

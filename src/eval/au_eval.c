@@ -592,17 +592,6 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
              o->fit.neutral_budget, o->min_votes, o->ck_weight);
 }
 
-static int write_text(const char *path, const char *text, au_error *err)
-{
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return au_fail(err, AUGUR_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-    int bad = fputs(text, f) < 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path)) { remove(tmp); return au_fail(err, AUGUR_EIO, "cannot write '%s'", path); }
-    return 0;
-}
 
 int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *prefix, au_error *err)
 {
@@ -649,7 +638,7 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
       "%.0f s.\n", cmd, rep->ms_per_face_au, rep->seconds);
 #undef P
     snprintf(path, sizeof path, "%s.md", prefix);
-    int rc = len < cap ? write_text(path, md, err) : au_fail(err, AUGUR_EINTERNAL, "report too long");
+    int rc = len < cap ? au_write_text(path, md, err) : au_fail(err, AUGUR_EINTERNAL, "report too long");
     free(md);
     if (rc) return rc;
 
@@ -695,7 +684,7 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     cJSON_Delete(j);
     if (!text) return au_fail(err, AUGUR_ENOMEM, "out of memory");
     snprintf(path, sizeof path, "%s.json", prefix);
-    rc = write_text(path, text, err);
+    rc = au_write_text(path, text, err);
     free(text);
     return rc;
 }

@@ -169,17 +169,6 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
     return rc;
 }
 
-static int write_text(const char *path, const char *text, au_error *err)
-{
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return au_fail(err, AUGUR_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-    int bad = fputs(text, f) < 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path)) { remove(tmp); return au_fail(err, AUGUR_EIO, "cannot write '%s'", path); }
-    return 0;
-}
 
 int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *prefix, au_error *err)
 {
@@ -241,7 +230,7 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
       o->params.au_model ? " --au-model " : "", o->params.au_model ? o->params.au_model : "", r->seconds);
 #undef P
     snprintf(path, sizeof path, "%s.md", prefix);
-    int rc = len < cap ? write_text(path, md, err) : au_fail(err, AUGUR_EINTERNAL, "report too long");
+    int rc = len < cap ? au_write_text(path, md, err) : au_fail(err, AUGUR_EINTERNAL, "report too long");
     free(md);
     if (rc) return rc;
     cJSON *j = cJSON_CreateObject();
@@ -265,7 +254,7 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
     cJSON_Delete(j);
     if (!text) return au_fail(err, AUGUR_ENOMEM, "out of memory");
     snprintf(path, sizeof path, "%s.json", prefix);
-    rc = write_text(path, text, err);
+    rc = au_write_text(path, text, err);
     free(text);
     return rc;
 }
