@@ -470,10 +470,10 @@ int au_model_load(au_model *m, const char *path, au_error *err)
         cJSON_Delete(root);
         return au_fail(err, AUGUR_EFORMAT, "%s: not an augur AU model", path);
     }
-    if (nf->valuedouble < 1 || nf->valuedouble > AU_MAX_FEATURES) {
+    double nfv = nf->valuedouble;
+    if (!(nfv >= 1 && nfv <= AU_MAX_FEATURES)) {
         cJSON_Delete(root);
-        return au_fail(err, AUGUR_EFORMAT, "%s: n_features %g is out of range (1..%d)", path, nf->valuedouble,
-                       AU_MAX_FEATURES);
+        return au_fail(err, AUGUR_EFORMAT, "%s: n_features %g is out of range (1..%d)", path, nfv, AU_MAX_FEATURES);
     }
     m->n_feat = nf->valueint;
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "source");
