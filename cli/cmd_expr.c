@@ -24,7 +24,7 @@
 
 typedef struct expr_cli {
     const char *protocol, *data, *train, *valid, *test, *model, *report, *models;
-    int flip, grounding;
+    int flip;
     int split;    /* eval: 2 test (default), 1 validation (for model selection without touching the test split) */
 } expr_cli;
 
@@ -203,60 +203,6 @@ int cmd_train_expr(int argc, char **argv)
     return rc ? EXIT_FAIL : EXIT_OK;
 }
 
-/* The weakly-grounded study: full analysis of every test image with this model. */
-static int grounding_study(const expr_cli *c, int quiet)
-{
-    fer_set s;
-    au_error err = {0};
-    if (read_split(c, c->split, &s, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
-    struct augur_params p = augur_default_params();
-    p.model_dir = c->models;
-    p.expr_model = c->model;
-    augur_context *ctx;
-    if (augur_init(&ctx, &p)) { cli_error("eval", "%s", augur_errmsg(ctx)); augur_free(ctx); fer_free(&s); return EXIT_FAIL; }
-    /* per analysed face: how far its class's AU evidence trails the best class, and whether it is right */
-    float *gap = malloc((size_t)s.n * sizeof *gap);
-    unsigned char *right = malloc((size_t)s.n);
-    if (!gap || !right) { cli_error("eval", "out of memory"); free(gap); free(right); augur_free(ctx); fer_free(&s); return EXIT_FAIL; }
-    int n = 0, n_none = 0, n_flag = 0, ok_flag = 0, n_ok = 0, ok_ok = 0;
-    for (int i = 0; i < s.n; i++) {
-        struct augur_face *f = NULL;
-        int nf = 0;
-        if (!s.items[i].path || augur_analyze_file(ctx, s.items[i].path, &f, &nf)) { n_none++; augur_faces_free(f); continue; }
-        int best = -1;
-        for (int k = 0; k < nf; k++) if (f[k].has_expression && (best < 0 || f[k].det_score > f[best].det_score)) best = k;
-        if (best < 0) n_none++;
-        else {
-            const struct augur_face *x = &f[best];
-            right[n] = x->expression_class == s.items[i].label;
-            gap[n] = x->evidence[x->evidence_class] - x->evidence[x->expression_class];
-            if (x->weakly_grounded) { n_flag++; ok_flag += right[n]; } else { n_ok++; ok_ok += right[n]; }
-            n++;
-        }
-        augur_faces_free(f);
-        if (!quiet && ((i + 1) % 200 == 0 || i + 1 == s.n)) fprintf(stderr, "\r  grounding study: %d/%d", i + 1, s.n);
-    }
-    if (!quiet) fputc('\n', stderr);
-    printf("weakly grounded (%s split): %d of %d analysed faces (%.1f%%); accuracy flagged %.4f vs unflagged %.4f; "
-           "%d images without an analysed face\n", c->split == 1 ? "validation" : "test", n_flag, n,
-           n ? 100.0 * n_flag / n : 0, n_flag ? (double)ok_flag / n_flag : 0, n_ok ? (double)ok_ok / n_ok : 0, n_none);
-    /* the same rule at other margins (docs/REASONING.md): choose one on the validation split */
-    printf("margin  flagged  accuracy flagged  accuracy unflagged\n");
-    static const float margins[] = {0.15f, 0.25f, 0.35f, 0.45f, 0.55f, 0.65f, 0.75f};
-    for (size_t m = 0; m < sizeof margins / sizeof *margins; m++) {
-        int nf = 0, okf = 0, nu = 0, oku = 0;
-        for (int i = 0; i < n; i++)
-            if (gap[i] > margins[m]) { nf++; okf += right[i]; } else { nu++; oku += right[i]; }
-        printf("%6.2f  %6.1f%%  %16.4f  %18.4f\n", margins[m], n ? 100.0 * nf / n : 0, nf ? (double)okf / nf : 0,
-               nu ? (double)oku / nu : 0);
-    }
-    free(gap);
-    free(right);
-    augur_free(ctx);
-    fer_free(&s);
-    return EXIT_OK;
-}
-
 /* The Markdown report: the same numbers as the JSON, for docs/. */
 static int write_markdown(const char *path, const expr_cli *c, const expr_metrics *m, const char *mode)
 {
@@ -303,8 +249,7 @@ int cmd_eval_expr(int argc, char **argv)
                    "single thread, as analysis runs it; batch: the training network in batches of 64.\n"
                    "Accuracy, macro-F1, per-class recall, confusion matrix, CAM-COS and ATT-COS (cosine of the\n"
                    "class activation map / attention with the true class's AU heatmap, non-neutral faces), ms/face.\n"
-                   "--grounding: also run the full analysis (faces, AUs, expression) on every test image and report\n"
-                   "the fraction flagged weakly grounded and the accuracy of flagged vs unflagged faces.\n");
+                   "The weakly-grounded flag through the full analysis: `augur eval evidence --expr-model MODEL`.\n");
             return EXIT_OK;
         }
         else if (!strcmp(a, "--model") && v) { c.model = v; i++; }
@@ -315,7 +260,6 @@ int cmd_eval_expr(int argc, char **argv)
             if (c.split < 0) { cli_error("eval", "--split must be test or valid"); return EXIT_USAGE; }
             i++;
         }
-        else if (!strcmp(a, "--grounding")) c.grounding = 1;
         else if (!strcmp(a, "-q")) quiet = 1;
         else if (!strcmp(a, "--mode") && v) {
             mode = !strcmp(v, "batch") ? -2 : expr_infer_mode_parse(v);
@@ -397,9 +341,5 @@ int cmd_eval_expr(int argc, char **argv)
     expr_cache_free(&te);
     en_free(net);
     expr_infer_free(inf);
-    if (!rc && c.grounding) {
-        if (mode >= 0) setenv("AUGUR_EXPR_MODE", mode_name, 1); /* the analysis runs the same mode */
-        rc = grounding_study(&c, quiet);
-    }
     return rc;
 }
