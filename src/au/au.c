@@ -1,6 +1,7 @@
 /*
- * au/au.c — reading Action Units from a meshed face: geometry features
- * against a neutral reference, the calibrated per-AU regression (au/model.c),
+ * au/au.c — reading Action Units from a meshed face: geometry and appearance
+ * features (against the population neutral, shifted by a person's own neutral
+ * when one is known), the per-AU regressions and evidence map (au/model.c),
  * intensity, region boxes, the measurement behind each AU, and heatmaps.
  *
  * Intensity: the AU's logit mapped linearly from its presence threshold

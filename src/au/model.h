@@ -1,8 +1,10 @@
 /*
- * au/model.h — the AU calibration model: per AU, an L2-regularised logistic
- * regression on standardised evidence features (geometry, and appearance when
- * the model was trained with it), fitted on real FACS labels (CK+) by
- * augur's own trainer (au/train.c), stored as JSON under models/.
+ * au/model.h — the AU model: per AU, an L2-regularised logistic regression on
+ * standardised evidence features (geometry, and HOG appearance when the model
+ * was trained with it) with a presence threshold and an intensity scale; the
+ * evidence map from AUs to expression classes; fitted by augur's own trainer
+ * (au_model_fit here; the data in eval/au_eval.c: CK+ FACS codes and codebook
+ * weak labels), stored as JSON under models/ (docs/AUS.md).
  *
  * AUs the labels do not cover (CK+ codes no AU28, AU43, AU45) are read by a
  * documented geometric rule instead (au/au.c), and say so in their source.
