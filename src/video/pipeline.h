@@ -41,32 +41,25 @@
  *      follows fast expression changes. The smoothed mesh is what the record
  *      carries (box, lm68, pose, alignment are recomputed from it); tracking
  *      uses the raw mesh, so smoothing never feeds back into the ROI.
- *   3. Per-person neutral (opts.baseline). Each track keeps a reservoir of
- *      canonicalised meshes (au_face_canonicalize: pose and scale removed)
- *      sampled from its past frames: every frame until the reservoir is
- *      full, then one frame in every opts.baseline_stride; it holds at most
- *      opts.baseline_size frames (a ring: the oldest is replaced), so memory
- *      is bounded and the baseline follows slow changes. The neutral is the per-vertex,
- *      per-coordinate median over the reservoir — robust as long as the
- *      person is at rest (neutral) in more than half of the sampled frames,
- *      which expressive bursts, even long ones, rarely break. It is used
- *      from the first frame on (opts.baseline_min = 1: a switch from the
- *      population neutral later would be a step in every AU). With a larger
- *      baseline_min, while the reservoir holds n < baseline_min frames the
- *      neutral is the blend (n/min) x median + (1 - n/min) x population
- *      neutral, a ramp (vp_face.per_person_neutral = 1 once fully personal).
- *      The median is recomputed when a frame enters the reservoir.
- *      The price of a clip-derived neutral: an expression held through most
- *      of the clip (a smile from start to end) becomes the person's neutral
- *      and reads as no AU; opts.baseline = 0 reads against the population
- *      neutral instead.
+ *   3. Per-person neutral (opts.baseline). Each face is first read against
+ *      the population; a frame whose reading has no AU present looks neutral
+ *      and enters the track's ring (every such frame until opts.baseline_size
+ *      are held, then one in opts.baseline_stride, replacing the oldest: bounded
+ *      memory, and the neutral follows slow changes). The person's neutral is
+ *      the ring's mean canonical mesh (for the measurements in mm) and mean
+ *      evidence features, which shift the face's features onto the model's
+ *      mean neutral training face (au/au.h, au_neutral). It is blended in over
+ *      opts.baseline_min ring frames (vp_face.per_person_neutral = 1 once fully
+ *      personal). A clip with no neutral-looking frame is read against the
+ *      population throughout, so an expression held from start to end stays
+ *      that expression (issue #12); opts.baseline = 0 never forms a neutral.
  *   4. AUs (au_read with that neutral), AU-evidence scores, and the
  *      expression (classifier probabilities, weakly-grounded flag, CAM-COS)
  *      when an expression model is loaded — the same fields as
  *      augur_analyze_file fills.
  *
- * Memory is fixed at vp_create plus O(tracks x baseline_size x 468 x 3)
- * floats; nothing grows with the length of the video.
+ * Memory is fixed at vp_create plus O(tracks x baseline_size x (468 x 3 +
+ * AU_FEAT_N)) floats; nothing grows with the length of the video.
  *
  * Thread safety: a vp is used by one thread at a time.
  */
