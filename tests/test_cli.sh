@@ -160,5 +160,17 @@ printf 'clip,subject\n' > "$T/clips.csv"
 expect 1 "eval micro bad clips.csv" -- "$AUGUR" eval micro --clips "$T"; grep_out "not a clips.csv" "eval micro bad clips.csv message"
 rm -f "$T/clips.csv"
 
+# AU training and evaluation (eval/au_eval.h, eval/evidence_eval.h): option and input errors, no data needed
+expect 0 "eval evidence --help" -- "$AUGUR" eval evidence --help; grep_out "evidence_class" "eval evidence help"
+expect 2 "eval evidence without --data" -- "$AUGUR" eval evidence
+expect 2 "eval evidence bad --protocol" -- "$AUGUR" eval evidence --protocol frob --data "$T"
+expect 1 "eval evidence missing folder" -- "$AUGUR" eval evidence --protocol ferplus --data "$T/nowhere"; grep_out "label.csv" "eval evidence missing label.csv"
+expect 2 "eval au bad --budget" -- "$AUGUR" eval au --data "$T" --budget 2
+expect 2 "eval au bad --ck-weight" -- "$AUGUR" eval au --data "$T" --ck-weight 0
+expect 1 "eval au missing labels" -- "$AUGUR" eval au --data "$T/nowhere" -q; grep_out "nowhere" "eval au names the missing folder"
+expect 2 "train au without --out" -- "$AUGUR" train au --data "$T"
+expect 1 "train au missing data" -- "$AUGUR" train au --data "$T/nowhere" --ferplus "$T/nowhere" --out "$T/au.json" -q; grep_out "nowhere" "train au names the missing folder"
+[[ ! -e $T/au.json ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: a failed train au wrote a model"; }
+
 echo "$pass passed, $fail failed"
 [[ $fail == 0 ]]
