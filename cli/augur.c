@@ -52,11 +52,11 @@ static const struct {
     int (*fn)(int, char **);
     const char *what;
 } commands[] = {
-    {"analyze", cmd_analyze, "faces, landmarks, head pose and alignment in images"},
+    {"analyze", cmd_analyze, "images: faces, landmarks, pose, AUs, expression and the reasoning behind it"},
     {"video", cmd_video, "every frame of a video: tracked faces, AUs, micro-expressions, timeline"},
     {"verify", cmd_verify, "score a rationale (TAG text or JSON) against augur's AU evidence"},
-    {"eval", cmd_eval, "evaluate on labelled data (au: Action Units on CK+, subject-independent)"},
-    {"train", cmd_train, "train augur's own models (au: the AU calibration on CK+)"},
+    {"eval", cmd_eval, "evaluate on labelled data: au, evidence, expr, micro (augur eval --help)"},
+    {"train", cmd_train, "train augur's own models: au, expr (augur train --help)"},
     {"bench", cmd_bench, "time each neural network (optionally against TensorFlow.js wasm)"},
 };
 
@@ -68,7 +68,9 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
     fprintf(f, "  %-10s %s\n", "version", "print the version");
-    fprintf(f, "\nenvironment: AUGUR_MODELS (pretrained model folder), AUGUR_DATA (datasets)\n");
+    fprintf(f, "\nenvironment: AUGUR_MODELS (pretrained face models), AUGUR_AU_MODEL, AUGUR_EXPR_MODEL (augur's own\n"
+               "models), AUGUR_EXPR_MODE (int8, f32, train), AUGUR_CACHE (downloads, feature caches), AUGUR_DATA\n"
+               "(data sets for the tests)\n");
 }
 
 int main(int argc, char **argv)

@@ -113,7 +113,11 @@ static int cmd_eval_evidence(int argc, char **argv)
 int cmd_eval(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        help();
+        printf("usage: augur eval au|evidence|expr|micro [options]   (augur eval <what> --help for details)\n\n"
+               "  au        AU detection: cross-validated over CK+ subjects and SFEW films (the training recipe)\n"
+               "  evidence  the AU evidence as a user meets it: neutral faces, evidence_class, consistency\n"
+               "  expr      an expression model on FERPlus / FER2013 / class folders\n"
+               "  micro     micro-expression spotting on CK+ known-timing clips\n");
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (!strcmp(argv[1], "expr")) return cmd_eval_expr(argc, argv);

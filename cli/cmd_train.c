@@ -39,7 +39,9 @@ static void help(void)
 int cmd_train(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        help();
+        printf("usage: augur train au|expr [options]   (augur train <what> --help for details)\n\n"
+               "  au    the AU model (CK+ FACS codes + FERPlus/SFEW codebook weak labels) -> models/au.json\n"
+               "  expr  the expression CNN with AU guidance -> models/expr-*.bin\n");
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (!strcmp(argv[1], "expr")) return cmd_train_expr(argc, argv);

@@ -161,6 +161,8 @@ expect 1 "eval micro bad clips.csv" -- "$AUGUR" eval micro --clips "$T"; grep_ou
 rm -f "$T/clips.csv"
 
 # AU training and evaluation (eval/au_eval.h, eval/evidence_eval.h): option and input errors, no data needed
+expect 0 "eval --help" -- "$AUGUR" eval --help; grep_out "evidence" "eval help lists evidence"; grep_out "micro" "eval help lists micro"
+expect 0 "train --help" -- "$AUGUR" train --help; grep_out "expr" "train help lists expr"
 expect 0 "eval evidence --help" -- "$AUGUR" eval evidence --help; grep_out "evidence_class" "eval evidence help"
 expect 2 "eval evidence without --data" -- "$AUGUR" eval evidence
 expect 2 "eval evidence bad --protocol" -- "$AUGUR" eval evidence --protocol frob --data "$T"
