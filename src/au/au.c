@@ -114,10 +114,15 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
     if (!f->has_mesh) return au_fail(err, AUGUR_EARG, "face %d has no usable mesh", f->id);
     memcpy(out->features, feat, sizeof out->features);
     out->per_person_neutral = neutral != NULL;
-    /* named measurements against the neutral in use (mm, for people) */
+    /* named measurements, absolute and against the neutral in use (mm, for
+     * people and for the rules, which take fractions of the neutral) */
     const float (*ref)[3] = neutral ? (const float (*)[3])neutral->mesh : au_canonical_mesh;
-    float gfeat[AU_GEOM_N];
-    au_face_features(f, ref, gfeat, out->measures);
+    float face_abs[AU_M_COUNT], neut_abs[AU_M_COUNT];
+    float canon[AU_MESH_N][3];
+    if (au_face_canonicalize(f, canon)) return au_fail(err, AUGUR_EARG, "face %d has no usable mesh", f->id);
+    au_measure_all((const float (*)[3])canon, face_abs);
+    au_measure_all(ref, neut_abs);
+    for (int i = 0; i < AU_M_COUNT; i++) out->measures[i] = face_abs[i] - neut_abs[i];
     float prob[AU_COUNT];
     if (neutral && m->has_neutral_mean) {
         float x[AU_FEAT_N];
@@ -127,12 +132,6 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
         au_model_predict(m, out->features, prob);
     }
 
-    /* absolute measures for the rules (fractions of the neutral) */
-    float face_abs[AU_M_COUNT], neut_abs[AU_M_COUNT];
-    float canon[AU_MESH_N][3];
-    au_face_canonicalize(f, canon);
-    au_measure_all((const float (*)[3])canon, face_abs);
-    au_measure_all(ref, neut_abs);
 
     for (int a = 0; a < AU_COUNT; a++) {
         au_reading *r = &out->au[a];
