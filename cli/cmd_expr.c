@@ -327,14 +327,8 @@ int cmd_eval_expr(int argc, char **argv)
         for (int k = 0; k < AU_EXPR_N; k++) cJSON_AddNumberToObject(rec, au_expr_names[k], m.recall[k]);
         cJSON *cm = cJSON_AddArrayToObject(j, "confusion");
         for (int k = 0; k < AU_EXPR_N; k++) cJSON_AddItemToArray(cm, cJSON_CreateIntArray(m.confusion[k], AU_EXPR_N));
-        char *text = cJSON_Print(j);
-        cJSON_Delete(j);
-        au_outfile of;
         au_error oe = {0};
-        if (!text || au_out_open(&of, path, &oe)) { cli_error("eval", "%s", text ? oe.msg : "out of memory"); rc = EXIT_FAIL; }
-        else if (fputs(text, of.f) < 0) { au_out_abort(&of); cli_error("eval", "cannot write '%s'", path); rc = EXIT_FAIL; }
-        else if (au_out_commit(&of, &oe)) { cli_error("eval", "%s", oe.msg); rc = EXIT_FAIL; }
-        free(text);
+        if (au_write_json(path, j, &oe)) { cli_error("eval", "%s", oe.msg); rc = EXIT_FAIL; }
         snprintf(path, sizeof path, "%s.md", c.report);
         if (!rc && write_markdown(path, &c, &m, mode_name)) { cli_error("eval", "cannot write '%s'", path); rc = EXIT_FAIL; }
     }

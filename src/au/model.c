@@ -428,18 +428,7 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
         cJSON_AddItemToObject(o, "weights", float_array(m->w[a], m->n_feat));
         cJSON_AddItemToArray(aus, o);
     }
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text) return au_fail(err, AUGUR_ENOMEM, "out of memory");
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) { free(text); return au_fail(err, AUGUR_EIO, "cannot write '%s'", tmp); }
-    int bad = fputs(text, f) < 0;
-    bad |= fclose(f) != 0;
-    free(text);
-    if (bad || rename(tmp, path)) { remove(tmp); return au_fail(err, AUGUR_EIO, "cannot write '%s'", path); }
-    return 0;
+    return au_write_json(path, root, err);
 }
 
 static int read_floats(const cJSON *a, float *out, int n)

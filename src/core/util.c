@@ -4,6 +4,7 @@
  */
 #include "core/util.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -274,11 +275,21 @@ int au_stdout_check(au_error *err)
     return 0;
 }
 
-int au_write_text(const char *path, const char *text, au_error *err)
+static int au_write_text(const char *path, const char *text, au_error *err)
 {
     au_outfile o;
     int rc = au_out_open(&o, path, err);
     if (rc) return rc;
     if (fputs(text, o.f) < 0) { au_out_abort(&o); return au_fail(err, AUGUR_EIO, "cannot write '%s'", path); }
     return au_out_commit(&o, err);
+}
+
+int au_write_json(const char *path, cJSON *j, au_error *err)
+{
+    char *text = j ? cJSON_Print(j) : NULL;
+    cJSON_Delete(j);
+    if (!text) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    int rc = au_write_text(path, text, err);
+    free(text);
+    return rc;
 }

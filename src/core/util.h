@@ -63,8 +63,10 @@ int au_out_check_target(const char *path, au_error *err);
 int au_out_open(au_outfile *o, const char *path, au_error *err);
 int au_out_commit(au_outfile *o, au_error *err);
 void au_out_abort(au_outfile *o);
-/* Writes a whole text file through au_outfile (all or nothing). */
-int au_write_text(const char *path, const char *text, au_error *err);
+/* Writes a cJSON tree, pretty-printed, through au_outfile (all or nothing);
+ * the tree is deleted either way. */
+struct cJSON;
+int au_write_json(const char *path, struct cJSON *j, au_error *err);
 /* 0, or AUGUR_EIO when flushing standard output fails (a full disk, /dev/full). */
 int au_stdout_check(au_error *err);
 

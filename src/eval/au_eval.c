@@ -5,7 +5,6 @@
 #include "eval/au_eval.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -336,19 +335,17 @@ static int features(const au_eval_opts *o, pool *p, double *ms_per_face, au_erro
     if (!o->quiet) fprintf(stderr, "  features: %d of %d faces meshed (%.0f s)\n", nok, p->n, au_now() - t0);
     if (cd) {
         mkdir(cd, 0755);
-        char tmp[4300];
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        FILE *f = fopen(tmp, "wb");
-        int bad = !f;
-        if (f) {
-            bad |= fwrite(&key, sizeof key, 1, f) != 1;
-            bad |= fwrite(&p->n, sizeof p->n, 1, f) != 1;
-            bad |= fwrite(p->ok, 1, (size_t)p->n, f) != (size_t)p->n;
-            bad |= fwrite(p->X, sizeof *p->X, (size_t)p->n * AU_FEAT_N, f) != (size_t)p->n * AU_FEAT_N;
-            bad |= fwrite(ms_per_face, sizeof *ms_per_face, 1, f) != 1;
-            bad |= fclose(f) != 0;
+        au_outfile of;
+        au_error ce = {0};
+        if (au_out_open(&of, path, &ce) == 0) {
+            fwrite(&key, sizeof key, 1, of.f); /* write errors are caught by the commit */
+            fwrite(&p->n, sizeof p->n, 1, of.f);
+            fwrite(p->ok, 1, (size_t)p->n, of.f);
+            fwrite(p->X, sizeof *p->X, (size_t)p->n * AU_FEAT_N, of.f);
+            fwrite(ms_per_face, sizeof *ms_per_face, 1, of.f);
+            au_out_commit(&of, &ce);
         }
-        if (bad || rename(tmp, path)) { remove(tmp); if (!o->quiet) fprintf(stderr, "  (could not write the cache %s)\n", path); }
+        if (ce.code && !o->quiet) fprintf(stderr, "  (could not write the cache: %s)\n", ce.msg);
     }
     return 0;
 }
@@ -512,7 +509,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
         memset(r, 0, sizeof *r);
         r->au = au_defs[a].id;
         r->fitted = fitted[a];
-        int coded = 0, last_seq = -1;
+        int coded = 0;
         for (int i = 0; i < p.n; i++) {
             if (p.dom[i] != DOM_CK) continue;
             int lab = p.y[(size_t)i * AU_COUNT + a];
@@ -526,7 +523,6 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                 for (int k = 0; k < i && first; k++) first = !(p.dom[k] == DOM_CK && p.seq[k] == p.seq[i]);
                 r->pos_sequences += first;
             }
-            (void)last_seq;
         }
         if (!coded || r->pos_images == 0) continue;
         r->precision = r->tp + r->fp ? (double)r->tp / (r->tp + r->fp) : 0;
@@ -597,10 +593,11 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
 {
     char path[4200], cmd[2048];
     command_line(o, cmd, sizeof cmd);
-    size_t cap = 1 << 16, len = 0;
-    char *md = malloc(cap);
-    if (!md) return au_fail(err, AUGUR_ENOMEM, "out of memory");
-#define P(...) (len += (size_t)snprintf(md + len, len < cap ? cap - len : 0, __VA_ARGS__))
+    snprintf(path, sizeof path, "%s.md", prefix);
+    au_outfile of;
+    int rc = au_out_open(&of, path, err);
+    if (rc) return rc;
+#define P(...) fprintf(of.f, __VA_ARGS__)
     P("# AU detection: CK+ subjects and SFEW films held out\n\n");
     P("%d-fold cross-validation (seed %u) with folds over CK+ subjects and SFEW films together: no person or film is "
       "in both parts of a fold; FERPlus faces (people unknown) always train. Thresholds and the evidence map are chosen "
@@ -637,10 +634,7 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     P("Command: `%s --report <prefix>`.\n\nAU stage time: %.3f ms per face (features + model, one thread); whole run "
       "%.0f s.\n", cmd, rep->ms_per_face_au, rep->seconds);
 #undef P
-    snprintf(path, sizeof path, "%s.md", prefix);
-    int rc = len < cap ? au_write_text(path, md, err) : au_fail(err, AUGUR_EINTERNAL, "report too long");
-    free(md);
-    if (rc) return rc;
+    if ((rc = au_out_commit(&of, err))) return rc;
 
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "command", cmd);
@@ -680,11 +674,6 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
         cJSON_AddBoolToObject(x, "fitted", r->fitted);
         cJSON_AddItemToArray(rows, x);
     }
-    char *text = cJSON_Print(j);
-    cJSON_Delete(j);
-    if (!text) return au_fail(err, AUGUR_ENOMEM, "out of memory");
     snprintf(path, sizeof path, "%s.json", prefix);
-    rc = au_write_text(path, text, err);
-    free(text);
-    return rc;
+    return au_write_json(path, j, err);
 }

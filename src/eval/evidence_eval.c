@@ -5,7 +5,6 @@
 #include "eval/evidence_eval.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,10 +171,12 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
 
 int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *prefix, au_error *err)
 {
-    size_t cap = 1 << 15, len = 0;
-    char *md = malloc(cap), path[4200];
-    if (!md) return au_fail(err, AUGUR_ENOMEM, "out of memory");
-#define P(...) (len += (size_t)snprintf(md + len, len < cap ? cap - len : 0, __VA_ARGS__))
+    char path[4200];
+    snprintf(path, sizeof path, "%s.md", prefix);
+    au_outfile of;
+    int rc = au_out_open(&of, path, err);
+    if (rc) return rc;
+#define P(...) fprintf(of.f, __VA_ARGS__)
     P("# AU evidence on %s\n\n", o->data);
     P("Every image through `augur analyze` (the public API: detection, mesh, AUs, evidence, classifier); the largest "
       "face is scored, and an image with no face counts as wrong. Protocol: %s; AU model: %s.\n\n", o->protocol,
@@ -229,10 +230,7 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
     P("\nCommand: `augur eval evidence --protocol %s --data %s%s%s --report <prefix>` (%.0f s).\n", o->protocol, o->data,
       o->params.au_model ? " --au-model " : "", o->params.au_model ? o->params.au_model : "", r->seconds);
 #undef P
-    snprintf(path, sizeof path, "%s.md", prefix);
-    int rc = len < cap ? au_write_text(path, md, err) : au_fail(err, AUGUR_EINTERNAL, "report too long");
-    free(md);
-    if (rc) return rc;
+    if ((rc = au_out_commit(&of, err))) return rc;
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "protocol", o->protocol);
     cJSON_AddStringToObject(j, "data", o->data);
@@ -250,11 +248,6 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
     cJSON *pc = cJSON_AddObjectToObject(j, "evidence_recall");
     for (int c = 0; c < AUGUR_EXPR_COUNT; c++)
         if (r->count[c]) cJSON_AddNumberToObject(pc, augur_expression_name(c), (double)r->ev_tp[c] / r->count[c]);
-    char *text = cJSON_Print(j);
-    cJSON_Delete(j);
-    if (!text) return au_fail(err, AUGUR_ENOMEM, "out of memory");
     snprintf(path, sizeof path, "%s.json", prefix);
-    rc = au_write_text(path, text, err);
-    free(text);
-    return rc;
+    return au_write_json(path, j, err);
 }
