@@ -48,6 +48,10 @@ typedef struct ex_trace {
  * 27) counted by their best member; neutral = 1 - the largest AU probability. */
 void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N]);
 
+/* The face's evidence as the AU stage gave it (f->evidence: the AU model's
+ * evidence map), or the FACS prototypes when it has none (all zero). */
+void ex_face_evidence(const au_face *f, float score[AU_EXPR_N]);
+
 /* Fills f->evidence (ex_evidence_scores) and f->evidence_class (its argmax). */
 void ex_set_evidence(au_face *f);
 

@@ -56,6 +56,14 @@ void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N])
     }
 }
 
+void ex_face_evidence(const au_face *f, float score[AU_EXPR_N])
+{
+    float sum = 0;
+    for (int c = 0; c < AU_EXPR_N; c++) sum += f->evidence[c];
+    if (sum > 0) memcpy(score, f->evidence, AU_EXPR_N * sizeof *score);
+    else ex_evidence_scores(f, score);
+}
+
 void ex_set_evidence(au_face *f)
 {
     ex_evidence_scores(f, f->evidence);
@@ -124,12 +132,7 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
 {
     memset(t, 0, sizeof *t);
     if (f->n_aus <= 0) return au_fail(err, AUGUR_EARG, "face %d has no AU readings to reason from", f->id);
-    /* the face's evidence as the AU stage gave it (the model's evidence map, or
-     * the FACS prototypes for a model without one) */
-    float esum = 0;
-    for (int c = 0; c < AU_EXPR_N; c++) esum += f->evidence[c];
-    if (esum > 0) memcpy(t->evidence, f->evidence, sizeof t->evidence);
-    else ex_evidence_scores(f, t->evidence);
+    ex_face_evidence(f, t->evidence);
     int best = 0, second = -1;
     for (int c = 1; c < AU_EXPR_N; c++) if (t->evidence[c] > t->evidence[best]) best = c;
     for (int c = 0; c < AU_EXPR_N; c++)

@@ -774,11 +774,7 @@ void vt_frame_from_face(vt_frame *f, int64_t frame, double t, int face_id, const
     }
     f->has_expression = face->has_expression;
     if (face->has_expression) memcpy(f->expr, face->expression, sizeof f->expr);
-    /* the face's own evidence (the AU model's evidence map), or the FACS prototypes without one */
-    float esum = 0;
-    for (int c = 0; c < AU_EXPR_N; c++) esum += face->evidence[c];
-    if (esum > 0) memcpy(f->evidence, face->evidence, sizeof f->evidence);
-    else ex_evidence_scores(face, f->evidence);
+    ex_face_evidence(face, f->evidence);
 }
 
 /* ---- the end ------------------------------------------------------------- */
