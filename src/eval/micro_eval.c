@@ -472,7 +472,7 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
                "burst clips that do not overlap the burst.\n\n", me_false_per_neutral(r), r->fe_neutral, r->neutral_clips);
     fprintf(f, "Signed mean timing error: onset %+.2f frames, offset %+.2f frames (negative: early).\n\n",
             per(r->sgn_on, r->spotted), per(r->sgn_off, r->spotted));
-    fprintf(f, "The likely expression of the spotted burst (the AU evidence at its peak) equals the clip's CK+ label in %d of %d "
+    fprintf(f, "The likely expression of the spotted burst (FACS prototypes) equals the clip's CK+ label in %d of %d "
                "named bursts.\n\n", r->expr_right, r->expr_named);
     fprintf(f, "Analyzer: micro_k %g, micro_rise %g, micro_edge %g, micro_refine %g, span %g–%g s, baseline %g s at quantile %g.\n",
             r->vt.micro_k, r->vt.micro_rise, r->vt.micro_edge, r->vt.micro_refine, r->vt.micro_min_s, r->vt.micro_max_s,
