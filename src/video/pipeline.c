@@ -79,7 +79,7 @@ typedef struct track {
     au_neutral *ring;
     int    ring_n, ring_pos;
     int64_t seen;               /* neutral-looking frames so far */
-    au_neutral sum;             /* sum over the ring (double would drift less; the ring is short) */
+    au_neutral neutral;         /* the ring's mean: the person's neutral */
     int    has_neutral;
 } track;
 
@@ -269,27 +269,27 @@ static void track_start(vp *p, track *t, const au_face *f)
 
 /* Adds a neutral-looking frame (its canonical mesh and evidence features) to
  * the track's ring (every such frame until full, then every stride-th) and
- * keeps the ring's running sum, whose mean is the person's neutral. */
+ * recomputes the ring's mean, the person's neutral (a fresh mean, not a
+ * running sum, so nothing drifts over a long video; it costs one pass over at
+ * most baseline_size entries, only when a frame enters). */
 static void baseline_update(vp *p, track *t, const au_face *f, const float *feat)
 {
     int64_t s = t->seen++;
     int full = t->ring_n == p->o.baseline_size;
     if (full && s % p->o.baseline_stride) return;
     au_neutral *e = &t->ring[t->ring_pos];
-    float *sm = &t->sum.mesh[0][0], *sf = t->sum.feat;
-    if (full) { /* the oldest leaves the sum */
-        for (int k = 0; k < AU_MESH_N * 3; k++) sm[k] -= (&e->mesh[0][0])[k];
-        for (int k = 0; k < AU_FEAT_N; k++) sf[k] -= e->feat[k];
-    }
-    if (au_face_canonicalize(f, e->mesh)) { /* cannot happen for a meshed face; keep the sum consistent */
-        if (full) { for (int k = 0; k < AU_MESH_N * 3; k++) sm[k] += (&e->mesh[0][0])[k]; for (int k = 0; k < AU_FEAT_N; k++) sf[k] += e->feat[k]; }
-        return;
-    }
+    if (au_face_canonicalize(f, p->canon)) return; /* cannot happen for a meshed face */
+    memcpy(e->mesh, p->canon, sizeof e->mesh);
     memcpy(e->feat, feat, sizeof e->feat);
-    for (int k = 0; k < AU_MESH_N * 3; k++) sm[k] += (&e->mesh[0][0])[k];
-    for (int k = 0; k < AU_FEAT_N; k++) sf[k] += e->feat[k];
     t->ring_pos = (t->ring_pos + 1) % p->o.baseline_size;
     if (!full) t->ring_n++;
+    float inv = 1.0f / (float)t->ring_n, *mm = &t->neutral.mesh[0][0], *mf = t->neutral.feat;
+    memset(&t->neutral, 0, sizeof t->neutral);
+    for (int r = 0; r < t->ring_n; r++) {
+        const float *em = &t->ring[r].mesh[0][0], *ef = t->ring[r].feat;
+        for (int k = 0; k < AU_MESH_N * 3; k++) mm[k] += em[k] * inv;
+        for (int k = 0; k < AU_FEAT_N; k++) mf[k] += ef[k] * inv;
+    }
     t->has_neutral = 1;
 }
 
@@ -344,12 +344,11 @@ static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *pers
         if (!any) baseline_update(p, t, f, feat);
         if (t->has_neutral) {
             float w = t->ring_n >= p->o.baseline_min ? 1.0f : (float)t->ring_n / (float)p->o.baseline_min;
-            float inv = 1.0f / (float)t->ring_n;
             for (int i = 0; i < AU_MESH_N; i++)
                 for (int c = 0; c < 3; c++)
-                    p->blend.mesh[i][c] = w * t->sum.mesh[i][c] * inv + (1 - w) * au_canonical_mesh[i][c];
+                    p->blend.mesh[i][c] = w * t->neutral.mesh[i][c] + (1 - w) * au_canonical_mesh[i][c];
             for (int k = 0; k < AU_FEAT_N; k++)
-                p->blend.feat[k] = w * t->sum.feat[k] * inv + (1 - w) * (k < p->aus->n_feat ? p->aus->neutral_mean[k] : 0);
+                p->blend.feat[k] = w * t->neutral.feat[k] + (1 - w) * (k < p->aus->n_feat ? p->aus->neutral_mean[k] : 0);
             if (au_read_features(p->aus, f, feat, &p->blend, &r, err)) return 0;
             *personal = w >= 1.0f;
         }
