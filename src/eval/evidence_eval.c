@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "au/au_defs.h"
 #include "data/fer.h"
 #include "explain/explain.h"
 
@@ -111,6 +112,8 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
         if (jobs[t].rc && !rc) rc = au_fail(err, jobs[t].rc, "%s", jobs[t].msg);
     }
     if (!started && !rc) rc = au_fail(err, AUGUR_EINTERNAL, "cannot start threads");
+    rep->n_margins = 19;
+    for (int m = 0; m < rep->n_margins; m++) rep->margin[m] = 0.05f * (float)(m + 1);
     for (int i = 0; !rc && i < set.n; i++) {
         const fer_item *it = &set.items[i];
         const ev_item_out *r = &out[i];
@@ -127,6 +130,10 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
             if (r->flagged) { rep->n_flagged++; rep->flagged_right += r->cl == c; }
             else { rep->n_unflagged++; rep->unflagged_right += r->cl == c; }
             rep->consistent_against_margin += r->margin_violation;
+            for (int m = 0; m < rep->n_margins; m++) { /* the rule at other margins */
+                if (r->gap > rep->margin[m]) { rep->m_flagged[m]++; rep->m_flagged_right[m] += r->cl == c; }
+                else rep->m_unflagged_right[m] += r->cl == c;
+            }
         }
         if (ferplus && it->votes[0] >= o->strong_votes) {
             rep->n_strong_neutral++;
@@ -135,20 +142,7 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
             rep->strong_neutral_any += any;
         }
     }
-    rep->n_margins = 19;
-    for (int m = 0; m < rep->n_margins; m++) rep->margin[m] = 0.05f * (float)(m + 1);
-    for (int i = 0; !rc && i < set.n; i++) {
-        const ev_item_out *r = &out[i];
-        if (r->cl < 0) continue;
-        int right = r->cl == set.items[i].label;
-        for (int m = 0; m < rep->n_margins; m++) {
-            if (r->gap > rep->margin[m]) { rep->m_flagged[m]++; rep->m_flagged_right[m] += right; }
-            else rep->m_unflagged_right[m] += right;
-        }
-    }
     if (!rc) {
-        static const int ids[AUGUR_AU_COUNT] = {1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 16, 17, 20, 23, 24, 25, 26, 27, 28, 43, 45};
-        memcpy(rep->au_ids, ids, sizeof ids);
         int ev_right = 0, cl_right = 0, nc = 0;
         double mf = 0;
         for (int c = 0; c < AUGUR_EXPR_COUNT; c++) {
@@ -186,7 +180,7 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
         P("**Strongly neutral faces (>= %d of 10 votes) with any AU present: %.1f%%** of %d. Per AU:", o->strong_votes,
           100.0 * r->strong_neutral_any / r->n_strong_neutral, r->n_strong_neutral);
         for (int a = 0; a < AUGUR_AU_COUNT; a++)
-            if (r->au_present_on_neutral[a]) P(" AU%d %.1f%%", r->au_ids[a], 100.0 * r->au_present_on_neutral[a] / r->n_strong_neutral);
+            if (r->au_present_on_neutral[a]) P(" AU%d %.1f%%", au_defs[a].id, 100.0 * r->au_present_on_neutral[a] / r->n_strong_neutral);
         P(".\n\n");
     }
     P("**The class the AU evidence alone ranks first (evidence_class): %.1f%%** accuracy, macro-F1 %.3f. The "
