@@ -2,20 +2,19 @@
  * cli/au_opts.c — the options `augur eval au` and `augur train au` share
  * (data sets, ridge, threshold budget, cache, models): one parser for both.
  */
-#include "cli.h"
+#include "cli_lab.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef AUGUR_DEFAULT_MODEL_DIR
-#define AUGUR_DEFAULT_MODEL_DIR ".cache/human-models-3.0.4"
-#endif
+#include "core/paths.h"
 
 void cli_au_opts_init(au_eval_opts *o)
 {
+    static au_paths paths; /* the models as the library finds them ($AUGUR_MODELS, installed, built) */
+    au_paths_resolve(NULL, &paths);
     *o = au_eval_default_opts();
-    o->model_dir = getenv("AUGUR_MODELS");
-    if (!o->model_dir || !*o->model_dir) o->model_dir = AUGUR_DEFAULT_MODEL_DIR;
+    o->model_dir = paths.face_dir;
 }
 
 int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)

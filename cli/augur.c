@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "augur.h"
@@ -46,6 +47,15 @@ int cli_threads(const char *cmd, const char *opt, const char *val)
     }
     return n;
 }
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cli_tty(void) { return isatty(STDERR_FILENO); }
 
 static const struct {
     const char *name;

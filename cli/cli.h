@@ -8,8 +8,6 @@
 
 #include <stdio.h>
 
-#include "eval/au_eval.h"
-
 int cmd_bench(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_video(int argc, char **argv);
@@ -33,10 +31,10 @@ int cli_int(const char *cmd, const char *opt, const char *val, int lo, int hi);
  * with a warning on stderr. */
 int cli_threads(const char *cmd, const char *opt, const char *val);
 
-/* Options shared by `eval au` and `train au`: init sets defaults (models from
- * $AUGUR_MODELS); cli_au_opt consumes argv[*i] (and its value) if it is one of
- * them: 1 consumed, 0 not ours, -1 bad value (error printed). */
-void cli_au_opts_init(au_eval_opts *o);
-int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
+/* Monotonic clock in seconds. */
+double cli_now(void);
+
+/* 1 when standard error is a terminal (progress bars are drawn only then). */
+int cli_tty(void);
 
 #endif

@@ -10,6 +10,7 @@
  * produced results; a run in which no input could be analysed (or the models
  * did not load) leaves an existing FILE untouched. FILE must be a regular
  * file or absent: a link or a device such as /dev/null is refused.
+ * Only the public API (augur.h) is used.
  */
 #include "cli.h"
 
@@ -19,9 +20,6 @@
 #include <unistd.h>
 
 #include "augur.h"
-#include "explain/explain.h"
-#include "media/image.h"
-#include "out/out.h"
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_AULIST, FMT_TRACE, FMT_EXPLAIN };
 
@@ -30,7 +28,7 @@ static void help(void)
     printf("usage: augur analyze [options] IMAGE|DIR|@LIST ...\n\n"
            "Finds every face: box, 468-point 3D mesh, 68 landmarks, head pose, alignment.\n"
            "Inputs: image files (PNG, JPEG, TIFF, WebP, BMP, PGM/PPM), folders (their images),\n"
-           "or @LIST (a text file with one image path per line).\n\n"
+           "@LIST (a text file with one image path per line), or - (one image on standard input).\n\n"
            "options:\n"
            "  --json              one JSON object per image per line (docs/OUTPUT.md)\n"
            "  --pretty            indent the JSON\n"
@@ -53,7 +51,8 @@ static void help(void)
            "  --au-model FILE     AU calibration model (default $AUGUR_AU_MODEL or models/au.json)\n"
            "  --expr-model FILE   expression model (default $AUGUR_EXPR_MODEL or models/expr-ferplus.bin if present)\n"
            "  --expr-flip         average the expression over the face and its mirror image (2 runs)\n"
-           "  -q, --quiet         no progress bar\n"
+           "  -r, --recursive     folders: their sub-folders' images too\n"
+           "  -q, --quiet         no progress bar (drawn only when standard error is a terminal) and no summary\n"
            "exit status: 0 all inputs processed (zero faces is not an error), 1 some input failed,\n"
            "2 bad usage\n");
 }
@@ -64,53 +63,37 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-static int cmp_prob_desc(const void *a, const void *b)
-{
-    float x = ((const struct augur_au *)a)->probability, y = ((const struct augur_au *)b)->probability;
-    return x < y ? 1 : x > y ? -1 : 0;
-}
-
 /* TAG's AU-Prob-Bbox evidence: the top-k AUs by probability, "AU6 0.78 [156,208,285,314]". */
-static void print_aulist(FILE *o, const au_analysis *a, int topk)
+static void print_aulist(augur_context *ctx, FILE *o, const struct augur_analysis *a, int topk)
 {
     for (int i = 0; i < a->n_faces; i++) {
-        const au_face *f = &a->faces[i];
-        struct augur_au s[AUGUR_AU_COUNT];
-        int n = 0;
-        for (int k = 0; k < f->n_aus; k++)
-            if (f->aus[k].source != AUGUR_AU_SOURCE_NONE) s[n++] = f->aus[k];
-        qsort(s, (size_t)n, sizeof *s, cmp_prob_desc);
-        fprintf(o, "%s\tface %d\t", a->path, f->id);
-        for (int k = 0; k < n && k < topk; k++)
-            fprintf(o, "%sAU%d %.2f [%.0f,%.0f,%.0f,%.0f]", k ? "; " : "", s[k].id, s[k].probability, s[k].box[0],
-                    s[k].box[1], s[k].box[2], s[k].box[3]);
-        fputc('\n', o);
+        char *t = NULL;
+        if (augur_aulist(ctx, &a->faces[i], topk, &t)) continue;
+        fprintf(o, "%s\tface %d\t%s\n", a->path, a->faces[i].id, t);
+        augur_string_free(t);
     }
 }
 
 /* TAG's grounded trace of each face with AUs (explain/trace.c), in TAG's
  * tagged format or as plain text. */
-static void print_trace(FILE *o, const au_analysis *a, int plain)
+static void print_trace(augur_context *ctx, FILE *o, const struct augur_analysis *a, int plain)
 {
-    static char buf[8192];
     for (int i = 0; i < a->n_faces; i++) {
-        ex_trace t;
-        au_error err = {0};
-        const au_face *f = &a->faces[i];
-        if (ex_build_trace(f, f->has_expression ? f->expression_class : -1, &t, &err)) continue;
-        if (plain) ex_trace_text(&t, buf, sizeof buf);
-        else ex_trace_tag(&t, buf, sizeof buf);
+        char *t = NULL;
+        if (!a->faces[i].n_aus || augur_trace(ctx, &a->faces[i], plain ? AUGUR_TRACE_TEXT : AUGUR_TRACE_TAG, &t))
+            continue;
         if (a->n_faces > 1) fprintf(o, "# %s face %d\n", a->path, a->faces[i].id);
-        fputs(buf, o);
+        fputs(t, o);
+        augur_string_free(t);
     }
 }
 
-static void print_text(FILE *o, const au_analysis *a)
+static void print_text(FILE *o, const struct augur_analysis *a)
 {
     fprintf(o, "%s: %dx%d, %d face%s (%.1f ms)\n", a->path, a->width, a->height, a->n_faces,
             a->n_faces == 1 ? "" : "s", a->seconds * 1e3);
     for (int i = 0; i < a->n_faces; i++) {
-        const au_face *f = &a->faces[i];
+        const struct augur_face *f = &a->faces[i];
         fprintf(o, "  face %d: box [%.0f, %.0f, %.0f, %.0f]  detector %.2f  mesh %.2f\n", f->id, f->box[0], f->box[1],
                 f->box[2], f->box[3], f->det_score, f->mesh_score);
         fprintf(o, "          pose: pitch %+.1f, yaw %+.1f, roll %+.1f deg; translation %.0f, %.0f, %.0f mm\n",
@@ -139,7 +122,7 @@ static void print_text(FILE *o, const au_analysis *a)
 
 static void progress(int done, int total, int failed, double t0)
 {
-    double el = au_now() - t0, rate = done / (el > 1e-9 ? el : 1e-9);
+    double el = cli_now() - t0, rate = done / (el > 1e-9 ? el : 1e-9);
     int w = 30, fill = total ? done * w / total : w;
     fprintf(stderr, "\r[%.*s%*s] %d/%d images  %.1f img/s  ETA %.0f s  %d failed ", fill,
             "##############################", w - fill, "", done, total, rate, rate > 0 ? (total - done) / rate : 0.0,
@@ -147,10 +130,31 @@ static void progress(int done, int total, int failed, double t0)
     if (done == total) fputc('\n', stderr);
 }
 
+/* An image on standard input ("-"), at most 512 MiB. */
+static int read_stdin_image(augur_context *ctx, augur_image *img)
+{
+    size_t cap = 1 << 20, len = 0, max = (size_t)512 << 20;
+    unsigned char *buf = malloc(cap);
+    if (!buf) return augur_image_decode(ctx, NULL, 0, img);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len, stdin)) > 0) {
+        len += got;
+        if (len == cap) {
+            unsigned char *nb = cap < max ? realloc(buf, cap * 2) : NULL;
+            if (!nb) break;
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    int rc = augur_image_decode(ctx, buf, len, img);
+    free(buf);
+    return rc;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     enum fmt fmt = FMT_TEXT;
-    int pretty = 0, quiet = 0, topk = 5;
+    int pretty = 0, quiet = 0, topk = 5, recursive = 0;
     const char *out_path = NULL, *overlay = NULL, *overlay_dir = NULL;
     struct augur_params p = augur_default_params();
     const char **inputs = calloc((size_t)argc, sizeof *inputs);
@@ -176,6 +180,7 @@ int cmd_analyze(int argc, char **argv)
             i++;
         }
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = 1;
+        else if (!strcmp(a, "-r") || !strcmp(a, "--recursive")) recursive = 1;
         else if (!strcmp(a, "-o") && v) { out_path = v; i++; }
         else if (!strcmp(a, "--overlay") && v) { overlay = v; i++; }
         else if (!strcmp(a, "--overlay-dir") && v) { overlay_dir = v; i++; }
@@ -213,122 +218,119 @@ int cmd_analyze(int argc, char **argv)
             else cli_error("analyze", "unknown option '%s' (see --help)", a);
             free(inputs);
             return EXIT_USAGE;
-        } else inputs[n_inputs++] = a;
+        } else inputs[n_inputs++] = a; /* "-" alone: an image on standard input */
     }
     if (n_inputs == 0) { cli_error("analyze", "no input (see --help)"); free(inputs); return EXIT_USAGE; }
-
-    /* expand folders and lists */
-    char **paths = NULL;
-    int n_paths = 0, failed = 0;
-    au_error err = {0};
-    for (int i = 0; i < n_inputs; i++) {
-        char **ps;
-        int n;
-        if (au_inputs_expand(inputs[i], &ps, &n, &err)) {
-            cli_error("analyze", "%s", err.msg);
-            failed++;
-            continue;
-        }
-        char **np = realloc(paths, (size_t)(n_paths + n) * sizeof *np);
-        if (!np) { au_inputs_free(ps, n); break; }
-        paths = np;
-        memcpy(paths + n_paths, ps, (size_t)n * sizeof *ps);
-        n_paths += n;
-        free(ps); /* strings now owned by paths */
-    }
-    free(inputs);
-    if (overlay && n_paths > 1) {
-        cli_error("analyze", "--overlay takes one input image; use --overlay-dir for several");
-        au_inputs_free(paths, n_paths);
-        return EXIT_USAGE;
-    }
 
     augur_context *ctx = NULL;
     if (augur_init(&ctx, &p) != AUGUR_OK) {
         cli_error("analyze", "%s", augur_errmsg(ctx));
         augur_free(ctx);
-        au_inputs_free(paths, n_paths);
+        free(inputs);
         return EXIT_FAIL;
     }
-    FILE *out = stdout;
-    au_outfile of = {0};
-    if (out_path) {
-        if (au_out_open(&of, out_path, &err)) {
-            cli_error("analyze", "%s", err.msg);
-            augur_free(ctx);
-            au_inputs_free(paths, n_paths);
-            return EXIT_FAIL;
+    /* expand folders and lists ("-" stays itself: standard input) */
+    char **paths = NULL;
+    int n_paths = 0, failed = 0;
+    for (int i = 0; i < n_inputs; i++) {
+        char **ps;
+        int n;
+        static char dash[] = "-";
+        char *one[1] = {dash};
+        if (!strcmp(inputs[i], "-")) {
+            ps = one;
+            n = 1;
+        } else if (augur_list_images(ctx, inputs[i], recursive, &ps, &n)) {
+            cli_error("analyze", "%s", augur_errmsg(ctx));
+            failed++;
+            continue;
         }
-        out = of.f;
+        char **np = realloc(paths, (size_t)(n_paths + n) * sizeof *np);
+        if (!np) { if (ps != one) augur_paths_free(ps, n); break; }
+        paths = np;
+        for (int k = 0; k < n; k++) paths[n_paths + k] = ps == one ? strdup("-") : ps[k];
+        n_paths += n;
+        if (ps != one) free(ps); /* strings now owned by paths */
     }
-    if (fmt == FMT_CSV) au_csv_header(out);
-    int show_progress = !quiet && n_paths > 1;
-    double t_start = au_now();
+    free(inputs);
+    if (overlay && n_paths > 1) {
+        cli_error("analyze", "--overlay takes one input image; use --overlay-dir for several");
+        augur_paths_free(paths, n_paths);
+        augur_free(ctx);
+        return EXIT_USAGE;
+    }
+
+    FILE *out = stdout;
+    augur_output *of = NULL;
+    if (out_path && augur_output_open(ctx, out_path, &of, &out)) {
+        cli_error("analyze", "%s", augur_errmsg(ctx));
+        augur_free(ctx);
+        augur_paths_free(paths, n_paths);
+        return EXIT_FAIL;
+    }
+    if (fmt == FMT_CSV) augur_write_csv_header(ctx, out);
+    int show_progress = !quiet && n_paths > 1 && cli_tty(); /* never a progress bar into a log */
+    double t_start = cli_now();
     int models_ok = 1, n_ok = 0;
     for (int i = 0; i < n_paths && models_ok; i++) {
         const char *path = paths[i];
-        au_image img = {0};
-        double t0 = au_now();
-        int rc = au_image_load(path, &img, &err);
-        au_face *faces = NULL;
+        augur_image img = {0};
+        double t0 = cli_now();
+        int rc = !strcmp(path, "-") ? read_stdin_image(ctx, &img) : augur_image_load(ctx, path, &img);
+        struct augur_face *faces = NULL;
         int n = 0;
-        if (!rc) {
-            rc = augur_analyze_rgb(ctx, img.rgb, img.w, img.h, &faces, &n);
-            if (rc) {
-                snprintf(err.msg, sizeof err.msg, "%s: %s", path, augur_errmsg(ctx));
-                /* a model that cannot load fails every image: stop at once */
-                if (rc == AUGUR_EIO || rc == AUGUR_EFORMAT || rc == AUGUR_EUNSUPPORTED) models_ok = 0;
-            }
+        char msg[1024];
+        if (rc) snprintf(msg, sizeof msg, "%s", augur_errmsg(ctx));
+        else if ((rc = augur_analyze_image(ctx, &img, &faces, &n))) {
+            snprintf(msg, sizeof msg, "%s: %s", path, augur_errmsg(ctx));
+            /* a model that cannot load fails every image: stop at once */
+            if (rc == AUGUR_EIO || rc == AUGUR_EFORMAT || rc == AUGUR_EUNSUPPORTED) models_ok = 0;
         }
         if (rc) {
             if (show_progress) fputc('\n', stderr);
-            cli_error("analyze", "%s", err.msg);
+            cli_error("analyze", "%s", msg);
             failed++;
         } else {
-            au_analysis a = {path, img.w, img.h, faces, n, au_now() - t0};
+            struct augur_analysis a = {path, img.w, img.h, faces, n, cli_now() - t0};
             n_ok++;
             if (fmt == FMT_TEXT) print_text(out, &a);
             else if (fmt == FMT_JSON) {
-                cJSON *j = au_analysis_to_json(&a);
-                if (!j || au_json_write(out, j, pretty, &err)) { cli_error("analyze", "writing JSON failed"); failed++; }
-                cJSON_Delete(j);
-            } else if (fmt == FMT_AULIST) print_aulist(out, &a, topk);
-            else if (fmt == FMT_TRACE || fmt == FMT_EXPLAIN) print_trace(out, &a, fmt == FMT_EXPLAIN);
-            else au_csv_rows(out, &a);
+                if (augur_write_json(ctx, out, &a, pretty)) { cli_error("analyze", "writing JSON failed"); failed++; }
+            } else if (fmt == FMT_AULIST) print_aulist(ctx, out, &a, topk);
+            else if (fmt == FMT_TRACE || fmt == FMT_EXPLAIN) print_trace(ctx, out, &a, fmt == FMT_EXPLAIN);
+            else augur_write_csv(ctx, out, &a);
             fflush(out);
             char ov[4200] = "";
             if (overlay) snprintf(ov, sizeof ov, "%s", overlay);
             else if (overlay_dir) snprintf(ov, sizeof ov, "%s/%s.overlay.png", overlay_dir, base_name(path));
-            if (ov[0] && au_overlay_png(&img, &a, ov, &err)) {
-                cli_error("analyze", "%s", err.msg);
+            if (ov[0] && augur_write_overlay(ctx, &img, &a, ov)) {
+                cli_error("analyze", "%s", augur_errmsg(ctx));
                 failed++;
             }
         }
         augur_faces_free(faces);
-        au_image_free(&img);
+        augur_image_free(&img);
         if (show_progress && ((i + 1) % 25 == 0 || i + 1 == n_paths)) progress(i + 1, n_paths, failed, t_start);
     }
     int write_failed = 0;
-    if (out_path) {
+    if (of) {
         if (n_ok > 0 && models_ok) {
-            if (au_out_commit(&of, &err)) { cli_error("analyze", "%s", err.msg); write_failed = 1; }
+            if (augur_output_commit(ctx, of)) { cli_error("analyze", "%s", augur_errmsg(ctx)); write_failed = 1; }
         } else if (n_ok > 0) { /* the models failed part-way: keep what was written, beside FILE */
-            write_failed = fflush(out) != 0 || ferror(out);
-            write_failed |= fclose(of.f) != 0;
-            of.f = NULL;
-            cli_error("analyze", "'%s' left as it was; the results so far are in '%s'", out_path, of.tmp);
-            free(of.tmp); free(of.path);
+            char part[4200];
+            write_failed = augur_output_detach(ctx, of, part, sizeof part) != 0;
+            cli_error("analyze", "'%s' left as it was; the results so far are in '%s'", out_path, part);
         } else {
-            au_out_abort(&of);
+            augur_output_abort(of);
             cli_error("analyze", "no input was analysed, so '%s' was not written", out_path);
         }
-    } else if (au_stdout_check(&err)) {
-        cli_error("analyze", "%s", err.msg);
+    } else if (augur_stdout_check(ctx)) {
+        cli_error("analyze", "%s", augur_errmsg(ctx));
         write_failed = 1;
     }
     if (n_paths > 1 && !quiet)
-        fprintf(stderr, "augur analyze: %d image(s), %d failed, %.1f s\n", n_paths, failed, au_now() - t_start);
+        fprintf(stderr, "augur analyze: %d image(s), %d failed, %.1f s\n", n_paths, failed, cli_now() - t_start);
     augur_free(ctx);
-    au_inputs_free(paths, n_paths);
+    augur_paths_free(paths, n_paths);
     return failed || write_failed ? EXIT_FAIL : EXIT_OK;
 }

@@ -3,7 +3,7 @@
  * CK+-style folder with subject-independent k-fold cross-validation, written
  * as a Markdown and a JSON report (eval/au_eval.c does the work).
  */
-#include "cli.h"
+#include "cli_lab.h"
 
 #include <stdio.h>
 #include <stdlib.h>

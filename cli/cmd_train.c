@@ -2,7 +2,7 @@
  * cli/cmd_train.c — `augur train au`: fits the AU calibration model on all of
  * CK+ (FACS labels), FERPlus and SFEW (codebook weak labels) and writes it (JSON).
  */
-#include "cli.h"
+#include "cli_lab.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,13 +6,10 @@
  */
 #include "cli.h"
 
-#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "augur.h"
-#include "au/au_defs.h"
-#include "explain/explain.h"
 
 static void help(void)
 {
@@ -34,15 +31,16 @@ static int verify_one(augur_context *ctx, const char *image, const char *rationa
 {
     struct augur_face *faces = NULL;
     int n = 0;
-    uint8_t *text = NULL;
+    char *text = NULL;
     size_t len = 0;
-    au_error err = {0};
     /* the rationale first: a bad one fails before the image is analysed */
-    int rc = au_read_file(rationale, (size_t)1 << 20, 1, &text, &len, &err);
-    if (rc) { cli_error("verify", "%s", err.msg); return EXIT_FAIL; }
+    if (augur_read_text(ctx, rationale, (size_t)1 << 20, &text, &len)) {
+        cli_error("verify", "%s", augur_errmsg(ctx));
+        return EXIT_FAIL;
+    }
     if (augur_analyze_file(ctx, image, &faces, &n)) {
         cli_error("verify", "%s", augur_errmsg(ctx));
-        free(text);
+        augur_string_free(text);
         return EXIT_FAIL;
     }
     int best = -1;
@@ -50,56 +48,34 @@ static int verify_one(augur_context *ctx, const char *image, const char *rationa
         if (faces[i].n_aus && (best < 0 || faces[i].det_score > faces[best].det_score)) best = i;
     if (best < 0) {
         cli_error("verify", "%s: no face with AU evidence to verify against", image);
-        free(text); augur_faces_free(faces);
+        augur_string_free(text); augur_faces_free(faces);
         return EXIT_FAIL;
     }
-    ex_verdict *v = malloc(sizeof *v);
-    if (!v || ex_verify(&faces[best], (const char *)text, len, v, &err)) {
-        cli_error("verify", "%s", v ? err.msg : "out of memory");
-        free(v); free(text); augur_faces_free(faces);
+    struct augur_verdict *v = malloc(sizeof *v);
+    if (!v || augur_verify(ctx, &faces[best], text, len, v)) {
+        cli_error("verify", "%s", v ? augur_errmsg(ctx) : "out of memory");
+        free(v); augur_string_free(text); augur_faces_free(faces);
         return EXIT_FAIL;
     }
     if (json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "image", image);
-        cJSON_AddStringToObject(o, "rationale", rationale);
-        cJSON_AddNumberToObject(o, "grounding", v->grounding);
-        if (v->answer >= 0) {
-            cJSON_AddStringToObject(o, "answer", au_expr_names[v->answer]);
-            cJSON_AddBoolToObject(o, "answer_agrees_with_evidence", v->answer_agrees);
-        } else cJSON_AddNullToObject(o, "answer");
-        cJSON *cl = cJSON_AddArrayToObject(o, "claims");
-        for (int i = 0; i < v->n_claims; i++) {
-            const ex_claim *c = &v->claims[i];
-            cJSON *x = cJSON_CreateObject();
-            cJSON_AddNumberToObject(x, "au", c->au);
-            cJSON_AddBoolToObject(x, "claimed_present", !c->absent);
-            cJSON_AddBoolToObject(x, "supported", c->supported);
-            cJSON_AddNumberToObject(x, "probability", c->probability);
-            if (c->has_box) cJSON_AddNumberToObject(x, "iou", c->iou); else cJSON_AddNullToObject(x, "iou");
-            cJSON_AddNumberToObject(x, "score", c->score);
-            cJSON_AddStringToObject(x, "reason", c->reason);
-            cJSON_AddItemToArray(cl, x);
-        }
-        cJSON_AddStringToObject(o, "notes", v->notes);
-        char *s = cJSON_PrintUnformatted(o);
+        char *s = augur_verdict_json(v, image, rationale);
         if (s) puts(s);
-        free(s);
-        cJSON_Delete(o);
+        else cli_error("verify", "out of memory");
+        augur_string_free(s);
     } else {
         printf("%s  rationale %s\ngrounding score: %.2f (%d claim%s)\n", image, rationale, v->grounding, v->n_claims,
                v->n_claims == 1 ? "" : "s");
         for (int i = 0; i < v->n_claims; i++) {
-            const ex_claim *c = &v->claims[i];
+            const struct augur_claim *c = &v->claims[i];
             printf("  %-13s AU%-3d %-8s score %.2f  %s\n", c->supported ? "supported" : "UNSUPPORTED", c->au,
                    c->absent ? "absent" : "present", c->score, c->reason);
         }
         if (v->answer >= 0)
-            printf("answer: %s (%s the AU evidence)\n", au_expr_names[v->answer],
+            printf("answer: %s (%s the AU evidence)\n", augur_expression_name(v->answer),
                    v->answer_agrees ? "consistent with" : "NOT supported by");
         if (v->notes[0]) printf("notes: %s\n", v->notes);
     }
-    free(v); free(text); augur_faces_free(faces);
+    free(v); augur_string_free(text); augur_faces_free(faces);
     return EXIT_OK;
 }
 
@@ -129,10 +105,13 @@ int cmd_verify(int argc, char **argv)
     int rc = EXIT_OK;
     if (!list) rc = verify_one(ctx, image, rationale, json);
     else {
-        uint8_t *text;
+        char *text;
         size_t len;
-        au_error err = {0};
-        if (au_read_file(list, (size_t)64 << 20, 1, &text, &len, &err)) { cli_error("verify", "%s", err.msg); augur_free(ctx); return EXIT_FAIL; }
+        if (augur_read_text(ctx, list, (size_t)64 << 20, &text, &len)) {
+            cli_error("verify", "%s", augur_errmsg(ctx));
+            augur_free(ctx);
+            return EXIT_FAIL;
+        }
         char *save = NULL;
         for (char *line = strtok_r((char *)text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
             if (!*line || *line == '#') continue;
@@ -144,7 +123,7 @@ int cmd_verify(int argc, char **argv)
             while (rl && (r[rl - 1] == '\r' || r[rl - 1] == ' ')) r[--rl] = 0;
             if (verify_one(ctx, line, r, json)) rc = EXIT_FAIL;
         }
-        free(text);
+        augur_string_free(text);
     }
     augur_free(ctx);
     /* a full disk or a closed pipe on standard output is a failure, not a result */

@@ -1,13 +1,15 @@
 /*
- * cli/cmd_video.c — `augur video INPUT`: every frame of a video (file, image
+ * cli/cmd_video.c — `augur video INPUT...`: every frame of a video (file, image
  * sequence or capture device), every face tracked with a stable id, AUs and
- * expression per frame (video/pipeline.h), then events, micro-expressions
- * and a timeline (video/temporal.h). Outputs: per-frame CSV (--csv, rows
- * written and flushed as frames are processed), events JSON (--events),
- * timeline text (--timeline; printed on standard output when no output is
- * asked for), AU-timeline plot (--plot) and an annotated video (--overlay).
- * A damaged input is processed up to the damage; everything written so far
- * is kept (the overlay is finished as a valid file) and the exit status is 1.
+ * expression per frame, then events, micro-expressions and a timeline — all
+ * through the public API (augur.h: augur_video_*, augur_stream_*). Outputs:
+ * per-frame CSV (--csv, rows written and flushed as frames are processed),
+ * events JSON (--events), timeline text (--timeline; printed on standard
+ * output when no output is asked for), AU-timeline plot (--plot) and an
+ * annotated video (--overlay). With several inputs (or a folder of videos),
+ * each output name takes the input's name: --csv-dir/--events-dir… A damaged
+ * input is processed up to the damage; everything written so far is kept
+ * (the overlay is finished as a valid file) and the exit status is 1.
  */
 #include "cli.h"
 
@@ -20,12 +22,6 @@
 #include <unistd.h>
 
 #include "augur.h"
-#include "media/video.h"
-#include "media/video_write.h"
-#include "out/out.h"
-#include "video/output.h"
-#include "video/pipeline.h"
-#include "video/temporal.h"
 
 static void help(void)
 {
@@ -59,9 +55,9 @@ static void help(void)
            "  --au-model FILE     AU model (default $AUGUR_AU_MODEL, else models/au.json)\n"
            "  --expr-model FILE   expression model (default $AUGUR_EXPR_MODEL or models/expr-ferplus.bin)\n"
            "  --expr-flip         average the expression over the face and its mirror image (2 runs)\n"
-           "  -q, --quiet         no progress bar\n"
+           "  -q, --quiet         no progress bar (drawn only when standard error is a terminal) and no summary\n"
            "exit status: 0 done, 1 failure (a damaged input: after writing what was read), 2 bad usage\n",
-           VP_MAX_FACES);
+           AUGUR_MAX_TRACKS);
 }
 
 static volatile sig_atomic_t g_stop;
@@ -79,12 +75,6 @@ static int parse_seconds(const char *opt, const char *v, double *out)
     return 0;
 }
 
-static const char *ext_of(const char *p)
-{
-    const char *s = strrchr(p, '/'), *d = strrchr(p, '.');
-    return d && (!s || d > s) ? d + 1 : "";
-}
-
 /* A file we will create at the end must be creatable now: its folder writable. */
 static int folder_writable(const char *path)
 {
@@ -97,7 +87,7 @@ static int folder_writable(const char *path)
     return access(dir, W_OK) == 0;
 }
 
-static void progress(const au_video_info *info, double start, double end, double t, int64_t frames, double el, int last)
+static void progress(const struct augur_video_info *info, double start, double end, double t, int64_t frames, double el, int last)
 {
     double rate = frames / (el > 1e-9 ? el : 1e-9);
     double stop = info->duration_s > 0 ? info->duration_s : -1;
@@ -121,8 +111,7 @@ int cmd_video(int argc, char **argv)
                *overlay_path = NULL;
     int quiet = 0, every = 1, max_faces = 4, redetect = 30, smooth = 1, baseline = 1;
     struct augur_params p = augur_default_params();
-    au_video_opts vo;
-    au_video_default_opts(&vo);
+    struct augur_video_params vo = augur_video_default_params();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { help(); return EXIT_OK; }
@@ -141,7 +130,7 @@ int cmd_video(int argc, char **argv)
             }
             i++;
         } else if (!strcmp(a, "--every")) { if ((every = cli_int("video", a, v, 1, 1000000)) < 0) return EXIT_USAGE; i++; }
-        else if (!strcmp(a, "--max-faces")) { if ((max_faces = cli_int("video", a, v, 1, VP_MAX_FACES)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--max-faces")) { if ((max_faces = cli_int("video", a, v, 1, AUGUR_MAX_TRACKS)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--redetect")) { if ((redetect = cli_int("video", a, v, 1, 1000000)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--threads")) { if ((p.n_threads = cli_threads("video", a, v)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--no-smooth")) smooth = 0;
@@ -178,71 +167,53 @@ int cmd_video(int argc, char **argv)
             cli_error("video", "cannot write '%s': %s", late[k], strerror(errno));
             return EXIT_FAIL;
         }
-    /* outputs that exist must be regular files (not a link, not /dev/null):
-     * say so before a long video is decoded, not after */
-    const char *outs[] = {csv_path && strcmp(csv_path, "-") ? csv_path : NULL, events_path, timeline_path, plot_path,
-                          overlay_path};
-    for (int k = 0; k < 5; k++) {
-        au_error oe = {0};
-        if (outs[k] && au_out_check_target(outs[k], &oe)) {
-            cli_error("video", "%s", oe.msg);
-            return EXIT_FAIL;
-        }
-    }
 
-    /* the model folder as every command resolves it */
     augur_context *ctx = NULL;
     if (augur_init(&ctx, &p) != AUGUR_OK) {
         cli_error("video", "%s", augur_errmsg(ctx));
         augur_free(ctx);
         return EXIT_FAIL;
     }
-    au_error err = {0};
-    au_video *video = NULL;
-    vp *pipe = NULL;
-    vt_analyzer *ta = NULL;
+    /* outputs that exist must be regular files (not a link, not /dev/null):
+     * say so before a long video is decoded, not after */
+    const char *outs[] = {csv_path && strcmp(csv_path, "-") ? csv_path : NULL, events_path, timeline_path, plot_path,
+                          overlay_path};
+    for (int k = 0; k < 5; k++)
+        if (outs[k] && augur_output_check(ctx, outs[k])) {
+            cli_error("video", "%s", augur_errmsg(ctx));
+            augur_free(ctx);
+            return EXIT_FAIL;
+        }
+    augur_video *video = NULL;
+    augur_stream *stream = NULL;
+    augur_output *csv_file = NULL;
     FILE *csv = NULL;
-    au_outfile csv_file = {0};
+    augur_video_writer *ow = NULL;
     int64_t n_analysed = 0;
-    au_video_writer *ow = NULL;
-    int status = EXIT_OK, rc;
-    if ((rc = au_video_open(&video, input, &vo, &err))) {
-        cli_error("video", "%s", err.msg);
+    int status = EXIT_OK;
+    if (augur_video_open(ctx, input, &vo, &video)) {
+        cli_error("video", "%s", augur_errmsg(ctx));
         status = EXIT_FAIL;
         goto done;
     }
-    vp_opts po;
-    vp_default_opts(&po);
-    po.max_faces = max_faces;
-    po.redetect_every = redetect;
-    po.smooth = smooth;
-    po.baseline = baseline;
-    po.detector = p.detector;
-    po.crop_mode = p.crop;
-    po.au_model = p.au_model;
-    po.expr_model = p.expr_model;
-    po.expr_flip = p.expr_flip;
-    po.n_threads = p.n_threads;
-    if ((rc = vp_create(&pipe, augur_model_dir(ctx), &po, &err))) {
-        cli_error("video", "%s", err.msg);
-        status = EXIT_FAIL;
-        goto done;
-    }
-    vt_opts to;
-    vt_default_opts(&to);
-    if ((rc = vt_create(&ta, &to, &err))) {
-        cli_error("video", "%s", err.msg);
+    struct augur_stream_params sp = augur_stream_default_params();
+    sp.max_faces = max_faces;
+    sp.redetect_every = redetect;
+    sp.smooth = smooth;
+    sp.baseline = baseline;
+    if (augur_stream_open(ctx, &sp, &stream)) {
+        cli_error("video", "%s", augur_errmsg(ctx));
         status = EXIT_FAIL;
         goto done;
     }
     if (csv_path) {
-        if (strcmp(csv_path, "-") && au_out_open(&csv_file, csv_path, &err)) {
-            cli_error("video", "%s", err.msg);
+        if (strcmp(csv_path, "-") && augur_output_open(ctx, csv_path, &csv_file, &csv)) {
+            cli_error("video", "%s", augur_errmsg(ctx));
             status = EXIT_FAIL;
             goto done;
         }
-        csv = strcmp(csv_path, "-") ? csv_file.f : stdout;
-        if (vo_csv_header(csv)) {
+        if (!csv_file) csv = stdout;
+        if (augur_write_video_csv_header(ctx, csv)) {
             cli_error("video", "cannot write '%s': %s", csv_path, strerror(errno));
             status = EXIT_FAIL;
             goto done;
@@ -251,139 +222,106 @@ int cmd_video(int argc, char **argv)
 
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    const au_video_info *info = au_video_get_info(video);
-    au_image frame = {0};
-    static vp_face faces[VP_MAX_FACES];
-    double t = 0, t0 = au_now(), last_progress = 0;
-    int64_t index = 0, processed = 0, last_pts = -1;
-    int ow_w = 0, ow_h = 0, overlay_failed = 0, read_rc = 0;
-    char read_msg[sizeof err.msg] = "";
-    while (!g_stop && (read_rc = au_video_read(video, &frame, &t, &err)) > 0) {
+    const struct augur_video_info *info = augur_video_info(video);
+    augur_image frame = {0};
+    static struct augur_track faces[AUGUR_MAX_TRACKS];
+    double t = 0, t0 = cli_now(), last_progress = 0;
+    int64_t index = 0, processed = 0;
+    int overlay_failed = 0, read_rc = 0;
+    char read_msg[512] = "";
+    int bar = !quiet && cli_tty(); /* a progress bar on a terminal, never into a log */
+    while (!g_stop && (read_rc = augur_video_read(video, &frame, &t)) > 0) {
         int64_t idx = index++;
         if (idx % every) continue;
         int n = 0;
-        if ((rc = vp_process(pipe, &frame, t, idx, faces, &n, &err))) {
-            cli_error("video", "%s: frame %lld (%.3f s): %s", input, (long long)idx, t, err.msg);
+        if (augur_stream_push(stream, &frame, t, idx, faces, &n)) {
+            cli_error("video", "%s: frame %lld (%.3f s): %s", input, (long long)idx, t, augur_errmsg(ctx));
             status = EXIT_FAIL;
             break;
         }
         processed++;
-        if (csv && vo_csv_rows(csv, idx, t, faces, n)) {
+        if (csv && augur_write_video_csv(ctx, csv, idx, t, faces, n)) {
             cli_error("video", "writing '%s' failed: %s", csv_path, strerror(errno));
             status = EXIT_FAIL;
             break;
         }
-        for (int i = 0; i < n; i++) {
-            vt_frame f;
-            vt_frame_from_face(&f, idx, t, faces[i].face_id, &faces[i].face);
-            f.success = faces[i].success;
-            if ((rc = vt_push(ta, &f, &err))) {
-                cli_error("video", "%s", err.msg);
-                status = EXIT_FAIL;
-                break;
-            }
-        }
-        if (status) break;
         if (overlay_path && !overlay_failed) {
             if (!ow) {
-                au_video_writer_opts wo;
-                au_video_writer_default_opts(&wo);
-                const char *ext = ext_of(overlay_path);
-                wo.codec = strcasecmp(ext, "avi") && au_video_writer_has_codec("h264") ? "h264" : "mjpeg";
-                wo.crf = !strcmp(wo.codec, "h264") ? 20 : 3;
                 double fps = info->fps > 0 && info->fps < 1000 ? info->fps / every : 25.0 / every;
-                wo.fps_num = (int)lround(fps * 1000);
-                wo.fps_den = 1000;
-                wo.tb_num = 1;
-                wo.tb_den = 1000; /* pts in milliseconds: the source's own times */
-                ow_w = frame.w & ~1;
-                ow_h = frame.h & ~1; /* yuv420p needs even sizes */
-                if (ow_w < 2 || ow_h < 2 || au_video_writer_open(&ow, overlay_path, ow_w, ow_h, &wo, &err)) {
-                    cli_error("video", "overlay: %s", ow_w < 2 || ow_h < 2 ? "frame too small" : err.msg);
+                if (augur_video_writer_open(ctx, overlay_path, frame.w, frame.h, fps, &ow)) {
+                    cli_error("video", "overlay: %s", augur_errmsg(ctx));
                     overlay_failed = 1;
                     status = EXIT_FAIL;
                 }
             }
-            if (ow && ((frame.w & ~1) != ow_w || (frame.h & ~1) != ow_h)) {
-                cli_error("video", "overlay: the frame size changed at %.3f s; the overlay stops there", t);
-                overlay_failed = 1;
-                status = EXIT_FAIL;
-            } else if (ow) {
-                if (vo_overlay_draw(&frame, faces, n, t)) cli_error("video", "overlay: out of memory drawing %.3f s", t);
-                au_image view = frame;
-                if (ow_h != frame.h || ow_w != frame.w) { /* drop the odd last row/column */
-                    for (int y = 0; y < ow_h && ow_w != frame.w; y++)
-                        memmove(frame.rgb + (size_t)y * ow_w * 3, frame.rgb + (size_t)y * frame.w * 3, (size_t)ow_w * 3);
-                    view.w = ow_w;
-                    view.h = ow_h;
-                }
-                int64_t pts = llround(t * 1000);
-                if (pts <= last_pts) pts = last_pts + 1;
-                last_pts = pts;
-                if (au_video_writer_write(ow, &view, pts, &err)) {
-                    cli_error("video", "overlay: %s", err.msg);
+            if (ow) {
+                if (augur_draw_tracks(ctx, &frame, faces, n, t)) cli_error("video", "overlay: %s", augur_errmsg(ctx));
+                if (augur_video_writer_write(ow, &frame, t)) {
+                    cli_error("video", "overlay: %s%s", augur_errmsg(ctx),
+                              strstr(augur_errmsg(ctx), "size changed") ? "; the overlay stops there" : "");
                     overlay_failed = 1;
                     status = EXIT_FAIL;
                 }
             }
         }
-        double now = au_now() - t0;
-        if (!quiet && now - last_progress >= 0.5) {
+        double now = cli_now() - t0;
+        if (bar && now - last_progress >= 0.5) {
             progress(info, vo.start_s, vo.end_s, t, processed, now, 0);
             last_progress = now;
         }
     }
-    if (!quiet) progress(info, vo.start_s, vo.end_s, t, processed, au_now() - t0, 1);
+    if (bar) progress(info, vo.start_s, vo.end_s, t, processed, cli_now() - t0, 1);
     n_analysed = processed;
-    if (read_rc < 0) snprintf(read_msg, sizeof read_msg, "%s", err.msg);
-    au_image_free(&frame);
+    if (read_rc < 0) snprintf(read_msg, sizeof read_msg, "%s", augur_errmsg(ctx));
+    augur_image_free(&frame);
     if (g_stop) {
         cli_error("video", "interrupted at %.3f s; results up to there are written", t);
         status = EXIT_FAIL;
     }
 
     /* what was read is analysed and written, damaged input or not */
-    if (ow && au_video_writer_close(ow, 1, &err)) {
-        cli_error("video", "overlay: %s", err.msg);
+    if (ow && augur_video_writer_close(ow, 1)) {
+        cli_error("video", "overlay: %s", augur_errmsg(ctx));
         status = EXIT_FAIL;
     }
     ow = NULL;
-    if ((rc = vt_finish(ta, &err))) {
-        cli_error("video", "%s", err.msg);
+    if (augur_stream_finish(stream)) {
+        cli_error("video", "%s", augur_errmsg(ctx));
         status = EXIT_FAIL;
     } else {
         if (events_path) {
-            cJSON *j = vt_events_json(ta);
-            au_outfile of;
-            if (!j || au_out_open(&of, events_path, &err)) {
-                cli_error("video", "cannot write '%s'%s%s", events_path, j ? ": " : "", j ? err.msg : "");
+            char *j = augur_stream_events_json(stream, 1);
+            augur_output *of = NULL;
+            FILE *f = NULL;
+            if (!j || augur_output_open(ctx, events_path, &of, &f)) {
+                cli_error("video", "cannot write '%s'%s%s", events_path, j ? ": " : "", j ? augur_errmsg(ctx) : "");
                 status = EXIT_FAIL;
-            } else if (au_json_write(of.f, j, 1, &err)) {
-                au_out_abort(&of);
-                cli_error("video", "cannot write '%s': %s", events_path, err.msg);
+            } else if (fputs(j, f) < 0 || fputc('\n', f) == EOF) {
+                augur_output_abort(of);
+                cli_error("video", "cannot write '%s': %s", events_path, strerror(errno));
                 status = EXIT_FAIL;
-            } else if (au_out_commit(&of, &err)) {
-                cli_error("video", "%s", err.msg);
+            } else if (augur_output_commit(ctx, of)) {
+                cli_error("video", "%s", augur_errmsg(ctx));
                 status = EXIT_FAIL;
             }
-            cJSON_Delete(j);
+            augur_string_free(j);
         }
         if (timeline_path || (!csv_path && !events_path && !plot_path && !overlay_path)) {
-            au_outfile of = {0};
+            augur_output *of = NULL;
             FILE *f = stdout;
-            if (timeline_path) f = au_out_open(&of, timeline_path, &err) ? NULL : of.f;
-            int bad = !f || vt_timeline_text(ta, f, &err);
-            if (timeline_path && f) {
-                if (bad) au_out_abort(&of);
-                else bad = au_out_commit(&of, &err) != 0;
+            if (timeline_path && augur_output_open(ctx, timeline_path, &of, &f)) f = NULL;
+            int bad = !f || augur_stream_write_timeline(stream, f);
+            if (of) {
+                if (bad) augur_output_abort(of);
+                else bad = augur_output_commit(ctx, of) != 0;
             }
             if (bad) {
                 cli_error("video", "cannot write '%s'", timeline_path ? timeline_path : "standard output");
                 status = EXIT_FAIL;
             }
         }
-        if (plot_path && vt_plot_png(ta, plot_path, &err)) {
-            cli_error("video", "%s", err.msg);
+        if (plot_path && augur_stream_write_plot(stream, plot_path)) {
+            cli_error("video", "%s", augur_errmsg(ctx));
             status = EXIT_FAIL;
         }
     }
@@ -394,31 +332,29 @@ int cmd_video(int argc, char **argv)
     }
     if (!quiet)
         fprintf(stderr, "augur video: %lld frames analysed (%lld decoded), %d face track%s, %.2f s\n",
-                (long long)processed, (long long)index, vp_tracks_started(pipe),
-                vp_tracks_started(pipe) == 1 ? "" : "s", au_now() - t0);
+                (long long)processed, (long long)index, augur_stream_tracks_started(stream),
+                augur_stream_tracks_started(stream) == 1 ? "" : "s", cli_now() - t0);
 
 done:
-    if (csv_file.f) { /* written as frames came: kept when any frame was analysed, else the old file stays */
+    if (csv_file) { /* written as frames came: kept when any frame was analysed, else the old file stays */
         if (n_analysed > 0) {
-            if (au_out_commit(&csv_file, &err)) {
-                cli_error("video", "writing '%s' failed: %s", csv_path, err.msg);
+            if (augur_output_commit(ctx, csv_file)) {
+                cli_error("video", "writing '%s' failed: %s", csv_path, augur_errmsg(ctx));
                 status = EXIT_FAIL;
             }
         } else {
-            au_out_abort(&csv_file);
+            augur_output_abort(csv_file);
             cli_error("video", "no frame was analysed, so '%s' was not written", csv_path);
             status = EXIT_FAIL;
         }
     }
-    au_error oe = {0};
-    if (au_stdout_check(&oe)) {
-        cli_error("video", "%s", oe.msg);
+    if (augur_stdout_check(ctx)) {
+        cli_error("video", "%s", augur_errmsg(ctx));
         status = EXIT_FAIL;
     }
-    au_video_writer_close(ow, 0, NULL);
-    vt_free(ta);
-    vp_free(pipe);
-    au_video_close(video);
+    augur_video_writer_close(ow, 0);
+    augur_stream_free(stream);
+    augur_video_close(video);
     augur_free(ctx);
     return status;
 }

@@ -33,6 +33,7 @@
 #define AUGUR_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,6 +42,14 @@ extern "C" {
 #define AUGUR_VERSION_MAJOR 0
 #define AUGUR_VERSION_MINOR 1
 #define AUGUR_VERSION_PATCH 0
+
+/* Marks what libaugur.so exports; everything else in the library is hidden
+ * (-fvisibility=hidden), so this header is the whole ABI. */
+#if defined(__GNUC__) && !defined(AUGUR_STATIC_ONLY)
+#define AUGUR_API __attribute__((visibility("default")))
+#else
+#define AUGUR_API
+#endif
 
 /* Error codes. */
 enum {
@@ -92,23 +101,33 @@ struct augur_params {
                                 per face; +0.5 to +1.7 points on FERPlus / FER2013 test, docs/EXPRESSION.md) */
 };
 
-struct augur_params augur_default_params(void);
+AUGUR_API struct augur_params augur_default_params(void);
 
 /* Creates a context and loads nothing yet (models load on first use).
  * On failure *ctx may still be set so that augur_errmsg(*ctx) explains;
  * always release it with augur_free. */
-int augur_init(augur_context **ctx, const struct augur_params *params);
-void augur_free(augur_context *ctx);
+AUGUR_API int augur_init(augur_context **ctx, const struct augur_params *params);
+AUGUR_API void augur_free(augur_context *ctx);
 
 /* Message for the last failure on this context ("" if none). NULL-safe. */
-const char *augur_errmsg(const augur_context *ctx);
+AUGUR_API const char *augur_errmsg(const augur_context *ctx);
 /* Static description of an error code. */
-const char *augur_strerror(int code);
+AUGUR_API const char *augur_strerror(int code);
 /* "0.1.0" */
-const char *augur_version(void);
+AUGUR_API const char *augur_version(void);
 
-/* The folder models are read from for this context (after defaults). */
-const char *augur_model_dir(const augur_context *ctx);
+/* Where this context reads its models, after defaults: the pretrained face
+ * networks' folder, the AU model, the expression model ("" when none).
+ * Order: struct augur_params, then $AUGUR_MODELS / $AUGUR_AU_MODEL /
+ * $AUGUR_EXPR_MODEL, then the installed PREFIX/share/augur found beside the
+ * library, then the source tree it was built in. */
+AUGUR_API const char *augur_model_dir(const augur_context *ctx);
+AUGUR_API const char *augur_au_model_path(const augur_context *ctx);
+AUGUR_API const char *augur_expr_model_path(const augur_context *ctx);
+
+/* Loads every model now (they otherwise load on first use), so that a
+ * missing or corrupt model is reported before any work. */
+AUGUR_API int augur_load(augur_context *ctx);
 
 /* ---- Faces ---------------------------------------------------------------
  * Coordinates are input-image pixels (origin: top-left corner of the top-left
@@ -181,24 +200,250 @@ struct augur_face {
 
 /* Name, muscle and region of a FACS AU ("lip corner puller", "zygomaticus
  * major", "mouth corners"); NULL for an AU augur does not report. */
-const char *augur_au_name(int au);
-const char *augur_au_muscle(int au);
-const char *augur_au_region(int au);
+AUGUR_API const char *augur_au_name(int au);
+AUGUR_API const char *augur_au_muscle(int au);
+AUGUR_API const char *augur_au_region(int au);
 /* "neutral", "happiness", … for 0..AUGUR_EXPR_COUNT-1; NULL otherwise. */
-const char *augur_expression_name(int cls);
+AUGUR_API const char *augur_expression_name(int cls);
 /* Name of a named facial measurement (struct augur_au.measure). */
-const char *augur_measure_name(int measure);
+AUGUR_API const char *augur_measure_name(int measure);
 
 /* Decodes an image file and finds every face in it. *faces is set to a
  * malloc'ed array of *n_faces records (free with augur_faces_free); zero faces
  * is success. Errors: AUGUR_EIO / AUGUR_EFORMAT / AUGUR_ELIMIT for bad files. */
-int augur_analyze_file(augur_context *ctx, const char *path, struct augur_face **faces, int *n_faces);
+AUGUR_API int augur_analyze_file(augur_context *ctx, const char *path, struct augur_face **faces, int *n_faces);
 
 /* Same on 8-bit RGB pixels (rows top to bottom, stride = 3 * width). */
-int augur_analyze_rgb(augur_context *ctx, const unsigned char *rgb, int width, int height,
+AUGUR_API int augur_analyze_rgb(augur_context *ctx, const unsigned char *rgb, int width, int height,
                       struct augur_face **faces, int *n_faces);
 
-void augur_faces_free(struct augur_face *faces);
+AUGUR_API void augur_faces_free(struct augur_face *faces);
+
+/* ---- Images ----------------------------------------------------------------
+ * 8-bit RGB, interleaved, rows top to bottom, stride 3 * w bytes. */
+typedef struct augur_image {
+    int w, h;              /* pixels */
+    unsigned char *rgb;    /* w * h * 3 bytes */
+} augur_image;
+
+/* Decodes an image file (PNG, JPEG with its EXIF orientation, TIFF, WebP,
+ * BMP, PGM/PPM…) or bytes in memory; free with augur_image_free. */
+AUGUR_API int augur_image_load(augur_context *ctx, const char *path, augur_image *img);
+AUGUR_API int augur_image_decode(augur_context *ctx, const void *data, size_t len, augur_image *img);
+AUGUR_API void augur_image_free(augur_image *img);
+
+/* Same as augur_analyze_rgb on an augur_image. */
+AUGUR_API int augur_analyze_image(augur_context *ctx, const augur_image *img, struct augur_face **faces, int *n_faces);
+
+/* The image files an argument names: an image file, a folder (its images,
+ * sorted by name; with recursive != 0 its subfolders too) or "@list.txt"
+ * (one path per line, '#' comments; relative to the list's folder). *paths
+ * is a malloc'ed array of *n strings; free with augur_paths_free. */
+AUGUR_API int augur_list_images(augur_context *ctx, const char *arg, int recursive, char ***paths, int *n);
+AUGUR_API void augur_paths_free(char **paths, int n);
+
+/* ---- Results and writers ---------------------------------------------------
+ * One analysed image, as the writers take it. */
+struct augur_analysis {
+    const char *path;                 /* as given by the user (written verbatim) */
+    int width, height;                /* image size, px */
+    const struct augur_face *faces;   /* n_faces records */
+    int n_faces;
+    double seconds;                   /* wall time spent on the image */
+};
+
+/* JSON (schema "augur.analyze" version 1, docs/OUTPUT.md): one object, on one
+ * line unless pretty. A malloc'ed string (free with augur_string_free), or
+ * NULL when out of memory. */
+AUGUR_API char *augur_analysis_json(const struct augur_analysis *a, int pretty);
+AUGUR_API void augur_string_free(char *s);
+
+/* Writers to a stream; each returns AUGUR_OK or AUGUR_EIO (write error). The
+ * JSON is followed by a newline (compact output is JSON Lines). The CSV has
+ * OpenFace-2-compatible columns first (docs/OUTPUT.md); an image without a
+ * face still writes one row (success 0). */
+AUGUR_API int augur_write_json(augur_context *ctx, FILE *f, const struct augur_analysis *a, int pretty);
+AUGUR_API int augur_write_csv_header(augur_context *ctx, FILE *f);
+AUGUR_API int augur_write_csv(augur_context *ctx, FILE *f, const struct augur_analysis *a);
+
+/* Overlay PNG of an analysis: the image with face boxes, landmarks, the AU
+ * regions by intensity, the expression's CAM, and the reasoning beside. */
+AUGUR_API int augur_write_overlay(augur_context *ctx, const augur_image *img, const struct augur_analysis *a,
+                                  const char *png_path);
+
+/* Output files that never lose an existing file and never write through a
+ * link: data goes to a new PATH.XXXXXX.part beside it, renamed over PATH by
+ * augur_output_commit (after checking every write); augur_output_abort
+ * removes it and leaves PATH as it was. A PATH that exists and is not a
+ * regular file (a link, a device such as /dev/null, a folder) is refused,
+ * by augur_output_check too (to say so before long work). */
+typedef struct augur_output augur_output;
+AUGUR_API int augur_output_check(augur_context *ctx, const char *path);
+AUGUR_API int augur_output_open(augur_context *ctx, const char *path, augur_output **out, FILE **f);
+AUGUR_API int augur_output_commit(augur_context *ctx, augur_output *o);
+AUGUR_API void augur_output_abort(augur_output *o);
+/* Closes the output leaving PATH as it was and the data in the .part file,
+ * whose name goes to part (to keep partial results a later failure made
+ * untrustworthy as a whole). AUGUR_EIO when a write had failed. */
+AUGUR_API int augur_output_detach(augur_context *ctx, augur_output *o, char *part, size_t cap);
+/* AUGUR_EIO when standard output could not be written (a full disk, /dev/full). */
+AUGUR_API int augur_stdout_check(augur_context *ctx);
+
+/* ---- Reasoning and verification (docs/REASONING.md) ------------------------ */
+
+enum augur_trace_format {
+    AUGUR_TRACE_TAG = 0,   /* TAG's tagged text: global analysis, <bbox> steps, consistency, <answer> */
+    AUGUR_TRACE_TEXT = 1,  /* the same reasoning as plain text for a person */
+};
+
+/* The grounded reasoning trace of a face with AUs (n_aus > 0), answering the
+ * classifier's class when the face has an expression, else the AU evidence's.
+ * *text is malloc'ed (augur_string_free). */
+AUGUR_API int augur_trace(augur_context *ctx, const struct augur_face *face, enum augur_trace_format format,
+                          char **text);
+
+/* TAG's AU-Prob-Bbox evidence of a face: the top-k AUs by probability,
+ * "AU12 0.98 [x1,y1,x2,y2]; AU6 0.74 [...]". *text is malloc'ed. */
+AUGUR_API int augur_aulist(augur_context *ctx, const struct augur_face *face, int topk, char **text);
+
+#define AUGUR_MAX_CLAIMS 64
+
+struct augur_claim {
+    int   au;              /* FACS id claimed (0 if not an AU augur knows) */
+    int   absent;          /* the rationale says the AU is NOT active */
+    int   has_box;
+    float box[4];          /* the claimed box, image px */
+    int   known;           /* augur measures this AU */
+    int   supported;       /* augur's evidence agrees */
+    float probability;     /* augur's probability for it */
+    float iou;             /* claimed box vs augur's region box (0 without a box) */
+    float score;           /* this claim's contribution, 0..1 */
+    char  reason[160];     /* why, for a person */
+};
+
+struct augur_verdict {
+    struct augur_claim claims[AUGUR_MAX_CLAIMS];
+    int   n_claims;
+    int   answer;          /* class the rationale answers, -1 if none */
+    int   answer_agrees;   /* the AU evidence ranks that class first or second */
+    float grounding;       /* the grounding score, 0..1 */
+    char  notes[512];      /* parse problems (malformed boxes, unknown AUs, no claims…) */
+};
+
+/* Scores a rationale (TAG text, or JSON {"answer": …, "claims": [{"au": 12,
+ * "box": [x1,y1,x2,y2]}]}, at most 1 MiB) against a face's AU evidence. */
+AUGUR_API int augur_verify(augur_context *ctx, const struct augur_face *face, const char *text, size_t len,
+                           struct augur_verdict *v);
+/* The verdict as one line of JSON (image and rationale may be NULL); malloc'ed. */
+AUGUR_API char *augur_verdict_json(const struct augur_verdict *v, const char *image, const char *rationale);
+/* Reads a text file (a rationale, a list): a regular file of at most
+ * max_bytes (AUGUR_ELIMIT beyond; never blocks on a FIFO), NUL-terminated,
+ * malloc'ed (augur_string_free). */
+AUGUR_API int augur_read_text(augur_context *ctx, const char *path, size_t max_bytes, char **text, size_t *len);
+
+/* ---- Video -----------------------------------------------------------------
+ * A source of frames (augur_video_*), a stream that tracks faces through them
+ * (augur_stream_*: stable ids, smoothing, the person's own neutral, then AU
+ * events, micro-expressions, expression segments and a timeline), and the
+ * writers of per-frame results. docs/VIDEO.md and docs/MICRO.md. */
+
+typedef struct augur_video augur_video;
+
+struct augur_video_params {
+    double start_s;        /* first frame: the first with t >= start_s (0: the beginning) */
+    double end_s;          /* frames with t >= end_s are not read; <= 0: to the end */
+    double fps;            /* image sequences: frames per second (<= 0: 25); capture devices: requested rate */
+    int device_w, device_h;/* capture devices: requested frame size (0: the device's) */
+    const char *format;    /* force an FFmpeg input format ("v4l2", …); NULL: probe */
+};
+
+struct augur_video_info {
+    int width, height;     /* of the latest frame (before the first read: from the header, 0 if unknown) */
+    double fps;            /* nominal frame rate from the header (0 if unknown) */
+    double duration_s;     /* declared duration, < 0 if unknown */
+    long long n_frames;    /* declared frame count, < 0 if unknown */
+    long long frames_read; /* frames returned so far */
+    const char *format;    /* container ("mov,mp4,m4a,3gp,3g2,mj2", "image sequence", "v4l2"…) */
+    const char *codec;     /* "h264", "png"… */
+    int is_live;           /* capture device: no duration */
+};
+
+AUGUR_API struct augur_video_params augur_video_default_params(void);
+
+/* input: a video file or "-" (standard input), an image sequence
+ * ("frames/%05d.png", a folder of images, "@list.txt") or a capture device
+ * ("/dev/video0"). */
+AUGUR_API int augur_video_open(augur_context *ctx, const char *input, const struct augur_video_params *p,
+                               augur_video **v);
+/* The next frame into *frame (reused between calls; free with
+ * augur_image_free after the last) and its time in seconds: 1 a frame, 0 the
+ * end, < 0 an error (-AUGUR_E*; a damaged stream ends there; augur_errmsg says why). */
+AUGUR_API int augur_video_read(augur_video *v, augur_image *frame, double *t);
+AUGUR_API const struct augur_video_info *augur_video_info(const augur_video *v);
+AUGUR_API void augur_video_close(augur_video *v);
+
+#define AUGUR_MAX_TRACKS 16
+
+struct augur_stream_params {
+    int max_faces;         /* faces tracked at once (default 4, at most AUGUR_MAX_TRACKS) */
+    int redetect_every;    /* run the detector every N frames (default 30) */
+    int smooth;            /* One-Euro smoothing of the landmarks (default 1) */
+    int baseline;          /* AUs against the person's own neutral (default 1) */
+};
+
+/* One tracked face in one frame. */
+struct augur_track {
+    int    face_id;            /* stable id: 0, 1, … in order of first appearance, never reused */
+    int    success;            /* found in this frame: face fields valid, AUs read */
+    float  confidence;         /* FaceMesh presence 0..1 */
+    int    detected;           /* the detector found it in this frame (else tracked) */
+    int    per_person_neutral; /* the AUs were read against the person's own neutral */
+    double t;                  /* frame time, seconds */
+    long long index;           /* frame index */
+    struct augur_face face;    /* as augur_analyze_* fills it */
+};
+
+typedef struct augur_stream augur_stream;
+
+AUGUR_API struct augur_stream_params augur_stream_default_params(void);
+
+/* A stream over the context's models (the context must outlive it and is
+ * used by one thread at a time with it). Loads every model now. */
+AUGUR_API int augur_stream_open(augur_context *ctx, const struct augur_stream_params *p, augur_stream **s);
+/* Analyses one frame at time t (increasing) with index `index`: one record per
+ * track alive in this frame into tracks (AUGUR_MAX_TRACKS of room), sorted by
+ * face_id; a tracked face lost in this frame has success 0. The records also
+ * feed the stream's temporal analysis. */
+AUGUR_API int augur_stream_push(augur_stream *s, const augur_image *frame, double t, long long index,
+                                struct augur_track *tracks, int *n);
+/* Ends the clip: closes open events (call once, after the last frame). */
+AUGUR_API int augur_stream_finish(augur_stream *s);
+/* After finish: events JSON (schema "augur.events" 1) as a malloc'ed string,
+ * the natural-language timeline to a stream, the AU-timeline plot (PNG). */
+AUGUR_API char *augur_stream_events_json(augur_stream *s, int pretty);
+AUGUR_API int augur_stream_write_timeline(augur_stream *s, FILE *f);
+AUGUR_API int augur_stream_write_plot(augur_stream *s, const char *png_path);
+AUGUR_API int augur_stream_tracks_started(const augur_stream *s);
+AUGUR_API void augur_stream_free(augur_stream *s);
+
+/* Per-frame CSV (docs/VIDEO.md: OpenFace-2-compatible columns first); a
+ * frame without faces writes one row with success 0. */
+AUGUR_API int augur_write_video_csv_header(augur_context *ctx, FILE *f);
+AUGUR_API int augur_write_video_csv(augur_context *ctx, FILE *f, long long frame, double t,
+                                    const struct augur_track *tracks, int n);
+/* Draws the tracks over a frame in place (boxes, landmarks, labels, AU bars). */
+AUGUR_API int augur_draw_tracks(augur_context *ctx, augur_image *frame, const struct augur_track *tracks, int n,
+                                double t);
+
+/* Writes frames to a video file: .mp4/.mkv as H.264 when FFmpeg has it, else
+ * and for .avi MJPEG; odd sizes are cropped by a pixel; times in seconds
+ * (kept to the millisecond, always increasing). close(keep = 0) removes the
+ * file. */
+typedef struct augur_video_writer augur_video_writer;
+AUGUR_API int augur_video_writer_open(augur_context *ctx, const char *path, int width, int height, double fps,
+                                      augur_video_writer **w);
+AUGUR_API int augur_video_writer_write(augur_video_writer *w, const augur_image *frame, double t);
+AUGUR_API int augur_video_writer_close(augur_video_writer *w, int keep);
 
 #ifdef __cplusplus
 }

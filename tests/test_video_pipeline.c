@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "media/image.h"
+#include "stage/stage.h"
 #include "media/video.h"
 #include "media/video_write.h"
 #include "testutil.h"
@@ -171,6 +172,25 @@ static int au_slot(const au_face *f, int id)
  * 0: the population neutral. The astronaut smiles in every frame, so no frame
  * looks neutral: both must read the held smile as AU6 + AU12 (issue #12; the
  * clip-median neutral of the first version absorbed it and read no AU). */
+/* A tracker over a fresh per-face stage (stage/stage.h) with these models;
+ * the stages are freed at the end of the test. */
+static st_stage *g_st[16];
+static int g_nst;
+static int vp_make(vp **p, const char *models, const char *au_model, const char *expr_model, const vp_opts *o,
+                   au_error *err)
+{
+    *p = NULL;
+    struct augur_params ap = augur_default_params();
+    ap.model_dir = models;
+    ap.au_model = au_model;
+    ap.expr_model = expr_model;
+    st_stage *st = NULL;
+    int rc = st_create(&st, &ap, err);
+    if (rc) return rc;
+    g_st[g_nst++] = st;
+    return vp_create(p, st, o, err);
+}
+
 static void test_steady(const char *models, const char *path, int baseline)
 {
     enum { N = 60 };
@@ -179,7 +199,7 @@ static void test_steady(const char *models, const char *path, int baseline)
     o.baseline = baseline;
     vp *p = NULL;
     au_error err = {0};
-    int rc = vp_create(&p, models, &o, &err);
+    int rc = vp_make(&p, models, NULL, NULL, &o, &err);
     CHECK(rc == 0, "vp_create: %s", err.msg);
     if (rc) return;
     vt_opts to;
@@ -270,7 +290,7 @@ static void test_two(const char *models, const au_image *src)
     o.redetect_every = 10;
     vp *p = NULL;
     au_error err = {0};
-    int rc = vp_create(&p, models, &o, &err);
+    int rc = vp_make(&p, models, NULL, NULL, &o, &err);
     CHECK(rc == 0, "vp_create: %s", err.msg);
     if (rc) return;
     au_video *v = NULL;
@@ -312,25 +332,63 @@ static void test_failures(const char *models)
     vp_opts o;
     vp_default_opts(&o);
     o.max_faces = 0;
-    CHECK(vp_create(&p, models, &o, &err) == AUGUR_EARG && !p, "max_faces 0 refused");
+    CHECK(vp_make(&p, models, NULL, NULL, &o, &err) == AUGUR_EARG && !p, "max_faces 0 refused");
     vp_default_opts(&o);
     o.oe_mincutoff = 0;
-    CHECK(vp_create(&p, models, &o, &err) == AUGUR_EARG && !p, "mincutoff 0 refused");
+    CHECK(vp_make(&p, models, NULL, NULL, &o, &err) == AUGUR_EARG && !p, "mincutoff 0 refused");
     vp_default_opts(&o);
-    CHECK(vp_create(&p, "/nonexistent-models", &o, &err) == AUGUR_EIO && !p, "missing models: %s", err.msg);
-    o.au_model = "/nonexistent.json";
-    CHECK(vp_create(&p, models, &o, &err) != 0 && !p, "missing AU model");
+    CHECK(vp_make(&p, "/nonexistent-models", NULL, NULL, &o, &err) == AUGUR_EIO && !p, "missing models: %s", err.msg);
+    CHECK(vp_make(&p, models, "/nonexistent.json", NULL, &o, &err) != 0 && !p, "missing AU model");
     vp_default_opts(&o);
-    o.expr_model = "/nonexistent-expr.bin";
-    CHECK(vp_create(&p, models, &o, &err) != 0 && !p, "missing explicit expression model");
+    CHECK(vp_make(&p, models, NULL, "/nonexistent-expr.bin", &o, &err) != 0 && !p, "missing explicit expression model");
     vp_default_opts(&o);
-    if (vp_create(&p, models, &o, &err) == 0) {
+    if (vp_make(&p, models, NULL, NULL, &o, &err) == 0) {
         vp_face faces[1];
         int n = 5;
         au_image empty = {0};
         CHECK(vp_process(p, &empty, 0, 0, faces, &n, &err) == AUGUR_EARG && n == 0, "empty frame refused");
         vp_free(p);
     }
+}
+
+/* One pipeline: a face read from a still image (augur_analyze_image) and
+ * the same picture as a video's first frame (augur_stream_push, without
+ * smoothing or a personal neutral, which only video has) give the same
+ * mesh, AUs, evidence and expression, to the bit. */
+static void test_same_reading(const char *models, const au_image *src)
+{
+    struct augur_params ap = augur_default_params();
+    ap.model_dir = models;
+    augur_context *ctx = NULL;
+    if (augur_init(&ctx, &ap)) { CHECK(0, "augur_init: %s", augur_errmsg(ctx)); augur_free(ctx); return; }
+    struct augur_face *faces = NULL;
+    int n = 0;
+    CHECK(augur_analyze_image(ctx, src, &faces, &n) == 0 && n == 1, "image: %d faces (%s)", n, augur_errmsg(ctx));
+    struct augur_stream_params sp = augur_stream_default_params();
+    sp.smooth = 0;
+    sp.baseline = 0;
+    augur_stream *s = NULL;
+    static struct augur_track tr[AUGUR_MAX_TRACKS];
+    int m = 0;
+    CHECK(augur_stream_open(ctx, &sp, &s) == 0, "stream: %s", augur_errmsg(ctx));
+    if (s && n == 1 && augur_stream_push(s, src, 0.0, 0, tr, &m) == 0 && m == 1) {
+        const struct augur_face *a = &faces[0], *b = &tr[0].face;
+        int same_mesh = !memcmp(a->mesh, b->mesh, sizeof a->mesh), same_aus = a->n_aus == b->n_aus && a->n_aus > 0;
+        for (int k = 0; same_aus && k < a->n_aus; k++)
+            same_aus = a->aus[k].probability == b->aus[k].probability && a->aus[k].present == b->aus[k].present &&
+                       a->aus[k].intensity == b->aus[k].intensity;
+        CHECK(same_mesh, "the same mesh from the image and the video frame");
+        CHECK(same_aus, "the same AUs from the image and the video frame");
+        CHECK(a->has_expression == b->has_expression && a->expression_class == b->expression_class &&
+                  !memcmp(a->expression, b->expression, sizeof a->expression) &&
+                  !memcmp(a->evidence, b->evidence, sizeof a->evidence),
+              "the same expression and evidence (%s %.4f vs %s %.4f)", augur_expression_name(a->expression_class),
+              a->expression[a->expression_class], augur_expression_name(b->expression_class),
+              b->expression[b->expression_class]);
+    } else CHECK(0, "video frame: %d tracks (%s)", m, augur_errmsg(ctx));
+    augur_stream_free(s);
+    augur_faces_free(faces);
+    augur_free(ctx);
 }
 
 int main(void)
@@ -352,7 +410,9 @@ int main(void)
         test_steady(models, path, 0);
         test_two(models, &src);
     }
+    test_same_reading(models, &src);
     au_image_free(&src);
+    for (int i = 0; i < g_nst; i++) st_free(g_st[i]);
     if (!getenv("AUGUR_TEST_KEEP")) {
         char p[128];
         snprintf(p, sizeof p, "%s/steady.mkv", g_dir); unlink(p);

@@ -1,6 +1,6 @@
 /*
- * core/context.c — the public context: parameters, model folder resolution,
- * error reporting. Later stages hang their loaded models off the context.
+ * core/context.c — the public context: parameters, the per-face stage that
+ * owns the models, error reporting.
  */
 #include "core/context.h"
 
@@ -8,11 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef AUGUR_DEFAULT_MODEL_DIR
-#define AUGUR_DEFAULT_MODEL_DIR ".cache/human-models-3.0.4"
-#endif
+#include "stage/stage.h"
 
-struct augur_params augur_default_params(void)
+AUGUR_API struct augur_params augur_default_params(void)
 {
     struct augur_params p;
     memset(&p, 0, sizeof p);
@@ -22,37 +20,30 @@ struct augur_params augur_default_params(void)
     return p;
 }
 
-int augur_init(augur_context **out, const struct augur_params *params)
+AUGUR_API int augur_init(augur_context **out, const struct augur_params *params)
 {
     *out = NULL;
     augur_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return AUGUR_ENOMEM;
     *out = ctx;
     ctx->params = params ? *params : augur_default_params();
-    if (ctx->params.n_threads < 1 || ctx->params.n_threads > 256)
-        return au_fail(&ctx->err, AUGUR_EARG, "n_threads must be in 1..256 (got %d)", ctx->params.n_threads);
-    const char *dir = ctx->params.model_dir;
-    if (!dir || !*dir) dir = getenv("AUGUR_MODELS");
-    if (!dir || !*dir) dir = AUGUR_DEFAULT_MODEL_DIR;
-    snprintf(ctx->model_dir, sizeof ctx->model_dir, "%s", dir);
-    ctx->params.model_dir = ctx->model_dir;
-    return AUGUR_OK;
+    return st_create(&ctx->stage, &ctx->params, &ctx->err);
 }
 
-void augur_free(augur_context *ctx)
+AUGUR_API void augur_free(augur_context *ctx)
 {
     if (!ctx) return;
-    augur_release_stages(ctx);
+    st_free(ctx->stage);
     free(ctx);
 }
 
-const char *augur_errmsg(const augur_context *ctx)
+AUGUR_API const char *augur_errmsg(const augur_context *ctx)
 {
     if (!ctx) return "out of memory (no context)";
     return ctx->err.msg;
 }
 
-const char *augur_strerror(int code)
+AUGUR_API const char *augur_strerror(int code)
 {
     switch (code) {
     case AUGUR_OK: return "ok";
@@ -68,19 +59,29 @@ const char *augur_strerror(int code)
     }
 }
 
-const char *augur_version(void) { return "0.1.0"; }
-
-const char *augur_model_dir(const augur_context *ctx) { return ctx ? ctx->model_dir : NULL; }
-
-int augur_load_model(augur_context *ctx, const char *name, nn_model **out)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+AUGUR_API const char *augur_version(void)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s.json", ctx->model_dir, name);
-    nn_options o = nn_default_options();
-    o.backend = ctx->params.backend == AUGUR_BACKEND_REFERENCE ? NN_BACKEND_REF : NN_BACKEND_XNN;
-    o.n_threads = ctx->params.n_threads;
-    int rc = nn_load(out, path, &o, &ctx->err);
-    if (rc == AUGUR_EIO)
-        au_wrap(&ctx->err, "model '%s' (run `make setup` to fetch the pretrained models, or set AUGUR_MODELS)", name);
-    return rc;
+    return STR(AUGUR_VERSION_MAJOR) "." STR(AUGUR_VERSION_MINOR) "." STR(AUGUR_VERSION_PATCH);
+}
+
+AUGUR_API const char *augur_model_dir(const augur_context *ctx)
+{
+    return ctx && ctx->stage ? st_paths(ctx->stage)->face_dir : NULL;
+}
+
+AUGUR_API const char *augur_au_model_path(const augur_context *ctx)
+{
+    return ctx && ctx->stage ? st_paths(ctx->stage)->au_model : NULL;
+}
+
+AUGUR_API const char *augur_expr_model_path(const augur_context *ctx)
+{
+    return ctx && ctx->stage ? st_paths(ctx->stage)->expr_model : NULL;
+}
+
+AUGUR_API int augur_load(augur_context *ctx)
+{
+    return st_load(ctx->stage, &ctx->err);
 }

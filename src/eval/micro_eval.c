@@ -16,6 +16,7 @@
 
 #include "media/video.h"
 #include "out/out.h"
+#include "stage/stage.h"
 
 void me_default_opts(me_opts *o)
 {
@@ -303,6 +304,7 @@ int me_run(const me_opts *o, me_report *rep, au_error *err)
     char (*subj)[16] = calloc((size_t)n_rows, sizeof *subj);
     if (!subj) { free(rows); cache_free(&ca); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
     int done = 0;
+    st_stage *st = NULL;
     for (int i = 0; i < n_rows && !rc; i++) {
         const clip_row *r = &rows[i];
         if (!in_split(split, r)) continue;
@@ -315,7 +317,12 @@ int me_run(const me_opts *o, me_report *rep, au_error *err)
             int n = 0;
             double t0 = au_now();
             vp *p = NULL;   /* a fresh pipeline per clip: tracks and the per-person neutral start anew */
-            if ((rc = vp_create(&p, o->model_dir, &o->vp, err)) || (rc = clip_read(p, path, &fr, &n, err))) {
+            if (!st) { /* the models, once for every clip */
+                struct augur_params ap = augur_default_params();
+                ap.model_dir = o->model_dir;
+                if ((rc = st_create(&st, &ap, err))) break;
+            }
+            if ((rc = vp_create(&p, st, &o->vp, err)) || (rc = clip_read(p, path, &fr, &n, err))) {
                 au_wrap(err, "%s", r->name);
                 vp_free(p);
                 break;
@@ -363,6 +370,7 @@ int me_run(const me_opts *o, me_report *rep, au_error *err)
             fprintf(stderr, "  onset %+d offset %+d  %s", res.on_err, res.off_err, res.expr >= 0 ? au_expr_names[res.expr] : "-");
         if (o->verbose) fputc('\n', stderr);
     }
+    st_free(st);
     free(subj);
     free(rows);
     if (!rc && o->cache_path && dirty) rc = cache_save(&ca, o->cache_path, err);

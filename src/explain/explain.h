@@ -83,29 +83,12 @@ int ex_trace_text(const ex_trace *t, char *buf, size_t cap);
 
 /* ---- verification -------------------------------------------------------- */
 
-#define EX_MAX_CLAIMS 64
+#define EX_MAX_CLAIMS AUGUR_MAX_CLAIMS
 
-typedef struct ex_claim {
-    int au;                 /* FACS id claimed (0 if the AU is not one augur knows) */
-    int absent;             /* the rationale claims this AU is NOT active ("against …: AU14", JSON "present": false) */
-    int has_box;
-    float box[4];
-    int known;              /* augur measures this AU */
-    int supported;          /* augur's evidence says present */
-    float probability;      /* augur's probability for it */
-    float iou;              /* claimed box vs augur's region box (0 without a box) */
-    float score;            /* this claim's contribution, 0..1 */
-    char reason[160];       /* why it is (un)supported, for a person */
-} ex_claim;
-
-typedef struct ex_verdict {
-    ex_claim claims[EX_MAX_CLAIMS];
-    int n_claims;
-    int answer;             /* class the rationale answers, -1 if none */
-    int answer_agrees;      /* the AU evidence ranks that class first or second */
-    float grounding;        /* the grounding score, 0..1 (formula in docs/REASONING.md) */
-    char notes[512];        /* parse problems (malformed boxes, unknown AUs, no claims…) */
-} ex_verdict;
+/* A claim and the verdict on a rationale are the public struct augur_claim
+ * and struct augur_verdict (augur.h documents the fields). */
+typedef struct augur_claim ex_claim;
+typedef struct augur_verdict ex_verdict;
 
 /* Parses a rationale (TAG text, or JSON {"answer": ..., "claims": [{"au": 12,
  * "box": [x1,y1,x2,y2]}]}) and scores it against face f. Returns 0 (the

@@ -1,5 +1,9 @@
 /*
  * face/engine.c — the face stage pipeline. See engine.h for the strategy.
+ * Still images and video frames go through the same functions here: the
+ * detector cascade (au_face_detect), the meshing of a new face
+ * (au_face_mesh_candidate), the pyramid every warp samples from, and the
+ * record finished from a mesh (au_face_finish).
  */
 #include "face/engine.h"
 
@@ -14,12 +18,19 @@
 #include "face/pose.h"
 #include "media/warp.h"
 
+#define ENGINE_LEVELS 4    /* image pyramid: full, 1/2, 1/4, 1/8 */
+
 struct au_face_engine {
     char model_dir[4096];
     nn_options opt;
     au_detector *det_short, *det_full;   /* loaded on first use */
     nn_model *mesh;
     int mesh_out, flag_out, mesh_size;
+    /* the pyramid of the current image: 2x2-averaged halvings (pyr[0] unused) */
+    au_image pyr[ENGINE_LEVELS];
+    int pyr_built;                       /* levels 1..pyr_built belong to the current image */
+    const uint8_t *pyr_of;               /* the pixels they were built from */
+    float (*flip)[3];                    /* scratch: the mirrored crop's mesh */
 };
 
 au_face_opts au_face_default_opts(void)
@@ -46,10 +57,12 @@ int au_face_engine_create(au_face_engine **out, const char *model_dir, const nn_
     if (!e) return au_fail(err, AUGUR_ENOMEM, "out of memory");
     snprintf(e->model_dir, sizeof e->model_dir, "%s", model_dir);
     e->opt = o ? *o : nn_default_options();
+    e->flip = malloc(sizeof(float[AU_MESH_N][3]));
+    if (!e->flip) { free(e); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
     char path[4200];
     snprintf(path, sizeof path, "%s/facemesh.json", model_dir);
     int rc = nn_load(&e->mesh, path, &e->opt, err);
-    if (rc) { free(e); return rc; }
+    if (rc) { au_face_engine_free(e); return rc; }
     nn_shape s;
     nn_input(e->mesh, 0, &s);
     e->mesh_size = s.dim[1];
@@ -75,7 +88,52 @@ void au_face_engine_free(au_face_engine *e)
     au_detector_free(e->det_short);
     au_detector_free(e->det_full);
     nn_free(e->mesh);
+    for (int l = 0; l < ENGINE_LEVELS; l++) au_image_free(&e->pyr[l]);
+    free(e->flip);
     free(e);
+}
+
+void au_face_engine_new_image(au_face_engine *e)
+{
+    e->pyr_built = 0;
+    e->pyr_of = NULL;
+}
+
+/* Level l of the image's pyramid: each level the 2x2 average of the one
+ * above (odd last rows/columns dropped). A pixel of level l covers 2^l x 2^l
+ * image pixels, so image coordinates map to level coordinates by 1 / 2^l
+ * exactly (corner-origin convention). NULL when the image is too small to
+ * halve that often (err untouched) or out of memory (err set). */
+static const au_image *pyramid(au_face_engine *e, const au_image *img, int l, au_error *err)
+{
+    if (e->pyr_of != img->rgb) e->pyr_built = 0, e->pyr_of = img->rgb;
+    for (int k = e->pyr_built + 1; k <= l; k++) {
+        const au_image *a = k == 1 ? img : &e->pyr[k - 1];
+        au_image *b = &e->pyr[k];
+        int w = a->w / 2, h = a->h / 2;
+        if (w < 1 || h < 1) return NULL;
+        if ((b->w != w || b->h != h) && (au_image_free(b), au_image_alloc(b, w, h, err))) return NULL;
+        for (int y = 0; y < h; y++) {
+            const uint8_t *r0 = a->rgb + (size_t)(2 * y) * a->w * 3, *r1 = r0 + (size_t)a->w * 3;
+            uint8_t *o = b->rgb + (size_t)y * w * 3;
+            for (int x = 0; x < w; x++, o += 3, r0 += 6, r1 += 6)
+                for (int c = 0; c < 3; c++) o[c] = (uint8_t)((r0[c] + r0[c + 3] + r1[c] + r1[c + 3] + 2) >> 2);
+        }
+        e->pyr_built = k;
+    }
+    return l == 0 ? img : &e->pyr[l];
+}
+
+const au_image *au_face_engine_level(au_face_engine *e, const au_image *img, float step, float *k, au_error *err)
+{
+    int l = 0;
+    while (l + 1 < ENGINE_LEVELS && step / (float)(1 << l) > 1.5f) l++;
+    *k = 1;
+    if (l == 0) return img;
+    const au_image *src = pyramid(e, img, l, err);
+    if (!src) return err && err->code ? NULL : img; /* too small to halve: the image itself */
+    *k = (float)(1 << l);
+    return src;
 }
 
 static int get_detector(au_face_engine *e, int full, au_detector **d, au_error *err)
@@ -89,27 +147,48 @@ static int get_detector(au_face_engine *e, int full, au_detector **d, au_error *
     return 0;
 }
 
-int au_face_mesh_roi(au_face_engine *e, const au_image *img, float cx, float cy, float size, float angle,
-                     au_face *f, au_error *err)
+/* FaceMesh on the square ROI (centre, side in image px, angle), mirrored
+ * when flip (the crop's columns reversed), from the pyramid level where the
+ * ROI is at most 1.5x the network's input: the warp then samples bilinearly
+ * with no supersampling, from pixels already box-averaged — the same
+ * anti-aliasing for a fraction of the cost on large faces. The mesh comes
+ * back in image px (z in the same scale), unmirrored in position only. */
+static int run_mesh(au_face_engine *e, const au_image *img, float cx, float cy, float size, float angle, int flip,
+                    float (*out)[3], float *score, au_error *err)
 {
-    float M[6];
-    au_affine_rotated_square(cx, cy, size, angle, e->mesh_size, M);
+    float S = (float)e->mesh_size, k;
+    const au_image *src = au_face_engine_level(e, img, size / S, &k, err);
+    if (!src) return err->code;
+    float M[6], F[6];
+    au_affine_rotated_square(cx / k, cy / k, size / k, angle, e->mesh_size, M);
+    if (flip) { /* crop (u, v) of the flipped crop = (S - u, v) of the crop */
+        float X[6] = {-1, 0, S, 0, 1, 0};
+        au_affine_compose(M, X, F);
+        memcpy(M, F, sizeof M);
+    }
     float *in = nn_input(e->mesh, 0, NULL);
-    au_warp_affine(img, M, e->mesh_size, e->mesh_size, 3, 1.0f / 255.0f, 0.0f, in);
+    au_warp_affine(src, M, e->mesh_size, e->mesh_size, 3, 1.0f / 255.0f, 0.0f, in);
     int rc = nn_run(e->mesh, err);
     if (rc) return rc;
     const float *p = nn_output(e->mesh, e->mesh_out, NULL);
-    f->mesh_score = nn_output(e->mesh, e->flag_out, NULL)[0];
-    float zs = size / (float)e->mesh_size;
+    *score = nn_output(e->mesh, e->flag_out, NULL)[0];
+    float zs = size / S;
     for (int i = 0; i < AU_MESH_N; i++) {
         /* network px are corner-origin like ours: a point at (u, v) maps through M as a position */
         float u = p[3 * i], v = p[3 * i + 1];
-        f->mesh[i][0] = M[0] * u + M[1] * v + M[2];
-        f->mesh[i][1] = M[3] * u + M[4] * v + M[5];
-        f->mesh[i][2] = p[3 * i + 2] * zs;
+        out[i][0] = (M[0] * u + M[1] * v + M[2]) * k;
+        out[i][1] = (M[3] * u + M[4] * v + M[5]) * k;
+        out[i][2] = p[3 * i + 2] * zs;
     }
-    f->has_mesh = 1;
     return 0;
+}
+
+int au_face_mesh_roi(au_face_engine *e, const au_image *img, float cx, float cy, float size, float angle,
+                     au_face *f, au_error *err)
+{
+    int rc = run_mesh(e, img, cx, cy, size, angle, 0, f->mesh, &f->mesh_score, err);
+    if (!rc) f->has_mesh = 1;
+    return rc;
 }
 
 /* Test-time flip: FaceMesh on the mirrored crop, mapped back (x mirrored,
@@ -119,64 +198,50 @@ int au_face_mesh_roi(au_face_engine *e, const au_image *img, float cx, float cy,
 static int flip_average(au_face_engine *e, const au_image *img, float cx, float cy, float size, float angle,
                         au_face *f, au_error *err)
 {
-    float M[6], F[6];
-    au_affine_rotated_square(cx, cy, size, angle, e->mesh_size, M);
-    /* crop (u, v) of the flipped crop = (S - u, v) of the crop */
-    float S = (float)e->mesh_size, X[6] = {-1, 0, S, 0, 1, 0};
-    au_affine_compose(M, X, F);
-    float *in = nn_input(e->mesh, 0, NULL);
-    au_warp_affine(img, F, e->mesh_size, e->mesh_size, 3, 1.0f / 255.0f, 0.0f, in);
-    int rc = nn_run(e->mesh, err);
+    float score;
+    int rc = run_mesh(e, img, cx, cy, size, angle, 1, e->flip, &score, err);
     if (rc) return rc;
-    const float *p = nn_output(e->mesh, e->mesh_out, NULL);
-    float zs = size / S;
-    static const int n = AU_MESH_N;
-    float (*g)[3] = malloc(sizeof(float[AU_MESH_N][3]));
-    if (!g) return au_fail(err, AUGUR_ENOMEM, "out of memory");
-    for (int i = 0; i < n; i++) {
-        float u = p[3 * i], v = p[3 * i + 1];
-        g[i][0] = F[0] * u + F[1] * v + F[2];
-        g[i][1] = F[3] * u + F[4] * v + F[5];
-        g[i][2] = p[3 * i + 2] * zs;
-    }
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < AU_MESH_N; i++) {
         int j = au_mesh_mirror[i];
-        for (int c = 0; c < 3; c++) f->mesh[i][c] = 0.5f * (f->mesh[i][c] + g[j][c]);
+        for (int c = 0; c < 3; c++) f->mesh[i][c] = 0.5f * (f->mesh[i][c] + e->flip[j][c]);
     }
-    f->mesh_score = 0.5f * (f->mesh_score + nn_output(e->mesh, e->flag_out, NULL)[0]);
-    free(g);
+    f->mesh_score = 0.5f * (f->mesh_score + score);
     return 0;
 }
 
-/* The crop the mesh itself defines: eyes level, square 1.5x the extent. */
-static void roi_from_mesh(const au_face *f, float *cx, float *cy, float *size, float *angle)
+void au_mesh_box(const float (*m)[3], float box[4])
 {
-    const float *r = f->mesh[AU_MP_RIGHT_EYE_OUTER], *l = f->mesh[AU_MP_LEFT_EYE_OUTER];
+    float x1 = 1e30f, y1 = 1e30f, x2 = -1e30f, y2 = -1e30f;
+    for (int i = 0; i < AU_MESH_N; i++) {
+        x1 = fminf(x1, m[i][0]); x2 = fmaxf(x2, m[i][0]);
+        y1 = fminf(y1, m[i][1]); y2 = fmaxf(y2, m[i][1]);
+    }
+    box[0] = x1; box[1] = y1; box[2] = x2; box[3] = y2;
+}
+
+void au_face_roi_from_mesh(const float (*m)[3], float roi[4])
+{
+    const float *r = m[AU_MP_RIGHT_EYE_OUTER], *l = m[AU_MP_LEFT_EYE_OUTER];
     float a = atan2f(-(l[1] - r[1]), l[0] - r[0]);
     float c = cosf(a), s = sinf(a);
     float minx = 1e30f, maxx = -1e30f, miny = 1e30f, maxy = -1e30f;
     for (int i = 0; i < AU_MESH_N; i++) {
         /* coordinates in the eyes-level frame: x along (c, -s), y along (s, c) */
-        float x = f->mesh[i][0] * c - f->mesh[i][1] * s, y = f->mesh[i][0] * s + f->mesh[i][1] * c;
+        float x = m[i][0] * c - m[i][1] * s, y = m[i][0] * s + m[i][1] * c;
         minx = fminf(minx, x); maxx = fmaxf(maxx, x);
         miny = fminf(miny, y); maxy = fmaxf(maxy, y);
     }
     float mx = 0.5f * (minx + maxx), my = 0.5f * (miny + maxy);
-    *cx = mx * c + my * s;
-    *cy = -mx * s + my * c;
-    *size = 1.5f * fmaxf(maxx - minx, maxy - miny);
-    *angle = a;
+    roi[0] = mx * c + my * s;
+    roi[1] = -mx * s + my * c;
+    roi[2] = 1.5f * fmaxf(maxx - minx, maxy - miny);
+    roi[3] = a;
 }
 
-static void finish_face(au_face *f, const au_image *img)
+void au_face_finish(au_face *f, const au_image *img)
 {
     if (f->has_mesh) {
-        float minx = 1e30f, maxx = -1e30f, miny = 1e30f, maxy = -1e30f;
-        for (int i = 0; i < AU_MESH_N; i++) {
-            minx = fminf(minx, f->mesh[i][0]); maxx = fmaxf(maxx, f->mesh[i][0]);
-            miny = fminf(miny, f->mesh[i][1]); maxy = fmaxf(maxy, f->mesh[i][1]);
-        }
-        f->box[0] = minx; f->box[1] = miny; f->box[2] = maxx; f->box[3] = maxy;
+        au_mesh_box((const float (*)[3])f->mesh, f->box);
         for (int k = 0; k < AU_LM68_N; k++) {
             f->lm68[k][0] = f->mesh[au_mesh_to_lm68[k]][0];
             f->lm68[k][1] = f->mesh[au_mesh_to_lm68[k]][1];
@@ -188,21 +253,71 @@ static void finish_face(au_face *f, const au_image *img)
     }
 }
 
-static int mesh_face(au_face_engine *e, const au_image *img, const au_face_opts *o, au_face *f,
-                     float cx, float cy, float size, float angle, au_error *err)
+int au_face_mesh_candidate(au_face_engine *e, const au_image *img, const au_face_opts *o, au_face *f,
+                           const float roi[4], au_error *err)
 {
-    int rc = au_face_mesh_roi(e, img, cx, cy, size, angle, f, err);
+    float r[4] = {roi[0], roi[1], roi[2], roi[3]};
+    int rc = au_face_mesh_roi(e, img, r[0], r[1], r[2], r[3], f, err);
     for (int p = 0; !rc && p < o->refine_passes && f->mesh_score >= o->min_mesh_score; p++) {
-        au_face g = *f;
-        roi_from_mesh(f, &cx, &cy, &size, &angle);
-        rc = au_face_mesh_roi(e, img, cx, cy, size, angle, &g, err);
-        if (!rc && g.mesh_score >= o->min_mesh_score) memcpy(f->mesh, g.mesh, sizeof f->mesh), f->mesh_score = g.mesh_score;
+        au_face_roi_from_mesh((const float (*)[3])f->mesh, r);
+        float score;
+        rc = run_mesh(e, img, r[0], r[1], r[2], r[3], 0, e->flip, &score, err);
+        if (!rc && score >= o->min_mesh_score) memcpy(f->mesh, e->flip, sizeof f->mesh), f->mesh_score = score;
     }
-    if (!rc && o->flip_average && f->mesh_score >= o->min_mesh_score) rc = flip_average(e, img, cx, cy, size, angle, f, err);
+    if (!rc && o->flip_average && f->mesh_score >= o->min_mesh_score) rc = flip_average(e, img, r[0], r[1], r[2], r[3], f, err);
     if (rc) return rc;
     f->success = f->mesh_score >= o->min_mesh_score;
-    finish_face(f, img);
+    au_face_finish(f, img);
     return 0;
+}
+
+int au_face_detect(au_face_engine *e, const au_image *img, const au_face_opts *o, au_face *cand, float (*roi)[4],
+                   int *n, au_error *err)
+{
+    au_detection dets[AU_MAX_FACES];
+    int nd = 0, rc, max = o->max_faces < 1 || o->max_faces > AU_MAX_FACES ? AU_MAX_FACES : o->max_faces;
+    *n = 0;
+    if (o->crop_mode != AU_CROP_ALWAYS) {
+        au_detector *d;
+        if (o->detector != AU_DET_FULL) {
+            if ((rc = get_detector(e, 0, &d, err))) return rc;
+            if ((rc = au_detect(d, img, o->min_det_score, o->nms_iou, dets, max, &nd, err))) return rc;
+        }
+        if (nd == 0 && o->detector != AU_DET_SHORT) {
+            if ((rc = get_detector(e, 1, &d, err))) return rc;
+            if ((rc = au_detect(d, img, o->min_det_score, o->nms_iou, dets, max, &nd, err))) return rc;
+        }
+    }
+    for (int i = 0; i < nd; i++) {
+        au_face *f = &cand[i];
+        memset(f, 0, sizeof *f);
+        f->id = i;
+        f->det_score = dets[i].score;
+        memcpy(f->det_box, dets[i].box, sizeof f->det_box);
+        memcpy(f->box, dets[i].box, sizeof f->box);
+        memcpy(f->det_kp, dets[i].kp, sizeof f->det_kp);
+        const float *re = dets[i].kp[AU_KP_RIGHT_EYE], *le = dets[i].kp[AU_KP_LEFT_EYE];
+        roi[i][0] = 0.5f * (dets[i].box[0] + dets[i].box[2]);
+        roi[i][1] = 0.5f * (dets[i].box[1] + dets[i].box[3]);
+        roi[i][2] = 1.5f * fmaxf(dets[i].box[2] - dets[i].box[0], dets[i].box[3] - dets[i].box[1]);
+        roi[i][3] = atan2f(-(le[1] - re[1]), le[0] - re[0]);
+    }
+    *n = nd;
+    return 0;
+}
+
+int au_face_crop_candidate(const au_image *img, const au_face_opts *o, au_face *f, float roi[4])
+{
+    int side = img->w > img->h ? img->w : img->h;
+    if (!(o->crop_mode == AU_CROP_ALWAYS || (o->crop_mode == AU_CROP_AUTO && side <= o->crop_max_side))) return 0;
+    memset(f, 0, sizeof *f); /* det_score 0: no detector evidence, the image is taken as the face */
+    f->det_box[2] = f->box[2] = (float)img->w;
+    f->det_box[3] = f->box[3] = (float)img->h;
+    roi[0] = 0.5f * img->w;
+    roi[1] = 0.5f * img->h;
+    roi[2] = o->crop_scale * (float)side;
+    roi[3] = 0;
+    return 1;
 }
 
 int au_face_find(au_face_engine *e, const au_image *img, const au_face_opts *opts, au_face *faces, int *n,
@@ -212,46 +327,18 @@ int au_face_find(au_face_engine *e, const au_image *img, const au_face_opts *opt
     if (o.max_faces < 1 || o.max_faces > AU_MAX_FACES) o.max_faces = AU_MAX_FACES;
     *n = 0;
     if (img->w < 1 || img->h < 1) return au_fail(err, AUGUR_EARG, "empty image");
-    au_detection dets[AU_MAX_FACES];
-    int nd = 0, rc;
-    int is_small = (img->w > img->h ? img->w : img->h) <= o.crop_max_side;
-
-    if (o.crop_mode != AU_CROP_ALWAYS) {
-        au_detector *d;
-        if (o.detector != AU_DET_FULL) {
-            if ((rc = get_detector(e, 0, &d, err))) return rc;
-            if ((rc = au_detect(d, img, o.min_det_score, o.nms_iou, dets, o.max_faces, &nd, err))) return rc;
-        }
-        if (nd == 0 && o.detector != AU_DET_SHORT) {
-            if ((rc = get_detector(e, 1, &d, err))) return rc;
-            if ((rc = au_detect(d, img, o.min_det_score, o.nms_iou, dets, o.max_faces, &nd, err))) return rc;
-        }
-    }
-    int k = 0;
-    for (int i = 0; i < nd; i++) {
-        au_face *f = &faces[k];
-        memset(f, 0, sizeof *f);
-        f->id = k;
-        f->det_score = dets[i].score;
-        memcpy(f->det_box, dets[i].box, sizeof f->det_box);
-        memcpy(f->det_kp, dets[i].kp, sizeof f->det_kp);
-        const float *re = dets[i].kp[AU_KP_RIGHT_EYE], *le = dets[i].kp[AU_KP_LEFT_EYE];
-        float angle = atan2f(-(le[1] - re[1]), le[0] - re[0]);
-        float cx = 0.5f * (dets[i].box[0] + dets[i].box[2]), cy = 0.5f * (dets[i].box[1] + dets[i].box[3]);
-        float size = 1.5f * fmaxf(dets[i].box[2] - dets[i].box[0], dets[i].box[3] - dets[i].box[1]);
-        if ((rc = mesh_face(e, img, &o, f, cx, cy, size, angle, err))) return rc;
-        k++;
-    }
+    au_face_engine_new_image(e);
+    float roi[AU_MAX_FACES][4];
+    int k = 0, n_ok = 0;
+    int rc = au_face_detect(e, img, &o, faces, roi, &k, err);
+    for (int i = 0; !rc && i < k; i++)
+        if (!(rc = au_face_mesh_candidate(e, img, &o, &faces[i], roi[i], err))) n_ok += faces[i].success;
+    if (rc) return rc;
     /* a face crop where no detection gave a mesh: mesh the whole image */
-    int n_ok = 0;
-    for (int i = 0; i < k; i++) n_ok += faces[i].success;
-    if (n_ok == 0 && (o.crop_mode == AU_CROP_ALWAYS || (o.crop_mode == AU_CROP_AUTO && is_small))) {
-        au_face c;
-        memset(&c, 0, sizeof c);
-        float side = (float)(img->w > img->h ? img->w : img->h);
-        c.det_box[0] = 0; c.det_box[1] = 0; c.det_box[2] = (float)img->w; c.det_box[3] = (float)img->h;
-        c.det_score = 0; /* no detector evidence: the image is taken as the face */
-        if ((rc = mesh_face(e, img, &o, &c, 0.5f * img->w, 0.5f * img->h, o.crop_scale * side, 0.0f, err))) return rc;
+    au_face c;
+    float r[4];
+    if (n_ok == 0 && au_face_crop_candidate(img, &o, &c, r)) {
+        if ((rc = au_face_mesh_candidate(e, img, &o, &c, r, err))) return rc;
         if (c.success) { faces[0] = c; k = 1; }
     }
     *n = k;

@@ -48,9 +48,50 @@ void au_face_engine_free(au_face_engine *e);
 int au_face_find(au_face_engine *e, const au_image *img, const au_face_opts *opts,
                  au_face *faces, int *n, au_error *err);
 
-/* Runs FaceMesh on a rotated square ROI (centre, side in image px, angle in
- * radians, counter-clockwise on screen) and fills f->mesh, mesh_score. */
+/* ---- The pieces au_face_find is made of; the video tracker (video/) uses
+ * them too, so a face new to a video is found and meshed exactly as in a
+ * still image. ROIs are {centre x, centre y, side (image px), angle (radians,
+ * counter-clockwise on screen)}. */
+
+/* A new image or frame begins: the pyramid of the previous one is dropped
+ * (au_face_find does it itself). */
+void au_face_engine_new_image(au_face_engine *e);
+
+/* The detector cascade of opts (short range, then full range if it finds
+ * nothing): candidates with their detector fields and FaceMesh ROI (1.5x the
+ * box, eyes level), not meshed. */
+int au_face_detect(au_face_engine *e, const au_image *img, const au_face_opts *opts, au_face *cand,
+                   float (*roi)[4], int *n, au_error *err);
+
+/* The whole image as one face candidate (face-crop mode): 1 when opts allow
+ * it for this image (crop_mode ALWAYS, or AUTO and the image is at most
+ * crop_max_side), else 0. */
+int au_face_crop_candidate(const au_image *img, const au_face_opts *opts, au_face *f, float roi[4]);
+
+/* Meshes a candidate: FaceMesh on its ROI, refine_passes more on the ROI
+ * the mesh defines, the flip average, then au_face_finish; sets success. */
+int au_face_mesh_candidate(au_face_engine *e, const au_image *img, const au_face_opts *opts, au_face *f,
+                           const float roi[4], au_error *err);
+
+/* One FaceMesh pass on a ROI (tracking): fills f->mesh, mesh_score. Large
+ * ROIs are warped from a level of the image's pyramid (2x2 box averages), so
+ * the crop needs no supersampling. */
 int au_face_mesh_roi(au_face_engine *e, const au_image *img, float cx, float cy, float size, float angle,
                      au_face *f, au_error *err);
+
+/* The ROI a mesh defines: eyes level, centred on its extent, side 1.5x. */
+void au_face_roi_from_mesh(const float (*mesh)[3], float roi[4]);
+
+/* Extent of a mesh: x1, y1, x2, y2. */
+void au_mesh_box(const float (*mesh)[3], float box[4]);
+
+/* Box, 68 landmarks, pose and alignment of a face from its mesh (the box
+ * from det_box when it has none). */
+void au_face_finish(au_face *f, const au_image *img);
+
+/* The pyramid level of img to sample at `step` image px per output px (the
+ * level where a step spans at most 1.5 of its pixels); *k = image px per
+ * level px (1, 2, 4 or 8). NULL only when out of memory (err set). */
+const au_image *au_face_engine_level(au_face_engine *e, const au_image *img, float step, float *k, au_error *err);
 
 #endif

@@ -23,10 +23,9 @@
 #define AU_IMAGE_MAX_PIXELS (64 * 1024 * 1024)
 #define AU_IMAGE_MAX_FILE   ((size_t)512 << 20)
 
-typedef struct au_image {
-    int w, h;       /* pixels */
-    uint8_t *rgb;   /* w*h*3 bytes, owned (free with au_image_free) */
-} au_image;
+/* The public struct augur_image: w, h pixels; rgb w*h*3 bytes, owned (free
+ * with au_image_free). */
+typedef struct augur_image au_image;
 
 /* Allocates a w x h image (zeroed). */
 int au_image_alloc(au_image *im, int w, int h, au_error *err);
@@ -50,6 +49,9 @@ int au_image_save_png(const au_image *im, const char *path, au_error *err);
  * relative paths are relative to the list file's folder).
  * On success *paths is a malloc'ed array of *n malloc'ed strings. */
 int au_inputs_expand(const char *arg, char ***paths, int *n, au_error *err);
+/* The same; recursive != 0 also takes a folder's sub-folders (at any depth;
+ * hidden folders and links to folders are not followed). */
+int au_inputs_expand_r(const char *arg, int recursive, char ***paths, int *n, au_error *err);
 void au_inputs_free(char **paths, int n);
 
 /* True if the file name has an image extension augur reads. */

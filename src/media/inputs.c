@@ -1,8 +1,8 @@
 /*
  * media/inputs.c — expanding command-line inputs into image paths: a file
  * stays itself (whatever its extension: the decoder decides), a folder
- * becomes its image files (by extension, sorted by name in byte order, not
- * recursive, hidden files skipped), "@list" becomes the list's lines. See
+ * becomes its image files (by extension, sorted by path in byte order,
+ * hidden files skipped; its sub-folders too when recursive), "@list" becomes the list's lines. See
  * image.h.
  */
 #include <dirent.h>
@@ -112,7 +112,9 @@ static int expand_list(const char *list, strvec *sv, au_error *err)
     return rc;
 }
 
-static int expand_folder(const char *dir, strvec *sv, au_error *err)
+/* A folder's images; with depth > 0 its sub-folders' too (hidden ones and
+ * links to folders are not followed, so no loop). */
+static int scan_folder(const char *dir, int depth, strvec *sv, au_error *err)
 {
     DIR *d = opendir(dir);
     if (!d) return au_fail(err, AUGUR_EIO, "cannot open folder '%s': %s", dir, strerror(errno));
@@ -122,7 +124,18 @@ static int expand_folder(const char *dir, strvec *sv, au_error *err)
     struct dirent *de;
     errno = 0;
     while (!rc && (de = readdir(d))) {
-        if (de->d_name[0] == '.' || !au_is_image_name(de->d_name)) continue;
+        if (de->d_name[0] == '.') continue;
+        if (depth > 0 && !au_is_image_name(de->d_name)) {
+            struct stat ls;
+            char *sub = malloc(strlen(dir) + strlen(de->d_name) + 2);
+            if (!sub) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory listing inputs"); break; }
+            sprintf(sub, "%s%s%s", dir, sep, de->d_name);
+            if (lstat(sub, &ls) == 0 && S_ISDIR(ls.st_mode)) rc = scan_folder(sub, depth - 1, sv, err);
+            free(sub);
+            errno = 0;
+            continue;
+        }
+        if (!au_is_image_name(de->d_name)) continue;
         if (sv->n >= MAX_INPUTS) {
             rc = au_fail(err, AUGUR_ELIMIT, "folder '%s' has more than %d images", dir, MAX_INPUTS);
             break;
@@ -147,12 +160,23 @@ static int expand_folder(const char *dir, strvec *sv, au_error *err)
     }
     if (!rc && errno) rc = au_fail(err, AUGUR_EIO, "cannot read folder '%s': %s", dir, strerror(errno));
     closedir(d);
+    return rc;
+}
+
+static int expand_folder(const char *dir, int recursive, strvec *sv, au_error *err)
+{
+    int rc = scan_folder(dir, recursive ? 64 : 0, sv, err);
     if (!rc && sv->n == 0) rc = au_fail(err, AUGUR_EARG, "no images in folder '%s' (looked for .png .jpg .jpeg .tif .tiff .webp .bmp .pgm .ppm .pnm .pbm)", dir);
     if (!rc) qsort(sv->v, (size_t)sv->n, sizeof *sv->v, cmp_str);
     return rc;
 }
 
 int au_inputs_expand(const char *arg, char ***paths, int *n, au_error *err)
+{
+    return au_inputs_expand_r(arg, 0, paths, n, err);
+}
+
+int au_inputs_expand_r(const char *arg, int recursive, char ***paths, int *n, au_error *err)
 {
     *paths = NULL;
     *n = 0;
@@ -164,7 +188,7 @@ int au_inputs_expand(const char *arg, char ***paths, int *n, au_error *err)
     } else {
         struct stat st;
         if (stat(arg, &st) != 0) return au_fail(err, AUGUR_EIO, "cannot open '%s': %s", arg, strerror(errno));
-        rc = S_ISDIR(st.st_mode) ? expand_folder(arg, &sv, err) : push_join(&sv, arg, "", "", err);
+        rc = S_ISDIR(st.st_mode) ? expand_folder(arg, recursive, &sv, err) : push_join(&sv, arg, "", "", err);
     }
     if (rc) {
         au_inputs_free(sv.v, sv.n);

@@ -74,26 +74,13 @@
 
 typedef struct au_video au_video;
 
-typedef struct au_video_opts {
-    double start_s;        /* first frame returned: the first with t >= start_s (seconds; 0: the beginning) */
-    double end_s;          /* frames with t >= end_s are not returned; <= 0: to the end */
-    double fps;            /* image sequences: frames per second (<= 0: 25); capture devices: requested rate (0: the device's) */
-    int device_w, device_h;/* capture devices: requested frame size (0: the device's) */
-    const char *format;    /* force an FFmpeg input format ("v4l2", "matroska", …); NULL: probe */
-} au_video_opts;
+/* The public struct augur_video_params (augur.h documents the fields). */
+typedef struct augur_video_params au_video_opts;
 
 void au_video_default_opts(au_video_opts *o);
 
-typedef struct au_video_info {
-    int width, height;     /* of the latest frame, upright (before the first read: from the header, 0 if unknown) */
-    double fps;            /* nominal frames per second from the header (0 if unknown); not a promise of constant rate */
-    double duration_s;     /* declared duration (seconds), < 0 if unknown */
-    int64_t n_frames;      /* declared frame count, < 0 if unknown */
-    int64_t frames_read;   /* frames returned so far */
-    const char *format;    /* "matroska,webm", "mov,mp4,m4a,3gp,3g2,mj2", "v4l2", "image sequence", … */
-    const char *codec;     /* "h264", "ffv1", "png" (sequences: "image"), … */
-    int is_live;           /* capture device: no duration, no seeking */
-} au_video_info;
+/* The public struct augur_video_info. */
+typedef struct augur_video_info au_video_info;
 
 /* Opens url (see above). Errors: AUGUR_EIO (missing, unreadable),
  * AUGUR_EFORMAT (empty, not a video, no video stream, corrupt header, a still

@@ -35,14 +35,8 @@
 /* Number of CSV columns written by au_csv_header / au_csv_rows. */
 #define AU_CSV_COLUMNS (9 + 2 * AU_LM68_N + 2 * AUGUR_AU_COUNT + 7)
 
-/* One analysed image: its path, size and faces. */
-typedef struct au_analysis {
-    const char *path;       /* as given by the user (written verbatim) */
-    int width, height;      /* image size, pixels */
-    const au_face *faces;   /* n_faces records (may be NULL when n_faces == 0) */
-    int n_faces;
-    double seconds;         /* wall time spent on this image (decode + analysis) */
-} au_analysis;
+/* One analysed image: its path, size and faces (the public struct augur_analysis). */
+typedef struct augur_analysis au_analysis;
 
 /* JSON: one object per image, schema "augur.analyze" version 1 (see
  * docs/OUTPUT.md). Returns NULL only when out of memory. Caller frees with

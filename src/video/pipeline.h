@@ -6,7 +6,7 @@
  *   vp_opts o;
  *   vp_default_opts(&o);
  *   vp *p;
- *   if (vp_create(&p, model_dir, &o, &err)) ...;
+ *   if (vp_create(&p, stage, &o, &err)) ...;     // stage/stage.h: the models
  *   vp_face faces[VP_MAX_FACES];
  *   int n;
  *   while (au_video_read(v, &frame, &t, &err) > 0) {
@@ -18,16 +18,18 @@
  * Per frame, for every tracked face:
  *   1. Tracking. The previous frame's (raw) mesh gives this frame's FaceMesh
  *      ROI: eyes level, centred on the mesh, side 1.5x its extent — one
- *      FaceMesh pass per face, no detector. Large faces are meshed from a
- *      level of a 2x2-averaged image pyramid, so the crop needs no
- *      supersampling (the expression crop too). The detector (BlazeFace
- *      short range, then full range, as au_face_find) runs on the first
+ *      FaceMesh pass per face, no detector (face/engine.h: large faces are
+ *      meshed from a level of the frame's 2x2-averaged pyramid, as in still
+ *      images). The detector (the face engine's cascade) runs on the first
  *      frame, every opts.redetect_every frames, and whenever a track's mesh
  *      presence drops under opts.min_mesh_score. Detections are matched to
  *      tracks by IoU of the boxes (greedy, best first, IoU >= 0.3); only a
  *      detection that re-acquires a lost track or starts a new one (next id)
- *      is meshed (its box, then the box its mesh defines); frames of at most
- *      160 px with no detection are taken as face crops (crop_mode AUTO). A
+ *      is meshed, by the same call as a still image's faces
+ *      (au_face_mesh_candidate: its box, the box its mesh defines, the flip
+ *      average), so a face's first frame reads exactly as the same picture
+ *      analysed alone; frames of at most 160 px with no detection are taken
+ *      as face crops (crop_mode AUTO). A
  *      track unmatched for opts.lost_after consecutive frames is dropped (its
  *      id is never reused); two tracks on one face keep the older.
  *   2. Smoothing. A One-Euro filter (Casiez, Roussel & Vogel, CHI 2012) on
@@ -53,10 +55,10 @@
  *      personal). A clip with no neutral-looking frame is read against the
  *      population throughout, so an expression held from start to end stays
  *      that expression (issue #12); opts.baseline = 0 never forms a neutral.
- *   4. AUs (au_read with that neutral), AU-evidence scores, and the
- *      expression (classifier probabilities, weakly-grounded flag, CAM-COS)
- *      when an expression model is loaded — the same fields as
- *      augur_analyze_file fills.
+ *   4. AUs with that neutral, AU-evidence scores, and the expression
+ *      (classifier probabilities, weakly-grounded flag, CAM-COS) when an
+ *      expression model is loaded: the per-face stage (stage/stage.h), the
+ *      same calls as augur_analyze_file.
  *
  * Memory is fixed at vp_create plus O(tracks x baseline_size x (468 x 3 +
  * AU_FEAT_N)) floats; nothing grows with the length of the video.
@@ -71,7 +73,7 @@
 #include "face/face.h"
 #include "media/image.h"
 
-#define VP_MAX_FACES 16   /* faces tracked at once (opts.max_faces <= this) */
+#define VP_MAX_FACES AUGUR_MAX_TRACKS   /* faces tracked at once (opts.max_faces <= this) */
 
 typedef struct vp_opts {
     int   redetect_every;   /* run the detector every N frames (default 30; <= 0: only when a face is lost) */
@@ -79,8 +81,6 @@ typedef struct vp_opts {
     float min_det_score;    /* detector threshold (default 0.5) */
     float min_mesh_score;   /* FaceMesh presence under which a tracked face counts as lost (default 0.5) */
     int   max_faces;        /* at most this many tracks (default 4, max VP_MAX_FACES) */
-    int   detector;         /* enum augur_detector (default AUTO) */
-    int   crop_mode;        /* enum augur_crop (default AUTO: small frames are taken as face crops) */
     int   smooth;           /* One-Euro smoothing of the mesh (default 1) */
     double oe_mincutoff;    /* One-Euro minimum cutoff, Hz (default 2.0) */
     double oe_beta;         /* One-Euro speed coefficient, Hz per (face size %)/s: coordinates are filtered
@@ -93,33 +93,22 @@ typedef struct vp_opts {
     int   baseline_size;    /* reservoir frames (default 64) */
     int   baseline_stride;  /* offer every Nth frame of a track to the reservoir (default 5) */
     int   baseline_min;     /* frames in the reservoir before it is used alone (default 1: from the first frame) */
-    const char *au_model;   /* AU model (NULL: $AUGUR_AU_MODEL, else models/au.json, as for images) */
-    const char *expr_model; /* expression model (NULL: $AUGUR_EXPR_MODEL, else models/expr-ferplus.bin
-                               when it exists; without one, faces carry no expression) */
-    int   expr_flip;        /* test-time flip averaging of the expression (two runs per face; default 0) */
-    int   n_threads;        /* threads inside one inference (default 1) */
 } vp_opts;
 
 void vp_default_opts(vp_opts *o);
 
-/* One face in one frame. face.id is face_id too; face.success = success. */
-typedef struct vp_face {
-    int    face_id;            /* stable track id: 0, 1, … in order of first appearance, never reused */
-    int    success;            /* meshed with presence >= min_mesh_score: face fields valid, AUs read */
-    float  confidence;         /* FaceMesh presence 0..1 */
-    int    detected;           /* 1: this frame's ROI came from the detector; 0: tracked from the previous mesh */
-    int    per_person_neutral; /* the AUs were read against the person's own neutral */
-    double t;                  /* frame time, seconds (as given to vp_process) */
-    int64_t index;             /* frame index (as given to vp_process) */
-    au_face face;              /* the face record (augur.h struct augur_face): box, smoothed mesh,
-                                  lm68, pose, AUs, evidence, expression */
-} vp_face;
+/* One face in one frame: the public struct augur_track (face.id is face_id
+ * too; face.success = success). */
+typedef struct augur_track vp_face;
 
 typedef struct vp vp;
 
-/* Loads the face, AU and expression models. Errors: AUGUR_EIO (missing
- * models), AUGUR_EFORMAT (corrupt models), AUGUR_EARG (bad options). */
-int vp_create(vp **out, const char *model_dir, const vp_opts *o, au_error *err);
+/* A tracker over the per-face stage st (borrowed: it must outlive the
+ * tracker; the detector, crop mode, models, threads and expression flip are
+ * its parameters). Loads every model of the stage now. Errors: AUGUR_EIO
+ * (missing models), AUGUR_EFORMAT (corrupt models), AUGUR_EARG (bad options). */
+struct st_stage;
+int vp_create(vp **out, struct st_stage *st, const vp_opts *o, au_error *err);
 
 /* Analyses one frame at time t (seconds, increasing) with index `index`.
  * Writes one record per track that is alive in this frame into faces

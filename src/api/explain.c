@@ -1,0 +1,119 @@
+/*
+ * api/explain.c — the public reasoning calls of augur.h: the grounded trace
+ * of a face, TAG's AU-Prob-Bbox list, and the verifier of rationales
+ * (explain/), with their text and JSON forms.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/context.h"
+#include "explain/explain.h"
+
+AUGUR_API int augur_trace(augur_context *ctx, const struct augur_face *face, enum augur_trace_format format,
+                          char **text)
+{
+    *text = NULL;
+    if (!face) return au_fail(&ctx->err, AUGUR_EARG, "no face");
+    if (format != AUGUR_TRACE_TAG && format != AUGUR_TRACE_TEXT)
+        return au_fail(&ctx->err, AUGUR_EARG, "unknown trace format %d", (int)format);
+    ex_trace *t = malloc(sizeof *t);
+    if (!t) return au_fail(&ctx->err, AUGUR_ENOMEM, "out of memory");
+    int rc = ex_build_trace(face, face->has_expression ? face->expression_class : -1, t, &ctx->err);
+    size_t cap = 8192;
+    char *buf = NULL;
+    while (!rc) { /* snprintf semantics: grow until it fits */
+        char *nb = realloc(buf, cap);
+        if (!nb) { rc = au_fail(&ctx->err, AUGUR_ENOMEM, "out of memory"); break; }
+        buf = nb;
+        int n = format == AUGUR_TRACE_TEXT ? ex_trace_text(t, buf, cap) : ex_trace_tag(t, buf, cap);
+        if (n >= 0 && (size_t)n < cap) break;
+        cap = n >= 0 ? (size_t)n + 1 : 2 * cap;
+    }
+    free(t);
+    if (rc) { free(buf); return rc; }
+    *text = buf;
+    return 0;
+}
+
+static int cmp_prob_desc(const void *a, const void *b)
+{
+    float x = ((const struct augur_au *)a)->probability, y = ((const struct augur_au *)b)->probability;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+AUGUR_API int augur_aulist(augur_context *ctx, const struct augur_face *face, int topk, char **text)
+{
+    *text = NULL;
+    if (!face || topk < 1) return au_fail(&ctx->err, AUGUR_EARG, "need a face and topk >= 1");
+    struct augur_au s[AUGUR_AU_COUNT];
+    int n = 0;
+    for (int k = 0; k < face->n_aus && k < AUGUR_AU_COUNT; k++)
+        if (face->aus[k].source != AUGUR_AU_SOURCE_NONE) s[n++] = face->aus[k];
+    qsort(s, (size_t)n, sizeof *s, cmp_prob_desc);
+    size_t cap = (size_t)AUGUR_AU_COUNT * 64 + 1, len = 0;
+    char *buf = malloc(cap);
+    if (!buf) return au_fail(&ctx->err, AUGUR_ENOMEM, "out of memory");
+    buf[0] = 0;
+    for (int k = 0; k < n && k < topk; k++)
+        len += (size_t)snprintf(buf + len, cap - len, "%sAU%d %.2f [%.0f,%.0f,%.0f,%.0f]", k ? "; " : "", s[k].id,
+                                s[k].probability, s[k].box[0], s[k].box[1], s[k].box[2], s[k].box[3]);
+    *text = buf;
+    return 0;
+}
+
+AUGUR_API int augur_verify(augur_context *ctx, const struct augur_face *face, const char *text, size_t len,
+                           struct augur_verdict *v)
+{
+    if (!face || !text || !v) return au_fail(&ctx->err, AUGUR_EARG, "need a face, a rationale and a verdict");
+    return ex_verify(face, text, len, v, &ctx->err);
+}
+
+AUGUR_API char *augur_verdict_json(const struct augur_verdict *v, const char *image, const char *rationale)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    if (image) cJSON_AddStringToObject(o, "image", image);
+    if (rationale) cJSON_AddStringToObject(o, "rationale", rationale);
+    /* rounded as every other JSON number augur writes: a score is read to 1e-4 */
+    cJSON_AddNumberToObject(o, "grounding", roundf(v->grounding * 1e4f) / 1e4f);
+    if (v->answer >= 0 && v->answer < AU_EXPR_N) {
+        cJSON_AddStringToObject(o, "answer", au_expr_names[v->answer]);
+        cJSON_AddBoolToObject(o, "answer_agrees_with_evidence", v->answer_agrees);
+    } else cJSON_AddNullToObject(o, "answer");
+    cJSON *cl = cJSON_AddArrayToObject(o, "claims");
+    for (int i = 0; cl && i < v->n_claims && i < AUGUR_MAX_CLAIMS; i++) {
+        const ex_claim *c = &v->claims[i];
+        cJSON *x = cJSON_CreateObject();
+        if (!x) break;
+        cJSON_AddNumberToObject(x, "au", c->au);
+        cJSON_AddBoolToObject(x, "claimed_present", !c->absent);
+        cJSON_AddBoolToObject(x, "supported", c->supported);
+        cJSON_AddNumberToObject(x, "probability", roundf(c->probability * 1e4f) / 1e4f);
+        if (c->has_box) cJSON_AddNumberToObject(x, "iou", roundf(c->iou * 1e4f) / 1e4f);
+        else cJSON_AddNullToObject(x, "iou");
+        cJSON_AddNumberToObject(x, "score", roundf(c->score * 1e4f) / 1e4f);
+        cJSON_AddStringToObject(x, "reason", c->reason);
+        cJSON_AddItemToArray(cl, x);
+    }
+    cJSON_AddStringToObject(o, "notes", v->notes);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s) return NULL;
+    char *out = strdup(s);
+    cJSON_free(s);
+    return out;
+}
+
+AUGUR_API int augur_read_text(augur_context *ctx, const char *path, size_t max_bytes, char **text, size_t *len)
+{
+    uint8_t *t = NULL;
+    *text = NULL;
+    *len = 0;
+    int rc = au_read_file(path, max_bytes, 1, &t, len, &ctx->err);
+    if (!rc) *text = (char *)t;
+    return rc;
+}
