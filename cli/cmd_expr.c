@@ -16,7 +16,7 @@
 #include "augur.h"
 #include "data/fer.h"
 #include "expr/infer.h"
-#include "expr/train_expr.h"
+#include "fit/train_expr.h"
 
 #ifndef AUGUR_DEFAULT_MODEL_DIR
 #define AUGUR_DEFAULT_MODEL_DIR ".cache/human-models-3.0.4"

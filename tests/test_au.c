@@ -19,6 +19,7 @@
 
 #include "augur.h"
 #include "au/au.h"
+#include "fit/au_fit.h"
 #include "eval/au_eval.h"
 #include "expr/classes.h"
 #include "media/image.h"

@@ -12,7 +12,7 @@
 
 #include "expr/net.h"
 #include "testutil.h"
-#include "train/optim.h"
+#include "fit/optim.h"
 #include "train/rng.h"
 
 #define B 4

@@ -26,7 +26,7 @@
  */
 #include "testutil.h"
 #include "train/layers.h"
-#include "train/optim.h"
+#include "fit/optim.h"
 #include "train/rng.h"
 
 #include <math.h>

@@ -3,7 +3,7 @@
  * standardised evidence features (geometry, and HOG appearance when the model
  * was trained with it) with a presence threshold and an intensity scale; the
  * evidence map from AUs to expression classes; fitted by augur's own trainer
- * (au_model_fit here; the data in eval/au_eval.c: CK+ FACS codes and codebook
+ * (lab/fit/au_fit.c; the data in lab/eval/au_eval.c: CK+ FACS codes and codebook
  * weak labels), stored as JSON under models/ (docs/AUS.md).
  *
  * AUs the labels do not cover (CK+ codes no AU28, AU43, AU45) are read by a
@@ -56,35 +56,8 @@ void au_model_evidence(const au_model *m, const float prob[AU_COUNT], float ev[A
 /* Probabilities (0..1) of each AU from a feature vector (untrained AUs: -1). */
 void au_model_predict(const au_model *m, const float *feat, float prob[AU_COUNT]);
 
-/* Training rows for au_model_fit. */
-typedef struct au_fit_data {
-    const float *X;               /* n x n_feat features */
-    const signed char *y;         /* n x AU_COUNT labels: 1 present, 0 absent, -1 unknown */
-    const float *weight;          /* n row weights, or NULL (all 1) */
-    const int *group;             /* n: person (or film) index; inner fold = group % 3 */
-    const unsigned char *coded;   /* n: 1 = FACS-coded row (its F1 picks thresholds), or NULL (all rows) */
-    const unsigned char *neutral; /* n: 1 = a neutral face (the false-alarm budget), or NULL */
-    const signed char *cls;       /* n: expression class 0..7 or -1 (the evidence map), or NULL */
-    int n, n_feat;
-} au_fit_data;
-
-typedef struct au_fit_opts {
-    float l2;               /* ridge on standardised features (objective: sum of balanced row losses + l2/2 |w|^2) */
-    int min_pos;            /* fit AUs with at least this many positive rows */
-    float neutral_budget;   /* presence thresholds keep out-of-fold false alarms on neutral rows <= this */
-    float ev_l2;            /* ridge of the evidence map */
-} au_fit_opts;
-
-au_fit_opts au_fit_default_opts(void);
-
-/* Fits every AU with at least min_pos positives (nested: only the rows given
- * are used). Per AU: an L2 logistic regression with balanced classes; its
- * presence threshold from out-of-fold scores over 3 inner folds of the
- * groups: the best F1 on coded rows among thresholds whose false alarms on
- * neutral rows stay within the budget; then the evidence map (if cls). */
-int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_error *err);
-
-int au_model_save(const au_model *m, const char *path, au_error *err);
+/* Fitting and saving (au_model_fit, au_model_save) are the lab's:
+ * lab/fit/au_fit.h. */
 int au_model_load(au_model *m, const char *path, au_error *err);
 
 #endif

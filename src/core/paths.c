@@ -47,8 +47,10 @@ static int data_dir_beside(const char *file, const char *rel, char *out, size_t 
     char *s = strrchr(real, '/');
     if (!s) return 0;
     *s = 0;
-    int n = snprintf(out, cap, "%s/%s", real, rel);
-    if (n < 0 || (size_t)n >= cap) return 0;
+    char joined[PATH_MAX + 64], canon[PATH_MAX];
+    int n = snprintf(joined, sizeof joined, "%s/%s", real, rel);
+    if (n < 0 || (size_t)n >= sizeof joined || !realpath(joined, canon) || strlen(canon) >= cap) return 0;
+    snprintf(out, cap, "%s", canon); /* PREFIX/share/augur, without "lib/.." */
     snprintf(probe, sizeof probe, "%s/models/au.json", out);
     return is_file(probe);
 }

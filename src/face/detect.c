@@ -90,8 +90,9 @@ int au_detector_create(au_detector **out, const char *model_dir, int full_range,
     nn_shape os;
     nn_output(d->m, d->out, &os);
     if (os.ndim != 3 || os.dim[0] != 1 || os.dim[1] != d->n_anchors || os.dim[2] != 17) {
+        int na = d->n_anchors;
         au_detector_free(d);
-        return au_fail(err, AUGUR_EFORMAT, "%s: detector output is not [1,%d,17]", path, d->n_anchors);
+        return au_fail(err, AUGUR_EFORMAT, "%s: detector output is not [1,%d,17]", path, na);
     }
     *out = d;
     return 0;

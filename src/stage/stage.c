@@ -141,7 +141,7 @@ int st_find(st_stage *s, const au_image *img, au_face *faces, int *n, au_error *
 
 int st_features(st_stage *s, const au_image *img, const au_face *f, float feat[AU_FEAT_N], au_error *err)
 {
-    const au_model *m;
+    const au_model *m = NULL;
     int rc = st_au_model(s, &m, err);
     if (rc) return rc < 0 ? rc : -rc; /* negative: a real error, not a degenerate mesh */
     memset(feat, 0, AU_FEAT_N * sizeof *feat);
@@ -151,7 +151,7 @@ int st_features(st_stage *s, const au_image *img, const au_face *f, float feat[A
 int st_read_aus(st_stage *s, const au_face *f, const float *feat, const au_neutral *neutral, au_face_aus *r,
                 au_error *err)
 {
-    const au_model *m;
+    const au_model *m = NULL;
     int rc = st_au_model(s, &m, err);
     if (rc) return rc;
     return au_read_features(m, f, feat, neutral, r, err);

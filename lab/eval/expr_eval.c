@@ -6,7 +6,7 @@
  * and ATT-COS on the unflipped pass over non-neutral images with a face.
  */
 #include "expr/infer.h"
-#include "expr/train_expr.h"
+#include "fit/train_expr.h"
 
 #include <math.h>
 #include <string.h>

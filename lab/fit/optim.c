@@ -1,7 +1,7 @@
 /*
  * train/optim.c — AdamW, SGD-momentum, the cosine schedule (see optim.h).
  */
-#include "train/optim.h"
+#include "fit/optim.h"
 
 #include <math.h>
 

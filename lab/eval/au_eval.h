@@ -27,6 +27,7 @@
 #define AUGUR_EVAL_AU_EVAL_H
 
 #include "au/model.h"
+#include "fit/au_fit.h"
 #include "core/util.h"
 
 typedef struct au_eval_opts {

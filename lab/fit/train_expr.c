@@ -2,7 +2,7 @@
  * expr/train_expr.c — the expression training loop, the preprocessed-data
  * cache and the evaluation. See train_expr.h.
  */
-#include "expr/train_expr.h"
+#include "fit/train_expr.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "expr/prep.h"
 #include "face/canonical.h"
 #include "media/image.h"
-#include "train/optim.h"
+#include "fit/optim.h"
 #include "train/rng.h"
 
 #define CROP (EN_SIZE * EN_SIZE)

@@ -1,0 +1,396 @@
+/*
+ * lab/fit/au_fit.c — fitting the AU model (lab/fit/au_fit.h): per-AU L2
+ * logistic regressions by L-BFGS with class-balanced weights, presence
+ * thresholds from out-of-fold scores, the evidence map (softmax regression
+ * of expression class on AU margins), and saving the model as JSON. The run
+ * time half (prediction, evidence, loading) is src/au/model.c.
+ */
+#include "fit/au_fit.h"
+
+#include "au/appearance.h"
+#include "au/geometry.h"
+#include "core/util.h"
+
+#include <cblas.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- The optimiser -------------------------------------------------------
+ * L-BFGS (Nocedal & Wright, algorithm 7.4; 10 memory pairs) with a
+ * backtracking Armijo line search, for the smooth convex objectives below.
+ * Newton's method, used before, needs a d x d Hessian per step, which stops
+ * being affordable once the appearance features make d ~ 2000 with tens of
+ * thousands of rows; L-BFGS needs two matrix-vector products per step. */
+#define LBFGS_M 10
+typedef double (*objective_fn)(void *ctx, const double *x, double *g);
+
+static double dotd(const double *a, const double *b, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* Minimises fn from x (in place). Returns 0, or -1 out of memory. */
+static int lbfgs(objective_fn fn, void *ctx, double *x, int D, int max_iter)
+{
+    double *mem = malloc((size_t)D * (2 * LBFGS_M + 4) * sizeof *mem);
+    if (!mem) return -1;
+    double *g = mem, *xn = g + D, *gn = xn + D, *q = gn + D;
+    double *S = q + D, *Y = S + (size_t)LBFGS_M * D, rho[LBFGS_M], alpha[LBFGS_M];
+    double f = fn(ctx, x, g);
+    int hist = 0, head = 0;
+    for (int it = 0; it < max_iter; it++) {
+        /* two-loop recursion: q = H g, newest pair first */
+        memcpy(q, g, (size_t)D * sizeof *q);
+        for (int k = 0; k < hist; k++) {
+            int j = (head - 1 - k + LBFGS_M) % LBFGS_M;
+            alpha[j] = rho[j] * dotd(S + (size_t)j * D, q, D);
+            for (int i = 0; i < D; i++) q[i] -= alpha[j] * Y[(size_t)j * D + i];
+        }
+        double gamma = 1.0 / (1.0 + sqrt(dotd(g, g, D))); /* no curvature yet: a short first step */
+        if (hist) {
+            int j = (head - 1 + LBFGS_M) % LBFGS_M;
+            gamma = dotd(S + (size_t)j * D, Y + (size_t)j * D, D) / dotd(Y + (size_t)j * D, Y + (size_t)j * D, D);
+        }
+        for (int i = 0; i < D; i++) q[i] *= gamma;
+        for (int k = hist - 1; k >= 0; k--) {
+            int j = (head - 1 - k + LBFGS_M) % LBFGS_M;
+            double b = rho[j] * dotd(Y + (size_t)j * D, q, D);
+            for (int i = 0; i < D; i++) q[i] += S[(size_t)j * D + i] * (alpha[j] - b);
+        }
+        double gq = dotd(g, q, D);
+        if (gq <= 0) { memcpy(q, g, (size_t)D * sizeof *q); gq = dotd(g, g, D); hist = 0; }
+        double step = 1, fnew = 0;
+        int ok = 0;
+        for (int ls = 0; ls < 40; ls++, step *= 0.5) {
+            for (int i = 0; i < D; i++) xn[i] = x[i] - step * q[i];
+            fnew = fn(ctx, xn, gn);
+            if (fnew <= f - 1e-4 * step * gq) { ok = 1; break; }
+        }
+        if (!ok) break; /* no decrease left at this precision: converged */
+        double *s = S + (size_t)head * D, *yv = Y + (size_t)head * D;
+        for (int i = 0; i < D; i++) { s[i] = xn[i] - x[i]; yv[i] = gn[i] - g[i]; }
+        double sy = dotd(s, yv, D);
+        if (sy > 1e-12) { rho[head] = 1.0 / sy; head = (head + 1) % LBFGS_M; if (hist < LBFGS_M) hist++; }
+        double df = f - fnew;
+        memcpy(x, xn, (size_t)D * sizeof *x);
+        memcpy(g, gn, (size_t)D * sizeof *g);
+        f = fnew;
+        if (df <= 1e-7 * fmax(1.0, fabs(f))) break;
+    }
+    free(mem);
+    return 0;
+}
+
+/* ---- One AU: weighted L2 logistic regression ------------------------------
+ * Objective: sum_i c_i * logloss_i + l2/2 |w|^2 (bias not regularised); row
+ * weight c_i = the row's weight times a class weight balancing positives and
+ * negatives. Rows are gathered into a contiguous matrix so the two products
+ * per evaluation (Z w and Z^T r) are single OpenBLAS sgemv calls. */
+typedef struct lr_problem {
+    const float *Z;     /* m x d, gathered rows (standardised) */
+    const float *y, *c; /* m labels 0/1, m row weights */
+    int m, d;
+    double l2;
+    float *s, *r, *xf, *gf;
+} lr_problem;
+
+static double lr_objective(void *ctx, const double *x, double *g)
+{
+    lr_problem *P = ctx;
+    int d = P->d;
+    for (int j = 0; j < d; j++) P->xf[j] = (float)x[j];
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, P->m, d, 1.0f, P->Z, d, P->xf, 1, 0.0f, P->s, 1);
+    double f = 0, gb = 0;
+    for (int i = 0; i < P->m; i++) {
+        double z = P->s[i] + x[d];
+        double sp = z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)); /* log(1 + e^z), stably */
+        f += P->c[i] * (sp - P->y[i] * z);
+        P->r[i] = (float)(P->c[i] * (1.0 / (1.0 + exp(-z)) - P->y[i]));
+        gb += P->r[i];
+    }
+    cblas_sgemv(CblasRowMajor, CblasTrans, P->m, d, 1.0f, P->Z, d, P->r, 1, 0.0f, P->gf, 1);
+    for (int j = 0; j < d; j++) {
+        g[j] = P->gf[j] + P->l2 * x[j];
+        f += 0.5 * P->l2 * x[j] * x[j];
+    }
+    g[d] = gb;
+    return f;
+}
+
+/* Fits on rows with mask[i] and a known label. Returns 0, 1 when one class is
+ * missing (nothing to fit), -1 out of memory. */
+static int fit_lr(const float *Z, const signed char *t, const float *sw, const unsigned char *mask, int n, int d,
+                  double l2, float *w_out, float *b_out)
+{
+    int m = 0;
+    double wpos = 0, wneg = 0;
+    for (int i = 0; i < n; i++) {
+        int y = t[(size_t)i * AU_COUNT];
+        if (!mask[i] || y < 0) continue;
+        m++;
+        if (y) wpos += sw ? sw[i] : 1; else wneg += sw ? sw[i] : 1;
+    }
+    if (wpos <= 0 || wneg <= 0) return 1;
+    lr_problem P = {0};
+    float *Zs = malloc((size_t)m * d * sizeof *Zs), *buf = malloc(((size_t)4 * m + 2 * (size_t)(d + 1)) * sizeof *buf);
+    double *x = calloc((size_t)d + 1, sizeof *x);
+    int rc = -1;
+    if (Zs && buf && x) {
+        float *ys = buf, *cs = ys + m;
+        double cp = 0.5 * (wpos + wneg) / wpos, cn = 0.5 * (wpos + wneg) / wneg;
+        for (int i = 0, k = 0; i < n; i++) {
+            int y = t[(size_t)i * AU_COUNT];
+            if (!mask[i] || y < 0) continue;
+            memcpy(Zs + (size_t)k * d, Z + (size_t)i * d, (size_t)d * sizeof *Zs);
+            ys[k] = (float)y;
+            cs[k] = (float)((sw ? sw[i] : 1) * (y ? cp : cn));
+            k++;
+        }
+        P = (lr_problem){Zs, ys, cs, m, d, l2, cs + m, cs + 2 * m, cs + 3 * m, cs + 3 * m + d + 1};
+        rc = lbfgs(lr_objective, &P, x, d + 1, 400);
+        for (int j = 0; j < d; j++) w_out[j] = (float)x[j];
+        *b_out = (float)x[d];
+    }
+    free(Zs); free(buf); free(x);
+    return rc;
+}
+
+static double logit_of(const float *z, const float *w, float b, int d)
+{
+    return b + (double)cblas_sdot(d, z, 1, w, 1);
+}
+
+
+/* ---- The evidence map: softmax regression of class on AU margins ---------- */
+typedef struct sm_problem {
+    const float *U;          /* m x AU_COUNT margins */
+    const signed char *cls;  /* m classes */
+    int m;
+    double l2;
+} sm_problem;
+
+static double sm_objective(void *ctx, const double *x, double *g)
+{
+    sm_problem *P = ctx;
+    enum { K = AU_EV_CLASSES, A = AU_COUNT, W = A + 1 }; /* per class: A weights and a bias */
+    memset(g, 0, K * W * sizeof *g);
+    double f = 0;
+    for (int i = 0; i < P->m; i++) {
+        const float *u = P->U + (size_t)i * A;
+        double z[K], mx = -1e300, sum = 0;
+        for (int c = 0; c < K; c++) {
+            z[c] = x[c * W + A];
+            for (int a = 0; a < A; a++) z[c] += x[c * W + a] * u[a];
+            if (z[c] > mx) mx = z[c];
+        }
+        for (int c = 0; c < K; c++) sum += exp(z[c] - mx);
+        f += mx + log(sum) - z[P->cls[i]];
+        for (int c = 0; c < K; c++) {
+            double r = exp(z[c] - mx) / sum - (c == P->cls[i]);
+            for (int a = 0; a < A; a++) g[c * W + a] += r * u[a];
+            g[c * W + A] += r;
+        }
+    }
+    for (int c = 0; c < K; c++)
+        for (int a = 0; a < A; a++) { f += 0.5 * P->l2 * x[c * W + a] * x[c * W + a]; g[c * W + a] += P->l2 * x[c * W + a]; }
+    return f;
+}
+
+/* ---- Thresholds ----------------------------------------------------------- */
+
+/* The presence threshold of one AU from out-of-fold logits: on a grid of
+ * probabilities, the best F1 over coded rows among the thresholds whose false
+ * alarms on neutral rows stay within the budget (the strictest threshold if
+ * none does). */
+static float pick_threshold(const double *score, const signed char *lab, const unsigned char *coded,
+                            const unsigned char *neutral, int n, float budget)
+{
+    float best_t = 0.5f, strict_t = 0.99f;
+    double best_f = -1, best_fa = 2;
+    int n_neutral = 0;
+    for (int i = 0; i < n; i++) n_neutral += neutral[i];
+    for (int k = 1; k < 100; k++) {
+        double th = k / 100.0, lt = log(th / (1 - th));
+        int tp = 0, fp = 0, fn = 0, fa = 0;
+        for (int i = 0; i < n; i++) {
+            int pr = score[i] >= lt;
+            if (neutral[i]) fa += pr;
+            if (!coded[i] || lab[i] < 0) continue;
+            tp += pr && lab[i] == 1;
+            fp += pr && lab[i] == 0;
+            fn += !pr && lab[i] == 1;
+        }
+        double far = n_neutral ? (double)fa / n_neutral : 0;
+        if (far < best_fa - 1e-12) { best_fa = far; strict_t = (float)th; }
+        if (far > budget) continue;
+        double f = tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
+        if (f > best_f + 1e-9) { best_f = f; best_t = (float)th; }
+    }
+    return best_f >= 0 ? best_t : strict_t;
+}
+
+au_fit_opts au_fit_default_opts(void)
+{
+    au_fit_opts o = {.l2 = 20.0f, .min_pos = 20, .neutral_budget = 0.02f, .ev_l2 = 1.0f};
+    return o;
+}
+
+int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_error *err)
+{
+    int n = d->n, nf = d->n_feat;
+    if (nf > AU_MAX_FEATURES || nf < 1) return au_fail(err, AUGUR_EARG, "bad feature count (%d)", nf);
+    if (n < 10) return au_fail(err, AUGUR_EARG, "too few training samples (%d)", n);
+    memset(m->trained, 0, sizeof m->trained);
+    m->n_feat = nf;
+    m->n_train = n;
+    m->has_evidence = 0;
+    for (int j = 0; j < nf; j++) {
+        double s = 0, s2 = 0;
+        for (int i = 0; i < n; i++) { double v = d->X[(size_t)i * nf + j]; s += v; s2 += v * v; }
+        double mu = s / n, var = s2 / n - mu * mu;
+        m->mean[j] = (float)mu;
+        m->scale[j] = var > 1e-12 ? (float)(1.0 / sqrt(var)) : 0.0f;
+    }
+    /* the neutral rows' mean features, for person-specific normalisation */
+    int nn = 0;
+    memset(m->neutral_mean, 0, sizeof m->neutral_mean);
+    for (int i = 0; d->neutral && i < n; i++) {
+        if (!d->neutral[i]) continue;
+        for (int j = 0; j < nf; j++) m->neutral_mean[j] += d->X[(size_t)i * nf + j];
+        nn++;
+    }
+    for (int j = 0; j < nf && nn; j++) m->neutral_mean[j] /= (float)nn;
+    m->has_neutral_mean = nn > 0;
+
+    float *Z = malloc((size_t)n * nf * sizeof *Z);
+    unsigned char *mask = malloc((size_t)n), *all = malloc((size_t)n), *none = calloc((size_t)n, 1);
+    double *score = malloc((size_t)n * sizeof *score);
+    signed char *lab = malloc((size_t)n);
+    float *wtmp = malloc(AU_MAX_FEATURES * sizeof *wtmp), *U = calloc((size_t)n * AU_COUNT, sizeof *U);
+    double *oof = malloc((size_t)n * AU_COUNT * sizeof *oof);
+    int rc = 0;
+    if (!Z || !mask || !all || !none || !score || !lab || !wtmp || !U || !oof) { rc = -1; goto done; }
+    memset(all, 1, (size_t)n);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < nf; j++) Z[(size_t)i * nf + j] = (d->X[(size_t)i * nf + j] - m->mean[j]) * m->scale[j];
+    for (int a = 0; a < AU_COUNT && !rc; a++) {
+        const signed char *y = d->y + a;
+        int pos = 0;
+        for (int i = 0; i < n; i++) pos += y[(size_t)i * AU_COUNT] == 1;
+        m->n_pos[a] = pos;
+        if (pos < o->min_pos) continue;
+        /* out-of-fold scores over 3 inner folds of the groups (nested in whatever split the caller made) */
+        for (int f = 0; f < 3 && !rc; f++) {
+            for (int i = 0; i < n; i++) mask[i] = (d->group[i] % 3) != f;
+            float b;
+            int r = fit_lr(Z, y, d->weight, mask, n, nf, o->l2, wtmp, &b);
+            if (r < 0) rc = -1;
+            for (int i = 0; i < n; i++)
+                if (!mask[i]) oof[(size_t)i * AU_COUNT + a] = r ? 0 : logit_of(Z + (size_t)i * nf, wtmp, b, nf);
+        }
+        if (rc) break;
+        int r = fit_lr(Z, y, d->weight, all, n, nf, o->l2, m->w[a], &m->b[a]);
+        if (r < 0) { rc = -1; break; }
+        if (r > 0) continue; /* one class only */
+        m->l2[a] = o->l2;
+        for (int i = 0; i < n; i++) { score[i] = oof[(size_t)i * AU_COUNT + a]; lab[i] = y[(size_t)i * AU_COUNT]; }
+        /* the F1 is taken on FACS-coded rows when the AU has enough coded positives, else on all labelled rows */
+        int coded_pos = 0;
+        for (int i = 0; i < n; i++) coded_pos += (!d->coded || d->coded[i]) && lab[i] == 1;
+        const unsigned char *f1rows = d->coded && coded_pos >= 10 ? d->coded : all;
+        m->threshold[a] = pick_threshold(score, lab, f1rows, d->neutral ? d->neutral : none, n, o->neutral_budget);
+        /* intensity reference: 95th percentile of the positives' logits */
+        double *pl = malloc((size_t)pos * sizeof *pl);
+        int np = 0;
+        for (int i = 0; pl && i < n; i++)
+            if (lab[i] == 1) pl[np++] = logit_of(Z + (size_t)i * nf, m->w[a], m->b[a], nf);
+        for (int i = 1; i < np; i++)
+            for (int j = i; j > 0 && pl[j] < pl[j - 1]; j--) { double t = pl[j]; pl[j] = pl[j - 1]; pl[j - 1] = t; }
+        m->intensity_ref[a] = np ? (float)pl[(int)(0.95 * (np - 1))] : 4.0f;
+        free(pl);
+        m->trained[a] = 1;
+    }
+    /* the evidence map, from the out-of-fold margins of rows with a class */
+    if (!rc && d->cls) {
+        int k = 0;
+        signed char *cls = lab; /* reuse */
+        for (int i = 0; i < n; i++) {
+            if (d->cls[i] < 0) continue;
+            for (int a = 0; a < AU_COUNT; a++)
+                U[(size_t)k * AU_COUNT + a] = m->trained[a] ? au_model_margin(m, a, (float)(1.0 / (1.0 + exp(-oof[(size_t)i * AU_COUNT + a])))) : 0;
+            cls[k++] = d->cls[i];
+        }
+        if (k >= 10) {
+            double x[AU_EV_CLASSES * (AU_COUNT + 1)] = {0};
+            sm_problem P = {U, cls, k, o->ev_l2};
+            if (lbfgs(sm_objective, &P, x, AU_EV_CLASSES * (AU_COUNT + 1), 500)) rc = -1;
+            for (int c = 0; c < AU_EV_CLASSES; c++) {
+                for (int a = 0; a < AU_COUNT; a++) m->ev_w[c][a] = (float)x[c * (AU_COUNT + 1) + a];
+                m->ev_b[c] = (float)x[c * (AU_COUNT + 1) + AU_COUNT];
+            }
+            m->has_evidence = 1;
+        }
+    }
+done:
+    free(Z); free(mask); free(all); free(none); free(score); free(lab); free(wtmp); free(U); free(oof);
+    if (rc) return au_fail(err, AUGUR_ENOMEM, "out of memory fitting the AU model");
+    return 0;
+}
+
+static cJSON *float_array(const float *v, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[i]));
+    return a;
+}
+
+int au_model_save(const au_model *m, const char *path, au_error *err)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    cJSON_AddStringToObject(root, "format", "augur.au_model");
+    cJSON_AddNumberToObject(root, "version", 2);
+    cJSON_AddStringToObject(root, "source", m->source);
+    cJSON_AddNumberToObject(root, "n_features", m->n_feat);
+    cJSON_AddNumberToObject(root, "use_appearance", m->use_appearance);
+    cJSON_AddNumberToObject(root, "n_train", m->n_train);
+    cJSON_AddItemToObject(root, "mean", float_array(m->mean, m->n_feat));
+    cJSON_AddItemToObject(root, "scale", float_array(m->scale, m->n_feat));
+    if (m->has_neutral_mean) cJSON_AddItemToObject(root, "neutral_mean", float_array(m->neutral_mean, m->n_feat));
+    if (m->has_evidence) {
+        cJSON *ev = cJSON_AddArrayToObject(root, "evidence");
+        for (int c = 0; c < AU_EV_CLASSES; c++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "class", augur_expression_name(c));
+            cJSON_AddNumberToObject(o, "bias", m->ev_b[c]);
+            cJSON *w = cJSON_AddObjectToObject(o, "weights");
+            for (int a = 0; a < AU_COUNT; a++) {
+                if (!m->trained[a]) continue;
+                char k[16];
+                snprintf(k, sizeof k, "AU%d", au_defs[a].id);
+                cJSON_AddNumberToObject(w, k, m->ev_w[c][a]);
+            }
+            cJSON_AddItemToArray(ev, o);
+        }
+    }
+    cJSON *aus = cJSON_AddArrayToObject(root, "aus");
+    for (int a = 0; a < AU_COUNT; a++) {
+        if (!m->trained[a]) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "au", au_defs[a].id);
+        cJSON_AddNumberToObject(o, "positives", m->n_pos[a]);
+        cJSON_AddNumberToObject(o, "threshold", m->threshold[a]);
+        cJSON_AddNumberToObject(o, "l2", m->l2[a]);
+        cJSON_AddNumberToObject(o, "intensity_ref", m->intensity_ref[a]);
+        cJSON_AddNumberToObject(o, "bias", m->b[a]);
+        cJSON_AddItemToObject(o, "weights", float_array(m->w[a], m->n_feat));
+        cJSON_AddItemToArray(aus, o);
+    }
+    return au_write_json(path, root, err);
+}
+

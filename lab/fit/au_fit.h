@@ -1,0 +1,40 @@
+/*
+ * lab/fit/au_fit.h — fitting augur's AU model (au/model.h) from labelled
+ * rows, and writing it as the JSON file au_model_load reads.
+ */
+#ifndef AUGUR_LAB_AU_FIT_H
+#define AUGUR_LAB_AU_FIT_H
+
+#include "au/model.h"
+#include "core/util.h"
+
+/* Training rows for au_model_fit. */
+typedef struct au_fit_data {
+    const float *X;               /* n x n_feat features */
+    const signed char *y;         /* n x AU_COUNT labels: 1 present, 0 absent, -1 unknown */
+    const float *weight;          /* n row weights, or NULL (all 1) */
+    const int *group;             /* n: person (or film) index; inner fold = group % 3 */
+    const unsigned char *coded;   /* n: 1 = FACS-coded row (its F1 picks thresholds), or NULL (all rows) */
+    const unsigned char *neutral; /* n: 1 = a neutral face (the false-alarm budget), or NULL */
+    const signed char *cls;       /* n: expression class 0..7 or -1 (the evidence map), or NULL */
+    int n, n_feat;
+} au_fit_data;
+
+typedef struct au_fit_opts {
+    float l2;               /* ridge on standardised features (objective: sum of balanced row losses + l2/2 |w|^2) */
+    int min_pos;            /* fit AUs with at least this many positive rows */
+    float neutral_budget;   /* presence thresholds keep out-of-fold false alarms on neutral rows <= this */
+    float ev_l2;            /* ridge of the evidence map */
+} au_fit_opts;
+
+au_fit_opts au_fit_default_opts(void);
+
+/* Fits every AU with at least min_pos positives (nested: only the rows given
+ * are used). Per AU: an L2 logistic regression with balanced classes; its
+ * presence threshold from out-of-fold scores over 3 inner folds of the
+ * groups: the best F1 on coded rows among thresholds whose false alarms on
+ * neutral rows stay within the budget; then the evidence map (if cls). */
+int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_error *err);
+
+int au_model_save(const au_model *m, const char *path, au_error *err);
+#endif
