@@ -54,7 +54,8 @@ static const int widths[4] = {32, 64, 128, 256};
 struct expr_infer {
     int mode;
     expr_net *net;          /* the loaded network (the forward pass itself in EXPR_INFER_TRAIN) */
-    pthreadpool_t pool;
+    pthreadpool_t pool;     /* NULL: single thread */
+    int own_pool;           /* 1: made here (n_threads > 1), destroyed by expr_infer_free; 0: the caller's */
     xnn_operator_t conv[EN_CONVS], mpool[4], gap, fc, quant, dequant;
     float *buf;             /* all f32 activations */
     int8_t *buf8;           /* all int8 activations (EXPR_INFER_INT8) */
@@ -229,8 +230,8 @@ static int build_int8(expr_infer *e, au_error *err)
 
 static int build(expr_infer *e, const char *model_path, au_error *err)
 {
-    enum xnn_status st = xnn_initialize(NULL);
-    if (st != xnn_status_success) return au_fail(err, AUGUR_EBACKEND, "XNNPACK initialisation failed: %s", nn_xnn_status(st));
+    int rc = nn_xnn_init(err);
+    if (rc) return rc;
     /* buffers: f32 input, conv outputs, pooled outputs, gap, logits; int8 likewise */
     size_t nf = EN_SIZE * EN_SIZE + 256 + AU_EXPR_N, n8 = 0;
     int H = EN_SIZE;
@@ -260,7 +261,6 @@ static int build(expr_infer *e, const char *model_path, au_error *err)
     }
     e->gapv = p; p += 256;
     e->logits = p;
-    int rc = 0;
     if (e->mode == EXPR_INFER_INT8) {
         bn_ranges(e->net, e->range);
         rc = read_ranges(model_path, e->range, &e->calibrated, err);
@@ -275,7 +275,9 @@ static int build(expr_infer *e, const char *model_path, au_error *err)
     return 0;
 }
 
-int expr_infer_create_mode(expr_infer **out, const char *model_path, int n_threads, int mode, au_error *err)
+/* The one constructor: pool, when given, is the caller's (n_threads is then
+ * ignored); else a pool of n_threads is made here when n_threads > 1. */
+static int create(expr_infer **out, const char *model_path, int n_threads, void *pool, int mode, au_error *err)
 {
     *out = NULL;
     if (mode < 0 || mode >= EXPR_INFER_NMODES) return au_fail(err, AUGUR_EARG, "bad expression inference mode %d", mode);
@@ -285,8 +287,11 @@ int expr_infer_create_mode(expr_infer **out, const char *model_path, int n_threa
     int rc = en_create(&e->net, 1, 1, err);
     if (!rc) rc = en_load_weights(e->net, model_path, err);
     if (!rc) memcpy(e->fc_w, e->net->fc_w, sizeof e->fc_w);
-    if (!rc && mode != EXPR_INFER_TRAIN && n_threads > 1 && !(e->pool = pthreadpool_create((size_t)n_threads)))
-        rc = au_fail(err, AUGUR_ENOMEM, "cannot create a pool of %d threads", n_threads);
+    if (!rc && mode != EXPR_INFER_TRAIN) { /* the train mode's threads are OpenBLAS's */
+        void *own = NULL;
+        if (pool) e->pool = pool;
+        else if (!(rc = nn_pool_create(&own, n_threads, err))) { e->pool = own; e->own_pool = own != NULL; }
+    }
     if (!rc && mode != EXPR_INFER_TRAIN) rc = build(e, model_path, err);
     if (rc) { expr_infer_free(e); return rc; }
     if (mode != EXPR_INFER_TRAIN) { en_free(e->net); e->net = NULL; } /* everything lives in the operators now */
@@ -294,15 +299,31 @@ int expr_infer_create_mode(expr_infer **out, const char *model_path, int n_threa
     return 0;
 }
 
-int expr_infer_create(expr_infer **out, const char *model_path, int n_threads, au_error *err)
+int expr_infer_create_mode(expr_infer **out, const char *model_path, int n_threads, int mode, au_error *err)
+{
+    return create(out, model_path, n_threads, NULL, mode, err);
+}
+
+/* expr_infer_default_mode(), and f32 where int8 has no kernels. */
+static int create_default(expr_infer **out, const char *model_path, int n_threads, void *pool, au_error *err)
 {
     int mode = expr_infer_default_mode();
-    int rc = expr_infer_create_mode(out, model_path, n_threads, mode, err);
+    int rc = create(out, model_path, n_threads, pool, mode, err);
     if (rc == AUGUR_EBACKEND && mode == EXPR_INFER_INT8) { /* a CPU without XNNPACK's int8 kernels: f32 */
         au_log(2, "expression model: int8 unavailable (%s), using f32\n", err->msg);
-        rc = expr_infer_create_mode(out, model_path, n_threads, EXPR_INFER_F32, err);
+        rc = create(out, model_path, n_threads, pool, EXPR_INFER_F32, err);
     }
     return rc;
+}
+
+int expr_infer_create(expr_infer **out, const char *model_path, int n_threads, au_error *err)
+{
+    return create_default(out, model_path, n_threads, NULL, err);
+}
+
+int expr_infer_create_pool(expr_infer **out, const char *model_path, void *pool, au_error *err)
+{
+    return create_default(out, model_path, 1, pool, err);
 }
 
 void expr_infer_free(expr_infer *e)
@@ -312,7 +333,7 @@ void expr_infer_free(expr_infer *e)
     for (int b = 0; b < 4; b++) if (e->mpool[b]) xnn_delete_operator(e->mpool[b]);
     xnn_operator_t rest[] = {e->gap, e->fc, e->quant, e->dequant};
     for (size_t i = 0; i < sizeof rest / sizeof *rest; i++) if (rest[i]) xnn_delete_operator(rest[i]);
-    if (e->pool) pthreadpool_destroy(e->pool);
+    if (e->own_pool) nn_pool_free(e->pool);
     free(e->buf);
     free(e->buf8);
     en_free(e->net);
