@@ -28,8 +28,11 @@
  * On FERPlus validation both agree with f32 on the top class of 99.3-99.4% of
  * the images (docs/PERFORMANCE.md).
  *
- * A run writes only into buffers allocated at create time; XNNPACK operators
- * are set up once against them, so expr_infer_run allocates nothing.
+ * The f32 and int8 modes read the model file with en_read_weights (the
+ * parameters alone, not en_create's training network with its gradients and
+ * AdamW moments), fold them into operators, which pack their own copies, and
+ * free them. A run writes only into buffers allocated at create time; XNNPACK
+ * operators are set up once against them, so expr_infer_run allocates nothing.
  */
 #include "expr/infer.h"
 
@@ -53,7 +56,7 @@ static const int widths[4] = {32, 64, 128, 256};
 
 struct expr_infer {
     int mode;
-    expr_net *net;          /* the loaded network (the forward pass itself in EXPR_INFER_TRAIN) */
+    expr_net *net;          /* EXPR_INFER_TRAIN: the training network, whose forward pass it runs; else NULL */
     pthreadpool_t pool;     /* NULL: single thread */
     int own_pool;           /* 1: made here (n_threads > 1), destroyed by expr_infer_free; 0: the caller's */
     xnn_operator_t conv[EN_CONVS], mpool[4], gap, fc, quant, dequant;
@@ -100,9 +103,9 @@ int expr_infer_default_mode(void)
 int expr_infer_get_mode(const expr_infer *e) { return e->mode; }
 
 /* Folded conv k: OHWI weights and bias (f32), as XNNPACK wants them. */
-static void fold(const en_conv *c, float *ohwi, float *bias)
+static void fold(const en_conv_weights *c, float *ohwi, float *bias)
 {
-    int C = c->s.C, OC = c->s.OC;
+    int C = c->C, OC = c->OC;
     for (int o = 0; o < OC; o++) {
         float s = c->gamma[o] / sqrtf(c->rvar[o] + BN_EPS);
         bias[o] = c->beta[o] - c->rmean[o] * s;
@@ -112,12 +115,12 @@ static void fold(const en_conv *c, float *ohwi, float *bias)
 }
 
 /* Activation ranges derived from batch norm (see the header comment). */
-static void bn_ranges(const expr_net *n, float *range)
+static void bn_ranges(const en_weights *n, float *range)
 {
     for (int k = 0; k < EN_CONVS; k++) {
-        const en_conv *c = &n->conv[k];
+        const en_conv_weights *c = &n->conv[k];
         float r = 0;
-        for (int o = 0; o < c->s.OC; o++) r = fmaxf(r, c->beta[o] + EXPR_INFER_NSIGMA * fabsf(c->gamma[o]));
+        for (int o = 0; o < c->OC; o++) r = fmaxf(r, c->beta[o] + EXPR_INFER_NSIGMA * fabsf(c->gamma[o]));
         range[k] = r > 1e-6f ? r : 1e-6f;
     }
 }
@@ -142,14 +145,13 @@ static int read_ranges(const char *model_path, float *range, int *found, au_erro
     return 0;
 }
 
-static int build_f32(expr_infer *e, au_error *err)
+static int build_f32(expr_infer *e, const en_weights *n, au_error *err)
 {
-    expr_net *n = e->net;
     int H = EN_SIZE;
     float *prev = e->x;
     for (int k = 0; k < EN_CONVS; k++) {
-        const en_conv *c = &n->conv[k];
-        int C = c->s.C, OC = c->s.OC;
+        const en_conv_weights *c = &n->conv[k];
+        int C = c->C, OC = c->OC;
         float *w = malloc(((size_t)9 * C * OC + OC) * sizeof(float) + XNN_EXTRA_BYTES);
         if (!w) return au_fail(err, AUGUR_ENOMEM, "out of memory");
         fold(c, w, w + (size_t)9 * C * OC);
@@ -171,14 +173,13 @@ static int build_f32(expr_infer *e, au_error *err)
     return 0;
 }
 
-static int build_int8(expr_infer *e, au_error *err)
+static int build_int8(expr_infer *e, const en_weights *n, au_error *err)
 {
-    expr_net *n = e->net;
     float *r = e->range;
     int H = EN_SIZE;
     /* conv 1: f32 (one input channel), then quantised */
     {
-        const en_conv *c = &n->conv[0];
+        const en_conv_weights *c = &n->conv[0];
         float w[9 * 32 + 32 + XNN_EXTRA_BYTES / sizeof(float)];
         fold(c, w, w + 9 * 32);
         XCHECK(xnn_create_convolution2d_nhwc_f32(1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 32, 1, 32, w, w + 9 * 32, 0.0f,
@@ -189,8 +190,8 @@ static int build_int8(expr_infer *e, au_error *err)
     }
     const int8_t *prev = e->qact[0];
     for (int k = 1; k < EN_CONVS; k++) {
-        const en_conv *c = &n->conv[k];
-        int C = c->s.C, OC = c->s.OC;
+        const en_conv_weights *c = &n->conv[k];
+        int C = c->C, OC = c->OC;
         size_t nw = (size_t)9 * C * OC;
         float *w = malloc((nw + 2 * (size_t)OC) * sizeof(float));
         int8_t *qw = malloc(nw + XNN_EXTRA_BYTES);
@@ -228,7 +229,9 @@ static int build_int8(expr_infer *e, au_error *err)
     return 0;
 }
 
-static int build(expr_infer *e, const char *model_path, au_error *err)
+/* The XNNPACK network of the f32 or int8 mode from the weights; the
+ * operators pack what they need, so w may be freed afterwards. */
+static int build(expr_infer *e, const en_weights *w, const char *model_path, au_error *err)
 {
     int rc = nn_xnn_init(err);
     if (rc) return rc;
@@ -262,14 +265,14 @@ static int build(expr_infer *e, const char *model_path, au_error *err)
     e->gapv = p; p += 256;
     e->logits = p;
     if (e->mode == EXPR_INFER_INT8) {
-        bn_ranges(e->net, e->range);
+        bn_ranges(w, e->range);
         rc = read_ranges(model_path, e->range, &e->calibrated, err);
-        if (!rc) rc = build_int8(e, err);
-    } else rc = build_f32(e, err);
+        if (!rc) rc = build_int8(e, w, err);
+    } else rc = build_f32(e, w, err);
     if (rc) return rc;
     XCHECK(xnn_create_global_average_pooling_nwc_f32(256, 256, 256, -INFINITY, INFINITY, 0, &e->gap));
     XCHECK(xnn_setup_global_average_pooling_nwc_f32(e->gap, 1, 9, e->pooled[3], e->gapv, e->pool));
-    XCHECK(xnn_create_fully_connected_nc_f32(256, AU_EXPR_N, 256, AU_EXPR_N, e->net->fc_w, e->net->fc_b, -INFINITY,
+    XCHECK(xnn_create_fully_connected_nc_f32(256, AU_EXPR_N, 256, AU_EXPR_N, w->fc_w, w->fc_b, -INFINITY,
                                              INFINITY, XNN_FLAG_TRANSPOSE_WEIGHTS, &e->fc));
     XCHECK(xnn_setup_fully_connected_nc_f32(e->fc, 1, e->gapv, e->logits, e->pool));
     return 0;
@@ -284,17 +287,22 @@ static int create(expr_infer **out, const char *model_path, int n_threads, void 
     expr_infer *e = calloc(1, sizeof *e);
     if (!e) return au_fail(err, AUGUR_ENOMEM, "out of memory");
     e->mode = mode;
-    int rc = en_create(&e->net, 1, 1, err);
-    if (!rc) rc = en_load_weights(e->net, model_path, err);
-    if (!rc) memcpy(e->fc_w, e->net->fc_w, sizeof e->fc_w);
-    if (!rc && mode != EXPR_INFER_TRAIN) { /* the train mode's threads are OpenBLAS's */
+    int rc;
+    if (mode == EXPR_INFER_TRAIN) { /* the reference: the training network itself (its threads are OpenBLAS's) */
+        rc = en_create(&e->net, 1, 1, err);
+        if (!rc) rc = en_load_weights(e->net, model_path, err);
+        if (!rc) memcpy(e->fc_w, e->net->fc_w, sizeof e->fc_w);
+    } else { /* the weights alone, folded into operators and freed: everything lives in the operators */
+        en_weights w;
+        rc = en_read_weights(model_path, &w, err);
+        if (!rc) memcpy(e->fc_w, w.fc_w, sizeof e->fc_w);
         void *own = NULL;
-        if (pool) e->pool = pool;
-        else if (!(rc = nn_pool_create(&own, n_threads, err))) { e->pool = own; e->own_pool = own != NULL; }
+        if (!rc && pool) e->pool = pool;
+        else if (!rc && !(rc = nn_pool_create(&own, n_threads, err))) { e->pool = own; e->own_pool = own != NULL; }
+        if (!rc) rc = build(e, &w, model_path, err);
+        en_weights_free(&w);
     }
-    if (!rc && mode != EXPR_INFER_TRAIN) rc = build(e, model_path, err);
     if (rc) { expr_infer_free(e); return rc; }
-    if (mode != EXPR_INFER_TRAIN) { en_free(e->net); e->net = NULL; } /* everything lives in the operators now */
     *out = e;
     return 0;
 }
