@@ -13,7 +13,8 @@
  *   - CAM-COS the same as en_cam_cos;
  *   - no heap allocation per run (counted as in test_nn.c; off under ASan);
  *   - crop 0 is the astronaut's real aligned face when the face models exist;
- *   - 2 threads compute what 1 does;
+ *   - 2 threads compute what 1 does; two instances on one shared pool
+ *     (expr_infer_create_pool) exactly what they compute on pools of their own;
  *   - deterministic, input-dependent; missing, corrupt and truncated model
  *     files and a corrupt calibration file fail with clear errors.
  * Timings are printed for information only (never asserted).
@@ -30,6 +31,7 @@
 #include "expr/prep.h"
 #include "face/engine.h"
 #include "media/image.h"
+#include "nn/nn.h"
 #include "testutil.h"
 #include "train/rng.h"
 
@@ -279,6 +281,46 @@ static void parity(const char *path, const uint8_t *crops, int mode, int calibra
     en_free(net);
 }
 
+/* Two instances sharing the caller's pool (expr_infer_create_pool) give, run
+ * after run, the probabilities and CAMs that instances with pools of their
+ * own of the same size give; freeing one leaves the pool working for the
+ * other; a NULL pool is the single-thread instance. */
+static void shared_pool(const char *path, const uint8_t *crops)
+{
+    au_error e = {0};
+    void *pool = NULL;
+    if (nn_pool_create(&pool, 2, &e)) { CHECK(0, "pool: %s", e.msg); return; }
+    expr_infer *own[2] = {0}, *shared[2] = {0}, *one = NULL, *nopool = NULL;
+    int ok = 1;
+    for (int k = 0; k < 2 && ok; k++)
+        ok = !expr_infer_create(&own[k], path, 2, &e) && !expr_infer_create_pool(&shared[k], path, pool, &e);
+    ok = ok && !expr_infer_create(&one, path, 1, &e) && !expr_infer_create_pool(&nopool, path, NULL, &e);
+    CHECK(ok, "create: %s", e.msg);
+    if (ok) CHECK(expr_infer_get_mode(shared[0]) == expr_infer_get_mode(own[0]), "shared pool: another mode");
+    for (int i = 0; i < 4 && ok; i++) {
+        const uint8_t *c = crops + (size_t)(i % NCROP) * EN_SIZE * EN_SIZE;
+        int k = i % 2; /* the two shared instances take turns on the pool */
+        float pa[AU_EXPR_N], pb[AU_EXPR_N], ca[EN_CAM * EN_CAM], cb[EN_CAM * EN_CAM];
+        CHECK(expr_infer_run(own[k], c, pa, &e) == 0 && expr_infer_run(shared[k], c, pb, &e) == 0, "run: %s", e.msg);
+        expr_infer_cam(own[k], 2, ca);
+        expr_infer_cam(shared[k], 2, cb);
+        CHECK(!memcmp(pa, pb, sizeof pa) && !memcmp(ca, cb, sizeof ca), "crop %d: shared pool and own pool differ", i);
+        CHECK(expr_infer_run(one, c, pa, &e) == 0 && expr_infer_run(nopool, c, pb, &e) == 0, "run: %s", e.msg);
+        CHECK(!memcmp(pa, pb, sizeof pa), "crop %d: NULL pool differs from 1 thread", i);
+    }
+    if (ok) {
+        float pa[AU_EXPR_N], pb[AU_EXPR_N];
+        expr_infer_free(shared[0]);
+        shared[0] = NULL;
+        CHECK(expr_infer_run(shared[1], crops, pb, &e) == 0 && expr_infer_run(own[1], crops, pa, &e) == 0 &&
+              !memcmp(pa, pb, sizeof pa), "after the other instance's free: %s", e.msg);
+    }
+    for (int k = 0; k < 2; k++) { expr_infer_free(own[k]); expr_infer_free(shared[k]); }
+    expr_infer_free(one);
+    expr_infer_free(nopool);
+    nn_pool_free(pool);
+}
+
 static void errors(const char *path)
 {
     au_error e = {0};
@@ -350,6 +392,7 @@ int main(void)
         parity(path, crops, EXPR_INFER_INT8, 1);
         remove(cal);
     }
+    shared_pool(path, crops);
     errors(path);
     remove(path);
 #if !COUNT_ALLOCS

@@ -5,7 +5,8 @@
  *     owns malloc itself);
  *   - repeated runs are deterministic and reflect the current input;
  *   - the planner reuses memory (arena far smaller than all activations);
- *   - constant subgraphs are folded and Pad/Relu fused at load.
+ *   - constant subgraphs are folded and Pad/Relu fused at load;
+ *   - models sharing a caller's thread pool compute as on pools of their own.
  */
 #include "nn/graph.h"
 #include "testutil.h"
@@ -111,6 +112,63 @@ static void one_model(const char *dir, const char *name, nn_backend be)
     nn_free(m);
 }
 
+/* Output 0 of m on input fill(seed), copied to out (nout floats). */
+static int run_on(nn_model *m, unsigned seed, float *out, size_t nout, au_error *e)
+{
+    nn_shape is;
+    float *in = nn_input(m, 0, &is);
+    fill(in, nn_shape_size(&is), seed);
+    if (nn_run(m, e)) return -1;
+    memcpy(out, nn_output(m, 0, NULL), nout * sizeof(float));
+    return 0;
+}
+
+/* Two models on one caller-owned pool (nn_options.pool) compute what they
+ * compute on pools of their own of the same size, runs interleaved; freeing
+ * one leaves the pool to the other (and to the caller). */
+static void shared_pool(const char *dir)
+{
+    const char *names[2] = {"facemesh", "emotion"};
+    au_error e = {0};
+    void *pool = NULL;
+    CHECK(nn_pool_create(&pool, 1, &e) == 0 && !pool, "a pool of 1 thread is no pool");
+    if (nn_pool_create(&pool, 3, &e)) { CHECK(0, "pool: %s", e.msg); return; }
+    nn_model *own[2] = {0}, *shared[2] = {0};
+    float *a[2] = {0}, *b[2] = {0};
+    size_t nout[2] = {0};
+    for (int k = 0; k < 2; k++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s.json", dir, names[k]);
+        nn_options o = nn_default_options();
+        o.n_threads = 3;
+        if (nn_load(&own[k], path, &o, &e)) { CHECK(0, "load %s: %s", names[k], e.msg); goto out; }
+        o.n_threads = 1; /* ignored: the pool decides */
+        o.pool = pool;
+        if (nn_load(&shared[k], path, &o, &e)) { CHECK(0, "load %s on the pool: %s", names[k], e.msg); goto out; }
+        nn_shape os;
+        nn_output(own[k], 0, &os);
+        nout[k] = nn_shape_size(&os);
+        a[k] = malloc(nout[k] * sizeof(float));
+        b[k] = malloc(nout[k] * sizeof(float));
+        if (!a[k] || !b[k]) { CHECK(0, "out of memory"); goto out; }
+    }
+    for (unsigned seed = 1; seed <= 2; seed++)
+        for (int k = 0; k < 2; k++) {
+            CHECK(run_on(own[k], seed, a[k], nout[k], &e) == 0, "%s: %s", names[k], e.msg);
+            CHECK(run_on(shared[k], seed, b[k], nout[k], &e) == 0, "%s on the pool: %s", names[k], e.msg);
+            CHECK(!memcmp(a[k], b[k], nout[k] * sizeof(float)), "%s: shared pool and own pool differ (input %u)",
+                  names[k], seed);
+        }
+    nn_free(shared[0]);
+    shared[0] = NULL;
+    CHECK(run_on(shared[1], 1, b[1], nout[1], &e) == 0, "%s after the other model's free: %s", names[1], e.msg);
+    CHECK(run_on(own[1], 1, a[1], nout[1], &e) == 0 && !memcmp(a[1], b[1], nout[1] * sizeof(float)),
+          "%s: differs after the other model's free", names[1]);
+out:
+    for (int k = 0; k < 2; k++) { nn_free(own[k]); nn_free(shared[k]); free(a[k]); free(b[k]); }
+    nn_pool_free(pool);
+}
+
 int main(void)
 {
     const char *dir = t_model_dir();
@@ -119,6 +177,7 @@ int main(void)
         if (!strcmp(models[i], "emotion") || !strcmp(models[i], "blazeface-front"))
             one_model(dir, models[i], NN_BACKEND_REF);
     }
+    shared_pool(dir);
 #if !COUNT_ALLOCS
     printf("note: allocation counting is off under AddressSanitizer\n");
 #endif

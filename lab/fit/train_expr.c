@@ -46,9 +46,10 @@ static int cache_alloc(expr_cache *c, int n)
     return c->crops && c->heat && c->has_face && c->label && c->target ? 0 : -1;
 }
 
-int expr_cache_get(const fer_set *set, const char *name, const char *model_dir, expr_cache *c, int quiet,
-                   au_error *err)
+int expr_cache_get(const fer_set *set, const char *name, const expr_cache_opts *o, expr_cache *c, au_error *err)
 {
+    int quiet = o->quiet;
+    const char *cache = o->dir && *o->dir ? o->dir : NULL;
     /* key: the items, their labels and the face stage's shipped data */
     uint64_t h = 1469598103934665603ull;
     h = fnv1a(h, au_canonical_source, strlen(au_canonical_source));
@@ -59,14 +60,15 @@ int expr_cache_get(const fer_set *set, const char *name, const char *model_dir, 
         else h = fnv1a(h, it->pixels, CROP);
         h = fnv1a(h, it->target, sizeof it->target);
     }
-    const char *cache = getenv("AUGUR_CACHE");
-    char dir[4096], path[4400];
-    snprintf(dir, sizeof dir, "%s/expr", cache && *cache ? cache : ".cache");
-    snprintf(path, sizeof path, "%s/%s-%016llx.bin", dir, name, (unsigned long long)h);
+    char dir[4096] = "", path[4400] = "";
+    if (cache) {
+        snprintf(dir, sizeof dir, "%s/expr", cache);
+        snprintf(path, sizeof path, "%s/%s-%016llx.bin", dir, name, (unsigned long long)h);
+    }
     uint8_t *buf;
     size_t len;
     size_t rec = CROP + HEAT + 1 + 4 + 4 * AU_EXPR_N;
-    if (au_read_file(path, (size_t)2 << 30, 0, &buf, &len, NULL) == 0) {
+    if (cache && au_read_file(path, (size_t)2 << 30, 0, &buf, &len, NULL) == 0) {
         if (len == 8 + (size_t)set->n * rec && !memcmp(buf, "AUGXC001", 8) && !cache_alloc(c, set->n)) {
             const uint8_t *p = buf + 8;
             for (int i = 0; i < c->n; i++, p += rec) {
@@ -84,8 +86,10 @@ int expr_cache_get(const fer_set *set, const char *name, const char *model_dir, 
         free(buf);
     }
     /* build */
+    if (!cache && !quiet)
+        fprintf(stderr, "  %s: no cache folder (--cache DIR or AUGUR_CACHE): preprocessing is not kept\n", name);
     au_face_engine *e;
-    int rc = au_face_engine_create(&e, model_dir, NULL, err);
+    int rc = au_face_engine_create(&e, o->model_dir, NULL, err);
     if (rc) return rc;
     if (cache_alloc(c, set->n)) { au_face_engine_free(e); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
     double t0 = au_now();
@@ -115,7 +119,8 @@ int expr_cache_get(const fer_set *set, const char *name, const char *model_dir, 
     if (!quiet) fputc('\n', stderr);
     au_face_engine_free(e);
     if (rc) { expr_cache_free(c); return rc; }
-    mkdir(cache && *cache ? cache : ".cache", 0777);
+    if (!cache) return 0;
+    mkdir(cache, 0777);
     mkdir(dir, 0777);
     char tmp[4500];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);

@@ -1,9 +1,11 @@
 /*
  * expr/train_expr.h — training and evaluating the expression CNN (expr/net.h).
  *
- * Data: any fer_set (data/fer.h), preprocessed once by the face stage into a
- * cache of FER-framed 48x48 crops and 12x12 codebook heatmaps (expr/prep.h),
- * stored under $AUGUR_CACHE/expr/ and reused.
+ * Data: any fer_set (data/fer.h), preprocessed by the face stage into
+ * FER-framed 48x48 crops and 12x12 codebook heatmaps (expr/prep.h), kept in a
+ * cache under the folder the caller names (expr_cache_opts.dir; the CLI's
+ * --cache DIR, default $AUGUR_CACHE) and reused; with no folder named,
+ * preprocessed every time and never written anywhere.
  *
  * Training: AdamW, cosine schedule with warm-up, batch norm, augmentation
  * (horizontal flip, shifts of up to 3 px, brightness/contrast), soft targets
@@ -31,9 +33,18 @@ typedef struct expr_cache {
     int count[AU_EXPR_N];
 } expr_cache;
 
-/* Loads the cache for this set (key: name + the item list), or builds and saves it. */
-int expr_cache_get(const fer_set *set, const char *name, const char *model_dir, expr_cache *c, int quiet,
-                   au_error *err);
+typedef struct expr_cache_opts {
+    const char *dir;        /* cache folder (files in DIR/expr/, both made if missing); NULL or "": no
+                               cache, the set is preprocessed every time. Never a default: the library
+                               writes only where its caller says (not the working directory) */
+    const char *model_dir;  /* the face models that preprocess */
+    int quiet;              /* no progress on stderr */
+} expr_cache_opts;
+
+/* Loads the cached preprocessing of this set (key: name + the item list + the
+ * face stage's data) from o->dir, or builds it and saves it there. A cache
+ * that cannot be written is only slower next time: not an error. */
+int expr_cache_get(const fer_set *set, const char *name, const expr_cache_opts *o, expr_cache *c, au_error *err);
 void expr_cache_free(expr_cache *c);
 
 enum { EXPR_SAMPLE_UNIFORM = 0, EXPR_SAMPLE_BALANCED = 1, EXPR_SAMPLE_SQRT = 2 };

@@ -28,8 +28,11 @@
  * On FERPlus validation both agree with f32 on the top class of 99.3-99.4% of
  * the images (docs/PERFORMANCE.md).
  *
- * A run writes only into buffers allocated at create time; XNNPACK operators
- * are set up once against them, so expr_infer_run allocates nothing.
+ * The f32 and int8 modes read the model file with en_read_weights (the
+ * parameters alone, not en_create's training network with its gradients and
+ * AdamW moments), fold them into operators, which pack their own copies, and
+ * free them. A run writes only into buffers allocated at create time; XNNPACK
+ * operators are set up once against them, so expr_infer_run allocates nothing.
  */
 #include "expr/infer.h"
 
@@ -53,8 +56,9 @@ static const int widths[4] = {32, 64, 128, 256};
 
 struct expr_infer {
     int mode;
-    expr_net *net;          /* the loaded network (the forward pass itself in EXPR_INFER_TRAIN) */
-    pthreadpool_t pool;
+    expr_net *net;          /* EXPR_INFER_TRAIN: the training network, whose forward pass it runs; else NULL */
+    pthreadpool_t pool;     /* NULL: single thread */
+    int own_pool;           /* 1: made here (n_threads > 1), destroyed by expr_infer_free; 0: the caller's */
     xnn_operator_t conv[EN_CONVS], mpool[4], gap, fc, quant, dequant;
     float *buf;             /* all f32 activations */
     int8_t *buf8;           /* all int8 activations (EXPR_INFER_INT8) */
@@ -99,9 +103,9 @@ int expr_infer_default_mode(void)
 int expr_infer_get_mode(const expr_infer *e) { return e->mode; }
 
 /* Folded conv k: OHWI weights and bias (f32), as XNNPACK wants them. */
-static void fold(const en_conv *c, float *ohwi, float *bias)
+static void fold(const en_conv_weights *c, float *ohwi, float *bias)
 {
-    int C = c->s.C, OC = c->s.OC;
+    int C = c->C, OC = c->OC;
     for (int o = 0; o < OC; o++) {
         float s = c->gamma[o] / sqrtf(c->rvar[o] + BN_EPS);
         bias[o] = c->beta[o] - c->rmean[o] * s;
@@ -111,12 +115,12 @@ static void fold(const en_conv *c, float *ohwi, float *bias)
 }
 
 /* Activation ranges derived from batch norm (see the header comment). */
-static void bn_ranges(const expr_net *n, float *range)
+static void bn_ranges(const en_weights *n, float *range)
 {
     for (int k = 0; k < EN_CONVS; k++) {
-        const en_conv *c = &n->conv[k];
+        const en_conv_weights *c = &n->conv[k];
         float r = 0;
-        for (int o = 0; o < c->s.OC; o++) r = fmaxf(r, c->beta[o] + EXPR_INFER_NSIGMA * fabsf(c->gamma[o]));
+        for (int o = 0; o < c->OC; o++) r = fmaxf(r, c->beta[o] + EXPR_INFER_NSIGMA * fabsf(c->gamma[o]));
         range[k] = r > 1e-6f ? r : 1e-6f;
     }
 }
@@ -141,14 +145,13 @@ static int read_ranges(const char *model_path, float *range, int *found, au_erro
     return 0;
 }
 
-static int build_f32(expr_infer *e, au_error *err)
+static int build_f32(expr_infer *e, const en_weights *n, au_error *err)
 {
-    expr_net *n = e->net;
     int H = EN_SIZE;
     float *prev = e->x;
     for (int k = 0; k < EN_CONVS; k++) {
-        const en_conv *c = &n->conv[k];
-        int C = c->s.C, OC = c->s.OC;
+        const en_conv_weights *c = &n->conv[k];
+        int C = c->C, OC = c->OC;
         float *w = malloc(((size_t)9 * C * OC + OC) * sizeof(float) + XNN_EXTRA_BYTES);
         if (!w) return au_fail(err, AUGUR_ENOMEM, "out of memory");
         fold(c, w, w + (size_t)9 * C * OC);
@@ -170,14 +173,13 @@ static int build_f32(expr_infer *e, au_error *err)
     return 0;
 }
 
-static int build_int8(expr_infer *e, au_error *err)
+static int build_int8(expr_infer *e, const en_weights *n, au_error *err)
 {
-    expr_net *n = e->net;
     float *r = e->range;
     int H = EN_SIZE;
     /* conv 1: f32 (one input channel), then quantised */
     {
-        const en_conv *c = &n->conv[0];
+        const en_conv_weights *c = &n->conv[0];
         float w[9 * 32 + 32 + XNN_EXTRA_BYTES / sizeof(float)];
         fold(c, w, w + 9 * 32);
         XCHECK(xnn_create_convolution2d_nhwc_f32(1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 32, 1, 32, w, w + 9 * 32, 0.0f,
@@ -188,8 +190,8 @@ static int build_int8(expr_infer *e, au_error *err)
     }
     const int8_t *prev = e->qact[0];
     for (int k = 1; k < EN_CONVS; k++) {
-        const en_conv *c = &n->conv[k];
-        int C = c->s.C, OC = c->s.OC;
+        const en_conv_weights *c = &n->conv[k];
+        int C = c->C, OC = c->OC;
         size_t nw = (size_t)9 * C * OC;
         float *w = malloc((nw + 2 * (size_t)OC) * sizeof(float));
         int8_t *qw = malloc(nw + XNN_EXTRA_BYTES);
@@ -227,10 +229,12 @@ static int build_int8(expr_infer *e, au_error *err)
     return 0;
 }
 
-static int build(expr_infer *e, const char *model_path, au_error *err)
+/* The XNNPACK network of the f32 or int8 mode from the weights; the
+ * operators pack what they need, so w may be freed afterwards. */
+static int build(expr_infer *e, const en_weights *w, const char *model_path, au_error *err)
 {
-    enum xnn_status st = xnn_initialize(NULL);
-    if (st != xnn_status_success) return au_fail(err, AUGUR_EBACKEND, "XNNPACK initialisation failed: %s", nn_xnn_status(st));
+    int rc = nn_xnn_init(err);
+    if (rc) return rc;
     /* buffers: f32 input, conv outputs, pooled outputs, gap, logits; int8 likewise */
     size_t nf = EN_SIZE * EN_SIZE + 256 + AU_EXPR_N, n8 = 0;
     int H = EN_SIZE;
@@ -260,49 +264,74 @@ static int build(expr_infer *e, const char *model_path, au_error *err)
     }
     e->gapv = p; p += 256;
     e->logits = p;
-    int rc = 0;
     if (e->mode == EXPR_INFER_INT8) {
-        bn_ranges(e->net, e->range);
+        bn_ranges(w, e->range);
         rc = read_ranges(model_path, e->range, &e->calibrated, err);
-        if (!rc) rc = build_int8(e, err);
-    } else rc = build_f32(e, err);
+        if (!rc) rc = build_int8(e, w, err);
+    } else rc = build_f32(e, w, err);
     if (rc) return rc;
     XCHECK(xnn_create_global_average_pooling_nwc_f32(256, 256, 256, -INFINITY, INFINITY, 0, &e->gap));
     XCHECK(xnn_setup_global_average_pooling_nwc_f32(e->gap, 1, 9, e->pooled[3], e->gapv, e->pool));
-    XCHECK(xnn_create_fully_connected_nc_f32(256, AU_EXPR_N, 256, AU_EXPR_N, e->net->fc_w, e->net->fc_b, -INFINITY,
+    XCHECK(xnn_create_fully_connected_nc_f32(256, AU_EXPR_N, 256, AU_EXPR_N, w->fc_w, w->fc_b, -INFINITY,
                                              INFINITY, XNN_FLAG_TRANSPOSE_WEIGHTS, &e->fc));
     XCHECK(xnn_setup_fully_connected_nc_f32(e->fc, 1, e->gapv, e->logits, e->pool));
     return 0;
 }
 
-int expr_infer_create_mode(expr_infer **out, const char *model_path, int n_threads, int mode, au_error *err)
+/* The one constructor: pool, when given, is the caller's (n_threads is then
+ * ignored); else a pool of n_threads is made here when n_threads > 1. */
+static int create(expr_infer **out, const char *model_path, int n_threads, void *pool, int mode, au_error *err)
 {
     *out = NULL;
     if (mode < 0 || mode >= EXPR_INFER_NMODES) return au_fail(err, AUGUR_EARG, "bad expression inference mode %d", mode);
     expr_infer *e = calloc(1, sizeof *e);
     if (!e) return au_fail(err, AUGUR_ENOMEM, "out of memory");
     e->mode = mode;
-    int rc = en_create(&e->net, 1, 1, err);
-    if (!rc) rc = en_load_weights(e->net, model_path, err);
-    if (!rc) memcpy(e->fc_w, e->net->fc_w, sizeof e->fc_w);
-    if (!rc && mode != EXPR_INFER_TRAIN && n_threads > 1 && !(e->pool = pthreadpool_create((size_t)n_threads)))
-        rc = au_fail(err, AUGUR_ENOMEM, "cannot create a pool of %d threads", n_threads);
-    if (!rc && mode != EXPR_INFER_TRAIN) rc = build(e, model_path, err);
+    int rc;
+    if (mode == EXPR_INFER_TRAIN) { /* the reference: the training network itself (its threads are OpenBLAS's) */
+        rc = en_create(&e->net, 1, 1, err);
+        if (!rc) rc = en_load_weights(e->net, model_path, err);
+        if (!rc) memcpy(e->fc_w, e->net->fc_w, sizeof e->fc_w);
+    } else { /* the weights alone, folded into operators and freed: everything lives in the operators */
+        en_weights w;
+        rc = en_read_weights(model_path, &w, err);
+        if (!rc) memcpy(e->fc_w, w.fc_w, sizeof e->fc_w);
+        void *own = NULL;
+        if (!rc && pool) e->pool = pool;
+        else if (!rc && !(rc = nn_pool_create(&own, n_threads, err))) { e->pool = own; e->own_pool = own != NULL; }
+        if (!rc) rc = build(e, &w, model_path, err);
+        en_weights_free(&w);
+    }
     if (rc) { expr_infer_free(e); return rc; }
-    if (mode != EXPR_INFER_TRAIN) { en_free(e->net); e->net = NULL; } /* everything lives in the operators now */
     *out = e;
     return 0;
 }
 
-int expr_infer_create(expr_infer **out, const char *model_path, int n_threads, au_error *err)
+int expr_infer_create_mode(expr_infer **out, const char *model_path, int n_threads, int mode, au_error *err)
+{
+    return create(out, model_path, n_threads, NULL, mode, err);
+}
+
+/* expr_infer_default_mode(), and f32 where int8 has no kernels. */
+static int create_default(expr_infer **out, const char *model_path, int n_threads, void *pool, au_error *err)
 {
     int mode = expr_infer_default_mode();
-    int rc = expr_infer_create_mode(out, model_path, n_threads, mode, err);
+    int rc = create(out, model_path, n_threads, pool, mode, err);
     if (rc == AUGUR_EBACKEND && mode == EXPR_INFER_INT8) { /* a CPU without XNNPACK's int8 kernels: f32 */
         au_log(2, "expression model: int8 unavailable (%s), using f32\n", err->msg);
-        rc = expr_infer_create_mode(out, model_path, n_threads, EXPR_INFER_F32, err);
+        rc = create(out, model_path, n_threads, pool, EXPR_INFER_F32, err);
     }
     return rc;
+}
+
+int expr_infer_create(expr_infer **out, const char *model_path, int n_threads, au_error *err)
+{
+    return create_default(out, model_path, n_threads, NULL, err);
+}
+
+int expr_infer_create_pool(expr_infer **out, const char *model_path, void *pool, au_error *err)
+{
+    return create_default(out, model_path, 1, pool, err);
 }
 
 void expr_infer_free(expr_infer *e)
@@ -312,7 +341,7 @@ void expr_infer_free(expr_infer *e)
     for (int b = 0; b < 4; b++) if (e->mpool[b]) xnn_delete_operator(e->mpool[b]);
     xnn_operator_t rest[] = {e->gap, e->fc, e->quant, e->dequant};
     for (size_t i = 0; i < sizeof rest / sizeof *rest; i++) if (rest[i]) xnn_delete_operator(rest[i]);
-    if (e->pool) pthreadpool_destroy(e->pool);
+    if (e->own_pool) nn_pool_free(e->pool);
     free(e->buf);
     free(e->buf8);
     en_free(e->net);

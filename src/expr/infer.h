@@ -30,6 +30,11 @@ typedef struct expr_infer expr_infer;
  * (an XNNPACK thread pool otherwise; the train mode uses OpenBLAS's own setting).  An instance
  * holds the activations of its last run: one instance per thread. */
 int expr_infer_create(expr_infer **out, const char *model_path, int n_threads, au_error *err);
+/* The same (default mode, same fallback) on a thread pool the caller owns and
+ * may share with other models (nn_pool_create, nn/nn.h): one set of workers
+ * per context. The instance never creates nor destroys a pool; the pool must
+ * outlive it. pool NULL: single thread. */
+int expr_infer_create_pool(expr_infer **out, const char *model_path, void *pool, au_error *err);
 void expr_infer_free(expr_infer *e);
 
 /* crop: EN_SIZE*EN_SIZE gray bytes from expr_crop (expr/prep.h). Writes probs[AU_EXPR_N].

@@ -242,8 +242,47 @@ int en_save(const expr_net *n, const char *path, au_error *err)
     return 0;
 }
 
-int en_load_weights(expr_net *n, const char *path, au_error *err)
+/* Parameter and statistics counts of the architecture (as en_create counts them). */
+static void counts(size_t *np, size_t *ns)
 {
+    *np = *ns = 0;
+    for (int k = 0, C = 1; k < EN_CONVS; C = widths[k / 2], k++) {
+        *np += (size_t)9 * C * widths[k / 2] + 2 * (size_t)widths[k / 2];
+        *ns += 2 * (size_t)widths[k / 2];
+    }
+    *np += (size_t)256 * AU_EXPR_N + AU_EXPR_N;
+}
+
+/* Views of params and stats in en_create's order (the file's): per
+ * convolution w, gamma, beta in params and running mean, variance in stats,
+ * then the linear layer's weight and bias in params. */
+static void layout(en_weights *w, float *params, float *stats)
+{
+    counts(&w->n_params, &w->n_stats);
+    w->params = params;
+    w->stats = stats;
+    const float *p = params, *s = stats;
+    for (int k = 0, C = 1; k < EN_CONVS; C = widths[k / 2], k++) {
+        en_conv_weights *c = &w->conv[k];
+        c->C = C;
+        c->OC = widths[k / 2];
+        c->w = p; p += (size_t)9 * C * c->OC;
+        c->gamma = p; p += c->OC;
+        c->beta = p; p += c->OC;
+        c->rmean = s; s += c->OC;
+        c->rvar = s; s += c->OC;
+    }
+    w->fc_w = p; p += (size_t)256 * AU_EXPR_N;
+    w->fc_b = p;
+}
+
+static int check(const en_weights *w, const char *path, au_error *err);
+
+int en_read_weights(const char *path, en_weights *w, au_error *err)
+{
+    memset(w, 0, sizeof *w);
+    size_t want_np, want_ns;
+    counts(&want_np, &want_ns);
     uint8_t *buf;
     size_t len;
     int rc = au_read_file(path, (size_t)256 << 20, 0, &buf, &len, err);
@@ -256,21 +295,46 @@ int en_load_weights(expr_net *n, const char *path, au_error *err)
     }
     memcpy(&np, buf + 8, 8);
     memcpy(&ns, buf + 16, 8);
-    if (np != n->n_params || ns != n->n_stats || len != 24 + (half ? 2 : 4) * np + 4 * ns) {
+    if (np != want_np || ns != want_ns || len != 24 + (half ? 2 : 4) * np + 4 * ns) {
         free(buf);
         return au_fail(err, AUGUR_EFORMAT, "%s: %llu parameters and %llu statistics, this network has %zu and %zu (or the "
-                       "file is truncated)", path, (unsigned long long)np, (unsigned long long)ns, n->n_params, n->n_stats);
+                       "file is truncated)", path, (unsigned long long)np, (unsigned long long)ns, want_np, want_ns);
     }
+    float *params = malloc((want_np + want_ns) * sizeof(float));
+    if (!params) { free(buf); return au_fail(err, AUGUR_ENOMEM, "out of memory for the expression model"); }
     if (half)
         for (size_t i = 0; i < np; i++) {
             uint16_t h;
             memcpy(&h, buf + 24 + 2 * i, 2);
-            n->params[i] = au_half_to_float(h);
+            params[i] = au_half_to_float(h);
         }
-    else memcpy(n->params, buf + 24, 4 * np);
-    memcpy(n->stats, buf + 24 + (half ? 2 : 4) * np, 4 * ns);
+    else memcpy(params, buf + 24, 4 * np);
+    memcpy(params + np, buf + 24 + (half ? 2 : 4) * np, 4 * ns);
     free(buf);
-    return en_check_weights(n, path, err);
+    layout(w, params, params + np);
+    if ((rc = check(w, path, err))) en_weights_free(w);
+    return rc;
+}
+
+void en_weights_free(en_weights *w)
+{
+    free(w->params); /* stats follow params in the same block */
+    memset(w, 0, sizeof *w);
+}
+
+int en_load_weights(expr_net *n, const char *path, au_error *err)
+{
+    en_weights w;
+    int rc = en_read_weights(path, &w, err);
+    if (rc) return rc;
+    if (w.n_params != n->n_params || w.n_stats != n->n_stats) { /* en_create's network always matches */
+        en_weights_free(&w);
+        return au_fail(err, AUGUR_EARG, "%s: the network is not the expression architecture", path);
+    }
+    memcpy(n->params, w.params, w.n_params * sizeof(float));
+    memcpy(n->stats, w.stats, w.n_stats * sizeof(float));
+    en_weights_free(&w);
+    return 0;
 }
 
 /* The first bad value of one stored array: its index, or -1. neg_ok = 0 also
@@ -283,11 +347,11 @@ static long first_bad(const float *v, size_t n, int neg_ok)
     return -1;
 }
 
-int en_check_weights(const expr_net *n, const char *path, au_error *err)
+static int check(const en_weights *wt, const char *path, au_error *err)
 {
     for (int k = 0; k < EN_CONVS; k++) {
-        const en_conv *c = &n->conv[k];
-        size_t oc = (size_t)c->s.OC, w = (size_t)9 * c->s.C * c->s.OC;
+        const en_conv_weights *c = &wt->conv[k];
+        size_t oc = (size_t)c->OC, w = (size_t)9 * c->C * c->OC;
         const struct { const char *name; const float *v; size_t n; int neg_ok; } arr[] = {
             {"weights", c->w, w, 1}, {"batch-norm gamma", c->gamma, oc, 1}, {"batch-norm beta", c->beta, oc, 1},
             {"batch-norm running mean", c->rmean, oc, 1}, {"batch-norm running variance", c->rvar, oc, 0},
@@ -299,9 +363,16 @@ int en_check_weights(const expr_net *n, const char *path, au_error *err)
                                arr[a].name, i, (double)arr[a].v[i], arr[a].neg_ok ? "" : " and >= 0");
         }
     }
-    long i = first_bad(n->fc_w, (size_t)256 * AU_EXPR_N, 1);
+    long i = first_bad(wt->fc_w, (size_t)256 * AU_EXPR_N, 1);
     if (i >= 0) return au_fail(err, AUGUR_EFORMAT, "%s: linear layer weight[%ld] is not finite", path, i);
-    if ((i = first_bad(n->fc_b, AU_EXPR_N, 1)) >= 0)
+    if ((i = first_bad(wt->fc_b, AU_EXPR_N, 1)) >= 0)
         return au_fail(err, AUGUR_EFORMAT, "%s: linear layer bias[%ld] is not finite", path, i);
     return 0;
+}
+
+int en_check_weights(const expr_net *n, const char *path, au_error *err)
+{
+    en_weights v; /* a view of the network's own arrays: no copy */
+    layout(&v, n->params, n->stats);
+    return check(&v, path, err);
 }

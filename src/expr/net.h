@@ -88,10 +88,37 @@ float en_cam_cos_of(const float *cam, const float *heat12);
 /* Model file: "AUGEXPR2", n_params, n_stats (u64 LE), parameters as IEEE half,
  * running statistics as float32 ("AUGEXPR1": parameters as float32, also read). */
 int en_save(const expr_net *n, const char *path, au_error *err);
+
+/* A model file's contents without a network around them: what inference
+ * (expr/infer.c) needs, ~4.7 MB of floats where en_create's training network
+ * adds gradients, AdamW moments and activations. params and stats are laid
+ * out as in expr_net (and the file); the other pointers are views into them. */
+typedef struct en_conv_weights {
+    int C, OC;                       /* input, output channels (kernel 3x3, stride 1, pad 1) */
+    const float *w;                  /* HWIO: [3][3][C][OC] */
+    const float *gamma, *beta;       /* batch norm */
+    const float *rmean, *rvar;       /* its running statistics */
+} en_conv_weights;
+
+typedef struct en_weights {
+    size_t n_params, n_stats;
+    float *params, *stats;           /* owned: en_weights_free */
+    en_conv_weights conv[EN_CONVS];
+    const float *fc_w, *fc_b;        /* linear layer: (256, AU_EXPR_N) and (AU_EXPR_N) */
+} en_weights;
+
+/* The one reader of the model file (formats AUGEXPR1/2): sizes against the
+ * architecture, then en_check_weights' checks. 0, or AUGUR_EIO / EFORMAT /
+ * ENOMEM naming the file with *w left empty (en_weights_free-safe). */
+int en_read_weights(const char *path, en_weights *w, au_error *err);
+void en_weights_free(en_weights *w);
+
+/* en_read_weights into an existing network (training, conversion, reference
+ * inference); n is left unchanged on failure. */
 int en_load_weights(expr_net *n, const char *path, au_error *err);
 /* Every stored float finite and every batch-norm running variance >= 0, else
- * AUGUR_EFORMAT naming the file, the layer and the array (en_load_weights
- * calls it; a model from an untrusted place gets no other check). */
+ * AUGUR_EFORMAT naming the file, the layer and the array (en_read_weights
+ * checks the same; a model from an untrusted place gets no other check). */
 int en_check_weights(const expr_net *n, const char *path, au_error *err);
 
 #endif

@@ -171,17 +171,44 @@ static int prepare_layer(nn_model *m, nn_layer *L, pthreadpool_t pool, au_error 
     return 0;
 }
 
-int nn_xnn_prepare(nn_model *m, au_error *err)
+int nn_xnn_init(au_error *err)
 {
+    /* xnn_initialize does its set-up once per process and may be called
+     * again (every model load does) */
     enum xnn_status st = xnn_initialize(NULL);
     if (st != xnn_status_success)
         return au_fail(err, AUGUR_EBACKEND, "XNNPACK initialisation failed: %s", nn_xnn_status(st));
-    pthreadpool_t pool = NULL;
-    if (m->opt.n_threads > 1) {
-        pool = pthreadpool_create((size_t)m->opt.n_threads);
-        if (!pool) return au_fail(err, AUGUR_ENOMEM, "cannot create a pool of %d threads", m->opt.n_threads);
-    }
-    m->backend = pool;
+    return 0;
+}
+
+int nn_pool_create(void **pool, int n_threads, au_error *err)
+{
+    *pool = NULL;
+    if (n_threads <= 1) return 0;
+    if (!(*pool = pthreadpool_create((size_t)n_threads)))
+        return au_fail(err, AUGUR_ENOMEM, "cannot create a pool of %d threads", n_threads);
+    return 0;
+}
+
+void nn_pool_free(void *pool)
+{
+    if (pool) pthreadpool_destroy(pool);
+}
+
+/* The pool a model runs on: the caller's (opt.pool), else its own (m->backend,
+ * NULL for a single thread). */
+static pthreadpool_t model_pool(const nn_model *m)
+{
+    return m->opt.pool ? (pthreadpool_t)m->opt.pool : (pthreadpool_t)m->backend;
+}
+
+int nn_xnn_prepare(nn_model *m, au_error *err)
+{
+    int rc = nn_xnn_init(err);
+    if (rc) return rc;
+    m->backend = NULL; /* only a pool the model made itself, which nn_xnn_release destroys */
+    if (!m->opt.pool && (rc = nn_pool_create(&m->backend, m->opt.n_threads, err))) return rc;
+    pthreadpool_t pool = model_pool(m);
     for (int i = 0; i < m->n_l; i++) {
         int rc = prepare_layer(m, &m->l[i], pool, err);
         if (rc) return rc;
@@ -208,7 +235,7 @@ static void concat_run(const nn_model *m, const nn_layer *L)
 int nn_xnn_run_layer(nn_model *m, nn_layer *L, au_error *err)
 {
     xnn_layer *X = L->backend;
-    pthreadpool_t pool = m->backend;
+    pthreadpool_t pool = model_pool(m);
     if (L->op == NN_OP_CONCAT) {
         concat_run(m, L);
         return 0;
@@ -228,6 +255,6 @@ void nn_xnn_release(nn_model *m)
         free(X);
         m->l[i].backend = NULL;
     }
-    if (m->backend) pthreadpool_destroy(m->backend);
+    nn_pool_free(m->backend); /* never opt.pool: that one is the caller's */
     m->backend = NULL;
 }

@@ -79,7 +79,7 @@ struct nn_model {
     int  outputs[8]; int n_outputs;
     uint8_t *arena; size_t arena_bytes;
     nn_stats stats;
-    void *backend;  /* backend-private model state (e.g. a pthreadpool) */
+    void *backend;  /* backend-private model state: the pthreadpool the model made itself (not opt.pool) */
 };
 
 /* Loader (nn/loader.c): model.json + shards -> tensors and layers, folded and

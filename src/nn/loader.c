@@ -15,8 +15,8 @@
  *     becomes its fused activation.
  *
  * TF.js's converter is the only producer we accept, so anything outside the
- * op set below is reported as unsupported with the node's name and op,
- * rather than guessed at. The JSON parser is cJSON (Debian's libcjson).
+ * op set below (the table `lowerings`: one row per op) is reported as
+ * unsupported with the node's name and op, rather than guessed at. The JSON parser is cJSON (Debian's libcjson).
  */
 #include "nn/graph.h"
 
@@ -422,6 +422,18 @@ static int const_ints(const nn_model *m, int ti, int32_t *out, int max)
 
 /* ---- per-op lowering ---------------------------------------------------- */
 
+/* Each TF.js op is one row of the table `lowerings` (at the end of this
+ * section): its name, how many inputs it reads, and the function that turns
+ * one node of it into tensors and layers. lower_node checks what every op
+ * shares (inputs defined, arity) and calls the row's function, which may then
+ * assume n->n_in is within the row's limits. Adding an op is one row plus one
+ * function; a function shared by several ops (convolutions, unary
+ * activations) gets a one-line wrapper per op.
+ *
+ * Conventions of the functions: return 0 with n->tensor set, or an AUGUR_E*
+ * code with ld->err set. Helpers that return a tensor index return it >= 0,
+ * or minus the error code. */
+
 #define FAIL(code, ...) au_fail(ld->err, code, __VA_ARGS__)
 
 /* The tensor of input k. lower_node has checked the op's arity (check_arity)
@@ -429,38 +441,6 @@ static int const_ints(const nn_model *m, int ti, int32_t *out, int max)
 static int in_tensor(loader *ld, const node *n, int k)
 {
     return ld->nodes[find_node(ld, n->in[k])].tensor;
-}
-
-/* How many (non-control) inputs each op reads: a node with fewer would make
- * in_tensor read past n->in[], one with more would be silently half-used.
- * Ops not listed are left to lower_node's "unsupported op" error. */
-static const struct arity { const char *op; int lo, hi; } arities[] = {
-    {"Const", 0, 0},          {"Placeholder", 0, 0},   {"Identity", 1, 1},
-    {"Shape", 1, 1},          {"StridedSlice", 4, 4},  {"Pack", 1, NN_MAX_LAYER_INPUTS},
-    {"Reshape", 2, 2},        {"ConcatV2", 2, NN_MAX_LAYER_INPUTS + 1},
-    {"_FusedConv2D", 3, 4},   {"Conv2D", 3, 4},  /* lower_conv: fused BiasAdd */        {"DepthwiseConv2dNative", 2, 2},
-    {"FusedDepthwiseConv2dNative", 3, 4},              {"AddV2", 2, 2},
-    {"Add", 2, 2},            {"Relu", 1, 1},          {"Prelu", 2, 2},
-    {"Sigmoid", 1, 1},        {"Softmax", 1, 1},       {"MaxPool", 1, 1},
-    {"Pad", 2, 2},            {"ResizeBilinear", 2, 2}, {"DepthToSpace", 1, 1},
-    {"Mean", 2, 2},
-};
-
-static int check_arity(loader *ld, const node *n)
-{
-    for (size_t i = 0; i < sizeof arities / sizeof *arities; i++) {
-        const struct arity *a = &arities[i];
-        if (strcmp(a->op, n->op) != 0) continue;
-        if (n->n_in < a->lo || n->n_in > a->hi) {
-            if (a->lo == a->hi)
-                return FAIL(AUGUR_EFORMAT, "%s: node '%s' (%s) has %d inputs, expected %d",
-                            ld->path, n->name, n->op, n->n_in, a->lo);
-            return FAIL(AUGUR_EFORMAT, "%s: node '%s' (%s) has %d inputs, expected %d to %d",
-                        ld->path, n->name, n->op, n->n_in, a->lo, a->hi);
-        }
-        return 0;
-    }
-    return 0;
 }
 
 static int new_activation(loader *ld, const node *n, const nn_shape *s)
@@ -476,6 +456,18 @@ static int new_activation(loader *ld, const node *n, const nn_shape *s)
     ld->m->t[ti].shape = *s;
     ld->m->t[ti].dtype = NN_F32;
     return ti;
+}
+
+/* The output of the layer just added (the model's last): a new activation of
+ * shape *os, which is the node's value. os must not point into m->t, which
+ * new_activation may move: callers pass a copy. */
+static int finish_layer(loader *ld, node *n, const nn_shape *os)
+{
+    int t = new_activation(ld, n, os);
+    if (t < 0) return -t;
+    ld->m->l[ld->m->n_l - 1].out = t;
+    n->tensor = t;
+    return 0;
 }
 
 /* SAME/VALID -> output size and explicit padding along one axis (TF rules). */
@@ -508,6 +500,228 @@ static int need_nhwc(loader *ld, const node *n, int ti)
                     ld->path, n->name, n->op);
     return 0;
 }
+
+/* -- constants and inputs -- */
+
+static int lower_const(loader *ld, node *n)
+{
+    /* the weight tensor of the same name was created by load_weights
+     * (ld->weights: those tensors sorted by name, the first of equal names
+     * first; a binary search keeps 10^5 constants linear-ish, not 10^10) */
+    int lo = 0, hi = ld->n_weights - 1, found = -1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        int c = strcmp(ld->weights[mid].name, n->name);
+        if (c == 0) found = mid;
+        if (c < 0) lo = mid + 1; else hi = mid - 1;
+    }
+    if (found >= 0) { n->tensor = ld->weights[found].idx; return 0; }
+    return FAIL(AUGUR_EFORMAT, "%s: constant '%s' has no data in the weights manifest", ld->path, n->name);
+}
+
+static int lower_placeholder(loader *ld, node *n)
+{
+    nn_model *m = ld->m;
+    long dims[NN_MAX_DIMS];
+    const cJSON *a = attr(n, "shape");
+    const cJSON *sh = a ? cJSON_GetObjectItemCaseSensitive(a, "shape") : NULL;
+    const cJSON *dl = sh ? cJSON_GetObjectItemCaseSensitive(sh, "dim") : NULL;
+    nn_shape s = {0};
+    const cJSON *d;
+    cJSON_ArrayForEach(d, dl) {
+        const cJSON *sz = cJSON_GetObjectItemCaseSensitive(d, "size");
+        if (s.ndim >= NN_MAX_DIMS || !sz || json_int(sz, &dims[s.ndim]))
+            return FAIL(AUGUR_EFORMAT, "%s: input '%s' has a bad shape", ld->path, n->name);
+        long v = dims[s.ndim];
+        if (v == -1 && s.ndim == 0) v = 1; /* batch */
+        if (v <= 0 || v > 1 << 16)
+            return FAIL(AUGUR_EUNSUPPORTED, "%s: input '%s' has a dynamic or bad dimension", ld->path, n->name);
+        s.dim[s.ndim++] = (int)v;
+    }
+    if (s.ndim == 0) return FAIL(AUGUR_EFORMAT, "%s: input '%s' has no shape", ld->path, n->name);
+    if (m->n_inputs >= 4) return FAIL(AUGUR_EUNSUPPORTED, "%s: too many inputs", ld->path);
+    int t = new_activation(ld, n, &s);
+    if (t < 0) return -t;
+    m->t[t].is_io = 1;
+    m->inputs[m->n_inputs++] = t;
+    n->tensor = t;
+    return 0;
+}
+
+/* -- folded at load, or aliases (no layer) -- */
+
+static int lower_identity(loader *ld, node *n)
+{
+    nn_model *m = ld->m;
+    int x = in_tensor(ld, n, 0);
+    if (m->t[x].is_const) { n->tensor = x; m->stats.n_folded++; return 0; }
+    int t = nn_add_tensor(m, n->name, ld->err);
+    if (t < 0) return -t;
+    m->t[t].shape = m->t[x].shape;
+    m->t[t].alias_of = x;
+    n->tensor = t;
+    m->stats.n_fused++;
+    return 0;
+}
+
+static int lower_shape(loader *ld, node *n)
+{
+    nn_model *m = ld->m;
+    const nn_shape *s = &m->t[in_tensor(ld, n, 0)].shape;
+    int32_t v[NN_MAX_DIMS];
+    for (int i = 0; i < s->ndim; i++) v[i] = s->dim[i];
+    int t = new_const_i32(ld, n->name, v, s->ndim, 0);
+    if (t < 0) return -t;
+    n->tensor = t;
+    m->stats.n_folded++;
+    return 0;
+}
+
+static int lower_strided_slice(loader *ld, node *n)
+{
+    nn_model *m = ld->m;
+    int32_t x[64], b[8], e[8], st[8];
+    int nx = const_ints(m, in_tensor(ld, n, 0), x, 64);
+    int nb = const_ints(m, in_tensor(ld, n, 1), b, 8);
+    int ne = const_ints(m, in_tensor(ld, n, 2), e, 8);
+    int ns = const_ints(m, in_tensor(ld, n, 3), st, 8);
+    if (nx < 0 || nb != 1 || ne != 1 || ns != 1 || m->t[in_tensor(ld, n, 0)].shape.ndim != 1 ||
+        attr_int(n, "ellipsis_mask", 0) || attr_int(n, "new_axis_mask", 0))
+        return FAIL(AUGUR_EUNSUPPORTED, "%s: StridedSlice '%s' is only supported on constant 1-D int tensors",
+                    ld->path, n->name);
+    /* in long, and clamped to the TF range before the loop: a begin of
+     * -2^31 and an end of 2^31-1 must not become 2^32 iterations */
+    long begin = b[0], end = e[0], step = st[0];
+    if (step == 0) return FAIL(AUGUR_EFORMAT, "%s: StridedSlice '%s' has step 0", ld->path, n->name);
+    if (begin < 0) begin += nx;
+    if (end < 0) end += nx;
+    if (attr_int(n, "begin_mask", 0) & 1) begin = step > 0 ? 0 : nx - 1;
+    if (attr_int(n, "end_mask", 0) & 1) end = step > 0 ? nx : -1;
+    int shrink = attr_int(n, "shrink_axis_mask", 0) & 1;
+    if (shrink) {
+        if (begin < 0 || begin >= nx)
+            return FAIL(AUGUR_EFORMAT, "%s: StridedSlice '%s': index %ld out of range", ld->path, n->name, begin);
+        end = begin + 1, step = 1;
+    }
+    long lo_b = step > 0 ? 0 : -1, hi_b = step > 0 ? nx : nx - 1;
+    begin = begin < lo_b ? lo_b : begin > hi_b ? hi_b : begin;
+    end = end < lo_b ? lo_b : end > hi_b ? hi_b : end;
+    int32_t out[64];
+    int k = 0;
+    for (long i = begin; step > 0 ? i < end : i > end; i += step)
+        if (i >= 0 && i < nx && k < 64) out[k++] = x[i];
+    int t = new_const_i32(ld, n->name, out, k, shrink);
+    if (t < 0) return -t;
+    n->tensor = t;
+    m->stats.n_folded++;
+    return 0;
+}
+
+static int lower_pack(loader *ld, node *n)
+{
+    nn_model *m = ld->m;
+    int32_t v[NN_MAX_LAYER_INPUTS]; /* n_in <= NN_MAX_LAYER_INPUTS: the row's limit */
+    if (attr_int(n, "axis", 0) != 0)
+        return FAIL(AUGUR_EUNSUPPORTED, "%s: Pack '%s' with axis != 0", ld->path, n->name);
+    for (int k = 0; k < n->n_in; k++) {
+        int32_t one[1];
+        if (const_ints(m, in_tensor(ld, n, k), one, 1) != 1)
+            return FAIL(AUGUR_EUNSUPPORTED, "%s: Pack '%s' is only supported on constant int scalars",
+                        ld->path, n->name);
+        v[k] = one[0];
+    }
+    int t = new_const_i32(ld, n->name, v, n->n_in, 0);
+    if (t < 0) return -t;
+    n->tensor = t;
+    m->stats.n_folded++;
+    return 0;
+}
+
+static int lower_reshape(loader *ld, node *n)
+{
+    nn_model *m = ld->m;
+    int x = in_tensor(ld, n, 0);
+    int32_t v[NN_MAX_DIMS];
+    int nd = const_ints(m, in_tensor(ld, n, 1), v, NN_MAX_DIMS);
+    if (nd < 1)
+        return FAIL(AUGUR_EUNSUPPORTED, "%s: Reshape '%s' needs a constant target shape", ld->path, n->name);
+    size_t total = nn_shape_size(&m->t[x].shape), known = 1;
+    int infer = -1;
+    nn_shape s = {nd, {0}};
+    for (int i = 0; i < nd; i++) {
+        if (v[i] == -1 && infer < 0) { infer = i; continue; }
+        if (v[i] <= 0) return FAIL(AUGUR_EFORMAT, "%s: Reshape '%s' has a bad target shape", ld->path, n->name);
+        s.dim[i] = v[i];
+        if (au_mul_size(known, (size_t)v[i], &known) || known > MAX_TENSOR_ELEMS) goto bad_reshape;
+    }
+    if (infer >= 0) { if (!known || total % known) goto bad_reshape; s.dim[infer] = (int)(total / known); }
+    if (nn_shape_size(&s) != total) goto bad_reshape;
+    if (m->t[x].is_const)
+        return FAIL(AUGUR_EUNSUPPORTED, "%s: Reshape '%s' of a constant", ld->path, n->name);
+    int t = nn_add_tensor(m, n->name, ld->err);
+    if (t < 0) return -t;
+    m->t[t].shape = s;
+    m->t[t].alias_of = x;
+    n->tensor = t;
+    m->stats.n_fused++;
+    return 0;
+bad_reshape:
+    return FAIL(AUGUR_EFORMAT, "%s: Reshape '%s': %zu elements cannot take the target shape",
+                ld->path, n->name, total);
+}
+
+/* ConcatV2: of int constants, folded (shape arithmetic); of activations, a layer. */
+static int lower_concat(loader *ld, node *n)
+{
+    nn_model *m = ld->m;
+    int n_vals = n->n_in - 1;
+    int32_t ax;
+    if (n_vals < 1 || const_ints(m, in_tensor(ld, n, n->n_in - 1), &ax, 1) != 1)
+        return FAIL(AUGUR_EFORMAT, "%s: ConcatV2 '%s' needs a constant axis", ld->path, n->name);
+    int all_const = 1;
+    for (int k = 0; k < n_vals; k++) all_const &= m->t[in_tensor(ld, n, k)].is_const;
+    const nn_shape *s0 = &m->t[in_tensor(ld, n, 0)].shape;
+    if (ax < 0) ax += s0->ndim;
+    if (ax < 0 || ax >= (s0->ndim ? s0->ndim : 1))
+        return FAIL(AUGUR_EFORMAT, "%s: ConcatV2 '%s' axis out of range", ld->path, n->name);
+    if (all_const) {
+        int32_t v[64];
+        int k2 = 0;
+        for (int k = 0; k < n_vals; k++) {
+            int c = const_ints(m, in_tensor(ld, n, k), v + k2, 64 - k2);
+            if (c < 0 || s0->ndim > 1)
+                return FAIL(AUGUR_EUNSUPPORTED, "%s: ConcatV2 '%s' of float constants", ld->path, n->name);
+            k2 += c;
+        }
+        int t = new_const_i32(ld, n->name, v, k2, 0);
+        if (t < 0) return -t;
+        n->tensor = t;
+        m->stats.n_folded++;
+        return 0;
+    }
+    nn_shape os = *s0;
+    os.dim[ax] = 0;
+    for (int k = 0; k < n_vals; k++) {
+        const nn_tensor *tk = &m->t[in_tensor(ld, n, k)];
+        if (tk->is_const || tk->shape.ndim != s0->ndim)
+            return FAIL(AUGUR_EFORMAT, "%s: ConcatV2 '%s': inputs of different rank", ld->path, n->name);
+        for (int i = 0; i < s0->ndim; i++)
+            if (i != ax && tk->shape.dim[i] != s0->dim[i])
+                return FAIL(AUGUR_EFORMAT, "%s: ConcatV2 '%s': shapes differ off the axis", ld->path, n->name);
+        os.dim[ax] += tk->shape.dim[ax];
+    }
+    if (n_vals > NN_MAX_LAYER_INPUTS)
+        return FAIL(AUGUR_EUNSUPPORTED, "%s: ConcatV2 '%s' of more than %d tensors", ld->path, n->name,
+                    NN_MAX_LAYER_INPUTS);
+    nn_layer *L = add_layer(m, NN_OP_CONCAT, n->name, ld->err);
+    if (!L) return AUGUR_ENOMEM;
+    for (int k = 0; k < n_vals; k++) L->in[k] = in_tensor(ld, n, k);
+    L->n_in = n_vals;
+    L->axis = ax;
+    return finish_layer(ld, n, &os);
+}
+
+/* -- convolutions -- */
 
 static int lower_conv(loader *ld, node *n, int depthwise)
 {
@@ -605,6 +819,23 @@ static int lower_conv(loader *ld, node *n, int depthwise)
     return 0;
 }
 
+/* Conv2D is read as _FusedConv2D: lower_conv wants its fused_ops BiasAdd. */
+static int lower_conv2d(loader *ld, node *n) { return lower_conv(ld, n, 0); }
+static int lower_dwconv2d(loader *ld, node *n) { return lower_conv(ld, n, 1); }
+
+/* -- layers on one activation (plus constants) -- */
+
+/* The activation input 0 of such a layer, or minus the error code: these
+ * ops have no kernel for a constant input (TF.js folds those itself). */
+static int activation_in(loader *ld, const node *n)
+{
+    int x = n->n_in ? in_tensor(ld, n, 0) : -1;
+    if (x < 0 || ld->m->t[x].is_const)
+        return -FAIL(AUGUR_EUNSUPPORTED, "%s: node '%s' (%s) on constant input is not supported",
+                     ld->path, n->name, n->op);
+    return x;
+}
+
 static int same_shape(const nn_shape *a, const nn_shape *b)
 {
     if (a->ndim != b->ndim) return 0;
@@ -612,344 +843,246 @@ static int same_shape(const nn_shape *a, const nn_shape *b)
     return 1;
 }
 
-static int lower_node(loader *ld, node *n)
+/* AddV2 / Add: same shapes, or a constant per-channel (or scalar) b. */
+static int lower_add(loader *ld, node *n)
 {
     nn_model *m = ld->m;
-    const char *op = n->op;
+    int x = activation_in(ld, n);
+    if (x < 0) return -x;
+    nn_shape os = m->t[x].shape;
+    int y = in_tensor(ld, n, 1);
+    const nn_tensor *ty = &m->t[y];
+    if (!same_shape(&os, &ty->shape)) {
+        size_t ny = nn_shape_size(&ty->shape);
+        if (!ty->is_const || ty->dtype != NN_F32 || (ny != 1 && ny != (size_t)os.dim[os.ndim - 1]))
+            return FAIL(AUGUR_EUNSUPPORTED, "%s: AddV2 '%s': broadcast of this shape is not supported",
+                        ld->path, n->name);
+    } else if (ty->is_const && ty->dtype != NN_F32) {
+        return FAIL(AUGUR_EFORMAT, "%s: AddV2 '%s' adds an int tensor", ld->path, n->name);
+    }
+    nn_layer *L = add_layer(m, NN_OP_ADD, n->name, ld->err);
+    if (!L) return AUGUR_ENOMEM;
+    L->in[0] = x; L->in[1] = y; L->n_in = 2;
+    return finish_layer(ld, n, &os);
+}
+
+/* An elementwise op of one input whose layer needs nothing else. */
+static int lower_unary(loader *ld, node *n, nn_op op)
+{
+    int x = activation_in(ld, n);
+    if (x < 0) return -x;
+    nn_shape os = ld->m->t[x].shape;
+    nn_layer *L = add_layer(ld->m, op, n->name, ld->err);
+    if (!L) return AUGUR_ENOMEM;
+    L->in[0] = x; L->n_in = 1;
+    return finish_layer(ld, n, &os);
+}
+
+static int lower_relu(loader *ld, node *n) { return lower_unary(ld, n, NN_OP_RELU); }
+static int lower_sigmoid(loader *ld, node *n) { return lower_unary(ld, n, NN_OP_SIGMOID); }
+static int lower_softmax(loader *ld, node *n) { return lower_unary(ld, n, NN_OP_SOFTMAX); }
+
+static int lower_prelu(loader *ld, node *n)
+{
+    nn_model *m = ld->m;
+    int x = activation_in(ld, n);
+    if (x < 0) return -x;
+    nn_shape os = m->t[x].shape;
+    int a = in_tensor(ld, n, 1);
+    if (!m->t[a].is_const || m->t[a].dtype != NN_F32 ||
+        nn_shape_size(&m->t[a].shape) != (size_t)os.dim[os.ndim - 1])
+        return FAIL(AUGUR_EUNSUPPORTED, "%s: Prelu '%s' needs a constant per-channel alpha", ld->path, n->name);
+    nn_layer *L = add_layer(m, NN_OP_PRELU, n->name, ld->err);
+    if (!L) return AUGUR_ENOMEM;
+    L->in[0] = x; L->n_in = 1; L->alpha = a;
+    return finish_layer(ld, n, &os);
+}
+
+static int lower_maxpool(loader *ld, node *n)
+{
+    nn_model *m = ld->m;
+    int x = activation_in(ld, n);
+    if (x < 0) return -x;
+    int rc = need_nhwc(ld, n, x);
+    if (rc) return rc;
+    nn_shape os = m->t[x].shape;
+    long k[4] = {1, 1, 1, 1}, st[4] = {1, 1, 1, 1};
+    char pad[16];
+    if (attr_ints(n, "ksize", k, 4) != 4 || attr_ints(n, "strides", st, 4) != 4 ||
+        k[0] != 1 || k[3] != 1 || st[0] != 1 || st[3] != 1 || k[1] < 1 || k[2] < 1 || st[1] < 1 || st[2] < 1 ||
+        k[1] > MAX_KERNEL_SIDE || k[2] > MAX_KERNEL_SIDE || st[1] > MAX_KERNEL_SIDE || st[2] > MAX_KERNEL_SIDE)
+        return FAIL(AUGUR_EUNSUPPORTED, "%s: MaxPool '%s': unsupported ksize/strides (each 1..%d)",
+                    ld->path, n->name, MAX_KERNEL_SIDE);
+    attr_str(n, "padding", pad, sizeof pad);
+    if (strcmp(pad, "SAME") && strcmp(pad, "VALID"))
+        return FAIL(AUGUR_EUNSUPPORTED, "%s: MaxPool '%s': padding '%s'", ld->path, n->name, pad);
+    nn_layer *L = add_layer(m, NN_OP_MAXPOOL, n->name, ld->err);
+    if (!L) return AUGUR_ENOMEM;
+    L->in[0] = x; L->n_in = 1;
+    L->kh = (int)k[1]; L->kw = (int)k[2]; L->sh = (int)st[1]; L->sw = (int)st[2];
+    if (conv_geometry(os.dim[1], L->kh, L->sh, pad[0] == 'S', &os.dim[1], &L->pad_t, &L->pad_b) ||
+        conv_geometry(os.dim[2], L->kw, L->sw, pad[0] == 'S', &os.dim[2], &L->pad_l, &L->pad_r)) {
+        m->n_l--;
+        return FAIL(AUGUR_EFORMAT, "%s: MaxPool '%s': input smaller than window", ld->path, n->name);
+    }
+    return finish_layer(ld, n, &os);
+}
+
+/* Constant zero padding; a spatial one is later fused into its convolution. */
+static int lower_pad(loader *ld, node *n)
+{
+    nn_model *m = ld->m;
+    int x = activation_in(ld, n);
+    if (x < 0) return -x;
+    nn_shape os = m->t[x].shape;
+    int32_t p[2 * NN_MAX_DIMS];
+    int np = const_ints(m, in_tensor(ld, n, 1), p, 2 * NN_MAX_DIMS);
+    if (np != 2 * os.ndim)
+        return FAIL(AUGUR_EFORMAT, "%s: Pad '%s' needs constant paddings [%d,2]", ld->path, n->name, os.ndim);
+    nn_layer *L = add_layer(m, NN_OP_PAD, n->name, ld->err);
+    if (!L) return AUGUR_ENOMEM;
+    L->in[0] = x; L->n_in = 1;
+    for (int i = 0; i < os.ndim; i++) {
+        if (p[2 * i] < 0 || p[2 * i + 1] < 0 || p[2 * i] > 4096 || p[2 * i + 1] > 4096) {
+            m->n_l--;
+            return FAIL(AUGUR_EUNSUPPORTED, "%s: Pad '%s' has negative or huge paddings", ld->path, n->name);
+        }
+        L->pad_before[i] = p[2 * i];
+        L->pad_after[i] = p[2 * i + 1];
+        os.dim[i] += p[2 * i] + p[2 * i + 1];
+    }
+    return finish_layer(ld, n, &os);
+}
+
+static int lower_resize_bilinear(loader *ld, node *n)
+{
+    nn_model *m = ld->m;
+    int x = activation_in(ld, n);
+    if (x < 0) return -x;
+    int rc = need_nhwc(ld, n, x);
+    if (rc) return rc;
+    nn_shape os = m->t[x].shape;
+    int32_t sz[2];
+    if (const_ints(m, in_tensor(ld, n, 1), sz, 2) != 2 || sz[0] <= 0 || sz[1] <= 0 || sz[0] > 8192 || sz[1] > 8192)
+        return FAIL(AUGUR_EUNSUPPORTED, "%s: ResizeBilinear '%s' needs a constant size", ld->path, n->name);
+    if (attr_bool(n, "align_corners", 0) || !attr_bool(n, "half_pixel_centers", 0))
+        return FAIL(AUGUR_EUNSUPPORTED,
+                    "%s: ResizeBilinear '%s': only half_pixel_centers=true, align_corners=false is supported",
+                    ld->path, n->name);
+    nn_layer *L = add_layer(m, NN_OP_RESIZE_BILINEAR, n->name, ld->err);
+    if (!L) return AUGUR_ENOMEM;
+    L->in[0] = x; L->n_in = 1;
+    os.dim[1] = sz[0]; os.dim[2] = sz[1];
+    return finish_layer(ld, n, &os);
+}
+
+static int lower_depth_to_space(loader *ld, node *n)
+{
+    nn_model *m = ld->m;
+    int x = activation_in(ld, n);
+    if (x < 0) return -x;
+    int rc = need_nhwc(ld, n, x);
+    if (rc) return rc;
+    nn_shape os = m->t[x].shape;
+    int b = attr_int(n, "block_size", 0);
+    if (b < 2 || b > 16 || os.dim[3] % (b * b))
+        return FAIL(AUGUR_EFORMAT, "%s: DepthToSpace '%s': bad block size %d", ld->path, n->name, b);
+    nn_layer *L = add_layer(m, NN_OP_DEPTH_TO_SPACE, n->name, ld->err);
+    if (!L) return AUGUR_ENOMEM;
+    L->in[0] = x; L->n_in = 1; L->block = b;
+    os.dim[1] *= b; os.dim[2] *= b; os.dim[3] /= b * b;
+    return finish_layer(ld, n, &os);
+}
+
+/* Mean: only over H and W of NHWC (global average pooling), to [N, C]. */
+static int lower_mean(loader *ld, node *n)
+{
+    nn_model *m = ld->m;
+    int x = activation_in(ld, n);
+    if (x < 0) return -x;
+    nn_shape os = m->t[x].shape;
+    int32_t ax[4];
+    int na = const_ints(m, in_tensor(ld, n, 1), ax, 4);
+    if (os.ndim != 4 || na != 2 || !((ax[0] == 1 && ax[1] == 2) || (ax[0] == 2 && ax[1] == 1)) ||
+        attr_bool(n, "keep_dims", 0))
+        return FAIL(AUGUR_EUNSUPPORTED, "%s: Mean '%s': only the spatial mean of NHWC is supported",
+                    ld->path, n->name);
+    nn_layer *L = add_layer(m, NN_OP_MEAN_HW, n->name, ld->err);
+    if (!L) return AUGUR_ENOMEM;
+    L->in[0] = x; L->n_in = 1;
+    os.ndim = 2; os.dim[1] = os.dim[3];
+    return finish_layer(ld, n, &os);
+}
+
+/* -- the table -- */
+
+/* lo..hi: how many (non-control) inputs the op reads. A node with fewer
+ * would make in_tensor read past n->in[], one with more would be silently
+ * half-used; check_arity refuses both before the function runs. */
+typedef struct lowering {
+    const char *op;
+    int lo, hi;
+    int (*lower)(loader *ld, node *n);
+} lowering;
+
+static const lowering lowerings[] = {
+    /* op                           inputs                       lowering */
+    {"Const",                       0, 0,                        lower_const},
+    {"Placeholder",                 0, 0,                        lower_placeholder},
+    {"Identity",                    1, 1,                        lower_identity},
+    {"Shape",                       1, 1,                        lower_shape},
+    {"StridedSlice",                4, 4,                        lower_strided_slice},
+    {"Pack",                        1, NN_MAX_LAYER_INPUTS,      lower_pack},
+    {"Reshape",                     2, 2,                        lower_reshape},
+    {"ConcatV2",                    2, NN_MAX_LAYER_INPUTS + 1,  lower_concat},
+    {"_FusedConv2D",                3, 4,                        lower_conv2d},
+    {"Conv2D",                      3, 4,                        lower_conv2d},
+    {"DepthwiseConv2dNative",       2, 2,                        lower_dwconv2d},
+    {"FusedDepthwiseConv2dNative",  3, 4,                        lower_dwconv2d},
+    {"AddV2",                       2, 2,                        lower_add},
+    {"Add",                         2, 2,                        lower_add},
+    {"Relu",                        1, 1,                        lower_relu},
+    {"Prelu",                       2, 2,                        lower_prelu},
+    {"Sigmoid",                     1, 1,                        lower_sigmoid},
+    {"Softmax",                     1, 1,                        lower_softmax},
+    {"MaxPool",                     1, 1,                        lower_maxpool},
+    {"Pad",                         2, 2,                        lower_pad},
+    {"ResizeBilinear",              2, 2,                        lower_resize_bilinear},
+    {"DepthToSpace",                1, 1,                        lower_depth_to_space},
+    {"Mean",                        2, 2,                        lower_mean},
+};
+
+static const lowering *find_lowering(const char *op)
+{
+    for (size_t i = 0; i < sizeof lowerings / sizeof *lowerings; i++)
+        if (!strcmp(lowerings[i].op, op)) return &lowerings[i];
+    return NULL;
+}
+
+static int check_arity(loader *ld, const node *n, const lowering *a)
+{
+    if (n->n_in >= a->lo && n->n_in <= a->hi) return 0;
+    if (a->lo == a->hi)
+        return FAIL(AUGUR_EFORMAT, "%s: node '%s' (%s) has %d inputs, expected %d",
+                    ld->path, n->name, n->op, n->n_in, a->lo);
+    return FAIL(AUGUR_EFORMAT, "%s: node '%s' (%s) has %d inputs, expected %d to %d",
+                ld->path, n->name, n->op, n->n_in, a->lo, a->hi);
+}
+
+static int lower_node(loader *ld, node *n)
+{
     for (int k = 0; k < n->n_in; k++) {
         int j = find_node(ld, n->in[k]);
         if (j < 0 || ld->nodes[j].tensor < 0)
             return FAIL(AUGUR_EFORMAT, "%s: node '%s' reads '%s', which is not defined", ld->path, n->name, n->in[k]);
     }
-    int rc_arity = check_arity(ld, n);
-    if (rc_arity) return rc_arity;
-
-    if (!strcmp(op, "Const")) {
-        /* the weight tensor of the same name was created by load_weights
-         * (ld->weights: those tensors sorted by name, the first of equal names
-         * first; a binary search keeps 10^5 constants linear-ish, not 10^10) */
-        int lo = 0, hi = ld->n_weights - 1, found = -1;
-        while (lo <= hi) {
-            int mid = (lo + hi) / 2;
-            int c = strcmp(ld->weights[mid].name, n->name);
-            if (c == 0) found = mid;
-            if (c < 0) lo = mid + 1; else hi = mid - 1;
-        }
-        if (found >= 0) { n->tensor = ld->weights[found].idx; return 0; }
-        return FAIL(AUGUR_EFORMAT, "%s: constant '%s' has no data in the weights manifest", ld->path, n->name);
-    }
-    if (!strcmp(op, "Placeholder")) {
-        long dims[NN_MAX_DIMS];
-        const cJSON *a = attr(n, "shape");
-        const cJSON *sh = a ? cJSON_GetObjectItemCaseSensitive(a, "shape") : NULL;
-        const cJSON *dl = sh ? cJSON_GetObjectItemCaseSensitive(sh, "dim") : NULL;
-        nn_shape s = {0};
-        const cJSON *d;
-        cJSON_ArrayForEach(d, dl) {
-            const cJSON *sz = cJSON_GetObjectItemCaseSensitive(d, "size");
-            if (s.ndim >= NN_MAX_DIMS || !sz || json_int(sz, &dims[s.ndim]))
-                return FAIL(AUGUR_EFORMAT, "%s: input '%s' has a bad shape", ld->path, n->name);
-            long v = dims[s.ndim];
-            if (v == -1 && s.ndim == 0) v = 1; /* batch */
-            if (v <= 0 || v > 1 << 16)
-                return FAIL(AUGUR_EUNSUPPORTED, "%s: input '%s' has a dynamic or bad dimension", ld->path, n->name);
-            s.dim[s.ndim++] = (int)v;
-        }
-        if (s.ndim == 0) return FAIL(AUGUR_EFORMAT, "%s: input '%s' has no shape", ld->path, n->name);
-        if (m->n_inputs >= 4) return FAIL(AUGUR_EUNSUPPORTED, "%s: too many inputs", ld->path);
-        int t = new_activation(ld, n, &s);
-        if (t < 0) return -t;
-        m->t[t].is_io = 1;
-        m->inputs[m->n_inputs++] = t;
-        n->tensor = t;
-        return 0;
-    }
-    if (!strcmp(op, "Identity")) {
-        int x = in_tensor(ld, n, 0);
-        if (m->t[x].is_const) { n->tensor = x; m->stats.n_folded++; return 0; }
-        int t = nn_add_tensor(m, n->name, ld->err);
-        if (t < 0) return -t;
-        m->t[t].shape = m->t[x].shape;
-        m->t[t].alias_of = x;
-        n->tensor = t;
-        m->stats.n_fused++;
-        return 0;
-    }
-    if (!strcmp(op, "Shape")) {
-        const nn_shape *s = &m->t[in_tensor(ld, n, 0)].shape;
-        int32_t v[NN_MAX_DIMS];
-        for (int i = 0; i < s->ndim; i++) v[i] = s->dim[i];
-        int t = new_const_i32(ld, n->name, v, s->ndim, 0);
-        if (t < 0) return -t;
-        n->tensor = t;
-        m->stats.n_folded++;
-        return 0;
-    }
-    if (!strcmp(op, "StridedSlice")) {
-        int32_t x[64], b[8], e[8], st[8];
-        int nx = const_ints(m, in_tensor(ld, n, 0), x, 64);
-        int nb = const_ints(m, in_tensor(ld, n, 1), b, 8);
-        int ne = const_ints(m, in_tensor(ld, n, 2), e, 8);
-        int ns = const_ints(m, in_tensor(ld, n, 3), st, 8);
-        if (nx < 0 || nb != 1 || ne != 1 || ns != 1 || m->t[in_tensor(ld, n, 0)].shape.ndim != 1 ||
-            attr_int(n, "ellipsis_mask", 0) || attr_int(n, "new_axis_mask", 0))
-            return FAIL(AUGUR_EUNSUPPORTED, "%s: StridedSlice '%s' is only supported on constant 1-D int tensors",
-                        ld->path, n->name);
-        /* in long, and clamped to the TF range before the loop: a begin of
-         * -2^31 and an end of 2^31-1 must not become 2^32 iterations */
-        long begin = b[0], end = e[0], step = st[0];
-        if (step == 0) return FAIL(AUGUR_EFORMAT, "%s: StridedSlice '%s' has step 0", ld->path, n->name);
-        if (begin < 0) begin += nx;
-        if (end < 0) end += nx;
-        if (attr_int(n, "begin_mask", 0) & 1) begin = step > 0 ? 0 : nx - 1;
-        if (attr_int(n, "end_mask", 0) & 1) end = step > 0 ? nx : -1;
-        int shrink = attr_int(n, "shrink_axis_mask", 0) & 1;
-        if (shrink) {
-            if (begin < 0 || begin >= nx)
-                return FAIL(AUGUR_EFORMAT, "%s: StridedSlice '%s': index %ld out of range", ld->path, n->name, begin);
-            end = begin + 1, step = 1;
-        }
-        long lo_b = step > 0 ? 0 : -1, hi_b = step > 0 ? nx : nx - 1;
-        begin = begin < lo_b ? lo_b : begin > hi_b ? hi_b : begin;
-        end = end < lo_b ? lo_b : end > hi_b ? hi_b : end;
-        int32_t out[64];
-        int k = 0;
-        for (long i = begin; step > 0 ? i < end : i > end; i += step)
-            if (i >= 0 && i < nx && k < 64) out[k++] = x[i];
-        int t = new_const_i32(ld, n->name, out, k, shrink);
-        if (t < 0) return -t;
-        n->tensor = t;
-        m->stats.n_folded++;
-        return 0;
-    }
-    if (!strcmp(op, "Pack")) {
-        int32_t v[NN_MAX_LAYER_INPUTS];
-        if (attr_int(n, "axis", 0) != 0)
-            return FAIL(AUGUR_EUNSUPPORTED, "%s: Pack '%s' with axis != 0", ld->path, n->name);
-        for (int k = 0; k < n->n_in; k++) {
-            int32_t one[1];
-            if (const_ints(m, in_tensor(ld, n, k), one, 1) != 1)
-                return FAIL(AUGUR_EUNSUPPORTED, "%s: Pack '%s' is only supported on constant int scalars",
-                            ld->path, n->name);
-            v[k] = one[0];
-        }
-        int t = new_const_i32(ld, n->name, v, n->n_in, 0);
-        if (t < 0) return -t;
-        n->tensor = t;
-        m->stats.n_folded++;
-        return 0;
-    }
-    if (!strcmp(op, "Reshape")) {
-        int x = in_tensor(ld, n, 0);
-        int32_t v[NN_MAX_DIMS];
-        int nd = const_ints(m, in_tensor(ld, n, 1), v, NN_MAX_DIMS);
-        if (nd < 1)
-            return FAIL(AUGUR_EUNSUPPORTED, "%s: Reshape '%s' needs a constant target shape", ld->path, n->name);
-        size_t total = nn_shape_size(&m->t[x].shape), known = 1;
-        int infer = -1;
-        nn_shape s = {nd, {0}};
-        for (int i = 0; i < nd; i++) {
-            if (v[i] == -1 && infer < 0) { infer = i; continue; }
-            if (v[i] <= 0) return FAIL(AUGUR_EFORMAT, "%s: Reshape '%s' has a bad target shape", ld->path, n->name);
-            s.dim[i] = v[i];
-            if (au_mul_size(known, (size_t)v[i], &known) || known > MAX_TENSOR_ELEMS) goto bad_reshape;
-        }
-        if (infer >= 0) { if (!known || total % known) goto bad_reshape; s.dim[infer] = (int)(total / known); }
-        if (nn_shape_size(&s) != total) goto bad_reshape;
-        if (m->t[x].is_const)
-            return FAIL(AUGUR_EUNSUPPORTED, "%s: Reshape '%s' of a constant", ld->path, n->name);
-        int t = nn_add_tensor(m, n->name, ld->err);
-        if (t < 0) return -t;
-        m->t[t].shape = s;
-        m->t[t].alias_of = x;
-        n->tensor = t;
-        m->stats.n_fused++;
-        return 0;
-    bad_reshape:
-        return FAIL(AUGUR_EFORMAT, "%s: Reshape '%s': %zu elements cannot take the target shape",
-                    ld->path, n->name, total);
-    }
-    if (!strcmp(op, "ConcatV2")) {
-        int n_vals = n->n_in - 1;
-        int32_t ax;
-        if (n_vals < 1 || const_ints(m, in_tensor(ld, n, n->n_in - 1), &ax, 1) != 1)
-            return FAIL(AUGUR_EFORMAT, "%s: ConcatV2 '%s' needs a constant axis", ld->path, n->name);
-        int all_const = 1;
-        for (int k = 0; k < n_vals; k++) all_const &= m->t[in_tensor(ld, n, k)].is_const;
-        const nn_shape *s0 = &m->t[in_tensor(ld, n, 0)].shape;
-        if (ax < 0) ax += s0->ndim;
-        if (ax < 0 || ax >= (s0->ndim ? s0->ndim : 1))
-            return FAIL(AUGUR_EFORMAT, "%s: ConcatV2 '%s' axis out of range", ld->path, n->name);
-        if (all_const) {
-            int32_t v[64];
-            int k2 = 0;
-            for (int k = 0; k < n_vals; k++) {
-                int c = const_ints(m, in_tensor(ld, n, k), v + k2, 64 - k2);
-                if (c < 0 || s0->ndim > 1)
-                    return FAIL(AUGUR_EUNSUPPORTED, "%s: ConcatV2 '%s' of float constants", ld->path, n->name);
-                k2 += c;
-            }
-            int t = new_const_i32(ld, n->name, v, k2, 0);
-            if (t < 0) return -t;
-            n->tensor = t;
-            m->stats.n_folded++;
-            return 0;
-        }
-        nn_shape os = *s0;
-        os.dim[ax] = 0;
-        for (int k = 0; k < n_vals; k++) {
-            const nn_tensor *tk = &m->t[in_tensor(ld, n, k)];
-            if (tk->is_const || tk->shape.ndim != s0->ndim)
-                return FAIL(AUGUR_EFORMAT, "%s: ConcatV2 '%s': inputs of different rank", ld->path, n->name);
-            for (int i = 0; i < s0->ndim; i++)
-                if (i != ax && tk->shape.dim[i] != s0->dim[i])
-                    return FAIL(AUGUR_EFORMAT, "%s: ConcatV2 '%s': shapes differ off the axis", ld->path, n->name);
-            os.dim[ax] += tk->shape.dim[ax];
-        }
-        if (n_vals > NN_MAX_LAYER_INPUTS)
-            return FAIL(AUGUR_EUNSUPPORTED, "%s: ConcatV2 '%s' of more than %d tensors", ld->path, n->name,
-                        NN_MAX_LAYER_INPUTS);
-        nn_layer *L = add_layer(m, NN_OP_CONCAT, n->name, ld->err);
-        if (!L) return AUGUR_ENOMEM;
-        for (int k = 0; k < n_vals; k++) L->in[k] = in_tensor(ld, n, k);
-        L->n_in = n_vals;
-        L->axis = ax;
-        int t = new_activation(ld, n, &os);
-        if (t < 0) return -t;
-        m->l[m->n_l - 1].out = t;
-        n->tensor = t;
-        return 0;
-    }
-    if (!strcmp(op, "_FusedConv2D") || !strcmp(op, "Conv2D")) return lower_conv(ld, n, 0);
-    if (!strcmp(op, "DepthwiseConv2dNative") || !strcmp(op, "FusedDepthwiseConv2dNative"))
-        return lower_conv(ld, n, 1);
-
-    /* remaining ops take one activation (plus constants) */
-    int x = n->n_in ? in_tensor(ld, n, 0) : -1;
-    if (x < 0 || m->t[x].is_const)
-        return FAIL(AUGUR_EUNSUPPORTED, "%s: node '%s' (%s) on constant input is not supported",
-                    ld->path, n->name, op);
-    const nn_shape *xs = &m->t[x].shape;
-    nn_shape os = *xs;
-    nn_layer *L;
-
-    if (!strcmp(op, "AddV2") || !strcmp(op, "Add")) {
-        int y = in_tensor(ld, n, 1);
-        const nn_tensor *ty = &m->t[y];
-        if (!same_shape(xs, &ty->shape)) {
-            size_t ny = nn_shape_size(&ty->shape);
-            if (!ty->is_const || ty->dtype != NN_F32 || (ny != 1 && ny != (size_t)xs->dim[xs->ndim - 1]))
-                return FAIL(AUGUR_EUNSUPPORTED, "%s: AddV2 '%s': broadcast of this shape is not supported",
-                            ld->path, n->name);
-        } else if (ty->is_const && ty->dtype != NN_F32) {
-            return FAIL(AUGUR_EFORMAT, "%s: AddV2 '%s' adds an int tensor", ld->path, n->name);
-        }
-        L = add_layer(m, NN_OP_ADD, n->name, ld->err);
-        if (!L) return AUGUR_ENOMEM;
-        L->in[0] = x; L->in[1] = y; L->n_in = 2;
-    } else if (!strcmp(op, "Relu")) {
-        L = add_layer(m, NN_OP_RELU, n->name, ld->err);
-        if (!L) return AUGUR_ENOMEM;
-        L->in[0] = x; L->n_in = 1;
-    } else if (!strcmp(op, "Prelu")) {
-        int a = in_tensor(ld, n, 1);
-        if (!m->t[a].is_const || m->t[a].dtype != NN_F32 ||
-            nn_shape_size(&m->t[a].shape) != (size_t)xs->dim[xs->ndim - 1])
-            return FAIL(AUGUR_EUNSUPPORTED, "%s: Prelu '%s' needs a constant per-channel alpha", ld->path, n->name);
-        L = add_layer(m, NN_OP_PRELU, n->name, ld->err);
-        if (!L) return AUGUR_ENOMEM;
-        L->in[0] = x; L->n_in = 1; L->alpha = a;
-    } else if (!strcmp(op, "Sigmoid")) {
-        L = add_layer(m, NN_OP_SIGMOID, n->name, ld->err);
-        if (!L) return AUGUR_ENOMEM;
-        L->in[0] = x; L->n_in = 1;
-    } else if (!strcmp(op, "Softmax")) {
-        L = add_layer(m, NN_OP_SOFTMAX, n->name, ld->err);
-        if (!L) return AUGUR_ENOMEM;
-        L->in[0] = x; L->n_in = 1;
-    } else if (!strcmp(op, "MaxPool")) {
-        int rc = need_nhwc(ld, n, x);
-        if (rc) return rc;
-        long k[4] = {1, 1, 1, 1}, st[4] = {1, 1, 1, 1};
-        char pad[16];
-        if (attr_ints(n, "ksize", k, 4) != 4 || attr_ints(n, "strides", st, 4) != 4 ||
-            k[0] != 1 || k[3] != 1 || st[0] != 1 || st[3] != 1 || k[1] < 1 || k[2] < 1 || st[1] < 1 || st[2] < 1 ||
-            k[1] > MAX_KERNEL_SIDE || k[2] > MAX_KERNEL_SIDE || st[1] > MAX_KERNEL_SIDE || st[2] > MAX_KERNEL_SIDE)
-            return FAIL(AUGUR_EUNSUPPORTED, "%s: MaxPool '%s': unsupported ksize/strides (each 1..%d)",
-                        ld->path, n->name, MAX_KERNEL_SIDE);
-        attr_str(n, "padding", pad, sizeof pad);
-        if (strcmp(pad, "SAME") && strcmp(pad, "VALID"))
-            return FAIL(AUGUR_EUNSUPPORTED, "%s: MaxPool '%s': padding '%s'", ld->path, n->name, pad);
-        L = add_layer(m, NN_OP_MAXPOOL, n->name, ld->err);
-        if (!L) return AUGUR_ENOMEM;
-        L->in[0] = x; L->n_in = 1;
-        L->kh = (int)k[1]; L->kw = (int)k[2]; L->sh = (int)st[1]; L->sw = (int)st[2];
-        if (conv_geometry(xs->dim[1], L->kh, L->sh, pad[0] == 'S', &os.dim[1], &L->pad_t, &L->pad_b) ||
-            conv_geometry(xs->dim[2], L->kw, L->sw, pad[0] == 'S', &os.dim[2], &L->pad_l, &L->pad_r)) {
-            m->n_l--;
-            return FAIL(AUGUR_EFORMAT, "%s: MaxPool '%s': input smaller than window", ld->path, n->name);
-        }
-    } else if (!strcmp(op, "Pad")) {
-        int32_t p[2 * NN_MAX_DIMS];
-        int np = const_ints(m, in_tensor(ld, n, 1), p, 2 * NN_MAX_DIMS);
-        if (np != 2 * xs->ndim)
-            return FAIL(AUGUR_EFORMAT, "%s: Pad '%s' needs constant paddings [%d,2]", ld->path, n->name, xs->ndim);
-        L = add_layer(m, NN_OP_PAD, n->name, ld->err);
-        if (!L) return AUGUR_ENOMEM;
-        L->in[0] = x; L->n_in = 1;
-        for (int i = 0; i < xs->ndim; i++) {
-            if (p[2 * i] < 0 || p[2 * i + 1] < 0 || p[2 * i] > 4096 || p[2 * i + 1] > 4096) {
-                m->n_l--;
-                return FAIL(AUGUR_EUNSUPPORTED, "%s: Pad '%s' has negative or huge paddings", ld->path, n->name);
-            }
-            L->pad_before[i] = p[2 * i];
-            L->pad_after[i] = p[2 * i + 1];
-            os.dim[i] += p[2 * i] + p[2 * i + 1];
-        }
-    } else if (!strcmp(op, "ResizeBilinear")) {
-        int rc = need_nhwc(ld, n, x);
-        if (rc) return rc;
-        int32_t sz[2];
-        if (const_ints(m, in_tensor(ld, n, 1), sz, 2) != 2 || sz[0] <= 0 || sz[1] <= 0 || sz[0] > 8192 || sz[1] > 8192)
-            return FAIL(AUGUR_EUNSUPPORTED, "%s: ResizeBilinear '%s' needs a constant size", ld->path, n->name);
-        if (attr_bool(n, "align_corners", 0) || !attr_bool(n, "half_pixel_centers", 0))
-            return FAIL(AUGUR_EUNSUPPORTED,
-                        "%s: ResizeBilinear '%s': only half_pixel_centers=true, align_corners=false is supported",
-                        ld->path, n->name);
-        L = add_layer(m, NN_OP_RESIZE_BILINEAR, n->name, ld->err);
-        if (!L) return AUGUR_ENOMEM;
-        L->in[0] = x; L->n_in = 1;
-        os.dim[1] = sz[0]; os.dim[2] = sz[1];
-    } else if (!strcmp(op, "DepthToSpace")) {
-        int rc = need_nhwc(ld, n, x);
-        if (rc) return rc;
-        int b = attr_int(n, "block_size", 0);
-        if (b < 2 || b > 16 || xs->dim[3] % (b * b))
-            return FAIL(AUGUR_EFORMAT, "%s: DepthToSpace '%s': bad block size %d", ld->path, n->name, b);
-        L = add_layer(m, NN_OP_DEPTH_TO_SPACE, n->name, ld->err);
-        if (!L) return AUGUR_ENOMEM;
-        L->in[0] = x; L->n_in = 1; L->block = b;
-        os.dim[1] *= b; os.dim[2] *= b; os.dim[3] /= b * b;
-    } else if (!strcmp(op, "Mean")) {
-        int32_t ax[4];
-        int na = const_ints(m, in_tensor(ld, n, 1), ax, 4);
-        if (xs->ndim != 4 || na != 2 || !((ax[0] == 1 && ax[1] == 2) || (ax[0] == 2 && ax[1] == 1)) ||
-            attr_bool(n, "keep_dims", 0))
-            return FAIL(AUGUR_EUNSUPPORTED, "%s: Mean '%s': only the spatial mean of NHWC is supported",
-                        ld->path, n->name);
-        L = add_layer(m, NN_OP_MEAN_HW, n->name, ld->err);
-        if (!L) return AUGUR_ENOMEM;
-        L->in[0] = x; L->n_in = 1;
-        os.ndim = 2; os.dim[1] = xs->dim[3];
-    } else {
+    const lowering *row = find_lowering(n->op);
+    if (!row)
         return FAIL(AUGUR_EUNSUPPORTED, "%s: node '%s' uses op '%s', which augur does not support",
-                    ld->path, n->name, op);
-    }
-    int t = new_activation(ld, n, &os);
-    if (t < 0) return -t;
-    m->l[m->n_l - 1].out = t;
-    n->tensor = t;
-    return 0;
+                    ld->path, n->name, n->op);
+    int rc = check_arity(ld, n, row);
+    if (rc) return rc;
+    return row->lower(ld, n);
 }
 
 /* ---- fusion ------------------------------------------------------------- */

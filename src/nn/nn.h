@@ -17,6 +17,14 @@
  * Thread-safety: an nn_model may be used by one thread at a time; distinct
  * models are independent.
  *
+ * Threads: by default a model with n_threads > 1 makes its own XNNPACK
+ * thread pool. Several models (and the expression network, expr/infer.h) can
+ * share one pool instead, made once by their owner (a context) with
+ * nn_pool_create and named in nn_options.pool: one set of worker threads per
+ * context rather than one per model. A pthreadpool runs one parallel job at a
+ * time, so models sharing a pool may be run from different threads (their
+ * parallel work then takes turns).
+ *
  * Usage:
  *     nn_options o = nn_default_options();
  *     nn_model *m; au_error e = {0};
@@ -47,6 +55,9 @@ typedef struct nn_options {
     nn_backend backend;   /* default NN_BACKEND_XNN */
     int n_threads;        /* XNNPACK worker threads; 1 = run on the caller's thread */
     size_t max_file_bytes;/* refuse model.json / shards larger than this (default 256 MiB) */
+    void *pool;           /* a pthreadpool_t the caller owns (nn_pool_create), used instead of
+                             n_threads and never destroyed by the model; must outlive it.
+                             NULL (default): the model makes its own when n_threads > 1 */
 } nn_options;
 
 typedef struct nn_model nn_model;
@@ -90,5 +101,17 @@ size_t nn_shape_size(const nn_shape *s);
 
 /* XNNPACK's status code (enum xnn_status) in words, for error messages. */
 const char *nn_xnn_status(int status);
+
+/* Initialises XNNPACK (once per process; later calls are cheap): the one place
+ * that does, for nn_load and the expression network alike. 0 or AUGUR_EBACKEND
+ * (e.g. a CPU XNNPACK does not support). */
+int nn_xnn_init(au_error *err);
+
+/* A thread pool of n_threads workers to share (nn_options.pool,
+ * expr_infer_create_pool): *pool is set to NULL for n_threads <= 1 (everything
+ * then runs on the caller's thread), which every user accepts. 0 or
+ * AUGUR_ENOMEM. nn_pool_free(NULL) does nothing. */
+int nn_pool_create(void **pool, int n_threads, au_error *err);
+void nn_pool_free(void *pool);
 
 #endif
