@@ -9,7 +9,7 @@
  * crops upscaled to 192x192 (bilinear) with seeded Gaussian noise, encoded
  * with libavcodec (H.264 CRF 16 in MP4 when FFmpeg has libx264, else
  * lossless FFV1 in MKV). Same options, same clips. The format of clips.csv and
- * the timing of a clip are documented in src/data/ckplus_clips.h.
+ * the timing of a clip are documented in lab/data/ckplus_clips.h.
  *
  * usage: make_clips [options]
  *   --data DIR         ckplus48-pairs folder ($AUGUR_DATA/ckplus48-pairs, else ../shared/data/ckplus48-pairs)

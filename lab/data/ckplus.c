@@ -1,5 +1,5 @@
 /*
- * data/ckplus.c — CK+ AU label reader and subject folds. See ckplus.h.
+ * lab/data/ckplus.c — CK+ AU label reader and subject folds. See ckplus.h.
  */
 #include "data/ckplus.h"
 

@@ -1,5 +1,5 @@
 /*
- * data/ckplus.h — reader for CK+-style AU data: a folder of class folders of
+ * lab/data/ckplus.h — reader for CK+-style AU data: a folder of class folders of
  * face images named S###_###_########.png (subject_sequence_frame) and a
  * label file `subject,sequence,emotion,AU1,…` of FACS-coded presence (0/1)
  * per sequence (../shared/data/ckplus48, see its README).

@@ -1,5 +1,5 @@
 /*
- * data/ckplus_clips.c — the clip generator of ckplus_clips.h: finds the
+ * lab/data/ckplus_clips.c — the clip generator of ckplus_clips.h: finds the
  * neutral/peak pairs of ckplus48-pairs, picks subjects and sequences with a
  * seeded RNG, renders each clip frame by frame (bilinear upscale, cross-fade,
  * Gaussian noise) and encodes it with media/video_write.h; writes clips.csv.

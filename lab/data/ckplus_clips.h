@@ -1,5 +1,5 @@
 /*
- * data/ckplus_clips.h — known-timing test clips for micro-expression
+ * lab/data/ckplus_clips.h — known-timing test clips for micro-expression
  * spotting, built from CK+ before/after pairs (../shared/data/ckplus48-pairs:
  * a sequence's neutral first frame and its peak frame, 48x48 gray crops).
  * The generator behind tools/make_clips and tests/test_clips.

@@ -1,5 +1,5 @@
 /*
- * data/fer.c — FERPlus / FER2013 / class-folder readers. See fer.h.
+ * lab/data/fer.c — FERPlus / FER2013 / class-folder readers. See fer.h.
  */
 #include "data/fer.h"
 

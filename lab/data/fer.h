@@ -1,5 +1,5 @@
 /*
- * data/fer.h — expression dataset readers, all mapped onto augur's 8 classes
+ * lab/data/fer.h — expression dataset readers, all mapped onto augur's 8 classes
  * (expr/classes.h):
  *
  *   FERPlus layout   a folder of images with Microsoft's label.csv

@@ -1,5 +1,5 @@
 /*
- * eval/au_eval.c — AU training and evaluation on CK+, FERPlus and SFEW.
+ * lab/eval/au_eval.c — AU training and evaluation on CK+, FERPlus and SFEW.
  * See au_eval.h.
  */
 #include "eval/au_eval.h"

@@ -1,5 +1,5 @@
 /*
- * eval/au_eval.h — training and evaluating the AU stage on real data.
+ * lab/eval/au_eval.h — training and evaluating the AU stage on real data.
  *
  * Rows come from up to four sources, each with what it can say about AUs:
  *

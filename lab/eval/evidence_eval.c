@@ -1,5 +1,5 @@
 /*
- * eval/evidence_eval.c — the AU evidence through the public analysis API.
+ * lab/eval/evidence_eval.c — the AU evidence through the public analysis API.
  * See evidence_eval.h.
  */
 #include "eval/evidence_eval.h"

@@ -1,5 +1,5 @@
 /*
- * eval/evidence_eval.h — the AU evidence as a user meets it: every image of an
+ * lab/eval/evidence_eval.h — the AU evidence as a user meets it: every image of an
  * expression data set goes through augur's public analysis (augur_analyze_file:
  * detection, mesh, AUs, evidence, classifier, consistency), and the largest
  * face is scored (no face: wrong, and no AU).

@@ -1,5 +1,5 @@
 /*
- * expr/infer_eval.c — expression metrics (expr/train_expr.h) through the
+ * lab/eval/expr_eval.c — expression metrics (lab/fit/train_expr.h) through the
  * inference path (expr/infer.h): one face at a time, as analysis runs it, so
  * the accuracy and ms/face reported are those of the mode users get.  Same
  * protocol as expr_evaluate: optional flip averaging of probabilities, CAM-COS

@@ -1,5 +1,5 @@
 /*
- * eval/micro_eval.c — the micro-expression spotting evaluation of
+ * lab/eval/micro_eval.c — the micro-expression spotting evaluation of
  * eval/micro_eval.h: reads clips.csv, runs each clip of the split through the
  * video pipeline (or takes its readings from the cache) and the temporal
  * analyzer, scores it against the truth, and writes the report.

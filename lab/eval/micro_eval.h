@@ -1,5 +1,5 @@
 /*
- * eval/micro_eval.h — micro-expression spotting evaluated on known-timing
+ * lab/eval/micro_eval.h — micro-expression spotting evaluated on known-timing
  * clips (data/ckplus_clips.h: a CK+ person's neutral frame ~2 s, their peak
  * frame held a few frames with cross-fades, neutral again; and neutral-only
  * clips). Each clip goes through the per-frame video pipeline

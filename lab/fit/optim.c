@@ -1,5 +1,5 @@
 /*
- * train/optim.c — AdamW, SGD-momentum, the cosine schedule (see optim.h).
+ * lab/fit/optim.c — AdamW, SGD-momentum, the cosine schedule (see optim.h).
  */
 #include "fit/optim.h"
 

@@ -1,5 +1,5 @@
 /*
- * train/optim.h — parameter updates and the learning-rate schedule.
+ * lab/fit/optim.h — parameter updates and the learning-rate schedule.
  *
  * The optimisers update one contiguous slice of parameters at a time (a
  * tensor, or a group sharing hyper-parameters), so the caller decides per

@@ -1,5 +1,5 @@
 /*
- * expr/train_expr.c — the expression training loop, the preprocessed-data
+ * lab/fit/train_expr.c — the expression training loop, the preprocessed-data
  * cache and the evaluation. See train_expr.h.
  */
 #include "fit/train_expr.h"

@@ -1,5 +1,5 @@
 /*
- * expr/train_expr.h — training and evaluating the expression CNN (expr/net.h).
+ * lab/fit/train_expr.h — training and evaluating the expression CNN (expr/net.h).
  *
  * Data: any fer_set (data/fer.h), preprocessed by the face stage into
  * FER-framed 48x48 crops and 12x12 codebook heatmaps (expr/prep.h), kept in a
@@ -79,7 +79,7 @@ int expr_train(expr_net *net, const expr_cache *train, const expr_cache *valid, 
 /* Evaluates (flip: average with the mirrored crop). */
 void expr_evaluate(expr_net *net, const expr_cache *test, int flip, expr_metrics *m);
 /* The same metrics through the inference path (expr/infer.h), one face at a
- * time as analysis runs it (expr/infer_eval.c). */
+ * time as analysis runs it (lab/eval/expr_eval.c). */
 struct expr_infer;
 int expr_evaluate_infer(struct expr_infer *e, const expr_cache *test, int flip, expr_metrics *m, au_error *err);
 /* Fills accuracy, F1s, recalls and the mean COS values from m->confusion, m->n, m->n_cos and the COS sums. */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "au/au.h"
-#include "core/context.h"
+#include "api/context.h"
 #include "expr/classes.h"
 #include "media/image.h"
 #include "stage/stage.h"

@@ -10,7 +10,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "core/context.h"
+#include "api/context.h"
 #include "explain/explain.h"
 
 AUGUR_API int augur_trace(augur_context *ctx, const struct augur_face *face, enum augur_trace_format format,

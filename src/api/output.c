@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "core/context.h"
+#include "api/context.h"
 #include "media/image.h"
 #include "out/out.h"
 

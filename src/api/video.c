@@ -12,7 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "core/context.h"
+#include "api/context.h"
 #include "media/video.h"
 #include "media/video_write.h"
 #include "out/out.h"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "au/au_defs.h"
+#include "au/geometry.h"
 #include "explain/explain.h"
 
 /* FACS prototypes (FACS.md) as groups of alternatives: a class's evidence is
@@ -161,9 +162,9 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
                                       ex_intensity_word(u->intensity), u->intensity, au_defs[d].muscle);
             if (t->n_local < 24) {
                 char meas[96] = "";
-                if (u->measure >= 0 && augur_measure_name(u->measure))
+                if (u->measure >= 0 && u->measure < AU_M_COUNT)
                     snprintf(meas, sizeof meas, "; measured: %s %+.1f mm against the neutral face",
-                             augur_measure_name(u->measure), u->measure_mm);
+                             au_measure_names[u->measure], u->measure_mm);
                 snprintf(t->local[t->n_local++], sizeof t->local[0], "AU%d %s: the %s %s (p %.2f)%s.", u->id,
                          au_defs[d].name, au_defs[d].muscle, au_defs[d].action, u->probability, meas);
             }

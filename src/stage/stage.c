@@ -4,7 +4,6 @@
 #include "stage/stage.h"
 
 #include <math.h>
-#include <pthreadpool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,7 @@ struct st_stage {
     struct augur_params p;     /* the caller's parameters (its strings are not kept: see paths) */
     au_paths paths;
     nn_options nno;            /* backend and the shared thread pool for every network */
-    pthreadpool_t pool;        /* NULL: one thread */
+    void *pool;                /* the one thread pool every network of the stage shares (NULL: one thread) */
     au_face_engine *eng;
     au_model *aus;
     expr_infer *expr;
@@ -44,6 +43,9 @@ int st_create(st_stage **out, const struct augur_params *p, au_error *err)
     s->nno = nn_default_options();
     s->nno.backend = d.backend == AUGUR_BACKEND_REFERENCE ? NN_BACKEND_REF : NN_BACKEND_XNN;
     s->nno.n_threads = d.n_threads;
+    int rc = nn_pool_create(&s->pool, d.n_threads, err);
+    if (rc) { free(s); return rc; }
+    s->nno.pool = s->pool;
     *out = s;
     return 0;
 }
@@ -54,7 +56,7 @@ void st_free(st_stage *s)
     au_face_engine_free(s->eng);
     free(s->aus);
     expr_infer_free(s->expr);
-    if (s->pool) pthreadpool_destroy(s->pool);
+    nn_pool_free(s->pool);
     free(s);
 }
 
@@ -98,7 +100,7 @@ int st_expr_model(st_stage *s, expr_infer **e, au_error *err)
     if (!s->expr_tried) {
         s->expr_tried = 1;
         if (s->paths.expr_model[0]) {
-            s->expr_rc = expr_infer_create(&s->expr, s->paths.expr_model, s->p.n_threads, err);
+            s->expr_rc = expr_infer_create_pool(&s->expr, s->paths.expr_model, s->pool, err);
             if (s->expr_rc) {
                 au_wrap(err, "loading the expression model");
                 snprintf(s->expr_msg, sizeof s->expr_msg, "%s", err->msg);

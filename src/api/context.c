@@ -1,8 +1,8 @@
 /*
- * core/context.c — the public context: parameters, the per-face stage that
+ * api/context.c — the public context: parameters, the per-face stage that
  * owns the models, error reporting.
  */
-#include "core/context.h"
+#include "api/context.h"
 
 #include <stdio.h>
 #include <stdlib.h>

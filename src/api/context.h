@@ -1,10 +1,10 @@
 /*
- * core/context.h — the inside of the opaque augur_context: the parameters,
+ * api/context.h — the inside of the opaque augur_context: the parameters,
  * the last error, and the per-face stage (stage/stage.h) that owns every
  * model. The public calls (api/) reach the stages through it.
  */
-#ifndef AUGUR_CORE_CONTEXT_H
-#define AUGUR_CORE_CONTEXT_H
+#ifndef AUGUR_API_CONTEXT_H
+#define AUGUR_API_CONTEXT_H
 
 #include "augur.h"
 #include "core/util.h"
