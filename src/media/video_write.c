@@ -187,7 +187,15 @@ int au_video_writer_open(au_video_writer **out, const char *path, int width, int
         char crf[16];
         snprintf(crf, sizeof crf, "%d", o->crf >= 0 && o->crf <= 51 ? o->crf : 16);
         av_opt_set(cc->priv_data, "crf", crf, 0);
-        av_opt_set(cc->priv_data, "preset", "medium", 0);
+        av_opt_set(cc->priv_data, "preset", "veryfast", 0);
+        /* bounded memory (issue 14): x264's defaults (medium: a 40-frame
+         * look-ahead, B-frames, 1.5 frame threads per core) hold ~190 MB of
+         * 720p frames; veryfast with no look-ahead, no B-frames and one
+         * thread holds a few frames (the whole `augur video` with every
+         * output on a 720p clip peaks near 130 MB, docs/VIDEO.md). The
+         * overlay is a picture for a person; its bitrate is what gives. */
+        av_opt_set(cc->priv_data, "x264-params", "rc-lookahead=0:sync-lookahead=0:bframes=0:mbtree=0", 0);
+        cc->thread_count = 1;
     }
     if (cc->pix_fmt != AV_PIX_FMT_BGR0 && cc->pix_fmt != AV_PIX_FMT_GRAY8) {
         cc->colorspace = AVCOL_SPC_SMPTE170M; /* BT.601, what swscale uses below */
