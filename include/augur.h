@@ -445,6 +445,12 @@ AUGUR_API int augur_video_writer_open(augur_context *ctx, const char *path, int 
 AUGUR_API int augur_video_writer_write(augur_video_writer *w, const augur_image *frame, double t);
 AUGUR_API int augur_video_writer_close(augur_video_writer *w, int keep);
 
+/* ---- For language bindings ------------------------------------------------
+ * sizeof of a public struct by name ("augur_face", "augur_track", … without
+ * "struct"), 0 if unknown: a binding that mirrors the structs (python/) checks
+ * its layout against the library it loaded. */
+AUGUR_API size_t augur_struct_size(const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,94 @@
+"""Detector.detect_image on real faces: columns, accessors, arrays, folders, failures."""
+import math
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import augur
+
+
+def test_astronaut(detector, astronaut):
+    df = detector.detect_image(astronaut)
+    assert isinstance(df, augur.Fex) and isinstance(df, pd.DataFrame)
+    assert list(df.columns) == augur.COLUMNS
+    assert list(df.columns[:6]) == ["input", "frame", "face_id", "timestamp", "confidence", "success"]
+    assert len(df) == 1
+    r = df.iloc[0]
+    assert r.input == astronaut and r.frame == 1 and r.face_id == 0 and r.success == 1 and r.error == ""
+    assert r.AU06_c == 1 and r.AU12_c == 1 and r.AU12_r > 3 and r.AU12_p > 0.9
+    assert r.expression == "happiness" and r.happiness > 0.9 and r.evidence_class == "happiness"
+    assert r.weakly_grounded == 0 and 0.5 < r.cam_cos <= 1
+    assert abs(r.pose_Rx) < math.pi / 4 and abs(r.pose_Ry) < math.pi / 4      # radians, near frontal
+    assert r.width == 512 and r.height == 512
+    assert r.box_x1 < r.x_30 < r.box_x2 and r.box_y1 < r.y_30 < r.box_y2      # nose tip inside the box
+
+
+def test_accessors(detector, astronaut):
+    df = detector.detect_image(astronaut)
+    assert df.aus.shape == (1, 22) and list(df.aus.columns[:2]) == ["AU01_r", "AU02_r"]
+    assert df.au_presence.shape == (1, 22) and df.au_probabilities.shape == (1, 22)
+    assert list(df.emotions.columns) == ["neutral", "happiness", "surprise", "sadness", "anger", "disgust",
+                                         "fear", "contempt"]
+    assert df.emotions.idxmax(axis=1).iloc[0] == "happiness"
+    assert abs(df.emotions.sum(axis=1).iloc[0] - 1) < 1e-3
+    assert list(df.poses.columns) == ["pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz"]
+    assert df.landmarks.shape == (1, 136) and df.facebox.shape == (1, 4)
+    assert isinstance(df[df.success == 1], augur.Fex)
+
+
+def test_array_equals_file(detector, astronaut):
+    a = augur.imread(astronaut)
+    assert a.shape == (512, 512, 3) and a.dtype == np.uint8
+    f = detector.detect_image(astronaut)
+    x = detector.detect_image(a)
+    assert x.input.iloc[0] == "array[0]"
+    cols = [c for c in augur.COLUMNS if c != "input"]
+    pd.testing.assert_frame_equal(pd.DataFrame(f[cols]), pd.DataFrame(x[cols]))
+    gray = detector.detect_image(a.mean(axis=2).astype(np.uint8))       # H x W
+    assert gray.success.iloc[0] == 1 and gray.AU12_c.iloc[0] == 1
+    both = detector.detect_image([a, astronaut, np.ascontiguousarray(a[:, ::-1])])
+    assert list(both.frame) == [1, 2, 3] and list(both.input) == ["array[0]", astronaut, "array[1]"]
+    with pytest.raises(TypeError):
+        detector.detect_image(a.astype(np.float32))
+    with pytest.raises(ValueError):
+        detector.detect_image(np.zeros((8, 8, 2), np.uint8))
+
+
+def test_no_face(detector):
+    df = detector.detect_image(np.full((200, 300, 3), 128, np.uint8))
+    assert len(df) == 1 and df.success.iloc[0] == 0 and pd.isna(df.face_id.iloc[0]) and df.error.iloc[0] == ""
+    assert df.width.iloc[0] == 300 and pd.isna(df.AU12_r.iloc[0])
+
+
+def test_folder_and_broken_file(detector, astronaut, tmp_path):
+    shutil.copy(astronaut, tmp_path / "a.png")
+    shutil.copy(astronaut, tmp_path / "c.png")
+    (tmp_path / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not a PNG")
+    (tmp_path / "notes.txt").write_text("not an image")
+    df = detector.detect_image(tmp_path)
+    assert [p.rsplit("/", 1)[1] for p in df.input] == ["a.png", "b.png", "c.png"]
+    assert list(df.frame) == [1, 2, 3] and list(df.success) == [1, 0, 1]
+    bad = df.iloc[1]
+    assert "b.png" in bad.error and pd.isna(bad.face_id) and bad.confidence == 0 and pd.isna(bad.AU12_r)
+    assert list(df.error) [0::2] == ["", ""]
+    with pytest.raises(augur.AugurError) as e:
+        detector.detect_image(tmp_path / "b.png", errors="raise")
+    assert e.value.code == 2 and e.value.code_name == "AUGUR_EFORMAT" and "b.png" in str(e.value)
+
+
+def test_every_input_failing_still_gives_rows(detector, tmp_path):
+    df = detector.detect_image([str(tmp_path / "missing.jpg"), str(tmp_path / "also-missing.png")])
+    assert list(df.success) == [0, 0]
+    assert all("No such file" in m for m in df.error)
+
+
+def test_analysis_json(detector, astronaut):
+    j = detector.analysis(astronaut)
+    assert j["schema"] == "augur.analyze" and j["file"] == astronaut and j["width"] == 512
+    assert len(j["faces"]) == 1
+    f = j["faces"][0]
+    assert f["success"] and f["expression"]["class"] == "happiness" and len(f["landmarks68"]) == 68
+    assert {a["au"] for a in f["aus"] if a["present"]} >= {6, 12}
+    assert detector.analysis(augur.imread(astronaut))["faces"][0]["aus"] == f["aus"]
