@@ -43,9 +43,12 @@ static int verify_one(augur_context *ctx, const char *image, const char *rationa
         augur_string_free(text);
         return EXIT_FAIL;
     }
-    int best = -1;
-    for (int i = 0; i < n; i++)
-        if (faces[i].n_aus && (best < 0 || faces[i].det_score > faces[best].det_score)) best = i;
+    int best = -1; /* the largest face with AUs (as the help says, and as the Python package and serve pick) */
+    float best_area = -1;
+    for (int i = 0; i < n; i++) {
+        float area = (faces[i].box[2] - faces[i].box[0]) * (faces[i].box[3] - faces[i].box[1]);
+        if (faces[i].n_aus && area > best_area) best = i, best_area = area;
+    }
     if (best < 0) {
         cli_error("verify", "%s: no face with AU evidence to verify against", image);
         augur_string_free(text); augur_faces_free(faces);
