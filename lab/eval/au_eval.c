@@ -15,6 +15,7 @@
 #include "au/au.h"
 #include "data/ckplus.h"
 #include "data/fer.h"
+#include "stage/stage.h"
 #include "expr/classes.h"
 #include "face/engine.h"
 #include "media/image.h"
@@ -233,20 +234,20 @@ typedef struct feat_job {
 static void *feat_worker(void *arg)
 {
     feat_job *j = arg;
-    au_face_engine *e;
-    nn_options no = nn_default_options();
-    no.n_threads = 1;
-    if ((j->rc = au_face_engine_create(&e, j->o->model_dir, &no, &j->err))) return NULL;
+    /* the faces through the per-face stage, as analysis finds them (one per thread) */
+    struct augur_params ap = augur_default_params();
+    ap.model_dir = j->o->model_dir;
+    st_stage *st;
+    if ((j->rc = st_create(&st, &ap, &j->err))) return NULL;
     au_face *faces = malloc(AU_MAX_FACES * sizeof *faces);
-    if (!faces) { j->rc = au_fail(&j->err, AUGUR_ENOMEM, "out of memory"); au_face_engine_free(e); return NULL; }
-    au_face_opts fo = au_face_default_opts();
+    if (!faces) { j->rc = au_fail(&j->err, AUGUR_ENOMEM, "out of memory"); st_free(st); return NULL; }
     for (int i = j->start; i < j->p->n; i += j->step) {
         if (!j->todo[i]) continue;
         au_image img = {0};
         au_error e2 = {0};
         int n = 0;
         j->p->ok[i] = 0;
-        if (au_image_load(j->p->path[i], &img, &e2) == 0 && au_face_find(e, &img, &fo, faces, &n, &e2) == 0) {
+        if (au_image_load(j->p->path[i], &img, &e2) == 0 && st_find(st, &img, faces, &n, &e2) == 0) {
             const au_face *f = NULL;
             for (int k = 0; k < n && !f; k++) if (faces[k].success) f = &faces[k];
             double t0 = au_now();
@@ -256,7 +257,7 @@ static void *feat_worker(void *arg)
         au_image_free(&img);
     }
     free(faces);
-    au_face_engine_free(e);
+    st_free(st);
     return NULL;
 }
 

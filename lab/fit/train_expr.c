@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "expr/prep.h"
+#include "stage/stage.h"
 #include "face/canonical.h"
 #include "media/image.h"
 #include "fit/optim.h"
@@ -44,6 +45,28 @@ static int cache_alloc(expr_cache *c, int n)
     c->label = malloc((size_t)n * sizeof(int));
     c->target = malloc((size_t)n * AU_EXPR_N * sizeof(float));
     return c->crops && c->heat && c->has_face && c->label && c->target ? 0 : -1;
+}
+
+/* One training image as inference sees it (stage/stage.h): the aligned crop
+ * of its first meshed face (the whole image when none is found: the data
+ * sets are face crops already, and no image is dropped) and the AU heatmap of
+ * its class's codebook AUs on that crop. */
+static int prepare(st_stage *st, const au_image *img, int cls, uint8_t *crop, uint8_t *heat, int *has_face,
+                   au_error *err)
+{
+    au_face *faces = malloc(AU_MAX_FACES * sizeof *faces);
+    if (!faces) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    int n = 0;
+    int rc = st_find(st, img, faces, &n, err);
+    const au_face *f = NULL;
+    for (int i = 0; !rc && i < n && !f; i++) if (faces[i].success) f = &faces[i];
+    if (!rc) rc = st_expr_crop(st, img, f, crop, err);
+    if (!rc) {
+        *has_face = f != NULL;
+        expr_class_heatmap(f, cls, EN_ATT, heat);
+    }
+    free(faces);
+    return rc;
 }
 
 int expr_cache_get(const fer_set *set, const char *name, const expr_cache_opts *o, expr_cache *c, au_error *err)
@@ -88,10 +111,13 @@ int expr_cache_get(const fer_set *set, const char *name, const expr_cache_opts *
     /* build */
     if (!cache && !quiet)
         fprintf(stderr, "  %s: no cache folder (--cache DIR or AUGUR_CACHE): preprocessing is not kept\n", name);
-    au_face_engine *e;
-    int rc = au_face_engine_create(&e, o->model_dir, NULL, err);
+    /* the per-face stage, as analysis runs it: the same faces and crops */
+    struct augur_params ap = augur_default_params();
+    ap.model_dir = o->model_dir;
+    st_stage *st;
+    int rc = st_create(&st, &ap, err);
     if (rc) return rc;
-    if (cache_alloc(c, set->n)) { au_face_engine_free(e); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    if (cache_alloc(c, set->n)) { st_free(st); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
     double t0 = au_now();
     int faces = 0;
     for (int i = 0; i < set->n && !rc; i++) {
@@ -101,10 +127,10 @@ int expr_cache_get(const fer_set *set, const char *name, const expr_cache_opts *
         else if (!(rc = au_image_alloc(&img, 48, 48, err)))
             for (int k = 0; k < CROP; k++) img.rgb[3 * k] = img.rgb[3 * k + 1] = img.rgb[3 * k + 2] = it->pixels[k];
         if (!rc) {
-            expr_sample s = {c->crops + (size_t)i * CROP, c->heat + (size_t)i * HEAT, 0};
-            rc = expr_prepare(e, &img, it->label, EN_SIZE, EN_ATT, &s, err);
-            c->has_face[i] = (uint8_t)s.has_face;
-            faces += s.has_face;
+            int has_face = 0;
+            rc = prepare(st, &img, it->label, c->crops + (size_t)i * CROP, c->heat + (size_t)i * HEAT, &has_face, err);
+            c->has_face[i] = (uint8_t)has_face;
+            faces += has_face;
         }
         au_image_free(&img);
         c->label[i] = it->label;
@@ -117,7 +143,7 @@ int expr_cache_get(const fer_set *set, const char *name, const expr_cache_opts *
         }
     }
     if (!quiet) fputc('\n', stderr);
-    au_face_engine_free(e);
+    st_free(st);
     if (rc) { expr_cache_free(c); return rc; }
     if (!cache) return 0;
     mkdir(cache, 0777);

@@ -43,21 +43,3 @@ void expr_class_heatmap(const au_face *f, int cls, int hsize, uint8_t *map)
     for (int i = 0; i < hsize * hsize; i++) map[i] = (uint8_t)(255.0f * m[i] + 0.5f);
     free(m);
 }
-
-int expr_prepare(au_face_engine *e, const au_image *img, int cls, int size, int hsize, expr_sample *out, au_error *err)
-{
-    au_face *faces = malloc(AU_MAX_FACES * sizeof *faces);
-    if (!faces) return au_fail(err, AUGUR_ENOMEM, "out of memory");
-    int n = 0;
-    au_face_opts o = au_face_default_opts();
-    int rc = au_face_find(e, img, &o, faces, &n, err);
-    const au_face *f = NULL;
-    for (int i = 0; !rc && i < n && !f; i++) if (faces[i].success) f = &faces[i];
-    if (!rc) {
-        out->has_face = f != NULL;
-        expr_crop(img, f, size, out->crop);
-        expr_class_heatmap(f, cls, hsize, out->heatmap);
-    }
-    free(faces);
-    return rc;
-}

@@ -159,18 +159,26 @@ int st_read_aus(st_stage *s, const au_face *f, const float *feat, const au_neutr
     return au_read_features(m, f, feat, neutral, r, err);
 }
 
-/* The expression crop from the pyramid level where a crop pixel spans at
- * most 1.5 level pixels (bilinear from box-averaged pixels, as the mesh). */
-static int read_expression(st_stage *s, expr_infer *x, const au_image *img, au_face *f, au_error *err)
+int st_expr_crop(st_stage *s, const au_image *img, const au_face *f, uint8_t *crop, au_error *err)
 {
-    uint8_t crop[EN_SIZE * EN_SIZE];
+    if (!f) { expr_crop(img, NULL, EN_SIZE, crop); return 0; }
+    au_face_engine *e;
+    int rc = st_engine(s, &e, err);
+    if (rc) return rc;
     float step = hypotf(f->align_inv[0], f->align_inv[3]) / (float)EN_SIZE, k; /* image px per crop px */
-    const au_image *src = au_face_engine_level(s->eng, img, step, &k, err);
+    const au_image *src = au_face_engine_level(e, img, step, &k, err);
     if (!src) return err->code;
     au_face g = *f; /* only align_inv is read: the unit-square crop -> level px */
     for (int i = 0; i < 6; i++) g.align_inv[i] = f->align_inv[i] / k;
     expr_crop(src, &g, EN_SIZE, crop);
-    int rc = expr_infer_face(x, crop, s->p.expr_flip, f, err);
+    return 0;
+}
+
+static int read_expression(st_stage *s, expr_infer *x, const au_image *img, au_face *f, au_error *err)
+{
+    uint8_t crop[EN_SIZE * EN_SIZE];
+    int rc = st_expr_crop(s, img, f, crop, err);
+    if (!rc) rc = expr_infer_face(x, crop, s->p.expr_flip, f, err);
     if (rc) return rc;
     /* the consistency check of explain/ (docs/REASONING.md) */
     f->weakly_grounded = ex_weakly_grounded(f);
@@ -186,8 +194,6 @@ int st_finish(st_stage *s, const au_image *img, au_face *f, const au_face_aus *r
     expr_infer *x;
     int rc = st_expr_model(s, &x, err);
     if (rc || !x) return rc;
-    au_face_engine *e;
-    if ((rc = st_engine(s, &e, err))) return rc;
     return read_expression(s, x, img, f, err);
 }
 
