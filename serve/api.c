@@ -403,8 +403,7 @@ struct rimg {
     const char *b64;
     size_t len;
     uint64_t hash;
-    int analysed, face_ok;
-    struct augur_face face;
+    struct augur_face *face;   /* malloc'ed copy of its largest face; NULL: none */
 };
 
 static uint64_t fnv1a(const char *s, size_t n)
@@ -455,7 +454,7 @@ static void ep_reward(augur_context *ctx, const struct serve_limits *lim, const 
         int k = 0;
         while (k < n_imgs && !(imgs[k].hash == h && imgs[k].len == len && !memcmp(imgs[k].b64, b->valuestring, len)))
             k++;
-        if (k == n_imgs) imgs[n_imgs++] = (struct rimg){b->valuestring, len, h, 0, 0, {0}};
+        if (k == n_imgs) imgs[n_imgs++] = (struct rimg){b->valuestring, len, h, NULL};
         which[i] = k;
         if (!many) { /* one image for all */
             for (int j = 1; j < n; j++) which[j] = 0;
@@ -483,8 +482,12 @@ static void ep_reward(augur_context *ctx, const struct serve_limits *lim, const 
         if (rc) goto done;
         int best = largest_face(faces, nf);
         if (best >= 0) {
-            imgs[k].face = faces[best];
-            imgs[k].face_ok = 1;
+            if (!(imgs[k].face = malloc(sizeof *imgs[k].face))) {
+                augur_faces_free(faces);
+                serve_error(r, 500, "out of memory");
+                goto done;
+            }
+            *imgs[k].face = faces[best];
         } else if (!notes[0]) {
             snprintf(notes, sizeof notes, "%s has no face with AU evidence: its completions score 0", what);
         }
@@ -497,8 +500,8 @@ static void ep_reward(augur_context *ctx, const struct serve_limits *lim, const 
     const cJSON *c;
     cJSON_ArrayForEach(c, comps) {
         const struct rimg *im = &imgs[which[i]];
-        char *text = im->face_ok ? rationale_of(c) : NULL;
-        if (text && !augur_verify(ctx, &im->face, text, strlen(text), v))
+        char *text = im->face ? rationale_of(c) : NULL;
+        if (text && !augur_verify(ctx, im->face, text, strlen(text), v))
             rewards[i] = round((double)v->grounding * 1e4) / 1e4;
         free(text);
         i++;
@@ -512,6 +515,7 @@ static void ep_reward(augur_context *ctx, const struct serve_limits *lim, const 
     reply_json(r, 200, cjson_string(o));
 done:
     cJSON_Delete(json);
+    for (int k = 0; imgs && k < n_imgs; k++) free(imgs[k].face);
     free(imgs);
     free(which);
     free(rewards);
