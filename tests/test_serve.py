@@ -15,6 +15,7 @@ without a token is refused, and a bad model fails at start.
 
 usage: test_serve.py PATH/TO/augur        (exit 77: models not fetched)
 """
+import atexit
 import base64
 import http.client
 import importlib.util
@@ -53,11 +54,24 @@ def check(cond, what, detail=""):
         print(f"FAIL: {what}" + (f": {detail}" if detail else ""), flush=True)
 
 
+SERVERS = []
+
+
+@atexit.register
+def _no_server_left():
+    """A test that stops half-way (an exception) must not leave a server running."""
+    for s in SERVERS:
+        if s.p.poll() is None:
+            s.p.kill()
+            s.p.wait()
+
+
 class Server:
     def __init__(self, *args):
         env = {k: v for k, v in os.environ.items() if k != "AUGUR_TOKEN"}  # the token only where given
         self.p = subprocess.Popen([AUGUR, "serve", "--port", "0", *args], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True, env=env)
+        SERVERS.append(self)
         self.log = []
         self.port = None
         ready = threading.Event()
