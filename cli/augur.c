@@ -65,6 +65,7 @@ static const struct {
     {"analyze", cmd_analyze, "images: faces, landmarks, pose, AUs, expression and the reasoning behind it"},
     {"video", cmd_video, "every frame of a video: tracked faces, AUs, micro-expressions, timeline"},
     {"verify", cmd_verify, "score a rationale (TAG text or JSON) against augur's AU evidence"},
+    {"serve", cmd_serve, "HTTP service: analyze, trace, verify, a grounding reward for trainers"},
     {"eval", cmd_eval, "evaluate on labelled data: au, evidence, expr, micro (augur eval --help)"},
     {"train", cmd_train, "train augur's own models: au, expr (augur train --help)"},
     {"bench", cmd_bench, "time each neural network (optionally against TensorFlow.js wasm)"},
