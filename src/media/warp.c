@@ -157,7 +157,15 @@ struct au_resizer {
     struct SwsContext *sws;
     uint8_t *buf;
     size_t cap;
+    uint8_t *tail;     /* the image's last rows, copied with slack after them (see au_letterbox) */
+    size_t tail_cap;
 };
+
+/* Rows handed to swscale from a padded copy: its SIMD input readers may read
+ * a few bytes past the last pixel of the last row, and an image's buffer
+ * (the caller's, through augur_analyze_rgb) has nothing after it. */
+#define TAIL_ROWS 2
+#define TAIL_SLACK 64
 
 int au_letterbox(au_resizer **rp, const au_image *img, int S, float scale, float offset, float *dst, float M[6],
                  au_error *err)
@@ -179,11 +187,27 @@ int au_letterbox(au_resizer **rp, const au_image *img, int S, float scale, float
         r->cap = need;
     }
     if (!r->sws) return au_fail(err, AUGUR_EINTERNAL, "swscale refused a %dx%d -> %dx%d resize", img->w, img->h, dw, dh);
-    const uint8_t *src[4] = {img->rgb, NULL, NULL, NULL};
+    /* two slices in order (swscale keeps the lines it needs between them): the
+     * image but its last rows in place, then those rows from a padded copy */
+    int tail = img->h < TAIL_ROWS ? img->h : TAIL_ROWS, head = img->h - tail;
+    size_t row = (size_t)3 * img->w, tneed = row * tail + TAIL_SLACK;
+    if (tneed > r->tail_cap) {
+        uint8_t *nb = realloc(r->tail, tneed);
+        if (!nb) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+        r->tail = nb;
+        r->tail_cap = tneed;
+    }
+    memcpy(r->tail, img->rgb + row * head, row * tail);
+    memset(r->tail + row * tail, 0, TAIL_SLACK);
     int src_stride[4] = {3 * img->w, 0, 0, 0};
     uint8_t *out[4] = {r->buf, NULL, NULL, NULL};
     int out_stride[4] = {3 * dw, 0, 0, 0};
-    sws_scale(r->sws, src, src_stride, 0, img->h, out, out_stride);
+    if (head > 0) {
+        const uint8_t *src[4] = {img->rgb, NULL, NULL, NULL};
+        sws_scale(r->sws, src, src_stride, 0, head, out, out_stride);
+    }
+    const uint8_t *src2[4] = {r->tail, NULL, NULL, NULL};
+    sws_scale(r->sws, src2, src_stride, head, tail, out, out_stride);
     for (size_t i = 0; i < (size_t)S * S * 3; i++) dst[i] = offset; /* black bars */
     for (int y = 0; y < dh; y++) {
         const uint8_t *row = r->buf + (size_t)y * dw * 3;
@@ -201,5 +225,6 @@ void au_resizer_free(au_resizer *r)
     if (!r) return;
     sws_freeContext(r->sws);
     free(r->buf);
+    free(r->tail);
     free(r);
 }
