@@ -11,6 +11,7 @@
  * same matrix.
  */
 #include "media/video_write.h"
+#include "media/warp.h"
 
 #include <errno.h>
 #include <libavcodec/avcodec.h>
@@ -32,6 +33,8 @@ struct au_video_writer {
     AVFrame *fr;
     AVPacket *pkt;
     struct SwsContext *sws;     /* RGB24 -> YUV (h264, mjpeg) */
+    uint8_t *tail;              /* au_sws_scale_rgb's padded last rows */
+    size_t tail_cap;
     int w, h;
     int64_t last_pts;           /* INT64_MIN before the first frame */
     char *path, *tmp;           /* final name; temporary name being written */
@@ -92,6 +95,7 @@ static void writer_free(au_video_writer *w)
     av_frame_free(&w->fr);
     av_packet_free(&w->pkt);
     sws_freeContext(w->sws);
+    free(w->tail);
     if (w->tmp) unlink(w->tmp);
     free(w->tmp);
     free(w->path);
@@ -293,9 +297,8 @@ int au_video_writer_write(au_video_writer *w, const au_image *im, int64_t pts, a
             }
         }
     } else {
-        const uint8_t *src[1] = {im->rgb};
-        int src_stride[1] = {(int)stride};
-        sws_scale(w->sws, src, src_stride, 0, w->h, fr->data, fr->linesize);
+        if (au_sws_scale_rgb(w->sws, im, fr->data, fr->linesize, &w->tail, &w->tail_cap))
+            return au_fail(err, AUGUR_ENOMEM, "out of memory");
     }
     fr->pts = pts;
     w->last_pts = pts;

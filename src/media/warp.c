@@ -153,6 +153,37 @@ void au_affine_rotated_square(float cx, float cy, float size, float angle, int o
     M[5] = cy - (M[3] * h + M[4] * h);
 }
 
+/* Rows handed to swscale from a padded copy: its SIMD input readers may read
+ * a few bytes past the last pixel of the last row, and an image's buffer
+ * (the caller's, through augur_analyze_rgb) has nothing after it. */
+#define TAIL_ROWS 2
+#define TAIL_SLACK 64
+
+int au_sws_scale_rgb(struct SwsContext *sws, const au_image *img, uint8_t *const out[], const int out_stride[],
+                     uint8_t **tail, size_t *tail_cap)
+{
+    /* two slices in order (swscale keeps the lines it needs between them): the
+     * image but its last rows in place, then those rows from a padded copy */
+    int t = img->h < TAIL_ROWS ? img->h : TAIL_ROWS, head = img->h - t;
+    size_t row = (size_t)3 * img->w, need = row * t + TAIL_SLACK;
+    if (need > *tail_cap) {
+        uint8_t *nb = realloc(*tail, need);
+        if (!nb) return AUGUR_ENOMEM;
+        *tail = nb;
+        *tail_cap = need;
+    }
+    memcpy(*tail, img->rgb + row * head, row * t);
+    memset(*tail + row * t, 0, TAIL_SLACK);
+    int src_stride[4] = {(int)row, 0, 0, 0};
+    if (head > 0) {
+        const uint8_t *src[4] = {img->rgb, NULL, NULL, NULL};
+        sws_scale(sws, src, src_stride, 0, head, out, out_stride);
+    }
+    const uint8_t *src2[4] = {*tail, NULL, NULL, NULL};
+    sws_scale(sws, src2, src_stride, head, t, out, out_stride);
+    return 0;
+}
+
 struct au_resizer {
     struct SwsContext *sws;
     uint8_t *buf;
@@ -161,11 +192,7 @@ struct au_resizer {
     size_t tail_cap;
 };
 
-/* Rows handed to swscale from a padded copy: its SIMD input readers may read
- * a few bytes past the last pixel of the last row, and an image's buffer
- * (the caller's, through augur_analyze_rgb) has nothing after it. */
-#define TAIL_ROWS 2
-#define TAIL_SLACK 64
+
 
 int au_letterbox(au_resizer **rp, const au_image *img, int S, float scale, float offset, float *dst, float M[6],
                  au_error *err)
@@ -187,27 +214,10 @@ int au_letterbox(au_resizer **rp, const au_image *img, int S, float scale, float
         r->cap = need;
     }
     if (!r->sws) return au_fail(err, AUGUR_EINTERNAL, "swscale refused a %dx%d -> %dx%d resize", img->w, img->h, dw, dh);
-    /* two slices in order (swscale keeps the lines it needs between them): the
-     * image but its last rows in place, then those rows from a padded copy */
-    int tail = img->h < TAIL_ROWS ? img->h : TAIL_ROWS, head = img->h - tail;
-    size_t row = (size_t)3 * img->w, tneed = row * tail + TAIL_SLACK;
-    if (tneed > r->tail_cap) {
-        uint8_t *nb = realloc(r->tail, tneed);
-        if (!nb) return au_fail(err, AUGUR_ENOMEM, "out of memory");
-        r->tail = nb;
-        r->tail_cap = tneed;
-    }
-    memcpy(r->tail, img->rgb + row * head, row * tail);
-    memset(r->tail + row * tail, 0, TAIL_SLACK);
-    int src_stride[4] = {3 * img->w, 0, 0, 0};
     uint8_t *out[4] = {r->buf, NULL, NULL, NULL};
     int out_stride[4] = {3 * dw, 0, 0, 0};
-    if (head > 0) {
-        const uint8_t *src[4] = {img->rgb, NULL, NULL, NULL};
-        sws_scale(r->sws, src, src_stride, 0, head, out, out_stride);
-    }
-    const uint8_t *src2[4] = {r->tail, NULL, NULL, NULL};
-    sws_scale(r->sws, src2, src_stride, head, tail, out, out_stride);
+    if (au_sws_scale_rgb(r->sws, img, out, out_stride, &r->tail, &r->tail_cap))
+        return au_fail(err, AUGUR_ENOMEM, "out of memory");
     for (size_t i = 0; i < (size_t)S * S * 3; i++) dst[i] = offset; /* black bars */
     for (int y = 0; y < dh; y++) {
         const uint8_t *row = r->buf + (size_t)y * dw * 3;

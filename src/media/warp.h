@@ -46,4 +46,11 @@ void au_affine_apply(const float m[6], float x, float y, float *ox, float *oy);
  * points along (cos a, -sin a) in image coordinates). */
 void au_affine_rotated_square(float cx, float cy, float size, float angle, int out_size, float M[6]);
 
+/* sws_scale of an RGB24 image whose buffer may end right after its last
+ * pixel (a caller's): the last rows go through a padded copy in *tail
+ * (grown as needed; the caller frees it). 0 or AUGUR_ENOMEM. */
+struct SwsContext;
+int au_sws_scale_rgb(struct SwsContext *sws, const au_image *img, uint8_t *const out[], const int out_stride[],
+                     uint8_t **tail, size_t *tail_cap);
+
 #endif
