@@ -265,7 +265,7 @@ static void *feat_worker(void *arg)
 static uint64_t pool_key(const pool *p, int appearance)
 {
     uint64_t h = 1469598103934665603ull;
-    const char *ver = "augur-au-features-1";
+    const char *ver = "augur-au-features-2"; /* 2: large faces warped from the image pyramid (issue 14) */
     for (const char *c = ver; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
     int dims[3] = {AU_GEOM_N, AU_APP_N, appearance};
     for (size_t k = 0; k < sizeof dims; k++) h = (h ^ ((const unsigned char *)dims)[k]) * 1099511628211ull;
