@@ -25,7 +25,7 @@ libdir=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=libdir augur)
     && ok "models installed under share/augur" || no "models installed under share/augur"
 [ -f "$P/share/augur/models/expr-ferplus.bin" ] && ok "expression model installed" || no "expression model installed"
 for ex in image video verify; do
-    if cc -std=c11 -Wall -Wextra -Werror "$SRC/examples/$ex.c" -o "$T/$ex" \
+    if cc -std=c11 -Wall -Wextra -Werror ${AUGUR_EXAMPLE_CFLAGS:-} "$SRC/examples/$ex.c" -o "$T/$ex" \
           $(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs augur) -Wl,-rpath,"$libdir" 2> "$T/cc.log"; then
         ok "examples/$ex.c builds against the installed library (pkg-config)"
     else
