@@ -3,6 +3,7 @@
 #   make run        set up, build, analyze examples/astronaut.png
 #   make test       set up, build, run the tests that need no data set
 #   make test-data  ... the tests on ../shared/data (AUGUR_DATA overrides)
+#   make test-viewer  install Chromium (its own package list), run the viewer test
 #   make asan       build in build-asan with ASan+UBSan and run the tests
 #   make fuzz       build the libFuzzer targets (clang) in build-fuzz/fuzz/
 #   make fuzz-run   run each fuzz target FUZZ_SECONDS (default 20) s (fuzz/run.sh)
@@ -16,7 +17,7 @@ PREFIX ?= /usr/local
 JOBS   ?= 2
 CTEST  := ctest --output-on-failure
 
-.PHONY: all setup deps models build run test test-data asan fuzz fuzz-run bench install clean distclean canonical
+.PHONY: all setup deps models build run test test-data test-viewer asan fuzz fuzz-run bench install clean distclean canonical
 
 all: build
 
@@ -40,6 +41,12 @@ test: build
 
 test-data: build
 	AUGUR_DATA="$${AUGUR_DATA:-$(CURDIR)/../shared/data}" $(CTEST) --test-dir build -L data
+
+# The viewer page of `augur serve` in headless Chromium (tests/test_viewer.py). `make test` runs
+# it too when Chromium is there, and skips it otherwise; this installs Chromium first.
+test-viewer: build
+	bash scripts/deps.sh scripts/debian-packages-viewer.txt
+	$(CTEST) --test-dir build -R '^viewer$$'
 
 asan: setup
 	cmake -S . -B build-asan -DAUGUR_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug

@@ -67,6 +67,7 @@ static const struct {
     {"verify", cmd_verify, "score a rationale (TAG text or JSON) against augur's AU evidence"},
     {"serve", cmd_serve, "HTTP service: analyze, trace, verify, a grounding reward for trainers"},
     {"eval", cmd_eval, "evaluate on labelled data: au, evidence, expr, micro (augur eval --help)"},
+    {"traces", cmd_traces, "TAG-style reasoning traces of a labelled set, as VLM training data (--help)"},
     {"train", cmd_train, "train augur's own models: au, expr (augur train --help)"},
     {"bench", cmd_bench, "time each neural network (optionally against TensorFlow.js wasm)"},
 };

@@ -15,6 +15,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_serve(int argc, char **argv);        /* cli/cmd_serve.c over serve/ */
+int cmd_traces(int argc, char **argv);       /* cli/cmd_traces.c over lab/eval/traces.c */
 int cmd_train_expr(int argc, char **argv);
 int cmd_eval_expr(int argc, char **argv);
 int cmd_eval_micro(int argc, char **argv);   /* cli/cmd_micro.c */

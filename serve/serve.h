@@ -8,6 +8,7 @@
  *              reward, trace (request JSON, base64, the image limits)
  *   metrics.c  counters and the Prometheus text of GET /metrics
  *   imgsize.c  image dimensions from a file's header, before decoding
+ *   viewer.html the web page at GET / (compiled in by embed.cmake)
  *
  * docs/SERVE.md describes the service.
  */
@@ -91,6 +92,13 @@ int serve_b64_decode(const char *s, size_t n, unsigned char **out, size_t *out_l
 /* Width and height from a PNG, JPEG, GIF, BMP or WebP header: 1 when read,
  * 0 for another format or a header too short to tell. */
 int serve_image_size(const unsigned char *d, size_t n, long long *w, long long *h);
+
+/* ---- the viewer page ---------------------------------------------------------- */
+
+/* serve/viewer.html, compiled in by serve/embed.cmake (generated serve_viewer.c):
+ * the page GET / answers to a browser. */
+extern const unsigned char serve_viewer_html[];
+extern const size_t serve_viewer_html_len;
 
 /* ---- metrics (metrics.c) ---------------------------------------------------- */
 

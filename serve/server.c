@@ -310,7 +310,8 @@ static enum MHD_Result get_endpoint(struct MHD_Connection *c, req *q)
     }
     char buf[2048];
     snprintf(buf, sizeof buf,
-             "augur %s: what a face shows, and why (FACS Action Units). docs/SERVE.md describes the API.\n\n"
+             "augur %s: what a face shows, and why (FACS Action Units). docs/SERVE.md describes the API;\n"
+             "a browser gets the viewer page here.\n\n"
              "POST /v1/analyze   image (raw body, multipart field \"image\", or JSON {\"image_b64\"}) -> the JSON of\n"
              "                   `augur analyze --json`\n"
              "POST /v1/trace     image -> the grounded reasoning trace (TAG text and plain text) per face\n"
@@ -322,7 +323,40 @@ static enum MHD_Result get_endpoint(struct MHD_Connection *c, req *q)
              "limits: %zu bytes per request, %lld pixels per image, %g s per request; %d workers, queue %d\n",
              augur_version(), S.o->max_bytes, S.o->max_pixels, S.o->timeout_s, S.o->workers, S.o->queue);
     char *s = dup_str(buf);
-    return respond_text(c, q, 200, "text/plain; charset=utf-8", s, s ? strlen(s) : 0);
+    if (!s) return respond_error(c, q, 500, NULL, NULL, "out of memory");
+    struct serve_reply r = {200, "text/plain; charset=utf-8", s, strlen(s), 0};
+    return respond(c, q, &r, MHD_HTTP_HEADER_VARY, "Accept");
+}
+
+/* GET / from a browser (Accept: text/html): the viewer page. It needs no token
+ * (it holds no data; the page asks for the token and sends it with its own
+ * requests). The policy lets it run only its own inline code and talk only to
+ * this server. */
+static int wants_html(struct MHD_Connection *c)
+{
+    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    return a && strstr(a, "text/html") != NULL;
+}
+
+static enum MHD_Result respond_viewer(struct MHD_Connection *c, req *q)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(serve_viewer_html_len, (void *)serve_viewer_html,
+                                                                MHD_RESPMEM_PERSISTENT);
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                            "img-src data: blob:; media-src blob: mediastream:; connect-src 'self'; "
+                            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept");
+    enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    if (ok == MHD_YES) q->status = 200;
+    return ok;
 }
 
 /* ---- reading requests ------------------------------------------------------------------ */
@@ -432,6 +466,7 @@ static enum MHD_Result first_call(struct MHD_Connection *c, req *q, const char *
     if (is_post_ep ? !post : !get)
         return refuse(c, q, 405, MHD_HTTP_HEADER_ALLOW, is_post_ep ? "POST" : "GET, HEAD",
                       is_post_ep ? "this endpoint takes POST" : "this endpoint takes GET");
+    if (q->ep == EP_INDEX && wants_html(c)) return respond_viewer(c, q);
     if (q->ep != EP_HEALTHZ && !authorized(c)) {
         serve_metrics_reject(REJ_UNAUTHORIZED);
         return refuse(c, q, 401, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"augur\"",
