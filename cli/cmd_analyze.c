@@ -26,7 +26,8 @@ enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_AULIST, FMT_TRACE, FMT_EXPLAIN };
 static void help(void)
 {
     printf("usage: augur analyze [options] IMAGE|DIR|@LIST ...\n\n"
-           "Finds every face: box, 468-point 3D mesh, 68 landmarks, head pose, alignment.\n"
+           "Finds every face: box, 468-point 3D mesh, 68 landmarks, head pose, eye gaze, Action Units,\n"
+           "expression and the reasoning that links them.\n"
            "Inputs: image files (PNG, JPEG, TIFF, WebP, BMP, PGM/PPM), folders (their images),\n"
            "@LIST (a text file with one image path per line), or - (one image on standard input).\n\n"
            "options:\n"
@@ -51,6 +52,7 @@ static void help(void)
            "  --au-model FILE     AU calibration model (default $AUGUR_AU_MODEL or models/au.json)\n"
            "  --expr-model FILE   expression model (default $AUGUR_EXPR_MODEL or models/expr-ferplus.bin if present)\n"
            "  --expr-flip         average the expression over the face and its mirror image (2 runs)\n"
+           "  --no-gaze           no eye gaze (saves two small network runs per face)\n"
            "  -r, --recursive     folders: their sub-folders' images too\n"
            "  -q, --quiet         no progress bar (drawn only when standard error is a terminal) and no summary\n"
            "exit status: 0 all inputs processed (zero faces is not an error), 1 some input failed,\n"
@@ -117,6 +119,9 @@ static void print_text(FILE *o, const struct augur_analysis *a)
                     augur_expression_name(f->expression_class), f->expression[f->expression_class],
                     augur_expression_name(f->evidence_class), f->weakly_grounded ? "WEAKLY GROUNDED" : "consistent",
                     f->cam_cos);
+        if (f->has_gaze)
+            fprintf(o, "          gaze: x %+.3f, y %+.3f rad (%+.1f, %+.1f deg; 0 = into the camera)\n",
+                    f->gaze_angle[0], f->gaze_angle[1], f->gaze_angle[0] * 57.29578f, f->gaze_angle[1] * 57.29578f);
     }
 }
 
@@ -187,6 +192,7 @@ int cmd_analyze(int argc, char **argv)
         else if (!strcmp(a, "--models") && v) { p.model_dir = v; i++; }
         else if (!strcmp(a, "--expr-model") && v) { p.expr_model = v; i++; }
         else if (!strcmp(a, "--expr-flip")) p.expr_flip = 1;
+        else if (!strcmp(a, "--no-gaze")) p.gaze = 0;
         else if (!strcmp(a, "--au-model") && v) { p.au_model = v; i++; }
         else if (!strcmp(a, "--threads")) {
             if ((p.n_threads = cli_threads("analyze", a, v)) < 0) { free(inputs); return EXIT_USAGE; }

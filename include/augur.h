@@ -99,6 +99,9 @@ struct augur_params {
                                 models/au.json */
     int expr_flip;           /* 1: average the expression over the face and its mirror image (two runs
                                 per face; +0.5 to +1.7 points on FERPlus / FER2013 test, docs/EXPRESSION.md) */
+    /* ---- appended later (fields above keep their offsets) ---- */
+    int gaze;                /* 1 (default): eye gaze from MediaPipe Iris (two small network runs per face);
+                                0: none (struct augur_face.has_gaze stays 0) */
 };
 
 AUGUR_API struct augur_params augur_default_params(void);
@@ -196,6 +199,19 @@ struct augur_face {
                                     scores, row-major) over the aligned crop: cell (i, j) covers
                                     [j/6, (j+1)/6] x [i/6, (i+1)/6] of the unit square, which align_inv
                                     maps to image px (the overlay draws it there); 0 without expression */
+    /* ---- appended later (fields above keep their offsets) ---- */
+    float lm68_3d[AUGUR_LM68_POINTS][3]; /* the 68 landmarks in 3D, mm, camera frame (x right, y down, z away
+                                    from the camera; OpenFace's X_i, Y_i, Z_i): depth = pose_T z plus the mesh's
+                                    relative depth, x and y back-projected through pose_T's assumed camera
+                                    (approximate, docs/OUTPUT.md) */
+    int   has_gaze;              /* eye gaze was estimated (MediaPipe Iris; params.gaze): the fields below are valid */
+    float gaze[2][3];            /* unit gaze vectors, camera frame; [0] the eye leftmost in the image (the subject's
+                                    right eye), [1] the other (OpenFace's gaze_0, gaze_1); about (0, 0, -1) when
+                                    looking into the camera */
+    float gaze_angle[2];         /* radians: atan2(x, -z), atan2(y, -z) of the mean of the two vectors (OpenFace's
+                                    gaze_angle_x, gaze_angle_y): x > 0 looking towards the image's right, y > 0 down */
+    float iris[2][3];            /* iris centres, as mesh points (x, y px; z px scale) */
+    float eyeball[2][3];         /* eyeball centres, same frame (the gaze vectors start there) */
 };
 
 /* Name, muscle and region of a FACS AU ("lip corner puller", "zygomaticus

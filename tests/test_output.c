@@ -58,6 +58,20 @@ static void make_face(au_face *f, int id, float cx, float cy, float s)
     float m[6] = {a, 0, -(cx - s) * a, 0, a, -(cy - s) * a}, mi[6] = {2 * s, 0, cx - s, 0, 2 * s, cy - s};
     memcpy(f->align, m, sizeof m);
     memcpy(f->align_inv, mi, sizeof mi);
+    for (int i = 0; i < AU_LM68_N; i++) { /* 3D landmarks: the ellipse at 600 mm */
+        f->lm68_3d[i][0] = (f->lm68[i][0] - 320) * 1.5f;
+        f->lm68_3d[i][1] = (f->lm68[i][1] - 240) * 1.5f;
+        f->lm68_3d[i][2] = 600.0f + (float)i;
+    }
+    f->has_gaze = 1;
+    static const float g[2][3] = {{0.1f, -0.2f, -0.974679f}, {-0.05f, 0.1f, -0.993734f}};
+    memcpy(f->gaze, g, sizeof g);
+    f->gaze_angle[0] = 0.0251f;
+    f->gaze_angle[1] = -0.0503f;
+    for (int e = 0; e < 2; e++) {
+        f->iris[e][0] = cx + (e ? 0.3f : -0.3f) * s; f->iris[e][1] = cy - 0.3f * s; f->iris[e][2] = -2;
+        f->eyeball[e][0] = f->iris[e][0]; f->eyeball[e][1] = f->iris[e][1]; f->eyeball[e][2] = 10;
+    }
     f->success = 1;
 }
 
@@ -111,6 +125,18 @@ static void test_json(void)
 
     const cJSON *f0 = cJSON_GetArrayItem(fa, 0);
     CHECK(cJSON_GetObjectItemCaseSensitive(f0, "id")->valueint == 0, "id");
+    const cJSON *gz = cJSON_GetObjectItemCaseSensitive(f0, "gaze");
+    v = cJSON_GetObjectItemCaseSensitive(gz, "angle");
+    CHECK(cJSON_GetArraySize(v) == 2 && near(num_at(v, 0), 0.0251, 1e-6) && near(num_at(v, 1), -0.0503, 1e-6),
+          "gaze.angle (radians)");
+    v = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(gz, "vectors"), 1);
+    CHECK(cJSON_GetArraySize(v) == 3 && near(num_at(v, 2), -0.9937, 1e-6), "gaze.vectors[1], 4 decimals");
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(gz, "iris")) == 2 &&
+              cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(gz, "eyeball")) == 2, "gaze.iris, gaze.eyeball");
+    v = cJSON_GetObjectItemCaseSensitive(f0, "landmarks3d");
+    CHECK(cJSON_GetArraySize(v) == AU_LM68_N && near(num_at(cJSON_GetArrayItem(v, 67), 2), 667, 1e-6), "landmarks3d");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(fa, 2), "landmarks3d")),
+          "landmarks3d null without a mesh");
     CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f0, "success")), "success is true");
     const cJSON *det = cJSON_GetObjectItemCaseSensitive(f0, "detector");
     CHECK(near(cJSON_GetObjectItemCaseSensitive(det, "score")->valuedouble, 0.98, 1e-6), "detector.score");
