@@ -33,7 +33,8 @@ static void help(void)
            "options:\n"
            "  --json              one JSON object per image per line (docs/OUTPUT.md)\n"
            "  --pretty            indent the JSON\n"
-           "  --csv               CSV, OpenFace-2-compatible columns first\n"
+           "  --csv               CSV, OpenFace-2.2-compatible columns first (docs/OUTPUT.md); an input\n"
+           "                      that fails or has no face gets a row with success 0 and its error\n"
            "  --format F          text (default), json, csv, or aulist: TAG's AU-Prob-Bbox list,\n"
            "                      one line per face: \"AU12 0.98 [x1,y1,x2,y2]; AU6 0.74 [...]\"\n"
            "                      trace: TAG's grounded reasoning trace per face, from the AU evidence\n"
@@ -235,32 +236,44 @@ int cmd_analyze(int argc, char **argv)
         free(inputs);
         return EXIT_FAIL;
     }
-    /* expand folders and lists ("-" stays itself: standard input) */
-    char **paths = NULL;
-    int n_paths = 0, failed = 0;
+    /* expand folders and lists ("-" stays itself: standard input); an
+     * argument that lists nothing stays too, with its message (pre_err), so
+     * that the CSV gives it a row in its place */
+    char **paths = NULL, **pre_err = NULL;
+    int n_paths = 0, n_images = 0, failed = 0;
     for (int i = 0; i < n_inputs; i++) {
         char **ps;
         int n;
         static char dash[] = "-";
-        char *one[1] = {dash};
+        char *one[1] = {dash}, *msg = NULL;
         if (!strcmp(inputs[i], "-")) {
             ps = one;
             n = 1;
         } else if (augur_list_images(ctx, inputs[i], recursive, &ps, &n)) {
             cli_error("analyze", "%s", augur_errmsg(ctx));
             failed++;
-            continue;
+            msg = strdup(augur_errmsg(ctx));
+            ps = one;
+            n = 1;
         }
         char **np = realloc(paths, (size_t)(n_paths + n) * sizeof *np);
-        if (!np) { if (ps != one) augur_paths_free(ps, n); break; }
-        paths = np;
-        for (int k = 0; k < n; k++) paths[n_paths + k] = ps == one ? strdup("-") : ps[k];
+        char **ne = np ? realloc(pre_err, (size_t)(n_paths + n) * sizeof *ne) : NULL;
+        if (np) paths = np;
+        if (!np || !ne) { if (ps != one) augur_paths_free(ps, n); free(msg); break; }
+        pre_err = ne;
+        for (int k = 0; k < n; k++) {
+            paths[n_paths + k] = ps == one ? strdup(msg ? inputs[i] : "-") : ps[k];
+            pre_err[n_paths + k] = msg;
+        }
         n_paths += n;
+        n_images += msg ? 0 : n;
         if (ps != one) free(ps); /* strings now owned by paths */
     }
     free(inputs);
-    if (overlay && n_paths > 1) {
+    if (overlay && n_images > 1) {
         cli_error("analyze", "--overlay takes one input image; use --overlay-dir for several");
+        for (int i = 0; i < n_paths; i++) free(pre_err[i]);
+        free(pre_err);
         augur_paths_free(paths, n_paths);
         augur_free(ctx);
         return EXIT_USAGE;
@@ -271,6 +284,8 @@ int cmd_analyze(int argc, char **argv)
     if (out_path && augur_output_open(ctx, out_path, &of, &out)) {
         cli_error("analyze", "%s", augur_errmsg(ctx));
         augur_free(ctx);
+        for (int i = 0; i < n_paths; i++) free(pre_err[i]);
+        free(pre_err);
         augur_paths_free(paths, n_paths);
         return EXIT_FAIL;
     }
@@ -280,6 +295,11 @@ int cmd_analyze(int argc, char **argv)
     int models_ok = 1, n_ok = 0;
     for (int i = 0; i < n_paths && models_ok; i++) {
         const char *path = paths[i];
+        if (pre_err[i]) { /* an argument that listed no image: already reported and counted */
+            if (fmt == FMT_CSV && augur_write_csv_error(ctx, out, path, 0, pre_err[i]))
+                cli_error("analyze", "writing CSV failed");
+            continue;
+        }
         augur_image img = {0};
         double t0 = cli_now();
         int rc = !strcmp(path, "-") ? read_stdin_image(ctx, &img) : augur_image_load(ctx, path, &img);
@@ -296,6 +316,8 @@ int cmd_analyze(int argc, char **argv)
             if (show_progress) fputc('\n', stderr);
             cli_error("analyze", "%s", msg);
             failed++;
+            if (fmt == FMT_CSV && models_ok && augur_write_csv_error(ctx, out, path, 0, msg))
+                cli_error("analyze", "writing CSV failed");
         } else {
             struct augur_analysis a = {path, img.w, img.h, faces, n, cli_now() - t0};
             n_ok++;
@@ -304,7 +326,7 @@ int cmd_analyze(int argc, char **argv)
                 if (augur_write_json(ctx, out, &a, pretty)) { cli_error("analyze", "writing JSON failed"); failed++; }
             } else if (fmt == FMT_AULIST) print_aulist(ctx, out, &a, topk);
             else if (fmt == FMT_TRACE || fmt == FMT_EXPLAIN) print_trace(ctx, out, &a, fmt == FMT_EXPLAIN);
-            else augur_write_csv(ctx, out, &a);
+            else if (augur_write_csv(ctx, out, &a)) { cli_error("analyze", "writing CSV failed"); failed++; }
             fflush(out);
             char ov[4200] = "";
             if (overlay) snprintf(ov, sizeof ov, "%s", overlay);
@@ -337,6 +359,8 @@ int cmd_analyze(int argc, char **argv)
     if (n_paths > 1 && !quiet)
         fprintf(stderr, "augur analyze: %d image(s), %d failed, %.1f s\n", n_paths, failed, cli_now() - t_start);
     augur_free(ctx);
+    for (int i = 0; i < n_paths; i++) free(pre_err[i]);
+    free(pre_err);
     augur_paths_free(paths, n_paths);
     return failed || write_failed ? EXIT_FAIL : EXIT_OK;
 }

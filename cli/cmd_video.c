@@ -33,7 +33,8 @@ static void help(void)
            "sequence (frames/%%05d.png, a folder of images, or @list.txt) or a capture device\n"
            "(/dev/video0).\n\n"
            "outputs (without any, the timeline is printed on standard output):\n"
-           "  --csv FILE          per-frame CSV, one row per face, OpenFace-2-compatible columns first\n"
+           "  --csv FILE          per-frame CSV, one row per face, OpenFace-2.2-compatible columns first\n"
+           "                      (docs/OUTPUT.md; the CSV of augur analyze)\n"
            "  --events FILE       events JSON: AU events, micro-expressions, expression segments, timeline\n"
            "  --timeline FILE     the natural-language timeline (text)\n"
            "  --plot FILE.png     AU-timeline plot\n"
@@ -242,7 +243,8 @@ int cmd_video(int argc, char **argv)
             break;
         }
         processed++;
-        if (csv && augur_write_video_csv(ctx, csv, idx, t, faces, n)) {
+        /* OpenFace numbers frames from 1 */
+        if (csv && augur_write_video_csv(ctx, csv, input, idx + 1, t, faces, n)) {
             cli_error("video", "writing '%s' failed: %s", csv_path, strerror(errno));
             status = EXIT_FAIL;
             break;

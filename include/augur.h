@@ -275,12 +275,21 @@ AUGUR_API char *augur_analysis_json(const struct augur_analysis *a, int pretty);
 AUGUR_API void augur_string_free(char *s);
 
 /* Writers to a stream; each returns AUGUR_OK or AUGUR_EIO (write error). The
- * JSON is followed by a newline (compact output is JSON Lines). The CSV has
- * OpenFace-2-compatible columns first (docs/OUTPUT.md); an image without a
- * face still writes one row (success 0). */
+ * JSON is followed by a newline (compact output is JSON Lines).
+ * The CSV (docs/OUTPUT.md) is the same for images and video: OpenFace 2.2
+ * FeatureExtraction's columns that augur fills, under OpenFace's names and in
+ * its order (frame, face_id, timestamp, confidence, success, gaze, pose, 2D
+ * and 3D landmarks, AUxx_r, AUxx_c), then augur's own (AUxx_p, expr_<class>,
+ * evidence, cam_cos, box, file, error). augur_write_csv writes one row per
+ * face; an image without a face still writes one row (success 0, error "no
+ * face"). `frame` is the input's number from 1, counted by the context since
+ * its last augur_write_csv_header. augur_write_csv_error writes the row of an
+ * input that could not be analysed (success 0, the message in `error`); its
+ * frame: 0 numbers it as the next input, > 0 is written as is, < 0 left empty. */
 AUGUR_API int augur_write_json(augur_context *ctx, FILE *f, const struct augur_analysis *a, int pretty);
 AUGUR_API int augur_write_csv_header(augur_context *ctx, FILE *f);
 AUGUR_API int augur_write_csv(augur_context *ctx, FILE *f, const struct augur_analysis *a);
+AUGUR_API int augur_write_csv_error(augur_context *ctx, FILE *f, const char *file, long long frame, const char *error);
 
 /* Overlay PNG of an analysis: the image with face boxes, landmarks, the AU
  * regions by intensity, the expression's CAM, and the reasoning beside. */
@@ -442,10 +451,12 @@ AUGUR_API int augur_stream_write_plot(augur_stream *s, const char *png_path);
 AUGUR_API int augur_stream_tracks_started(const augur_stream *s);
 AUGUR_API void augur_stream_free(augur_stream *s);
 
-/* Per-frame CSV (docs/VIDEO.md: OpenFace-2-compatible columns first); a
- * frame without faces writes one row with success 0. */
+/* Per-frame rows of the CSV images have (augur_write_csv_header writes the
+ * same header; docs/OUTPUT.md): one row per track, `frame` as given (OpenFace
+ * counts from 1: pass the stream index + 1), `file` the video's name; a frame
+ * without faces writes one row with success 0 and error "no face". */
 AUGUR_API int augur_write_video_csv_header(augur_context *ctx, FILE *f);
-AUGUR_API int augur_write_video_csv(augur_context *ctx, FILE *f, long long frame, double t,
+AUGUR_API int augur_write_video_csv(augur_context *ctx, FILE *f, const char *file, long long frame, double t,
                                     const struct augur_track *tracks, int n);
 /* Draws the tracks over a frame in place (boxes, landmarks, labels, AU bars). */
 AUGUR_API int augur_draw_tracks(augur_context *ctx, augur_image *frame, const struct augur_track *tracks, int n,

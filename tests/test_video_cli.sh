@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/test_video_cli.sh — `augur video` as a user meets it: a clip made by
 # augur itself (an image sequence of the astronaut, written as an annotated
-# MJPEG AVI with --overlay), every output, the per-frame CSV, and the failure
+# MJPEG AVI with --overlay), every output, the per-frame CSV (read as OpenFace
+# 2.2's), and the failure
 # paths: missing file, not a video, a still image, unwritable outputs, bad
 # options, and a truncated video, which must be analysed up to the damage,
 # keep every row written so far and a valid overlay, and exit 1 with the
@@ -46,7 +47,9 @@ for i in $(seq -w 0 23); do ln -s "$(cd "$SRC" && pwd)/examples/astronaut.png" "
 expect 0 "sequence -> overlay video" -- "$AUGUR" video -q --fps 12 --csv "$T/seq.csv" --overlay "$T/clip.avi" "$T/seq"
 ok "[[ -s $T/clip.avi ]]" "overlay video written"
 ok "[[ \$(wc -l <$T/seq.csv) == 25 ]]" "one CSV row per frame (+ header): $(wc -l <"$T/seq.csv" 2>/dev/null)"
-ok "head -1 $T/seq.csv | grep -q '^frame,face_id,timestamp,confidence,success,pose_Tx'" "CSV header starts like OpenFace's"
+ok "head -1 $T/seq.csv | grep -q '^frame,face_id,timestamp,confidence,success,gaze_0_x'" "CSV header starts like OpenFace 2.2's"
+ok "cmp -s <(head -1 $T/seq.csv) <(\"$AUGUR\" analyze -q --csv \"$SRC/examples/astronaut.png\" | head -1)" "the same CSV header as augur analyze"
+ok "awk -F, 'NR==2 && \$1 != 1 {exit 1} NR==25 && \$1 != 24 {exit 1}' $T/seq.csv" "frames numbered from 1, as OpenFace"
 ok "[[ \$(cut -d, -f2,5 $T/seq.csv | sort -u | grep -c .) == 2 ]]" "one face id, success 1, in every row"
 ok "awk -F, 'NR==3 && \$3 != \"0.0833\" {exit 1}' $T/seq.csv" "timestamps at 12 fps"
 
@@ -61,6 +64,13 @@ expect 0 "--every 4 --start 1" -- "$AUGUR" video -q --every 4 --start 1 --csv "$
 ok "[[ \$(wc -l <$T/s.csv) == 4 ]]" "frames 12..23, one in 4: 3 rows"
 expect 0 "--expr-flip" -- "$AUGUR" video -q --expr-flip --every 6 --csv "$T/f.csv" "$T/clip.avi"
 ok "python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); assert len(r)==4 and all(x[\"expression\"]==\"happiness\" for x in r)' $T/f.csv" "flip-averaged expression: happiness in every row"
+
+# the CSV read as OpenFace 2.2's, by column name (tests/openface_csv.py)
+expect 0 "an OpenFace 2.2 script reads augur's video CSV" -- python3 "$SRC/tests/openface_csv.py" \
+    "$SRC/tests/fixtures/openface22_header.csv" "$T/c.csv"
+grep_out "in OpenFace's order" "OpenFace columns present, in OpenFace's order"
+ok "python3 -c 'import csv,sys,math; r=list(csv.DictReader(open(sys.argv[1]))); assert all(math.hypot(float(x[\"gaze_angle_x\"]), float(x[\"gaze_angle_y\"])) < 0.15 and x[\"file\"].endswith(\"clip.avi\") for x in r)' $T/c.csv" \
+   "gaze near the camera and the video named in every row"
 
 # failure paths
 expect 1 "missing file" -- "$AUGUR" video -q "$T/nope.mkv";          grep_out "nope.mkv" "missing file named"
