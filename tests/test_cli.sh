@@ -207,6 +207,74 @@ r = list(csv.DictReader(open(sys.argv[1])))[0]
 assert r["gaze_angle_x"] == "" and r["gaze_0_z"] == "" and r["success"] == "1" and r["pose_Rx"] != "", r
 ' "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: --no-gaze leaves the gaze columns empty"; }
 
+# ---- CLI conventions (issue 15) ----
+# "-": an image on standard input
+expect 0 "analyze - (standard input)" -- sh -c '"$0" analyze - <"$1"' "$AUGUR" "$SRC/examples/astronaut.png"
+grep_out "^-: 512x512, 1 face" "standard input analysed"
+expect 1 "analyze - with nothing on standard input" -- sh -c '"$0" analyze - </dev/null' "$AUGUR"
+# --recursive: a folder's sub-folders only when asked
+mkdir -p "$T/tree/sub/deeper"; cp "$SRC/examples/astronaut.png" "$T/tree/sub/deeper/x.png"
+expect 1 "folder without -r" -- "$AUGUR" analyze -q "$T/tree"; grep_out "no images" "sub-folders not searched by default"
+expect 0 "folder with --recursive" -- "$AUGUR" analyze -q --recursive "$T/tree"; grep_out "x.png: 512x512, 1 face" "--recursive finds sub/deeper/x.png"
+expect 0 "folder with -r" -- "$AUGUR" analyze -q -r --csv "$T/tree"; grep_out "deeper/x.png" "-r in the CSV"
+# progress: drawn on a terminal only, never into a log
+"$AUGUR" analyze "$SRC/examples/astronaut.png" "$T/dir/a.png" >/dev/null 2>"$T/err.log"
+if ! grep -q $'\r' "$T/err.log" && ! grep -q '\[##' "$T/err.log" && grep -q "2 image(s)" "$T/err.log"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: progress bar written into a log (stderr not a terminal)"; fi
+if command -v script >/dev/null 2>&1; then
+    script -qec "'$AUGUR' analyze '$SRC/examples/astronaut.png' '$T/dir/a.png' >/dev/null" /dev/null >"$T/tty.log" 2>&1
+    if grep -q '\[###' "$T/tty.log"; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: no progress bar on a terminal"; sed 's/^/    /' "$T/tty.log" | head -3; fi
+fi
+# augur help CMD [SUB] prints what augur CMD [SUB] --help prints (kept in $T/help.<cmd>[_<sub>])
+all_help=(analyze video verify eval train bench "eval au" "eval evidence" "eval expr" "eval micro" "train au" "train expr")
+for c in "${all_help[@]}"; do
+    key=${c/ /_}
+    # shellcheck disable=SC2086
+    "$AUGUR" help $c >"$T/help.$key" 2>&1
+    # shellcheck disable=SC2086
+    if cmp -s "$T/help.$key" <("$AUGUR" $c --help 2>&1) && [[ -s $T/help.$key ]]; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: 'augur help $c' differs from 'augur $c --help'"; fi
+done
+expect 2 "help of an unknown command" -- "$AUGUR" help frobnicate
+# the man page and the bash completion (generated at build time from the help text) cover
+# every command and every option each command's help lists
+BUILD=$(dirname "$AUGUR")
+man1=$BUILD/augur.1 comp=$BUILD/augur.bash-completion
+if [[ -s $man1 && -s $comp ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $man1 or $comp missing"; fi
+bash -n "$comp" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: the completion script is not valid bash"; }
+sed 's/\\-/-/g; s/\\e/\\/g' "$man1" >"$T/man.txt"
+missing=""
+for c in analyze video verify eval train bench help version; do
+    grep -q "^\.SS augur $c\|^  $c " "$T/man.txt" || missing+=" man:$c"
+    grep -q "commands=\".*\b$c\b" "$comp" || missing+=" completion:$c"
+done
+for c in analyze video verify bench "eval au" "eval evidence" "eval expr" "eval micro" "train au" "train expr"; do
+    key=${c/ /_}
+    for o in $(grep -oE '(^|[][ ,(|])(--[a-z][a-z0-9-]*|-[a-z])([] ,=)|.]|$)' "$T/help.$key" | grep -oE -- '--?[a-z][a-z0-9-]*' | sort -u); do
+        grep -q -- "$o" "$T/man.txt" || missing+=" man:$c:$o"
+        grep -q -- "^ *$key) opts=\".*$o\b" "$comp" || missing+=" completion:$c:$o"
+    done
+done
+if [[ -z $missing ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: not in the man page / completion:$missing"; fi
+# the completion completes: commands, options, option values
+compl() { bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _augur; echo "${COMPREPLY[*]}"' _ "$comp" "$@"; }
+[[ $(compl augur vi) == video && $(compl augur video --no-g) == --no-gaze && $(compl augur analyze --crop n) == never &&
+   $(compl augur eval mi) == micro && $(compl augur eval micro --spl) == --split ]] && pass=$((pass + 1)) \
+    || { fail=$((fail + 1)); echo "FAIL: completion: '$(compl augur vi)' '$(compl augur video --no-g)' '$(compl augur analyze --crop n)' '$(compl augur eval mi)'"; }
+# help texts match the program: every option a command's source accepts is in its help
+for c in analyze video verify bench; do
+    for o in $(grep -oE '"(--[a-z][a-z0-9-]*|-[a-z])"' "$SRC/cli/cmd_$c.c" | tr -d '"' | sort -u); do
+        [[ $o == --help || $o == -h ]] && continue
+        grep -q -- "$o\b" "$T/help.$c" || missing+=" $c:$o"
+    done
+done
+cat "$T"/help.eval_* "$T"/help.train_* >"$T/help.lab"
+for o in $(cat "$SRC"/cli/cmd_eval.c "$SRC"/cli/cmd_train.c "$SRC"/cli/cmd_expr.c "$SRC"/cli/cmd_micro.c | grep -oE '"(--[a-z][a-z0-9-]*|-[a-z])"' | tr -d '"' | sort -u); do
+    [[ $o == --help || $o == -h ]] && continue
+    grep -q -- "$o\b" "$T/help.lab" || missing+=" eval/train:$o"
+done
+if [[ -z $missing ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: options the program takes but its help does not list:$missing"; fi
 # docs/OUTPUT.md matches the program: its CSV column count and every column it names
 python3 - "$SRC/docs/OUTPUT.md" "$T/of.csv" <<'PY' && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: docs/OUTPUT.md and the CSV disagree"; }
 import csv, re, sys
