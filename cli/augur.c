@@ -75,10 +75,11 @@ static const struct {
 static void usage(FILE *f)
 {
     fprintf(f, "augur %s — what a face shows, and why (FACS Action Units)\n\n"
-               "usage: augur <command> [options]    (augur <command> --help for details)\n\ncommands:\n",
+               "usage: augur <command> [options]    (augur <command> --help or augur help <command> for details)\n\ncommands:\n",
             augur_version());
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
+    fprintf(f, "  %-10s %s\n", "help", "help CMD [SUB]: the same text as augur CMD [SUB] --help");
     fprintf(f, "  %-10s %s\n", "version", "print the version");
     fprintf(f, "\nenvironment: AUGUR_MODELS (pretrained face models), AUGUR_AU_MODEL, AUGUR_EXPR_MODEL (augur's own\n"
                "models), AUGUR_EXPR_MODE (int8, f32, train), AUGUR_CACHE (downloads, feature caches), AUGUR_DATA\n"
@@ -87,6 +88,18 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    if (argc >= 3 && !strcmp(argv[1], "help")) {
+        /* augur help CMD [SUB]: the text of augur CMD [SUB] --help, from the same function */
+        if (!strcmp(argv[2], "version")) { printf("usage: augur version\n\nPrints the version.\n"); return EXIT_OK; }
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+            if (!strcmp(argv[2], commands[i].name)) {
+                char *av[4] = {argv[2], argc >= 4 ? argv[3] : "--help", "--help", NULL};
+                return commands[i].fn(argc >= 4 ? 3 : 2, av);
+            }
+        fprintf(stderr, "augur: no command '%s'\n\n", argv[2]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;

@@ -26,13 +26,15 @@ enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_AULIST, FMT_TRACE, FMT_EXPLAIN };
 static void help(void)
 {
     printf("usage: augur analyze [options] IMAGE|DIR|@LIST ...\n\n"
-           "Finds every face: box, 468-point 3D mesh, 68 landmarks, head pose, alignment.\n"
+           "Finds every face: box, 468-point 3D mesh, 68 landmarks, head pose, eye gaze, Action Units,\n"
+           "expression and the reasoning that links them.\n"
            "Inputs: image files (PNG, JPEG, TIFF, WebP, BMP, PGM/PPM), folders (their images),\n"
            "@LIST (a text file with one image path per line), or - (one image on standard input).\n\n"
            "options:\n"
            "  --json              one JSON object per image per line (docs/OUTPUT.md)\n"
            "  --pretty            indent the JSON\n"
-           "  --csv               CSV, OpenFace-2-compatible columns first\n"
+           "  --csv               CSV, OpenFace-2.2-compatible columns first (docs/OUTPUT.md); an input\n"
+           "                      that fails or has no face gets a row with success 0 and its error\n"
            "  --format F          text (default), json, csv, or aulist: TAG's AU-Prob-Bbox list,\n"
            "                      one line per face: \"AU12 0.98 [x1,y1,x2,y2]; AU6 0.74 [...]\"\n"
            "                      trace: TAG's grounded reasoning trace per face, from the AU evidence\n"
@@ -51,6 +53,7 @@ static void help(void)
            "  --au-model FILE     AU calibration model (default $AUGUR_AU_MODEL or models/au.json)\n"
            "  --expr-model FILE   expression model (default $AUGUR_EXPR_MODEL or models/expr-ferplus.bin if present)\n"
            "  --expr-flip         average the expression over the face and its mirror image (2 runs)\n"
+           "  --no-gaze           no eye gaze (saves two small network runs per face)\n"
            "  -r, --recursive     folders: their sub-folders' images too\n"
            "  -q, --quiet         no progress bar (drawn only when standard error is a terminal) and no summary\n"
            "exit status: 0 all inputs processed (zero faces is not an error), 1 some input failed,\n"
@@ -117,6 +120,9 @@ static void print_text(FILE *o, const struct augur_analysis *a)
                     augur_expression_name(f->expression_class), f->expression[f->expression_class],
                     augur_expression_name(f->evidence_class), f->weakly_grounded ? "WEAKLY GROUNDED" : "consistent",
                     f->cam_cos);
+        if (f->has_gaze)
+            fprintf(o, "          gaze: x %+.3f, y %+.3f rad (%+.1f, %+.1f deg; 0 = into the camera)\n",
+                    f->gaze_angle[0], f->gaze_angle[1], f->gaze_angle[0] * 57.29578f, f->gaze_angle[1] * 57.29578f);
     }
 }
 
@@ -187,6 +193,7 @@ int cmd_analyze(int argc, char **argv)
         else if (!strcmp(a, "--models") && v) { p.model_dir = v; i++; }
         else if (!strcmp(a, "--expr-model") && v) { p.expr_model = v; i++; }
         else if (!strcmp(a, "--expr-flip")) p.expr_flip = 1;
+        else if (!strcmp(a, "--no-gaze")) p.gaze = 0;
         else if (!strcmp(a, "--au-model") && v) { p.au_model = v; i++; }
         else if (!strcmp(a, "--threads")) {
             if ((p.n_threads = cli_threads("analyze", a, v)) < 0) { free(inputs); return EXIT_USAGE; }
@@ -229,32 +236,44 @@ int cmd_analyze(int argc, char **argv)
         free(inputs);
         return EXIT_FAIL;
     }
-    /* expand folders and lists ("-" stays itself: standard input) */
-    char **paths = NULL;
-    int n_paths = 0, failed = 0;
+    /* expand folders and lists ("-" stays itself: standard input); an
+     * argument that lists nothing stays too, with its message (pre_err), so
+     * that the CSV gives it a row in its place */
+    char **paths = NULL, **pre_err = NULL;
+    int n_paths = 0, n_images = 0, failed = 0;
     for (int i = 0; i < n_inputs; i++) {
         char **ps;
         int n;
         static char dash[] = "-";
-        char *one[1] = {dash};
+        char *one[1] = {dash}, *msg = NULL;
         if (!strcmp(inputs[i], "-")) {
             ps = one;
             n = 1;
         } else if (augur_list_images(ctx, inputs[i], recursive, &ps, &n)) {
             cli_error("analyze", "%s", augur_errmsg(ctx));
             failed++;
-            continue;
+            msg = strdup(augur_errmsg(ctx));
+            ps = one;
+            n = 1;
         }
         char **np = realloc(paths, (size_t)(n_paths + n) * sizeof *np);
-        if (!np) { if (ps != one) augur_paths_free(ps, n); break; }
-        paths = np;
-        for (int k = 0; k < n; k++) paths[n_paths + k] = ps == one ? strdup("-") : ps[k];
+        char **ne = np ? realloc(pre_err, (size_t)(n_paths + n) * sizeof *ne) : NULL;
+        if (np) paths = np;
+        if (!np || !ne) { if (ps != one) augur_paths_free(ps, n); free(msg); break; }
+        pre_err = ne;
+        for (int k = 0; k < n; k++) {
+            paths[n_paths + k] = ps == one ? strdup(msg ? inputs[i] : "-") : ps[k];
+            pre_err[n_paths + k] = msg;
+        }
         n_paths += n;
+        n_images += msg ? 0 : n;
         if (ps != one) free(ps); /* strings now owned by paths */
     }
     free(inputs);
-    if (overlay && n_paths > 1) {
+    if (overlay && n_images > 1) {
         cli_error("analyze", "--overlay takes one input image; use --overlay-dir for several");
+        for (int i = 0; i < n_paths; i++) free(pre_err[i]);
+        free(pre_err);
         augur_paths_free(paths, n_paths);
         augur_free(ctx);
         return EXIT_USAGE;
@@ -265,6 +284,8 @@ int cmd_analyze(int argc, char **argv)
     if (out_path && augur_output_open(ctx, out_path, &of, &out)) {
         cli_error("analyze", "%s", augur_errmsg(ctx));
         augur_free(ctx);
+        for (int i = 0; i < n_paths; i++) free(pre_err[i]);
+        free(pre_err);
         augur_paths_free(paths, n_paths);
         return EXIT_FAIL;
     }
@@ -274,6 +295,11 @@ int cmd_analyze(int argc, char **argv)
     int models_ok = 1, n_ok = 0;
     for (int i = 0; i < n_paths && models_ok; i++) {
         const char *path = paths[i];
+        if (pre_err[i]) { /* an argument that listed no image: already reported and counted */
+            if (fmt == FMT_CSV && augur_write_csv_error(ctx, out, path, 0, pre_err[i]))
+                cli_error("analyze", "writing CSV failed");
+            continue;
+        }
         augur_image img = {0};
         double t0 = cli_now();
         int rc = !strcmp(path, "-") ? read_stdin_image(ctx, &img) : augur_image_load(ctx, path, &img);
@@ -290,6 +316,8 @@ int cmd_analyze(int argc, char **argv)
             if (show_progress) fputc('\n', stderr);
             cli_error("analyze", "%s", msg);
             failed++;
+            if (fmt == FMT_CSV && models_ok && augur_write_csv_error(ctx, out, path, 0, msg))
+                cli_error("analyze", "writing CSV failed");
         } else {
             struct augur_analysis a = {path, img.w, img.h, faces, n, cli_now() - t0};
             n_ok++;
@@ -298,7 +326,7 @@ int cmd_analyze(int argc, char **argv)
                 if (augur_write_json(ctx, out, &a, pretty)) { cli_error("analyze", "writing JSON failed"); failed++; }
             } else if (fmt == FMT_AULIST) print_aulist(ctx, out, &a, topk);
             else if (fmt == FMT_TRACE || fmt == FMT_EXPLAIN) print_trace(ctx, out, &a, fmt == FMT_EXPLAIN);
-            else augur_write_csv(ctx, out, &a);
+            else if (augur_write_csv(ctx, out, &a)) { cli_error("analyze", "writing CSV failed"); failed++; }
             fflush(out);
             char ov[4200] = "";
             if (overlay) snprintf(ov, sizeof ov, "%s", overlay);
@@ -331,6 +359,8 @@ int cmd_analyze(int argc, char **argv)
     if (n_paths > 1 && !quiet)
         fprintf(stderr, "augur analyze: %d image(s), %d failed, %.1f s\n", n_paths, failed, cli_now() - t_start);
     augur_free(ctx);
+    for (int i = 0; i < n_paths; i++) free(pre_err[i]);
+    free(pre_err);
     augur_paths_free(paths, n_paths);
     return failed || write_failed ? EXIT_FAIL : EXIT_OK;
 }

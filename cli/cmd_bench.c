@@ -55,6 +55,9 @@ static void help(void)
            "  --face IMAGE     instead: time the whole face stage (detection, FaceMesh x2, pose,\n"
            "                   alignment) per face on IMAGE; with --tfjs, beside tfjs-wasm running\n"
            "                   the same detector and mesh networks once each\n"
+           "  --single-pass    with --face: one FaceMesh pass (no refinement, no mirrored pass)\n"
+           "  --gaze           with --face: the eye gaze too (two MediaPipe Iris runs per face), as\n"
+           "                   augur analyze and augur video do unless --no-gaze\n"
            "  --expr [MODEL]   instead: time the expression network per face in each inference mode\n"
            "                   (train = the training forward pass, f32, int8; expr/infer.h), interleaved;\n"
            "                   MODEL defaults to a random-weight network of the same shape\n");
@@ -95,7 +98,7 @@ static int median_of(double *t, int runs, double *med)
 
 /* Per-face time of the face stage on one image, against tfjs-wasm's detector + mesh. */
 static int bench_face(const char *dir, const char *image, int runs, int warmup, int threads, nn_backend be, int tfjs,
-                      int single_pass)
+                      int single_pass, int gaze)
 {
     au_image img = {0};
     au_error e = {0};
@@ -113,6 +116,7 @@ static int bench_face(const char *dir, const char *image, int runs, int warmup, 
     int n = 0, rc = EXIT_OK;
     au_face_opts fo = au_face_default_opts();
     if (single_pass) fo.refine_passes = 0, fo.flip_average = 0;
+    fo.gaze = gaze;
     for (int r = 0; r < warmup + runs && faces && t; r++) {
         double t0 = au_now();
         if (au_face_find(eng, &img, &fo, faces, &n, &e)) { cli_error("bench", "%s", e.msg); rc = EXIT_FAIL; break; }
@@ -121,8 +125,8 @@ static int bench_face(const char *dir, const char *image, int runs, int warmup, 
     if (rc == EXIT_OK && n > 0) {
         median_of(t, runs, &med);
         printf("face stage on %s (%dx%d, %d face%s): %.3f ms per face (median of %d runs; detection, %s, pose, "
-               "alignment, crops)\n", image, img.w, img.h, n, n == 1 ? "" : "s", med / n, runs,
-               single_pass ? "1 FaceMesh pass" : "3 FaceMesh passes (2 + mirrored)");
+               "alignment, crops%s)\n", image, img.w, img.h, n, n == 1 ? "" : "s", med / n, runs,
+               single_pass ? "1 FaceMesh pass" : "3 FaceMesh passes (2 + mirrored)", gaze ? ", gaze (2 Iris runs)" : "");
         if (tfjs) {
             char why[512];
             double d = tfjs_median(dir, "facemesh-detection-short", runs, warmup, why, sizeof why);
@@ -204,7 +208,7 @@ static int bench_expr(const char *model, int runs, int warmup, int threads, int 
 int cmd_bench(int argc, char **argv)
 {
     const char *face_image = NULL, *expr_model = NULL;
-    int single_pass = 0;
+    int single_pass = 0, gaze = 0;
     const char *dir = getenv("AUGUR_MODELS"), *only = NULL;
     int runs = 50, warmup = 10, threads = 1, tfjs = 0, json = 0;
     nn_backend be = NN_BACKEND_XNN;
@@ -230,10 +234,11 @@ int cmd_bench(int argc, char **argv)
             if (*expr_model) i++;
         }
         else if (!strcmp(a, "--single-pass")) single_pass = 1;
+        else if (!strcmp(a, "--gaze")) gaze = 1;
         else if (!strcmp(a, "--json")) json = 1;
         else { cli_error("bench", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }
     }
-    if (face_image) return bench_face(dir, face_image, runs, warmup, threads, be, tfjs, single_pass);
+    if (face_image) return bench_face(dir, face_image, runs, warmup, threads, be, tfjs, single_pass, gaze);
     if (expr_model) return bench_expr(expr_model, runs, warmup, threads, json);
     if (only) {
         char buf[1024];

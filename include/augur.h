@@ -99,6 +99,9 @@ struct augur_params {
                                 models/au.json */
     int expr_flip;           /* 1: average the expression over the face and its mirror image (two runs
                                 per face; +0.5 to +1.7 points on FERPlus / FER2013 test, docs/EXPRESSION.md) */
+    /* ---- appended later (fields above keep their offsets) ---- */
+    int gaze;                /* 1 (default): eye gaze from MediaPipe Iris (two small network runs per face);
+                                0: none (struct augur_face.has_gaze stays 0) */
 };
 
 AUGUR_API struct augur_params augur_default_params(void);
@@ -196,6 +199,19 @@ struct augur_face {
                                     scores, row-major) over the aligned crop: cell (i, j) covers
                                     [j/6, (j+1)/6] x [i/6, (i+1)/6] of the unit square, which align_inv
                                     maps to image px (the overlay draws it there); 0 without expression */
+    /* ---- appended later (fields above keep their offsets) ---- */
+    float lm68_3d[AUGUR_LM68_POINTS][3]; /* the 68 landmarks in 3D, mm, camera frame (x right, y down, z away
+                                    from the camera; OpenFace's X_i, Y_i, Z_i): depth = pose_T z plus the mesh's
+                                    relative depth, x and y back-projected through pose_T's assumed camera
+                                    (approximate, docs/OUTPUT.md) */
+    int   has_gaze;              /* eye gaze was estimated (MediaPipe Iris; params.gaze): the fields below are valid */
+    float gaze[2][3];            /* unit gaze vectors, camera frame; [0] the eye leftmost in the image (the subject's
+                                    right eye), [1] the other (OpenFace's gaze_0, gaze_1); about (0, 0, -1) when
+                                    looking into the camera */
+    float gaze_angle[2];         /* radians: atan2(x, -z), atan2(y, -z) of the mean of the two vectors (OpenFace's
+                                    gaze_angle_x, gaze_angle_y): x > 0 looking towards the image's right, y > 0 down */
+    float iris[2][3];            /* iris centres, as mesh points (x, y px; z px scale) */
+    float eyeball[2][3];         /* eyeball centres, same frame (the gaze vectors start there) */
 };
 
 /* Name, muscle and region of a FACS AU ("lip corner puller", "zygomaticus
@@ -259,12 +275,21 @@ AUGUR_API char *augur_analysis_json(const struct augur_analysis *a, int pretty);
 AUGUR_API void augur_string_free(char *s);
 
 /* Writers to a stream; each returns AUGUR_OK or AUGUR_EIO (write error). The
- * JSON is followed by a newline (compact output is JSON Lines). The CSV has
- * OpenFace-2-compatible columns first (docs/OUTPUT.md); an image without a
- * face still writes one row (success 0). */
+ * JSON is followed by a newline (compact output is JSON Lines).
+ * The CSV (docs/OUTPUT.md) is the same for images and video: OpenFace 2.2
+ * FeatureExtraction's columns that augur fills, under OpenFace's names and in
+ * its order (frame, face_id, timestamp, confidence, success, gaze, pose, 2D
+ * and 3D landmarks, AUxx_r, AUxx_c), then augur's own (AUxx_p, expr_<class>,
+ * evidence, cam_cos, box, file, error). augur_write_csv writes one row per
+ * face; an image without a face still writes one row (success 0, error "no
+ * face"). `frame` is the input's number from 1, counted by the context since
+ * its last augur_write_csv_header. augur_write_csv_error writes the row of an
+ * input that could not be analysed (success 0, the message in `error`); its
+ * frame: 0 numbers it as the next input, > 0 is written as is, < 0 left empty. */
 AUGUR_API int augur_write_json(augur_context *ctx, FILE *f, const struct augur_analysis *a, int pretty);
 AUGUR_API int augur_write_csv_header(augur_context *ctx, FILE *f);
 AUGUR_API int augur_write_csv(augur_context *ctx, FILE *f, const struct augur_analysis *a);
+AUGUR_API int augur_write_csv_error(augur_context *ctx, FILE *f, const char *file, long long frame, const char *error);
 
 /* Overlay PNG of an analysis: the image with face boxes, landmarks, the AU
  * regions by intensity, the expression's CAM, and the reasoning beside. */
@@ -426,10 +451,12 @@ AUGUR_API int augur_stream_write_plot(augur_stream *s, const char *png_path);
 AUGUR_API int augur_stream_tracks_started(const augur_stream *s);
 AUGUR_API void augur_stream_free(augur_stream *s);
 
-/* Per-frame CSV (docs/VIDEO.md: OpenFace-2-compatible columns first); a
- * frame without faces writes one row with success 0. */
+/* Per-frame rows of the CSV images have (augur_write_csv_header writes the
+ * same header; docs/OUTPUT.md): one row per track, `frame` as given (OpenFace
+ * counts from 1: pass the stream index + 1), `file` the video's name; a frame
+ * without faces writes one row with success 0 and error "no face". */
 AUGUR_API int augur_write_video_csv_header(augur_context *ctx, FILE *f);
-AUGUR_API int augur_write_video_csv(augur_context *ctx, FILE *f, long long frame, double t,
+AUGUR_API int augur_write_video_csv(augur_context *ctx, FILE *f, const char *file, long long frame, double t,
                                     const struct augur_track *tracks, int n);
 /* Draws the tracks over a frame in place (boxes, landmarks, labels, AU bars). */
 AUGUR_API int augur_draw_tracks(augur_context *ctx, augur_image *frame, const struct augur_track *tracks, int n,

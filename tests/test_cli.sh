@@ -40,7 +40,7 @@ grep_out '"schema":"augur.analyze"' "JSON schema name"
 python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).read()); assert len(d["faces"])==1' "$T/out" \
     && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: JSON does not parse to one face"; }
 expect 0 "astronaut --csv" -- "$AUGUR" analyze --csv "$SRC/examples/astronaut.png"
-grep_out "^face,confidence,success,pose_Tx" "CSV header starts like OpenFace"
+grep_out "^frame,face_id,timestamp,confidence,success,gaze_0_x" "CSV header starts like OpenFace 2.2's FeatureExtraction"
 expect 0 "overlay" -- "$AUGUR" analyze --overlay "$T/o.png" "$SRC/examples/astronaut.png"
 [[ -s $T/o.png ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: overlay not written"; }
 # the overlay is the 512 px image with the face's zoomed view and text panel beside it
@@ -73,6 +73,17 @@ expect 1 "empty folder" -- "$AUGUR" analyze "$T/dir";           grep_out "no ima
 cp "$SRC/examples/astronaut.png" "$T/dir/a.png"; cp "$T/trunc.png" "$T/dir/b.png"
 expect 1 "folder with a bad file" -- "$AUGUR" analyze -q --csv "$T/dir"
 grep_out "a.png" "good image still reported"; grep_out "b.png" "bad image named"
+# ... and in the CSV the bad one has its row: success 0, the reason in `error`, numbered in input order
+"$AUGUR" analyze -q --csv -o "$T/dir.csv" "$T/dir" "$T/nodir" 2>/dev/null
+python3 -c '
+import csv, sys
+r = list(csv.DictReader(open(sys.argv[1])))
+assert [x["frame"] for x in r] == ["1", "2", "3"], [x["frame"] for x in r]
+assert r[0]["file"].endswith("a.png") and r[0]["success"] == "1" and r[0]["error"] == "", r[0]["error"]
+assert r[1]["file"].endswith("b.png") and r[1]["success"] == "0" and "truncated or corrupt" in r[1]["error"], r[1]["error"]
+assert r[2]["file"].endswith("nodir") and r[2]["success"] == "0" and r[2]["error"], r[2]["error"]
+assert r[1]["AU12_r"] == "" and r[1]["face_id"] == ""
+' "$T/dir.csv" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: failed inputs get CSV rows (success 0, error)"; }
 # a blank image is "0 faces", not an error
 python3 - "$T/blank.png" <<'PY'
 import struct, sys, zlib
@@ -173,6 +184,120 @@ expect 1 "eval au missing labels" -- "$AUGUR" eval au --data "$T/nowhere" -q; gr
 expect 2 "train au without --out" -- "$AUGUR" train au --data "$T"
 expect 1 "train au missing data" -- "$AUGUR" train au --data "$T/nowhere" --ferplus "$T/nowhere" --out "$T/au.json" -q; grep_out "nowhere" "train au names the missing folder"
 [[ ! -e $T/au.json ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: a failed train au wrote a model"; }
+
+# ---- the CSV read as OpenFace 2.2's (tests/openface_csv.py, a real FeatureExtraction header) ----
+"$AUGUR" analyze -q --csv -o "$T/of.csv" "$SRC/examples/astronaut.png" "$T/blank.png" 2>/dev/null
+expect 0 "an OpenFace 2.2 script reads augur's image CSV" -- python3 "$SRC/tests/openface_csv.py" \
+    "$SRC/tests/fixtures/openface22_header.csv" "$T/of.csv"
+grep_out "in OpenFace's order" "OpenFace columns present, in OpenFace's order"
+python3 -c '
+import csv, math, sys
+r = list(csv.DictReader(open(sys.argv[1])))
+a, b = r
+assert a["frame"] == "1" and b["frame"] == "2" and b["success"] == "0" and b["error"] == "no face", b["error"]
+g = math.hypot(float(a["gaze_angle_x"]), float(a["gaze_angle_y"]))
+assert g < 0.15, g                                       # the astronaut looks at the camera
+assert float(a["AU12_p"]) > 0.9 and float(a["expr_happiness"]) > 0.8 and a["expression"] == "happiness"
+assert 300 < float(a["Z_30"]) < 1500 and not any(k.startswith("p_") for k in r[0])
+' "$T/of.csv" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: image CSV values (gaze, AUxx_p, expr_*, Z_*)"; }
+expect 0 "--no-gaze" -- "$AUGUR" analyze --csv --no-gaze "$SRC/examples/astronaut.png"
+python3 -c '
+import csv, sys
+r = list(csv.DictReader(open(sys.argv[1])))[0]
+assert r["gaze_angle_x"] == "" and r["gaze_0_z"] == "" and r["success"] == "1" and r["pose_Rx"] != "", r
+' "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: --no-gaze leaves the gaze columns empty"; }
+
+# ---- CLI conventions (issue 15) ----
+# "-": an image on standard input
+expect 0 "analyze - (standard input)" -- sh -c '"$0" analyze - <"$1"' "$AUGUR" "$SRC/examples/astronaut.png"
+grep_out "^-: 512x512, 1 face" "standard input analysed"
+expect 1 "analyze - with nothing on standard input" -- sh -c '"$0" analyze - </dev/null' "$AUGUR"
+# --recursive: a folder's sub-folders only when asked
+mkdir -p "$T/tree/sub/deeper"; cp "$SRC/examples/astronaut.png" "$T/tree/sub/deeper/x.png"
+expect 1 "folder without -r" -- "$AUGUR" analyze -q "$T/tree"; grep_out "no images" "sub-folders not searched by default"
+expect 0 "folder with --recursive" -- "$AUGUR" analyze -q --recursive "$T/tree"; grep_out "x.png: 512x512, 1 face" "--recursive finds sub/deeper/x.png"
+expect 0 "folder with -r" -- "$AUGUR" analyze -q -r --csv "$T/tree"; grep_out "deeper/x.png" "-r in the CSV"
+# progress: drawn on a terminal only, never into a log
+"$AUGUR" analyze "$SRC/examples/astronaut.png" "$T/dir/a.png" >/dev/null 2>"$T/err.log"
+if ! grep -q $'\r' "$T/err.log" && ! grep -q '\[##' "$T/err.log" && grep -q "2 image(s)" "$T/err.log"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: progress bar written into a log (stderr not a terminal)"; fi
+if command -v script >/dev/null 2>&1; then
+    script -qec "'$AUGUR' analyze '$SRC/examples/astronaut.png' '$T/dir/a.png' >/dev/null" /dev/null >"$T/tty.log" 2>&1
+    if grep -q '\[###' "$T/tty.log"; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: no progress bar on a terminal"; sed 's/^/    /' "$T/tty.log" | head -3; fi
+fi
+# augur help CMD [SUB] prints what augur CMD [SUB] --help prints (kept in $T/help.<cmd>[_<sub>])
+all_help=(analyze video verify eval train bench "eval au" "eval evidence" "eval expr" "eval micro" "train au" "train expr")
+for c in "${all_help[@]}"; do
+    key=${c/ /_}
+    # shellcheck disable=SC2086
+    "$AUGUR" help $c >"$T/help.$key" 2>&1
+    # shellcheck disable=SC2086
+    if cmp -s "$T/help.$key" <("$AUGUR" $c --help 2>&1) && [[ -s $T/help.$key ]]; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: 'augur help $c' differs from 'augur $c --help'"; fi
+done
+expect 2 "help of an unknown command" -- "$AUGUR" help frobnicate
+# the man page and the bash completion (generated at build time from the help text) cover
+# every command and every option each command's help lists
+BUILD=$(dirname "$AUGUR")
+man1=$BUILD/augur.1 comp=$BUILD/augur.bash-completion
+if [[ -s $man1 && -s $comp ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $man1 or $comp missing"; fi
+bash -n "$comp" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: the completion script is not valid bash"; }
+sed 's/\\-/-/g; s/\\e/\\/g' "$man1" >"$T/man.txt"
+missing=""
+for c in analyze video verify eval train bench help version; do
+    grep -q "^\.SS augur $c\|^  $c " "$T/man.txt" || missing+=" man:$c"
+    grep -q "commands=\".*\b$c\b" "$comp" || missing+=" completion:$c"
+done
+for c in analyze video verify bench "eval au" "eval evidence" "eval expr" "eval micro" "train au" "train expr"; do
+    key=${c/ /_}
+    for o in $(grep -oE '(^|[][ ,(|])(--[a-z][a-z0-9-]*|-[a-z])([] ,=)|.]|$)' "$T/help.$key" | grep -oE -- '--?[a-z][a-z0-9-]*' | sort -u); do
+        grep -q -- "$o" "$T/man.txt" || missing+=" man:$c:$o"
+        grep -q -- "^ *$key) opts=\".*$o\b" "$comp" || missing+=" completion:$c:$o"
+    done
+done
+if [[ -z $missing ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: not in the man page / completion:$missing"; fi
+# the completion completes: commands, options, option values
+compl() { bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _augur; echo "${COMPREPLY[*]}"' _ "$comp" "$@"; }
+[[ $(compl augur vi) == video && $(compl augur video --no-g) == --no-gaze && $(compl augur analyze --crop n) == never &&
+   $(compl augur eval mi) == micro && $(compl augur eval micro --spl) == --split ]] && pass=$((pass + 1)) \
+    || { fail=$((fail + 1)); echo "FAIL: completion: '$(compl augur vi)' '$(compl augur video --no-g)' '$(compl augur analyze --crop n)' '$(compl augur eval mi)'"; }
+# help texts match the program: every option a command's source accepts is in its help
+for c in analyze video verify bench; do
+    for o in $(grep -oE '"(--[a-z][a-z0-9-]*|-[a-z])"' "$SRC/cli/cmd_$c.c" | tr -d '"' | sort -u); do
+        [[ $o == --help || $o == -h ]] && continue
+        grep -q -- "$o\b" "$T/help.$c" || missing+=" $c:$o"
+    done
+done
+cat "$T"/help.eval_* "$T"/help.train_* >"$T/help.lab"
+for o in $(cat "$SRC"/cli/cmd_eval.c "$SRC"/cli/cmd_train.c "$SRC"/cli/cmd_expr.c "$SRC"/cli/cmd_micro.c | grep -oE '"(--[a-z][a-z0-9-]*|-[a-z])"' | tr -d '"' | sort -u); do
+    [[ $o == --help || $o == -h ]] && continue
+    grep -q -- "$o\b" "$T/help.lab" || missing+=" eval/train:$o"
+done
+if [[ -z $missing ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: options the program takes but its help does not list:$missing"; fi
+# docs/OUTPUT.md matches the program: its CSV column count and every column it names
+python3 - "$SRC/docs/OUTPUT.md" "$T/of.csv" <<'PY' && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: docs/OUTPUT.md and the CSV disagree"; }
+import csv, re, sys
+doc = open(sys.argv[1]).read()
+header = next(csv.reader(open(sys.argv[2])))
+csv_part = doc[doc.index("## CSV"):doc.index("## Overlay PNG")]
+n = int(re.search(r"\*\*(\d+) columns\*\*", csv_part).group(1))
+assert n == len(header), f"OUTPUT.md says {n} columns, the CSV has {len(header)}"
+table = [l for l in csv_part.splitlines() if l.startswith("| ") and re.match(r"\| \d", l)]
+named = set()
+for l in table:
+    cell = l.split("|")[2]
+    for name in re.findall(r"`([^`]+)`", cell):
+        named.add(name)
+bad = [c for c in named if c not in header and not re.search(r"xx|<class>", c)]
+assert not bad, f"OUTPUT.md names columns the CSV lacks: {bad}"
+# the table's positions: the first column named in each row is at that position
+for l in table:
+    pos = int(re.match(r"\| (\d+)", l).group(1))
+    first = re.findall(r"`([^`]+)`", l.split("|")[2])[0]
+    first = first.replace("AUxx", "AU01").replace("<class>", "neutral")
+    assert header[pos] == first, f"OUTPUT.md puts {first} at {pos}, the CSV has {header[pos]}"
+PY
 
 echo "$pass passed, $fail failed"
 [[ $fail == 0 ]]

@@ -6,13 +6,19 @@
  *   - the image rotated by +-30 deg: still found, roll within 5 deg of it;
  *   - the image at 2x scale: landmarks scale by 2 within 1% of the
  *     inter-ocular distance (mean over the 68 landmarks);
- *   - no face in a blank image is "0 faces", not an error.
+ *   - no face in a blank image is "0 faces", not an error;
+ *   - gaze (face/gaze.h): the astronaut, looking at the camera, reads a small
+ *     gaze angle; the mirrored image mirrors it; the geometry's signs on a
+ *     synthetic face; the 3D landmarks project back onto the 2D ones.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "face/canonical.h"
 #include "face/engine.h"
+#include "face/gaze.h"
+#include "face/pose.h"
 #include "media/image.h"
 #include "media/warp.h"
 #include "testutil.h"
@@ -24,6 +30,7 @@ static int find(const au_image *img, au_face *faces)
     au_error e = {0};
     int n = -1;
     au_face_opts o = au_face_default_opts();
+    o.gaze = 1;
     int rc = au_face_find(eng, img, &o, faces, &n, &e);
     CHECK(rc == 0, "au_face_find: %s", e.msg);
     return n;
@@ -51,8 +58,47 @@ static void rotate(const au_image *src, float deg, au_image *dst)
     au_warp_affine_rgb(src, M, dst);
 }
 
+/* The gaze geometry on a synthetic face: the canonical mesh at 2 px/mm, and
+ * iris points put where an eye looking at angle (ax, ay) has its iris. */
+static void test_gaze_geometry(void)
+{
+    static au_face f;
+    memset(&f, 0, sizeof f);
+    for (int i = 0; i < AU_MESH_N; i++)
+        for (int k = 0; k < 3; k++) f.mesh[i][k] = 2.0f * au_canonical_mesh[i][k] + (k == 0 ? 320 : k == 1 ? 240 : 0);
+    f.has_mesh = f.success = 1;
+    static const int corner[2][2] = {{33, 133}, {362, 263}};
+    for (int c = 0; c < 3; c++) {
+        float ax = c == 1 ? 0.3f : 0, ay = c == 2 ? -0.2f : 0; /* 0: straight; 1: to the image's right; 2: up */
+        float pts[2][AU_IRIS_POINTS][3];
+        memset(pts, 0, sizeof pts);
+        for (int e = 0; e < 2; e++) {
+            const float *a = f.mesh[corner[e][0]], *b = f.mesh[corner[e][1]];
+            float r = AU_EYEBALL_RADIUS_MM * 2.0f;
+            /* eyeball centre r behind the corners' midpoint; the iris on the sphere, the network's corners at z 0 */
+            float cx = 0.5f * (a[0] + b[0]), cy = 0.5f * (a[1] + b[1]);
+            float dx = r * sinf(ax) * cosf(ay), dy = r * sinf(ay), dz = -r * cosf(ax) * cosf(ay);
+            pts[e][AU_IRIS_CENTRE][0] = cx + dx;
+            pts[e][AU_IRIS_CENTRE][1] = cy + dy;
+            pts[e][AU_IRIS_CENTRE][2] = r + dz; /* relative to the corners' depth */
+        }
+        au_gaze_from_iris(&f, (const float (*)[AU_IRIS_POINTS][3])pts);
+        printf("synthetic gaze %d: angle x %+.4f y %+.4f (want %+.2f %+.2f), eye 0 (%.3f %.3f %.3f)\n", c,
+               f.gaze_angle[0], f.gaze_angle[1], ax, ay, f.gaze[0][0], f.gaze[0][1], f.gaze[0][2]);
+        CHECK(f.has_gaze, "synthetic gaze %d: no gaze", c);
+        /* the canonical face is not exactly frontal to itself (its fit is on the rigid upper face): 0.02 rad */
+        CHECK(fabsf(f.gaze_angle[0] - atan2f(sinf(ax) * cosf(ay), cosf(ax) * cosf(ay))) < 0.02f &&
+                  fabsf(f.gaze_angle[1] - atan2f(sinf(ay), cosf(ax) * cosf(ay))) < 0.02f,
+              "synthetic gaze %d: angle (%.4f, %.4f), want (%.2f, %.2f)", c, f.gaze_angle[0], f.gaze_angle[1], ax, ay);
+        for (int e = 0; e < 2; e++)
+            CHECK(fabsf(hypotf(hypotf(f.gaze[e][0], f.gaze[e][1]), f.gaze[e][2]) - 1) < 1e-5f && f.gaze[e][2] < 0,
+                  "synthetic gaze %d: eye %d not a unit vector towards the camera", c, e);
+    }
+}
+
 int main(void)
 {
+    test_gaze_geometry();
     au_error e = {0};
     if (au_face_engine_create(&eng, t_model_dir(), NULL, &e)) { CHECK(0, "engine: %s", e.msg); return t_finish(); }
     au_image img = {0};
@@ -97,6 +143,48 @@ int main(void)
                f.pose_R[2], g[0].pose_R[2], f.pose_R[0], g[0].pose_R[0]);
         CHECK(fabsf(f.pose_R[1] + g[0].pose_R[1]) < 3, "yaw %.2f vs flipped %.2f", f.pose_R[1], g[0].pose_R[1]);
         CHECK(fabsf(f.pose_R[2] + g[0].pose_R[2]) < 3, "roll %.2f vs flipped %.2f", f.pose_R[2], g[0].pose_R[2]);
+    }
+    /* gaze: the astronaut looks at the camera; the mirror image mirrors the angle */
+    CHECK(f.has_gaze, "astronaut: no gaze");
+    double ga = hypot(f.gaze_angle[0], f.gaze_angle[1]);
+    printf("gaze: angle x %+.4f y %+.4f rad (|%.4f| = %.1f deg); eye 0 (%.3f %.3f %.3f) eye 1 (%.3f %.3f %.3f)\n",
+           f.gaze_angle[0], f.gaze_angle[1], ga, ga * 180 / M_PI, f.gaze[0][0], f.gaze[0][1], f.gaze[0][2],
+           f.gaze[1][0], f.gaze[1][1], f.gaze[1][2]);
+    /* measured 0.061 rad (3.5 deg). Bound 0.15 rad (8.6 deg): at this face size (eye corners ~20 px apart,
+     * eyeball radius ~8 px) a 0.5 px error of the iris centre is 0.06 rad, and the eyeball centre taken
+     * under the corners' midpoint can sit ~1 mm off the true one (another 0.08 rad); a glance away from
+     * the lens (the camera ~30 cm to the side at 60 cm) is 0.45 rad */
+    CHECK(ga < 0.15, "astronaut looks at the camera: gaze angle %.3f rad", ga);
+    if (n >= 1) {
+        printf("flip gaze: x %+.4f -> %+.4f, y %+.4f -> %+.4f\n", f.gaze_angle[0], g[0].gaze_angle[0],
+               f.gaze_angle[1], g[0].gaze_angle[1]);
+        CHECK(g[0].has_gaze, "flipped: no gaze");
+        /* the mirror image's mesh is the mirrored mesh to ~0.3 px (flip average), and the eye crops mirror
+         * each other, so x flips sign and y stays: measured |x + x'| 0.023, |y - y'| 0.013 rad; bound 0.05 */
+        CHECK(fabsf(f.gaze_angle[0] + g[0].gaze_angle[0]) < 0.05f, "flip: gaze x %.4f vs %.4f", f.gaze_angle[0],
+              g[0].gaze_angle[0]);
+        CHECK(fabsf(f.gaze_angle[1] - g[0].gaze_angle[1]) < 0.05f, "flip: gaze y %.4f vs %.4f", f.gaze_angle[1],
+              g[0].gaze_angle[1]);
+        /* eye 0 (leftmost in the image) of the mirror image is eye 1 of the original */
+        CHECK(fabsf(f.gaze[1][0] + g[0].gaze[0][0]) < 0.06f && fabsf(f.gaze[0][0] + g[0].gaze[1][0]) < 0.06f,
+              "flip: eyes swap and mirror");
+    }
+    /* 3D landmarks: in front of the camera, to scale, projecting back onto the 2D landmarks */
+    {
+        double focal = au_pose_focal(img.w), err = 0;
+        for (int k = 0; k < AU_LM68_N; k++) {
+            const float *P = f.lm68_3d[k];
+            err = fmax(err, hypot(P[0] * focal / P[2] + 0.5 * img.w - f.lm68[k][0],
+                                  P[1] * focal / P[2] + 0.5 * img.h - f.lm68[k][1]));
+        }
+        double oc = hypot(hypot(f.lm68_3d[36][0] - f.lm68_3d[45][0], f.lm68_3d[36][1] - f.lm68_3d[45][1]),
+                          f.lm68_3d[36][2] - f.lm68_3d[45][2]);
+        printf("3D landmarks: reprojection error %.4f px, outer eye corners %.1f mm apart, Z_30 %.1f mm\n", err, oc,
+               f.lm68_3d[30][2]);
+        CHECK(err < 0.01, "3D landmarks project %.3f px off the 2D ones", err);
+        CHECK(oc > 75 && oc < 115, "outer eye corners %.1f mm apart", oc); /* adults: ~90 mm */
+        CHECK(fabsf(f.lm68_3d[30][2] - f.pose_T[2]) < 60 && f.lm68_3d[30][2] < f.lm68_3d[0][2],
+              "nose tip near the head's depth and nearer than the jaw");
     }
     au_image_free(&fl);
 

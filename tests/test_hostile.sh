@@ -155,11 +155,11 @@ case_ 1 "device" "-o onto /dev/null" -- "$AUGUR" analyze -q --csv -o /dev/null "
 case_ 1 "device" "--overlay onto /dev/null" -- "$AUGUR" analyze -q --overlay /dev/null "$IMG"
 echo "victim" >"$T/victim"; ln -s victim "$T/p.csv.part"
 case_ 0 "" "planted FILE.part link" -- "$AUGUR" analyze -q --csv -o "$T/p.csv" "$IMG"
-[[ $(cat "$T/victim") == victim && -L $T/p.csv.part ]] && grep -q "^face," "$T/p.csv" && ok \
+[[ $(cat "$T/victim") == victim && -L $T/p.csv.part ]] && grep -q "^frame,face_id," "$T/p.csv" && ok \
     || bad "the planted .part link was followed (or p.csv not written)"
 fresh_keep
 case_ 1 "" "analysis ok, one input missing" -- "$AUGUR" analyze -q --csv -o "$T/keep.csv" "$IMG" "$T/nope.png"
-grep -q "^face," "$T/keep.csv" && ok || bad "a run with results must still write them"
+grep -q "^frame,face_id," "$T/keep.csv" && ok || bad "a run with results must still write them"
 if [[ -w /dev/full ]]; then
     timeout "$LIMIT" "$AUGUR" analyze "$IMG" >/dev/full 2>"$T/out"; rc=$?
     [[ $rc == 1 ]] && grep -qi "standard output" "$T/out" && ok || bad "analyze > /dev/full: exit $rc"

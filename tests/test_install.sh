@@ -24,6 +24,11 @@ libdir=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=libdir augur)
 [ -f "$P/share/augur/models/au.json" ] && [ -f "$P/share/augur/human-models/facemesh.json" ] \
     && ok "models installed under share/augur" || no "models installed under share/augur"
 [ -f "$P/share/augur/models/expr-ferplus.bin" ] && ok "expression model installed" || no "expression model installed"
+# the manual page and the bash completion, generated from the help text (tests/test_cli.sh checks their contents)
+grep -q '^\.SS augur analyze' "$P/share/man/man1/augur.1" 2>/dev/null && ok "man page installed (share/man/man1/augur.1)" \
+    || no "man page installed under share/man/man1"
+grep -q 'complete .*_augur augur' "$P/share/bash-completion/completions/augur" 2>/dev/null \
+    && ok "bash completion installed (share/bash-completion/completions/augur)" || no "bash completion installed"
 for ex in image video verify; do
     if cc -std=c11 -Wall -Wextra -Werror ${AUGUR_EXAMPLE_CFLAGS:-} "$SRC/examples/$ex.c" -o "$T/$ex" \
           $(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs augur) -Wl,-rpath,"$libdir" 2> "$T/cc.log"; then

@@ -58,6 +58,20 @@ static void make_face(au_face *f, int id, float cx, float cy, float s)
     float m[6] = {a, 0, -(cx - s) * a, 0, a, -(cy - s) * a}, mi[6] = {2 * s, 0, cx - s, 0, 2 * s, cy - s};
     memcpy(f->align, m, sizeof m);
     memcpy(f->align_inv, mi, sizeof mi);
+    for (int i = 0; i < AU_LM68_N; i++) { /* 3D landmarks: the ellipse at 600 mm */
+        f->lm68_3d[i][0] = (f->lm68[i][0] - 320) * 1.5f;
+        f->lm68_3d[i][1] = (f->lm68[i][1] - 240) * 1.5f;
+        f->lm68_3d[i][2] = 600.0f + (float)i;
+    }
+    f->has_gaze = 1;
+    static const float g[2][3] = {{0.1f, -0.2f, -0.974679f}, {-0.05f, 0.1f, -0.993734f}};
+    memcpy(f->gaze, g, sizeof g);
+    f->gaze_angle[0] = 0.0251f;
+    f->gaze_angle[1] = -0.0503f;
+    for (int e = 0; e < 2; e++) {
+        f->iris[e][0] = cx + (e ? 0.3f : -0.3f) * s; f->iris[e][1] = cy - 0.3f * s; f->iris[e][2] = -2;
+        f->eyeball[e][0] = f->iris[e][0]; f->eyeball[e][1] = f->iris[e][1]; f->eyeball[e][2] = 10;
+    }
     f->success = 1;
 }
 
@@ -111,6 +125,18 @@ static void test_json(void)
 
     const cJSON *f0 = cJSON_GetArrayItem(fa, 0);
     CHECK(cJSON_GetObjectItemCaseSensitive(f0, "id")->valueint == 0, "id");
+    const cJSON *gz = cJSON_GetObjectItemCaseSensitive(f0, "gaze");
+    v = cJSON_GetObjectItemCaseSensitive(gz, "angle");
+    CHECK(cJSON_GetArraySize(v) == 2 && near(num_at(v, 0), 0.0251, 1e-6) && near(num_at(v, 1), -0.0503, 1e-6),
+          "gaze.angle (radians)");
+    v = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(gz, "vectors"), 1);
+    CHECK(cJSON_GetArraySize(v) == 3 && near(num_at(v, 2), -0.9937, 1e-6), "gaze.vectors[1], 4 decimals");
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(gz, "iris")) == 2 &&
+              cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(gz, "eyeball")) == 2, "gaze.iris, gaze.eyeball");
+    v = cJSON_GetObjectItemCaseSensitive(f0, "landmarks3d");
+    CHECK(cJSON_GetArraySize(v) == AU_LM68_N && near(num_at(cJSON_GetArrayItem(v, 67), 2), 667, 1e-6), "landmarks3d");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(fa, 2), "landmarks3d")),
+          "landmarks3d null without a mesh");
     CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f0, "success")), "success is true");
     const cJSON *det = cJSON_GetObjectItemCaseSensitive(f0, "detector");
     CHECK(near(cJSON_GetObjectItemCaseSensitive(det, "score")->valuedouble, 0.98, 1e-6), "detector.score");
@@ -268,73 +294,145 @@ static char *next_record(char **cur)
     return s;
 }
 
+/* Index of a header name, -1 if absent. */
+static int col(char **names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(names[i], name)) return i;
+    return -1;
+}
+
 static void test_csv(void)
 {
-    enum { MAXF = 400 };
-    char *fl[MAXF];
+    enum { MAXF = 600 };
+    static char *hl[MAXF], *fl[MAXF];
     FILE *tf = tmpfile();
     CHECK(au_csv_header(tf) == 0, "header");
     static au_face faces[2];
     make_face(&faces[0], 0, 200, 150, 60);
     make_face(&faces[1], 1, 400, 300, 30);
     faces[1].success = 0;
+    faces[1].has_gaze = 0;
     au_analysis a = {"x \"quoted\", y.png", 640, 480, faces, 2, 0.01};
-    CHECK(au_csv_rows(tf, &a) == 0, "rows");
+    CHECK(au_csv_rows(tf, &a, 3) == 0, "rows");
     au_analysis z = {"empty.png", 48, 48, NULL, 0, 0};
-    CHECK(au_csv_rows(tf, &z) == 0, "rows of a face-less image");
+    CHECK(au_csv_rows(tf, &z, 4) == 0, "rows of a face-less image");
+    CHECK(au_csv_error_row(tf, "bad.png", 5, "'bad.png' is truncated or corrupt") == 0, "error row");
+    static struct augur_track tr[2];
+    tr[0].face_id = 2; tr[0].success = 1; tr[0].confidence = 0.91f; tr[0].detected = 0; tr[0].per_person_neutral = 1;
+    tr[0].face = faces[0];
+    tr[1].face_id = 5; tr[1].success = 0; tr[1].confidence = 0.2f; tr[1].face = faces[1];
+    CHECK(au_csv_track_rows(tf, "clip.mp4", 7, 0.25, tr, 2) == 0, "video rows");
+    CHECK(au_csv_track_rows(tf, "clip.mp4", 8, 0.5, tr, 0) == 0, "video row without faces");
     char *text = slurp(tf), *cur = text;
     fclose(tf);
 
+    /* the header: OpenFace 2.2's names in OpenFace's order, then augur's own */
     char *hdr = next_record(&cur);
-    int nh = hdr ? csv_split(hdr, fl, MAXF) : 0;
-    CHECK(nh == AU_CSV_COLUMNS && nh == 196, "header: %d columns, want 196", nh);
+    int nh = hdr ? csv_split(hdr, hl, MAXF) : 0;
+    CHECK(nh == AU_CSV_COLUMNS && nh == 455, "header: %d columns, want 455", nh);
     static const struct { int i; const char *name; } want[] = {
-        {0, "face"}, {1, "confidence"}, {2, "success"}, {3, "pose_Tx"}, {4, "pose_Ty"}, {5, "pose_Tz"},
-        {6, "pose_Rx"}, {7, "pose_Ry"}, {8, "pose_Rz"}, {9, "x_0"}, {39, "x_30"}, {76, "x_67"}, {77, "y_0"},
-        {144, "y_67"}, {145, "AU01_r"}, {166, "AU45_r"}, {167, "AU01_c"}, {188, "AU45_c"},
-        {189, "file"}, {190, "det_score"}, {191, "mesh_score"}, {192, "box_x1"}, {193, "box_y1"},
-        {194, "box_x2"}, {195, "box_y2"}};
-    for (size_t k = 0; k < sizeof want / sizeof want[0] && nh == 196; k++)
-        CHECK(!strcmp(fl[want[k].i], want[k].name), "column %d is '%s', want '%s'", want[k].i, fl[want[k].i],
+        {0, "frame"}, {1, "face_id"}, {2, "timestamp"}, {3, "confidence"}, {4, "success"}, {5, "gaze_0_x"},
+        {10, "gaze_1_z"}, {11, "gaze_angle_x"}, {12, "gaze_angle_y"}, {13, "pose_Tx"}, {16, "pose_Rx"},
+        {18, "pose_Rz"}, {19, "x_0"}, {86, "x_67"}, {87, "y_0"}, {155, "X_0"}, {223, "Y_0"}, {291, "Z_0"},
+        {358, "Z_67"}, {359, "AU01_r"}, {380, "AU45_r"}, {381, "AU01_c"}, {402, "AU45_c"}, {403, "AU01_p"},
+        {424, "AU45_p"}, {425, "expression"}, {426, "expr_neutral"}, {427, "expr_happiness"},
+        {434, "evidence_neutral"}, {442, "evidence_class"}, {443, "weakly_grounded"}, {444, "cam_cos"},
+        {445, "detected"}, {446, "per_person_neutral"}, {447, "det_score"}, {448, "mesh_score"},
+        {449, "box_x1"}, {452, "box_y2"}, {453, "file"}, {454, "error"}};
+    for (size_t k = 0; k < sizeof want / sizeof want[0] && nh == 455; k++)
+        CHECK(!strcmp(hl[want[k].i], want[k].name), "column %d is '%s', want '%s'", want[k].i, hl[want[k].i],
               want[k].name);
-    for (int i = 0; i < nh && i < MAXF; i++) CHECK(!strchr(fl[i], ' '), "column name '%s' has a space", fl[i]);
+    for (int i = 0; i < nh && i < MAXF; i++) {
+        CHECK(!strchr(hl[i], ' '), "column name '%s' has a space", hl[i]);
+        /* OpenFace's p_* are its shape parameters: nothing of augur's may look like one */
+        CHECK(strncmp(hl[i], "p_", 2), "column '%s' collides with OpenFace's p_* parameters", hl[i]);
+        for (int k = 0; k < i; k++) CHECK(strcmp(hl[i], hl[k]), "column '%s' twice", hl[i]);
+    }
+#define F(name) (col(hl, nh, name) >= 0 ? fl[col(hl, nh, name)] : "?")
 
+    /* image, face 0 */
     char *row = next_record(&cur);
     int n = row ? csv_split(row, fl, MAXF) : 0;
-    CHECK(n == 196, "row 1: %d fields, want 196", n);
-    if (n == 196) {
-        CHECK(!strcmp(fl[0], "0") && !strcmp(fl[2], "1"), "face 0, success 1");
-        CHECK(near(atof(fl[1]), 0.97, 1e-3), "confidence = mesh score");
-        CHECK(near(atof(fl[3]), -10.5, 0.05) && near(atof(fl[5]), 612.5, 0.05), "pose_T in mm");
-        CHECK(near(atof(fl[6]), 30 * M_PI / 180, 1e-4) && near(atof(fl[7]), -12.5 * M_PI / 180, 1e-4) &&
-                  near(atof(fl[8]), 4.25 * M_PI / 180, 1e-4), "pose_R in radians");
-        CHECK(near(atof(fl[9 + 30]), faces[0].lm68[30][0], 0.006) && near(atof(fl[77 + 30]), faces[0].lm68[30][1], 0.006),
+    CHECK(n == 455, "row 1: %d fields, want 455", n);
+    if (n == 455 && nh == 455) {
+        CHECK(!strcmp(F("frame"), "3") && !strcmp(F("face_id"), "0") && !strcmp(F("success"), "1"),
+              "frame 3 (the input's number), face 0, success 1");
+        CHECK(!strcmp(F("timestamp"), "0.0000"), "images: timestamp 0");
+        CHECK(near(atof(F("confidence")), 0.97, 1e-3), "confidence = mesh score");
+        CHECK(near(atof(F("gaze_0_x")), 0.1, 1e-4) && near(atof(F("gaze_1_z")), -0.993734, 1e-4), "gaze vectors");
+        CHECK(near(atof(F("gaze_angle_x")), 0.0251, 1e-4) && near(atof(F("gaze_angle_y")), -0.0503, 1e-4),
+              "gaze angles (radians)");
+        CHECK(near(atof(F("pose_Tx")), -10.5, 0.05) && near(atof(F("pose_Tz")), 612.5, 0.05), "pose_T in mm");
+        CHECK(near(atof(F("pose_Rx")), 30 * M_PI / 180, 1e-4) && near(atof(F("pose_Ry")), -12.5 * M_PI / 180, 1e-4) &&
+                  near(atof(F("pose_Rz")), 4.25 * M_PI / 180, 1e-4), "pose_R in radians");
+        CHECK(near(atof(F("x_30")), faces[0].lm68[30][0], 0.006) && near(atof(F("y_30")), faces[0].lm68[30][1], 0.006),
               "x_30, y_30");
-        CHECK(near(atof(fl[76]), faces[0].lm68[67][0], 0.006) && near(atof(fl[144]), faces[0].lm68[67][1], 0.006),
-              "x_67, y_67");
-        CHECK(!strcmp(fl[189], "x \"quoted\", y.png"), "file quoted and read back: '%s'", fl[189]);
-        CHECK(near(atof(fl[190]), 0.98, 1e-4) && near(atof(fl[191]), 0.97, 1e-4), "det_score, mesh_score");
-        CHECK(near(atof(fl[192]), faces[0].box[0], 0.006) && near(atof(fl[195]), faces[0].box[3], 0.006), "box");
+        CHECK(near(atof(F("X_30")), faces[0].lm68_3d[30][0], 0.06) && near(atof(F("Y_67")), faces[0].lm68_3d[67][1], 0.06) &&
+                  near(atof(F("Z_67")), 667, 0.06), "X_30, Y_67, Z_67 (mm)");
+        CHECK(!strcmp(F("file"), "x \"quoted\", y.png"), "file quoted and read back: '%s'", F("file"));
+        CHECK(F("error")[0] == 0, "no error");
+        CHECK(!strcmp(F("detected"), "1") && !strcmp(F("per_person_neutral"), "0"), "detected 1, per_person_neutral 0");
+        CHECK(near(atof(F("det_score")), 0.98, 1e-4) && near(atof(F("mesh_score")), 0.97, 1e-4), "det_score, mesh_score");
+        CHECK(near(atof(F("box_x1")), faces[0].box[0], 0.006) && near(atof(F("box_y2")), faces[0].box[3], 0.006), "box");
+        CHECK(F("AU12_r")[0] == 0 && F("AU12_p")[0] == 0 && F("expression")[0] == 0,
+              "no AUs, no expression: empty fields");
     }
+    /* image, face 1: mesh rejected */
     row = next_record(&cur);
     n = row ? csv_split(row, fl, MAXF) : 0;
-    CHECK(n == 196 && !strcmp(fl[0], "1") && !strcmp(fl[2], "0"), "row 2: face 1, success 0");
-    row = next_record(&cur);
-    n = row ? csv_split(row, fl, MAXF) : 0;
-    CHECK(n == 196, "face-less row: %d fields, want 196", n);
-    if (n == 196) {
-        CHECK(!strcmp(fl[2], "0") && !strcmp(fl[1], "0") && !strcmp(fl[189], "empty.png"),
-              "face-less row: success 0, confidence 0, file named");
+    CHECK(n == 455 && !strcmp(F("frame"), "3") && !strcmp(F("face_id"), "1") && !strcmp(F("success"), "0"),
+          "row 2: frame 3, face 1, success 0");
+    if (n == 455) {
         int empty = 1;
-        for (int i = 3; i < 189; i++) empty &= fl[i][0] == 0;
-        CHECK(empty && fl[0][0] == 0, "face-less row: face and measurements empty");
+        for (int i = col(hl, nh, "gaze_0_x"); i <= col(hl, nh, "cam_cos"); i++) empty &= fl[i][0] == 0;
+        CHECK(empty, "a face that failed: measurements empty");
+        CHECK(strstr(F("error"), "mesh rejected") != NULL && F("box_x1")[0] != 0, "failed face: error and box");
     }
-    CHECK(next_record(&cur) == NULL, "exactly 3 rows");
+    /* face-less image */
+    row = next_record(&cur);
+    n = row ? csv_split(row, fl, MAXF) : 0;
+    CHECK(n == 455, "face-less row: %d fields, want 455", n);
+    if (n == 455) {
+        CHECK(!strcmp(F("frame"), "4") && !strcmp(F("success"), "0") && !strcmp(F("confidence"), "0.000") &&
+                  !strcmp(F("file"), "empty.png") && !strcmp(F("error"), "no face"),
+              "face-less row: frame 4, success 0, confidence 0, file named, error 'no face'");
+        int empty = fl[1][0] == 0;
+        for (int i = 5; i < col(hl, nh, "file"); i++) empty &= fl[i][0] == 0 || i == col(hl, nh, "timestamp");
+        CHECK(empty, "face-less row: face_id and measurements empty");
+    }
+    /* an input that failed */
+    row = next_record(&cur);
+    n = row ? csv_split(row, fl, MAXF) : 0;
+    CHECK(n == 455 && !strcmp(F("frame"), "5") && !strcmp(F("success"), "0") && !strcmp(F("file"), "bad.png") &&
+              !strcmp(F("error"), "'bad.png' is truncated or corrupt") && F("timestamp")[0] == 0,
+          "error row: frame 5, success 0, the message in error");
+    /* video: a tracked face and a lost one */
+    row = next_record(&cur);
+    n = row ? csv_split(row, fl, MAXF) : 0;
+    CHECK(n == 455 && !strcmp(F("frame"), "7") && !strcmp(F("face_id"), "2") && !strcmp(F("timestamp"), "0.2500") &&
+              !strcmp(F("success"), "1") && !strcmp(F("detected"), "0") && !strcmp(F("per_person_neutral"), "1") &&
+              near(atof(F("confidence")), 0.91, 1e-3) && !strcmp(F("file"), "clip.mp4") &&
+              near(atof(F("gaze_angle_x")), 0.0251, 1e-4),
+          "video row: frame 7, face 2, t 0.25, success, tracked, personal neutral, the video named");
+    row = next_record(&cur);
+    n = row ? csv_split(row, fl, MAXF) : 0;
+    CHECK(n == 455 && !strcmp(F("face_id"), "5") && !strcmp(F("success"), "0") && F("pose_Tx")[0] == 0 &&
+              strstr(F("error"), "lost") != NULL,
+          "video row of a lost face: success 0, empty measurements, error says lost");
+    row = next_record(&cur);
+    n = row ? csv_split(row, fl, MAXF) : 0;
+    CHECK(n == 455 && !strcmp(F("frame"), "8") && F("face_id")[0] == 0 && !strcmp(F("success"), "0") &&
+              !strcmp(F("error"), "no face"),
+          "video frame without faces: one row, error 'no face'");
+#undef F
+    CHECK(next_record(&cur) == NULL, "exactly 8 rows");
     free(text);
 
     FILE *full = fopen("/dev/full", "w");
     if (full) {
-        CHECK(au_csv_rows(full, &a) == AUGUR_EIO, "CSV write to /dev/full: AUGUR_EIO");
+        CHECK(au_csv_rows(full, &a, 1) == AUGUR_EIO, "CSV write to /dev/full: AUGUR_EIO");
+        CHECK(au_csv_track_rows(full, "v", 1, 0, tr, 1) == AUGUR_EIO, "video CSV write to /dev/full: AUGUR_EIO");
         fclose(full);
     }
 }

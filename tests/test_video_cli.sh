@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/test_video_cli.sh — `augur video` as a user meets it: a clip made by
 # augur itself (an image sequence of the astronaut, written as an annotated
-# MJPEG AVI with --overlay), every output, the per-frame CSV, and the failure
+# MJPEG AVI with --overlay), every output, the per-frame CSV (read as OpenFace
+# 2.2's), several inputs and a folder of videos, and the failure
 # paths: missing file, not a video, a still image, unwritable outputs, bad
 # options, and a truncated video, which must be analysed up to the damage,
 # keep every row written so far and a valid overlay, and exit 1 with the
@@ -34,7 +35,8 @@ fi
 expect 0 "video --help" -- "$AUGUR" video --help;   grep_out "--overlay" "help lists --overlay"
 expect 0 "augur --help lists video" -- "$AUGUR" --help; grep_out "video" "video in the command list"
 expect 2 "no input" -- "$AUGUR" video
-expect 2 "two inputs" -- "$AUGUR" video a.mkv b.mkv
+expect 2 "--events with two inputs" -- "$AUGUR" video --events e.json a.mkv b.mkv; grep_out "events-dir" "points to --events-dir"
+expect 2 "--csv and --csv-dir" -- "$AUGUR" video --csv a.csv --csv-dir . a.mkv
 expect 2 "unknown option" -- "$AUGUR" video --frob x.mkv
 expect 2 "bad --every" -- "$AUGUR" video --every 0 x.mkv
 expect 2 "bad --start" -- "$AUGUR" video --start -1 x.mkv
@@ -46,7 +48,9 @@ for i in $(seq -w 0 23); do ln -s "$(cd "$SRC" && pwd)/examples/astronaut.png" "
 expect 0 "sequence -> overlay video" -- "$AUGUR" video -q --fps 12 --csv "$T/seq.csv" --overlay "$T/clip.avi" "$T/seq"
 ok "[[ -s $T/clip.avi ]]" "overlay video written"
 ok "[[ \$(wc -l <$T/seq.csv) == 25 ]]" "one CSV row per frame (+ header): $(wc -l <"$T/seq.csv" 2>/dev/null)"
-ok "head -1 $T/seq.csv | grep -q '^frame,face_id,timestamp,confidence,success,pose_Tx'" "CSV header starts like OpenFace's"
+ok "head -1 $T/seq.csv | grep -q '^frame,face_id,timestamp,confidence,success,gaze_0_x'" "CSV header starts like OpenFace 2.2's"
+ok "cmp -s <(head -1 $T/seq.csv) <(\"$AUGUR\" analyze -q --csv \"$SRC/examples/astronaut.png\" | head -1)" "the same CSV header as augur analyze"
+ok "awk -F, 'NR==2 && \$1 != 1 {exit 1} NR==25 && \$1 != 24 {exit 1}' $T/seq.csv" "frames numbered from 1, as OpenFace"
 ok "[[ \$(cut -d, -f2,5 $T/seq.csv | sort -u | grep -c .) == 2 ]]" "one face id, success 1, in every row"
 ok "awk -F, 'NR==3 && \$3 != \"0.0833\" {exit 1}' $T/seq.csv" "timestamps at 12 fps"
 
@@ -61,6 +65,36 @@ expect 0 "--every 4 --start 1" -- "$AUGUR" video -q --every 4 --start 1 --csv "$
 ok "[[ \$(wc -l <$T/s.csv) == 4 ]]" "frames 12..23, one in 4: 3 rows"
 expect 0 "--expr-flip" -- "$AUGUR" video -q --expr-flip --every 6 --csv "$T/f.csv" "$T/clip.avi"
 ok "python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); assert len(r)==4 and all(x[\"expression\"]==\"happiness\" for x in r)' $T/f.csv" "flip-averaged expression: happiness in every row"
+
+# the CSV read as OpenFace 2.2's, by column name (tests/openface_csv.py)
+expect 0 "an OpenFace 2.2 script reads augur's video CSV" -- python3 "$SRC/tests/openface_csv.py" \
+    "$SRC/tests/fixtures/openface22_header.csv" "$T/c.csv"
+grep_out "in OpenFace's order" "OpenFace columns present, in OpenFace's order"
+ok "python3 -c 'import csv,sys,math; r=list(csv.DictReader(open(sys.argv[1]))); assert all(math.hypot(float(x[\"gaze_angle_x\"]), float(x[\"gaze_angle_y\"])) < 0.15 and x[\"file\"].endswith(\"clip.avi\") for x in r)' $T/c.csv" \
+   "gaze near the camera and the video named in every row"
+
+# several inputs: one CSV for all (file column), or one per input; a folder of videos
+cp "$T/clip.avi" "$T/clip2.avi"
+expect 1 "several inputs, one missing" -- "$AUGUR" video -q --every 6 --csv "$T/all.csv" "$T/clip.avi" "$T/nope.mkv" "$T/clip2.avi"
+grep_out "nope.mkv" "the missing input named"
+ok "python3 -c '
+import csv, sys
+r = list(csv.DictReader(open(sys.argv[1])))
+files = [x[\"file\"].rsplit(\"/\", 1)[1] for x in r]
+assert files == [\"clip.avi\"] * 4 + [\"nope.mkv\"] + [\"clip2.avi\"] * 4, files
+bad = r[4]
+assert bad[\"success\"] == \"0\" and bad[\"frame\"] == \"\" and \"nope.mkv\" in bad[\"error\"], bad[\"error\"]
+assert [x[\"frame\"] for x in r[5:]] == [\"1\", \"7\", \"13\", \"19\"]
+' $T/all.csv" "one CSV: every input's rows, the failed one with its error, frames counted per video"
+mkdir "$T/vids" "$T/per"
+cp "$T/clip.avi" "$T/vids/a.avi"; cp "$T/clip.avi" "$T/vids/b.avi"; echo "notes" >"$T/vids/readme.txt"
+expect 0 "a folder of videos, one CSV and events per video" -- "$AUGUR" video -q --every 6 --csv-dir "$T/per" --events-dir "$T/per" "$T/vids"
+ok "[[ \$(wc -l <$T/per/a.csv) == 5 && \$(wc -l <$T/per/b.csv) == 5 && -s $T/per/a.events.json && -s $T/per/b.events.json ]]" \
+   "per-video outputs: a.csv, b.csv (4 rows each), a.events.json, b.events.json"
+expect 2 "two inputs of one name into one folder" -- "$AUGUR" video -q --csv-dir "$T/per" "$T/clip.avi" "$T/vids/../clip.avi"
+expect 1 "--csv-dir not a folder" -- "$AUGUR" video -q --csv-dir "$T/nowhere" "$T/clip.avi"
+expect 0 "several inputs, timelines on standard output" -- "$AUGUR" video -q --every 6 "$T/vids/a.avi" "$T/vids/b.avi"
+grep_out "== .*b.avi ==" "each timeline headed by its input"
 
 # failure paths
 expect 1 "missing file" -- "$AUGUR" video -q "$T/nope.mkv";          grep_out "nope.mkv" "missing file named"

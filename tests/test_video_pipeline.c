@@ -385,6 +385,11 @@ static void test_same_reading(const char *models, const au_image *src)
               "the same expression and evidence (%s %.4f vs %s %.4f)", augur_expression_name(a->expression_class),
               a->expression[a->expression_class], augur_expression_name(b->expression_class),
               b->expression[b->expression_class]);
+        CHECK(a->has_gaze && b->has_gaze && !memcmp(a->gaze, b->gaze, sizeof a->gaze) &&
+                  !memcmp(a->gaze_angle, b->gaze_angle, sizeof a->gaze_angle) &&
+                  !memcmp(a->lm68_3d, b->lm68_3d, sizeof a->lm68_3d),
+              "the same gaze and 3D landmarks (%.5f %.5f vs %.5f %.5f)", a->gaze_angle[0], a->gaze_angle[1],
+              b->gaze_angle[0], b->gaze_angle[1]);
     } else CHECK(0, "video frame: %d tracks (%s)", m, augur_errmsg(ctx));
     augur_stream_free(s);
     augur_faces_free(faces);

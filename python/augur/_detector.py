@@ -16,8 +16,10 @@ from ._lib import AugurError
 AU_IDS = (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 16, 17, 20, 23, 24, 25, 26, 27, 28, 43, 45)
 EXPRESSIONS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt")
 
+GAZE_COLUMNS = ["gaze_0_x", "gaze_0_y", "gaze_0_z", "gaze_1_x", "gaze_1_y", "gaze_1_z", "gaze_angle_x", "gaze_angle_y"]
 POSE_COLUMNS = ["pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz"]
 LANDMARK_COLUMNS = [f"x_{i}" for i in range(L.LM68_POINTS)] + [f"y_{i}" for i in range(L.LM68_POINTS)]
+LANDMARK3D_COLUMNS = [f"{c}_{i}" for c in "XYZ" for i in range(L.LM68_POINTS)]
 AU_R_COLUMNS = [f"AU{a:02d}_r" for a in AU_IDS]
 AU_C_COLUMNS = [f"AU{a:02d}_c" for a in AU_IDS]
 AU_P_COLUMNS = [f"AU{a:02d}_p" for a in AU_IDS]
@@ -26,15 +28,15 @@ EVIDENCE_COLUMNS = [f"evidence_{c}" for c in EXPRESSIONS]
 BOX_COLUMNS = ["box_x1", "box_y1", "box_x2", "box_y2"]
 
 # Numeric columns, in the order of the float matrix built per face.
-_NUMERIC = (["timestamp", "confidence", "success"] + POSE_COLUMNS + LANDMARK_COLUMNS
-            + AU_R_COLUMNS + AU_C_COLUMNS + AU_P_COLUMNS + EMOTION_COLUMNS + EVIDENCE_COLUMNS
+_NUMERIC = (["timestamp", "confidence", "success"] + GAZE_COLUMNS + POSE_COLUMNS + LANDMARK_COLUMNS
+            + LANDMARK3D_COLUMNS + AU_R_COLUMNS + AU_C_COLUMNS + AU_P_COLUMNS + EMOTION_COLUMNS + EVIDENCE_COLUMNS
             + ["weakly_grounded", "cam_cos", "detected", "per_person_neutral", "det_score", "mesh_score"]
             + BOX_COLUMNS + ["width", "height"])
 _IX = {c: i for i, c in enumerate(_NUMERIC)}
 
 #: Every column of a result, in order: OpenFace 2's names first, augur's own after.
-COLUMNS = (["input", "frame", "face_id", "timestamp", "confidence", "success"] + POSE_COLUMNS + LANDMARK_COLUMNS
-           + AU_R_COLUMNS + AU_C_COLUMNS + AU_P_COLUMNS + ["expression"] + EMOTION_COLUMNS + EVIDENCE_COLUMNS
+COLUMNS = (["input", "frame", "face_id", "timestamp", "confidence", "success"] + GAZE_COLUMNS + POSE_COLUMNS
+           + LANDMARK_COLUMNS + LANDMARK3D_COLUMNS + AU_R_COLUMNS + AU_C_COLUMNS + AU_P_COLUMNS + ["expression"] + EMOTION_COLUMNS + EVIDENCE_COLUMNS
            + ["evidence_class", "weakly_grounded", "cam_cos", "detected", "per_person_neutral", "det_score",
               "mesh_score"] + BOX_COLUMNS + ["width", "height", "error"])
 _INT_COLUMNS = ["success"]           # always known
@@ -47,7 +49,8 @@ class Fex(pd.DataFrame):
     """The result of Detector.detect_image / detect_video: one row per face (per frame).
 
     A pandas DataFrame with OpenFace 2 column names (``frame``, ``face_id``, ``timestamp``,
-    ``confidence``, ``success``, ``pose_*``, ``x_*``/``y_*``, ``AUxx_r``/``AUxx_c``) and augur's own
+    ``confidence``, ``success``, ``gaze_*``, ``pose_*``, ``x_*``/``y_*``, ``X_*``/``Y_*``/``Z_*``,
+    ``AUxx_r``/``AUxx_c``) and augur's own
     (``AUxx_p``, the expression probabilities, evidence, ``cam_cos``, face box, ``error``), plus
     py-feat-style column subsets. ``events`` holds the video's events JSON (parsed), ``timeline`` its
     readable timeline, ``source_info`` what the video source said; all ``None`` for images.
@@ -88,6 +91,17 @@ class Fex(pd.DataFrame):
         return pd.DataFrame(self[POSE_COLUMNS])
 
     @property
+    def gaze(self):
+        """Eye gaze: unit vectors ``gaze_0_*`` (the eye leftmost in the image), ``gaze_1_*`` (camera frame) and
+        ``gaze_angle_x/y`` (radians, OpenFace's definition; 0 looking into the camera)."""
+        return pd.DataFrame(self[GAZE_COLUMNS])
+
+    @property
+    def landmarks3d(self):
+        """The 68 landmarks in 3D, ``X_0 … X_67, Y_0 … Y_67, Z_0 … Z_67`` (mm, camera frame)."""
+        return pd.DataFrame(self[LANDMARK3D_COLUMNS])
+
+    @property
     def landmarks(self):
         """The 68 landmarks, ``x_0 … x_67, y_0 … y_67`` (image px)."""
         return pd.DataFrame(self[LANDMARK_COLUMNS])
@@ -117,6 +131,12 @@ def _face_values(face, row):
         row[i:i + L.LM68_POINTS] = lm[:, 0]
         i = _IX["y_0"]
         row[i:i + L.LM68_POINTS] = lm[:, 1]
+        i = _IX["X_0"]
+        row[i:i + 3 * L.LM68_POINTS] = np.ctypeslib.as_array(face.lm68_3d).T.reshape(-1)
+    if face.has_gaze:
+        i = _IX["gaze_0_x"]
+        row[i:i + 6] = np.ctypeslib.as_array(face.gaze).reshape(-1)
+        row[i + 6:i + 8] = np.ctypeslib.as_array(face.gaze_angle)
     if face.n_aus:
         r0, c0, p0 = _IX[AU_R_COLUMNS[0]], _IX[AU_C_COLUMNS[0]], _IX[AU_P_COLUMNS[0]]
         for k in range(min(face.n_aus, L.AU_COUNT)):
@@ -203,15 +223,16 @@ class Detector:
     pretrained face networks (default: ``$AUGUR_MODELS``, else the one compiled in), ``au_model`` and
     ``expr_model`` model files (default: the shipped ones), ``threads`` worker threads inside one
     inference, ``detector`` ``"auto"``/``"short"``/``"full"``, ``crop`` ``"auto"``/``"never"``/``"always"``,
-    ``expr_flip`` average the expression over the face and its mirror image, ``backend``
-    ``"fast"`` (XNNPACK) or ``"reference"``.
+    ``expr_flip`` average the expression over the face and its mirror image, ``gaze`` estimate eye
+    gaze (MediaPipe Iris, two small network runs per face), ``backend`` ``"fast"`` (XNNPACK) or
+    ``"reference"``.
 
     Every model is loaded here, so a missing or damaged model raises :class:`AugurError` now. A
     Detector is used by one thread at a time; use one per thread to work in parallel.
     """
 
     def __init__(self, models=None, au_model=None, expr_model=None, threads=1, detector="auto", crop="auto",
-                 expr_flip=False, backend="fast"):
+                 expr_flip=False, backend="fast", gaze=True):
         self._lib = L.lib()
         self._ctx = c_void_p()
         for name, val, table in (("detector", detector, L.DETECTORS), ("crop", crop, L.CROPS),
@@ -227,6 +248,7 @@ class Detector:
         p.crop = L.CROPS[crop]
         p.backend = L.BACKENDS[backend]
         p.expr_flip = 1 if expr_flip else 0
+        p.gaze = 1 if gaze else 0
         rc = self._lib.augur_init(byref(self._ctx), byref(p))
         if rc:
             msg = self._errmsg(rc)

@@ -76,6 +76,7 @@ class augur_params(Structure):
         ("expr_model", c_char_p),
         ("au_model", c_char_p),
         ("expr_flip", c_int),
+        ("gaze", c_int),
     ]
 
 
@@ -119,6 +120,12 @@ class augur_face(Structure):
         ("weakly_grounded", c_int),
         ("cam_cos", c_float),
         ("cam", c_float * (CAM_SIDE * CAM_SIDE)),
+        ("lm68_3d", (c_float * 3) * LM68_POINTS),
+        ("has_gaze", c_int),
+        ("gaze", (c_float * 3) * 2),
+        ("gaze_angle", c_float * 2),
+        ("iris", (c_float * 3) * 2),
+        ("eyeball", (c_float * 3) * 2),
     ]
 
 

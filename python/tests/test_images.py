@@ -23,6 +23,9 @@ def test_astronaut(detector, astronaut):
     assert abs(r.pose_Rx) < math.pi / 4 and abs(r.pose_Ry) < math.pi / 4      # radians, near frontal
     assert r.width == 512 and r.height == 512
     assert r.box_x1 < r.x_30 < r.box_x2 and r.box_y1 < r.y_30 < r.box_y2      # nose tip inside the box
+    assert abs(r.gaze_angle_x) < 0.15 and abs(r.gaze_angle_y) < 0.15           # looking at the camera
+    assert abs(math.hypot(r.gaze_0_x, r.gaze_0_y, r.gaze_0_z) - 1) < 1e-3 and r.gaze_0_z < -0.9
+    assert 300 < r.Z_30 < 1500 and r.X_36 < r.X_45                            # mm, in front of the camera
 
 
 def test_accessors(detector, astronaut):
@@ -35,6 +38,7 @@ def test_accessors(detector, astronaut):
     assert abs(df.emotions.sum(axis=1).iloc[0] - 1) < 1e-3
     assert list(df.poses.columns) == ["pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz"]
     assert df.landmarks.shape == (1, 136) and df.facebox.shape == (1, 4)
+    assert df.landmarks3d.shape == (1, 204) and list(df.gaze.columns[-2:]) == ["gaze_angle_x", "gaze_angle_y"]
     assert isinstance(df[df.success == 1], augur.Fex)
 
 

@@ -17,6 +17,7 @@ AUGUR_API struct augur_params augur_default_params(void)
     p.model_dir = NULL;
     p.n_threads = 1;
     p.backend = AUGUR_BACKEND_FAST;
+    p.gaze = 1;
     return p;
 }
 

@@ -15,6 +15,7 @@ struct augur_context {
     struct augur_params params;    /* as given; model paths resolved in the stage */
     au_error err;                  /* last failure */
     struct st_stage *stage;        /* models and the per-face reading */
+    long long csv_inputs;          /* inputs written to the CSV since its header (the image rows' `frame`) */
 };
 
 #endif

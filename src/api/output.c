@@ -66,12 +66,20 @@ AUGUR_API int augur_write_json(augur_context *ctx, FILE *f, const struct augur_a
 
 AUGUR_API int augur_write_csv_header(augur_context *ctx, FILE *f)
 {
+    ctx->csv_inputs = 0;
     return au_csv_header(f) ? au_fail(&ctx->err, AUGUR_EIO, "cannot write CSV: %s", strerror(errno)) : 0;
 }
 
 AUGUR_API int augur_write_csv(augur_context *ctx, FILE *f, const struct augur_analysis *a)
 {
-    return au_csv_rows(f, a) ? au_fail(&ctx->err, AUGUR_EIO, "cannot write CSV: %s", strerror(errno)) : 0;
+    long long frame = ++ctx->csv_inputs;
+    return au_csv_rows(f, a, frame) ? au_fail(&ctx->err, AUGUR_EIO, "cannot write CSV: %s", strerror(errno)) : 0;
+}
+
+AUGUR_API int augur_write_csv_error(augur_context *ctx, FILE *f, const char *file, long long frame, const char *error)
+{
+    if (frame == 0) frame = ++ctx->csv_inputs;
+    return au_csv_error_row(f, file ? file : "", frame, error) ? au_fail(&ctx->err, AUGUR_EIO, "cannot write CSV: %s", strerror(errno)) : 0;
 }
 
 AUGUR_API int augur_write_overlay(augur_context *ctx, const augur_image *img, const struct augur_analysis *a,

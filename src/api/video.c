@@ -158,13 +158,15 @@ AUGUR_API void augur_stream_free(augur_stream *s)
 
 AUGUR_API int augur_write_video_csv_header(augur_context *ctx, FILE *f)
 {
-    return vo_csv_header(f) ? au_fail(&ctx->err, AUGUR_EIO, "cannot write the CSV") : 0;
+    return augur_write_csv_header(ctx, f);
 }
 
-AUGUR_API int augur_write_video_csv(augur_context *ctx, FILE *f, long long frame, double t,
+AUGUR_API int augur_write_video_csv(augur_context *ctx, FILE *f, const char *file, long long frame, double t,
                                     const struct augur_track *tracks, int n)
 {
-    return vo_csv_rows(f, frame, t, tracks, n) ? au_fail(&ctx->err, AUGUR_EIO, "cannot write the CSV") : 0;
+    return au_csv_track_rows(f, file ? file : "", frame, t, tracks, n)
+               ? au_fail(&ctx->err, AUGUR_EIO, "cannot write the CSV")
+               : 0;
 }
 
 AUGUR_API int augur_draw_tracks(augur_context *ctx, augur_image *frame, const struct augur_track *tracks, int n,

@@ -14,6 +14,7 @@
 
 #include "face/canonical.h"
 #include "face/detect.h"
+#include "face/gaze.h"
 #include "face/landmarks.h"
 #include "face/pose.h"
 #include "media/warp.h"
@@ -31,6 +32,8 @@ struct au_face_engine {
     int pyr_built;                       /* levels 1..pyr_built belong to the current image */
     const uint8_t *pyr_of;               /* the pixels they were built from */
     float (*flip)[3];                    /* scratch: the mirrored crop's mesh */
+    au_iris *iris;                       /* gaze: loaded on first use */
+    float (*eye)[AU_IRIS_POINTS][3];     /* scratch: the iris network's points, both eyes */
 };
 
 au_face_opts au_face_default_opts(void)
@@ -47,6 +50,7 @@ au_face_opts au_face_default_opts(void)
     o.max_faces = AU_MAX_FACES;
     o.crop_max_side = 160;
     o.crop_scale = 1.3f;
+    o.gaze = 0;
     return o;
 }
 
@@ -58,7 +62,8 @@ int au_face_engine_create(au_face_engine **out, const char *model_dir, const nn_
     snprintf(e->model_dir, sizeof e->model_dir, "%s", model_dir);
     e->opt = o ? *o : nn_default_options();
     e->flip = malloc(sizeof(float[AU_MESH_N][3]));
-    if (!e->flip) { free(e); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    e->eye = malloc(sizeof(float[2][AU_IRIS_POINTS][3]));
+    if (!e->flip || !e->eye) { free(e->flip); free(e->eye); free(e); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
     char path[4200];
     snprintf(path, sizeof path, "%s/facemesh.json", model_dir);
     int rc = nn_load(&e->mesh, path, &e->opt, err);
@@ -88,6 +93,8 @@ void au_face_engine_free(au_face_engine *e)
     au_detector_free(e->det_short);
     au_detector_free(e->det_full);
     nn_free(e->mesh);
+    au_iris_free(e->iris);
+    free(e->eye);
     for (int l = 0; l < ENGINE_LEVELS; l++) au_image_free(&e->pyr[l]);
     free(e->flip);
     free(e);
@@ -253,6 +260,31 @@ void au_face_finish(au_face *f, const au_image *img)
     }
 }
 
+int au_face_engine_load_gaze(au_face_engine *e, au_error *err)
+{
+    return e->iris ? 0 : au_iris_create(&e->iris, e->model_dir, &e->opt, err);
+}
+
+int au_face_gaze(au_face_engine *e, const au_image *img, au_face *f, au_error *err)
+{
+    f->has_gaze = 0;
+    if (!f->success || !f->has_mesh) return 0;
+    int rc = au_face_engine_load_gaze(e, err);
+    if (rc) return rc;
+    float S = (float)au_iris_input_size(e->iris);
+    for (int eye = 0; eye < 2; eye++) {
+        float roi[4], k;
+        int flip;
+        au_gaze_eye_roi(f, eye, roi, &flip);
+        if (!(roi[2] >= 1.0f)) return 0; /* a degenerate mesh: no eye to crop */
+        const au_image *src = au_face_engine_level(e, img, roi[2] / S, &k, err);
+        if (!src) return err->code;
+        if ((rc = au_iris_run(e->iris, src, k, roi, flip, e->eye[eye], err))) return rc;
+    }
+    au_gaze_from_iris(f, (const float (*)[AU_IRIS_POINTS][3])e->eye);
+    return 0;
+}
+
 int au_face_mesh_candidate(au_face_engine *e, const au_image *img, const au_face_opts *o, au_face *f,
                            const float roi[4], au_error *err)
 {
@@ -341,6 +373,8 @@ int au_face_find(au_face_engine *e, const au_image *img, const au_face_opts *opt
         if ((rc = au_face_mesh_candidate(e, img, &o, &c, r, err))) return rc;
         if (c.success) { faces[0] = c; k = 1; }
     }
+    for (int i = 0; o.gaze && i < k; i++)
+        if ((rc = au_face_gaze(e, img, &faces[i], err))) return rc;
     *n = k;
     return 0;
 }

@@ -11,7 +11,9 @@
  *      horizontally flipped crop, so results are mirror-consistent;
  *   3. images that are already face crops (small images where no detector
  *      fires, or crop_mode = always) are meshed directly from a crop covering
- *      the whole image.
+ *      the whole image;
+ *   4. with opts.gaze, the eye gaze of every meshed face (face/gaze.h: the
+ *      Iris network on each eye's crop).
  */
 #ifndef AUGUR_FACE_ENGINE_H
 #define AUGUR_FACE_ENGINE_H
@@ -36,6 +38,8 @@ typedef struct au_face_opts {
     int   max_faces;         /* default AU_MAX_FACES */
     int   crop_max_side;     /* AU_CROP_AUTO treats images up to this side as face crops, default 160 */
     float crop_scale;        /* face-crop mode: mesh ROI side / image side, default 1.3 */
+    int   gaze;              /* eye gaze of each meshed face (face/gaze.h: two Iris runs per face); default 0
+                                here (the lab and tools need none), 1 through the public API (augur_params.gaze) */
 } au_face_opts;
 
 au_face_opts au_face_default_opts(void);
@@ -81,6 +85,13 @@ int au_face_mesh_roi(au_face_engine *e, const au_image *img, float cx, float cy,
 
 /* The ROI a mesh defines: eyes level, centred on its extent, side 1.5x. */
 void au_face_roi_from_mesh(const float (*mesh)[3], float roi[4]);
+
+/* Eye gaze of a meshed face (face/gaze.h): the Iris network on each eye's
+ * crop, from the image's pyramid; fills f->has_gaze, gaze, gaze_angle, iris,
+ * eyeball (has_gaze 0 for a face that did not succeed). The Iris model loads
+ * on first use; au_face_engine_load_gaze loads it now. */
+int au_face_gaze(au_face_engine *e, const au_image *img, au_face *f, au_error *err);
+int au_face_engine_load_gaze(au_face_engine *e, au_error *err);
 
 /* Extent of a mesh: x1, y1, x2, y2. */
 void au_mesh_box(const float (*mesh)[3], float box[4]);

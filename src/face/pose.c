@@ -125,14 +125,22 @@ int au_similarity_3d(const float (*src)[3], const float (*dst)[3], const unsigne
     return 0;
 }
 
-void au_face_pose(au_face *f, int img_w, int img_h)
+int au_face_pose_fit(const au_face *f, double *scale, double R[3][3], double t[3])
 {
     unsigned char rigid[AU_MESH_N];
     for (int i = 0; i < AU_MESH_N; i++) rigid[i] = (unsigned char)rigid_point(i);
+    return au_similarity_3d(au_canonical_mesh, (const float (*)[3])f->mesh, rigid, AU_MESH_N, scale, R, t);
+}
+
+double au_pose_focal(int img_w) { return 500.0 * img_w / 640.0; }
+
+void au_face_pose(au_face *f, int img_w, int img_h)
+{
     double scale, R[3][3], t[3];
-    if (au_similarity_3d(au_canonical_mesh, (const float (*)[3])f->mesh, rigid, AU_MESH_N, &scale, R, t)) {
+    if (au_face_pose_fit(f, &scale, R, t)) {
         memset(f->pose_R, 0, sizeof f->pose_R);
         memset(f->pose_T, 0, sizeof f->pose_T);
+        memset(f->lm68_3d, 0, sizeof f->lm68_3d);
         return;
     }
     /* R = Rx(pitch) Ry(yaw) Rz(roll): R02 = sin(yaw), R01 = -cos(yaw) sin(roll), R12 = -sin(pitch) cos(yaw) */
@@ -143,18 +151,28 @@ void au_face_pose(au_face *f, int img_w, int img_h)
     f->pose_R[1] = (float)(yaw * 180.0 / M_PI);
     f->pose_R[2] = (float)(roll * 180.0 / M_PI);
     /* weak perspective: scale (px per mm) = focal / depth; t = image position of the canonical origin */
-    double focal = 500.0 * img_w / 640.0;
-    f->pose_T[0] = (float)((t[0] - 0.5 * img_w) / scale);
-    f->pose_T[1] = (float)((t[1] - 0.5 * img_h) / scale);
+    double focal = au_pose_focal(img_w), cx = 0.5 * img_w, cy = 0.5 * img_h;
+    f->pose_T[0] = (float)((t[0] - cx) / scale);
+    f->pose_T[1] = (float)((t[1] - cy) / scale);
     f->pose_T[2] = (float)(focal / fmax(scale, 1e-6));
+    /* 3D landmarks (OpenFace's X_, Y_, Z_): each point's depth is the head's
+     * (pose_T z, the canonical origin's) plus its mesh depth relative to that
+     * origin, mesh px -> mm by the fit's scale; x and y are its image position
+     * back-projected at that depth through the same pinhole camera, so that
+     * the points project exactly onto x_i, y_i */
+    for (int k = 0; k < AU_LM68_N; k++) {
+        const float *m = f->mesh[au_mesh_to_lm68[k]];
+        double Z = f->pose_T[2] + (m[2] - t[2]) / scale;
+        f->lm68_3d[k][0] = (float)((m[0] - cx) * Z / focal);
+        f->lm68_3d[k][1] = (float)((m[1] - cy) * Z / focal);
+        f->lm68_3d[k][2] = (float)Z;
+    }
 }
 
 int au_face_canonicalize(const au_face *f, float out[AU_MESH_N][3])
 {
-    unsigned char rigid[AU_MESH_N];
-    for (int i = 0; i < AU_MESH_N; i++) rigid[i] = (unsigned char)rigid_point(i);
     double s, R[3][3], t[3];
-    if (au_similarity_3d(au_canonical_mesh, (const float (*)[3])f->mesh, rigid, AU_MESH_N, &s, R, t)) return -1;
+    if (au_face_pose_fit(f, &s, R, t)) return -1;
     /* mesh = s R c + t  ->  c = R^T (mesh - t) / s */
     for (int i = 0; i < AU_MESH_N; i++) {
         double d[3] = {f->mesh[i][0] - t[0], f->mesh[i][1] - t[1], f->mesh[i][2] - t[2]};

@@ -23,9 +23,16 @@
 
 #include "face/face.h"
 
-/* Fills f->pose_R (degrees), f->pose_T (mm) from f->mesh (requires has_mesh);
- * the image size gives the assumed camera (focal length, principal point). */
+/* Fills f->pose_R (degrees), f->pose_T (mm) and f->lm68_3d (mm, camera
+ * frame) from f->mesh (requires has_mesh); the image size gives the assumed
+ * camera (focal length au_pose_focal, principal point at the centre). */
 void au_face_pose(au_face *f, int img_w, int img_h);
+/* The pose fit itself: mesh ~ scale * R * canonical + t (scale: mesh px per
+ * mm). Returns 0, or -1 for a degenerate mesh. */
+int au_face_pose_fit(const au_face *f, double *scale, double R[3][3], double t[3]);
+/* The assumed focal length, px: 500 px per 640 px of image width (OpenFace's
+ * default for an uncalibrated camera). */
+double au_pose_focal(int img_w);
 /* The face's mesh in the canonical frame (mm, pose and scale removed by the
  * rigid upper-face fit): what the AU stage measures. Returns 0 or -1. */
 int au_face_canonicalize(const au_face *f, float out[AU_MESH_N][3]);

@@ -170,9 +170,27 @@ static cJSON *face_json(const au_face *f)
         /* align: 2x3 row-major, image px -> unit-square crop, and back */
         cJSON *al = bad ? NULL : cJSON_AddObjectToObject(o, "align");
         bad = bad || !al || add_numbers(al, "matrix", f->align, 6, 0) || add_numbers(al, "inverse", f->align_inv, 6, 0);
+        /* landmarks3d: [[X, Y, Z] x 68], mm, camera frame */
+        cJSON *l3 = bad ? NULL : cJSON_AddArrayToObject(o, "landmarks3d");
+        bad = bad || !l3;
+        for (int i = 0; !bad && i < AU_LM68_N; i++) bad = add_numbers(l3, NULL, f->lm68_3d[i], 3, 0.1);
     } else if (!bad) {
         bad = !cJSON_AddNullToObject(o, "mesh") || !cJSON_AddNullToObject(o, "landmarks68") ||
-              !cJSON_AddNullToObject(o, "pose") || !cJSON_AddNullToObject(o, "align");
+              !cJSON_AddNullToObject(o, "pose") || !cJSON_AddNullToObject(o, "align") ||
+              !cJSON_AddNullToObject(o, "landmarks3d");
+    }
+    /* gaze: {angle [x, y] radians, vectors [[x, y, z] x 2], iris, eyeball [[x, y, z] x 2] px} */
+    if (!bad && f->has_gaze) {
+        cJSON *g = cJSON_AddObjectToObject(o, "gaze");
+        cJSON *v = g && !add_numbers(g, "angle", f->gaze_angle, 2, 1e-4) ? cJSON_AddArrayToObject(g, "vectors") : NULL;
+        cJSON *ir = v ? cJSON_AddArrayToObject(g, "iris") : NULL;
+        cJSON *eb = ir ? cJSON_AddArrayToObject(g, "eyeball") : NULL;
+        bad = !eb;
+        for (int e = 0; !bad && e < 2; e++)
+            bad = add_numbers(v, NULL, f->gaze[e], 3, 1e-4) || add_numbers(ir, NULL, f->iris[e], 3, 0.01) ||
+                  add_numbers(eb, NULL, f->eyeball[e], 3, 0.01);
+    } else if (!bad) {
+        bad = !cJSON_AddNullToObject(o, "gaze");
     }
     /* aus: [{au, name, present, probability, intensity, box, source, measure}] */
     if (!bad && f->n_aus > 0) {

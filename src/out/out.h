@@ -1,7 +1,7 @@
 /*
  * out/out.h — the output writers of `augur analyze`: JSON (one object per
  * image, schema "augur.analyze" version 1), CSV (OpenFace-2-compatible columns
- * first) and overlay PNGs. docs/OUTPUT.md documents the JSON schema and the
+ * first; the same for video) and overlay PNGs. docs/OUTPUT.md documents the JSON schema and the
  * CSV columns; change both together.
  *
  * The writers only read the analysis they are given (face-stage records, see
@@ -12,7 +12,7 @@
  *     cJSON *j = au_analysis_to_json(&a);            // NULL: out of memory
  *     if (!j || au_json_write(stdout, j, 0, &err)) ...
  *     cJSON_Delete(j);
- *     au_csv_header(csv);  au_csv_rows(csv, &a);
+ *     au_csv_header(csv);  au_csv_rows(csv, &a, 1);
  *     au_overlay_png(&img, &a, "face.overlay.png", &err);     // picture + trace
  */
 #ifndef AUGUR_OUT_H
@@ -32,8 +32,8 @@
 #define AU_JSON_SCHEMA "augur.analyze"
 #define AU_JSON_SCHEMA_VERSION 1
 
-/* Number of CSV columns written by au_csv_header / au_csv_rows. */
-#define AU_CSV_COLUMNS (9 + 2 * AU_LM68_N + 2 * AUGUR_AU_COUNT + 7)
+/* Number of CSV columns (au_csv_header and every row). */
+#define AU_CSV_COLUMNS (5 + 8 + 6 + 5 * AU_LM68_N + 3 * AUGUR_AU_COUNT + 1 + 2 * AUGUR_EXPR_COUNT + 1 + 2 + 4 + 4 + 2)
 
 /* One analysed image: its path, size and faces (the public struct augur_analysis). */
 typedef struct augur_analysis au_analysis;
@@ -48,22 +48,40 @@ cJSON *au_analysis_to_json(const au_analysis *a);
  * flushes f. Returns 0, AUGUR_EIO (write error) or AUGUR_ENOMEM. */
 int au_json_write(FILE *f, const cJSON *v, int pretty, au_error *err);
 
-/* CSV header line (AU_CSV_COLUMNS names, see docs/OUTPUT.md); flushes f.
- * Returns 0, or AUGUR_EIO on a write error. */
+/* The CSV of images and video (one header, one row layout; out/csv.c and
+ * docs/OUTPUT.md list the columns): OpenFace 2.2 FeatureExtraction's
+ * columns that augur fills, by OpenFace's names and in its order, then
+ * augur's own. Every writer below flushes f and returns 0, or AUGUR_EIO on a
+ * write error. */
 int au_csv_header(FILE *f);
 
-/* The per-face measurement columns the image CSV shares with the video CSV
- * (video/output.h): pose_Tx, pose_Ty, pose_Tz, pose_Rx, pose_Ry, pose_Rz,
- * x_0..x_67, y_0..y_67, AUxx_r, AUxx_c. Each name / value is written with a
- * leading comma; nothing is flushed. */
-#define AU_CSV_FACE_COLUMNS (6 + 2 * AU_LM68_N + 2 * AUGUR_AU_COUNT)
-void au_csv_face_header(FILE *f);
-void au_csv_face_fields(FILE *f, const au_face *fc);
+/* One row: what it is about, and the face when there is one. */
+typedef struct au_csv_row {
+    const char *file;         /* the input (image or video) as given */
+    long long frame;          /* `frame` (from 1); <= 0: empty */
+    int face_id;              /* < 0: empty */
+    double timestamp;         /* seconds; not finite: empty */
+    double confidence;
+    int success;              /* the measurements are written only when set */
+    int detected;             /* < 0: empty */
+    int per_person_neutral;   /* < 0: empty */
+    const au_face *face;      /* NULL: no face (det_score, mesh_score, box empty too) */
+    const char *error;        /* why there is no measurement ("" or NULL: none) */
+} au_csv_row;
+/* Writes one row (not flushed). */
+void au_csv_write_row(FILE *f, const au_csv_row *r);
 
-/* One CSV row per face; an image with no face writes one row with success 0
- * (face and measurements empty, confidence 0), so every input is accounted
- * for. Flushes f. Returns 0, or AUGUR_EIO on a write error. */
-int au_csv_rows(FILE *f, const au_analysis *a);
+/* The rows of an analysed image, input number `frame` (from 1): one per face;
+ * an image with no face writes one row with success 0 and error "no face",
+ * so every input is accounted for. */
+int au_csv_rows(FILE *f, const au_analysis *a, long long frame);
+/* The row of an input that could not be analysed (an image that does not
+ * decode, a video that does not open): success 0, error = the message;
+ * frame <= 0 leaves `frame` empty. */
+int au_csv_error_row(FILE *f, const char *file, long long frame, const char *error);
+/* The rows of one video frame: one per track (a lost track: success 0,
+ * error "face lost…"), or one row with success 0 and error "no face". */
+int au_csv_track_rows(FILE *f, const char *file, long long frame, double t, const struct augur_track *tracks, int n);
 
 /* Overlay PNG: a report picture of the analysis (layout in out/overlay.c,
  * documented in docs/OUTPUT.md): the image (the "scene", scaled by

@@ -118,6 +118,8 @@ int st_load(st_stage *s, au_error *err)
     const au_model *m;
     expr_infer *x;
     int rc = st_engine(s, &e, err);
+    if (!rc && s->p.gaze && (rc = au_face_engine_load_gaze(e, err)) == AUGUR_EIO)
+        au_wrap(err, "loading the Iris model for gaze (run `make setup` to fetch it, or use --no-gaze)");
     if (!rc) rc = st_au_model(s, &m, err);
     if (!rc) rc = st_expr_model(s, &x, err);
     return rc;
@@ -128,6 +130,7 @@ au_face_opts st_face_opts(const st_stage *s)
     au_face_opts o = au_face_default_opts();
     o.detector = (enum au_detector_choice)s->p.detector;
     o.crop_mode = (enum au_crop_mode)s->p.crop;
+    o.gaze = s->p.gaze != 0;
     return o;
 }
 

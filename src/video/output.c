@@ -1,5 +1,5 @@
 /*
- * video/output.c — the per-frame CSV and overlay of `augur video`. See output.h.
+ * video/output.c — the overlay frames of `augur video`. See output.h.
  */
 #include "video/output.h"
 
@@ -12,79 +12,6 @@
 #include "au/au_defs.h"
 #include "expr/classes.h"
 #include "out/out.h"
-
-/* ---- CSV ----------------------------------------------------------------- */
-
-static void num(FILE *f, double v, int decimals)
-{
-    fputc(',', f);
-    if (isfinite(v)) fprintf(f, "%.*f", decimals, v);
-}
-
-int vo_csv_header(FILE *f)
-{
-    fputs("frame,face_id,timestamp,confidence,success", f);
-    au_csv_face_header(f);
-    fputs(",detected,per_person_neutral,det_score,box_x1,box_y1,box_x2,box_y2,expression", f);
-    for (int k = 0; k < AU_EXPR_N; k++) fprintf(f, ",p_%s", au_expr_names[k]);
-    for (int k = 0; k < AU_EXPR_N; k++) fprintf(f, ",evidence_%s", au_expr_names[k]);
-    fputs(",evidence_class,weakly_grounded,cam_cos\n", f);
-    return fflush(f) != 0 || ferror(f) ? AUGUR_EIO : 0;
-}
-
-/* Columns after the OpenFace block: 7 + 1 + 8 + 8 + 3. */
-#define VO_AUGUR_COLUMNS (7 + 1 + 2 * AU_EXPR_N + 3)
-
-static void row(FILE *f, int64_t frame, double t, const vp_face *v)
-{
-    const au_face *fc = &v->face;
-    fprintf(f, "%lld,%d", (long long)frame, v->face_id);
-    num(f, t, 4);
-    num(f, v->confidence, 3);
-    fprintf(f, ",%d", v->success ? 1 : 0);
-    if (!v->success) {
-        for (int k = 0; k < AU_CSV_FACE_COLUMNS + VO_AUGUR_COLUMNS; k++) fputc(',', f);
-        fputc('\n', f);
-        return;
-    }
-    au_csv_face_fields(f, fc);
-    fprintf(f, ",%d,%d", v->detected, v->per_person_neutral);
-    num(f, fc->det_score, 4);
-    for (int k = 0; k < 4; k++) num(f, fc->box[k], 2);
-    if (fc->has_expression) {
-        fprintf(f, ",%s", au_expr_names[fc->expression_class]);
-        for (int k = 0; k < AU_EXPR_N; k++) num(f, fc->expression[k], 4);
-    } else {
-        for (int k = 0; k < 1 + AU_EXPR_N; k++) fputc(',', f);
-    }
-    if (fc->n_aus) {
-        for (int k = 0; k < AU_EXPR_N; k++) num(f, fc->evidence[k], 4);
-        fprintf(f, ",%s", au_expr_names[fc->evidence_class]);
-    } else {
-        for (int k = 0; k < 1 + AU_EXPR_N; k++) fputc(',', f);
-    }
-    if (fc->has_expression) {
-        fprintf(f, ",%d", fc->weakly_grounded ? 1 : 0);
-        if (fc->cam_cos >= -0.5f) num(f, fc->cam_cos, 4);
-        else fputc(',', f); /* neutral: nothing to compare */
-    } else {
-        fputs(",,", f);
-    }
-    fputc('\n', f);
-}
-
-int vo_csv_rows(FILE *f, int64_t frame, double t, const vp_face *faces, int n)
-{
-    if (n == 0) {
-        fprintf(f, "%lld,", (long long)frame);
-        num(f, t, 4);
-        fputs(",0,0", f);
-        for (int k = 0; k < AU_CSV_FACE_COLUMNS + VO_AUGUR_COLUMNS; k++) fputc(',', f);
-        fputc('\n', f);
-    }
-    for (int i = 0; i < n; i++) row(f, frame, t, &faces[i]);
-    return fflush(f) != 0 || ferror(f) ? AUGUR_EIO : 0;
-}
 
 /* ---- Overlay ------------------------------------------------------------- */
 

@@ -415,6 +415,7 @@ int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *
         }
         finish(p, t, img, time, f);
         f->success = 1;
+        if (p->fo.gaze && (rc = au_face_gaze(p->eng, img, f, err))) return rc;
         if ((rc = read_face(p, t, img, f, &v->per_person_neutral, err))) return rc;
         v->success = 1;
         v->confidence = f->mesh_score;
