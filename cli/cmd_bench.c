@@ -175,7 +175,7 @@ static int bench_expr(const char *model, int runs, int warmup, int threads, int 
     double *t = malloc((size_t)EXPR_INFER_NMODES * runs * sizeof *t), med[EXPR_INFER_NMODES], lo[EXPR_INFER_NMODES];
     uint8_t crop[EN_SIZE * EN_SIZE];
     for (int i = 0; i < EN_SIZE * EN_SIZE; i++) crop[i] = (uint8_t)((i % EN_SIZE) * 5 + (i / EN_SIZE) * 3);
-    float probs[AU_EXPR_N];
+    float probs[EXPR_N];
     for (int r = 0; r < warmup + runs && rc == EXIT_OK && t; r++)
         for (int k = 0; k < EXPR_INFER_NMODES && rc == EXIT_OK; k++) {
             double t0 = au_now();

@@ -225,13 +225,13 @@ static int write_markdown(const char *path, const expr_cli *c, const expr_metric
     fprintf(f, "| %.4f | %.4f | %.3f | %.3f | %d | %.2f |\n\n", m->accuracy, m->macro_f1, m->cam_cos, m->att_cos, m->n_cos,
             m->ms_per_face);
     fprintf(f, "| class | recall | F1 |");
-    for (int k = 0; k < AU_EXPR_N; k++) fprintf(f, " → %s |", au_expr_names[k]);
+    for (int k = 0; k < EXPR_N; k++) fprintf(f, " → %s |", expr_names[k]);
     fprintf(f, "\n|---|---|---|");
-    for (int k = 0; k < AU_EXPR_N; k++) fprintf(f, "---|");
+    for (int k = 0; k < EXPR_N; k++) fprintf(f, "---|");
     fprintf(f, "\n");
-    for (int k = 0; k < AU_EXPR_N; k++) {
-        fprintf(f, "| %s | %.3f | %.3f |", au_expr_names[k], m->recall[k], m->f1[k]);
-        for (int j = 0; j < AU_EXPR_N; j++) fprintf(f, " %d |", m->confusion[k][j]);
+    for (int k = 0; k < EXPR_N; k++) {
+        fprintf(f, "| %s | %.3f | %.3f |", expr_names[k], m->recall[k], m->f1[k]);
+        for (int j = 0; j < EXPR_N; j++) fprintf(f, " %d |", m->confusion[k][j]);
         fprintf(f, "\n");
     }
     fprintf(f, "\nRows: true class; columns: predicted. CAM-COS / ATT-COS: cosine between the class activation map "
@@ -311,9 +311,9 @@ int cmd_eval_expr(int argc, char **argv)
                                   : mode == EXPR_INFER_F32 ? "one face, f32 XNNPACK, 1 thread" : "one face, int8 XNNPACK, 1 thread");
     printf("%-10s %7s %7s   confusion (rows: true, columns: predicted, %s)\n", "class", "recall", "F1",
            "neutral happiness surprise sadness anger disgust fear contempt");
-    for (int k = 0; k < AU_EXPR_N; k++) {
-        printf("%-10s %7.3f %7.3f  ", au_expr_names[k], m.recall[k], m.f1[k]);
-        for (int j = 0; j < AU_EXPR_N; j++) printf(" %5d", m.confusion[k][j]);
+    for (int k = 0; k < EXPR_N; k++) {
+        printf("%-10s %7.3f %7.3f  ", expr_names[k], m.recall[k], m.f1[k]);
+        for (int j = 0; j < EXPR_N; j++) printf(" %5d", m.confusion[k][j]);
         printf("\n");
     }
     int rc = EXIT_OK;
@@ -333,9 +333,9 @@ int cmd_eval_expr(int argc, char **argv)
         cJSON_AddNumberToObject(j, "cam_cos", m.cam_cos);
         cJSON_AddNumberToObject(j, "att_cos", m.att_cos);
         cJSON *rec = cJSON_AddObjectToObject(j, "recall");
-        for (int k = 0; k < AU_EXPR_N; k++) cJSON_AddNumberToObject(rec, au_expr_names[k], m.recall[k]);
+        for (int k = 0; k < EXPR_N; k++) cJSON_AddNumberToObject(rec, expr_names[k], m.recall[k]);
         cJSON *cm = cJSON_AddArrayToObject(j, "confusion");
-        for (int k = 0; k < AU_EXPR_N; k++) cJSON_AddItemToArray(cm, cJSON_CreateIntArray(m.confusion[k], AU_EXPR_N));
+        for (int k = 0; k < EXPR_N; k++) cJSON_AddItemToArray(cm, cJSON_CreateIntArray(m.confusion[k], EXPR_N));
         au_error oe = {0};
         if (au_write_json(path, j, &oe)) { cli_error("eval", "%s", oe.msg); rc = EXIT_FAIL; }
         snprintf(path, sizeof path, "%s.md", c.report);

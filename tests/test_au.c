@@ -96,7 +96,7 @@ static void test_fit(void)
         y[i * AU_COUNT + au_index(12)] = (signed char)pos;
         g[i] = i;
         neutral[i] = !pos;
-        cls[i] = pos ? AU_EXPR_HAPPINESS : AU_EXPR_NEUTRAL;
+        cls[i] = pos ? EXPR_HAPPINESS : EXPR_NEUTRAL;
     }
     au_model *m = calloc(1, sizeof *m);
     au_fit_data d = {X, y, NULL, g, NULL, neutral, cls, N, D};
@@ -122,8 +122,8 @@ static void test_fit(void)
         float ev[AU_EV_CLASSES], p[AU_COUNT];
         au_model_predict(m, X, p); /* row 0 is positive */
         au_model_evidence(m, p, ev);
-        CHECK(m->has_evidence && ev[AU_EXPR_HAPPINESS] > ev[AU_EXPR_NEUTRAL], "evidence map: happiness %.2f neutral %.2f",
-              ev[AU_EXPR_HAPPINESS], ev[AU_EXPR_NEUTRAL]);
+        CHECK(m->has_evidence && ev[EXPR_HAPPINESS] > ev[EXPR_NEUTRAL], "evidence map: happiness %.2f neutral %.2f",
+              ev[EXPR_HAPPINESS], ev[EXPR_NEUTRAL]);
     }
     free(m);
 }
@@ -131,14 +131,14 @@ static void test_fit(void)
 static void test_weak_labels(void)
 {
     signed char y[AU_COUNT];
-    au_weak_labels(AU_EXPR_NEUTRAL, y);
+    au_weak_labels(EXPR_NEUTRAL, y);
     int any = 0;
     for (int a = 0; a < AU_COUNT; a++) any |= y[a] != 0;
     CHECK(!any, "a neutral face shows no AU");
-    au_weak_labels(AU_EXPR_HAPPINESS, y);
+    au_weak_labels(EXPR_HAPPINESS, y);
     CHECK(y[au_index(6)] == 1 && y[au_index(12)] == 1 && y[au_index(4)] == 0 && y[au_index(25)] == -1,
           "happiness: AU6 %d AU12 %d AU4 %d AU25 %d", y[au_index(6)], y[au_index(12)], y[au_index(4)], y[au_index(25)]);
-    au_weak_labels(AU_EXPR_DISGUST, y);
+    au_weak_labels(EXPR_DISGUST, y);
     CHECK(y[au_index(9)] == -1 && y[au_index(10)] == -1, "disgust asserts neither AU9 nor AU10 alone");
 }
 

@@ -41,7 +41,7 @@ int main(void)
             int bad = 0;
             for (int i = 0; i < s.n; i++) {
                 float t = 0;
-                for (int c = 0; c < AU_EXPR_N; c++) t += s.items[i].target[c];
+                for (int c = 0; c < EXPR_N; c++) t += s.items[i].target[c];
                 bad += t < 0.999f || t > 1.001f || s.items[i].target[s.items[i].label] < 0.5f;
             }
             CHECK(bad == 0, "%s: %d soft targets not normalised around the majority", want[k].split, bad);
@@ -50,12 +50,12 @@ int main(void)
         }
         snprintf(p, sizeof p, "%s/fer2013/fer2013_labels.csv", data);
         CHECK(fer_read_fer2013_labels(p, "PrivateTest", &s, &e) == 0, "%s", e.msg);
-        CHECK(s.n == 3573 && s.count[AU_EXPR_CONTEMPT] == 0, "PrivateTest: %d", s.n);
+        CHECK(s.n == 3573 && s.count[EXPR_CONTEMPT] == 0, "PrivateTest: %d", s.n);
         CHECK(access(s.items[0].path, R_OK) == 0, "image path '%s' not readable", s.items[0].path);
         fer_free(&s);
         snprintf(p, sizeof p, "%s/ckplus48", data);
-        CHECK(fer_read_class_folders(p, &s, &e) == 0 && s.n == 684 && s.count[AU_EXPR_NEUTRAL] == 0 &&
-              s.count[AU_EXPR_CONTEMPT] > 0, "ckplus48 class folders: %d images (%s)", s.n, e.msg);
+        CHECK(fer_read_class_folders(p, &s, &e) == 0 && s.n == 684 && s.count[EXPR_NEUTRAL] == 0 &&
+              s.count[EXPR_CONTEMPT] > 0, "ckplus48 class folders: %d images (%s)", s.n, e.msg);
         fer_free(&s);
         ck_set ck;
         char lab[4300];
@@ -76,7 +76,7 @@ int main(void)
     for (int i = 0; i < 2304; i++) sprintf(row + strlen(row), "%d%s", i % 256, i < 2303 ? " " : "");
     strcat(row, "\",Training\n0,1 2 3,PrivateTest\n");
     put_file(csv, row);
-    CHECK(fer_read_fer2013_csv(csv, "Training", &s, &e) == 0 && s.n == 1 && s.items[0].label == AU_EXPR_HAPPINESS &&
+    CHECK(fer_read_fer2013_csv(csv, "Training", &s, &e) == 0 && s.n == 1 && s.items[0].label == EXPR_HAPPINESS &&
           s.items[0].pixels[300] == 300 % 256, "fer2013.csv row: %s", e.msg);
     fer_free(&s);
     CHECK(fer_read_fer2013_csv(csv, "PrivateTest", &s, &e) == AUGUR_EFORMAT && strstr(e.msg, "2304"),

@@ -130,7 +130,7 @@ static int make_model(const char *path, uint8_t *crops, uint64_t seed)
             n->conv[k].gamma[o] = 0.5f + tr_rng_uniform(&r);
             n->conv[k].beta[o] = 0.4f * (tr_rng_uniform(&r) - 0.5f);
         }
-    for (int i = 0; i < AU_EXPR_N; i++) n->fc_b[i] = 0.2f * (tr_rng_uniform(&r) - 0.5f);
+    for (int i = 0; i < EXPR_N; i++) n->fc_b[i] = 0.2f * (tr_rng_uniform(&r) - 0.5f);
     /* running statistics: training-mode passes (momentum 0.1) over the crops */
     for (int pass = 0; pass < 60; pass++) {
         for (int b = 0; b < NB; b++) {
@@ -148,7 +148,7 @@ static int make_model(const char *path, uint8_t *crops, uint64_t seed)
 static int argmax(const float *p)
 {
     int b = 0;
-    for (int k = 1; k < AU_EXPR_N; k++) if (p[k] > p[b]) b = k;
+    for (int k = 1; k < EXPR_N; k++) if (p[k] > p[b]) b = k;
     return b;
 }
 
@@ -172,18 +172,18 @@ static void parity(const char *path, const uint8_t *crops, int mode, int calibra
     int same_top = 0;
     for (int i = 0; i < NCROP; i++) {
         const uint8_t *c = crops + (size_t)i * EN_SIZE * EN_SIZE;
-        float pr[AU_EXPR_N], px[AU_EXPR_N], heat[EN_ATT * EN_ATT];
+        float pr[EXPR_N], px[EXPR_N], heat[EN_ATT * EN_ATT];
         CHECK(expr_infer_run(ref, c, pr, &e) == 0, "run: %s", e.msg);
         CHECK(expr_infer_run(x, c, px, &e) == 0, "run: %s", e.msg);
         /* the TRAIN mode is en_forward itself */
         for (int j = 0; j < EN_SIZE * EN_SIZE; j++) net->input[j] = c[j] / 255.0f - 0.5f;
         en_forward(net, 1, 0);
         CHECK(!memcmp(pr, net->probs, sizeof pr), "train mode differs from en_forward");
-        for (int k = 0; k < AU_EXPR_N; k++) worst_p = fmaxf(worst_p, fabsf(pr[k] - px[k]));
+        for (int k = 0; k < EXPR_N; k++) worst_p = fmaxf(worst_p, fabsf(pr[k] - px[k]));
         same_top += argmax(pr) == argmax(px);
         for (int j = 0; j < EN_ATT * EN_ATT; j++) heat[j] = (float)((j * 7 + i) % 13) / 12.0f;
-        float cr[AU_EXPR_N][EN_CAM * EN_CAM], cx[AU_EXPR_N][EN_CAM * EN_CAM], scale = 1e-6f;
-        for (int k = 0; k < AU_EXPR_N; k++) {
+        float cr[EXPR_N][EN_CAM * EN_CAM], cx[EXPR_N][EN_CAM * EN_CAM], scale = 1e-6f;
+        for (int k = 0; k < EXPR_N; k++) {
             float cn[EN_CAM * EN_CAM];
             expr_infer_cam(ref, k, cr[k]);
             expr_infer_cam(x, k, cx[k]);
@@ -192,13 +192,13 @@ static void parity(const char *path, const uint8_t *crops, int mode, int calibra
         }
         /* the CAM's scale: sum_c |w[c][k]| A[p][c] (a CAM is a sum of terms of both
          * signs, so its error follows the terms, not the sum) */
-        for (int k = 0; k < AU_EXPR_N; k++)
+        for (int k = 0; k < EXPR_N; k++)
             for (int p = 0; p < EN_CAM * EN_CAM; p++) {
                 double t = 0;
-                for (int c = 0; c < 256; c++) t += fabs(net->fc_w[c * AU_EXPR_N + k]) * net->conv[7].act[p * 256 + c];
+                for (int c = 0; c < 256; c++) t += fabs(net->fc_w[c * EXPR_N + k]) * net->conv[7].act[p * 256 + c];
                 scale = fmaxf(scale, (float)t);
             }
-        for (int k = 0; k < AU_EXPR_N; k++) {
+        for (int k = 0; k < EXPR_N; k++) {
             for (int p = 0; p < EN_CAM * EN_CAM; p++) worst_cam = fmaxf(worst_cam, fabsf(cr[k][p] - cx[k][p]) / scale);
             float a = en_cam_cos(net, 0, k, heat), b = expr_infer_cam_cos(x, k, heat);
             CHECK(a == expr_infer_cam_cos(ref, k, heat), "train-mode CAM-COS differs from en_cam_cos");
@@ -214,7 +214,7 @@ static void parity(const char *path, const uint8_t *crops, int mode, int calibra
           same_top, NCROP);
 
     /* deterministic, input-dependent, allocation-free */
-    float a[AU_EXPR_N], b[AU_EXPR_N], d[AU_EXPR_N];
+    float a[EXPR_N], b[EXPR_N], d[EXPR_N];
     expr_infer_run(x, crops, a, &e);
 #if COUNT_ALLOCS
     long before = n_allocs;
@@ -240,13 +240,13 @@ static void parity(const char *path, const uint8_t *crops, int mode, int calibra
         uint8_t mir[EN_SIZE * EN_SIZE];
         for (int y = 0; y < EN_SIZE; y++)
             for (int xx = 0; xx < EN_SIZE; xx++) mir[y * EN_SIZE + xx] = crops[y * EN_SIZE + EN_SIZE - 1 - xx];
-        float pm[AU_EXPR_N], pf[AU_EXPR_N], c_own[EN_CAM * EN_CAM], c_flip[EN_CAM * EN_CAM], w = 0, sum = 0;
+        float pm[EXPR_N], pf[EXPR_N], c_own[EN_CAM * EN_CAM], c_flip[EN_CAM * EN_CAM], w = 0, sum = 0;
         expr_infer_run(x, mir, pm, &e);
         expr_infer_run(x, crops, a, &e);
         expr_infer_cam(x, 1, c_own);
         CHECK(expr_infer_classify(x, crops, 1, pf, &e) == 0, "flip: %s", e.msg);
         expr_infer_cam(x, 1, c_flip);
-        for (int k = 0; k < AU_EXPR_N; k++) w = fmaxf(w, fabsf(pf[k] - 0.5f * (a[k] + pm[k]))), sum += pf[k];
+        for (int k = 0; k < EXPR_N; k++) w = fmaxf(w, fabsf(pf[k] - 0.5f * (a[k] + pm[k]))), sum += pf[k];
         CHECK(w <= 1e-6f && fabsf(sum - 1) <= 1e-5f, "%s: flip average off by %.3g (sum %.6f)", name, w, sum);
         CHECK(!memcmp(c_own, c_flip, sizeof c_own), "%s: CAM after flip averaging is not the crop's", name);
         CHECK(memcmp(pm, a, sizeof a), "%s: mirror image gives identical output (no test)", name);
@@ -261,7 +261,7 @@ static void parity(const char *path, const uint8_t *crops, int mode, int calibra
         expr_infer_cam(x2, 3, c2);
         expr_infer_cam(x, 3, c1);
         float w = 0;
-        for (int k = 0; k < AU_EXPR_N; k++) w = fmaxf(w, fabsf(d[k] - b[k]));
+        for (int k = 0; k < EXPR_N; k++) w = fmaxf(w, fabsf(d[k] - b[k]));
         for (int p = 0; p < EN_CAM * EN_CAM; p++) w = fmaxf(w, fabsf(c2[p] - c1[p]) / (fabsf(c1[p]) + 1));
         CHECK(w <= 1e-5f, "%s: 2 threads differ from 1 by %.3g", name, w);
         expr_infer_free(x2);
@@ -300,7 +300,7 @@ static void shared_pool(const char *path, const uint8_t *crops)
     for (int i = 0; i < 4 && ok; i++) {
         const uint8_t *c = crops + (size_t)(i % NCROP) * EN_SIZE * EN_SIZE;
         int k = i % 2; /* the two shared instances take turns on the pool */
-        float pa[AU_EXPR_N], pb[AU_EXPR_N], ca[EN_CAM * EN_CAM], cb[EN_CAM * EN_CAM];
+        float pa[EXPR_N], pb[EXPR_N], ca[EN_CAM * EN_CAM], cb[EN_CAM * EN_CAM];
         CHECK(expr_infer_run(own[k], c, pa, &e) == 0 && expr_infer_run(shared[k], c, pb, &e) == 0, "run: %s", e.msg);
         expr_infer_cam(own[k], 2, ca);
         expr_infer_cam(shared[k], 2, cb);
@@ -309,7 +309,7 @@ static void shared_pool(const char *path, const uint8_t *crops)
         CHECK(!memcmp(pa, pb, sizeof pa), "crop %d: NULL pool differs from 1 thread", i);
     }
     if (ok) {
-        float pa[AU_EXPR_N], pb[AU_EXPR_N];
+        float pa[EXPR_N], pb[EXPR_N];
         expr_infer_free(shared[0]);
         shared[0] = NULL;
         CHECK(expr_infer_run(shared[1], crops, pb, &e) == 0 && expr_infer_run(own[1], crops, pa, &e) == 0 &&

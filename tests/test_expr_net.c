@@ -17,7 +17,7 @@
 
 #define B 4
 
-static float targets[B * AU_EXPR_N], heat[B * EN_ATT * EN_ATT];
+static float targets[B * EXPR_N], heat[B * EN_ATT * EN_ATT];
 static unsigned char has_heat[B] = {1, 0, 1, 1};
 static float lambda = 2.0f;
 static float heat6[B * EN_CAM * EN_CAM];
@@ -26,16 +26,16 @@ static int cam_mode; /* 1: the AU loss on the CAM of class cam_k[b] instead of t
 static double loss(expr_net *n, int backward)
 {
     en_forward(n, B, 1);
-    float probs[B * AU_EXPR_N];
-    double l = tr_softmax_xent_forward(probs, n->logits, targets, NULL, B, AU_EXPR_N);
+    float probs[B * EXPR_N];
+    double l = tr_softmax_xent_forward(probs, n->logits, targets, NULL, B, EXPR_N);
     if (cam_mode) en_cam_forward(n, B);
     l += cam_mode ? tr_au_loss_forward(NULL, n->cam, heat6, has_heat, B, EN_CAM * EN_CAM, lambda)
                   : tr_au_loss_forward(NULL, n->att, heat, has_heat, B, EN_ATT * EN_ATT, lambda);
     if (backward) {
         memset(n->grads, 0, n->n_params * sizeof(float));
-        memset(n->dlogits, 0, sizeof(float) * B * AU_EXPR_N);
+        memset(n->dlogits, 0, sizeof(float) * B * EXPR_N);
         memset(n->datt, 0, sizeof(float) * B * EN_ATT * EN_ATT);
-        tr_softmax_xent_backward(n->dlogits, probs, targets, NULL, B, AU_EXPR_N, 1.0f);
+        tr_softmax_xent_backward(n->dlogits, probs, targets, NULL, B, EXPR_N, 1.0f);
         memset(n->dcam, 0, sizeof(float) * B * EN_CAM * EN_CAM);
         n->cam_grad = cam_mode;
         if (cam_mode) tr_au_loss_backward(n->dcam, n->cam, heat6, has_heat, B, EN_CAM * EN_CAM, lambda, 1.0f);
@@ -57,12 +57,12 @@ int main(void)
     for (int i = 0; i < B * EN_SIZE * EN_SIZE; i++) n->input[i] = tr_rng_uniform(&r);
     for (int b = 0; b < B; b++) {
         float s = 0;
-        for (int k = 0; k < AU_EXPR_N; k++) s += targets[b * AU_EXPR_N + k] = tr_rng_uniform(&r);
-        for (int k = 0; k < AU_EXPR_N; k++) targets[b * AU_EXPR_N + k] /= s;
+        for (int k = 0; k < EXPR_N; k++) s += targets[b * EXPR_N + k] = tr_rng_uniform(&r);
+        for (int k = 0; k < EXPR_N; k++) targets[b * EXPR_N + k] /= s;
     }
     for (int i = 0; i < B * EN_ATT * EN_ATT; i++) heat[i] = tr_rng_uniform(&r);
     for (int i = 0; i < B * EN_CAM * EN_CAM; i++) heat6[i] = tr_rng_uniform(&r);
-    for (int b = 0; b < B; b++) n->cam_k[b] = (b * 5 + 1) % AU_EXPR_N;
+    for (int b = 0; b < B; b++) n->cam_k[b] = (b * 5 + 1) % EXPR_N;
 
     /* gradient check on sampled parameters: conv weights, BN gamma/beta, linear;
      * with the AU loss on the attention (mode 0) and on the CAM (mode 1) */
@@ -73,7 +73,7 @@ int main(void)
     memcpy(g, n->grads, n->n_params * sizeof(float));
     struct { const char *name; float *p; size_t count; } groups[] = {
         {"conv1 w", n->conv[0].w, 9 * 32}, {"conv6 w", n->conv[5].w, 9 * 128 * 128}, {"conv8 gamma", n->conv[7].gamma, 256},
-        {"conv3 beta", n->conv[2].beta, 64}, {"conv2 w", n->conv[1].w, 9 * 32 * 32}, {"conv7 w", n->conv[6].w, 9 * 128 * 256}, {"conv7 beta", n->conv[6].beta, 256}, {"fc w", n->fc_w, 256 * AU_EXPR_N}, {"fc b", n->fc_b, AU_EXPR_N},
+        {"conv3 beta", n->conv[2].beta, 64}, {"conv2 w", n->conv[1].w, 9 * 32 * 32}, {"conv7 w", n->conv[6].w, 9 * 128 * 256}, {"conv7 beta", n->conv[6].beta, 256}, {"fc w", n->fc_w, 256 * EXPR_N}, {"fc b", n->fc_b, EXPR_N},
     };
     for (size_t gi = 0; gi < sizeof groups / sizeof *groups; gi++) {
         double gmax = 0, dot = 0, na = 0, nf = 0, worst = 0;
@@ -109,7 +109,7 @@ int main(void)
     /* tiny training run on hard labels (a loss that can reach 0): it must fall */
     lambda = 0.1f;
     for (int b = 0; b < B; b++)
-        for (int k = 0; k < AU_EXPR_N; k++) targets[b * AU_EXPR_N + k] = k == (b * 3) % AU_EXPR_N;
+        for (int k = 0; k < EXPR_N; k++) targets[b * EXPR_N + k] = k == (b * 3) % EXPR_N;
     tr_adamw opt = tr_adamw_default();
     double first = loss(n, 1), last = first;
     for (int step = 1; step <= 40; step++) {

@@ -49,7 +49,7 @@ static void base_frame(vt_frame *f, int64_t i, int face, double base, double sig
         f->au_r[k] = clamp5(base + sigma * gauss());
         f->au_p[k] = 0.1f;
     }
-    f->evidence[AU_EXPR_NEUTRAL] = 0.9f;
+    f->evidence[EXPR_NEUTRAL] = 0.9f;
 }
 
 /* Burst shape: 0 before onset, fade-in F frames (alpha i/(F+1)), hold N
@@ -122,7 +122,7 @@ static void test_bursts(void)
                     int has4 = 0, has7 = 0;
                     for (int j = 0; j < m->n_aus; j++) { has4 |= m->aus[j] == 4; has7 |= m->aus[j] == 7; }
                     CHECK(has4 && has7, "hold %d: AUs of the burst missing (n %d, first AU%d)", holds[h], m->n_aus, m->aus[0]);
-                    CHECK(m->expression == AU_EXPR_ANGER, "AU4+AU7 named %d", m->expression);
+                    CHECK(m->expression == EXPR_ANGER, "AU4+AU7 named %d", m->expression);
                     CHECK(m->confidence > 0.3f && m->confidence <= 1, "confidence %g", m->confidence);
                     CHECK(fabs(m->onset_t - m->onset_frame / FPS) < 1e-9, "onset time and frame disagree");
                 }
@@ -198,8 +198,8 @@ static vt_analyzer *scenario(void)
         double t = i / FPS;
         f.has_expression = 1;
         float *e = f.expr;
-        for (int c = 0; c < AU_EXPR_N; c++) e[c] = 0.02f;
-        e[AU_EXPR_NEUTRAL] = 0.86f;
+        for (int c = 0; c < EXPR_N; c++) e[c] = 0.02f;
+        e[EXPR_NEUTRAL] = 0.86f;
         double al = burst_alpha(i, 45, 1, 8);
         f.au_r[i4] = clamp5(f.au_r[i4] + 2.5 * al);
         f.au_r[i7] = clamp5(f.au_r[i7] + 2.0 * al);
@@ -208,15 +208,15 @@ static vt_analyzer *scenario(void)
             double s = fmin(1, fmin(t - 3, 5.5 - t) / 0.3);
             f.au_r[i6] = clamp5(0.2 + 2.5 * s);
             f.au_r[i12] = clamp5(0.2 + 3.5 * s);
-            e[AU_EXPR_HAPPINESS] = (float)(0.1 + 0.85 * s);
-            e[AU_EXPR_NEUTRAL] = 1 - e[AU_EXPR_HAPPINESS] - 0.12f;
+            e[EXPR_HAPPINESS] = (float)(0.1 + 0.85 * s);
+            e[EXPR_NEUTRAL] = 1 - e[EXPR_HAPPINESS] - 0.12f;
         }
         if (t >= 6.5 && t < 7.7) {
             f.au_r[i9] = 2.2f;
             f.au_r[i10] = 2.0f;
             f.au_p[i9] = f.au_p[i10] = 0.8f;
-            e[AU_EXPR_DISGUST] = 0.8f;
-            e[AU_EXPR_NEUTRAL] = 0.06f;
+            e[EXPR_DISGUST] = 0.8f;
+            e[EXPR_NEUTRAL] = 0.06f;
         }
         if (push(a, &f)) break;
     }
@@ -233,7 +233,7 @@ static void test_scenario(void)
         const vt_micro *m = vt_micros(a);
         CHECK(llabs(m->onset_frame - 45) <= 2 && llabs(m->offset_frame - 54) <= 2, "scenario burst %lld..%lld",
               (long long)m->onset_frame, (long long)m->offset_frame);
-        CHECK(m->classifier == AU_EXPR_NEUTRAL, "classifier at apex %d", m->classifier);
+        CHECK(m->classifier == EXPR_NEUTRAL, "classifier at apex %d", m->classifier);
         CHECK(m->face_id == 3, "face id %d", m->face_id);
     }
     /* AU events: AU6 and AU12 from about 3.0–3.1 to 5.4–5.5 s */
@@ -252,21 +252,21 @@ static void test_scenario(void)
     int hap = 0, dis = 0;
     for (int i = 0; i < vt_n_expr_segments(a); i++) {
         const vt_expr_segment *g = &vt_expr_segments(a)[i];
-        if (g->expression == AU_EXPR_HAPPINESS) {
+        if (g->expression == EXPR_HAPPINESS) {
             hap++;
             CHECK(g->onset_t > 3.0 && g->onset_t < 3.5 && g->offset_t > 5.0 && g->offset_t < 5.8, "happiness %.2f–%.2f s",
                   g->onset_t, g->offset_t);
         }
-        dis += g->expression == AU_EXPR_DISGUST;
+        dis += g->expression == EXPR_DISGUST;
     }
     CHECK(hap == 1 && dis == 1, "segments: %d happiness, %d disgust (of %d)", hap, dis, vt_n_expr_segments(a));
     /* clip result: disgust leads < 10% of the time but is present; primary by peak, not by time */
     CHECK(vt_n_faces(a) == 1, "%d faces", vt_n_faces(a));
     const vt_face_summary *u = vt_face(a, 0);
-    CHECK(u && u->present[AU_EXPR_DISGUST] && u->present[AU_EXPR_HAPPINESS], "rare class not present");
-    CHECK(u && u->lead_s[AU_EXPR_DISGUST] < 0.15 * (u->last_t - u->first_t), "disgust leads %.2f s", u->lead_s[AU_EXPR_DISGUST]);
-    CHECK(u && u->primary == AU_EXPR_HAPPINESS, "primary %d", u ? u->primary : -1);
-    CHECK(u && !u->present[AU_EXPR_SADNESS] && !u->present[AU_EXPR_FEAR], "absent classes present");
+    CHECK(u && u->present[EXPR_DISGUST] && u->present[EXPR_HAPPINESS], "rare class not present");
+    CHECK(u && u->lead_s[EXPR_DISGUST] < 0.15 * (u->last_t - u->first_t), "disgust leads %.2f s", u->lead_s[EXPR_DISGUST]);
+    CHECK(u && u->primary == EXPR_HAPPINESS, "primary %d", u ? u->primary : -1);
+    CHECK(u && !u->present[EXPR_SADNESS] && !u->present[EXPR_FEAR], "absent classes present");
     CHECK(u && u->frames == 300 && u->frames_ok == 300, "frame counts");
 
     /* timeline */
@@ -314,7 +314,7 @@ static void test_scenario(void)
         cJSON *sum = cJSON_GetObjectItem(f0, "summary");
         cJSON *pr = cJSON_GetObjectItem(sum, "primary");
         CHECK(cJSON_IsString(pr) && !strcmp(pr->valuestring, "happiness"), "primary");
-        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(sum, "classes")) == AU_EXPR_N, "classes");
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(sum, "classes")) == EXPR_N, "classes");
         char *txt = cJSON_Print(j);
         CHECK(txt && strlen(txt) > 500, "json text");
         free(txt);

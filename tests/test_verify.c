@@ -48,14 +48,14 @@ int main(void)
     char buf[8192];
     ex_trace_tag(&t, buf, sizeof buf);
     fputs(buf, stdout);
-    CHECK(t.answer == AU_EXPR_HAPPINESS, "answer %s", au_expr_names[t.answer]);
+    CHECK(t.answer == EXPR_HAPPINESS, "answer %s", expr_names[t.answer]);
     CHECK(strstr(buf, "AU6") && strstr(buf, "AU12") && strstr(buf, "<answer> happiness </answer>"), "trace content");
     for (int s = 0; s < t.n_steps; s++)
         CHECK(t.steps[s].box[0] >= face->box[0] - 5 && t.steps[s].box[2] <= face->box[2] + 5 &&
               t.steps[s].box[1] >= face->box[1] - 5 && t.steps[s].box[3] <= face->box[3] + 5,
               "step %d box outside the face box", s);
     ex_verdict *v = check(buf, 0, "augur's own trace");
-    CHECK(v->grounding >= 0.9f && v->answer == AU_EXPR_HAPPINESS && v->answer_agrees, "own trace %.2f", v->grounding);
+    CHECK(v->grounding >= 0.9f && v->answer == EXPR_HAPPINESS && v->answer_agrees, "own trace %.2f", v->grounding);
 
     /* the hallucinated rationale */
     v = check("Global analysis: the face looks downcast.\nVerification loop:\n"

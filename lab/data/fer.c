@@ -101,10 +101,10 @@ int fer_read_ferplus(const char *folder, fer_set *out, au_error *err)
             if (v[k] > mx) { mx = v[k]; arg = k; }
         }
         if (rc) break;
-        if (!(sum > 0 && mx > 0.5f * sum && arg < AU_EXPR_N)) { out->dropped++; continue; }
-        float t[AU_EXPR_N], s8 = 0;
-        for (int k = 0; k < AU_EXPR_N; k++) s8 += v[k];
-        for (int k = 0; k < AU_EXPR_N; k++) t[k] = v[k] / s8;
+        if (!(sum > 0 && mx > 0.5f * sum && arg < EXPR_N)) { out->dropped++; continue; }
+        float t[EXPR_N], s8 = 0;
+        for (int k = 0; k < EXPR_N; k++) s8 += v[k];
+        for (int k = 0; k < EXPR_N; k++) t[k] = v[k] / s8;
         snprintf(path, sizeof path, "%s/%s", folder, f[0]);
         rc = add_item(out, &cap, path, NULL, arg, t, err);
         if (!rc) memcpy(out->items[out->n - 1].votes, raw, sizeof raw);
@@ -117,8 +117,8 @@ int fer_read_ferplus(const char *folder, fer_set *out, au_error *err)
 }
 
 /* FER2013's 7 classes: 0 angry 1 disgust 2 fear 3 happy 4 sad 5 surprise 6 neutral. */
-static const int fer7_to_augur[7] = {AU_EXPR_ANGER, AU_EXPR_DISGUST, AU_EXPR_FEAR, AU_EXPR_HAPPINESS,
-                                     AU_EXPR_SADNESS, AU_EXPR_SURPRISE, AU_EXPR_NEUTRAL};
+static const int fer7_to_augur[7] = {EXPR_ANGER, EXPR_DISGUST, EXPR_FEAR, EXPR_HAPPINESS,
+                                     EXPR_SADNESS, EXPR_SURPRISE, EXPR_NEUTRAL};
 
 int fer_read_fer2013_labels(const char *csv_path, const char *usage, fer_set *out, au_error *err)
 {
@@ -177,7 +177,7 @@ int fer_read_class_folders(const char *dir, fer_set *out, au_error *err)
     closedir(d);
     qsort(names, (size_t)nn, sizeof *names, cmp_str);
     for (int c = 0; c < nn && !rc; c++) {
-        int cls = au_expr_from_name(names[c]);
+        int cls = expr_from_name(names[c]);
         if (cls < 0) { rc = au_fail(err, AUGUR_EFORMAT, "%s: class folder '%s' is not an expression augur knows", dir, names[c]); break; }
         char sub[4200];
         snprintf(sub, sizeof sub, "%s/%s", dir, names[c]);

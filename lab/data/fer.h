@@ -26,8 +26,8 @@
 typedef struct fer_item {
     char *path;                 /* image file, or NULL when pixels are held (fer2013.csv) */
     uint8_t *pixels;            /* 48x48 gray, row-major, for fer2013.csv rows; else NULL */
-    int label;                  /* class index 0..AU_EXPR_N-1 */
-    float target[AU_EXPR_N];    /* soft target (one-hot unless votes exist), sums to 1 */
+    int label;                  /* class index 0..EXPR_N-1 */
+    float target[EXPR_N];    /* soft target (one-hot unless votes exist), sums to 1 */
     int ambiguous;              /* FER2013: a byte-identical twin carries another label */
     uint8_t votes[10];          /* FERPlus: the raw votes (8 emotions, unknown, not a face); else 0 */
 } fer_item;
@@ -35,7 +35,7 @@ typedef struct fer_item {
 typedef struct fer_set {
     fer_item *items;
     int n;
-    int count[AU_EXPR_N];       /* items per class */
+    int count[EXPR_N];       /* items per class */
     int dropped;                /* rows left out by the protocol (unknown/NF/no majority, other split) */
 } fer_set;
 

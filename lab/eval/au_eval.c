@@ -42,28 +42,28 @@ au_eval_opts au_eval_default_opts(void)
  * class's prototypes and their common variants never use are "absent"; the
  * rest (e.g. AU25 on a happy face, AU17 on a sad one) stay unknown. Disgust
  * shows AU9 or AU10, so neither is asserted alone. */
-static const int weak_pos[AU_EXPR_N][8] = {
-    [AU_EXPR_HAPPINESS] = {6, 12},
-    [AU_EXPR_SURPRISE] = {1, 2, 5, 25, 26},
-    [AU_EXPR_SADNESS] = {1, 4, 15},
-    [AU_EXPR_ANGER] = {4, 7},
-    [AU_EXPR_FEAR] = {1, 2, 4, 5, 20, 25},
-    [AU_EXPR_CONTEMPT] = {14},
+static const int weak_pos[EXPR_N][8] = {
+    [EXPR_HAPPINESS] = {6, 12},
+    [EXPR_SURPRISE] = {1, 2, 5, 25, 26},
+    [EXPR_SADNESS] = {1, 4, 15},
+    [EXPR_ANGER] = {4, 7},
+    [EXPR_FEAR] = {1, 2, 4, 5, 20, 25},
+    [EXPR_CONTEMPT] = {14},
 };
-static const int weak_neg[AU_EXPR_N][12] = {
-    [AU_EXPR_HAPPINESS] = {1, 2, 4, 5, 9, 15, 17, 20, 26, 27},
-    [AU_EXPR_SURPRISE] = {4, 6, 7, 9, 12, 14, 15, 17, 23, 24},
-    [AU_EXPR_SADNESS] = {2, 5, 12, 25, 26, 27},
-    [AU_EXPR_ANGER] = {1, 2, 12, 27},
-    [AU_EXPR_DISGUST] = {1, 2, 5, 27},
-    [AU_EXPR_FEAR] = {9, 12, 14, 23, 24},
-    [AU_EXPR_CONTEMPT] = {1, 2, 4, 5, 26, 27},
+static const int weak_neg[EXPR_N][12] = {
+    [EXPR_HAPPINESS] = {1, 2, 4, 5, 9, 15, 17, 20, 26, 27},
+    [EXPR_SURPRISE] = {4, 6, 7, 9, 12, 14, 15, 17, 23, 24},
+    [EXPR_SADNESS] = {2, 5, 12, 25, 26, 27},
+    [EXPR_ANGER] = {1, 2, 12, 27},
+    [EXPR_DISGUST] = {1, 2, 5, 27},
+    [EXPR_FEAR] = {9, 12, 14, 23, 24},
+    [EXPR_CONTEMPT] = {1, 2, 4, 5, 26, 27},
 };
 
 void au_weak_labels(int cls, signed char y[AU_COUNT])
 {
-    for (int a = 0; a < AU_COUNT; a++) y[a] = cls == AU_EXPR_NEUTRAL ? 0 : -1;
-    if (cls <= AU_EXPR_NEUTRAL || cls >= AU_EXPR_N) return;
+    for (int a = 0; a < AU_COUNT; a++) y[a] = cls == EXPR_NEUTRAL ? 0 : -1;
+    if (cls <= EXPR_NEUTRAL || cls >= EXPR_N) return;
     for (int k = 0; k < 12 && weak_neg[cls][k]; k++) { int a = au_index(weak_neg[cls][k]); if (a >= 0) y[a] = 0; }
     for (int k = 0; k < 8 && weak_pos[cls][k]; k++) { int a = au_index(weak_pos[cls][k]); if (a >= 0) y[a] = 1; }
 }
@@ -144,7 +144,7 @@ static int add_ckplus(const au_eval_opts *o, pool *p, int *n_subjects, au_error 
         const ck_item *it = &set.items[i];
         signed char y[AU_COUNT];
         for (int a = 0; a < AU_COUNT; a++) y[a] = set.coded[a] ? it->label[a] : -1;
-        rc = pool_add(p, it->path, y, it->subject_index, DOM_CK, au_expr_from_name(it->emotion), seq[i], err);
+        rc = pool_add(p, it->path, y, it->subject_index, DOM_CK, expr_from_name(it->emotion), seq[i], err);
     }
     int n_neutral = 0;
     for (int i = 0; i < set.n && !rc && o->negatives_dir; i++) {
@@ -158,7 +158,7 @@ static int add_ckplus(const au_eval_opts *o, pool *p, int *n_subjects, au_error 
         if (stat(path, &st) || !S_ISREG(st.st_mode)) continue;
         signed char y[AU_COUNT];
         for (int a = 0; a < AU_COUNT; a++) y[a] = set.coded[a] ? 0 : -1;
-        rc = pool_add(p, path, y, it->subject_index, DOM_CK_NEUTRAL, AU_EXPR_NEUTRAL, -1, err);
+        rc = pool_add(p, path, y, it->subject_index, DOM_CK_NEUTRAL, EXPR_NEUTRAL, -1, err);
         n_neutral++;
     }
     if (!rc && o->negatives_dir && n_neutral == 0)
@@ -385,7 +385,7 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
         cls[k] = p->cls[i];
         g[k] = p->group[i];
         coded[k] = p->dom[i] == DOM_CK || p->dom[i] == DOM_CK_NEUTRAL;
-        neutral[k] = p->cls[i] == AU_EXPR_NEUTRAL;
+        neutral[k] = p->cls[i] == EXPR_NEUTRAL;
         w[k] = coded[k] ? o->ck_weight : 1.0f;
         k++;
     }

@@ -25,10 +25,10 @@ int expr_evaluate_infer(expr_infer *e, const expr_cache *c, int flip, expr_metri
     double t0 = au_now(), cam_sum = 0, att_sum = 0;
     for (int i = 0; i < c->n; i++) {
         const uint8_t *src = c->crops + (size_t)i * CROP;
-        float probs[AU_EXPR_N];
+        float probs[EXPR_N];
         int rc = expr_infer_classify(e, src, flip, probs, err), lab = c->label[i];
         if (rc) return rc;
-        if (c->has_face[i] && lab != AU_EXPR_NEUTRAL) { /* the CAM and attention are the unmirrored crop's */
+        if (c->has_face[i] && lab != EXPR_NEUTRAL) { /* the CAM and attention are the unmirrored crop's */
             float h[HEAT], att[HEAT];
             for (int j = 0; j < HEAT; j++) h[j] = c->heat[(size_t)i * HEAT + j] / 255.0f;
             cam_sum += expr_infer_cam_cos(e, lab, h);
@@ -37,7 +37,7 @@ int expr_evaluate_infer(expr_infer *e, const expr_cache *c, int flip, expr_metri
             m->n_cos++;
         }
         int best = 0;
-        for (int k = 1; k < AU_EXPR_N; k++) if (probs[k] > probs[best]) best = k;
+        for (int k = 1; k < EXPR_N; k++) if (probs[k] > probs[best]) best = k;
         m->confusion[lab][best]++;
     }
     m->ms_per_face = 1e3 * (au_now() - t0) / (c->n ? c->n : 1);

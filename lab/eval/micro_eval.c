@@ -359,7 +359,7 @@ int me_run(const me_opts *o, me_report *rep, au_error *err)
                 if (h) { h->abs_on += abs(res.on_err); h->abs_off += abs(res.off_err); }
                 if (res.expr >= 0) {
                     rep->expr_named++;
-                    rep->expr_right += !strcmp(au_expr_names[res.expr], r->cls);
+                    rep->expr_right += !strcmp(expr_names[res.expr], r->cls);
                 }
             }
         }
@@ -367,7 +367,7 @@ int me_run(const me_opts *o, me_report *rep, au_error *err)
             fprintf(stderr, "%-36s %-9s micro %d%s%s", r->name, r->cls, res.n_micro,
                     r->onset >= 0 ? (res.hit ? "  HIT" : "  miss") : "", res.false_events ? " (false event)" : "");
         if (o->verbose && res.overlap)
-            fprintf(stderr, "  onset %+d offset %+d  %s", res.on_err, res.off_err, res.expr >= 0 ? au_expr_names[res.expr] : "-");
+            fprintf(stderr, "  onset %+d offset %+d  %s", res.on_err, res.off_err, res.expr >= 0 ? expr_names[res.expr] : "-");
         if (o->verbose) fputc('\n', stderr);
     }
     st_free(st);

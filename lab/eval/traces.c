@@ -457,7 +457,7 @@ static int read_set(const tg_opts *o, tg_set *s, tg_result *res, au_error *err)
         tg_item *t = &s->items[s->n];
         if (s->is_ck) {
             const ck_item *c = &s->ck.items[i];
-            int label = au_expr_from_name(c->emotion);
+            int label = expr_from_name(c->emotion);
             if (label < 0) { res->dropped_by_reader++; continue; }
             *t = (tg_item){c->path, label, c->label};
         } else {

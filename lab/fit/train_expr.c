@@ -43,7 +43,7 @@ static int cache_alloc(expr_cache *c, int n)
     c->heat = malloc((size_t)n * HEAT);
     c->has_face = malloc((size_t)n);
     c->label = malloc((size_t)n * sizeof(int));
-    c->target = malloc((size_t)n * AU_EXPR_N * sizeof(float));
+    c->target = malloc((size_t)n * EXPR_N * sizeof(float));
     return c->crops && c->heat && c->has_face && c->label && c->target ? 0 : -1;
 }
 
@@ -90,7 +90,7 @@ int expr_cache_get(const fer_set *set, const char *name, const expr_cache_opts *
     }
     uint8_t *buf;
     size_t len;
-    size_t rec = CROP + HEAT + 1 + 4 + 4 * AU_EXPR_N;
+    size_t rec = CROP + HEAT + 1 + 4 + 4 * EXPR_N;
     if (cache && au_read_file(path, (size_t)2 << 30, 0, &buf, &len, NULL) == 0) {
         if (len == 8 + (size_t)set->n * rec && !memcmp(buf, "AUGXC001", 8) && !cache_alloc(c, set->n)) {
             const uint8_t *p = buf + 8;
@@ -99,7 +99,7 @@ int expr_cache_get(const fer_set *set, const char *name, const expr_cache_opts *
                 memcpy(c->heat + (size_t)i * HEAT, p + CROP, HEAT);
                 c->has_face[i] = p[CROP + HEAT];
                 memcpy(&c->label[i], p + CROP + HEAT + 1, 4);
-                memcpy(c->target + (size_t)i * AU_EXPR_N, p + CROP + HEAT + 5, 4 * AU_EXPR_N);
+                memcpy(c->target + (size_t)i * EXPR_N, p + CROP + HEAT + 5, 4 * EXPR_N);
                 c->count[c->label[i]]++;
             }
             free(buf);
@@ -134,7 +134,7 @@ int expr_cache_get(const fer_set *set, const char *name, const expr_cache_opts *
         }
         au_image_free(&img);
         c->label[i] = it->label;
-        memcpy(c->target + (size_t)i * AU_EXPR_N, it->target, sizeof it->target);
+        memcpy(c->target + (size_t)i * EXPR_N, it->target, sizeof it->target);
         c->count[it->label]++;
         if (!quiet && ((i + 1) % 500 == 0 || i + 1 == set->n)) {
             double el = au_now() - t0;
@@ -158,7 +158,7 @@ int expr_cache_get(const fer_set *set, const char *name, const expr_cache_opts *
             bad |= fwrite(c->heat + (size_t)i * HEAT, 1, HEAT, f) != HEAT;
             bad |= fwrite(&c->has_face[i], 1, 1, f) != 1;
             bad |= fwrite(&c->label[i], 4, 1, f) != 1;
-            bad |= fwrite(c->target + (size_t)i * AU_EXPR_N, 4, AU_EXPR_N, f) != AU_EXPR_N;
+            bad |= fwrite(c->target + (size_t)i * EXPR_N, 4, EXPR_N, f) != EXPR_N;
         }
         bad |= fclose(f) != 0;
         if (bad || rename(tmp, path)) remove(tmp); /* a cache that cannot be written is only slower next time */
@@ -261,20 +261,20 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
     FILE *log = fopen(logp, o->resume ? "a" : "w");
     if (!log) return au_fail(err, AUGUR_EIO, "cannot write '%s'", logp);
     /* sampling weights per class */
-    double cw[AU_EXPR_N], wsum = 0;
-    int *by_class[AU_EXPR_N];
-    for (int k = 0; k < AU_EXPR_N; k++) {
+    double cw[EXPR_N], wsum = 0;
+    int *by_class[EXPR_N];
+    for (int k = 0; k < EXPR_N; k++) {
         by_class[k] = malloc(((size_t)tr->count[k] + 1) * sizeof(int));
         double nk = tr->count[k];
         cw[k] = nk == 0 ? 0 : o->sampling == EXPR_SAMPLE_BALANCED ? 1.0 : o->sampling == EXPR_SAMPLE_SQRT ? sqrt(nk) : nk;
         wsum += cw[k];
     }
-    int fill[AU_EXPR_N] = {0};
+    int fill[EXPR_N] = {0};
     for (int i = 0; i < tr->n; i++) by_class[tr->label[i]][fill[tr->label[i]]++] = i;
-    float prior_log[AU_EXPR_N];
-    for (int k = 0; k < AU_EXPR_N; k++) prior_log[k] = logf(fmaxf((float)tr->count[k] / tr->n, 1e-6f));
+    float prior_log[EXPR_N];
+    for (int k = 0; k < EXPR_N; k++) prior_log[k] = logf(fmaxf((float)tr->count[k] / tr->n, 1e-6f));
     int *order = malloc((size_t)tr->n * sizeof(int));
-    float *targets = malloc((size_t)B * AU_EXPR_N * sizeof(float)), *heat = malloc((size_t)B * HEAT * sizeof(float));
+    float *targets = malloc((size_t)B * EXPR_N * sizeof(float)), *heat = malloc((size_t)B * HEAT * sizeof(float));
     unsigned char *has = malloc((size_t)B);
     float *heat6 = malloc((size_t)B * EN_CAM * EN_CAM * sizeof(float));
     int cam = o->au_lambda > 0 && o->au_layer == EXPR_AU_CAM;
@@ -300,14 +300,14 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
                 else { /* class by weight, then an item of it */
                     double u = tr_rng_uniform(&rng) * wsum;
                     int k = 0;
-                    while (k < AU_EXPR_N - 1 && (u -= cw[k]) > 0) k++;
-                    while (!tr->count[k]) k = (k + 1) % AU_EXPR_N;
+                    while (k < EXPR_N - 1 && (u -= cw[k]) > 0) k++;
+                    while (!tr->count[k]) k = (k + 1) % EXPR_N;
                     i = by_class[k][(int)(tr_rng_uniform(&rng) * tr->count[k]) % tr->count[k]];
                 }
                 load_image(net, tr, i, b, &rng, heat + (size_t)b * HEAT, 0);
-                for (int k = 0; k < AU_EXPR_N; k++)
-                    targets[b * AU_EXPR_N + k] = o->soft_targets ? tr->target[(size_t)i * AU_EXPR_N + k] : k == tr->label[i];
-                has[b] = tr->has_face[i] && tr->label[i] != AU_EXPR_NEUTRAL;
+                for (int k = 0; k < EXPR_N; k++)
+                    targets[b * EXPR_N + k] = o->soft_targets ? tr->target[(size_t)i * EXPR_N + k] : k == tr->label[i];
+                has[b] = tr->has_face[i] && tr->label[i] != EXPR_NEUTRAL;
                 net->cam_k[b] = tr->label[i];
                 if (cam) /* the 12x12 heatmap average-pooled to the CAM's 6x6 (as en_cam_cos) */
                     for (int y = 0; y < EN_CAM; y++)
@@ -321,15 +321,15 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
             if (cam) en_cam_forward(net, B);
             if (o->logit_adjust > 0) /* Menon et al.: train on logits + tau log prior */
                 for (int b = 0; b < B; b++)
-                    for (int k = 0; k < AU_EXPR_N; k++) net->logits[b * AU_EXPR_N + k] += o->logit_adjust * prior_log[k];
-            double l = tr_softmax_xent_forward(net->probs, net->logits, targets, NULL, B, AU_EXPR_N);
+                    for (int k = 0; k < EXPR_N; k++) net->logits[b * EXPR_N + k] += o->logit_adjust * prior_log[k];
+            double l = tr_softmax_xent_forward(net->probs, net->logits, targets, NULL, B, EXPR_N);
             double la = cam ? tr_au_loss_forward(NULL, net->cam, heat6, has, B, EN_CAM * EN_CAM, o->au_lambda)
                       : o->au_lambda > 0 ? tr_au_loss_forward(NULL, net->att, heat, has, B, HEAT, o->au_lambda) : 0;
             if (!isfinite(l) || !isfinite(la)) { rc = au_fail(err, AUGUR_EINTERNAL, "training diverged at step %d (loss %g)", step, l); break; }
             memset(net->grads, 0, net->n_params * sizeof(float));
-            memset(net->dlogits, 0, (size_t)B * AU_EXPR_N * sizeof(float));
+            memset(net->dlogits, 0, (size_t)B * EXPR_N * sizeof(float));
             memset(net->datt, 0, (size_t)B * HEAT * sizeof(float));
-            tr_softmax_xent_backward(net->dlogits, net->probs, targets, NULL, B, AU_EXPR_N, 1.0f);
+            tr_softmax_xent_backward(net->dlogits, net->probs, targets, NULL, B, EXPR_N, 1.0f);
             if (cam) {
                 memset(net->dcam, 0, (size_t)B * EN_CAM * EN_CAM * sizeof(float));
                 tr_au_loss_backward(net->dcam, net->cam, heat6, has, B, EN_CAM * EN_CAM, o->au_lambda, 1.0f);
@@ -342,9 +342,9 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
             sum_au += la;
             for (int b = 0; b < B; b++) {
                 int best = 0;
-                for (int k = 1; k < AU_EXPR_N; k++) if (net->logits[b * AU_EXPR_N + k] > net->logits[b * AU_EXPR_N + best]) best = k;
+                for (int k = 1; k < EXPR_N; k++) if (net->logits[b * EXPR_N + k] > net->logits[b * EXPR_N + best]) best = k;
                 int lab = 0;
-                for (int k = 1; k < AU_EXPR_N; k++) if (targets[b * AU_EXPR_N + k] > targets[b * AU_EXPR_N + lab]) lab = k;
+                for (int k = 1; k < EXPR_N; k++) if (targets[b * EXPR_N + k] > targets[b * EXPR_N + lab]) lab = k;
                 correct += best == lab;
             }
             seen += B;
@@ -371,7 +371,7 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
     }
 done:
     fclose(log);
-    for (int k = 0; k < AU_EXPR_N; k++) free(by_class[k]);
+    for (int k = 0; k < EXPR_N; k++) free(by_class[k]);
     free(order); free(targets); free(heat); free(has); free(heat6);
     net->cam_grad = 0;
     return rc;
@@ -388,7 +388,7 @@ void expr_evaluate(expr_net *net, const expr_cache *c, int flip, expr_metrics *m
 {
     memset(m, 0, sizeof *m);
     int B = net->B;
-    float *heat = malloc((size_t)B * HEAT * sizeof(float)), probs[AU_EXPR_N * 512];
+    float *heat = malloc((size_t)B * HEAT * sizeof(float)), probs[EXPR_N * 512];
     double t0 = au_now();
     double cam_sum = 0, att_sum = 0;
     for (int s = 0; s < c->n; s += B) {
@@ -397,12 +397,12 @@ void expr_evaluate(expr_net *net, const expr_cache *c, int flip, expr_metrics *m
             for (int b = 0; b < nb; b++) load_image(net, c, s + b, b, NULL, heat + (size_t)b * HEAT, pass);
             en_forward(net, nb, 0);
             for (int b = 0; b < nb && b < 512; b++)
-                for (int k = 0; k < AU_EXPR_N; k++)
-                    probs[b * AU_EXPR_N + k] = (pass ? probs[b * AU_EXPR_N + k] : 0) + net->probs[b * AU_EXPR_N + k];
+                for (int k = 0; k < EXPR_N; k++)
+                    probs[b * EXPR_N + k] = (pass ? probs[b * EXPR_N + k] : 0) + net->probs[b * EXPR_N + k];
             if (pass == 0)
                 for (int b = 0; b < nb; b++) { /* faithfulness on the unflipped pass */
                     int i = s + b, lab = c->label[i];
-                    if (!c->has_face[i] || lab == AU_EXPR_NEUTRAL) continue;
+                    if (!c->has_face[i] || lab == EXPR_NEUTRAL) continue;
                     const float *h = heat + (size_t)b * HEAT;
                     cam_sum += en_cam_cos(net, b, lab, h);
                     att_sum += cosine(net->att + (size_t)b * HEAT, h, HEAT);
@@ -411,7 +411,7 @@ void expr_evaluate(expr_net *net, const expr_cache *c, int flip, expr_metrics *m
         }
         for (int b = 0; b < nb; b++) {
             int best = 0, lab = c->label[s + b];
-            for (int k = 1; k < AU_EXPR_N; k++) if (probs[b * AU_EXPR_N + k] > probs[b * AU_EXPR_N + best]) best = k;
+            for (int k = 1; k < EXPR_N; k++) if (probs[b * EXPR_N + k] > probs[b * EXPR_N + best]) best = k;
             m->confusion[lab][best]++;
         }
     }
@@ -425,9 +425,9 @@ void expr_metrics_finish(expr_metrics *m, double cam_sum, double att_sum)
 {
     int correct = 0, classes = 0;
     double f1sum = 0;
-    for (int k = 0; k < AU_EXPR_N; k++) {
+    for (int k = 0; k < EXPR_N; k++) {
         int tp = m->confusion[k][k], row = 0, col = 0;
-        for (int j = 0; j < AU_EXPR_N; j++) { row += m->confusion[k][j]; col += m->confusion[j][k]; }
+        for (int j = 0; j < EXPR_N; j++) { row += m->confusion[k][j]; col += m->confusion[j][k]; }
         correct += tp;
         m->recall[k] = row ? (double)tp / row : 0;
         m->f1[k] = row + col ? 2.0 * tp / (row + col) : 0;

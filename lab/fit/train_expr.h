@@ -29,8 +29,8 @@ typedef struct expr_cache {
     uint8_t *heat;      /* n x 12 x 12 */
     uint8_t *has_face;  /* n */
     int *label;         /* n */
-    float *target;      /* n x AU_EXPR_N */
-    int count[AU_EXPR_N];
+    float *target;      /* n x EXPR_N */
+    int count[EXPR_N];
 } expr_cache;
 
 typedef struct expr_cache_opts {
@@ -67,8 +67,8 @@ expr_train_opts expr_train_default_opts(void);
 
 typedef struct expr_metrics {
     int n;
-    double accuracy, macro_f1, recall[AU_EXPR_N], f1[AU_EXPR_N];
-    int confusion[AU_EXPR_N][AU_EXPR_N];  /* [true][predicted] */
+    double accuracy, macro_f1, recall[EXPR_N], f1[EXPR_N];
+    int confusion[EXPR_N][EXPR_N];  /* [true][predicted] */
     double cam_cos, att_cos;              /* mean over non-neutral images with a face */
     int n_cos;
     double ms_per_face;

@@ -13,7 +13,7 @@
 #include "media/image.h"
 #include "stage/stage.h"
 
-AUGUR_API const char *augur_expression_name(int cls) { return cls >= 0 && cls < AU_EXPR_N ? au_expr_names[cls] : NULL; }
+AUGUR_API const char *augur_expression_name(int cls) { return cls >= 0 && cls < EXPR_N ? expr_names[cls] : NULL; }
 AUGUR_API const char *augur_au_name(int au) { int a = au_index(au); return a < 0 ? NULL : au_defs[a].name; }
 AUGUR_API const char *augur_au_muscle(int au) { int a = au_index(au); return a < 0 ? NULL : au_defs[a].muscle; }
 AUGUR_API const char *augur_au_region(int au) { int a = au_index(au); return a < 0 ? NULL : au_defs[a].region; }

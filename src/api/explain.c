@@ -80,8 +80,8 @@ AUGUR_API char *augur_verdict_json(const struct augur_verdict *v, const char *im
     if (rationale) cJSON_AddStringToObject(o, "rationale", rationale);
     /* rounded as every other JSON number augur writes: a score is read to 1e-4 */
     cJSON_AddNumberToObject(o, "grounding", roundf(v->grounding * 1e4f) / 1e4f);
-    if (v->answer >= 0 && v->answer < AU_EXPR_N) {
-        cJSON_AddStringToObject(o, "answer", au_expr_names[v->answer]);
+    if (v->answer >= 0 && v->answer < EXPR_N) {
+        cJSON_AddStringToObject(o, "answer", expr_names[v->answer]);
         cJSON_AddBoolToObject(o, "answer_agrees_with_evidence", v->answer_agrees);
     } else cJSON_AddNullToObject(o, "answer");
     cJSON *cl = cJSON_AddArrayToObject(o, "claims");

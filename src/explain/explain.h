@@ -31,7 +31,7 @@ typedef struct ex_trace {
     int n_steps;
     char conclusion[512];
     int answer;                       /* expression class */
-    float evidence[AU_EXPR_N];        /* AU-evidence score per class, 0..1 (prototype matching) */
+    float evidence[EXPR_N];        /* AU-evidence score per class, 0..1 (prototype matching) */
     char local[24][256];              /* per present AU: local description */
     int n_local;
     /* consistency with the expression classifier (when the face has one) */
@@ -46,11 +46,11 @@ typedef struct ex_trace {
 /* AU-evidence expression scores (FACS prototypes, FACS.md): for each class,
  * the mean probability of its prototype AUs, with alternatives (e.g. 26 or
  * 27) counted by their best member; neutral = 1 - the largest AU probability. */
-void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N]);
+void ex_evidence_scores(const au_face *f, float score[EXPR_N]);
 
 /* The face's evidence as the AU stage gave it (f->evidence: the AU model's
  * evidence map), or the FACS prototypes when it has none (all zero). */
-void ex_face_evidence(const au_face *f, float score[AU_EXPR_N]);
+void ex_face_evidence(const au_face *f, float score[EXPR_N]);
 
 /* Fills f->evidence (ex_evidence_scores) and f->evidence_class (its argmax). */
 void ex_set_evidence(au_face *f);

@@ -17,14 +17,14 @@
 
 /* FACS prototypes (FACS.md) as groups of alternatives: a class's evidence is
  * the mean, over its groups, of the best probability within the group. */
-static const int prototypes[AU_EXPR_N][6][3] = {
-    [AU_EXPR_HAPPINESS] = {{6}, {12}},
-    [AU_EXPR_SADNESS] = {{1}, {4}, {15}},
-    [AU_EXPR_SURPRISE] = {{1}, {2}, {5}, {26, 27}},
-    [AU_EXPR_FEAR] = {{1}, {2}, {4}, {5}, {20}, {25, 26}},
-    [AU_EXPR_ANGER] = {{4}, {5}, {7}, {23, 24}},
-    [AU_EXPR_DISGUST] = {{9, 10}, {15, 16, 17}},
-    [AU_EXPR_CONTEMPT] = {{12}, {14}},
+static const int prototypes[EXPR_N][6][3] = {
+    [EXPR_HAPPINESS] = {{6}, {12}},
+    [EXPR_SADNESS] = {{1}, {4}, {15}},
+    [EXPR_SURPRISE] = {{1}, {2}, {5}, {26, 27}},
+    [EXPR_FEAR] = {{1}, {2}, {4}, {5}, {20}, {25, 26}},
+    [EXPR_ANGER] = {{4}, {5}, {7}, {23, 24}},
+    [EXPR_DISGUST] = {{9, 10}, {15, 16, 17}},
+    [EXPR_CONTEMPT] = {{12}, {14}},
 };
 
 static const struct augur_au *reading(const au_face *f, int id)
@@ -34,13 +34,13 @@ static const struct augur_au *reading(const au_face *f, int id)
     return NULL;
 }
 
-void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N])
+void ex_evidence_scores(const au_face *f, float score[EXPR_N])
 {
     float pmax = 0;
     for (int i = 0; i < f->n_aus; i++)
         if (f->aus[i].source != AUGUR_AU_SOURCE_NONE && f->aus[i].probability > pmax) pmax = f->aus[i].probability;
-    for (int c = 0; c < AU_EXPR_N; c++) {
-        if (c == AU_EXPR_NEUTRAL) { score[c] = 1.0f - pmax; continue; }
+    for (int c = 0; c < EXPR_N; c++) {
+        if (c == EXPR_NEUTRAL) { score[c] = 1.0f - pmax; continue; }
         float sum = 0;
         int groups = 0;
         for (int g = 0; g < 6 && prototypes[c][g][0]; g++) {
@@ -57,11 +57,11 @@ void ex_evidence_scores(const au_face *f, float score[AU_EXPR_N])
     }
 }
 
-void ex_face_evidence(const au_face *f, float score[AU_EXPR_N])
+void ex_face_evidence(const au_face *f, float score[EXPR_N])
 {
     float sum = 0;
-    for (int c = 0; c < AU_EXPR_N; c++) sum += f->evidence[c];
-    if (sum > 0) memcpy(score, f->evidence, AU_EXPR_N * sizeof *score);
+    for (int c = 0; c < EXPR_N; c++) sum += f->evidence[c];
+    if (sum > 0) memcpy(score, f->evidence, EXPR_N * sizeof *score);
     else ex_evidence_scores(f, score);
 }
 
@@ -69,7 +69,7 @@ void ex_set_evidence(au_face *f)
 {
     ex_evidence_scores(f, f->evidence);
     f->evidence_class = 0;
-    for (int k = 1; k < AU_EXPR_N; k++) if (f->evidence[k] > f->evidence[f->evidence_class]) f->evidence_class = k;
+    for (int k = 1; k < EXPR_N; k++) if (f->evidence[k] > f->evidence[f->evidence_class]) f->evidence_class = k;
 }
 
 int ex_intensity_grade(float v)
@@ -110,20 +110,20 @@ static void consistency(const au_face *f, ex_trace *t)
     char cam[160] = "";
     if (f->cam_cos >= 0)
         snprintf(cam, sizeof cam, " CAM-COS %.2f: the classifier's attention %s the AU regions of %s.", f->cam_cos,
-                 f->cam_cos >= 0.7f ? "lies on" : f->cam_cos >= 0.4f ? "partly covers" : "misses", au_expr_names[c]);
+                 f->cam_cos >= 0.7f ? "lies on" : f->cam_cos >= 0.4f ? "partly covers" : "misses", expr_names[c]);
     if (t->weakly_grounded)
         snprintf(t->consistency, sizeof t->consistency, "The classifier says %s (p %.2f), but the measured action "
                  "units support %s (evidence %.2f) more than %s (%.2f): weakly grounded, confidence lowered to %.2f.%s",
-                 au_expr_names[c], t->classifier_p, au_expr_names[e], f->evidence[e], au_expr_names[c], f->evidence[c],
+                 expr_names[c], t->classifier_p, expr_names[e], f->evidence[e], expr_names[c], f->evidence[c],
                  t->confidence, cam);
     else if (e != c)
         snprintf(t->consistency, sizeof t->consistency, "The classifier says %s (p %.2f); the AU evidence ranks %s "
                  "first (%.2f) and gives %s %.2f, within the rule's margin of %.2f: consistent, confidence %.2f.%s",
-                 au_expr_names[c], t->classifier_p, au_expr_names[e], f->evidence[e], au_expr_names[c], f->evidence[c],
+                 expr_names[c], t->classifier_p, expr_names[e], f->evidence[e], expr_names[c], f->evidence[c],
                  EX_WEAK_MARGIN, t->confidence, cam);
     else
         snprintf(t->consistency, sizeof t->consistency, "The classifier says %s (p %.2f) and the AU evidence ranks "
-                 "it first (%.2f): consistent, confidence %.2f.%s", au_expr_names[c], t->classifier_p, f->evidence[c],
+                 "it first (%.2f): consistent, confidence %.2f.%s", expr_names[c], t->classifier_p, f->evidence[c],
                  t->confidence, cam);
 }
 
@@ -135,10 +135,10 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
     if (f->n_aus <= 0) return au_fail(err, AUGUR_EARG, "face %d has no AU readings to reason from", f->id);
     ex_face_evidence(f, t->evidence);
     int best = 0, second = -1;
-    for (int c = 1; c < AU_EXPR_N; c++) if (t->evidence[c] > t->evidence[best]) best = c;
-    for (int c = 0; c < AU_EXPR_N; c++)
+    for (int c = 1; c < EXPR_N; c++) if (t->evidence[c] > t->evidence[best]) best = c;
+    for (int c = 0; c < EXPR_N; c++)
         if (c != best && (second < 0 || t->evidence[c] > t->evidence[second])) second = c;
-    t->answer = answer >= 0 && answer < AU_EXPR_N ? answer : best;
+    t->answer = answer >= 0 && answer < EXPR_N ? answer : best;
 
     /* verification loop: one step per area with active AUs */
     int n_active = 0;
@@ -209,16 +209,16 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
     if (t->answer != best) /* the classifier's answer is not what the AUs support best: say so */
         snprintf(t->conclusion, sizeof t->conclusion, "%s%s point%s to %s (AU evidence %.2f), not %s (%.2f); the answer "
                  "%s rests on the classifier%s.", n_active ? "Combined " : "No active action unit: the measurements",
-                 n_active ? combo : "", n_active ? "" : "s", au_expr_names[best], t->evidence[best],
-                 au_expr_names[t->answer], t->evidence[t->answer], au_expr_names[t->answer],
+                 n_active ? combo : "", n_active ? "" : "s", expr_names[best], t->evidence[best],
+                 expr_names[t->answer], t->evidence[t->answer], expr_names[t->answer],
                  t->weakly_grounded ? " and is weakly grounded" : "");
     else if (n_active)
         snprintf(t->conclusion, sizeof t->conclusion, "Combined %s indicate %s (AU evidence %.2f)%s%s%s%s.", combo,
-                 au_expr_names[t->answer], t->evidence[t->answer], alt >= 0 && ao ? "; against " : "",
-                 alt >= 0 && ao ? au_expr_names[alt] : "", ao ? ": " : "", ao ? against : "");
+                 expr_names[t->answer], t->evidence[t->answer], alt >= 0 && ao ? "; against " : "",
+                 alt >= 0 && ao ? expr_names[alt] : "", ao ? ": " : "", ao ? against : "");
     else
         snprintf(t->conclusion, sizeof t->conclusion, "No action unit is active, which indicates %s (AU evidence %.2f).",
-                 au_expr_names[t->answer], t->evidence[t->answer]);
+                 expr_names[t->answer], t->evidence[t->answer]);
     return 0;
 }
 
@@ -234,7 +234,7 @@ int ex_trace_tag(const ex_trace *t, char *buf, size_t cap)
     }
     if (t->n_steps == 0) PUT("  Inspect all regions -> no action unit above its threshold\n");
     if (t->has_classifier) PUT("Consistency check: %s\n", t->consistency);
-    PUT("Final conclusion: %s\n<answer> %s </answer>\n", t->conclusion, au_expr_names[t->answer]);
+    PUT("Final conclusion: %s\n<answer> %s </answer>\n", t->conclusion, expr_names[t->answer]);
 #undef PUT
     return (int)o;
 }
@@ -243,7 +243,7 @@ int ex_trace_text(const ex_trace *t, char *buf, size_t cap)
 {
     size_t o = 0;
 #define PUT(...) (o += (size_t)snprintf(buf + (o < cap ? o : cap), o < cap ? cap - o : 0, __VA_ARGS__))
-    PUT("Expression: %s", au_expr_names[t->answer]);
+    PUT("Expression: %s", expr_names[t->answer]);
     if (t->has_classifier) PUT(" (confidence %.2f%s)", t->confidence, t->weakly_grounded ? ", weakly grounded" : "");
     PUT("\n%s\n", t->global);
     for (int s = 0; s < t->n_steps; s++) {

@@ -171,7 +171,7 @@ static void parse_text(ex_verdict *v, const char *text, size_t len, dropped *dr)
             int k = 0;
             while (a < le && isalpha((unsigned char)*a) && k < 63) name[k++] = *a++;
             name[k] = 0;
-            v->answer = au_expr_from_name(name);
+            v->answer = expr_from_name(name);
             if (v->answer < 0) note(v, "answer '%s' is not an expression augur knows", name);
         }
         p = le + 1;
@@ -218,7 +218,7 @@ static void parse_json(ex_verdict *v, const cJSON *root, dropped *dr)
 {
     const cJSON *ans = cJSON_GetObjectItemCaseSensitive(root, "answer");
     if (cJSON_IsString(ans)) {
-        v->answer = au_expr_from_name(ans->valuestring);
+        v->answer = expr_from_name(ans->valuestring);
         if (v->answer < 0) note(v, "answer '%s' is not an expression augur knows", ans->valuestring);
     }
     int malformed = 0;
@@ -332,10 +332,10 @@ int ex_verify(const au_face *f, const char *text, size_t len, ex_verdict *v, au_
     v->grounding = v->n_claims ? (float)(sum / v->n_claims) : 0.0f;
     if (!v->n_claims) note(v, "%s", "no AU claims found (expected AU<n> mentions, <bbox> tags or JSON claims)");
     if (v->answer >= 0) {
-        float sc[AU_EXPR_N];
+        float sc[EXPR_N];
         ex_evidence_scores(f, sc);
         int above = 0;
-        for (int k = 0; k < AU_EXPR_N; k++) above += sc[k] > sc[v->answer];
+        for (int k = 0; k < EXPR_N; k++) above += sc[k] > sc[v->answer];
         v->answer_agrees = above <= 1;
     }
     return 0;

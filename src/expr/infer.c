@@ -70,8 +70,8 @@ struct expr_infer {
     float *gapv, *logits;
     float range[EN_CONVS];  /* int8: activation range [0, range] of each conv output */
     int calibrated;         /* int8: the ranges came from "<model>.cal" */
-    float fc_w[256 * AU_EXPR_N]; /* (IC, OC) as in the net, for the CAM */
-    float probs[AU_EXPR_N];
+    float fc_w[256 * EXPR_N]; /* (IC, OC) as in the net, for the CAM */
+    float probs[EXPR_N];
 };
 
 #define XCHECK(call)                                                                                         \
@@ -236,7 +236,7 @@ static int build(expr_infer *e, const en_weights *w, const char *model_path, au_
     int rc = nn_xnn_init(err);
     if (rc) return rc;
     /* buffers: f32 input, conv outputs, pooled outputs, gap, logits; int8 likewise */
-    size_t nf = EN_SIZE * EN_SIZE + 256 + AU_EXPR_N, n8 = 0;
+    size_t nf = EN_SIZE * EN_SIZE + 256 + EXPR_N, n8 = 0;
     int H = EN_SIZE;
     for (int k = 0; k < EN_CONVS; k++) {
         size_t a = (size_t)H * H * widths[k / 2] + XNN_EXTRA_BYTES;
@@ -272,7 +272,7 @@ static int build(expr_infer *e, const en_weights *w, const char *model_path, au_
     if (rc) return rc;
     XCHECK(xnn_create_global_average_pooling_nwc_f32(256, 256, 256, -INFINITY, INFINITY, 0, &e->gap));
     XCHECK(xnn_setup_global_average_pooling_nwc_f32(e->gap, 1, 9, e->pooled[3], e->gapv, e->pool));
-    XCHECK(xnn_create_fully_connected_nc_f32(256, AU_EXPR_N, 256, AU_EXPR_N, w->fc_w, w->fc_b, -INFINITY,
+    XCHECK(xnn_create_fully_connected_nc_f32(256, EXPR_N, 256, EXPR_N, w->fc_w, w->fc_b, -INFINITY,
                                              INFINITY, XNN_FLAG_TRANSPOSE_WEIGHTS, &e->fc));
     XCHECK(xnn_setup_fully_connected_nc_f32(e->fc, 1, e->gapv, e->logits, e->pool));
     return 0;
@@ -361,7 +361,7 @@ int expr_infer_run(expr_infer *e, const uint8_t *crop, float *probs, au_error *e
         expr_net *n = e->net;
         for (int i = 0; i < EN_SIZE * EN_SIZE; i++) n->input[i] = crop[i] / 255.0f - 0.5f; /* as in training */
         en_forward(n, 1, 0);
-        memcpy(probs, n->probs, AU_EXPR_N * sizeof(float));
+        memcpy(probs, n->probs, EXPR_N * sizeof(float));
         return 0;
     }
     for (int i = 0; i < EN_SIZE * EN_SIZE; i++) e->x[i] = crop[i] / 255.0f - 0.5f; /* as in training */
@@ -375,22 +375,22 @@ int expr_infer_run(expr_infer *e, const uint8_t *crop, float *probs, au_error *e
     XRUN(e->gap);
     XRUN(e->fc);
     float mx = e->logits[0], s = 0;
-    for (int j = 1; j < AU_EXPR_N; j++) mx = fmaxf(mx, e->logits[j]);
-    for (int j = 0; j < AU_EXPR_N; j++) s += probs[j] = expf(e->logits[j] - mx);
-    for (int j = 0; j < AU_EXPR_N; j++) probs[j] /= s;
+    for (int j = 1; j < EXPR_N; j++) mx = fmaxf(mx, e->logits[j]);
+    for (int j = 0; j < EXPR_N; j++) s += probs[j] = expf(e->logits[j] - mx);
+    for (int j = 0; j < EXPR_N; j++) probs[j] /= s;
     return 0;
 }
 
 int expr_infer_run_flip(expr_infer *e, const uint8_t *crop, float *probs, au_error *err)
 {
     uint8_t mir[EN_SIZE * EN_SIZE];
-    float p2[AU_EXPR_N];
+    float p2[EXPR_N];
     for (int y = 0; y < EN_SIZE; y++)
         for (int x = 0; x < EN_SIZE; x++) mir[y * EN_SIZE + x] = crop[y * EN_SIZE + EN_SIZE - 1 - x];
     int rc = expr_infer_run(e, mir, p2, err);
     if (!rc) rc = expr_infer_run(e, crop, probs, err);
     if (rc) return rc;
-    for (int k = 0; k < AU_EXPR_N; k++) probs[k] = 0.5f * (probs[k] + p2[k]);
+    for (int k = 0; k < EXPR_N; k++) probs[k] = 0.5f * (probs[k] + p2[k]);
     return 0;
 }
 
@@ -401,11 +401,11 @@ int expr_infer_classify(expr_infer *e, const uint8_t *crop, int flip, float *pro
 
 int expr_infer_face(expr_infer *e, const uint8_t *crop, int flip, au_face *f, au_error *err)
 {
-    float probs[AU_EXPR_N];
+    float probs[EXPR_N];
     int rc = expr_infer_classify(e, crop, flip, probs, err);
     if (rc) return rc;
     int c = 0;
-    for (int k = 0; k < AU_EXPR_N; k++) {
+    for (int k = 0; k < EXPR_N; k++) {
         f->expression[k] = probs[k];
         if (probs[k] > probs[c]) c = k;
     }
@@ -413,7 +413,7 @@ int expr_infer_face(expr_infer *e, const uint8_t *crop, int flip, au_face *f, au
     f->has_expression = 1;
     expr_infer_cam(e, c, f->cam); /* kept for the overlay */
     f->cam_cos = -1;
-    if (c != AU_EXPR_NEUTRAL) {
+    if (c != EXPR_NEUTRAL) {
         uint8_t heat[EN_ATT * EN_ATT];
         float h[EN_ATT * EN_ATT];
         expr_class_heatmap(f, c, EN_ATT, heat);
@@ -432,10 +432,10 @@ void expr_infer_cam(const expr_infer *e, int k, float *cam)
         double s = 0;
         if (e->mode == EXPR_INFER_INT8) {
             const int8_t *A = e->qact[EN_CONVS - 1] + (size_t)p * 256;
-            for (int c = 0; c < 256; c++) s += (double)e->fc_w[c * AU_EXPR_N + k] * (sc * (A[c] + 128));
+            for (int c = 0; c < 256; c++) s += (double)e->fc_w[c * EXPR_N + k] * (sc * (A[c] + 128));
         } else {
             const float *A = e->act[EN_CONVS - 1] + (size_t)p * 256;
-            for (int c = 0; c < 256; c++) s += (double)e->fc_w[c * AU_EXPR_N + k] * A[c];
+            for (int c = 0; c < 256; c++) s += (double)e->fc_w[c * EXPR_N + k] * A[c];
         }
         cam[p] = (float)s;
     }
@@ -473,7 +473,7 @@ int expr_infer_calibrate(const char *model_path, const uint8_t *crops, int n, do
     int rc = expr_infer_create_mode(&e, model_path, 1, EXPR_INFER_F32, err);
     if (rc) return rc;
     enum { BINS = 4096 };
-    float mx[EN_CONVS] = {0}, probs[AU_EXPR_N];
+    float mx[EN_CONVS] = {0}, probs[EXPR_N];
     double *hist = calloc((size_t)EN_CONVS * BINS, sizeof(double)), total[EN_CONVS] = {0};
     if (!hist) { expr_infer_free(e); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
     /* pass 1: the largest activation of each layer; pass 2: histograms of the positive ones over [0, max] */

@@ -11,7 +11,7 @@
  *   expr_infer *e;
  *   expr_infer_create(&e, "models/expr-ferplus.bin", 1, &err);
  *   expr_crop(img, face, EN_SIZE, crop);
- *   expr_infer_run(e, crop, probs, &err);          // probs[AU_EXPR_N]
+ *   expr_infer_run(e, crop, probs, &err);          // probs[EXPR_N]
  *   expr_infer_cam_cos(e, cls, heat12);
  *   expr_infer_free(e);
  */
@@ -37,7 +37,7 @@ int expr_infer_create(expr_infer **out, const char *model_path, int n_threads, a
 int expr_infer_create_pool(expr_infer **out, const char *model_path, void *pool, au_error *err);
 void expr_infer_free(expr_infer *e);
 
-/* crop: EN_SIZE*EN_SIZE gray bytes from expr_crop (expr/prep.h). Writes probs[AU_EXPR_N].
+/* crop: EN_SIZE*EN_SIZE gray bytes from expr_crop (expr/prep.h). Writes probs[EXPR_N].
    Zero heap allocations per call. */
 int expr_infer_run(expr_infer *e, const uint8_t *crop, float *probs, au_error *err);
 

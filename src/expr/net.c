@@ -37,8 +37,8 @@ int en_create(expr_net **out, int B, uint64_t seed, au_error *err)
         }
         H /= 2;
     }
-    n->n_params += (size_t)256 * AU_EXPR_N + AU_EXPR_N;
-    n->macs += 256.0 * AU_EXPR_N;
+    n->n_params += (size_t)256 * EXPR_N + EXPR_N;
+    n->macs += 256.0 * EXPR_N;
     n->params = calloc(n->n_params, sizeof(float));
     n->grads = calloc(n->n_params, sizeof(float));
     n->adam_m = calloc(n->n_params, sizeof(float));
@@ -54,7 +54,7 @@ int en_create(expr_net **out, int B, uint64_t seed, au_error *err)
             if (s > scratch) scratch = s;
             if (j == 1) act += 2 * (size_t)B * (H / 2) * (H / 2) * widths[b]; /* pool, dpool */
         }
-    act += (size_t)B * EN_SIZE * EN_SIZE + 2 * (size_t)B * 256 + 3 * (size_t)B * AU_EXPR_N + 2 * (size_t)B * EN_ATT * EN_ATT
+    act += (size_t)B * EN_SIZE * EN_SIZE + 2 * (size_t)B * 256 + 3 * (size_t)B * EXPR_N + 2 * (size_t)B * EN_ATT * EN_ATT
            + 2 * (size_t)B * EN_CAM * EN_CAM;
     float *arena = calloc(act + scratch, sizeof(float));
     if (!n->params || !n->grads || !n->adam_m || !n->adam_v || !n->stats || !arena) {
@@ -87,12 +87,12 @@ int en_create(expr_net **out, int B, uint64_t seed, au_error *err)
         n->dpool[b] = take(&a, (size_t)B * (H / 2) * (H / 2) * widths[b]);
         prev = n->pool[b];
     }
-    n->fc_w = take(&pp, (size_t)256 * AU_EXPR_N); n->fc_b = take(&pp, AU_EXPR_N);
-    n->dfc_w = take(&gp, (size_t)256 * AU_EXPR_N); n->dfc_b = take(&gp, AU_EXPR_N);
-    tr_rng_he_init(&rng, n->fc_w, (size_t)256 * AU_EXPR_N, 256);
+    n->fc_w = take(&pp, (size_t)256 * EXPR_N); n->fc_b = take(&pp, EXPR_N);
+    n->dfc_w = take(&gp, (size_t)256 * EXPR_N); n->dfc_b = take(&gp, EXPR_N);
+    tr_rng_he_init(&rng, n->fc_w, (size_t)256 * EXPR_N, 256);
     n->gap = take(&a, (size_t)B * 256); n->dgap = take(&a, (size_t)B * 256);
-    n->logits = take(&a, (size_t)B * AU_EXPR_N); n->dlogits = take(&a, (size_t)B * AU_EXPR_N);
-    n->probs = take(&a, (size_t)B * AU_EXPR_N);
+    n->logits = take(&a, (size_t)B * EXPR_N); n->dlogits = take(&a, (size_t)B * EXPR_N);
+    n->probs = take(&a, (size_t)B * EXPR_N);
     n->att = take(&a, (size_t)B * EN_ATT * EN_ATT); n->datt = take(&a, (size_t)B * EN_ATT * EN_ATT);
     n->cam = take(&a, (size_t)B * EN_CAM * EN_CAM); n->dcam = take(&a, (size_t)B * EN_CAM * EN_CAM);
     n->cam_k = calloc((size_t)B, sizeof(int));
@@ -126,13 +126,13 @@ void en_forward(expr_net *n, int B, int train)
         if (k == 5) tr_attention_forward(n->att, c->act, B, s.H, s.W, s.OC);
     }
     tr_avgpool_forward(n->gap, n->pool[3], B, 3, 3, 256);
-    tr_linear_forward(n->logits, n->gap, n->fc_w, n->fc_b, B, 256, AU_EXPR_N);
+    tr_linear_forward(n->logits, n->gap, n->fc_w, n->fc_b, B, 256, EXPR_N);
     for (int b = 0; b < B; b++) { /* softmax for inference */
-        const float *l = n->logits + b * AU_EXPR_N;
-        float *p = n->probs + b * AU_EXPR_N, mx = l[0], s = 0;
-        for (int j = 1; j < AU_EXPR_N; j++) mx = fmaxf(mx, l[j]);
-        for (int j = 0; j < AU_EXPR_N; j++) s += p[j] = expf(l[j] - mx);
-        for (int j = 0; j < AU_EXPR_N; j++) p[j] /= s;
+        const float *l = n->logits + b * EXPR_N;
+        float *p = n->probs + b * EXPR_N, mx = l[0], s = 0;
+        for (int j = 1; j < EXPR_N; j++) mx = fmaxf(mx, l[j]);
+        for (int j = 0; j < EXPR_N; j++) s += p[j] = expf(l[j] - mx);
+        for (int j = 0; j < EXPR_N; j++) p[j] /= s;
     }
 }
 
@@ -152,8 +152,8 @@ static void cam_backward(expr_net *n, int B)
         for (int p = 0; p < EN_CAM * EN_CAM; p++) {
             if (g[p] == 0) continue;
             for (int ch = 0; ch < 256; ch++) {
-                dA[(size_t)p * 256 + ch] += n->fc_w[ch * AU_EXPR_N + k] * g[p];
-                n->dfc_w[ch * AU_EXPR_N + k] += g[p] * A[(size_t)p * 256 + ch];
+                dA[(size_t)p * 256 + ch] += n->fc_w[ch * EXPR_N + k] * g[p];
+                n->dfc_w[ch * EXPR_N + k] += g[p] * A[(size_t)p * 256 + ch];
             }
         }
     }
@@ -162,7 +162,7 @@ static void cam_backward(expr_net *n, int B)
 void en_backward(expr_net *n, int B)
 {
     memset(n->dgap, 0, (size_t)B * 256 * sizeof(float));
-    tr_linear_backward(n->dgap, n->dfc_w, n->dfc_b, n->dlogits, n->gap, n->fc_w, B, 256, AU_EXPR_N);
+    tr_linear_backward(n->dgap, n->dfc_w, n->dfc_b, n->dlogits, n->gap, n->fc_w, B, 256, EXPR_N);
     memset(n->dpool[3], 0, (size_t)B * 9 * 256 * sizeof(float));
     tr_avgpool_backward(n->dpool[3], n->dgap, B, 3, 3, 256);
     for (int k = EN_CONVS - 1; k >= 0; k--) {
@@ -197,7 +197,7 @@ void en_cam(const expr_net *n, int b, int k, float *cam)
     const float *A = n->conv[7].act + (size_t)b * EN_CAM * EN_CAM * 256;
     for (int p = 0; p < EN_CAM * EN_CAM; p++) {
         double s = 0;
-        for (int c = 0; c < 256; c++) s += (double)n->fc_w[c * AU_EXPR_N + k] * A[(size_t)p * 256 + c];
+        for (int c = 0; c < 256; c++) s += (double)n->fc_w[c * EXPR_N + k] * A[(size_t)p * 256 + c];
         cam[p] = (float)s;
     }
 }
@@ -250,7 +250,7 @@ static void counts(size_t *np, size_t *ns)
         *np += (size_t)9 * C * widths[k / 2] + 2 * (size_t)widths[k / 2];
         *ns += 2 * (size_t)widths[k / 2];
     }
-    *np += (size_t)256 * AU_EXPR_N + AU_EXPR_N;
+    *np += (size_t)256 * EXPR_N + EXPR_N;
 }
 
 /* Views of params and stats in en_create's order (the file's): per
@@ -272,7 +272,7 @@ static void layout(en_weights *w, float *params, float *stats)
         c->rmean = s; s += c->OC;
         c->rvar = s; s += c->OC;
     }
-    w->fc_w = p; p += (size_t)256 * AU_EXPR_N;
+    w->fc_w = p; p += (size_t)256 * EXPR_N;
     w->fc_b = p;
 }
 
@@ -363,9 +363,9 @@ static int check(const en_weights *wt, const char *path, au_error *err)
                                arr[a].name, i, (double)arr[a].v[i], arr[a].neg_ok ? "" : " and >= 0");
         }
     }
-    long i = first_bad(wt->fc_w, (size_t)256 * AU_EXPR_N, 1);
+    long i = first_bad(wt->fc_w, (size_t)256 * EXPR_N, 1);
     if (i >= 0) return au_fail(err, AUGUR_EFORMAT, "%s: linear layer weight[%ld] is not finite", path, i);
-    if ((i = first_bad(wt->fc_b, AU_EXPR_N, 1)) >= 0)
+    if ((i = first_bad(wt->fc_b, EXPR_N, 1)) >= 0)
         return au_fail(err, AUGUR_EFORMAT, "%s: linear layer bias[%ld] is not finite", path, i);
     return 0;
 }

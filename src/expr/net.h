@@ -104,7 +104,7 @@ typedef struct en_weights {
     size_t n_params, n_stats;
     float *params, *stats;           /* owned: en_weights_free */
     en_conv_weights conv[EN_CONVS];
-    const float *fc_w, *fc_b;        /* linear layer: (256, AU_EXPR_N) and (AU_EXPR_N) */
+    const float *fc_w, *fc_b;        /* linear layer: (256, EXPR_N) and (EXPR_N) */
 } en_weights;
 
 /* The one reader of the model file (formats AUGEXPR1/2): sizes against the

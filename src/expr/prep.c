@@ -31,10 +31,10 @@ void expr_crop(const au_image *img, const au_face *f, int size, uint8_t *crop)
 void expr_class_heatmap(const au_face *f, int cls, int hsize, uint8_t *map)
 {
     memset(map, 0, (size_t)hsize * hsize);
-    if (!f || cls < 0 || cls >= AU_EXPR_N || !au_expr_codebook[cls][0]) return;
+    if (!f || cls < 0 || cls >= EXPR_N || !expr_codebook[cls][0]) return;
     int aus[10], n = 0;
-    for (int k = 0; k < 10 && au_expr_codebook[cls][k]; k++) {
-        int a = au_index(au_expr_codebook[cls][k]);
+    for (int k = 0; k < 10 && expr_codebook[cls][k]; k++) {
+        int a = au_index(expr_codebook[cls][k]);
         if (a >= 0) aus[n++] = a;
     }
     float *m = malloc((size_t)hsize * hsize * sizeof *m);

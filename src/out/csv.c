@@ -76,8 +76,8 @@ int au_csv_header(FILE *f)
     for (int a = 0; a < AU_COUNT; a++) fprintf(f, ",AU%02d_c", au_defs[a].id);
     for (int a = 0; a < AU_COUNT; a++) fprintf(f, ",AU%02d_p", au_defs[a].id);
     fputs(",expression", f);
-    for (int k = 0; k < AU_EXPR_N; k++) fprintf(f, ",expr_%s", au_expr_names[k]);
-    for (int k = 0; k < AU_EXPR_N; k++) fprintf(f, ",evidence_%s", au_expr_names[k]);
+    for (int k = 0; k < EXPR_N; k++) fprintf(f, ",expr_%s", expr_names[k]);
+    for (int k = 0; k < EXPR_N; k++) fprintf(f, ",evidence_%s", expr_names[k]);
     fputs(",evidence_class,weakly_grounded,cam_cos,detected,per_person_neutral,det_score,mesh_score", f);
     fputs(",box_x1,box_y1,box_x2,box_y2,file,error\n", f);
     return fflush(f) != 0 || ferror(f) ? AUGUR_EIO : 0;
@@ -119,17 +119,17 @@ static void measurements(FILE *f, const au_face *fc)
         if (measured(fc, a)) put_num(f, fc->aus[a].probability, 4);
         else fputc(',', f);
     }
-    if (fc->has_expression && fc->expression_class >= 0 && fc->expression_class < AU_EXPR_N) {
-        fprintf(f, ",%s", au_expr_names[fc->expression_class]);
-        for (int k = 0; k < AU_EXPR_N; k++) put_num(f, fc->expression[k], 4);
+    if (fc->has_expression && fc->expression_class >= 0 && fc->expression_class < EXPR_N) {
+        fprintf(f, ",%s", expr_names[fc->expression_class]);
+        for (int k = 0; k < EXPR_N; k++) put_num(f, fc->expression[k], 4);
     } else {
-        put_empty(f, 1 + AU_EXPR_N);
+        put_empty(f, 1 + EXPR_N);
     }
-    if (fc->n_aus && fc->evidence_class >= 0 && fc->evidence_class < AU_EXPR_N) {
-        for (int k = 0; k < AU_EXPR_N; k++) put_num(f, fc->evidence[k], 4);
-        fprintf(f, ",%s", au_expr_names[fc->evidence_class]);
+    if (fc->n_aus && fc->evidence_class >= 0 && fc->evidence_class < EXPR_N) {
+        for (int k = 0; k < EXPR_N; k++) put_num(f, fc->evidence[k], 4);
+        fprintf(f, ",%s", expr_names[fc->evidence_class]);
     } else {
-        put_empty(f, 1 + AU_EXPR_N);
+        put_empty(f, 1 + EXPR_N);
     }
     if (fc->has_expression) {
         fprintf(f, ",%d", fc->weakly_grounded ? 1 : 0);
@@ -141,7 +141,7 @@ static void measurements(FILE *f, const au_face *fc)
 }
 
 /* Columns from gaze_0_x to cam_cos. */
-#define MEASUREMENT_COLUMNS (8 + 6 + 5 * AU_LM68_N + 3 * AU_COUNT + 1 + 2 * AU_EXPR_N + 1 + 2)
+#define MEASUREMENT_COLUMNS (8 + 6 + 5 * AU_LM68_N + 3 * AU_COUNT + 1 + 2 * EXPR_N + 1 + 2)
 
 void au_csv_write_row(FILE *f, const au_csv_row *r)
 {

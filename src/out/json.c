@@ -78,7 +78,7 @@ static int add_reasoning(cJSON *o, const au_face *f)
     if (!bad && t.has_classifier)
         bad = !cJSON_AddStringToObject(r, "consistency", t.consistency) || add_number(r, "confidence", t.confidence, 1e-4);
     if (!bad) bad = !cJSON_AddStringToObject(r, "conclusion", t.conclusion) ||
-                    !cJSON_AddStringToObject(r, "answer", au_expr_names[t.answer]);
+                    !cJSON_AddStringToObject(r, "answer", expr_names[t.answer]);
     return bad;
 }
 

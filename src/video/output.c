@@ -57,10 +57,10 @@ static void draw_face(cairo_t *cr, const vp_face *v, double W, double H)
     }
     cairo_fill(cr);
     if (f->has_expression)
-        snprintf(s, sizeof s, "face %d  %s %.2f%s", v->face_id, au_expr_names[f->expression_class],
+        snprintf(s, sizeof s, "face %d  %s %.2f%s", v->face_id, expr_names[f->expression_class],
                  f->expression[f->expression_class], f->weakly_grounded ? "  (weakly grounded)" : "");
     else if (f->n_aus)
-        snprintf(s, sizeof s, "face %d  AU evidence: %s %.2f", v->face_id, au_expr_names[f->evidence_class],
+        snprintf(s, sizeof s, "face %d  AU evidence: %s %.2f", v->face_id, expr_names[f->evidence_class],
                  f->evidence[f->evidence_class]);
     else
         snprintf(s, sizeof s, "face %d", v->face_id);

@@ -117,13 +117,13 @@ static vt_face_state *face_new(const vt_analyzer *a, int id)
     s->rp = calloc(R * AU_COUNT, sizeof *s->rp);
     s->rdx = calloc(R * AU_COUNT, sizeof *s->rdx);
     s->rdx_ok = calloc(R, 1);
-    s->rexpr = calloc(R * AU_EXPR_N, sizeof *s->rexpr);
+    s->rexpr = calloc(R * EXPR_N, sizeof *s->rexpr);
     s->rhas_expr = calloc(R, 1);
     s->sx = calloc(R * AU_COUNT, sizeof *s->sx);
     s->sdx = calloc(R * AU_COUNT, sizeof *s->sdx);
     s->bmax = calloc(B * AU_COUNT, sizeof *s->bmax);
     s->bsum = calloc(B * AU_COUNT, sizeof *s->bsum);
-    s->bexpr = calloc(B * AU_EXPR_N, sizeof *s->bexpr);
+    s->bexpr = calloc(B * EXPR_N, sizeof *s->bexpr);
     s->bn = calloc(B, sizeof *s->bn);
     if (!s->rt || !s->rf || !s->rx || !s->rd || !s->rp || !s->rdx || !s->rdx_ok || !s->rexpr || !s->rhas_expr ||
         !s->sx || !s->sdx || !s->bmax || !s->bsum || !s->bexpr || !s->bn) {
@@ -132,9 +132,9 @@ static vt_face_state *face_new(const vt_analyzer *a, int id)
     }
     s->face_id = id;
     s->sum.face_id = id;
-    s->sum.primary = AU_EXPR_NEUTRAL;
+    s->sum.primary = EXPR_NEUTRAL;
     s->seg_class = s->cand_class = -1;
-    for (int c = 0; c < AU_EXPR_N; c++) { s->seg_best_p[c] = -1; s->micro_best[c] = -1; s->sum.peak_p[c] = -1; }
+    for (int c = 0; c < EXPR_N; c++) { s->seg_best_p[c] = -1; s->micro_best[c] = -1; s->sum.peak_p[c] = -1; }
     return s;
 }
 
@@ -332,17 +332,17 @@ static int group_emit(vt_analyzer *a, vt_face_state *s, const vt_group *g, au_er
         m.apex_p[m.n_aus] = u->p;
         m.n_aus++;
     }
-    float ev[AU_EXPR_N];
+    float ev[EXPR_N];
     ex_evidence_scores(fc, ev);
     m.expression = -1;
     m.confidence = 0;
-    for (int c = 1; c < AU_EXPR_N; c++)
+    for (int c = 1; c < EXPR_N; c++)
         if (ev[c] > m.confidence) { m.confidence = ev[c]; m.expression = c; }
     if (m.confidence < 0.25f) m.expression = -1;  /* no prototype matched well enough to name */
     m.classifier = -1;
     if (b->has_expr) {
         m.classifier = 0;
-        for (int c = 1; c < AU_EXPR_N; c++) if (b->expr[c] > b->expr[m.classifier]) m.classifier = c;
+        for (int c = 1; c < EXPR_N; c++) if (b->expr[c] > b->expr[m.classifier]) m.classifier = c;
         m.classifier_p = b->expr[m.classifier];
     }
     if (m.expression >= 0) {
@@ -428,7 +428,7 @@ static int region_eval(vt_analyzer *a, vt_face_state *s, int k, int64_t last, au
     b.strength = r->apex_d / r->thr;
     b.p = s->rp[ka * AU_COUNT + k];
     b.has_expr = s->rhas_expr[ka];
-    if (b.has_expr) memcpy(b.expr, s->rexpr + (size_t)ka * AU_EXPR_N, sizeof b.expr);
+    if (b.has_expr) memcpy(b.expr, s->rexpr + (size_t)ka * EXPR_N, sizeof b.expr);
     return burst_add(a, s, &b, err);
 }
 
@@ -537,15 +537,15 @@ static int expr_step(vt_analyzer *a, vt_face_state *s, const vt_frame *f, double
         s->sm_init = 1;
     } else {
         float al = a->o.expr_smooth_s > 0 ? (float)(1 - exp(-dt / a->o.expr_smooth_s)) : 1.0f;
-        for (int c = 0; c < AU_EXPR_N; c++) {
+        for (int c = 0; c < EXPR_N; c++) {
             s->sm[c] += al * (src[c] - s->sm[c]);
             s->sm_ev[c] += al * (f->evidence[c] - s->sm_ev[c]);
         }
     }
     int c = 0;
-    for (int k = 1; k < AU_EXPR_N; k++) if (s->sm[k] > s->sm[c]) c = k;
+    for (int k = 1; k < EXPR_N; k++) if (s->sm[k] > s->sm[c]) c = k;
     s->sum.lead_s[c] += dt;
-    for (int k = 0; k < AU_EXPR_N; k++) {
+    for (int k = 0; k < EXPR_N; k++) {
         if (s->sm[k] > s->sum.peak_p[k]) { s->sum.peak_p[k] = s->sm[k]; s->sum.peak_t[k] = f->t; }
         if (s->sm_ev[k] > s->sum.peak_evidence[k]) s->sum.peak_evidence[k] = s->sm_ev[k];
     }
@@ -601,14 +601,14 @@ static void bins_halve(vt_analyzer *a)
                 s->bmax[j * AU_COUNT + k] = fmaxf(s->bmax[l * AU_COUNT + k], s->bmax[r * AU_COUNT + k]);
                 s->bsum[j * AU_COUNT + k] = s->bsum[l * AU_COUNT + k] + s->bsum[r * AU_COUNT + k];
             }
-            for (int c = 0; c < AU_EXPR_N; c++)
-                s->bexpr[j * AU_EXPR_N + c] = s->bexpr[l * AU_EXPR_N + c] + s->bexpr[r * AU_EXPR_N + c];
+            for (int c = 0; c < EXPR_N; c++)
+                s->bexpr[j * EXPR_N + c] = s->bexpr[l * EXPR_N + c] + s->bexpr[r * EXPR_N + c];
             s->bn[j] = s->bn[l] + s->bn[r];
         }
         size_t h = (size_t)(B / 2);
         memset(s->bmax + h * AU_COUNT, 0, (size_t)(B - B / 2) * AU_COUNT * sizeof *s->bmax);
         memset(s->bsum + h * AU_COUNT, 0, (size_t)(B - B / 2) * AU_COUNT * sizeof *s->bsum);
-        memset(s->bexpr + h * AU_EXPR_N, 0, (size_t)(B - B / 2) * AU_EXPR_N * sizeof *s->bexpr);
+        memset(s->bexpr + h * EXPR_N, 0, (size_t)(B - B / 2) * EXPR_N * sizeof *s->bexpr);
         memset(s->bn + h, 0, (size_t)(B - B / 2) * sizeof *s->bn);
         s->n_bins_used = (s->n_bins_used + 1) / 2;
     }
@@ -628,7 +628,7 @@ static void bins_add(vt_analyzer *a, vt_face_state *s, double t, const float *x)
         s->bsum[b * AU_COUNT + k] += x[k];
         if (x[k] > s->au_max[k]) s->au_max[k] = x[k];
     }
-    for (int c = 0; c < AU_EXPR_N; c++) s->bexpr[b * AU_EXPR_N + c] += s->sm[c];
+    for (int c = 0; c < EXPR_N; c++) s->bexpr[b * EXPR_N + c] += s->sm[c];
     s->bn[b]++;
     if (b + 1 > s->n_bins_used) s->n_bins_used = b + 1;
 }
@@ -662,7 +662,7 @@ static int check_frame(const vt_analyzer *a, const vt_frame *f, au_error *err)
             return au_fail(err, AUGUR_EARG, "temporal: frame %lld of face %d: AU%d probability %g is not in 0..1",
                            (long long)f->frame, f->face_id, au_defs[k].id, (double)f->au_p[k]);
     }
-    for (int c = 0; c < AU_EXPR_N; c++) {
+    for (int c = 0; c < EXPR_N; c++) {
         if (!isfinite(f->evidence[c]) || (f->has_expression && !isfinite(f->expr[c])))
             return au_fail(err, AUGUR_EARG, "temporal: frame %lld of face %d: non-finite expression score",
                            (long long)f->frame, f->face_id);
@@ -738,7 +738,7 @@ int vt_push(vt_analyzer *a, const vt_frame *f, au_error *err)
         for (int k = 0; k < AU_COUNT; k++) s->rdx[kc * AU_COUNT + k] = fabsf(s->rx[kc * AU_COUNT + k] - s->rx[kp * AU_COUNT + k]);
     }
     s->rhas_expr[kc] = (unsigned char)(f->has_expression != 0);
-    if (f->has_expression) memcpy(s->rexpr + (size_t)kc * AU_EXPR_N, f->expr, sizeof f->expr);
+    if (f->has_expression) memcpy(s->rexpr + (size_t)kc * EXPR_N, f->expr, sizeof f->expr);
     s->seq++;
     /* the frame joins the window after its own deviation was measured */
     for (int k = 0; k < AU_COUNT; k++) sorted_insert(s->sx + (size_t)k * VT_RING, s->nx, s->rx[kc * AU_COUNT + k]);
@@ -816,12 +816,12 @@ int vt_finish(vt_analyzer *a, au_error *err)
         if (face_break(a, s, err)) return err->code;
         if (groups_release(a, s, INFINITY, err)) return err->code;
         vt_face_summary *u = &s->sum;
-        u->primary = AU_EXPR_NEUTRAL;
+        u->primary = EXPR_NEUTRAL;
         float best = -1;
-        for (int c = 0; c < AU_EXPR_N; c++) {
+        for (int c = 0; c < EXPR_N; c++) {
             if (u->peak_p[c] < 0) u->peak_p[c] = 0;
             u->present[c] = (s->seg_best_p[c] >= a->o.present_p) || (s->micro_best[c] >= a->o.present_micro);
-            if (c != AU_EXPR_NEUTRAL && u->present[c] && u->peak_p[c] > best) { best = u->peak_p[c]; u->primary = c; }
+            if (c != EXPR_NEUTRAL && u->present[c] && u->peak_p[c] > best) { best = u->peak_p[c]; u->primary = c; }
         }
     }
     qsort(a->faces, (size_t)a->n_faces, sizeof *a->faces, cmp_face);

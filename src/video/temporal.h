@@ -100,8 +100,8 @@ typedef struct vt_frame {
                                    threshold shows (0 where unknown) */
     uint32_t au_measured;       /* bit i: AU i is measured (a model or rule reads it); 0 = all */
     int     has_expression;     /* expr[] holds classifier probabilities */
-    float   expr[AU_EXPR_N];    /* classifier probabilities, expr/classes.h order */
-    float   evidence[AU_EXPR_N];/* AU-evidence scores (the face's, or FACS prototypes), always filled when success */
+    float   expr[EXPR_N];    /* classifier probabilities, expr/classes.h order */
+    float   evidence[EXPR_N];/* AU-evidence scores (the face's, or FACS prototypes), always filled when success */
 } vt_frame;
 
 typedef struct vt_opts {
@@ -177,12 +177,12 @@ typedef struct vt_face_summary {
     int     face_id;
     int64_t frames, frames_ok;      /* frames seen, frames with success */
     double  first_t, last_t;
-    double  lead_s[AU_EXPR_N];      /* time the class leads the smoothed probabilities, seconds */
-    float   peak_p[AU_EXPR_N];      /* peak smoothed probability */
-    double  peak_t[AU_EXPR_N];
-    float   peak_evidence[AU_EXPR_N];
-    int     n_micro[AU_EXPR_N];     /* micro-expressions naming the class */
-    int     present[AU_EXPR_N];     /* the rule in the header comment */
+    double  lead_s[EXPR_N];      /* time the class leads the smoothed probabilities, seconds */
+    float   peak_p[EXPR_N];      /* peak smoothed probability */
+    double  peak_t[EXPR_N];
+    float   peak_evidence[EXPR_N];
+    int     n_micro[EXPR_N];     /* micro-expressions naming the class */
+    int     present[EXPR_N];     /* the rule in the header comment */
     int     primary;                /* class, see above */
     int     has_expression;         /* the classifier ran on this face */
 } vt_face_summary;

@@ -25,7 +25,7 @@ typedef struct vt_burst {      /* one AU's brief burst, before grouping */
     int64_t on_f, apex_f, off_f;
     double  on_t, apex_t, off_t;
     float   rise, strength, p;  /* apex height, height / threshold, probability at apex */
-    float   expr[AU_EXPR_N];    /* classifier at the apex (when has_expr) */
+    float   expr[EXPR_N];    /* classifier at the apex (when has_expr) */
     int     has_expr;
 } vt_burst;
 
@@ -69,7 +69,7 @@ typedef struct vt_face_state {
     int64_t *rf;                /* [VT_RING] */
     float   *rx, *rd, *rp, *rdx;/* [VT_RING][AU_COUNT] */
     unsigned char *rdx_ok;      /* [VT_RING]: rdx valid (previous frame in the same run) */
-    float   *rexpr;             /* [VT_RING][AU_EXPR_N] raw classifier probabilities */
+    float   *rexpr;             /* [VT_RING][EXPR_N] raw classifier probabilities */
     unsigned char *rhas_expr;   /* [VT_RING] */
     int64_t  run_start;         /* seq of the first frame after the last gap */
     /* baseline window: seqs [win_start, seq) */
@@ -84,7 +84,7 @@ typedef struct vt_face_state {
     /* AU events per AU */
     vt_open_event ev[AU_COUNT];
     /* expression smoothing and segments */
-    float    sm[AU_EXPR_N], sm_ev[AU_EXPR_N];
+    float    sm[EXPR_N], sm_ev[EXPR_N];
     int      sm_init;
     int      seg_class;         /* -1: none open */
     int64_t  seg_on_f, seg_last_f, seg_peak_f;
@@ -96,12 +96,12 @@ typedef struct vt_face_state {
     float    cand_peak, cand_sum; int cand_n;
     float    tent_sum, tent_peak; int tent_n;  /* the open segment's class during the candidate */
     int64_t  tent_peak_f; double tent_peak_t;
-    float    seg_best_p[AU_EXPR_N];            /* best peak of an emitted segment per class */
-    float    micro_best[AU_EXPR_N];            /* best micro-expression confidence per class */
+    float    seg_best_p[EXPR_N];            /* best peak of an emitted segment per class */
+    float    micro_best[EXPR_N];            /* best micro-expression confidence per class */
     /* plot bins (shared width and origin: vt_analyzer.bin_w, t0) */
     float   *bmax;              /* [plot_bins][AU_COUNT] max intensity */
     float   *bsum;              /* [plot_bins][AU_COUNT] sum of intensity */
-    float   *bexpr;             /* [plot_bins][AU_EXPR_N] sum of smoothed probabilities */
+    float   *bexpr;             /* [plot_bins][EXPR_N] sum of smoothed probabilities */
     int     *bn;                /* [plot_bins] success frames */
     int      n_bins_used;       /* highest bin + 1 */
     float    au_max[AU_COUNT];  /* max intensity over the clip */

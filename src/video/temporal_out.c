@@ -142,7 +142,7 @@ static void face_timeline(const vt_analyzer *a, const vt_face_state *s, sb *b)
         for (int j = 0; j < a->n_seg && !told[i]; j++) {
             const vt_expr_segment *g = &a->seg[j];
             double len = e->offset_t - e->onset_t;
-            if (g->face_id == id && g->expression != AU_EXPR_NEUTRAL &&
+            if (g->face_id == id && g->expression != EXPR_NEUTRAL &&
                 overlap(e->onset_t, e->offset_t, g->onset_t, g->offset_t) >= 0.5 * len)
                 told[i] = 2;   /* told with its segment */
         }
@@ -174,8 +174,8 @@ static void face_timeline(const vt_analyzer *a, const vt_face_state *s, sb *b)
         int aus[8], n;
         if (it[i].kind == 0) {
             const vt_expr_segment *g = &a->seg[it[i].idx];
-            sb_printf(b, "%s", au_expr_names[g->expression]);
-            if (g->expression == AU_EXPR_NEUTRAL) continue;
+            sb_printf(b, "%s", expr_names[g->expression]);
+            if (g->expression == EXPR_NEUTRAL) continue;
             sb_printf(b, " (%s peak %.2f at %.2f s)", u->has_expression ? "probability" : "AU evidence", g->peak_p, g->apex_t);
             int best = events_within(a, id, g->onset_t, g->offset_t, aus, &n);
             if (n) {
@@ -190,11 +190,11 @@ static void face_timeline(const vt_analyzer *a, const vt_face_state *s, sb *b)
             au_list(b, m->aus, m->n_aus);
             sb_printf(b, ", %.0f ms, apex %.2f s: micro-expression", 1000 * (m->offset_t - m->onset_t), m->apex_t);
             if (m->expression >= 0)
-                sb_printf(b, ", possible %s (prototype match %.2f)", au_expr_names[m->expression], m->confidence);
+                sb_printf(b, ", possible %s (prototype match %.2f)", expr_names[m->expression], m->confidence);
             else
                 sb_printf(b, " matching no expression prototype");
             if (m->classifier >= 0)
-                sb_printf(b, "; classifier at apex: %s %.2f", au_expr_names[m->classifier], m->classifier_p);
+                sb_printf(b, "; classifier at apex: %s %.2f", expr_names[m->classifier], m->classifier_p);
         } else {
             n = 0;
             int best = -1;
@@ -215,12 +215,12 @@ static void face_timeline(const vt_analyzer *a, const vt_face_state *s, sb *b)
     }
     sb_printf(b, ".");
     /* the clip result */
-    sb_printf(b, " Overall: %s", au_expr_names[u->primary]);
+    sb_printf(b, " Overall: %s", expr_names[u->primary]);
     int listed = 0;
-    for (int c = 1; c < AU_EXPR_N; c++) {
+    for (int c = 1; c < EXPR_N; c++) {
         if (!u->present[c]) continue;
         sb_printf(b, "%s%s (leads %.0f%% of the time, peak %.2f at %.2f s%s)", listed ? ", " : "; present: ",
-                  au_expr_names[c], 100 * (u->lead_s[c] / fmax(1e-9, u->last_t - u->first_t)), u->peak_p[c], u->peak_t[c],
+                  expr_names[c], 100 * (u->lead_s[c] / fmax(1e-9, u->last_t - u->first_t)), u->peak_p[c], u->peak_t[c],
                   u->n_micro[c] ? ", in micro-expressions" : "");
         listed++;
     }
@@ -293,13 +293,13 @@ static cJSON *face_json(const vt_analyzer *a, const vt_face_state *s)
 
     cJSON *sum = cJSON_AddObjectToObject(fo, "summary");
     OK(sum);
-    OK(cJSON_AddStringToObject(sum, "primary", au_expr_names[u->primary]));
+    OK(cJSON_AddStringToObject(sum, "primary", expr_names[u->primary]));
     OK(arr = cJSON_AddArrayToObject(sum, "classes"));
     double span = fmax(1e-9, u->last_t - u->first_t);
-    for (int c = 0; c < AU_EXPR_N; c++) {
+    for (int c = 0; c < EXPR_N; c++) {
         OK(o = cJSON_CreateObject());
         cJSON_AddItemToArray(arr, o);
-        OK(cJSON_AddStringToObject(o, "class", au_expr_names[c]));
+        OK(cJSON_AddStringToObject(o, "class", expr_names[c]));
         OK(cJSON_AddBoolToObject(o, "present", u->present[c]));
         OK(cJSON_AddNumberToObject(o, "lead_fraction", r4(u->lead_s[c] / span)));
         OK(cJSON_AddNumberToObject(o, "peak_p", r4(u->peak_p[c])));
@@ -343,13 +343,13 @@ static cJSON *face_json(const vt_analyzer *a, const vt_face_state *s)
             OK(cJSON_AddNumberToObject(x, "rise", r4(m->rise[k])));
             OK(cJSON_AddNumberToObject(x, "probability", r4(m->apex_p[k])));
         }
-        if (m->expression >= 0) OK(cJSON_AddStringToObject(o, "expression", au_expr_names[m->expression]));
+        if (m->expression >= 0) OK(cJSON_AddStringToObject(o, "expression", expr_names[m->expression]));
         else OK(cJSON_AddNullToObject(o, "expression"));
         OK(cJSON_AddNumberToObject(o, "confidence", r4(m->confidence)));
         if (m->classifier >= 0) {
             cJSON *c = cJSON_AddObjectToObject(o, "classifier_at_apex");
             OK(c);
-            OK(cJSON_AddStringToObject(c, "class", au_expr_names[m->classifier]));
+            OK(cJSON_AddStringToObject(c, "class", expr_names[m->classifier]));
             OK(cJSON_AddNumberToObject(c, "p", r4(m->classifier_p)));
         }
     }
@@ -360,7 +360,7 @@ static cJSON *face_json(const vt_analyzer *a, const vt_face_state *s)
         if (g->face_id != s->face_id) continue;
         OK(o = cJSON_CreateObject());
         cJSON_AddItemToArray(arr, o);
-        OK(cJSON_AddStringToObject(o, "class", au_expr_names[g->expression]));
+        OK(cJSON_AddStringToObject(o, "class", expr_names[g->expression]));
         OK(add_point(o, "onset", g->onset_frame, g->onset_t, 0, 0));
         OK(add_point(o, "apex", g->apex_frame, g->apex_t, 0, 0));
         OK(add_point(o, "offset", g->offset_frame, g->offset_t, 0, 0));

@@ -34,7 +34,7 @@
 #define EXPR_H    18
 #define PLOT_MAX_FACES 8  /* faces drawn: the canvas stays a readable size */
 
-static const double expr_rgb[AU_EXPR_N][3] = {
+static const double expr_rgb[EXPR_N][3] = {
     {0.62, 0.62, 0.62},  /* neutral: grey */
     {0.99, 0.75, 0.10},  /* happiness: yellow */
     {0.20, 0.70, 0.95},  /* surprise: sky */
@@ -176,7 +176,7 @@ int vt_plot_png(const vt_analyzer *a, const char *path, au_error *err)
         int nm = 0;
         for (int j = 0; j < a->n_micro; j++) nm += a->micro[j].face_id == s->face_id;
         snprintf(buf, sizeof buf, "Face %d — %.2f–%.2f s, %lld frames — overall: %s — %d micro-expression%s", s->face_id,
-                 u->first_t, u->last_t, (long long)u->frames, au_expr_names[u->primary], nm, nm == 1 ? "" : "s");
+                 u->first_t, u->last_t, (long long)u->frames, expr_names[u->primary], nm, nm == 1 ? "" : "s");
         text(cr, 20, y + 20, 17, 1, buf);
         y += 34;
         double micro_label_y = y + 25;
@@ -188,8 +188,8 @@ int vt_plot_png(const vt_analyzer *a, const char *path, au_error *err)
         for (int b = 0; b < s->n_bins_used; b++) {
             if (!s->bn[b]) continue;
             int c = 0;
-            const float *e = s->bexpr + (size_t)b * AU_EXPR_N;
-            for (int k = 1; k < AU_EXPR_N; k++) if (e[k] > e[c]) c = k;
+            const float *e = s->bexpr + (size_t)b * EXPR_N;
+            for (int k = 1; k < EXPR_N; k++) if (e[k] > e[c]) c = k;
             double p = e[c] / s->bn[b];
             double x0 = X(a->t0 + b * bw), x1 = X(a->t0 + bin_end(a, s, b) * bw);
             if (x1 < PLOT_X0 || x0 > PLOT_X1) continue;
@@ -203,9 +203,9 @@ int vt_plot_png(const vt_analyzer *a, const char *path, au_error *err)
         /* expression segment labels */
         for (int j = 0; j < a->n_seg; j++) {
             const vt_expr_segment *g = &a->seg[j];
-            if (g->face_id != s->face_id || g->expression == AU_EXPR_NEUTRAL) continue;
+            if (g->face_id != s->face_id || g->expression == EXPR_NEUTRAL) continue;
             double x0 = X(g->onset_t), x1 = X(g->offset_t);
-            const char *nmx = au_expr_names[g->expression];
+            const char *nmx = expr_names[g->expression];
             if (x1 - x0 < text_w(cr, 11, nmx) + 4) continue;
             cairo_set_source_rgb(cr, 0, 0, 0);
             text(cr, x0 + 2, y + 13, 11, 1, nmx);
@@ -283,7 +283,7 @@ int vt_plot_png(const vt_analyzer *a, const char *path, au_error *err)
             cairo_rectangle(cr, x0, rows_y - EXPR_H - 8, x1 - x0, y - rows_y + EXPR_H + 8 - ROW_GAP);
             cairo_stroke(cr);
             if (m->expression >= 0)
-                snprintf(buf, sizeof buf, "%d: %s? %.0f ms", num, au_expr_names[m->expression], 1000 * (m->offset_t - m->onset_t));
+                snprintf(buf, sizeof buf, "%d: %s? %.0f ms", num, expr_names[m->expression], 1000 * (m->offset_t - m->onset_t));
             else
                 snprintf(buf, sizeof buf, "%d: %.0f ms", num, 1000 * (m->offset_t - m->onset_t));
             /* two label lines; a label that fits on neither is shortened to its number */
@@ -342,13 +342,13 @@ int vt_plot_png(const vt_analyzer *a, const char *path, au_error *err)
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
     text(cr, 540, ly, 12, 0, "micro-expression (likely expression?)");
     double lx = 790;
-    for (int c = 0; c < AU_EXPR_N; c++) {
+    for (int c = 0; c < EXPR_N; c++) {
         cairo_set_source_rgb(cr, expr_rgb[c][0], expr_rgb[c][1], expr_rgb[c][2]);
         cairo_rectangle(cr, lx, ly - 10, 12, 12);
         cairo_fill(cr);
         cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-        text(cr, lx + 15, ly, 11, 0, au_expr_names[c]);
-        lx += 20 + text_w(cr, 11, au_expr_names[c]) + 6;
+        text(cr, lx + 15, ly, 11, 0, expr_names[c]);
+        lx += 20 + text_w(cr, 11, expr_names[c]) + 6;
     }
 #undef X
     cairo_destroy(cr);
