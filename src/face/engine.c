@@ -131,10 +131,11 @@ static const au_image *pyramid(au_face_engine *e, const au_image *img, int l, au
     return l == 0 ? img : &e->pyr[l];
 }
 
-const au_image *au_face_engine_level(au_face_engine *e, const au_image *img, float step, float *k, au_error *err)
+const au_image *au_face_engine_level(au_face_engine *e, const au_image *img, float step, float max_step, float *k,
+                                     au_error *err)
 {
     int l = 0;
-    while (l + 1 < ENGINE_LEVELS && step / (float)(1 << l) > 1.5f) l++;
+    while (l + 1 < ENGINE_LEVELS && step / (float)(1 << l) > max_step) l++;
     *k = 1;
     if (l == 0) return img;
     const au_image *src = pyramid(e, img, l, err);
@@ -164,7 +165,7 @@ static int run_mesh(au_face_engine *e, const au_image *img, float cx, float cy, 
                     float (*out)[3], float *score, au_error *err)
 {
     float S = (float)e->mesh_size, k;
-    const au_image *src = au_face_engine_level(e, img, size / S, &k, err);
+    const au_image *src = au_face_engine_level(e, img, size / S, 1.5f, &k, err);
     if (!src) return err->code;
     float M[6], F[6];
     au_affine_rotated_square(cx / k, cy / k, size / k, angle, e->mesh_size, M);
@@ -277,7 +278,7 @@ int au_face_gaze(au_face_engine *e, const au_image *img, au_face *f, au_error *e
         int flip;
         au_gaze_eye_roi(f, eye, roi, &flip);
         if (!(roi[2] >= 1.0f)) return 0; /* a degenerate mesh: no eye to crop */
-        const au_image *src = au_face_engine_level(e, img, roi[2] / S, &k, err);
+        const au_image *src = au_face_engine_level(e, img, roi[2] / S, 1.5f, &k, err);
         if (!src) return err->code;
         if ((rc = au_iris_run(e->iris, src, k, roi, flip, e->eye[eye], err))) return rc;
     }

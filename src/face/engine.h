@@ -100,9 +100,11 @@ void au_mesh_box(const float (*mesh)[3], float box[4]);
  * from det_box when it has none). */
 void au_face_finish(au_face *f, const au_image *img);
 
-/* The pyramid level of img to sample at `step` image px per output px (the
- * level where a step spans at most 1.5 of its pixels); *k = image px per
- * level px (1, 2, 4 or 8). NULL only when out of memory (err set). */
-const au_image *au_face_engine_level(au_face_engine *e, const au_image *img, float step, float *k, au_error *err);
+/* The pyramid level of img to sample at `step` image px per output px: the
+ * first level where a step spans at most max_step of its pixels (the face
+ * networks' crops use 1.5); *k = image px per level px (1, 2, 4 or 8). NULL
+ * only when out of memory (err set). */
+const au_image *au_face_engine_level(au_face_engine *e, const au_image *img, float step, float max_step, float *k,
+                                     au_error *err);
 
 #endif

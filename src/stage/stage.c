@@ -169,7 +169,11 @@ int st_expr_crop(st_stage *s, const au_image *img, const au_face *f, uint8_t *cr
     int rc = st_engine(s, &e, err);
     if (rc) return rc;
     float step = hypotf(f->align_inv[0], f->align_inv[3]) / (float)EN_SIZE, k; /* image px per crop px */
-    const au_image *src = au_face_engine_level(e, img, step, &k, err);
+    /* the expression crop goes down a level only past 2 image px per crop px:
+     * a tight 48x48 data-set face (step up to ~1.6) is read from its own
+     * pixels, as the classifier was trained and evaluated, not from a
+     * half-resolution copy */
+    const au_image *src = au_face_engine_level(e, img, step, 2.0f, &k, err);
     if (!src) return err->code;
     au_face g = *f; /* only align_inv is read: the unit-square crop -> level px */
     for (int i = 0; i < 6; i++) g.align_inv[i] = f->align_inv[i] / k;

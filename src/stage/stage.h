@@ -70,7 +70,7 @@ int st_finish(st_stage *s, const au_image *img, au_face *f, const au_face_aus *r
 
 /* The expression network's aligned gray crop (EN_SIZE x EN_SIZE) of face f
  * (NULL: the whole image), from the pyramid level where a crop pixel spans
- * at most 1.5 level pixels: what inference reads, and what training reads. */
+ * at most 2 level pixels: what inference reads, and what training reads. */
 int st_expr_crop(st_stage *s, const au_image *img, const au_face *f, uint8_t *crop, au_error *err);
 
 #endif
