@@ -178,6 +178,14 @@ expect 0 "eval evidence --help" -- "$AUGUR" eval evidence --help; grep_out "evid
 expect 2 "eval evidence without --data" -- "$AUGUR" eval evidence
 expect 2 "eval evidence bad --protocol" -- "$AUGUR" eval evidence --protocol frob --data "$T"
 expect 1 "eval evidence missing folder" -- "$AUGUR" eval evidence --protocol ferplus --data "$T/nowhere"; grep_out "label.csv" "eval evidence missing label.csv"
+# cross-domain report (eval/crossdomain.h): option and input errors, no data needed
+expect 0 "eval crossdomain --help" -- "$AUGUR" eval crossdomain --help; grep_out "evidence_class" "eval crossdomain help"
+expect 2 "eval crossdomain without --data" -- "$AUGUR" eval crossdomain
+expect 2 "eval crossdomain bad --sets" -- "$AUGUR" eval crossdomain --data "$T" --sets ferplus,frob
+expect 2 "eval crossdomain bad --crop" -- "$AUGUR" eval crossdomain --data "$T" --crop sometimes
+expect 1 "eval crossdomain missing data" -- "$AUGUR" eval crossdomain -q --no-cache --data "$T/nowhere" --sets sfew
+grep_out "nowhere" "eval crossdomain names the missing folder"
+expect 1 "eval crossdomain bad fusion file" -- "$AUGUR" eval crossdomain -q --no-cache --data "$T" --fusion "$T/nowhere.json"
 expect 2 "eval au bad --budget" -- "$AUGUR" eval au --data "$T" --budget 2
 expect 2 "eval au bad --ck-weight" -- "$AUGUR" eval au --data "$T" --ck-weight 0
 expect 1 "eval au missing labels" -- "$AUGUR" eval au --data "$T/nowhere" -q; grep_out "nowhere" "eval au names the missing folder"
