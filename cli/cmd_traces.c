@@ -43,7 +43,7 @@ static void help(void)
            "  --format F          jsonl (every field; default), llava ({id, image, conversations}) or sharegpt\n"
            "                      ({id, messages, images}, as LLaMA-Factory reads it); the question starts\n"
            "                      with <image>\n"
-           "  -o FILE             write there (default standard output); FILE.json: one JSON array (LLaVA's\n"
+           "  -o, --output FILE   write there (default standard output); FILE.json: one JSON array (LLaVA's\n"
            "                      training script reads that), any other name: JSON Lines. Written to a\n"
            "                      temporary file and renamed when complete\n"
            "  --report FILE.md    counts kept per class and why the others were dropped\n"

@@ -235,7 +235,7 @@ if command -v script >/dev/null 2>&1; then
         fail=$((fail + 1)); echo "FAIL: no progress bar on a terminal"; sed 's/^/    /' "$T/tty.log" | head -3; fi
 fi
 # augur help CMD [SUB] prints what augur CMD [SUB] --help prints (kept in $T/help.<cmd>[_<sub>])
-all_help=(analyze video verify eval train bench "eval au" "eval evidence" "eval expr" "eval micro" "train au" "train expr")
+all_help=(analyze video verify eval train bench serve traces "eval au" "eval crossdomain" "eval evidence" "eval expr" "eval micro" "train au" "train expr")
 for c in "${all_help[@]}"; do
     key=${c/ /_}
     # shellcheck disable=SC2086
@@ -257,7 +257,7 @@ for c in analyze video verify eval train bench help version; do
     grep -q "^\.SS augur $c\|^  $c " "$T/man.txt" || missing+=" man:$c"
     grep -q "commands=\".*\b$c\b" "$comp" || missing+=" completion:$c"
 done
-for c in analyze video verify bench "eval au" "eval evidence" "eval expr" "eval micro" "train au" "train expr"; do
+for c in analyze video verify bench serve traces "eval au" "eval crossdomain" "eval evidence" "eval expr" "eval micro" "train au" "train expr"; do
     key=${c/ /_}
     for o in $(grep -oE '(^|[][ ,(|])(--[a-z][a-z0-9-]*|-[a-z])([] ,=)|.]|$)' "$T/help.$key" | grep -oE -- '--?[a-z][a-z0-9-]*' | sort -u); do
         grep -q -- "$o" "$T/man.txt" || missing+=" man:$c:$o"
@@ -271,7 +271,7 @@ compl() { bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
    $(compl augur eval mi) == micro && $(compl augur eval micro --spl) == --split ]] && pass=$((pass + 1)) \
     || { fail=$((fail + 1)); echo "FAIL: completion: '$(compl augur vi)' '$(compl augur video --no-g)' '$(compl augur analyze --crop n)' '$(compl augur eval mi)'"; }
 # help texts match the program: every option a command's source accepts is in its help
-for c in analyze video verify bench; do
+for c in analyze video verify bench serve traces; do
     for o in $(grep -oE '"(--[a-z][a-z0-9-]*|-[a-z])"' "$SRC/cli/cmd_$c.c" | tr -d '"' | sort -u); do
         [[ $o == --help || $o == -h ]] && continue
         grep -q -- "$o\b" "$T/help.$c" || missing+=" $c:$o"
