@@ -115,11 +115,15 @@ static void print_text(FILE *o, const struct augur_analysis *a)
             any = 1;
         }
         if (f->n_aus) fprintf(o, "%s\n", any ? "" : "          action units: none present");
-        if (f->has_expression)
-            fprintf(o, "          expression: %s %.2f; AU evidence favours %s (%s); CAM-COS %.2f\n",
+        if (f->has_expression) {
+            /* CAM-COS is undefined (-1) for neutral: no AU regions to compare the CAM with */
+            char cc[48];
+            if (f->cam_cos < -0.5f) snprintf(cc, sizeof cc, "CAM-COS n/a (neutral has no AU regions)");
+            else snprintf(cc, sizeof cc, "CAM-COS %.2f", f->cam_cos);
+            fprintf(o, "          expression: %s %.2f; AU evidence favours %s (%s); %s\n",
                     augur_expression_name(f->expression_class), f->expression[f->expression_class],
-                    augur_expression_name(f->evidence_class), f->weakly_grounded ? "WEAKLY GROUNDED" : "consistent",
-                    f->cam_cos);
+                    augur_expression_name(f->evidence_class), f->weakly_grounded ? "WEAKLY GROUNDED" : "consistent", cc);
+        }
         if (f->has_gaze)
             fprintf(o, "          gaze: x %+.3f, y %+.3f rad (%+.1f, %+.1f deg; 0 = into the camera)\n",
                     f->gaze_angle[0], f->gaze_angle[1], f->gaze_angle[0] * 57.29578f, f->gaze_angle[1] * 57.29578f);
