@@ -125,6 +125,20 @@ static void progress(const struct augur_video_info *info, double start, double e
 /* ---- inputs ---------------------------------------------------------------- */
 
 /* A video file by its extension (what a folder of videos holds). */
+/* A CSV written as frames came: renamed into place when any frame was
+ * analysed, else dropped (the old file stays). 1 when that is a failure. */
+static int close_csv(augur_context *ctx, augur_output *o, const char *path, int64_t analysed)
+{
+    if (analysed > 0) {
+        if (!augur_output_commit(ctx, o)) return 0;
+        cli_error("video", "writing '%s' failed: %s", path, augur_errmsg(ctx));
+        return 1;
+    }
+    augur_output_abort(o);
+    cli_error("video", "no frame was analysed, so '%s' was not written", path);
+    return 1;
+}
+
 static int is_video_name(const char *name)
 {
     static const char *const ext[] = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg",
@@ -384,18 +398,8 @@ static int run_one(job *J, const char *input, const char *out[O_N], int print_ti
                 augur_stream_tracks_started(stream) == 1 ? "" : "s", cli_now() - t0);
 
 done:
-    if (csv_file) { /* written as frames came: kept when any frame was analysed, else the old file stays */
-        if (processed > 0) {
-            if (augur_output_commit(ctx, csv_file)) {
-                cli_error("video", "writing '%s' failed: %s", out[O_CSV], augur_errmsg(ctx));
-                status = EXIT_FAIL;
-            }
-        } else {
-            augur_output_abort(csv_file);
-            cli_error("video", "no frame was analysed, so '%s' was not written", out[O_CSV]);
-            status = EXIT_FAIL;
-        }
-    }
+    /* written as frames came: kept when any frame was analysed, else the old file stays */
+    if (csv_file && close_csv(ctx, csv_file, out[O_CSV], processed)) status = EXIT_FAIL;
     augur_video_writer_close(ow, 0);
     augur_stream_free(stream);
     augur_video_close(video);
@@ -564,18 +568,8 @@ int cmd_video(int argc, char **argv)
         }
         if (run_one(&J, inputs.v[i], out, !any_output) != EXIT_OK) status = EXIT_FAIL;
     }
-    if (shared) { /* kept when any frame of any input was analysed, else the old file stays */
-        if (J.analysed > 0) {
-            if (augur_output_commit(ctx, shared)) {
-                cli_error("video", "writing '%s' failed: %s", file[O_CSV], augur_errmsg(ctx));
-                status = EXIT_FAIL;
-            }
-        } else {
-            augur_output_abort(shared);
-            cli_error("video", "no frame was analysed, so '%s' was not written", file[O_CSV]);
-            status = EXIT_FAIL;
-        }
-    }
+    /* kept when any frame of any input was analysed, else the old file stays */
+    if (shared && close_csv(ctx, shared, file[O_CSV], J.analysed)) status = EXIT_FAIL;
     if (augur_stdout_check(ctx)) {
         cli_error("video", "%s", augur_errmsg(ctx));
         status = EXIT_FAIL;

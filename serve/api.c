@@ -241,21 +241,32 @@ static int largest_face(const struct augur_face *f, int n)
     return best;
 }
 
+/* The faces of the image a request to analyze or trace carries (raw body,
+ * form field or JSON "image_b64"). 0, or -1 with the reply already an error
+ * (the image is then freed). */
+static int request_faces(augur_context *ctx, const struct serve_limits *lim, const struct serve_input *in,
+                         const char *endpoint, augur_image *img, struct augur_face **faces, int *n,
+                         struct serve_reply *r)
+{
+    cJSON *json = NULL;
+    if (!in->multipart && ctype_is(in, "application/json") && !(json = json_body(in, r, endpoint))) return -1;
+    int rc = request_image(ctx, lim, in, json, 1, img, r);
+    cJSON_Delete(json);
+    if (rc) return -1;
+    if (analyze(ctx, img, faces, n, r)) { augur_image_free(img); return -1; }
+    return 0;
+}
+
 /* ---- the endpoints ------------------------------------------------------------ */
 
 static void ep_analyze(augur_context *ctx, const struct serve_limits *lim, const struct serve_input *in,
                        struct serve_reply *r)
 {
     double t0 = now_s();
-    cJSON *json = NULL;
-    if (!in->multipart && ctype_is(in, "application/json") && !(json = json_body(in, r, "/v1/analyze"))) return;
     augur_image img = {0};
-    int rc = request_image(ctx, lim, in, json, 1, &img, r);
-    cJSON_Delete(json);
-    if (rc) return;
     struct augur_face *faces = NULL;
     int n = 0;
-    if (analyze(ctx, &img, &faces, &n, r)) { augur_image_free(&img); return; }
+    if (request_faces(ctx, lim, in, "/v1/analyze", &img, &faces, &n, r)) return;
     struct augur_analysis a = {in->filename[0] ? in->filename : "-", img.w, img.h, faces, n, now_s() - t0};
     reply_json(r, 200, augur_analysis_json(&a, 0));
     augur_faces_free(faces);
@@ -265,15 +276,10 @@ static void ep_analyze(augur_context *ctx, const struct serve_limits *lim, const
 static void ep_trace(augur_context *ctx, const struct serve_limits *lim, const struct serve_input *in,
                      struct serve_reply *r)
 {
-    cJSON *json = NULL;
-    if (!in->multipart && ctype_is(in, "application/json") && !(json = json_body(in, r, "/v1/trace"))) return;
     augur_image img = {0};
-    int rc = request_image(ctx, lim, in, json, 1, &img, r);
-    cJSON_Delete(json);
-    if (rc) return;
     struct augur_face *faces = NULL;
     int n = 0;
-    if (analyze(ctx, &img, &faces, &n, r)) { augur_image_free(&img); return; }
+    if (request_faces(ctx, lim, in, "/v1/trace", &img, &faces, &n, r)) return;
     cJSON *o = cJSON_CreateObject(), *fa = NULL;
     if (o) {
         cJSON_AddNumberToObject(o, "width", img.w);

@@ -107,6 +107,22 @@ static char *print_json(cJSON *o)
     return d;
 }
 
+/* A question and its answer as a two-turn conversation under `key`: LLaVA's
+ * {"from","value"} human/gpt or ShareGPT's {"role","content"} user/assistant. */
+static void add_turns(cJSON *r, const char *key, const char *who, const char *text, const char *asker,
+                      const char *question, const char *answerer, const char *answer)
+{
+    cJSON *conv = cJSON_AddArrayToObject(r, key);
+    const char *role[2] = {asker, answerer}, *say[2] = {question, answer};
+    for (int k = 0; conv && k < 2; k++) {
+        cJSON *m = cJSON_CreateObject();
+        if (!m) return;
+        cJSON_AddItemToArray(conv, m);
+        cJSON_AddStringToObject(m, who, role[k]);
+        cJSON_AddStringToObject(m, text, say[k]);
+    }
+}
+
 static char *make_record(const tg_opts *o, const tg_item *it, int w, int h, const struct augur_face *f,
                          const char *trace, const char *aulist, const struct augur_verdict *v, int matches, int agrees)
 {
@@ -125,23 +141,9 @@ static char *make_record(const tg_opts *o, const tg_item *it, int w, int h, cons
         cJSON_AddStringToObject(r, "id", id);
         if (o->format == TG_LLAVA) {
             cJSON_AddStringToObject(r, "image", image);
-            cJSON *conv = cJSON_AddArrayToObject(r, "conversations");
-            cJSON *m1 = cJSON_CreateObject(), *m2 = cJSON_CreateObject();
-            cJSON_AddItemToArray(conv, m1);
-            cJSON_AddItemToArray(conv, m2);
-            cJSON_AddStringToObject(m1, "from", "human");
-            cJSON_AddStringToObject(m1, "value", q);
-            cJSON_AddStringToObject(m2, "from", "gpt");
-            cJSON_AddStringToObject(m2, "value", answer_text);
+            add_turns(r, "conversations", "from", "value", "human", q, "gpt", answer_text);
         } else {
-            cJSON *msgs = cJSON_AddArrayToObject(r, "messages");
-            cJSON *m1 = cJSON_CreateObject(), *m2 = cJSON_CreateObject();
-            cJSON_AddItemToArray(msgs, m1);
-            cJSON_AddItemToArray(msgs, m2);
-            cJSON_AddStringToObject(m1, "role", "user");
-            cJSON_AddStringToObject(m1, "content", q);
-            cJSON_AddStringToObject(m2, "role", "assistant");
-            cJSON_AddStringToObject(m2, "content", answer_text);
+            add_turns(r, "messages", "role", "content", "user", q, "assistant", answer_text);
             cJSON *imgs = cJSON_AddArrayToObject(r, "images");
             cJSON_AddItemToArray(imgs, cJSON_CreateString(image));
         }
