@@ -42,16 +42,8 @@ IMG_PATH = os.path.join(SRC, "examples", "astronaut.png")
 IMG = open(IMG_PATH, "rb").read()
 B64 = base64.b64encode(IMG).decode("ascii")
 TOKEN = "test-token-1234"
-passed = failed = 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}" + (f": {detail}" if detail else ""), flush=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish  # noqa: E402  (tests/checks.py)
 
 
 SERVERS = []
@@ -395,5 +387,4 @@ for _ in range(20):
 check(st == 200, "serves again after the timeouts", st)
 check(srv.stop() == 0, "second server: exit 0")
 
-print(f"serve: {passed} passed, {failed} failed ({time.time() - t0:.1f} s)")
-sys.exit(1 if failed else 0)
+finish("serve: ", f" ({time.time() - t0:.1f} s)")

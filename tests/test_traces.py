@@ -40,16 +40,8 @@ if not MODELS or not os.path.isfile(os.path.join(MODELS, "facemesh.json")):
     sys.exit(77)
 ASTRONAUT = os.path.join(SRC, "examples", "astronaut.png")
 BBOX = re.compile(r"<bbox>\[([^\]]*)\]</bbox>")
-passed = failed = 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}" + (f": {detail}" if detail else ""), flush=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish  # noqa: E402  (tests/checks.py)
 
 
 def run(*args, expect=0):
@@ -261,5 +253,4 @@ try:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -56,16 +56,8 @@ if not MODELS or not os.path.isfile(os.path.join(MODELS, "facemesh.json")):
     print(f"skipped: no models in '{MODELS}'")
     sys.exit(77)
 
-passed = failed = 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}" + (f": {detail}" if detail else ""), flush=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish  # noqa: E402  (tests/checks.py)
 
 
 PROCS = []
@@ -351,5 +343,4 @@ except subprocess.TimeoutExpired:
     rc = None
 check(rc == 0, "the server stops cleanly", rc)
 
-print(f"{passed} passed, {failed} failed ({time.time() - t0:.1f} s in the browser)")
-sys.exit(1 if failed else 0)
+finish("", f" ({time.time() - t0:.1f} s in the browser)")
