@@ -18,4 +18,11 @@ struct augur_context {
     long long csv_inputs;          /* inputs written to the CSV since its header (the image rows' `frame`) */
 };
 
+/* A cJSON tree as a malloc'ed string the caller frees with free() (what
+ * augur_string_free does), unlike cJSON's own allocation when its hooks
+ * differ; the tree is deleted either way. NULL when j is NULL or out of
+ * memory. (api/output.c) */
+struct cJSON;
+char *api_json_string(struct cJSON *j, int pretty);
+
 #endif

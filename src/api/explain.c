@@ -100,12 +100,7 @@ AUGUR_API char *augur_verdict_json(const struct augur_verdict *v, const char *im
         cJSON_AddItemToArray(cl, x);
     }
     cJSON_AddStringToObject(o, "notes", v->notes);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!s) return NULL;
-    char *out = strdup(s);
-    cJSON_free(s);
-    return out;
+    return api_json_string(o, 0);
 }
 
 AUGUR_API int augur_read_text(augur_context *ctx, const char *path, size_t max_bytes, char **text, size_t *len)

@@ -37,9 +37,7 @@ AUGUR_API void augur_paths_free(char **paths, int n) { au_inputs_free(paths, n);
 
 AUGUR_API void augur_string_free(char *s) { free(s); }
 
-/* A cJSON tree as a malloc'ed string (free()-able, unlike cJSON's own
- * allocation when hooks differ); the tree is deleted. */
-static char *json_string(cJSON *j, int pretty)
+char *api_json_string(cJSON *j, int pretty)
 {
     if (!j) return NULL;
     char *s = pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
@@ -52,7 +50,7 @@ static char *json_string(cJSON *j, int pretty)
 
 AUGUR_API char *augur_analysis_json(const struct augur_analysis *a, int pretty)
 {
-    return json_string(au_analysis_to_json(a), pretty);
+    return api_json_string(au_analysis_to_json(a), pretty);
 }
 
 AUGUR_API int augur_write_json(augur_context *ctx, FILE *f, const struct augur_analysis *a, int pretty)

@@ -125,13 +125,7 @@ AUGUR_API int augur_stream_finish(augur_stream *s)
 
 AUGUR_API char *augur_stream_events_json(augur_stream *s, int pretty)
 {
-    cJSON *j = vt_events_json(s->ta);
-    if (!j) return NULL;
-    char *t = pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    char *out = t ? strdup(t) : NULL;
-    cJSON_free(t);
-    return out;
+    return api_json_string(vt_events_json(s->ta), pretty);
 }
 
 AUGUR_API int augur_stream_write_timeline(augur_stream *s, FILE *f)
