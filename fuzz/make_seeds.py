@@ -102,3 +102,21 @@ stats = 24 + 2 * 1174696
 open(e + "/patch", "wb").write(b"\x01" + struct.pack("<If", stats + 4 * 40, -1.0)
                                 + struct.pack("<IHH", 24 + 2 * 50, 0x7e00, 0x3c00))
 open(e + "/patch_ok", "wb").write(b"\x01" + struct.pack("<If", stats + 4 * 40, 2.0))
+
+# AU model JSON: a geometry-only model (165 features) with three AUs and the
+# evidence map, short enough for the fuzzer's input size
+a = OUT + "/aumodel"
+os.makedirs(a, exist_ok=True)
+NF = 165
+CLASSES = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
+aus = [{"au": au, "positives": 10, "threshold": 0.5, "intensity_ref": 4.0, "bias": -1.0,
+        "weights": [round(((j * k) % 7 - 3) / 10, 1) for j in range(NF)]}
+       for k, au in enumerate([6, 12, 4], start=1)]
+am = {"format": "augur.au_model", "version": 2, "source": "fuzz seed", "n_features": NF,
+      "use_appearance": 0, "n_train": 1, "mean": [0] * NF, "scale": [1] * NF,
+      "neutral_mean": [0] * NF, "aus": aus,
+      "evidence": [{"class": c, "bias": 0.1 * i, "weights": {"AU6": 0.5, "AU12": -0.5, "AU4": 0.2}}
+                   for i, c in enumerate(CLASSES)]}
+open(a + "/geometry", "w").write(json.dumps(am, separators=(",", ":")))
+del am["evidence"]
+open(a + "/no_evidence", "w").write(json.dumps(am, separators=(",", ":")))

@@ -14,6 +14,9 @@
  *             applied to models/expr-ferplus.bin, which reaches the value
  *             checks behind the exact-size header check
  *   video     the video demuxer/decoder entry (au_video_open + 8 frames)
+ *   aumodel   the AU model JSON (au_model_load); a model that loads is run on
+ *             a fixed finite feature vector, and a non-finite probability or
+ *             evidence value aborts (silent wrong output is a bug here too)
  *
  * Built two ways: fuzz/fuzz_main.c wraps one target as a libFuzzer binary
  * (`make fuzz`, clang); tools/fuzz_replay.c runs saved inputs through the
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include "au/au_defs.h"
+#include "au/model.h"
 #include "core/util.h"
 #include "explain/explain.h"
 #include "expr/net.h"
@@ -180,9 +184,32 @@ int fuzz_video(const uint8_t *d, size_t n)
     return 0;
 }
 
+int fuzz_aumodel(const uint8_t *d, size_t n)
+{
+    static au_model m; /* 330 KB: not on the stack */
+    char path[128];
+    fz_write(fz_path("a.json", path, sizeof path), d, n);
+    au_error err = {0};
+    int rc = au_model_load(&m, path, &err);
+    if (rc == 0) {
+        float feat[AU_MAX_FEATURES], prob[AU_COUNT], ev[AU_EV_CLASSES];
+        for (int j = 0; j < m.n_feat; j++) feat[j] = (float)((j * 37) % 11) - 5.0f;
+        au_model_predict(&m, feat, prob);
+        for (int a = 0; a < AU_COUNT; a++)
+            if (m.trained[a] && !(prob[a] >= 0 && prob[a] <= 1)) abort();
+        if (m.has_evidence) {
+            au_model_evidence(&m, prob, ev);
+            for (int c = 0; c < AU_EV_CLASSES; c++)
+                if (!(ev[c] >= 0 && ev[c] <= 1)) abort();
+        }
+    }
+    fz_said("aumodel", rc, &err);
+    return 0;
+}
+
 /* name -> target, for tools/fuzz_replay.c */
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
 static const struct { const char *name; fuzz_fn fn; } fuzz_targets[] = {
     {"model", fuzz_model}, {"image", fuzz_image}, {"rationale", fuzz_rationale},
-    {"expr", fuzz_expr},   {"video", fuzz_video},
+    {"expr", fuzz_expr},   {"video", fuzz_video},   {"aumodel", fuzz_aumodel},
 };

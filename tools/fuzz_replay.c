@@ -40,7 +40,7 @@ int main(int argc, char **argv)
     }
     if (fz_dir[0]) {
         char p[128];
-        const char *names[] = {"m.json", "m.bin", "e.bin", "v"};
+        const char *names[] = {"m.json", "m.bin", "e.bin", "v", "a.json"};
         for (size_t i = 0; i < sizeof names / sizeof *names; i++) unlink(fz_path(names[i], p, sizeof p));
         rmdir(fz_dir);
     }

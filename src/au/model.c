@@ -56,16 +56,35 @@ void au_model_evidence(const au_model *m, const float prob[AU_COUNT], float ev[A
     for (int c = 0; c < AU_EV_CLASSES; c++) ev[c] /= sum;
 }
 
+/* Every stored number is bounded: a fitted model's values are within +-100
+ * (docs/RELIABILITY.md), and a bound keeps sums of products finite, so a
+ * hostile file cannot turn probabilities or evidence into inf/NaN. */
+#define AU_MODEL_MAX_ABS 1e6
+
+static int bounded(const cJSON *v)
+{
+    return cJSON_IsNumber(v) && fabs(v->valuedouble) <= AU_MODEL_MAX_ABS;
+}
+
 static int read_floats(const cJSON *a, float *out, int n)
 {
     if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n) return -1;
     int i = 0;
     const cJSON *v;
     cJSON_ArrayForEach(v, a) {
-        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return -1;
+        if (!bounded(v)) return -1;
         out[i++] = (float)v->valuedouble;
     }
     return 0;
+}
+
+/* "AU<n>" exactly (1 to 3 digits, nothing after) -> AU index, else -1 */
+static int au_name_index(const char *s)
+{
+    if (!s || strncmp(s, "AU", 2)) return -1;
+    int id = 0, k = 2;
+    for (; s[k] >= '0' && s[k] <= '9' && k < 5; k++) id = id * 10 + (s[k] - '0');
+    return k > 2 && !s[k] ? au_index(id) : -1;
 }
 
 int au_model_load(au_model *m, const char *path, au_error *err)
@@ -124,7 +143,7 @@ int au_model_load(au_model *m, const char *path, au_error *err)
         m->intensity_ref[a] = (float)ir->valuedouble;
         m->b[a] = (float)b->valuedouble;
         m->n_pos[a] = cJSON_IsNumber(pos) ? pos->valueint : 0;
-        if (!(m->threshold[a] > 0 && m->threshold[a] < 1) || !isfinite(m->intensity_ref[a]) || !isfinite(m->b[a]))
+        if (!(m->threshold[a] > 0 && m->threshold[a] < 1) || !bounded(ir) || !bounded(b))
             goto bad;
         m->trained[a] = 1;
     }
@@ -136,14 +155,14 @@ int au_model_load(au_model *m, const char *path, au_error *err)
             const cJSON *cl = cJSON_GetObjectItemCaseSensitive(o, "class");
             const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bias");
             const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "weights");
-            if (!cJSON_IsString(cl) || strcmp(cl->valuestring, augur_expression_name(c)) || !cJSON_IsNumber(b) ||
-                !isfinite(b->valuedouble) || !cJSON_IsObject(w))
+            if (!cJSON_IsString(cl) || strcmp(cl->valuestring, augur_expression_name(c)) || !bounded(b) ||
+                !cJSON_IsObject(w))
                 goto bad;
             m->ev_b[c] = (float)b->valuedouble;
             const cJSON *v;
             cJSON_ArrayForEach(v, w) {
-                int a = v->string && !strncmp(v->string, "AU", 2) ? au_index(atoi(v->string + 2)) : -1;
-                if (a < 0 || !m->trained[a] || !cJSON_IsNumber(v) || !isfinite(v->valuedouble)) goto bad;
+                int a = au_name_index(v->string);
+                if (a < 0 || !m->trained[a] || !bounded(v)) goto bad;
                 m->ev_w[c][a] = (float)v->valuedouble;
             }
             c++;
