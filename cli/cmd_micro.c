@@ -36,7 +36,8 @@ static void help(void)
            "  --report PREFIX   write PREFIX.md and PREFIX.json\n"
            "  --cache FILE      per-frame readings: read them from FILE when it exists, else write it\n"
            "  --models DIR      pretrained model folder (default $AUGUR_MODELS or the set-up cache)\n"
-           "  --micro-k K --micro-rise R --micro-edge E --micro-max S --micro-refine F --baseline-s S --baseline-q Q\n"
+           "  --micro-k K --micro-rise R --micro-min-level L --micro-edge E --micro-max S --micro-refine F\n"
+           "    --baseline-s S --baseline-q Q\n"
            "                    analyzer thresholds (video/temporal.h; defaults are the shipped ones)\n"
            "  --no-smooth       no landmark smoothing in the pipeline (to measure what it costs in timing)\n"
            "  -q                no line per clip\n");
@@ -125,6 +126,7 @@ int cmd_eval_micro(int argc, char **argv)
         else if (!strcmp(a, "--no-smooth")) mo.vp.smooth = 0;
         else if (!strcmp(a, "--micro-k")) { if (parse_double(a, v, 0, 100, &x)) return EXIT_USAGE; mo.vt.micro_k = (float)x; i++; }
         else if (!strcmp(a, "--micro-rise")) { if (parse_double(a, v, 0.01, 5, &x)) return EXIT_USAGE; mo.vt.micro_rise = (float)x; i++; }
+        else if (!strcmp(a, "--micro-min-level")) { if (parse_double(a, v, -5, 5, &x)) return EXIT_USAGE; mo.vt.micro_min_level = (float)x; i++; }
         else if (!strcmp(a, "--micro-edge")) { if (parse_double(a, v, 0.01, 0.99, &x)) return EXIT_USAGE; mo.vt.micro_edge = (float)x; i++; }
         else if (!strcmp(a, "--micro-max")) { if (parse_double(a, v, 0.05, 5, &x)) return EXIT_USAGE; mo.vt.micro_max_s = x; i++; }
         else if (!strcmp(a, "--micro-refine")) { if (parse_double(a, v, 0, 0.99, &x)) return EXIT_USAGE; mo.vt.micro_refine = (float)x; i++; }

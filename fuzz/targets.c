@@ -79,6 +79,7 @@ int fuzz_model(const uint8_t *d, size_t n)
     o.backend = NN_BACKEND_REF;
     o.n_threads = 1;
     o.max_file_bytes = (size_t)16 << 20;
+    o.max_arena_bytes = (size_t)64 << 20; /* larger ones are refused, not zeroed per input */
     nn_model *m = NULL;
     au_error err = {0};
     int rc = nn_load(&m, pj, &o, &err);

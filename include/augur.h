@@ -81,7 +81,7 @@ enum augur_detector {
 
 /* Whether an image is taken as an already-cropped face (as in FER2013/CK+). */
 enum augur_crop {
-    AUGUR_CROP_AUTO = 0,    /* small images (<= 160 px) where no detector fires (default) */
+    AUGUR_CROP_AUTO = 0,    /* small images (<= 256 px) where no detector fires (default) */
     AUGUR_CROP_NEVER = 1,
     AUGUR_CROP_ALWAYS = 2,  /* skip detection: mesh the whole image as one face */
 };

@@ -99,7 +99,7 @@ static void test_fit(void)
         cls[i] = pos ? EXPR_HAPPINESS : EXPR_NEUTRAL;
     }
     au_model *m = calloc(1, sizeof *m);
-    au_fit_data d = {X, y, NULL, g, NULL, neutral, cls, N, D};
+    au_fit_data d = {X, y, NULL, g, NULL, neutral, cls, NULL, N, D};
     au_fit_opts o = au_fit_default_opts();
     o.l2 = 1;
     au_error err = {0};

@@ -265,7 +265,7 @@ static void *feat_worker(void *arg)
 static uint64_t pool_key(const pool *p, int appearance)
 {
     uint64_t h = 1469598103934665603ull;
-    const char *ver = "augur-au-features-2"; /* 2: large faces warped from the image pyramid (issue 14) */
+    const char *ver = "augur-au-features-3"; /* 2: large faces from the image pyramid (issue 14); 3: crop auto up to 256 px */
     for (const char *c = ver; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
     int dims[3] = {AU_GEOM_N, AU_APP_N, appearance};
     for (size_t k = 0; k < sizeof dims; k++) h = (h ^ ((const unsigned char *)dims)[k]) * 1099511628211ull;
@@ -375,9 +375,10 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
     signed char *y = malloc((size_t)n * AU_COUNT), *cls = malloc((size_t)n);
     int *g = malloc((size_t)n * sizeof *g);
     unsigned char *coded = malloc((size_t)n), *neutral = malloc((size_t)n);
-    float *w = malloc((size_t)n * sizeof *w);
+    float *w = malloc((size_t)n * sizeof *w), *evw = malloc((size_t)n * sizeof *evw);
+    unsigned char *dom = malloc((size_t)n);
     int rc = 0, nf = o->appearance ? AU_FEAT_N : AU_GEOM_N;
-    if (!X || !y || !cls || !g || !coded || !neutral || !w) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+    if (!X || !y || !cls || !g || !coded || !neutral || !w || !evw || !dom) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
     for (int i = 0, k = 0; !rc && i < p->n; i++) {
         if (!use[i] || !p->ok[i]) continue;
         memcpy(X + (size_t)k * nf, p->X + (size_t)i * AU_FEAT_N, (size_t)nf * sizeof *X);
@@ -387,15 +388,23 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
         coded[k] = p->dom[i] == DOM_CK || p->dom[i] == DOM_CK_NEUTRAL;
         neutral[k] = p->cls[i] == EXPR_NEUTRAL;
         w[k] = coded[k] ? o->ck_weight : 1.0f;
+        dom[k] = p->dom[i] == DOM_CK_NEUTRAL ? DOM_CK : p->dom[i];
         k++;
     }
+    /* the evidence map's row weights: with ev_domains, each data set's labelled
+     * rows weigh the same in total (CK+ with its neutral frames, FERPlus, SFEW) */
+    double dn[DOM_SFEW + 1] = {0}, nl = 0;
+    int nd = 0;
+    for (int k = 0; !rc && k < n; k++) if (cls[k] >= 0) { dn[dom[k]]++; nl++; }
+    for (int q = 0; q <= DOM_SFEW; q++) nd += dn[q] > 0;
+    for (int k = 0; !rc && k < n; k++) evw[k] = o->fit.ev_domains && cls[k] >= 0 ? (float)(nl / (nd * dn[dom[k]])) : 1.0f;
     if (!rc) {
-        au_fit_data d = {X, y, w, g, coded, neutral, cls, n, nf};
+        au_fit_data d = {X, y, w, g, coded, neutral, cls, evw, n, nf};
         memset(m, 0, sizeof *m);
         m->use_appearance = o->appearance;
         rc = au_model_fit(m, &d, &o->fit, err);
     }
-    free(X); free(y); free(cls); free(g); free(coded); free(neutral); free(w);
+    free(X); free(y); free(cls); free(g); free(coded); free(neutral); free(w); free(evw); free(dom);
     return rc;
 }
 
@@ -418,10 +427,11 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
         for (int i = 0; i < p.n; i++) used += p.ok[i];
         snprintf(m->source, sizeof m->source,
                  "augur train au: %d faces (CK+ %s, %d subjects%s; FERPlus %s >= %d votes: %d; SFEW %s: %d); "
-                 "features %s; l2 %.3g, neutral budget %.3g, CK+ weight %.3g", used, o->data_dir ? o->data_dir : "-", ns,
+                 "features %s; l2 %.3g, neutral budget %.3g, CK+ weight %.3g%s", used, o->data_dir ? o->data_dir : "-", ns,
                  o->negatives_dir ? " + neutral frames" : "", o->ferplus_dir ? o->ferplus_dir : "-", o->min_votes, nfer,
                  o->sfew_dir ? o->sfew_dir : "-", nsfew, o->appearance ? "geometry + HOG" : "geometry",
-                 o->fit.l2, o->fit.neutral_budget, o->ck_weight);
+                 o->fit.l2, o->fit.neutral_budget, o->ck_weight,
+                 o->fit.ev_domains ? ", evidence map balanced over data sets" : "");
         rc = au_model_save(m, out_path, err);
     }
     free(use);
@@ -582,11 +592,11 @@ done:
 static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 {
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
-             "--ck-weight %g",
+             "--ck-weight %g%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
              o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only", o->folds, o->seed, o->fit.l2,
-             o->fit.neutral_budget, o->min_votes, o->ck_weight);
+             o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "");
 }
 
 

@@ -442,6 +442,7 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
              cJSON_AddNumberToObject(o, "false_events", h->false_events);
     }
     ok = ok && cJSON_AddNumberToObject(op, "micro_k", r->vt.micro_k) && cJSON_AddNumberToObject(op, "micro_rise", r->vt.micro_rise) &&
+         cJSON_AddNumberToObject(op, "micro_min_level", r->vt.micro_min_level) &&
          cJSON_AddNumberToObject(op, "micro_edge", r->vt.micro_edge) &&
          cJSON_AddNumberToObject(op, "micro_min_s", r->vt.micro_min_s) &&
          cJSON_AddNumberToObject(op, "micro_max_s", r->vt.micro_max_s) &&
@@ -482,8 +483,8 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
             per(r->sgn_on, r->spotted), per(r->sgn_off, r->spotted));
     fprintf(f, "The likely expression of the spotted burst (FACS prototypes) equals the clip's CK+ label in %d of %d "
                "named bursts.\n\n", r->expr_right, r->expr_named);
-    fprintf(f, "Analyzer: micro_k %g, micro_rise %g, micro_edge %g, micro_refine %g, span %g–%g s, baseline %g s at quantile %g.\n",
-            r->vt.micro_k, r->vt.micro_rise, r->vt.micro_edge, r->vt.micro_refine, r->vt.micro_min_s, r->vt.micro_max_s,
+    fprintf(f, "Analyzer: micro_k %g, micro_rise %g, micro_min_level %g, micro_edge %g, micro_refine %g, span %g–%g s, baseline %g s at quantile %g.\n",
+            r->vt.micro_k, r->vt.micro_rise, r->vt.micro_min_level, r->vt.micro_edge, r->vt.micro_refine, r->vt.micro_min_s, r->vt.micro_max_s,
             r->vt.baseline_s, r->vt.baseline_q);
     fprintf(f, "Pipeline: video/pipeline.h defaults%s.\n", r->smooth ? "" : ", landmark smoothing off (`--no-smooth`)");
     if (fclose(f) != 0) return au_fail(err, AUGUR_EIO, "%s: write error", path);

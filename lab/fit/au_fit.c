@@ -172,6 +172,7 @@ typedef struct sm_problem {
     const signed char *cls;  /* m classes */
     int m;
     double l2;
+    const double *w;         /* m row weights, or NULL */
 } sm_problem;
 
 static double sm_objective(void *ctx, const double *x, double *g)
@@ -189,9 +190,10 @@ static double sm_objective(void *ctx, const double *x, double *g)
             if (z[c] > mx) mx = z[c];
         }
         for (int c = 0; c < K; c++) sum += exp(z[c] - mx);
-        f += mx + log(sum) - z[P->cls[i]];
+        double wi = P->w ? P->w[i] : 1.0;
+        f += wi * (mx + log(sum) - z[P->cls[i]]);
         for (int c = 0; c < K; c++) {
-            double r = exp(z[c] - mx) / sum - (c == P->cls[i]);
+            double r = wi * (exp(z[c] - mx) / sum - (c == P->cls[i]));
             for (int a = 0; a < A; a++) g[c * W + a] += r * u[a];
             g[c * W + A] += r;
         }
@@ -319,15 +321,17 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     if (!rc && d->cls) {
         int k = 0;
         signed char *cls = lab; /* reuse */
+        double *evw = score;    /* reuse */
         for (int i = 0; i < n; i++) {
             if (d->cls[i] < 0) continue;
+            evw[k] = d->ev_weight ? d->ev_weight[i] : 1.0;
             for (int a = 0; a < AU_COUNT; a++)
                 U[(size_t)k * AU_COUNT + a] = m->trained[a] ? au_model_margin(m, a, (float)(1.0 / (1.0 + exp(-oof[(size_t)i * AU_COUNT + a])))) : 0;
             cls[k++] = d->cls[i];
         }
         if (k >= 10) {
             double x[AU_EV_CLASSES * (AU_COUNT + 1)] = {0};
-            sm_problem P = {U, cls, k, o->ev_l2};
+            sm_problem P = {U, cls, k, o->ev_l2, evw};
             if (lbfgs(sm_objective, &P, x, AU_EV_CLASSES * (AU_COUNT + 1), 500)) rc = -1;
             for (int c = 0; c < AU_EV_CLASSES; c++) {
                 for (int a = 0; a < AU_COUNT; a++) m->ev_w[c][a] = (float)x[c * (AU_COUNT + 1) + a];

@@ -17,6 +17,7 @@ typedef struct au_fit_data {
     const unsigned char *coded;   /* n: 1 = FACS-coded row (its F1 picks thresholds), or NULL (all rows) */
     const unsigned char *neutral; /* n: 1 = a neutral face (the false-alarm budget), or NULL */
     const signed char *cls;       /* n: expression class 0..7 or -1 (the evidence map), or NULL */
+    const float *ev_weight;       /* n: row weights of the evidence map, or NULL (all 1) */
     int n, n_feat;
 } au_fit_data;
 
@@ -25,6 +26,8 @@ typedef struct au_fit_opts {
     int min_pos;            /* fit AUs with at least this many positive rows */
     float neutral_budget;   /* presence thresholds keep out-of-fold false alarms on neutral rows <= this */
     float ev_l2;            /* ridge of the evidence map */
+    int ev_domains;         /* evidence map: every data set (CK+, FERPlus, SFEW) weighs the same (1) or
+                               every row (0); the caller makes ev_weight from it */
 } au_fit_opts;
 
 au_fit_opts au_fit_default_opts(void);

@@ -48,7 +48,7 @@ au_face_opts au_face_default_opts(void)
     o.refine_passes = 1;
     o.flip_average = 1;
     o.max_faces = AU_MAX_FACES;
-    o.crop_max_side = 160;
+    o.crop_max_side = 256; /* the crops of FER sets: FER2013 48, RAF-DB 100, SFEW 143x181, JAFFE 256 */
     o.crop_scale = 1.3f;
     o.gaze = 0;
     return o;

@@ -36,7 +36,7 @@ typedef struct au_face_opts {
     int   refine_passes;     /* extra FaceMesh passes on the mesh-defined crop, default 1 */
     int   flip_average;      /* average with the mirrored mesh of the flipped crop, default 1 */
     int   max_faces;         /* default AU_MAX_FACES */
-    int   crop_max_side;     /* AU_CROP_AUTO treats images up to this side as face crops, default 160 */
+    int   crop_max_side;     /* AU_CROP_AUTO treats images up to this side as face crops, default 256 */
     float crop_scale;        /* face-crop mode: mesh ROI side / image side, default 1.3 */
     int   gaze;              /* eye gaze of each meshed face (face/gaze.h: two Iris runs per face); default 0
                                 here (the lab and tools need none), 1 through the public API (augur_params.gaze) */

@@ -26,6 +26,7 @@ nn_options nn_default_options(void)
     o.backend = NN_BACKEND_XNN;
     o.n_threads = 1;
     o.max_file_bytes = (size_t)256 << 20;
+    o.max_arena_bytes = (size_t)1 << 30;
     return o;
 }
 
@@ -126,6 +127,11 @@ static int plan(nn_model *m, au_error *err)
     free(pl);
     free(live_pl);
     m->arena_bytes = total + ARENA_SLACK;
+    /* refused before allocating: a small hostile file can declare activations
+     * of any size (a Pad of thousands of rows), and zeroing them costs time too */
+    if (m->arena_bytes > m->opt.max_arena_bytes)
+        return au_fail(err, AUGUR_EFORMAT, "the model needs %zu MiB of activation memory, more than the limit of %zu MiB",
+                       m->arena_bytes >> 20, m->opt.max_arena_bytes >> 20);
     m->arena = aligned_alloc(ARENA_ALIGN, (m->arena_bytes + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1));
     if (!m->arena) return au_fail(err, AUGUR_ENOMEM, "out of memory (arena of %zu bytes)", m->arena_bytes);
     memset(m->arena, 0, m->arena_bytes);
@@ -146,6 +152,7 @@ int nn_load(nn_model **out, const char *json_path, const nn_options *opt, au_err
     m->opt = opt ? *opt : nn_default_options();
     if (m->opt.n_threads < 1) m->opt.n_threads = 1;
     if (!m->opt.max_file_bytes) m->opt.max_file_bytes = nn_default_options().max_file_bytes;
+    if (!m->opt.max_arena_bytes) m->opt.max_arena_bytes = nn_default_options().max_arena_bytes;
     int rc = nn_graph_load(m, json_path, err);
     if (!rc) rc = plan(m, err);
     if (!rc && m->opt.backend == NN_BACKEND_XNN) {

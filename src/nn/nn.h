@@ -55,6 +55,8 @@ typedef struct nn_options {
     nn_backend backend;   /* default NN_BACKEND_XNN */
     int n_threads;        /* XNNPACK worker threads; 1 = run on the caller's thread */
     size_t max_file_bytes;/* refuse model.json / shards larger than this (default 256 MiB) */
+    size_t max_arena_bytes;/* refuse a model whose activations need more than this (default 1 GiB;
+                             augur's face networks need under 20 MiB) */
     void *pool;           /* a pthreadpool_t the caller owns (nn_pool_create), used instead of
                              n_threads and never destroyed by the model; must outlive it.
                              NULL (default): the model makes its own when n_threads > 1 */

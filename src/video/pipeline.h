@@ -28,7 +28,7 @@
  *      is meshed, by the same call as a still image's faces
  *      (au_face_mesh_candidate: its box, the box its mesh defines, the flip
  *      average), so a face's first frame reads exactly as the same picture
- *      analysed alone; frames of at most 160 px with no detection are taken
+ *      analysed alone; frames of at most 256 px with no detection are taken
  *      as face crops (crop_mode AUTO). A
  *      track unmatched for opts.lost_after consecutive frames is dropped (its
  *      id is never reused); two tracks on one face keep the older.

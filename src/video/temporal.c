@@ -35,6 +35,7 @@ void vt_default_opts(vt_opts *o)
     o->micro_max_s = 0.6;
     o->micro_rise = 1.0f;
     o->micro_k = 6.0f;
+    o->micro_min_level = -5.0f;
     o->micro_edge = 0.5f;
     o->max_gap_s = 0.25;
     o->micro_refine = 0.2f;
@@ -58,6 +59,7 @@ static int opts_check(const vt_opts *o, au_error *err)
     BAD(!(o->micro_min_s >= 0 && o->micro_max_s > o->micro_min_s && o->micro_max_s <= 5),
         "temporal: micro-expression span %g..%g s invalid", o->micro_min_s, o->micro_max_s);
     BAD(!(o->micro_rise > 0 && o->micro_k >= 0), "temporal: micro-expression threshold must be positive");
+    BAD(!(o->micro_min_level >= -5 && o->micro_min_level <= 5), "temporal: micro_min_level must be in -5..5");
     BAD(!(o->micro_edge > 0 && o->micro_edge < 1), "temporal: micro_edge %g not in (0, 1)", o->micro_edge);
     BAD(!(o->max_gap_s > 0), "temporal: max_gap_s must be positive");
     BAD(!(o->micro_refine >= 0 && o->micro_refine < 1), "temporal: micro_refine %g not in [0, 1)", o->micro_refine);
@@ -403,6 +405,8 @@ static int region_eval(vt_analyzer *a, vt_face_state *s, int k, int64_t last, au
 {
     vt_region *r = &s->br[k];
     if (r->apex_d < r->thr) return 0;
+    /* a rise deep under the AU's presence threshold is noise, not an observable movement */
+    if (s->rx[SLOT(r->apex_seq) * AU_COUNT + k] < a->o.micro_min_level) return 0;
     float edge = a->o.micro_edge * r->apex_d, half = 0.5f * r->apex_d;
     int64_t on = r->apex_seq, off = r->apex_seq;
     while (on - 1 >= r->start_seq && s->rd[SLOT(on - 1) * AU_COUNT + k] >= edge) on--;

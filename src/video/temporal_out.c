@@ -406,6 +406,7 @@ cJSON *vt_events_json(const vt_analyzer *a)
     OK(cJSON_AddNumberToObject(o, "micro_max_s", a->o.micro_max_s));
     OK(cJSON_AddNumberToObject(o, "micro_rise", r4(a->o.micro_rise)));
     OK(cJSON_AddNumberToObject(o, "micro_k", r4(a->o.micro_k)));
+    OK(cJSON_AddNumberToObject(o, "micro_min_level", r4(a->o.micro_min_level)));
     OK(cJSON_AddNumberToObject(o, "micro_edge", r4(a->o.micro_edge)));
     OK(cJSON_AddNumberToObject(o, "expr_smooth_s", a->o.expr_smooth_s));
     OK(cJSON_AddNumberToObject(o, "expr_min_s", a->o.expr_min_s));
