@@ -119,7 +119,7 @@ typedef struct vt_opts {
     float  micro_rise;      /* least apex height above the baseline, intensity units (default 1.0) */
     float  micro_k;         /* and at least this many noise sigmas (default 6) */
     float  micro_min_level; /* the AU's level (augur_au.level, 1 = its presence threshold) must reach
-                               this at the apex (default -5: no floor) */
+                               this at the apex (default -2; -5: no floor) */
     float  micro_edge;      /* onset/offset where the signal crosses this fraction of the apex height (default 0.5:
                                the half-height width); the gate of a region is this fraction of the threshold */
     double max_gap_s;       /* a face lost longer than this ends its open bursts and events (default 0.25 s) */
