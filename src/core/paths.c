@@ -98,11 +98,13 @@ void au_paths_resolve(const struct augur_params *p, au_paths *out)
     else snprintf(models, sizeof models, "%s", AUGUR_SHIPPED_MODEL_DIR);
 
     const char *v = given(p->model_dir, "AUGUR_MODELS");
+    out->face_explicit = v != NULL;
     if (v) snprintf(out->face_dir, sizeof out->face_dir, "%s", v);
     else if (data) snprintf(out->face_dir, sizeof out->face_dir, "%.*s/human-models", AU_PATH_MAX - 16, data);
     else snprintf(out->face_dir, sizeof out->face_dir, "%s", AUGUR_DEFAULT_MODEL_DIR);
 
     v = given(p->au_model, "AUGUR_AU_MODEL");
+    out->au_explicit = v != NULL;
     if (v) snprintf(out->au_model, sizeof out->au_model, "%s", v);
     else snprintf(out->au_model, sizeof out->au_model, "%s/au.json", models);
 

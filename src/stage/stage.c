@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/integrity.h"
 #include "explain/explain.h"
 #include "expr/infer.h"
 #include "expr/prep.h"
@@ -66,7 +67,8 @@ const struct augur_params *st_params(const st_stage *s) { return &s->p; }
 int st_engine(st_stage *s, au_face_engine **e, au_error *err)
 {
     if (!s->eng) {
-        int rc = au_face_engine_create(&s->eng, s->paths.face_dir, &s->nno, err);
+        int rc = s->paths.face_explicit ? 0 : au_check_published_dir(s->paths.face_dir, err);
+        if (!rc) rc = au_face_engine_create(&s->eng, s->paths.face_dir, &s->nno, err);
         if (rc == AUGUR_EIO)
             au_wrap(err, "loading the face models (run `make setup` to fetch them, or set AUGUR_MODELS)");
         if (rc) return rc;
@@ -80,7 +82,8 @@ int st_au_model(st_stage *s, const au_model **m, au_error *err)
     if (!s->aus) {
         au_model *a = malloc(sizeof *a);
         if (!a) return au_fail(err, AUGUR_ENOMEM, "out of memory");
-        int rc = au_model_load(a, s->paths.au_model, err);
+        int rc = s->paths.au_explicit ? 0 : au_check_published(s->paths.au_model, err);
+        if (!rc) rc = au_model_load(a, s->paths.au_model, err);
         if (rc) {
             free(a);
             return au_wrap(err, "loading the AU model (set AUGUR_AU_MODEL or train one with `augur train au`)");
@@ -100,7 +103,8 @@ int st_expr_model(st_stage *s, expr_infer **e, au_error *err)
     if (!s->expr_tried) {
         s->expr_tried = 1;
         if (s->paths.expr_model[0]) {
-            s->expr_rc = expr_infer_create_pool(&s->expr, s->paths.expr_model, s->pool, err);
+            s->expr_rc = s->paths.expr_explicit ? 0 : au_check_published(s->paths.expr_model, err);
+            if (!s->expr_rc) s->expr_rc = expr_infer_create_pool(&s->expr, s->paths.expr_model, s->pool, err);
             if (s->expr_rc) {
                 au_wrap(err, "loading the expression model");
                 snprintf(s->expr_msg, sizeof s->expr_msg, "%s", err->msg);
