@@ -56,7 +56,7 @@ void au_model_evidence(const au_model *m, const float prob[AU_COUNT], float ev[A
     for (int c = 0; c < AU_EV_CLASSES; c++) ev[c] /= sum;
 }
 
-/* Every stored number is bounded: a fitted model's values are within +-100
+/* Every stored number is bounded: a fitted model's values are within +-30
  * (docs/RELIABILITY.md), and a bound keeps sums of products finite, so a
  * hostile file cannot turn probabilities or evidence into inf/NaN. */
 #define AU_MODEL_MAX_ABS 1e6
