@@ -963,13 +963,7 @@ static cJSON *scores_json(const cd_scores *s, const int *count)
 static cJSON *model_json(const fu_model *m)
 {
     cJSON *j = cJSON_CreateObject();
-    cJSON *wt = cJSON_AddArrayToObject(j, "weights");
-    for (int k = 0; k < FU_K; k++) cJSON_AddItemToArray(wt, cJSON_CreateDoubleArray(m->A[k], FU_F));
-    cJSON_AddItemToObject(j, "bias", cJSON_CreateDoubleArray(m->b, FU_K));
-    cJSON_AddNumberToObject(j, "rows", m->n_fit);
-    cJSON_AddNumberToObject(j, "l2", m->l2);
-    cJSON_AddNumberToObject(j, "newton_steps", m->iterations);
-    cJSON_AddNumberToObject(j, "train_cross_entropy", m->loss);
+    if (j) fu_add_fit(j, m);
     return j;
 }
 

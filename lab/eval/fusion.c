@@ -202,6 +202,18 @@ int fu_fit(const double *X, const int *y, const double *w, int n, double l2, fu_
     return 0;
 }
 
+void fu_add_fit(cJSON *j, const fu_model *m)
+{
+    cJSON *wt = cJSON_AddArrayToObject(j, "weights");
+    for (int k = 0; k < FU_K; k++) cJSON_AddItemToArray(wt, cJSON_CreateDoubleArray(m->A[k], FU_F));
+    cJSON_AddItemToObject(j, "bias", cJSON_CreateDoubleArray(m->b, FU_K));
+    cJSON_AddNumberToObject(j, "l2", m->l2);
+    cJSON_AddBoolToObject(j, "class_balanced", m->balanced);
+    cJSON_AddNumberToObject(j, "rows", m->n_fit);
+    cJSON_AddNumberToObject(j, "newton_steps", m->iterations);
+    cJSON_AddNumberToObject(j, "train_cross_entropy", m->loss);
+}
+
 int fu_save(const fu_model *m, const char *path, cJSON *meta, au_error *err)
 {
     static const char *fnames[FU_F] = {
@@ -219,14 +231,7 @@ int fu_save(const fu_model *m, const char *path, cJSON *meta, au_error *err)
     for (int k = 0; k < FU_K; k++) cJSON_AddItemToArray(cl, cJSON_CreateString(augur_expression_name(k)));
     cJSON *fe = cJSON_AddArrayToObject(j, "features");
     for (int f = 0; f < FU_F; f++) cJSON_AddItemToArray(fe, cJSON_CreateString(fnames[f]));
-    cJSON *wt = cJSON_AddArrayToObject(j, "weights");
-    for (int k = 0; k < FU_K; k++) cJSON_AddItemToArray(wt, cJSON_CreateDoubleArray(m->A[k], FU_F));
-    cJSON_AddItemToObject(j, "bias", cJSON_CreateDoubleArray(m->b, FU_K));
-    cJSON_AddNumberToObject(j, "l2", m->l2);
-    cJSON_AddBoolToObject(j, "class_balanced", m->balanced);
-    cJSON_AddNumberToObject(j, "rows", m->n_fit);
-    cJSON_AddNumberToObject(j, "newton_steps", m->iterations);
-    cJSON_AddNumberToObject(j, "train_cross_entropy", m->loss);
+    fu_add_fit(j, m);
     if (meta) cJSON_AddItemToObject(j, "training", meta);
     return au_write_json(path, j, err);
 }

@@ -53,6 +53,10 @@ int fu_poe(const float prob[FU_K], const float evidence[FU_K], double w);
  * meta (may be NULL; taken over) is added as "training". */
 struct cJSON;
 int fu_save(const fu_model *m, const char *path, struct cJSON *meta, au_error *err);
+
+/* The fitted parameters (weights, bias, l2, class_balanced, rows, newton_steps,
+ * train_cross_entropy) added to object j: what fu_save writes after its header. */
+void fu_add_fit(struct cJSON *j, const fu_model *m);
 int fu_load(const char *path, fu_model *m, au_error *err);
 
 #endif
