@@ -53,7 +53,8 @@ static void help(void)
            "  --au-model FILE     AU calibration model (default $AUGUR_AU_MODEL or models/au.json)\n"
            "  --expr-model FILE   expression model (default $AUGUR_EXPR_MODEL or models/expr-ferplus.bin if present)\n"
            "  --expr-flip         average the expression over the face and its mirror image (2 runs)\n"
-           "  --no-gaze           no eye gaze (saves two small network runs per face)\n"
+           "  --no-gaze           no eye gaze (saves two small network runs per face; no blendshapes either)\n"
+           "  --no-blendshapes    no MediaPipe blendshape coefficients (saves one small network run per face)\n"
            "  -r, --recursive     folders: their sub-folders' images too\n"
            "  -q, --quiet         no progress bar (drawn only when standard error is a terminal) and no summary\n"
            "exit status: 0 all inputs processed (zero faces is not an error), 1 some input failed,\n"
@@ -198,6 +199,7 @@ int cmd_analyze(int argc, char **argv)
         else if (!strcmp(a, "--expr-model") && v) { p.expr_model = v; i++; }
         else if (!strcmp(a, "--expr-flip")) p.expr_flip = 1;
         else if (!strcmp(a, "--no-gaze")) p.gaze = 0;
+        else if (!strcmp(a, "--no-blendshapes")) p.blendshapes = 0;
         else if (!strcmp(a, "--au-model") && v) { p.au_model = v; i++; }
         else if (!strcmp(a, "--threads")) {
             if ((p.n_threads = cli_threads("analyze", a, v)) < 0) { free(inputs); return EXIT_USAGE; }

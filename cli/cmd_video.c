@@ -64,7 +64,8 @@ static void help(void)
            "  --redetect N        run the detector every N frames (default 30)\n"
            "  --no-smooth         no One-Euro smoothing of the landmarks\n"
            "  --no-baseline       read AUs against the population neutral, not the person's own\n"
-           "  --no-gaze           no eye gaze (saves two small network runs per face and frame)\n"
+           "  --no-gaze           no eye gaze (saves two small network runs per face and frame; no blendshapes)\n"
+           "  --no-blendshapes    no MediaPipe blendshape coefficients (one small network run per face and frame)\n"
            "  --detector D        auto (default), short, full\n"
            "  --crop C            auto (default), never, always (frames are face crops)\n"
            "  --threads N         threads inside each network (default 1; at most the machine's cores)\n"
@@ -446,6 +447,7 @@ int cmd_video(int argc, char **argv)
         else if (!strcmp(a, "--no-smooth")) smooth = 0;
         else if (!strcmp(a, "--no-baseline")) baseline = 0;
         else if (!strcmp(a, "--no-gaze")) p.gaze = 0;
+        else if (!strcmp(a, "--no-blendshapes")) p.blendshapes = 0;
         else if (!strcmp(a, "--models") && v) { p.model_dir = v; i++; }
         else if (!strcmp(a, "--au-model") && v) { p.au_model = v; i++; }
         else if (!strcmp(a, "--expr-model") && v) { p.expr_model = v; i++; }

@@ -120,3 +120,14 @@ am = {"format": "augur.au_model", "version": 2, "source": "fuzz seed", "n_featur
 open(a + "/geometry", "w").write(json.dumps(am, separators=(",", ":")))
 del am["evidence"]
 open(a + "/no_evidence", "w").write(json.dumps(am, separators=(",", ":")))
+
+# TFLite (nn/tflite.c): patches on models/face_blendshapes.tflite, and a raw
+# truncated head of it
+t = OUT + "/tflite"
+os.makedirs(t, exist_ok=True)
+tfl = open("models/face_blendshapes.tflite", "rb").read()
+open(t + "/patch_ok", "wb").write(b"\x01" + struct.pack("<I", 0) + tfl[0:4])       # unchanged: loads and runs
+open(t + "/patch_ident", "wb").write(b"\x01" + struct.pack("<I", 4) + b"TFL2")     # wrong file identifier
+open(t + "/patch_nan", "wb").write(b"\x01" + struct.pack("<IHH", 400000, 0x7e00, 0x7e00))  # NaN weights
+open(t + "/patch_root", "wb").write(b"\x01" + struct.pack("<II", 0, 0x7ffffff0))   # root offset past the end
+open(t + "/head", "wb").write(tfl[:4096])

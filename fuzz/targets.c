@@ -14,6 +14,9 @@
  *             applied to models/expr-ferplus.bin, which reaches the value
  *             checks behind the exact-size header check
  *   video     the video demuxer/decoder entry (au_video_open + 8 frames)
+ *   tflite    a TFLite model (nn/tflite.c): the input is the file, or, when
+ *             its first byte is 0x01, patches as for expr applied to
+ *             models/face_blendshapes.tflite; a model that loads runs once
  *   aumodel   the AU model JSON (au_model_load); a model that loads is run on
  *             a fixed finite feature vector, and a non-finite probability or
  *             evidence value aborts (silent wrong output is a bug here too)
@@ -127,6 +130,41 @@ int fuzz_rationale(const uint8_t *d, size_t n)
     return 0;
 }
 
+/* A shipped model file (models/NAME, read once) for the patch mode of the
+ * expr and tflite targets. */
+static void fz_base(const char *name, uint8_t **base, size_t *len)
+{
+    au_error err = {0};
+    const char *src = getenv("AUGUR_SOURCE_DIR");
+    char p[4200];
+    snprintf(p, sizeof p, "%s/models/%s", src && *src ? src : ".", name);
+    if (au_read_file(p, (size_t)64 << 20, 0, base, len, &err)) {
+        fprintf(stderr, "fuzz: %s (run from the source root or set AUGUR_SOURCE_DIR)\n", err.msg);
+        abort();
+    }
+}
+
+/* Writes the input to path: as it is, or, when its first byte is 0x01, as
+ * patches (4-byte offset, 4-byte value) applied to a copy of base. */
+static void fz_write_patched(const char *path, const uint8_t *d, size_t n, const uint8_t *base, size_t base_len)
+{
+    if (n == 0 || d[0] != 0x01) {
+        fz_write(path, d, n);
+        return;
+    }
+    uint8_t *b = malloc(base_len);
+    if (!b) abort();
+    memcpy(b, base, base_len);
+    for (size_t k = 1; k + 8 <= n; k += 8) {
+        uint32_t off;
+        memcpy(&off, d + k, 4);
+        off %= (uint32_t)(base_len - 3);
+        memcpy(b + off, d + k + 4, 4);
+    }
+    fz_write(path, b, base_len);
+    free(b);
+}
+
 int fuzz_expr(const uint8_t *d, size_t n)
 {
     static expr_net *net;
@@ -135,32 +173,42 @@ int fuzz_expr(const uint8_t *d, size_t n)
     au_error err = {0};
     if (!net) {
         if (en_create(&net, 1, 1, &err)) { fprintf(stderr, "fuzz_expr: %s\n", err.msg); abort(); }
-        const char *src = getenv("AUGUR_SOURCE_DIR");
-        char p[4200];
-        snprintf(p, sizeof p, "%s/models/expr-ferplus.bin", src && *src ? src : ".");
-        if (au_read_file(p, (size_t)64 << 20, 0, &base, &base_len, &err)) {
-            fprintf(stderr, "fuzz_expr: %s (run from the source root or set AUGUR_SOURCE_DIR)\n", err.msg);
-            abort();
-        }
+        fz_base("expr-ferplus.bin", &base, &base_len);
     }
     char path[128];
-    fz_path("e.bin", path, sizeof path);
-    if (n == 0 || d[0] != 0x01) {
-        fz_write(path, d, n);
-    } else {
-        uint8_t *b = malloc(base_len);
-        if (!b) abort();
-        memcpy(b, base, base_len);
-        for (size_t k = 1; k + 8 <= n; k += 8) {
-            uint32_t off;
-            memcpy(&off, d + k, 4);
-            off %= (uint32_t)(base_len - 3);
-            memcpy(b + off, d + k + 4, 4);
-        }
-        fz_write(path, b, base_len);
-        free(b);
-    }
+    fz_write_patched(fz_path("e.bin", path, sizeof path), d, n, base, base_len);
     fz_said("expr", en_load_weights(net, path, &err), &err);
+    return 0;
+}
+
+int fuzz_tflite(const uint8_t *d, size_t n)
+{
+    static uint8_t *base;
+    static size_t base_len;
+    if (!base) fz_base("face_blendshapes.tflite", &base, &base_len);
+    char path[128];
+    fz_write_patched(fz_path("m.tflite", path, sizeof path), d, n, base, base_len);
+    nn_options o = nn_default_options();
+    o.backend = NN_BACKEND_REF;
+    o.n_threads = 1;
+    o.max_file_bytes = (size_t)16 << 20;
+    o.max_arena_bytes = (size_t)64 << 20;
+    nn_model *m = NULL;
+    au_error err = {0};
+    int rc = nn_load(&m, path, &o, &err);
+    if (rc == 0) {
+        nn_stats st;
+        nn_get_stats(m, &st);
+        if (st.macs < 1e8) {
+            nn_shape s;
+            float *in = nn_input(m, 0, &s);
+            size_t k = nn_shape_size(&s);
+            for (size_t i = 0; i < k; i++) in[i] = (float)(i % 97);
+            rc = nn_run(m, &err);
+        }
+    }
+    fz_said("tflite", rc, &err);
+    nn_free(m);
     return 0;
 }
 
@@ -213,4 +261,5 @@ typedef int (*fuzz_fn)(const uint8_t *, size_t);
 static const struct { const char *name; fuzz_fn fn; } fuzz_targets[] = {
     {"model", fuzz_model}, {"image", fuzz_image}, {"rationale", fuzz_rationale},
     {"expr", fuzz_expr},   {"video", fuzz_video},   {"aumodel", fuzz_aumodel},
+    {"tflite", fuzz_tflite},
 };

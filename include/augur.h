@@ -102,6 +102,8 @@ struct augur_params {
     /* ---- appended later (fields above keep their offsets) ---- */
     int gaze;                /* 1 (default): eye gaze from MediaPipe Iris (two small network runs per face);
                                 0: none (struct augur_face.has_gaze stays 0) */
+    int blendshapes;         /* 1 (default): MediaPipe's 52 blendshape coefficients with the gaze (one small
+                                network run per face; needs gaze, for the iris points); 0: none */
 };
 
 AUGUR_API struct augur_params augur_default_params(void);
@@ -138,6 +140,7 @@ AUGUR_API int augur_load(augur_context *ctx);
  * (larger = farther). "Left"/"right" are the subject's (FACS convention). */
 
 #define AUGUR_MESH_POINTS 468  /* MediaPipe FaceMesh topology */
+#define AUGUR_BLENDSHAPES 52   /* MediaPipe's face blendshapes (ARKit names) */
 #define AUGUR_EXPR_COUNT 8     /* neutral happiness surprise sadness anger disgust fear contempt (FERPlus) */
 #define AUGUR_AU_COUNT 22      /* AUs 1 2 4 5 6 7 9 10 12 14 15 16 17 20 23 24 25 26 27 28 43 45 */
 #define AUGUR_LM68_POINTS 68   /* iBUG / OpenFace 68-point layout */
@@ -212,6 +215,10 @@ struct augur_face {
                                     gaze_angle_x, gaze_angle_y): x > 0 looking towards the image's right, y > 0 down */
     float iris[2][3];            /* iris centres, as mesh points (x, y px; z px scale) */
     float eyeball[2][3];         /* eyeball centres, same frame (the gaze vectors start there) */
+    int   has_blendshapes;       /* the blendshape coefficients below are valid (params.blendshapes, with gaze) */
+    float blendshapes[AUGUR_BLENDSHAPES]; /* MediaPipe's face blendshapes, 0..1, named by augur_blendshape_name
+                                    (index 0 "_neutral" is MediaPipe's to ignore); landmark-derived: geometry seen
+                                    by a network trained on many people (docs/AUS.md) */
 };
 
 /* Name, muscle and region of a FACS AU ("lip corner puller", "zygomaticus
@@ -223,6 +230,8 @@ AUGUR_API const char *augur_au_region(int au);
 AUGUR_API const char *augur_expression_name(int cls);
 /* Name of a named facial measurement (struct augur_au.measure). */
 AUGUR_API const char *augur_measure_name(int measure);
+/* MediaPipe's name of blendshape i ("mouthSmileLeft"), 0..AUGUR_BLENDSHAPES-1; NULL otherwise. */
+AUGUR_API const char *augur_blendshape_name(int i);
 
 /* Decodes an image file and finds every face in it. *faces is set to a
  * malloc'ed array of *n_faces records (free with augur_faces_free); zero faces

@@ -9,7 +9,9 @@
  *   - no face in a blank image is "0 faces", not an error;
  *   - gaze (face/gaze.h): the astronaut, looking at the camera, reads a small
  *     gaze angle; the mirrored image mirrors it; the geometry's signs on a
- *     synthetic face; the 3D landmarks project back onto the 2D ones.
+ *     synthetic face; the 3D landmarks project back onto the 2D ones;
+ *   - blendshapes (face/blendshapes.h): the astronaut's smile, mirrored by the
+ *     mirror image.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 
 #include "face/canonical.h"
 #include "face/engine.h"
+#include "face/blendshapes.h"
 #include "face/gaze.h"
 #include "face/pose.h"
 #include "media/image.h"
@@ -101,6 +104,10 @@ int main(void)
     test_gaze_geometry();
     au_error e = {0};
     if (au_face_engine_create(&eng, t_model_dir(), NULL, &e)) { CHECK(0, "engine: %s", e.msg); return t_finish(); }
+    if (au_face_engine_load_blendshapes(eng, t_src("models/" AU_BLENDSHAPES_FILE), &e)) {
+        CHECK(0, "blendshapes: %s", e.msg);
+        return t_finish();
+    }
     au_image img = {0};
     if (au_image_load(t_src("examples/astronaut.png"), &img, &e)) { CHECK(0, "load: %s", e.msg); return t_finish(); }
     au_face *faces = malloc(AU_MAX_FACES * sizeof *faces), *g = malloc(AU_MAX_FACES * sizeof *g);
@@ -168,6 +175,27 @@ int main(void)
         /* eye 0 (leftmost in the image) of the mirror image is eye 1 of the original */
         CHECK(fabsf(f.gaze[1][0] + g[0].gaze[0][0]) < 0.06f && fabsf(f.gaze[0][0] + g[0].gaze[1][0]) < 0.06f,
               "flip: eyes swap and mirror");
+    }
+    /* blendshapes: the astronaut smiles (MediaPipe's mouthSmile channels high, the frown ones low), and
+     * the mirror image swaps left and right */
+    {
+        const int smile_l = 44, smile_r = 45, frown_l = 30, frown_r = 31;
+        CHECK(f.has_blendshapes, "astronaut: no blendshapes");
+        printf("blendshapes: %s %.3f %s %.3f %s %.3f %s %.3f\n", au_blendshape_name(smile_l),
+               f.blendshapes[smile_l], au_blendshape_name(smile_r), f.blendshapes[smile_r], au_blendshape_name(frown_l),
+               f.blendshapes[frown_l], au_blendshape_name(frown_r), f.blendshapes[frown_r]);
+        CHECK(!strcmp(au_blendshape_name(smile_l), "mouthSmileLeft") && !au_blendshape_name(AU_BLENDSHAPES),
+              "blendshape names");
+        /* measured 0.92 and 0.92; frowns under 0.01 */
+        CHECK(f.blendshapes[smile_l] > 0.5f && f.blendshapes[smile_r] > 0.5f, "astronaut: no smile in the blendshapes");
+        CHECK(f.blendshapes[frown_l] < 0.2f && f.blendshapes[frown_r] < 0.2f, "astronaut: a frown in the blendshapes");
+        if (n >= 1) {
+            printf("flip blendshapes: %s %.3f %s %.3f\n", au_blendshape_name(smile_l), g[0].blendshapes[smile_l],
+                   au_blendshape_name(smile_r), g[0].blendshapes[smile_r]);
+            CHECK(g[0].has_blendshapes && fabsf(f.blendshapes[smile_l] - g[0].blendshapes[smile_r]) < 0.1f &&
+                      fabsf(f.blendshapes[smile_r] - g[0].blendshapes[smile_l]) < 0.1f,
+                  "flip: the smile's sides swap");
+        }
     }
     /* 3D landmarks: in front of the camera, to scale, projecting back onto the 2D landmarks */
     {

@@ -96,6 +96,16 @@ rc=$?
 env -u AUGUR_MODELS -u AUGUR_EXPR_MODEL "$P/bin/augur" analyze --au-model "$am" "$T/face.png" > "$T/int.txt" 2>&1 \
     && ok "the same AU model named with --au-model loads (validated, not compared)" || { no "--au-model of a modified copy"; cat "$T/int.txt"; }
 cp "$T/au.json.orig" "$am"
+bs="$P/share/augur/models/face_blendshapes.tflite"
+cp "$bs" "$T/bs.orig"
+printf '\x7f' | dd of="$bs" bs=1 seek=500000 conv=notrunc status=none
+env -u AUGUR_MODELS -u AUGUR_AU_MODEL -u AUGUR_EXPR_MODEL "$P/bin/augur" analyze "$T/face.png" > "$T/int.txt" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "face_blendshapes.tflite: its SHA-256 .* is not the published MediaPipe model shipped in models/" "$T/int.txt" \
+    && ok "a modified installed blendshapes network is refused (exit $rc)" || { no "modified face_blendshapes.tflite: exit $rc"; cat "$T/int.txt"; }
+env -u AUGUR_MODELS -u AUGUR_AU_MODEL -u AUGUR_EXPR_MODEL "$P/bin/augur" analyze --no-blendshapes "$T/face.png" > "$T/int.txt" 2>&1 \
+    && ok "--no-blendshapes does without it" || { no "--no-blendshapes with a modified blendshapes network"; cat "$T/int.txt"; }
+cp "$T/bs.orig" "$bs"
 env -u AUGUR_MODELS -u AUGUR_AU_MODEL -u AUGUR_EXPR_MODEL "$P/bin/augur" analyze "$T/face.png" > /dev/null 2>&1 \
     && ok "the restored installation analyses again" || no "restored installation fails"
 

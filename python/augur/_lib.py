@@ -34,6 +34,7 @@ MESH_POINTS = 468
 EXPR_COUNT = 8
 AU_COUNT = 22
 LM68_POINTS = 68
+BLENDSHAPES = 52
 MAX_FACES = 64
 CAM_SIDE = 6
 MAX_CLAIMS = 64
@@ -77,6 +78,7 @@ class augur_params(Structure):
         ("au_model", c_char_p),
         ("expr_flip", c_int),
         ("gaze", c_int),
+        ("blendshapes", c_int),
     ]
 
 
@@ -126,6 +128,8 @@ class augur_face(Structure):
         ("gaze_angle", c_float * 2),
         ("iris", (c_float * 3) * 2),
         ("eyeball", (c_float * 3) * 2),
+        ("has_blendshapes", c_int),
+        ("blendshapes", c_float * BLENDSHAPES),
     ]
 
 

@@ -18,6 +18,7 @@ AUGUR_API struct augur_params augur_default_params(void)
     p.n_threads = 1;
     p.backend = AUGUR_BACKEND_FAST;
     p.gaze = 1;
+    p.blendshapes = 1;
     return p;
 }
 

@@ -108,6 +108,8 @@ void au_paths_resolve(const struct augur_params *p, au_paths *out)
     if (v) snprintf(out->au_model, sizeof out->au_model, "%s", v);
     else snprintf(out->au_model, sizeof out->au_model, "%s/au.json", models);
 
+    snprintf(out->blendshapes_model, sizeof out->blendshapes_model, "%s/face_blendshapes.tflite", models);
+
     v = given(p->expr_model, "AUGUR_EXPR_MODEL");
     if (v) {
         snprintf(out->expr_model, sizeof out->expr_model, "%s", v);

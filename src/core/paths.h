@@ -24,6 +24,7 @@ typedef struct au_paths {
     int  expr_explicit;            /* 1: the user named it (it must load); 0: the shipped default */
     int  face_explicit, au_explicit; /* 1: the user named the face folder / AU model; 0: the defaults,
                                       which must match their published hashes (core/integrity.h) */
+    char blendshapes_model[AU_PATH_MAX]; /* MediaPipe's blendshapes network (shipped in models/) */
     char data_dir[AU_PATH_MAX];    /* the installed data folder in use, "" when running from the build tree */
 } au_paths;
 

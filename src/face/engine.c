@@ -14,6 +14,7 @@
 
 #include "face/canonical.h"
 #include "face/detect.h"
+#include "face/blendshapes.h"
 #include "face/gaze.h"
 #include "face/landmarks.h"
 #include "face/pose.h"
@@ -33,6 +34,7 @@ struct au_face_engine {
     const uint8_t *pyr_of;               /* the pixels they were built from */
     float (*flip)[3];                    /* scratch: the mirrored crop's mesh */
     au_iris *iris;                       /* gaze: loaded on first use */
+    au_blendshapes *bs;                  /* blendshapes with gaze: loaded when asked for */
     float (*eye)[AU_IRIS_POINTS][3];     /* scratch: the iris network's points, both eyes */
 };
 
@@ -94,6 +96,7 @@ void au_face_engine_free(au_face_engine *e)
     au_detector_free(e->det_full);
     nn_free(e->mesh);
     au_iris_free(e->iris);
+    au_blendshapes_free(e->bs);
     free(e->eye);
     for (int l = 0; l < ENGINE_LEVELS; l++) au_image_free(&e->pyr[l]);
     free(e->flip);
@@ -283,7 +286,25 @@ int au_face_gaze(au_face_engine *e, const au_image *img, au_face *f, au_error *e
         if ((rc = au_iris_run(e->iris, src, k, roi, flip, e->eye[eye], err))) return rc;
     }
     au_gaze_from_iris(f, (const float (*)[AU_IRIS_POINTS][3])e->eye);
+    f->has_blendshapes = 0;
+    if (e->bs) {
+        float iris[2][5][2];
+        for (int eye = 0; eye < 2; eye++)
+            for (int k = 0; k < 5; k++) {
+                iris[eye][k][0] = e->eye[eye][AU_IRIS_POINTS - 5 + k][0];
+                iris[eye][k][1] = e->eye[eye][AU_IRIS_POINTS - 5 + k][1];
+            }
+        if ((rc = au_blendshapes_run(e->bs, (const float (*)[3])f->mesh, (const float (*)[5][2])iris,
+                                     f->blendshapes, err)))
+            return rc;
+        f->has_blendshapes = 1;
+    }
     return 0;
+}
+
+int au_face_engine_load_blendshapes(au_face_engine *e, const char *path, au_error *err)
+{
+    return e->bs ? 0 : au_blendshapes_create(&e->bs, path, &e->opt, err);
 }
 
 int au_face_mesh_candidate(au_face_engine *e, const au_image *img, const au_face_opts *o, au_face *f,

@@ -13,7 +13,8 @@
  *      fires, or crop_mode = always) are meshed directly from a crop covering
  *      the whole image;
  *   4. with opts.gaze, the eye gaze of every meshed face (face/gaze.h: the
- *      Iris network on each eye's crop).
+ *      Iris network on each eye's crop), and its blendshapes when the engine
+ *      has that network (face/blendshapes.h).
  */
 #ifndef AUGUR_FACE_ENGINE_H
 #define AUGUR_FACE_ENGINE_H
@@ -92,6 +93,11 @@ void au_face_roi_from_mesh(const float (*mesh)[3], float roi[4]);
  * on first use; au_face_engine_load_gaze loads it now. */
 int au_face_gaze(au_face_engine *e, const au_image *img, au_face *f, au_error *err);
 int au_face_engine_load_gaze(au_face_engine *e, au_error *err);
+
+/* From now on au_face_gaze also gives each face MediaPipe's 52 blendshape
+ * coefficients (face/blendshapes.h: f->has_blendshapes, blendshapes), from
+ * its mesh and the Iris network's points; the network loads from path. */
+int au_face_engine_load_blendshapes(au_face_engine *e, const char *path, au_error *err);
 
 /* Extent of a mesh: x1, y1, x2, y2. */
 void au_mesh_box(const float (*mesh)[3], float box[4]);

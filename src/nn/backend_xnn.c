@@ -56,6 +56,7 @@ static int prepare_layer(nn_model *m, nn_layer *L, pthreadpool_t pool, au_error 
     xnn_layer *X = calloc(1, sizeof *X);
     if (!X) return au_fail(err, AUGUR_ENOMEM, "out of memory");
     L->backend = X;
+    if (L->op >= NN_OP_BINARY) return 0; /* the TFLite reader's general ops: reference kernels */
     const nn_tensor *x = &m->t[L->in[0]], *y = &m->t[L->out];
     const nn_shape *is = &x->shape, *os = &y->shape;
     size_t C = (size_t)is->dim[is->ndim - 1];
@@ -161,6 +162,8 @@ static int prepare_layer(nn_model *m, nn_layer *L, pthreadpool_t pool, au_error 
         break;
     case NN_OP_CONCAT:
         break; /* memcpy in nn_xnn_run_layer */
+    case NN_OP_BINARY: case NN_OP_UNARY: case NN_OP_REDUCE: case NN_OP_TRANSPOSE: case NN_OP_SLICE:
+        break; /* returned above */
     }
     /* a fused PReLU runs in place on the convolution's output */
     if (L->act == NN_ACT_PRELU) {
@@ -238,6 +241,12 @@ int nn_xnn_run_layer(nn_model *m, nn_layer *L, au_error *err)
     pthreadpool_t pool = model_pool(m);
     if (L->op == NN_OP_CONCAT) {
         concat_run(m, L);
+        return 0;
+    }
+    if (L->op >= NN_OP_BINARY) {
+        /* no XNNPACK operator: these are small (normalisations around the
+         * convolutions, which do run on XNNPACK) */
+        nn_ref_run_layer(m, L);
         return 0;
     }
     XCHECK(xnn_run_operator(X->op, pool));

@@ -46,7 +46,17 @@ typedef enum {
     NN_OP_RESIZE_BILINEAR, /* NHWC, half-pixel centres (TF half_pixel_centers=True) */
     NN_OP_DEPTH_TO_SPACE,  /* NHWC, DCR order, block size */
     NN_OP_MEAN_HW,         /* mean over H and W of NHWC -> [N, C] */
+    /* general ops of the TFLite reader (nn/tflite.c); reference kernels only */
+    NN_OP_BINARY,          /* kind (nn_binary) of in[0] and in[1], NumPy broadcasting; fused act */
+    NN_OP_UNARY,           /* kind (nn_unary), elementwise */
+    NN_OP_REDUCE,          /* kind NN_REDUCE_MEAN/SUM over the axes flagged in axes[] (rank kept) */
+    NN_OP_TRANSPOSE,       /* out axis i = in axis axes[i] */
+    NN_OP_SLICE,           /* out[i..] = in[axes[i] + i * step[i] ..] per axis (begin, stride) */
 } nn_op;
+
+typedef enum { NN_BIN_ADD, NN_BIN_SUB, NN_BIN_MUL, NN_BIN_DIV, NN_BIN_SQDIFF } nn_binary;
+typedef enum { NN_UN_NEG, NN_UN_SQRT, NN_UN_RSQRT } nn_unary;
+typedef enum { NN_REDUCE_MEAN, NN_REDUCE_SUM } nn_reduce;
 
 typedef enum { NN_ACT_NONE = 0, NN_ACT_RELU = 1, NN_ACT_PRELU = 2 } nn_act;
 
@@ -67,6 +77,9 @@ typedef struct nn_layer {
     int    pad_before[NN_MAX_DIMS], pad_after[NN_MAX_DIMS];
     int    axis;            /* CONCAT */
     int    block;           /* DEPTH_TO_SPACE */
+    int    kind;            /* BINARY, UNARY, REDUCE: which one */
+    int    axes[NN_MAX_DIMS];  /* TRANSPOSE: permutation; REDUCE: 1 = reduced; SLICE: begin */
+    int    step[NN_MAX_DIMS];  /* SLICE: stride per axis (>= 1) */
     double macs;            /* multiply-accumulates of this layer */
     void  *backend;         /* backend-private state (e.g. an xnn_operator_t) */
 } nn_layer;
@@ -85,9 +98,12 @@ struct nn_model {
 /* Loader (nn/loader.c): model.json + shards -> tensors and layers, folded and
  * fused. Leaves planning (arena offsets) to nn.c. */
 int nn_graph_load(nn_model *m, const char *json_path, au_error *err);
+/* TFLite reader (nn/tflite.c): a .tflite flatbuffer -> the same tensors and layers. */
+int nn_graph_load_tflite(nn_model *m, const char *path, au_error *err);
 
-/* Tensor helpers. */
+/* Tensor and layer helpers (nn/loader.c), shared by both readers. */
 int  nn_add_tensor(nn_model *m, const char *name, au_error *err);
+nn_layer *nn_add_layer(nn_model *m, nn_op op, const char *name, au_error *err);
 static inline int nn_root(const nn_model *m, int t) {
     while (m->t[t].alias_of >= 0) t = m->t[t].alias_of;
     return t;

@@ -59,7 +59,7 @@ int nn_add_tensor(nn_model *m, const char *name, au_error *err)
     return m->n_t++;
 }
 
-static nn_layer *add_layer(nn_model *m, nn_op op, const char *name, au_error *err)
+nn_layer *nn_add_layer(nn_model *m, nn_op op, const char *name, au_error *err)
 {
     if (m->n_l == m->cap_l) {
         int cap = m->cap_l ? 2 * m->cap_l : 128;
@@ -713,7 +713,7 @@ static int lower_concat(loader *ld, node *n)
     if (n_vals > NN_MAX_LAYER_INPUTS)
         return FAIL(AUGUR_EUNSUPPORTED, "%s: ConcatV2 '%s' of more than %d tensors", ld->path, n->name,
                     NN_MAX_LAYER_INPUTS);
-    nn_layer *L = add_layer(m, NN_OP_CONCAT, n->name, ld->err);
+    nn_layer *L = nn_add_layer(m, NN_OP_CONCAT, n->name, ld->err);
     if (!L) return AUGUR_ENOMEM;
     for (int k = 0; k < n_vals; k++) L->in[k] = in_tensor(ld, n, k);
     L->n_in = n_vals;
@@ -753,7 +753,7 @@ static int lower_conv(loader *ld, node *n, int depthwise)
         return FAIL(AUGUR_EUNSUPPORTED, "%s: node '%s': padding '%s' is not supported", ld->path, n->name, pad);
     int same = pad[0] == 'S';
 
-    nn_layer *L = add_layer(m, depthwise ? NN_OP_DWCONV2D : NN_OP_CONV2D, n->name, ld->err);
+    nn_layer *L = nn_add_layer(m, depthwise ? NN_OP_DWCONV2D : NN_OP_CONV2D, n->name, ld->err);
     if (!L) return AUGUR_ENOMEM;
     L->kh = kh; L->kw = kw; L->sh = (int)st[1]; L->sw = (int)st[2];
     nn_shape os = {4, {1, 0, 0, depthwise ? ci * co : co}};
@@ -860,7 +860,7 @@ static int lower_add(loader *ld, node *n)
     } else if (ty->is_const && ty->dtype != NN_F32) {
         return FAIL(AUGUR_EFORMAT, "%s: AddV2 '%s' adds an int tensor", ld->path, n->name);
     }
-    nn_layer *L = add_layer(m, NN_OP_ADD, n->name, ld->err);
+    nn_layer *L = nn_add_layer(m, NN_OP_ADD, n->name, ld->err);
     if (!L) return AUGUR_ENOMEM;
     L->in[0] = x; L->in[1] = y; L->n_in = 2;
     return finish_layer(ld, n, &os);
@@ -872,7 +872,7 @@ static int lower_unary(loader *ld, node *n, nn_op op)
     int x = activation_in(ld, n);
     if (x < 0) return -x;
     nn_shape os = ld->m->t[x].shape;
-    nn_layer *L = add_layer(ld->m, op, n->name, ld->err);
+    nn_layer *L = nn_add_layer(ld->m, op, n->name, ld->err);
     if (!L) return AUGUR_ENOMEM;
     L->in[0] = x; L->n_in = 1;
     return finish_layer(ld, n, &os);
@@ -892,7 +892,7 @@ static int lower_prelu(loader *ld, node *n)
     if (!m->t[a].is_const || m->t[a].dtype != NN_F32 ||
         nn_shape_size(&m->t[a].shape) != (size_t)os.dim[os.ndim - 1])
         return FAIL(AUGUR_EUNSUPPORTED, "%s: Prelu '%s' needs a constant per-channel alpha", ld->path, n->name);
-    nn_layer *L = add_layer(m, NN_OP_PRELU, n->name, ld->err);
+    nn_layer *L = nn_add_layer(m, NN_OP_PRELU, n->name, ld->err);
     if (!L) return AUGUR_ENOMEM;
     L->in[0] = x; L->n_in = 1; L->alpha = a;
     return finish_layer(ld, n, &os);
@@ -916,7 +916,7 @@ static int lower_maxpool(loader *ld, node *n)
     attr_str(n, "padding", pad, sizeof pad);
     if (strcmp(pad, "SAME") && strcmp(pad, "VALID"))
         return FAIL(AUGUR_EUNSUPPORTED, "%s: MaxPool '%s': padding '%s'", ld->path, n->name, pad);
-    nn_layer *L = add_layer(m, NN_OP_MAXPOOL, n->name, ld->err);
+    nn_layer *L = nn_add_layer(m, NN_OP_MAXPOOL, n->name, ld->err);
     if (!L) return AUGUR_ENOMEM;
     L->in[0] = x; L->n_in = 1;
     L->kh = (int)k[1]; L->kw = (int)k[2]; L->sh = (int)st[1]; L->sw = (int)st[2];
@@ -939,7 +939,7 @@ static int lower_pad(loader *ld, node *n)
     int np = const_ints(m, in_tensor(ld, n, 1), p, 2 * NN_MAX_DIMS);
     if (np != 2 * os.ndim)
         return FAIL(AUGUR_EFORMAT, "%s: Pad '%s' needs constant paddings [%d,2]", ld->path, n->name, os.ndim);
-    nn_layer *L = add_layer(m, NN_OP_PAD, n->name, ld->err);
+    nn_layer *L = nn_add_layer(m, NN_OP_PAD, n->name, ld->err);
     if (!L) return AUGUR_ENOMEM;
     L->in[0] = x; L->n_in = 1;
     for (int i = 0; i < os.ndim; i++) {
@@ -969,7 +969,7 @@ static int lower_resize_bilinear(loader *ld, node *n)
         return FAIL(AUGUR_EUNSUPPORTED,
                     "%s: ResizeBilinear '%s': only half_pixel_centers=true, align_corners=false is supported",
                     ld->path, n->name);
-    nn_layer *L = add_layer(m, NN_OP_RESIZE_BILINEAR, n->name, ld->err);
+    nn_layer *L = nn_add_layer(m, NN_OP_RESIZE_BILINEAR, n->name, ld->err);
     if (!L) return AUGUR_ENOMEM;
     L->in[0] = x; L->n_in = 1;
     os.dim[1] = sz[0]; os.dim[2] = sz[1];
@@ -987,7 +987,7 @@ static int lower_depth_to_space(loader *ld, node *n)
     int b = attr_int(n, "block_size", 0);
     if (b < 2 || b > 16 || os.dim[3] % (b * b))
         return FAIL(AUGUR_EFORMAT, "%s: DepthToSpace '%s': bad block size %d", ld->path, n->name, b);
-    nn_layer *L = add_layer(m, NN_OP_DEPTH_TO_SPACE, n->name, ld->err);
+    nn_layer *L = nn_add_layer(m, NN_OP_DEPTH_TO_SPACE, n->name, ld->err);
     if (!L) return AUGUR_ENOMEM;
     L->in[0] = x; L->n_in = 1; L->block = b;
     os.dim[1] *= b; os.dim[2] *= b; os.dim[3] /= b * b;
@@ -1007,7 +1007,7 @@ static int lower_mean(loader *ld, node *n)
         attr_bool(n, "keep_dims", 0))
         return FAIL(AUGUR_EUNSUPPORTED, "%s: Mean '%s': only the spatial mean of NHWC is supported",
                     ld->path, n->name);
-    nn_layer *L = add_layer(m, NN_OP_MEAN_HW, n->name, ld->err);
+    nn_layer *L = nn_add_layer(m, NN_OP_MEAN_HW, n->name, ld->err);
     if (!L) return AUGUR_ENOMEM;
     L->in[0] = x; L->n_in = 1;
     os.ndim = 2; os.dim[1] = os.dim[3];

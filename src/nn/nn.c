@@ -153,7 +153,9 @@ int nn_load(nn_model **out, const char *json_path, const nn_options *opt, au_err
     if (m->opt.n_threads < 1) m->opt.n_threads = 1;
     if (!m->opt.max_file_bytes) m->opt.max_file_bytes = nn_default_options().max_file_bytes;
     if (!m->opt.max_arena_bytes) m->opt.max_arena_bytes = nn_default_options().max_arena_bytes;
-    int rc = nn_graph_load(m, json_path, err);
+    size_t pl = strlen(json_path);
+    int rc = pl > 7 && !strcmp(json_path + pl - 7, ".tflite") ? nn_graph_load_tflite(m, json_path, err)
+                                                               : nn_graph_load(m, json_path, err);
     if (!rc) rc = plan(m, err);
     if (!rc && m->opt.backend == NN_BACKEND_XNN) {
         rc = nn_xnn_prepare(m, err);

@@ -159,6 +159,107 @@ static void depth_to_space_ref(const float *in, int H, int W, int C, int B, floa
                             in[((size_t)y * W + x) * C + (i * B + j) * OC + c];
 }
 
+/* An odometer over an output shape carrying offsets into two source tensors
+ * (strides per output axis; 0 on a broadcast axis): the general ops below
+ * (broadcast arithmetic, reduction, transpose, slice) are each one walk. */
+typedef struct walker {
+    int r, dim[NN_MAX_DIMS], idx[NN_MAX_DIMS];
+    size_t st[2][NN_MAX_DIMS], off[2];
+} walker;
+
+static void walk_next(walker *w)
+{
+    for (int d = w->r - 1; d >= 0; d--) {
+        w->off[0] += w->st[0][d];
+        w->off[1] += w->st[1][d];
+        if (++w->idx[d] < w->dim[d]) return;
+        w->off[0] -= w->st[0][d] * (size_t)w->dim[d];
+        w->off[1] -= w->st[1][d] * (size_t)w->dim[d];
+        w->idx[d] = 0;
+    }
+}
+
+/* Row-major strides of shape s read along the axes of shape os (s's axes
+ * right-aligned to os's, NumPy style); an axis of size 1 in s has stride 0. */
+static void bcast_strides(const nn_shape *s, const nn_shape *os, size_t *st)
+{
+    size_t acc = 1;
+    for (int i = os->ndim - 1; i >= 0; i--) {
+        int d = i - (os->ndim - s->ndim);
+        st[i] = d < 0 || s->dim[d] == 1 ? 0 : acc;
+        if (d >= 0) acc *= (size_t)s->dim[d];
+    }
+}
+
+static void walker_init(walker *w, const nn_shape *os)
+{
+    memset(w, 0, sizeof *w);
+    w->r = os->ndim;
+    for (int i = 0; i < os->ndim; i++) w->dim[i] = os->dim[i];
+}
+
+static float binary(int kind, float a, float b)
+{
+    switch (kind) {
+    case NN_BIN_ADD: return a + b;
+    case NN_BIN_SUB: return a - b;
+    case NN_BIN_MUL: return a * b;
+    case NN_BIN_DIV: return a / b;
+    default: return (a - b) * (a - b); /* NN_BIN_SQDIFF */
+    }
+}
+
+static void binary_ref(const nn_model *m, const nn_layer *L, float *out)
+{
+    const nn_tensor *a = &m->t[L->in[0]], *b = &m->t[L->in[1]];
+    const nn_shape *os = &m->t[L->out].shape;
+    walker w;
+    walker_init(&w, os);
+    bcast_strides(&a->shape, os, w.st[0]);
+    bcast_strides(&b->shape, os, w.st[1]);
+    size_t n = nn_shape_size(os);
+    for (size_t k = 0; k < n; k++, walk_next(&w))
+        out[k] = act(binary(L->kind, a->f[w.off[0]], b->f[w.off[1]]), L->act, NULL, 0);
+}
+
+/* Sum (or mean) over the flagged axes: walk the input, the output's offset
+ * advancing only along the kept axes. */
+static void reduce_ref(const nn_model *m, const nn_layer *L, float *out)
+{
+    const nn_tensor *x = &m->t[L->in[0]];
+    const nn_shape *os = &m->t[L->out].shape;
+    size_t n = nn_shape_size(&x->shape), no = nn_shape_size(os);
+    walker w;
+    walker_init(&w, &x->shape);
+    bcast_strides(os, &x->shape, w.st[1]); /* reduced axes have size 1 in os: stride 0 */
+    memset(out, 0, no * sizeof(float));
+    for (size_t k = 0; k < n; k++, walk_next(&w)) out[w.off[1]] += x->f[k];
+    if (L->kind == NN_REDUCE_MEAN)
+        for (size_t k = 0; k < no; k++) out[k] /= (float)(n / no);
+}
+
+/* Transpose (axes = permutation) and slice (axes = begin, step = stride):
+ * the output walked in order, the input read through per-axis strides. */
+static void gather_ref(const nn_model *m, const nn_layer *L, float *out)
+{
+    const nn_tensor *x = &m->t[L->in[0]];
+    const nn_shape *is = &x->shape, *os = &m->t[L->out].shape;
+    size_t ist[NN_MAX_DIMS], acc = 1;
+    for (int i = is->ndim - 1; i >= 0; i--) { ist[i] = acc; acc *= (size_t)is->dim[i]; }
+    walker w;
+    walker_init(&w, os);
+    for (int i = 0; i < os->ndim; i++) {
+        if (L->op == NN_OP_TRANSPOSE) {
+            w.st[0][i] = ist[L->axes[i]];
+        } else {
+            w.st[0][i] = ist[i] * (size_t)L->step[i];
+            w.off[0] += ist[i] * (size_t)L->axes[i];
+        }
+    }
+    size_t n = nn_shape_size(os);
+    for (size_t k = 0; k < n; k++, walk_next(&w)) out[k] = x->f[w.off[0]];
+}
+
 void nn_ref_run_layer(const nn_model *m, const nn_layer *L)
 {
     const nn_tensor *x = &m->t[L->in[0]];
@@ -167,7 +268,7 @@ void nn_ref_run_layer(const nn_model *m, const nn_layer *L)
     float *out = y->f;
     const float *alpha = L->alpha >= 0 ? m->t[L->alpha].f : NULL;
     size_t n = nn_shape_size(os);
-    int C = is->dim[is->ndim - 1];
+    int C = is->ndim ? is->dim[is->ndim - 1] : 1;
 
     switch (L->op) {
     case NN_OP_CONV2D:
@@ -230,5 +331,21 @@ void nn_ref_run_layer(const nn_model *m, const nn_layer *L)
         }
         break;
     }
+    case NN_OP_BINARY:
+        binary_ref(m, L, out);
+        break;
+    case NN_OP_UNARY:
+        for (size_t i = 0; i < n; i++) {
+            float v = x->f[i];
+            out[i] = L->kind == NN_UN_NEG ? -v : L->kind == NN_UN_SQRT ? sqrtf(v) : 1.0f / sqrtf(v);
+        }
+        break;
+    case NN_OP_REDUCE:
+        reduce_ref(m, L, out);
+        break;
+    case NN_OP_TRANSPOSE:
+    case NN_OP_SLICE:
+        gather_ref(m, L, out);
+        break;
     }
 }

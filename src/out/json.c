@@ -192,6 +192,15 @@ static cJSON *face_json(const au_face *f)
     } else if (!bad) {
         bad = !cJSON_AddNullToObject(o, "gaze");
     }
+    /* blendshapes: {name: coefficient 0..1} in MediaPipe's order */
+    if (!bad && f->has_blendshapes) {
+        cJSON *b = cJSON_AddObjectToObject(o, "blendshapes");
+        bad = !b;
+        for (int i = 0; !bad && i < AUGUR_BLENDSHAPES; i++)
+            bad = !cJSON_AddNumberToObject(b, augur_blendshape_name(i), round_to(f->blendshapes[i], 1e-4));
+    } else if (!bad) {
+        bad = !cJSON_AddNullToObject(o, "blendshapes");
+    }
     /* aus: [{au, name, present, probability, intensity, box, source, measure}] */
     if (!bad && f->n_aus > 0) {
         cJSON *aus = cJSON_AddArrayToObject(o, "aus");

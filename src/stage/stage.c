@@ -72,6 +72,17 @@ int st_engine(st_stage *s, au_face_engine **e, au_error *err)
         if (rc == AUGUR_EIO)
             au_wrap(err, "loading the face models (run `make setup` to fetch them, or set AUGUR_MODELS)");
         if (rc) return rc;
+        if (s->p.gaze && s->p.blendshapes) {
+            /* shipped in models/, never user-named: always checked against its published hash */
+            rc = au_check_published(s->paths.blendshapes_model, err);
+            if (!rc) rc = au_face_engine_load_blendshapes(s->eng, s->paths.blendshapes_model, err);
+            if (rc) {
+                au_face_engine_free(s->eng); /* every later call fails the same way */
+                s->eng = NULL;
+                au_wrap(err, "loading the blendshapes model (or use --no-blendshapes)");
+                return rc;
+            }
+        }
     }
     *e = s->eng;
     return 0;
