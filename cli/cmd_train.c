@@ -27,6 +27,7 @@ static void help(void)
            "  --min-votes N       FERPlus votes a face's class needs (default 7)\n"
            "  --ck-weight W       weight of a FACS-coded CK+ row against a weakly labelled one (default 10)\n"
            "  --geometry-only     mesh geometry only (default: geometry + HOG appearance)\n"
+           "  --blendshapes       also MediaPipe's 51 blendshape coefficients as features (with the appearance)\n"
            "  --evidence-domains  fit the evidence map with each data set (CK+, FERPlus, SFEW) weighing the same\n"
            "  --l2 X              ridge (default 20)\n"
            "  --budget F          false alarms allowed on neutral training faces per AU (default 0.02)\n"

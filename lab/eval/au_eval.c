@@ -84,6 +84,11 @@ typedef struct pool {
     int n_groups;
 } pool;
 
+static const char *feature_set(const au_eval_opts *o)
+{
+    return !o->appearance ? "geometry" : o->blendshapes ? "geometry + HOG + blendshapes" : "geometry + HOG";
+}
+
 static void pool_free(pool *p)
 {
     for (int i = 0; i < p->n; i++) free(p->path[i]);
@@ -265,9 +270,10 @@ static void *feat_worker(void *arg)
 static uint64_t pool_key(const pool *p, int appearance)
 {
     uint64_t h = 1469598103934665603ull;
-    const char *ver = "augur-au-features-3"; /* 2: large faces from the image pyramid (issue 14); 3: crop auto up to 256 px */
+    const char *ver = "augur-au-features-4"; /* 2: large faces from the image pyramid (issue 14); 3: crop auto up to
+                                                 256 px; 4: blendshapes after the appearance */
     for (const char *c = ver; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
-    int dims[3] = {AU_GEOM_N, AU_APP_N, appearance};
+    int dims[4] = {AU_GEOM_N, AU_APP_N, appearance, AU_BS_N};
     for (size_t k = 0; k < sizeof dims; k++) h = (h ^ ((const unsigned char *)dims)[k]) * 1099511628211ull;
     for (int i = 0; i < p->n; i++)
         for (const char *c = p->path[i]; ; c++) { h = (h ^ (unsigned char)*c) * 1099511628211ull; if (!*c) break; }
@@ -377,7 +383,7 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
     unsigned char *coded = malloc((size_t)n), *neutral = malloc((size_t)n);
     float *w = malloc((size_t)n * sizeof *w), *evw = malloc((size_t)n * sizeof *evw);
     unsigned char *dom = malloc((size_t)n);
-    int rc = 0, nf = o->appearance ? AU_FEAT_N : AU_GEOM_N;
+    int rc = 0, nf = AU_GEOM_N + (o->appearance ? AU_APP_N : 0) + (o->appearance && o->blendshapes ? AU_BS_N : 0);
     if (!X || !y || !cls || !g || !coded || !neutral || !w || !evw || !dom) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
     for (int i = 0, k = 0; !rc && i < p->n; i++) {
         if (!use[i] || !p->ok[i]) continue;
@@ -402,6 +408,7 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
         au_fit_data d = {X, y, w, g, coded, neutral, cls, evw, n, nf};
         memset(m, 0, sizeof *m);
         m->use_appearance = o->appearance;
+        m->use_blendshapes = o->appearance && o->blendshapes;
         rc = au_model_fit(m, &d, &o->fit, err);
     }
     free(X); free(y); free(cls); free(g); free(coded); free(neutral); free(w); free(evw); free(dom);
@@ -429,7 +436,7 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
                  "augur train au: %d faces (CK+ %s, %d subjects%s; FERPlus %s >= %d votes: %d; SFEW %s: %d); "
                  "features %s; l2 %.3g, neutral budget %.3g, CK+ weight %.3g%s", used, o->data_dir ? o->data_dir : "-", ns,
                  o->negatives_dir ? " + neutral frames" : "", o->ferplus_dir ? o->ferplus_dir : "-", o->min_votes, nfer,
-                 o->sfew_dir ? o->sfew_dir : "-", nsfew, o->appearance ? "geometry + HOG" : "geometry",
+                 o->sfew_dir ? o->sfew_dir : "-", nsfew, feature_set(o),
                  o->fit.l2, o->fit.neutral_budget, o->ck_weight,
                  o->fit.ev_domains ? ", evidence map balanced over data sets" : "");
         rc = au_model_save(m, out_path, err);
@@ -591,11 +598,12 @@ done:
 
 static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
+    snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
-             o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only", o->folds, o->seed, o->fit.l2,
+             o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only",
+             o->appearance && o->blendshapes ? " --blendshapes" : "", o->folds, o->seed, o->fit.l2,
              o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "");
 }
 
@@ -615,7 +623,7 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
       "inside each training part (3 inner folds).\n\n", rep->folds, o->seed);
     P("CK+: %d peak images, %d sequences, %d subjects (faces not meshed: %d, counted as all-AUs-absent). Weak rows: "
       "FERPlus %d, SFEW %d. Features: %s.\n\n", rep->n_images, rep->n_sequences, rep->n_subjects, rep->n_failed_faces,
-      rep->n_weak_ferplus, rep->n_weak_sfew, o->appearance ? "geometry + HOG" : "geometry");
+      rep->n_weak_ferplus, rep->n_weak_sfew, feature_set(o));
     P("| AU | name | positive images | positive sequences | precision | recall | F1 |\n|---:|---|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < rep->n_rows; i++) {
         const au_eval_row *r = &rep->rows[i];

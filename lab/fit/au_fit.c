@@ -362,6 +362,7 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
     cJSON_AddStringToObject(root, "source", m->source);
     cJSON_AddNumberToObject(root, "n_features", m->n_feat);
     cJSON_AddNumberToObject(root, "use_appearance", m->use_appearance);
+    if (m->use_blendshapes) cJSON_AddNumberToObject(root, "use_blendshapes", 1);
     cJSON_AddNumberToObject(root, "n_train", m->n_train);
     cJSON_AddItemToObject(root, "mean", float_array(m->mean, m->n_feat));
     cJSON_AddItemToObject(root, "scale", float_array(m->scale, m->n_feat));

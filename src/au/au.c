@@ -94,6 +94,7 @@ int au_evidence_features(const au_image *img, const au_face *f, int appearance, 
 {
     if (au_face_features(f, NULL, feat, NULL)) return -1;
     if (appearance) au_appearance_features(img, f, feat + AU_GEOM_N);
+    for (int k = 0; k < AU_BS_N; k++) feat[AU_GEOM_N + AU_APP_N + k] = f->has_blendshapes ? f->blendshapes[k + 1] : 0.0f;
     return 0;
 }
 
@@ -112,6 +113,9 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
     memset(out, 0, sizeof *out);
     out->n = AU_COUNT;
     if (!f->has_mesh) return au_fail(err, AUGUR_EARG, "face %d has no usable mesh", f->id);
+    if (m->use_blendshapes && !f->has_blendshapes)
+        return au_fail(err, AUGUR_EARG, "face %d has no blendshapes, which this AU model reads (keep gaze and "
+                       "blendshapes on)", f->id);
     memcpy(out->features, feat, sizeof out->features);
     out->per_person_neutral = neutral != NULL;
     /* named measurements, absolute and against the neutral in use (mm, for

@@ -32,8 +32,12 @@ typedef struct au_reading {
     int   side;           /* 0 both / symmetric, 1 subject's right stronger, 2 left stronger */
 } au_reading;
 
-/* Every evidence feature: geometry (against the population neutral), then appearance. */
-#define AU_FEAT_N (AU_GEOM_N + AU_APP_N)
+/* Every evidence feature: geometry (against the population neutral), then
+ * appearance, then MediaPipe's blendshape coefficients (face/blendshapes.h;
+ * all but "_neutral"). A model reads a prefix: geometry, geometry +
+ * appearance, or all three. */
+#define AU_BS_N (AUGUR_BLENDSHAPES - 1)
+#define AU_FEAT_N (AU_GEOM_N + AU_APP_N + AU_BS_N)
 
 /* A person's own neutral (video): the mean over their neutral-looking frames
  * of the canonical mesh and of the evidence features. The features are read
@@ -68,7 +72,8 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
                      au_face_aus *out, au_error *err);
 
 /* The evidence features of face f in img against the population neutral
- * (geometry, then appearance when `appearance`). feat: AU_FEAT_N. */
+ * (geometry, then appearance when `appearance`, then the face's blendshapes,
+ * zeros when it has none). feat: AU_FEAT_N. */
 int au_evidence_features(const au_image *img, const au_face *f, int appearance, float *feat);
 
 /* Copies the readings into the face's public AU records (f->aus, f->n_aus)

@@ -5,6 +5,7 @@
  * (lab/fit/au_fit.c). See model.h.
  */
 #include "au/model.h"
+#include "au/au.h"
 
 #include "au/appearance.h"
 #include "au/geometry.h"
@@ -113,12 +114,17 @@ int au_model_load(au_model *m, const char *path, au_error *err)
     if (cJSON_IsString(src)) snprintf(m->source, sizeof m->source, "%s", src->valuestring);
     const cJSON *ua = cJSON_GetObjectItemCaseSensitive(root, "use_appearance");
     m->use_appearance = cJSON_IsNumber(ua) ? ua->valueint : 0;
+    const cJSON *ub = cJSON_GetObjectItemCaseSensitive(root, "use_blendshapes");
+    m->use_blendshapes = cJSON_IsNumber(ub) ? ub->valueint : 0;
     /* the features this code computes are fixed: a model for other ones cannot be used */
-    int want = AU_GEOM_N + (m->use_appearance ? AU_APP_N : 0);
-    if ((m->use_appearance != 0 && m->use_appearance != 1) || m->n_feat != want) {
+    int want = AU_GEOM_N + (m->use_appearance ? AU_APP_N : 0) + (m->use_blendshapes ? AU_BS_N : 0);
+    if ((m->use_appearance != 0 && m->use_appearance != 1) || (m->use_blendshapes != 0 && m->use_blendshapes != 1) ||
+        (m->use_blendshapes && !m->use_appearance) || m->n_feat != want) {
         cJSON_Delete(root);
         return au_fail(err, AUGUR_EFORMAT, "%s: n_features %d does not match the features augur computes (%d%s)",
-                       path, m->n_feat, want, m->use_appearance ? ": geometry + appearance" : ": geometry");
+                       path, m->n_feat, want,
+                       m->use_blendshapes ? ": geometry + appearance + blendshapes"
+                       : m->use_appearance ? ": geometry + appearance" : ": geometry");
     }
     if (read_floats(cJSON_GetObjectItemCaseSensitive(root, "mean"), m->mean, m->n_feat) ||
         read_floats(cJSON_GetObjectItemCaseSensitive(root, "scale"), m->scale, m->n_feat))

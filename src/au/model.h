@@ -21,7 +21,8 @@
 
 typedef struct au_model {
     int n_feat;                       /* feature vector length */
-    int use_appearance;               /* features = geometry [+ appearance] */
+    int use_appearance;               /* features = geometry [+ appearance [+ blendshapes]] */
+    int use_blendshapes;              /* (only with use_appearance: the features are a prefix of AU_FEAT_N) */
     float mean[AU_MAX_FEATURES];      /* standardisation */
     float scale[AU_MAX_FEATURES];     /* 1 / std */
     int trained[AU_COUNT];            /* 1 if this AU has a fitted regression */
