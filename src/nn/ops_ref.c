@@ -198,17 +198,22 @@ static void walker_init(walker *w, const nn_shape *os)
     for (int i = 0; i < os->ndim; i++) w->dim[i] = os->dim[i];
 }
 
-static float binary(int kind, float a, float b)
+/* One row of a broadcast binary op: n outputs, inputs stepping sa and sb
+ * (0 on a broadcast axis). The kind is switched on once per row. */
+static void binary_row(int kind, const float *a, size_t sa, const float *b, size_t sb, float *o, size_t n)
 {
     switch (kind) {
-    case NN_BIN_ADD: return a + b;
-    case NN_BIN_SUB: return a - b;
-    case NN_BIN_MUL: return a * b;
-    case NN_BIN_DIV: return a / b;
-    default: return (a - b) * (a - b); /* NN_BIN_SQDIFF */
+    case NN_BIN_ADD: for (size_t j = 0; j < n; j++) o[j] = a[j * sa] + b[j * sb]; break;
+    case NN_BIN_SUB: for (size_t j = 0; j < n; j++) o[j] = a[j * sa] - b[j * sb]; break;
+    case NN_BIN_MUL: for (size_t j = 0; j < n; j++) o[j] = a[j * sa] * b[j * sb]; break;
+    case NN_BIN_DIV: for (size_t j = 0; j < n; j++) o[j] = a[j * sa] / b[j * sb]; break;
+    default: /* NN_BIN_SQDIFF */
+        for (size_t j = 0; j < n; j++) { float d = a[j * sa] - b[j * sb]; o[j] = d * d; }
     }
 }
 
+/* The odometer walks the rows (every axis but the last); each row is one
+ * binary_row call. */
 static void binary_ref(const nn_model *m, const nn_layer *L, float *out)
 {
     const nn_tensor *a = &m->t[L->in[0]], *b = &m->t[L->in[1]];
@@ -217,23 +222,41 @@ static void binary_ref(const nn_model *m, const nn_layer *L, float *out)
     walker_init(&w, os);
     bcast_strides(&a->shape, os, w.st[0]);
     bcast_strides(&b->shape, os, w.st[1]);
-    size_t n = nn_shape_size(os);
-    for (size_t k = 0; k < n; k++, walk_next(&w))
-        out[k] = act(binary(L->kind, a->f[w.off[0]], b->f[w.off[1]]), L->act, NULL, 0);
+    size_t n = nn_shape_size(os), row = os->ndim ? (size_t)os->dim[os->ndim - 1] : 1;
+    size_t sa = os->ndim ? w.st[0][os->ndim - 1] : 0, sb = os->ndim ? w.st[1][os->ndim - 1] : 0;
+    if (w.r > 0) w.r--; /* the walker steps over rows */
+    for (size_t k = 0; k < n; k += row, walk_next(&w)) {
+        binary_row(L->kind, a->f + w.off[0], sa, b->f + w.off[1], sb, out + k, row);
+        if (L->act == NN_ACT_RELU)
+            for (size_t j = 0; j < row; j++) out[k + j] = out[k + j] > 0 ? out[k + j] : 0;
+    }
 }
 
-/* Sum (or mean) over the flagged axes: walk the input, the output's offset
- * advancing only along the kept axes. */
+/* Sum (or mean) over the flagged axes: walk the input's rows, the output's
+ * offset advancing only along the kept axes; a row along a reduced last axis
+ * is summed first. */
 static void reduce_ref(const nn_model *m, const nn_layer *L, float *out)
 {
     const nn_tensor *x = &m->t[L->in[0]];
-    const nn_shape *os = &m->t[L->out].shape;
-    size_t n = nn_shape_size(&x->shape), no = nn_shape_size(os);
+    const nn_shape *os = &m->t[L->out].shape, *is = &x->shape;
+    size_t n = nn_shape_size(is), no = nn_shape_size(os);
     walker w;
-    walker_init(&w, &x->shape);
-    bcast_strides(os, &x->shape, w.st[1]); /* reduced axes have size 1 in os: stride 0 */
+    walker_init(&w, is);
+    bcast_strides(os, is, w.st[1]); /* reduced axes have size 1 in os: stride 0 */
+    size_t row = is->ndim ? (size_t)is->dim[is->ndim - 1] : 1;
+    size_t so = is->ndim ? w.st[1][is->ndim - 1] : 0;
+    if (w.r > 0) w.r--;
     memset(out, 0, no * sizeof(float));
-    for (size_t k = 0; k < n; k++, walk_next(&w)) out[w.off[1]] += x->f[k];
+    for (size_t k = 0; k < n; k += row, walk_next(&w)) {
+        const float *v = x->f + k;
+        if (so == 0) {
+            float s = 0;
+            for (size_t j = 0; j < row; j++) s += v[j];
+            out[w.off[1]] += s;
+        } else {
+            for (size_t j = 0; j < row; j++) out[w.off[1] + j] += v[j];
+        }
+    }
     if (L->kind == NN_REDUCE_MEAN)
         for (size_t k = 0; k < no; k++) out[k] /= (float)(n / no);
 }
