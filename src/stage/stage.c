@@ -22,6 +22,7 @@ struct st_stage {
     au_model *aus;
     expr_infer *expr;
     int expr_tried, expr_rc;   /* the expression model was tried; its error */
+    int need_bs;               /* the AU model reads blendshapes: computed whatever params.gaze/blendshapes say */
     char expr_msg[512];
 };
 
@@ -72,7 +73,13 @@ int st_engine(st_stage *s, au_face_engine **e, au_error *err)
         if (rc == AUGUR_EIO)
             au_wrap(err, "loading the face models (run `make setup` to fetch them, or set AUGUR_MODELS)");
         if (rc) return rc;
-        if (s->p.gaze && s->p.blendshapes) {
+        /* an AU model trained with blendshapes needs them (and so the iris
+         * points) on every face; if it does not load, st_au_model says so
+         * where it is needed */
+        const au_model *am = NULL;
+        au_error ignored = {0};
+        s->need_bs = st_au_model(s, &am, &ignored) == 0 && am->use_blendshapes;
+        if ((s->p.gaze && s->p.blendshapes) || s->need_bs) {
             /* shipped in models/, never user-named: always checked against its published hash */
             rc = au_check_published(s->paths.blendshapes_model, err);
             if (!rc) rc = au_face_engine_load_blendshapes(s->eng, s->paths.blendshapes_model, err);
@@ -145,7 +152,7 @@ au_face_opts st_face_opts(const st_stage *s)
     au_face_opts o = au_face_default_opts();
     o.detector = (enum au_detector_choice)s->p.detector;
     o.crop_mode = (enum au_crop_mode)s->p.crop;
-    o.gaze = s->p.gaze != 0;
+    o.gaze = s->p.gaze != 0 || s->need_bs; /* the iris points: gaze, and the blendshapes' input */
     return o;
 }
 
@@ -209,8 +216,17 @@ static int read_expression(st_stage *s, expr_infer *x, const au_image *img, au_f
 
 _Static_assert(EN_CAM == AUGUR_CAM_SIDE, "augur.h's CAM size follows the network's");
 
+/* Gaze and blendshapes computed for the AU model only are not reported
+ * against the parameters. Called once the features are taken. */
+static void drop_unasked(const st_stage *s, au_face *f)
+{
+    if (!s->p.gaze) f->has_gaze = 0;
+    if (!s->p.gaze || !s->p.blendshapes) f->has_blendshapes = 0;
+}
+
 int st_finish(st_stage *s, const au_image *img, au_face *f, const au_face_aus *r, au_error *err)
 {
+    drop_unasked(s, f);
     au_fill_face(r, f);
     if (!r->has_evidence) ex_set_evidence(f); /* a model without an evidence map: FACS prototypes */
     expr_infer *x;
@@ -227,7 +243,7 @@ int st_read_face(st_stage *s, const au_image *img, au_face *f, const au_neutral 
     au_face_aus r;
     int rc = st_features(s, img, f, feat, err);
     if (rc < 0) return -rc;
-    if (rc > 0) return 0; /* degenerate mesh: no AUs, still a face */
-    if (st_read_aus(s, f, feat, neutral, &r, err)) return 0;
+    if (rc > 0) { drop_unasked(s, f); return 0; } /* degenerate mesh: no AUs, still a face */
+    if (st_read_aus(s, f, feat, neutral, &r, err)) { drop_unasked(s, f); return 0; }
     return st_finish(s, img, f, &r, err);
 }
