@@ -26,8 +26,8 @@
     "  --sfew DIR          class folders of film faces (e.g. ../shared/data/sfew/Train): weak labels\n" \
     "  --min-votes N       FERPlus votes (of 10) a face's class needs (default 7)\n" \
     "  --ck-weight W       weight of a FACS-coded CK+ row against a weakly labelled one (default 10)\n" \
-    "  --geometry-only     mesh geometry only (default: geometry + HOG appearance)\n" \
-    "  --blendshapes       also MediaPipe's 51 blendshape coefficients as features (with the appearance)\n" \
+    "  --geometry-only     mesh geometry only (default: geometry + HOG appearance + blendshapes)\n" \
+    "  --no-blendshapes    without MediaPipe's 51 blendshape coefficients (geometry + HOG only)\n" \
     "  --evidence-domains  fit the evidence map with each data set (CK+, FERPlus, SFEW) weighing the same\n" \
     "  --l2 X              ridge on standardised features (default 20)\n" \
     "  --budget F          presence thresholds keep false alarms on neutral training faces <= F\n" \

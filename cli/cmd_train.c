@@ -15,8 +15,9 @@
 static void help(void)
 {
     printf("usage: augur train au --data DIR --out MODEL.json [options]\n\n"
-           "Fits the AU models (one regression per AU on mesh geometry and HOG appearance, presence\n"
-           "thresholds and the AU-to-expression evidence map) on every row of the data sets given;\n"
+           "Fits the AU models (one regression per AU on mesh geometry, HOG appearance and MediaPipe's\n"
+           "blendshapes, presence thresholds and the AU-to-expression evidence map) on every row of the\n"
+           "data sets given; "
            "measure the recipe first with `augur eval au`, which takes the same options.\n\n"
            "options:\n"
            "  --data DIR          CK+-style folder with FACS labels (e.g. ../shared/data/ckplus48)\n"
@@ -26,8 +27,8 @@ static void help(void)
            "  --sfew DIR          class folders of film faces (SFEW Train): codebook weak labels\n"
            "  --min-votes N       FERPlus votes a face's class needs (default 7)\n"
            "  --ck-weight W       weight of a FACS-coded CK+ row against a weakly labelled one (default 10)\n"
-           "  --geometry-only     mesh geometry only (default: geometry + HOG appearance)\n"
-           "  --blendshapes       also MediaPipe's 51 blendshape coefficients as features (with the appearance)\n"
+           "  --geometry-only     mesh geometry only (default: geometry + HOG appearance + blendshapes)\n"
+           "  --no-blendshapes    without MediaPipe's 51 blendshape coefficients (geometry + HOG only)\n"
            "  --evidence-domains  fit the evidence map with each data set (CK+, FERPlus, SFEW) weighing the same\n"
            "  --l2 X              ridge (default 20)\n"
            "  --budget F          false alarms allowed on neutral training faces per AU (default 0.02)\n"

@@ -101,9 +101,11 @@ struct augur_params {
                                 per face; +0.5 to +1.7 points on FERPlus / FER2013 test, docs/EXPRESSION.md) */
     /* ---- appended later (fields above keep their offsets) ---- */
     int gaze;                /* 1 (default): eye gaze from MediaPipe Iris (two small network runs per face);
-                                0: none (struct augur_face.has_gaze stays 0) */
-    int blendshapes;         /* 1 (default): MediaPipe's 52 blendshape coefficients with the gaze (one small
-                                network run per face; needs gaze, for the iris points); 0: none */
+                                0: not reported (struct augur_face.has_gaze stays 0; the Iris network still
+                                runs when the AU model reads blendshapes) */
+    int blendshapes;         /* 1 (default): report MediaPipe's 52 blendshape coefficients (with gaze, which
+                                gives the iris points they read); 0: not reported. An AU model that reads
+                                blendshapes (the shipped one) has them computed whatever gaze and this say */
 };
 
 AUGUR_API struct augur_params augur_default_params(void);

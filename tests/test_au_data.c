@@ -6,8 +6,9 @@
  *      on FERPlus test: strongly neutral faces (>= 8 of 10 votes) with any AU
  *      present <= 15%; the class the AU evidence ranks first >= 60% (majority
  *      labels, a face not found is wrong); answers flagged weakly grounded
- *      >= 18 points less accurate than unflagged ones (measured 19.8; the
- *      issue's goal is 20), and none called consistent against the margin;
+ *      >= 18 points less accurate than unflagged ones (measured 21.9 with the
+ *      blendshapes model; the issue's goal is 20), and none called consistent
+ *      against the margin;
  *   2. the training recipe, cross-validated with folds over CK+ subjects and
  *      SFEW films (FERPlus always trains): mean F1 over OpenFace's 16 AUs on
  *      held-out CK+ subjects, the evidence class on held-out SFEW films, and
@@ -26,9 +27,10 @@
 
 /* Floors of the cross-validated recipe at the levels measured when the model
  * was shipped (docs/AUS.md), a little below so fold noise does not fail CI.
- * Issue #12's goals (0.75 and 0.40) are not both reached; see docs/AUS.md. */
-#define AU_FLOOR_CK16 0.53   /* measured 0.558 */
-#define AU_FLOOR_SFEW 0.36   /* measured 0.388 */
+ * Issue #12's CK+ goal (0.75) is not reached; SFEW's (0.40) is since the
+ * blendshapes (docs/AUS.md). */
+#define AU_FLOOR_CK16 0.53   /* measured 0.568 */
+#define AU_FLOOR_SFEW 0.39   /* measured 0.417 (0.395 without the blendshapes) */
 
 static void shipped_on_ferplus_test(const char *data)
 {
@@ -90,7 +92,7 @@ static void recipe_cross_validated(const char *data)
     CHECK(rep.mean_f1_openface16 >= AU_FLOOR_CK16, "mean F1 (16 AUs) %.3f < %.2f", rep.mean_f1_openface16, AU_FLOOR_CK16);
     CHECK(rep.n_sfew == 860 && rep.sfew_accuracy >= AU_FLOOR_SFEW, "SFEW evidence class %.3f < %.2f", rep.sfew_accuracy,
           AU_FLOOR_SFEW);
-    CHECK(rep.n_neutral >= 200 && rep.neutral_any_rate <= 0.32, /* measured 26.8% */ "%.1f%% of held-out CK+ neutral frames show an AU",
+    CHECK(rep.n_neutral >= 200 && rep.neutral_any_rate <= 0.32, /* measured 26.8% (25.9% without the blendshapes) */ "%.1f%% of held-out CK+ neutral frames show an AU",
           100 * rep.neutral_any_rate);
 }
 

@@ -103,8 +103,11 @@ env -u AUGUR_MODELS -u AUGUR_AU_MODEL -u AUGUR_EXPR_MODEL "$P/bin/augur" analyze
 rc=$?
 [ $rc -ne 0 ] && grep -q "face_blendshapes.tflite: its SHA-256 .* is not the published MediaPipe model shipped in models/" "$T/int.txt" \
     && ok "a modified installed blendshapes network is refused (exit $rc)" || { no "modified face_blendshapes.tflite: exit $rc"; cat "$T/int.txt"; }
-env -u AUGUR_MODELS -u AUGUR_AU_MODEL -u AUGUR_EXPR_MODEL "$P/bin/augur" analyze --no-blendshapes "$T/face.png" > "$T/int.txt" 2>&1 \
-    && ok "--no-blendshapes does without it" || { no "--no-blendshapes with a modified blendshapes network"; cat "$T/int.txt"; }
+env -u AUGUR_MODELS -u AUGUR_AU_MODEL -u AUGUR_EXPR_MODEL "$P/bin/augur" analyze --no-blendshapes "$T/face.png" > "$T/int.txt" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "which the AU model reads" "$T/int.txt" \
+    && ok "--no-blendshapes does not skip it: the shipped AU model reads the blendshapes (exit $rc)" \
+    || { no "--no-blendshapes with a modified blendshapes network: exit $rc"; cat "$T/int.txt"; }
 cp "$T/bs.orig" "$bs"
 env -u AUGUR_MODELS -u AUGUR_AU_MODEL -u AUGUR_EXPR_MODEL "$P/bin/augur" analyze "$T/face.png" > /dev/null 2>&1 \
     && ok "the restored installation analyses again" || no "restored installation fails"

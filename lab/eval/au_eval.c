@@ -27,6 +27,7 @@ au_eval_opts au_eval_default_opts(void)
     au_eval_opts o;
     memset(&o, 0, sizeof o);
     o.appearance = 1;
+    o.blendshapes = 1;
     o.min_votes = 7;
     o.ck_weight = 10;
     o.folds = 5;
@@ -603,7 +604,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
              o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only",
-             o->appearance && o->blendshapes ? " --blendshapes" : "", o->folds, o->seed, o->fit.l2,
+             o->appearance && !o->blendshapes ? " --no-blendshapes" : "", o->folds, o->seed, o->fit.l2,
              o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "");
 }
 

@@ -39,7 +39,7 @@ typedef struct au_eval_opts {
     const char *model_dir;    /* pretrained face models */
     const char *cache_dir;    /* feature cache folder; NULL: $AUGUR_CACHE, else no cache */
     int appearance;           /* 1: geometry + HOG features (default); 0: geometry only */
-    int blendshapes;          /* 1: also MediaPipe's blendshapes (needs appearance); default 0 */
+    int blendshapes;          /* 1 (default): also MediaPipe's blendshapes (with the appearance) */
     int min_votes;            /* FERPlus: votes (of 10) for a face's class to give weak labels (default 7) */
     float ck_weight;          /* weight of each FACS-coded CK+ row against a weakly labelled one (default 1) */
     int folds;                /* default 5 */

@@ -86,7 +86,8 @@ int st_engine(st_stage *s, au_face_engine **e, au_error *err)
             if (rc) {
                 au_face_engine_free(s->eng); /* every later call fails the same way */
                 s->eng = NULL;
-                au_wrap(err, "loading the blendshapes model (or use --no-blendshapes)");
+                au_wrap(err, s->need_bs ? "loading the blendshapes model, which the AU model reads"
+                                        : "loading the blendshapes model (or use --no-blendshapes)");
                 return rc;
             }
         }
