@@ -732,16 +732,19 @@ static int lower_op(rd *r)
 }
 
 /* An int32 vector of tensor indices (inputs/outputs of a subgraph or
- * operator), each -1 (absent, operators only) or a valid tensor. */
+ * operator), each -1 (absent, operators only) or a valid tensor. Returns the
+ * count, or minus the error code (a positive code read as a count once let a
+ * broken list through: the fuzzer's crash of tests/fuzz-regressions/tflite). */
 static int tensor_list(rd *r, const fbt *t, int id, int *out, int max, int allow_absent, const char *what)
 {
     size_t n, s;
-    if (fb_vec(t, &r->f, id, 4, &n, &s)) return FAIL(AUGUR_EFORMAT, "%s: %s: broken tensor list", r->path, what);
-    if (n > (size_t)max) return FAIL(AUGUR_EUNSUPPORTED, "%s: %s has %zu tensors (at most %d)", r->path, what, n, max);
+    if (fb_vec(t, &r->f, id, 4, &n, &s)) return -FAIL(AUGUR_EFORMAT, "%s: %s: broken tensor list", r->path, what);
+    if (n > (size_t)max)
+        return -FAIL(AUGUR_EUNSUPPORTED, "%s: %s has %zu tensors (at most %d)", r->path, what, n, max);
     for (size_t k = 0; k < n; k++) {
         int32_t v = (int32_t)rd32(&r->f, s + 4 * k);
         if ((v < 0 && !(allow_absent && v == -1)) || (v >= 0 && (size_t)v >= r->n_t))
-            return FAIL(AUGUR_EFORMAT, "%s: %s names tensor %d of %zu", r->path, what, v, r->n_t);
+            return -FAIL(AUGUR_EFORMAT, "%s: %s names tensor %d of %zu", r->path, what, v, r->n_t);
         out[k] = v;
     }
     return (int)n;
@@ -790,7 +793,7 @@ static int read_model(rd *r)
 
     int io[8];
     int ni = tensor_list(r, &sg, 1, io, 4, 0, "the subgraph's inputs");
-    if (ni < 0) return AUGUR_EFORMAT;
+    if (ni < 0) return -ni;
     for (int k = 0; k < ni; k++) {
         tfl_tensor *t = &r->t[io[k]];
         if (t->value >= 0 || t->bytes) return FAIL(AUGUR_EFORMAT, "%s: input '%s' is a constant or repeated", r->path, t->name);
@@ -826,10 +829,10 @@ static int read_model(rd *r)
         r->code = r->codes[(uint32_t)idx];
         char what[64];
         snprintf(what, sizeof what, "operator %zu", k);
-        if ((r->n_in = tensor_list(r, &op, 1, r->in, NN_MAX_LAYER_INPUTS, 1, what)) < 0) return AUGUR_EFORMAT;
+        if ((r->n_in = tensor_list(r, &op, 1, r->in, NN_MAX_LAYER_INPUTS, 1, what)) < 0) return -r->n_in;
         int outs[2];
         int no = tensor_list(r, &op, 2, outs, 1, 0, what);
-        if (no < 0) return AUGUR_EFORMAT;
+        if (no < 0) return -no;
         if (no != 1) return bad_op(r, "has no output");
         r->out = outs[0];
         if (r->t[r->out].value >= 0 || r->t[r->out].bytes) return bad_op(r, "writes a tensor already defined");
@@ -842,7 +845,7 @@ static int read_model(rd *r)
     }
 
     int no = tensor_list(r, &sg, 2, io, 8, 0, "the subgraph's outputs");
-    if (no < 0) return AUGUR_EFORMAT;
+    if (no < 0) return -no;
     for (int k = 0; k < no; k++) {
         int v = r->t[io[k]].value;
         if (v < 0 || m->t[v].is_const)
