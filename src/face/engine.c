@@ -272,6 +272,7 @@ int au_face_engine_load_gaze(au_face_engine *e, au_error *err)
 int au_face_gaze(au_face_engine *e, const au_image *img, au_face *f, au_error *err)
 {
     f->has_gaze = 0;
+    f->has_blendshapes = 0; /* a face struct reused from frame to frame keeps no stale coefficients */
     if (!f->success || !f->has_mesh) return 0;
     int rc = au_face_engine_load_gaze(e, err);
     if (rc) return rc;
@@ -286,7 +287,6 @@ int au_face_gaze(au_face_engine *e, const au_image *img, au_face *f, au_error *e
         if ((rc = au_iris_run(e->iris, src, k, roi, flip, e->eye[eye], err))) return rc;
     }
     au_gaze_from_iris(f, (const float (*)[AU_IRIS_POINTS][3])e->eye);
-    f->has_blendshapes = 0;
     if (e->bs) {
         float iris[2][5][2];
         for (int eye = 0; eye < 2; eye++)
