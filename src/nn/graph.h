@@ -104,6 +104,7 @@ int nn_graph_load_tflite(nn_model *m, const char *path, au_error *err);
 /* Tensor and layer helpers (nn/loader.c), shared by both readers. */
 int  nn_add_tensor(nn_model *m, const char *name, au_error *err);
 nn_layer *nn_add_layer(nn_model *m, nn_op op, const char *name, au_error *err);
+int  nn_same_shape(const nn_shape *a, const nn_shape *b);  /* same rank and dimensions */
 static inline int nn_root(const nn_model *m, int t) {
     while (m->t[t].alias_of >= 0) t = m->t[t].alias_of;
     return t;

@@ -836,7 +836,7 @@ static int activation_in(loader *ld, const node *n)
     return x;
 }
 
-static int same_shape(const nn_shape *a, const nn_shape *b)
+int nn_same_shape(const nn_shape *a, const nn_shape *b)
 {
     if (a->ndim != b->ndim) return 0;
     for (int i = 0; i < a->ndim; i++) if (a->dim[i] != b->dim[i]) return 0;
@@ -852,7 +852,7 @@ static int lower_add(loader *ld, node *n)
     nn_shape os = m->t[x].shape;
     int y = in_tensor(ld, n, 1);
     const nn_tensor *ty = &m->t[y];
-    if (!same_shape(&os, &ty->shape)) {
+    if (!nn_same_shape(&os, &ty->shape)) {
         size_t ny = nn_shape_size(&ty->shape);
         if (!ty->is_const || ty->dtype != NN_F32 || (ny != 1 && ny != (size_t)os.dim[os.ndim - 1]))
             return FAIL(AUGUR_EUNSUPPORTED, "%s: AddV2 '%s': broadcast of this shape is not supported",

@@ -217,13 +217,6 @@ static int shape_ok(const nn_shape *s)
     return nn_shape_size(s) <= MAX_TENSOR_ELEMS;
 }
 
-static int same_shape(const nn_shape *a, const nn_shape *b)
-{
-    if (a->ndim != b->ndim) return 0;
-    for (int i = 0; i < a->ndim; i++) if (a->dim[i] != b->dim[i]) return 0;
-    return 1;
-}
-
 static void shape_str(const nn_shape *s, char *buf, size_t cap)
 {
     size_t k = (size_t)snprintf(buf, cap, "[");
@@ -350,7 +343,7 @@ static int new_output(rd *r, const nn_shape *s)
     tfl_tensor *t = &r->t[r->out];
     if (!shape_ok(s)) return -bad_op(r, "its output is empty or too large");
     if (t->type != TT_FLOAT32) return -bad_op(r, "declares a non-float output");
-    if (!same_shape(s, &t->shape)) {
+    if (!nn_same_shape(s, &t->shape)) {
         char a[96], b[96];
         shape_str(s, a, sizeof a);
         shape_str(&t->shape, b, sizeof b);
@@ -364,6 +357,16 @@ static int new_output(rd *r, const nn_shape *s)
     r->m->t[ti].dtype = NN_F32;
     t->value = ti;
     return ti;
+}
+
+/* The output of the layer just added: a new activation of shape *os (what
+ * the file declares); on failure the layer is dropped. Returns 0 or the code. */
+static int finish_layer(rd *r, const nn_shape *os)
+{
+    int out = new_output(r, os);
+    if (out < 0) { r->m->n_l--; return -out; }
+    r->m->l[r->m->n_l - 1].out = out;
+    return 0;
 }
 
 /* The operator's output as a view of runtime tensor x with another shape. */
@@ -462,10 +465,7 @@ static int lower_conv(rd *r)
         }
     }
     L->macs = (double)os.dim[1] * os.dim[2] * kh * kw * ci * co;
-    int out = new_output(r, &os);
-    if (out < 0) { m->n_l--; return -out; }
-    m->l[m->n_l - 1].out = out;
-    return 0;
+    return finish_layer(r, &os);
 }
 
 /* NumPy broadcasting of two shapes. */
@@ -498,10 +498,7 @@ static int lower_binary(rd *r, int kind, int act_field)
     if (!L) return AUGUR_ENOMEM;
     L->kind = kind; L->act = act;
     L->in[0] = a; L->in[1] = b; L->n_in = 2;
-    int out = new_output(r, &os);
-    if (out < 0) { m->n_l--; return -out; }
-    m->l[m->n_l - 1].out = out;
-    return 0;
+    return finish_layer(r, &os);
 }
 
 static int lower_unary(rd *r, nn_op op, int kind)
@@ -515,10 +512,7 @@ static int lower_unary(rd *r, nn_op op, int kind)
     if (!L) return AUGUR_ENOMEM;
     L->kind = kind;
     L->in[0] = x; L->n_in = 1;
-    int out = new_output(r, &os);
-    if (out < 0) { r->m->n_l--; return -out; }
-    r->m->l[r->m->n_l - 1].out = out;
-    return 0;
+    return finish_layer(r, &os);
 }
 
 /* A layer whose output keeps the input's rank (`kept`), viewed by the file's
@@ -526,11 +520,8 @@ static int lower_unary(rd *r, nn_op op, int kind)
 static int finish_kept(rd *r, const nn_shape *kept, const nn_shape *os)
 {
     nn_model *m = r->m;
-    if (same_shape(kept, os)) {
-        int out = new_output(r, os);
-        if (out < 0) { m->n_l--; return -out; }
-        m->l[m->n_l - 1].out = out;
-        return 0;
+    if (nn_same_shape(kept, os)) {
+        return finish_layer(r, os);
     }
     if (!shape_ok(kept)) { m->n_l--; return bad_op(r, "its output is empty or too large"); }
     int mid = nn_add_tensor(m, r->t[r->out].name, r->err);
@@ -589,10 +580,7 @@ static int lower_transpose(rd *r)
     if (!L) return AUGUR_ENOMEM;
     for (int i = 0; i < np; i++) L->axes[i] = p[i];
     L->in[0] = x; L->n_in = 1;
-    int out = new_output(r, &os);
-    if (out < 0) { r->m->n_l--; return -out; }
-    r->m->l[r->m->n_l - 1].out = out;
-    return 0;
+    return finish_layer(r, &os);
 }
 
 static int lower_reshape(rd *r)
@@ -685,10 +673,7 @@ static int lower_concat(rd *r)
     L->axis = (int)axis;
     for (int k = 0; k < r->n_in; k++) L->in[k] = ts[k];
     L->n_in = r->n_in;
-    int out = new_output(r, &os);
-    if (out < 0) { m->n_l--; return -out; }
-    m->l[m->n_l - 1].out = out;
-    return 0;
+    return finish_layer(r, &os);
 }
 
 /* DEQUANTIZE of a float16 constant: the constant itself (widened at load). */
@@ -699,7 +684,7 @@ static int lower_dequantize(rd *r)
     if (i < 0 || r->t[i].type != TT_FLOAT16 || !r->t[i].bytes) return bad_op(r, "only float16 constants are read");
     int x = input(r, 0);
     if (x < 0) return -x;
-    if (!same_shape(&r->m->t[x].shape, &r->t[r->out].shape)) return bad_op(r, "changes the shape");
+    if (!nn_same_shape(&r->m->t[x].shape, &r->t[r->out].shape)) return bad_op(r, "changes the shape");
     r->t[r->out].value = x;
     r->m->stats.n_folded++;
     return 0;
