@@ -134,6 +134,11 @@ static void help_crossdomain(void)
            "                      by default one AU model per fold over CK+ subjects and SFEW films is trained by the\n"
            "                      shipped recipe (~3 min a fold on 2 cores, kept in the cache) and each face is read\n"
            "                      by the model that never saw its subject or film\n"
+           "  --expr-folds M0,M1,...  the expression model was trained on CK+ and SFEW too (augur train expr --add):\n"
+           "                      classify each CK+/SFEW face with the fold model that never saw its subject or\n"
+           "                      film (trained with --folds K --holdout k; their M.holdout files are checked);\n"
+           "                      the --model's own answer there is reported as classifier-insample\n"
+           "  --expr-fold-seed S  the folds' seed (default 1, as train's --fold-seed)\n"
            "  --fusion FILE       also score this fused decision (augur.expr-fusion JSON, e.g. models/expr-fusion.json)\n"
            "  --fusion-out FILE   write the primary fused decision (fused-lr, fitted on FERPlus Valid) as JSON\n"
            "  --faces-study       SFEW: faces found under other crop and detector settings\n"
@@ -175,6 +180,13 @@ static int cmd_eval_crossdomain(int argc, char **argv)
         else if (!strcmp(a, "--cache")) { o.cache = v; i++; }
         else if (!strcmp(a, "--fusion")) { o.fusion_in = v; i++; }
         else if (!strcmp(a, "--fusion-out")) { o.fusion_out = v; i++; }
+        else if (!strcmp(a, "--expr-folds")) { o.expr_folds = v; i++; }
+        else if (!strcmp(a, "--expr-fold-seed")) {
+            int sd = cli_int("eval", a, v, 0, 1 << 30);
+            if (sd < 0) return EXIT_USAGE;
+            o.expr_fold_seed = (unsigned)sd;
+            i++;
+        }
         else if (!strcmp(a, "--sets")) {
             if (cd_parse_sets(v, &o.sets)) { cli_error("eval", "--sets: a comma list of ferplus, fer2013, ckplus, sfew"); return EXIT_USAGE; }
             i++;

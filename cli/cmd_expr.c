@@ -16,6 +16,8 @@
 #include "augur.h"
 #include "data/fer.h"
 #include "expr/infer.h"
+#include "data/ckplus.h"
+#include "fit/augment.h"
 #include "fit/train_expr.h"
 
 #ifndef AUGUR_DEFAULT_MODEL_DIR
@@ -123,6 +125,70 @@ static int calibrate_int8(const expr_cli *c, const char *model, int n, double pe
     return EXIT_OK;
 }
 
+/* The --add sets as extra domains of the training cache; with folds, the
+ * groups (subjects, films) of fold `holdout` are left out and named in
+ * OUT.holdout ("fold F of K seed S", then one group per line). */
+static int add_domains(const expr_cli *c, const char **dirs, int n, int folds, int holdout, unsigned seed,
+                       const char *out, expr_cache *tr, int quiet, au_error *err)
+{
+    fer_set sets[4];
+    int *group[4] = {0}, ng[4] = {0}, total = 0, rc = 0, loaded = 0;
+    char (*names)[64] = NULL;
+    int *fold_of = NULL;
+    for (int j = 0; j < n && !rc; j++) {
+        if ((rc = fer_read_class_folders(dirs[j], &sets[j], err))) break;
+        loaded++;
+        group[j] = malloc(((size_t)sets[j].n + 1) * sizeof(int));
+        char (*nm)[64] = realloc(names, ((size_t)total + sets[j].n + 1) * 64);
+        if (!group[j] || !nm) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); break; }
+        names = nm;
+        ng[j] = fer_groups(&sets[j], group[j], names + total);
+        total += ng[j];
+    }
+    if (!rc && folds) {
+        if (!(fold_of = malloc(((size_t)total + 1) * sizeof(int)))) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+        else ck_subject_folds(total, folds, seed, fold_of);
+        if (!rc && total < folds) rc = au_fail(err, AUGUR_EARG, "%d groups in the --add sets: fewer than %d folds", total, folds);
+    }
+    if (!rc && folds) {
+        char p[4300];
+        snprintf(p, sizeof p, "%s.holdout", out);
+        FILE *f = fopen(p, "w");
+        if (!f) rc = au_fail(err, AUGUR_EIO, "cannot write '%s'", p);
+        else {
+            fprintf(f, "fold %d of %d seed %u\n", holdout, folds, seed);
+            for (int g = 0; g < total; g++) if (fold_of[g] == holdout) fprintf(f, "%s\n", names[g]);
+            if (fclose(f)) rc = au_fail(err, AUGUR_EIO, "cannot write '%s'", p);
+        }
+    }
+    for (int j = 0, off = 0; j < n && !rc; off += ng[j], j++) {
+        uint8_t *keep = malloc((size_t)sets[j].n + 1);
+        if (!keep) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); break; }
+        int kept = 0;
+        for (int i = 0; i < sets[j].n; i++) {
+            keep[i] = !folds || group[j][i] < 0 || fold_of[off + group[j][i]] != holdout;
+            kept += keep[i];
+        }
+        const char *b = strrchr(dirs[j], '/');
+        char name[128];
+        snprintf(name, sizeof name, "add-%s", b && b[1] ? b + 1 : dirs[j]);
+        expr_cache_opts co = {.dir = c->cache, .model_dir = c->models, .quiet = quiet};
+        expr_cache ac;
+        if (!(rc = expr_cache_get(&sets[j], name, &co, &ac, err))) {
+            rc = expr_cache_append(tr, &ac, keep, err);
+            expr_cache_free(&ac);
+        }
+        if (!rc && !quiet)
+            fprintf(stderr, "  domain %d: %s, %d of %d images (%d groups%s)\n", j + 1, dirs[j], kept, sets[j].n, ng[j],
+                    folds ? ", the held-out fold's left out" : "");
+        free(keep);
+    }
+    for (int j = 0; j < loaded; j++) { fer_free(&sets[j]); free(group[j]); }
+    free(names);
+    free(fold_of);
+    return rc;
+}
+
 int cmd_train_expr(int argc, char **argv)
 {
     expr_cli c;
@@ -130,6 +196,8 @@ int cmd_train_expr(int argc, char **argv)
     expr_train_opts o = expr_train_default_opts();
     int calibrate = 0, calib_n = 2000;
     double percentile = 99.99;
+    const char *add[4];
+    int n_add = 0, folds = 0, holdout = -1, fold_seed = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (common_opt(&c, argc, argv, &i)) continue;
@@ -141,6 +209,16 @@ int cmd_train_expr(int argc, char **argv)
                    "  --sampling S     uniform (default), balanced or sqrt (class-aware sampling)\n"
                    "  --logit-adjust T train on logits + T*log(class prior) (long tail; 0 off)\n"
                    "  --hard           one-hot targets instead of FERPlus vote distributions\n"
+                   "  --augment A      basic (flip, shifts, brightness; default) or robust (rotation, scale, gamma,\n"
+                   "                   blur, JPEG, noise, occlusion: lab/fit/augment.h)\n"
+                   "  --add DIR        also train on this class-folder set (repeatable, up to 4: CK+48, SFEW\n"
+                   "                   Train...), each a domain of its own, preprocessed by the same face stage\n"
+                   "  --domains S      how batches draw from the domains: natural (by size, default), sqrt, balanced\n"
+                   "  --folds K --holdout F [--fold-seed S (1)]\n"
+                   "                   leave out of the --add sets the groups (file name up to '_': CK+ subject,\n"
+                   "                   SFEW film) of fold F of K; writes the held-out groups to MODEL.holdout.\n"
+                   "                   With --add ckplus48 --add sfew/Train in that order the folds are those\n"
+                   "                   `augur eval crossdomain --expr-folds` draws\n"
                    "  --resume         continue from MODEL.ckpt\n"
                    "  --train/--valid DIR  class folders (protocol folders)\n"
                    "  --cache DIR      keep the preprocessed images (face stage, ~140 s for FERPlus train) in\n"
@@ -172,6 +250,25 @@ int cmd_train_expr(int argc, char **argv)
             i++;
         }
         else if (!strcmp(a, "--hard")) o.soft_targets = 0;
+        else if (!strcmp(a, "--augment") && v) {
+            o.augment = !strcmp(v, "basic") ? EXPR_AUG_BASIC : !strcmp(v, "robust") ? EXPR_AUG_ROBUST : -1;
+            if (o.augment < 0) { cli_error("train", "--augment must be basic or robust"); return EXIT_USAGE; }
+            i++;
+        }
+        else if (!strcmp(a, "--domains") && v) {
+            o.domain_sampling = !strcmp(v, "natural") ? EXPR_DOMAIN_NATURAL : !strcmp(v, "sqrt") ? EXPR_DOMAIN_SQRT
+                              : !strcmp(v, "balanced") ? EXPR_DOMAIN_BALANCED : -1;
+            if (o.domain_sampling < 0) { cli_error("train", "--domains must be natural, sqrt or balanced"); return EXIT_USAGE; }
+            i++;
+        }
+        else if (!strcmp(a, "--add") && v) {
+            if (n_add == 4) { cli_error("train", "at most 4 --add sets"); return EXIT_USAGE; }
+            add[n_add++] = v;
+            i++;
+        }
+        else if (!strcmp(a, "--folds")) { if ((folds = cli_int("train", a, v, 2, 100)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--holdout")) { if ((holdout = cli_int("train", a, v, 0, 99)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--fold-seed")) { if ((fold_seed = cli_int("train", a, v, 0, 1 << 30)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--resume")) o.resume = 1;
         else if (!strcmp(a, "-q")) o.quiet = 1;
         else if (!strcmp(a, "--calibrate")) calibrate = 1;
@@ -190,10 +287,19 @@ int cmd_train_expr(int argc, char **argv)
         cli_error("train", "--lr must be > 0; --wd, --au-lambda, --logit-adjust >= 0");
         return EXIT_USAGE;
     }
+    if ((folds > 0) != (holdout >= 0) || holdout >= folds || (folds && !n_add)) {
+        cli_error("train", "--folds K and --holdout F go together (0 <= F < K) and need --add sets");
+        return EXIT_USAGE;
+    }
     au_error err = {0};
     expr_cache tr, va;
     int have_valid = 0;
     if (load_cache(&c, 0, &tr, o.quiet, &err)) { cli_error("train", "%s", err.msg); return EXIT_FAIL; }
+    if (n_add && add_domains(&c, add, n_add, folds, holdout, (unsigned)fold_seed, o.out, &tr, o.quiet, &err)) {
+        cli_error("train", "%s", err.msg);
+        expr_cache_free(&tr);
+        return EXIT_FAIL;
+    }
     if (strcmp(c.protocol, "folders") || c.valid) {
         if (load_cache(&c, 1, &va, o.quiet, &err)) { cli_error("train", "%s", err.msg); expr_cache_free(&tr); return EXIT_FAIL; }
         have_valid = 1;

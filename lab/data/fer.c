@@ -239,3 +239,26 @@ int fer_read_fer2013_csv(const char *csv_path, const char *usage, fer_set *out, 
     if (rc) fer_free(out);
     return rc;
 }
+
+int fer_groups(const fer_set *s, int *group, char (*names)[64])
+{
+    char (*own)[64] = names ? NULL : calloc((size_t)s->n + 1, 64);
+    char (*nm)[64] = names ? names : own;
+    if (!nm) return -1;
+    int ng = 0;
+    for (int i = 0; i < s->n; i++) {
+        const fer_item *it = &s->items[i];
+        group[i] = -1;
+        if (!it->path) continue;
+        const char *b = strrchr(it->path, '/');
+        b = b ? b + 1 : it->path;
+        char g[64];
+        snprintf(g, sizeof g, "%.*s", (int)strcspn(b, "_"), b);
+        int gi = -1;
+        for (int q = ng - 1; q >= 0 && gi < 0; q--) if (!strcmp(nm[q], g)) gi = q;
+        if (gi < 0) { gi = ng; snprintf(nm[ng++], 64, "%s", g); }
+        group[i] = gi;
+    }
+    free(own);
+    return ng;
+}

@@ -51,4 +51,13 @@ int fer_read_fer2013_csv(const char *csv_path, const char *usage, fer_set *out, 
 
 void fer_free(fer_set *s);
 
+/* Groups of a class-folder set for subject- or film-independent folds: an
+ * item's group is its file name up to the first '_' (CK+ "S005_001_...": the
+ * subject; SFEW "Film_time_frame": the film), numbered by first appearance in
+ * the set's order. group[i] = -1 for items without a path. names (s->n
+ * entries of 64 bytes) may be NULL. Returns the number of groups. One
+ * implementation for training (`augur train expr --add`) and evaluation
+ * (`augur eval crossdomain`), so both draw the same folds. */
+int fer_groups(const fer_set *s, int *group, char (*names)[64]);
+
 #endif

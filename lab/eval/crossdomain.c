@@ -26,11 +26,12 @@ const char *const cd_set_names[CD_NSETS] = {"ferplus", "fer2013", "ckplus", "sfe
 static const char *const set_titles[CD_NSETS] = {
     "FERPlus test (majority, 8 classes)", "FER2013 PrivateTest (original labels, 7 classes)",
     "CK+ dev (ckplus48, 7 emotions incl. contempt)", "SFEW 2.0 Train (films, 7 classes)"};
-const char *const cd_rule_names[CD_NRULES] = {"classifier", "evidence", "evidence-insample", "fused-lr",
+const char *const cd_rule_names[CD_NRULES] = {"classifier", "evidence", "evidence-insample", "classifier-insample", "fused-lr",
                                               "fused-lr-balanced", "fused-poe", "fused-lr-xd", "fused-file"};
 static const char *const rule_titles[CD_NRULES] = {
     "classifier (expression_class)", "AU evidence (evidence_class; on CK+/SFEW from AU models that never saw the face's subject or film)",
     "AU evidence of the shipped AU model, trained on these CK+/SFEW faces (in-sample)",
+    "classifier of the full expression model, trained on these CK+/SFEW faces (in-sample)",
     "fused LR, FERPlus Valid (primary)", "fused LR, FERPlus Valid, class-balanced",
     "fused log p + w log e, w on FERPlus Valid", "fused LR, Valid + CK+/SFEW out of fold",
     "fused, the given weights file"};
@@ -47,6 +48,7 @@ void cd_default_opts(cd_opts *o)
     o->folds = 5;
     o->seed = 1;
     o->au_cv = 1;
+    o->expr_fold_seed = 1;
 }
 
 int cd_parse_sets(const char *list, unsigned *mask)
@@ -370,6 +372,7 @@ typedef struct cd_data {
     char (*gname)[64];
     cd_rec *rec;         /* the records every decision reads */
     cd_rec *rec_ship;    /* CK+/SFEW with --au-cv: the records with the shipped AU model (rec: out of fold) */
+    int8_t *cl_ship;     /* CK+/SFEW with expr_folds: the full expression model's class (rec: out of fold) */
     int *xd;             /* out-of-fold fused-lr-xd decision (CK+, SFEW) */
 } cd_data;
 
@@ -384,6 +387,7 @@ static void data_free(cd_data *d)
     free(d->gname);
     free(d->rec);
     free(d->rec_ship);
+    free(d->cl_ship);
     free(d->xd);
     memset(d, 0, sizeof *d);
 }
@@ -417,20 +421,8 @@ static int data_load(const cd_opts *o, int which, cd_data *d, au_error *err)
         data_free(d);
         return au_fail(err, AUGUR_ENOMEM, "out of memory");
     }
-    int grouped = which == CD_CKPLUS || which == CD_SFEW;
-    for (int i = 0; i < d->s.n; i++) { /* subject (S005_...) or film (Film_time_frame): the name up to '_' */
-        const fer_item *it = &d->s.items[i];
-        d->full_group[i] = -1;
-        if (!grouped || !it->path) continue;
-        const char *b = strrchr(it->path, '/');
-        b = b ? b + 1 : it->path;
-        char g[64];
-        snprintf(g, sizeof g, "%.*s", (int)strcspn(b, "_"), b);
-        int gi = -1;
-        for (int q = 0; q < d->n_groups && gi < 0; q++) if (!strcmp(d->gname[q], g)) gi = q;
-        if (gi < 0) { gi = d->n_groups; snprintf(d->gname[d->n_groups++], sizeof *d->gname, "%s", g); }
-        d->full_group[i] = gi;
-    }
+    if (which == CD_CKPLUS || which == CD_SFEW) d->n_groups = fer_groups(&d->s, d->full_group, d->gname);
+    else for (int i = 0; i < d->s.n; i++) d->full_group[i] = -1;
     for (int i = 0; i < d->s.n; i += every) {
         const fer_item *it = &d->s.items[i];
         if (!it->path || it->label < 0 || it->label >= AUGUR_EXPR_COUNT) continue;
@@ -466,9 +458,11 @@ static void score_finish(cd_scores *s, const int *count, int n)
     s->macro_f1 = nc ? mf / nc : 0;
 }
 
-static int decide(const cd_report *rep, int rule, const cd_rec *r, const cd_rec *rs, int xd, const fu_model *shipped)
+static int decide(const cd_report *rep, int rule, const cd_rec *r, const cd_rec *rs, int cl_ship, int xd,
+                  const fu_model *shipped)
 {
     if (rule == CD_R_EV_SHIPPED) return rs && rs->found ? rs->ev : -1;
+    if (rule == CD_R_CL_INSAMPLE) return r->found ? cl_ship : -1;
     if (!r->found) return -1;
     if (rule == CD_R_EVIDENCE) return r->ev;
     if (r->cl < 0) return -1; /* no classifier */
@@ -489,7 +483,7 @@ static int rule_on(const cd_report *rep, int rule, int which)
 {
     if (rule == CD_R_CLASSIFIER || rule == CD_R_EVIDENCE) return 1;
     if (rule == CD_R_SHIPPED) return rep->has_shipped;
-    if (rule == CD_R_EV_SHIPPED) return 0; /* score_set: only where the set has both records */
+    if (rule == CD_R_EV_SHIPPED || rule == CD_R_CL_INSAMPLE) return 0; /* score_set: only where the set has both */
     if (!rep->has_fusion) return 0;
     if (rule == CD_R_LR_XD) return rep->xd_groups > 0 && (which != CD_VALID);
     return 1;
@@ -502,10 +496,13 @@ static void score_set(const cd_report *rep, const cd_data *d, int which, const f
     for (int i = 0; i < d->n; i++) count[d->label[i]]++;
     for (int rule = 0; rule < CD_NRULES; rule++) {
         memset(&sc[rule], 0, sizeof sc[rule]);
-        if (!(rule == CD_R_EV_SHIPPED ? d->rec_ship != NULL : rule_on(rep, rule, which))) continue;
+        if (!(rule == CD_R_EV_SHIPPED ? d->rec_ship != NULL : rule == CD_R_CL_INSAMPLE ? d->cl_ship != NULL
+                                                                                      : rule_on(rep, rule, which)))
+            continue;
         for (int i = 0; i < d->n; i++)
             score_add(&sc[rule], d->label[i],
-                      decide(rep, rule, &d->rec[i], d->rec_ship ? &d->rec_ship[i] : NULL, d->xd[i], shipped));
+                      decide(rep, rule, &d->rec[i], d->rec_ship ? &d->rec_ship[i] : NULL,
+                             d->cl_ship ? d->cl_ship[i] : -1, d->xd[i], shipped));
         score_finish(&sc[rule], count, d->n);
     }
 }
@@ -740,6 +737,94 @@ static int au_cv(const cd_opts *o, cd_report *rep, cd_data *ck, cd_data *sf, con
     return rc;
 }
 
+/* ---- the classifier out of fold on CK+ and SFEW ------------------------- */
+
+/* Checks that MODEL.holdout names fold f of k (seed) and exactly the groups
+ * with fold_of[g] == f (names: CK+ subjects then SFEW films). */
+static int check_holdout(const char *model, int f, int k, unsigned seed, char (*const *names)[64], const int *ng,
+                         const int *fold_of, au_error *err)
+{
+    char p[4300];
+    snprintf(p, sizeof p, "%s.holdout", model);
+    uint8_t *buf;
+    size_t len;
+    int rc = au_read_file(p, (size_t)1 << 20, 0, &buf, &len, err);
+    if (rc) return au_fail(err, rc, "%s: missing or unreadable (is %s a fold model of `augur train expr --add ... "
+                                    "--folds K --holdout F`?)", p, model);
+    char *text = (char *)buf, *save = NULL;
+    int ff = -1, kk = -1;
+    unsigned ss = 0;
+    char *line = strtok_r(text, "\n", &save);
+    if (!line || sscanf(line, "fold %d of %d seed %u", &ff, &kk, &ss) != 3 || ff != f || kk != k || ss != seed) {
+        free(buf);
+        return au_fail(err, AUGUR_EARG, "%s: not fold %d of %d with seed %u (the %d-th of --expr-folds; fold seed "
+                                        "--expr-fold-seed)", p, f, k, seed, f + 1);
+    }
+    int listed = 0, want = 0;
+    for (int q = 0, off = 0; q < 2; off += ng[q], q++)
+        for (int g = 0; g < ng[q]; g++) want += fold_of[off + g] == f;
+    while ((line = strtok_r(NULL, "\n", &save)) && !rc) {
+        int hit = 0;
+        for (int q = 0, off = 0; q < 2 && !hit; off += ng[q], q++)
+            for (int g = 0; g < ng[q] && !hit; g++) hit = fold_of[off + g] == f && !strcmp(names[q][g], line);
+        if (!hit) rc = au_fail(err, AUGUR_EARG, "%s: '%s' is not in fold %d here (trained with other sets or another order?)", p, line, f);
+        listed++;
+    }
+    if (!rc && listed != want)
+        rc = au_fail(err, AUGUR_EARG, "%s: %d groups held out, fold %d here has %d (trained with --add ckplus48 "
+                                      "--add sfew/Train in that order?)", p, listed, f, want);
+    free(buf);
+    return rc;
+}
+
+static int expr_cv(const cd_opts *o, cd_report *rep, cd_data *ck, cd_data *sf, au_error *err)
+{
+    char list[4096], *models[32], *save = NULL;
+    int k = 0;
+    snprintf(list, sizeof list, "%s", o->expr_folds);
+    for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (k == 32) return au_fail(err, AUGUR_EARG, "--expr-folds: at most 32 models");
+        models[k++] = t;
+    }
+    if (k < 2) return au_fail(err, AUGUR_EARG, "--expr-folds needs at least 2 models (one per fold)");
+    int ng[2] = {ck->n_groups, sf->n_groups}, total = ng[0] + ng[1], rc = 0;
+    int *fold_of = malloc(((size_t)total + 1) * sizeof *fold_of);
+    if (!fold_of) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    ck_subject_folds(total, k, o->expr_fold_seed, fold_of);
+    char (*const names[2])[64] = {ck->gname, sf->gname};
+    for (int f = 0; f < k && !rc; f++) rc = check_holdout(models[f], f, k, o->expr_fold_seed, names, ng, fold_of, err);
+    double t0 = au_now();
+    cd_data *dom[2] = {ck, sf};
+    for (int q = 0, off = 0; q < 2 && !rc; off += ng[q], q++) {
+        cd_data *d = dom[q];
+        cd_rec *part = calloc((size_t)d->n + 1, sizeof *part);
+        char **paths = calloc((size_t)d->n + 1, sizeof *paths);
+        int *idx = calloc((size_t)d->n + 1, sizeof *idx);
+        d->cl_ship = calloc((size_t)d->n + 1, sizeof *d->cl_ship);
+        if (!part || !paths || !idx || !d->cl_ship) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+        for (int i = 0; i < d->n && !rc; i++) d->cl_ship[i] = d->rec[i].cl;
+        for (int f = 0; f < k && !rc; f++) {
+            int n = 0, hits;
+            double sec;
+            for (int i = 0; i < d->n; i++) if (d->group[i] >= 0 && fold_of[off + d->group[i]] == f) { idx[n] = i; paths[n++] = d->paths[i]; }
+            struct augur_params p = o->params;
+            p.expr_model = models[f];
+            if (!(rc = analyze(o, &p, paths, n, part, &hits, &sec, err)))
+                for (int j = 0; j < n; j++) { /* the fold model's classifier; the evidence stays as it was */
+                    cd_rec *r = &d->rec[idx[j]];
+                    r->cl = part[j].cl;
+                    memcpy(r->prob, part[j].prob, sizeof r->prob);
+                    if (d->rec_ship) { d->rec_ship[idx[j]].cl = part[j].cl; memcpy(d->rec_ship[idx[j]].prob, part[j].prob, sizeof r->prob); }
+                }
+        }
+        free(part); free(paths); free(idx);
+    }
+    free(fold_of);
+    rep->expr_cv_seconds = au_now() - t0;
+    if (!rc) { rep->expr_cv = 1; rep->expr_cv_folds = k; }
+    return rc;
+}
+
 /* ---- faces not found on SFEW ---------------------------------------------- */
 
 static int faces_study(const cd_opts *o, cd_report *rep, const cd_data *sf, au_error *err)
@@ -849,6 +934,10 @@ int cd_eval(const cd_opts *o, cd_report *rep, au_error *err)
     else if (!rc && o->au_cv && !o->quiet && (loaded[CD_CKPLUS] || loaded[CD_SFEW]))
         fprintf(stderr, "note: the AU evidence out of fold needs both ckplus and sfew; CK+/SFEW evidence is in-sample\n");
     free(fold_of);
+    if (!rc && o->expr_folds) {
+        if (!loaded[CD_CKPLUS] || !loaded[CD_SFEW]) rc = au_fail(err, AUGUR_EARG, "--expr-folds needs both ckplus and sfew");
+        else rc = expr_cv(o, rep, &d[CD_CKPLUS], &d[CD_SFEW], err);
+    }
     if (!rc && o->fusion) {
         rc = fit_valid(o, rep, &d[CD_VALID], err);
         if (!rc) rep->has_fusion = 1;
@@ -991,7 +1080,12 @@ int cd_write(const cd_report *r, const cd_opts *o, const char *prefix, au_error 
           "came from the cache). The shipped model's "
           "in-sample evidence is the row `evidence-insample`.\n",
           o->folds, r->n_groups_ck, r->n_groups_sfew, o->seed, r->au_cv_train_seconds, r->au_cv_analysis_seconds);
-    else if (r->set[CD_CKPLUS].done || r->set[CD_SFEW].done)
+    if (r->expr_cv)
+        P("* classifier on CK+ and SFEW: **out of fold** — the expression model was trained on these sets too, so each "
+          "CK+/SFEW face was classified by one of %d models trained by the same recipe without its subject or film "
+          "(`--expr-folds`, fold seed %u; %.0f s); the full model's in-sample answer is the row `classifier-insample`\n",
+          r->expr_cv_folds, o->expr_fold_seed, r->expr_cv_seconds);
+    if (!r->au_cv && (r->set[CD_CKPLUS].done || r->set[CD_SFEW].done))
         P("* AU evidence on CK+ and SFEW: **in-sample** — the shipped AU model was trained on these faces (run without "
           "--no-au-cv, with both sets, for the out-of-fold evidence)\n");
     if (o->every > 1) P("* **subset**: every %d-th image of each set (and of FERPlus Valid for the fusion)\n", o->every);
@@ -1054,7 +1148,7 @@ int cd_write(const cd_report *r, const cd_opts *o, const char *prefix, au_error 
           "above the classifier's and costs FERPlus test at most 0.5 points of accuracy.\n\n"
           "| decision | mean CK+/SFEW macro-F1 | change | FERPlus test accuracy change (points) | helps |\n|---|---:|---:|---:|---|\n");
         for (int k = CD_R_CLASSIFIER; k < CD_NRULES; k++) {
-            if (k == CD_R_EV_SHIPPED || xd_macro_f1(r, k) < 0) continue;
+            if (k == CD_R_EV_SHIPPED || k == CD_R_CL_INSAMPLE || xd_macro_f1(r, k) < 0) continue;
             double dmf, dacc;
             int h = rule_helps(r, k, &dmf, &dacc);
             P("| %s | %.3f | %+.3f | %+.2f | %s |\n", cd_rule_names[k], xd_macro_f1(r, k), dmf, dacc,
@@ -1063,8 +1157,9 @@ int cd_write(const cd_report *r, const cd_opts *o, const char *prefix, au_error 
     }
     if (r->n_faces_rows) {
         P("\n## Faces not found on SFEW Train\n\nThe same images under other analysis settings (the shipped AU model: "
-          "its evidence is in-sample on SFEW; the classifier never saw SFEW).\n\n| setting | found | not found | classifier accuracy | evidence accuracy | "
-          "found where the default finds none | of those, classifier right | analysis s (0: cached) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+          "its evidence is in-sample on SFEW; %s).\n\n| setting | found | not found | classifier accuracy | evidence accuracy | "
+          "found where the default finds none | of those, classifier right | analysis s (0: cached) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+          r->expr_cv ? "the full expression model, which was trained on SFEW: in-sample too" : "the classifier never saw SFEW");
         for (int i = 0; i < r->n_faces_rows; i++) {
             const cd_faces_row *x = &r->faces[i];
             P("| %s | %d | %d (%.1f%%) | %.2f%% | %.2f%% | %d | %d | %.0f |\n", x->label, x->found, x->n - x->found,
@@ -1109,6 +1204,11 @@ int cd_write(const cd_report *r, const cd_opts *o, const char *prefix, au_error 
         cJSON_AddNumberToObject(j, "au_folds", o->folds);
         cJSON_AddNumberToObject(j, "au_fold_seed", o->seed);
         cJSON_AddNumberToObject(j, "au_folds_train_seconds", r->au_cv_train_seconds);
+    }
+    cJSON_AddBoolToObject(j, "classifier_out_of_fold", r->expr_cv);
+    if (r->expr_cv) {
+        cJSON_AddStringToObject(j, "expr_folds", o->expr_folds);
+        cJSON_AddNumberToObject(j, "expr_fold_seed", o->expr_fold_seed);
     }
     if (o->command) cJSON_AddStringToObject(j, "command", o->command);
     cJSON *sets = cJSON_AddObjectToObject(j, "sets");

@@ -28,6 +28,13 @@
  * shipped model's is reported beside it as "evidence-insample"). The same
  * folds serve fused-lr-xd.
  *
+ * An expression model trained on CK+ and SFEW too (`augur train expr --add`)
+ * is scored there out of fold in the same way: expr_folds names the K models
+ * trained without each fold (their M.holdout files must list exactly the
+ * groups this evaluation assigns to that fold), every decision on CK+/SFEW
+ * reads their probabilities, and the full model's own answer is reported as
+ * "classifier-insample".
+ *
  * A per-image cache of the numbers (probabilities, evidence, faces) keeps
  * re-runs fast: CACHE/crossdomain/<settings>.bin, each record keyed by the
  * image's path, size and modification time, the file keyed by the models'
@@ -48,6 +55,7 @@ enum {
     CD_R_CLASSIFIER,  /* expression_class */
     CD_R_EVIDENCE,    /* evidence_class (CK+/SFEW with --au-cv: AU models that never saw the face's subject/film) */
     CD_R_EV_SHIPPED,  /* CK+/SFEW with --au-cv: evidence_class of the shipped AU model, which was trained on them */
+    CD_R_CL_INSAMPLE, /* CK+/SFEW with expr_folds: expression_class of the full model, which was trained on them */
     CD_R_LR,          /* fused: logistic regression on FERPlus Valid (the primary fused rule) */
     CD_R_LR_BAL,      /* fused: the same with class-balanced row weights */
     CD_R_POE,         /* fused: log p + w log e, w chosen on FERPlus Valid (macro-F1) */
@@ -72,6 +80,11 @@ typedef struct cd_opts {
     unsigned seed;             /* their assignment (default 1) */
     int faces_study;           /* SFEW: faces found under other crop and detector settings */
     int au_cv;                 /* CK+/SFEW: the AU evidence out of fold (default 1; needs both sets) */
+    const char *expr_folds;    /* "M0,M1,...": expression models trained without fold k of the CK+ subjects and
+                                  SFEW films (`augur train expr --add ... --folds K --holdout k`, each with its
+                                  M.holdout file, checked); each CK+/SFEW face is classified by the model that
+                                  never saw it; NULL: the classifier is taken as never trained on them */
+    unsigned expr_fold_seed;   /* their fold assignment (default 1, as train's --fold-seed) */
     const char *command;       /* the command line, for the report */
     int quiet;
 } cd_opts;
@@ -119,6 +132,9 @@ typedef struct cd_report {
     int au_cv;
     double au_cv_train_seconds, au_cv_analysis_seconds;
     int n_groups_ck, n_groups_sfew;
+    /* classifier out of fold on CK+ and SFEW (expr_folds) */
+    int expr_cv, expr_cv_folds;
+    double expr_cv_seconds;
     /* faces not found (SFEW) */
     int n_faces_rows;
     cd_faces_row faces[12];

@@ -14,6 +14,7 @@
 #include "stage/stage.h"
 #include "face/canonical.h"
 #include "media/image.h"
+#include "fit/augment.h"
 #include "fit/optim.h"
 #include "train/rng.h"
 
@@ -31,8 +32,46 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 
 void expr_cache_free(expr_cache *c)
 {
-    free(c->crops); free(c->heat); free(c->has_face); free(c->label); free(c->target);
+    free(c->crops); free(c->heat); free(c->has_face); free(c->label); free(c->target); free(c->domain);
     memset(c, 0, sizeof *c);
+}
+
+int expr_cache_append(expr_cache *dst, const expr_cache *src, const uint8_t *keep, au_error *err)
+{
+    int add = 0;
+    for (int i = 0; i < src->n; i++) add += !keep || keep[i];
+    if (dst->n_domains >= EXPR_MAX_DOMAINS) return au_fail(err, AUGUR_EARG, "at most %d training domains", EXPR_MAX_DOMAINS);
+    int n = dst->n + add, d = dst->n_domains ? dst->n_domains : 1;
+    uint8_t *crops = realloc(dst->crops, (size_t)n * CROP + 1);
+    if (crops) dst->crops = crops;
+    uint8_t *heat = realloc(dst->heat, (size_t)n * HEAT + 1);
+    if (heat) dst->heat = heat;
+    uint8_t *has = realloc(dst->has_face, (size_t)n + 1);
+    if (has) dst->has_face = has;
+    int *label = realloc(dst->label, ((size_t)n + 1) * sizeof(int));
+    if (label) dst->label = label;
+    float *target = realloc(dst->target, ((size_t)n + 1) * EXPR_N * sizeof(float));
+    if (target) dst->target = target;
+    uint8_t *dom = realloc(dst->domain, (size_t)n + 1);
+    if (dom) {
+        if (!dst->domain) memset(dom, 0, (size_t)dst->n); /* the first set is domain 0 */
+        dst->domain = dom;
+    }
+    if (!crops || !heat || !has || !label || !target || !dom) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+    for (int i = 0, k = dst->n; i < src->n; i++) {
+        if (keep && !keep[i]) continue;
+        memcpy(dst->crops + (size_t)k * CROP, src->crops + (size_t)i * CROP, CROP);
+        memcpy(dst->heat + (size_t)k * HEAT, src->heat + (size_t)i * HEAT, HEAT);
+        dst->has_face[k] = src->has_face[i];
+        dst->label[k] = src->label[i];
+        memcpy(dst->target + (size_t)k * EXPR_N, src->target + (size_t)i * EXPR_N, EXPR_N * sizeof(float));
+        dst->domain[k] = (uint8_t)d;
+        dst->count[src->label[i]]++;
+        k++;
+    }
+    dst->n = n;
+    dst->n_domains = d + 1;
+    return 0;
 }
 
 static int cache_alloc(expr_cache *c, int n)
@@ -168,31 +207,12 @@ int expr_cache_get(const fer_set *set, const char *name, const expr_cache_opts *
 
 /* ---- batches ---------------------------------------------------------------- */
 
-/* Writes image i of the cache into slot b of the net's input, augmented when rng != NULL. */
-static void load_image(expr_net *net, const expr_cache *c, int i, int b, tr_rng *rng, float *heat_out, int flip_always)
+/* Writes image i of the cache into slot b of the net's input, augmented (fit/augment.h) when rng != NULL. */
+static void load_image(expr_net *net, const expr_cache *c, int i, int b, tr_rng *rng, int level, float *heat_out,
+                       int flip_always)
 {
-    const uint8_t *src = c->crops + (size_t)i * CROP, *hsrc = c->heat + (size_t)i * HEAT;
-    float *dst = net->input + (size_t)b * CROP;
-    int flip = flip_always, dx = 0, dy = 0;
-    float gain = 1, bias = 0;
-    if (rng) {
-        flip = tr_rng_uniform(rng) < 0.5f;
-        dx = (int)(tr_rng_uniform(rng) * 7) - 3;
-        dy = (int)(tr_rng_uniform(rng) * 7) - 3;
-        gain = tr_rng_range(rng, 0.8f, 1.2f);
-        bias = tr_rng_range(rng, -0.1f, 0.1f);
-    }
-    for (int y = 0; y < EN_SIZE; y++)
-        for (int x = 0; x < EN_SIZE; x++) {
-            int sx = (flip ? EN_SIZE - 1 - x : x) + dx, sy = y + dy;
-            sx = sx < 0 ? 0 : sx >= EN_SIZE ? EN_SIZE - 1 : sx;   /* edge replicate */
-            sy = sy < 0 ? 0 : sy >= EN_SIZE ? EN_SIZE - 1 : sy;
-            dst[y * EN_SIZE + x] = (src[sy * EN_SIZE + sx] / 255.0f - 0.5f) * gain + bias;
-        }
-    if (heat_out)
-        for (int y = 0; y < EN_ATT; y++)
-            for (int x = 0; x < EN_ATT; x++)
-                heat_out[y * EN_ATT + x] = hsrc[y * EN_ATT + (flip ? EN_ATT - 1 - x : x)] / 255.0f;
+    expr_augment(c->crops + (size_t)i * CROP, EN_SIZE, heat_out ? c->heat + (size_t)i * HEAT : NULL, EN_ATT, rng,
+                 level, flip_always, net->input + (size_t)b * CROP, heat_out);
 }
 
 expr_train_opts expr_train_default_opts(void)
@@ -260,17 +280,36 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
     } else if (o->resume && rc != AUGUR_EIO) return rc;
     FILE *log = fopen(logp, o->resume ? "a" : "w");
     if (!log) return au_fail(err, AUGUR_EIO, "cannot write '%s'", logp);
-    /* sampling weights per class */
-    double cw[EXPR_N], wsum = 0;
-    int *by_class[EXPR_N];
-    for (int k = 0; k < EXPR_N; k++) {
-        by_class[k] = malloc(((size_t)tr->count[k] + 1) * sizeof(int));
-        double nk = tr->count[k];
-        cw[k] = nk == 0 ? 0 : o->sampling == EXPR_SAMPLE_BALANCED ? 1.0 : o->sampling == EXPR_SAMPLE_SQRT ? sqrt(nk) : nk;
-        wsum += cw[k];
+    /* sampling: a domain by weight (several domains only), a class of it by weight, an item of that class */
+    int D = tr->domain && tr->n_domains > 1 ? tr->n_domains : 1;
+    int cnt[EXPR_MAX_DOMAINS][EXPR_N], *by[EXPR_MAX_DOMAINS][EXPR_N], dn[EXPR_MAX_DOMAINS];
+    double cw[EXPR_MAX_DOMAINS][EXPR_N], cwsum[EXPR_MAX_DOMAINS], dw[EXPR_MAX_DOMAINS], dwsum = 0;
+    memset(cnt, 0, sizeof cnt);
+    memset(by, 0, sizeof by);
+    memset(dn, 0, sizeof dn);
+    for (int i = 0; i < tr->n; i++) { int d = D > 1 ? tr->domain[i] : 0; cnt[d][tr->label[i]]++; dn[d]++; }
+    int by_ok = 1;
+    for (int d = 0; d < D; d++) {
+        cwsum[d] = 0;
+        for (int k = 0; k < EXPR_N; k++) {
+            double nk = cnt[d][k];
+            by[d][k] = malloc(((size_t)cnt[d][k] + 1) * sizeof(int));
+            by_ok &= by[d][k] != NULL;
+            cw[d][k] = nk == 0 ? 0 : o->sampling == EXPR_SAMPLE_BALANCED ? 1.0 : o->sampling == EXPR_SAMPLE_SQRT ? sqrt(nk) : nk;
+            cwsum[d] += cw[d][k];
+        }
+        dw[d] = dn[d] == 0 ? 0 : o->domain_sampling == EXPR_DOMAIN_BALANCED ? 1.0
+              : o->domain_sampling == EXPR_DOMAIN_SQRT ? sqrt((double)dn[d]) : (double)dn[d];
+        dwsum += dw[d];
     }
-    int fill[EXPR_N] = {0};
-    for (int i = 0; i < tr->n; i++) by_class[tr->label[i]][fill[tr->label[i]]++] = i;
+    int fill[EXPR_MAX_DOMAINS][EXPR_N];
+    memset(fill, 0, sizeof fill);
+    for (int i = 0; i < tr->n && by_ok; i++) {
+        int d = D > 1 ? tr->domain[i] : 0, k = tr->label[i];
+        by[d][k][fill[d][k]++] = i;
+    }
+    /* the epoch's shuffled order serves when every image weighs the same */
+    int by_order = o->sampling == EXPR_SAMPLE_UNIFORM && (D == 1 || o->domain_sampling == EXPR_DOMAIN_NATURAL);
     float prior_log[EXPR_N];
     for (int k = 0; k < EXPR_N; k++) prior_log[k] = logf(fmaxf((float)tr->count[k] / tr->n, 1e-6f));
     int *order = malloc((size_t)tr->n * sizeof(int));
@@ -279,12 +318,16 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
     float *heat6 = malloc((size_t)B * EN_CAM * EN_CAM * sizeof(float));
     int cam = o->au_lambda > 0 && o->au_layer == EXPR_AU_CAM;
     net->cam_grad = cam;
-    if (!order || !targets || !heat || !has || !heat6) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); goto done; }
+    if (!by_ok || !order || !targets || !heat || !has || !heat6) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); goto done; }
     tr_schedule sch = {o->lr, o->lr * 0.01f, steps_per_epoch, total};
     tr_adamw ad = tr_adamw_default();
     fprintf(log, "# augur train expr: %d images, batch %d, %d epochs, lr %g, wd %g, au_lambda %g, au_layer %s, "
-                 "sampling %d, soft %d, logit_adjust %g, seed %llu\n", tr->n, B, o->epochs, o->lr, o->weight_decay,
-            o->au_lambda, cam ? "cam" : "att", o->sampling, o->soft_targets, o->logit_adjust, (unsigned long long)o->seed);
+                 "sampling %d, soft %d, logit_adjust %g, seed %llu, augment %s, domains %d (sampling %d:",
+            tr->n, B, o->epochs, o->lr, o->weight_decay, o->au_lambda, cam ? "cam" : "att", o->sampling, o->soft_targets,
+            o->logit_adjust, (unsigned long long)o->seed, o->augment == EXPR_AUG_ROBUST ? "robust" : "basic", D,
+            o->domain_sampling);
+    for (int d = 0; d < D; d++) fprintf(log, " %d images weigh %.3f", dn[d], dwsum > 0 ? dw[d] / dwsum : 0);
+    fprintf(log, ")\n");
     double t_start = au_now();
     rc = 0;
     for (int epoch = epoch0; epoch < o->epochs && !rc; epoch++) {
@@ -296,15 +339,21 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
         for (int s = 0; s < steps_per_epoch; s++, step++) {
             for (int b = 0; b < B; b++) {
                 int i;
-                if (o->sampling == EXPR_SAMPLE_UNIFORM) i = order[s * B + b];
-                else { /* class by weight, then an item of it */
-                    double u = tr_rng_uniform(&rng) * wsum;
+                if (by_order) i = order[s * B + b];
+                else { /* a domain by weight (several only), a class of it by weight, then an item of it */
+                    int d = 0;
+                    if (D > 1) {
+                        double u = tr_rng_uniform(&rng) * dwsum;
+                        while (d < D - 1 && (u -= dw[d]) > 0) d++;
+                        while (!dn[d]) d = (d + 1) % D;
+                    }
+                    double u = tr_rng_uniform(&rng) * cwsum[d];
                     int k = 0;
-                    while (k < EXPR_N - 1 && (u -= cw[k]) > 0) k++;
-                    while (!tr->count[k]) k = (k + 1) % EXPR_N;
-                    i = by_class[k][(int)(tr_rng_uniform(&rng) * tr->count[k]) % tr->count[k]];
+                    while (k < EXPR_N - 1 && (u -= cw[d][k]) > 0) k++;
+                    while (!cnt[d][k]) k = (k + 1) % EXPR_N;
+                    i = by[d][k][(int)(tr_rng_uniform(&rng) * cnt[d][k]) % cnt[d][k]];
                 }
-                load_image(net, tr, i, b, &rng, heat + (size_t)b * HEAT, 0);
+                load_image(net, tr, i, b, &rng, o->augment, heat + (size_t)b * HEAT, 0);
                 for (int k = 0; k < EXPR_N; k++)
                     targets[b * EXPR_N + k] = o->soft_targets ? tr->target[(size_t)i * EXPR_N + k] : k == tr->label[i];
                 has[b] = tr->has_face[i] && tr->label[i] != EXPR_NEUTRAL;
@@ -371,7 +420,8 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
     }
 done:
     fclose(log);
-    for (int k = 0; k < EXPR_N; k++) free(by_class[k]);
+    for (int d = 0; d < D; d++)
+        for (int k = 0; k < EXPR_N; k++) free(by[d][k]);
     free(order); free(targets); free(heat); free(has); free(heat6);
     net->cam_grad = 0;
     return rc;
@@ -394,7 +444,7 @@ void expr_evaluate(expr_net *net, const expr_cache *c, int flip, expr_metrics *m
     for (int s = 0; s < c->n; s += B) {
         int nb = c->n - s < B ? c->n - s : B;
         for (int pass = 0; pass < (flip ? 2 : 1); pass++) {
-            for (int b = 0; b < nb; b++) load_image(net, c, s + b, b, NULL, heat + (size_t)b * HEAT, pass);
+            for (int b = 0; b < nb; b++) load_image(net, c, s + b, b, NULL, 0, heat + (size_t)b * HEAT, pass);
             en_forward(net, nb, 0);
             for (int b = 0; b < nb && b < 512; b++)
                 for (int k = 0; k < EXPR_N; k++)

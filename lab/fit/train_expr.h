@@ -8,7 +8,8 @@
  * preprocessed every time and never written anywhere.
  *
  * Training: AdamW, cosine schedule with warm-up, batch norm, augmentation
- * (horizontal flip, shifts of up to 3 px, brightness/contrast), soft targets
+ * (fit/augment.h: the basic flip/shift/brightness recipe or the robust one),
+ * one or several domains (expr_cache_append) with domain-aware sampling, soft targets
  * (FERPlus votes) or one-hot, optional class-balanced or square-root sampling
  * and logit adjustment (long tail), optional AU-guidance loss
  * lambda * (1 - cos(attention of block 3, class heatmap)), neutral excluded.
@@ -31,7 +32,11 @@ typedef struct expr_cache {
     int *label;         /* n */
     float *target;      /* n x EXPR_N */
     int count[EXPR_N];
+    uint8_t *domain;    /* n: the source set of each image (expr_cache_append), or NULL: one domain */
+    int n_domains;      /* 0 or 1: one domain */
 } expr_cache;
+
+#define EXPR_MAX_DOMAINS 8
 
 typedef struct expr_cache_opts {
     const char *dir;        /* cache folder (files in DIR/expr/, both made if missing); NULL or "": no
@@ -46,14 +51,24 @@ typedef struct expr_cache_opts {
  * that cannot be written is only slower next time: not an error. */
 int expr_cache_get(const fer_set *set, const char *name, const expr_cache_opts *o, expr_cache *c, au_error *err);
 void expr_cache_free(expr_cache *c);
+/* Adds src's images (those with keep[i] != 0; keep NULL: all) to dst as a new
+ * domain (dst's own images are domain 0), for training on several data sets
+ * with domain-aware sampling. */
+int expr_cache_append(expr_cache *dst, const expr_cache *src, const uint8_t *keep, au_error *err);
 
 enum { EXPR_SAMPLE_UNIFORM = 0, EXPR_SAMPLE_BALANCED = 1, EXPR_SAMPLE_SQRT = 2 };
 enum { EXPR_AU_ATT = 0, EXPR_AU_CAM = 1 };
+/* How a batch draws from several domains: in proportion to their sizes
+ * (natural), to the square roots of their sizes, or equally (balanced). The
+ * class sampling (uniform/balanced/sqrt) then applies within the domain. */
+enum { EXPR_DOMAIN_NATURAL = 0, EXPR_DOMAIN_SQRT = 1, EXPR_DOMAIN_BALANCED = 2 };
 
 typedef struct expr_train_opts {
     int epochs, batch;
     float lr, weight_decay, au_lambda, logit_adjust; /* logit_adjust tau: logits + tau*log(prior) in training */
     int sampling;
+    int domain_sampling;    /* EXPR_DOMAIN_*, used when the training cache has several domains */
+    int augment;            /* EXPR_AUG_BASIC (default) or EXPR_AUG_ROBUST (fit/augment.h) */
     int au_layer;           /* EXPR_AU_ATT: guide block 3's attention; EXPR_AU_CAM: the true class's CAM */
     int soft_targets;
     uint64_t seed;
