@@ -138,6 +138,11 @@ assert any(12 in s["aus"] for s in r["steps"]) and "consistent" in r["consistenc
 ' "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: reasoning JSON"; }
 expect 0 "explain with an explicit --expr-model" -- "$AUGUR" analyze --format explain --expr-model "$SRC/models/expr-ferplus.bin" "$SRC/examples/astronaut.png"
 grep_out "CAM-COS" "explain reports CAM-COS"
+# a shipped expression model by name (models/expr-NAME.bin, hash-checked); an unknown name is an error naming it
+expect 0 "a shipped expression model by name" -- "$AUGUR" analyze --expr-model fer2013 "$SRC/examples/astronaut.png"
+grep_out "expression: happiness" "the FER2013 model by name reads the smile"
+expect 1 "an expression model name that is not shipped" -- "$AUGUR" analyze --expr-model nosuchmodel "$SRC/examples/astronaut.png"
+grep_out "nosuchmodel" "the error names the missing model"
 # test-time flip averaging: still happiness, and the probabilities differ from the single pass
 expect 0 "analyze --expr-flip" -- "$AUGUR" analyze --json --expr-flip "$SRC/examples/astronaut.png"
 cp "$T/out" "$T/flip.json"

@@ -111,7 +111,15 @@ void au_paths_resolve(const struct augur_params *p, au_paths *out)
     snprintf(out->blendshapes_model, sizeof out->blendshapes_model, "%s/face_blendshapes.tflite", models);
 
     v = given(p->expr_model, "AUGUR_EXPR_MODEL");
-    if (v) {
+    if (v && !strchr(v, '/') && !is_file(v) && strlen(v) <= 20 && strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(v)) {
+        /* a shipped model by name ("ferplus", "fer2013", "multidomain"): models/expr-NAME.bin, hash-checked
+           like the default; a name that is not shipped stays as given, so its load error names it */
+        snprintf(out->expr_model, sizeof out->expr_model, "%s/expr-%.20s.bin", models, v);
+        if (!is_file(out->expr_model)) {
+            snprintf(out->expr_model, sizeof out->expr_model, "%s", v);
+            out->expr_explicit = 1;
+        }
+    } else if (v) {
         snprintf(out->expr_model, sizeof out->expr_model, "%s", v);
         out->expr_explicit = 1;
     } else {
