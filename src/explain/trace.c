@@ -207,9 +207,9 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
     t->confidence = -1;
     if (f->has_expression && answer == f->expression_class) consistency(f, t);
     if (t->answer != best) /* the classifier's answer is not what the AUs support best: say so */
-        snprintf(t->conclusion, sizeof t->conclusion, "%s%s point%s to %s (AU evidence %.2f), not %s (%.2f); the answer "
+        snprintf(t->conclusion, sizeof t->conclusion, "%s%s point to %s (AU evidence %.2f), not %s (%.2f); the answer "
                  "%s rests on the classifier%s.", n_active ? "Combined " : "No active action unit: the measurements",
-                 n_active ? combo : "", n_active ? "" : "s", expr_names[best], t->evidence[best],
+                 n_active ? combo : "", expr_names[best], t->evidence[best],
                  expr_names[t->answer], t->evidence[t->answer], expr_names[t->answer],
                  t->weakly_grounded ? " and is weakly grounded" : "");
     else if (n_active)
