@@ -172,6 +172,7 @@ static int add_domains(const expr_cli *c, const char **dirs, int n, int folds, i
         const char *b = strrchr(dirs[j], '/');
         char name[128];
         snprintf(name, sizeof name, "add-%s", b && b[1] ? b + 1 : dirs[j]);
+        for (char *q = name; *q; q++) if (*q == '/') *q = '_'; /* "DIR/" names a file, not a folder */
         expr_cache_opts co = {.dir = c->cache, .model_dir = c->models, .quiet = quiet};
         expr_cache ac;
         if (!(rc = expr_cache_get(&sets[j], name, &co, &ac, err))) {

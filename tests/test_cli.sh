@@ -138,6 +138,14 @@ assert any(12 in s["aus"] for s in r["steps"]) and "consistent" in r["consistenc
 ' "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: reasoning JSON"; }
 expect 0 "explain with an explicit --expr-model" -- "$AUGUR" analyze --format explain --expr-model "$SRC/models/expr-ferplus.bin" "$SRC/examples/astronaut.png"
 grep_out "CAM-COS" "explain reports CAM-COS"
+# train expr: bad robustness options are refused before any data is read
+expect 2 "train expr --augment unknown" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --augment heavy
+grep_out "basic or robust" "--augment names its values"
+expect 2 "train expr --folds without --holdout" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --add "$T/none" --folds 3
+grep_out "go together" "--folds needs --holdout"
+expect 2 "train expr --holdout out of range" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --add "$T/none" --folds 3 --holdout 3
+expect 2 "train expr --folds without --add" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --folds 3 --holdout 0
+expect 2 "train expr --domains unknown" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --domains all
 # a shipped expression model by name (models/expr-NAME.bin, hash-checked); an unknown name is an error naming it
 expect 0 "a shipped expression model by name" -- "$AUGUR" analyze --expr-model fer2013 "$SRC/examples/astronaut.png"
 grep_out "expression: happiness" "the FER2013 model by name reads the smile"

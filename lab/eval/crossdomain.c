@@ -757,8 +757,8 @@ static int check_holdout(const char *model, int f, int k, unsigned seed, char (*
     char *line = strtok_r(text, "\n", &save);
     if (!line || sscanf(line, "fold %d of %d seed %u", &ff, &kk, &ss) != 3 || ff != f || kk != k || ss != seed) {
         free(buf);
-        return au_fail(err, AUGUR_EARG, "%s: not fold %d of %d with seed %u (the %d-th of --expr-folds; fold seed "
-                                        "--expr-fold-seed)", p, f, k, seed, f + 1);
+        return au_fail(err, AUGUR_EARG, "%s: not fold %d of %d with seed %u (--expr-folds lists the models in fold "
+                                        "order; the seed is --expr-fold-seed)", p, f, k, seed);
     }
     int listed = 0, want = 0;
     for (int q = 0, off = 0; q < 2; off += ng[q], q++)
