@@ -642,6 +642,31 @@ static int link_items(const cd_data *d, const int *fold_of, int off, int f, cons
     return 0;
 }
 
+/* Analyses each face i of d with the model of its fold fold[i] (0..k-1; -1: left
+ * as it is): models[f] as the AU model (expr 0) or the expression model (expr
+ * 1), the other settings o's. out[i] gets the record; seconds accumulates. */
+static int analyze_by_fold(const cd_opts *o, const cd_data *d, const int *fold, int k, const char *const *models,
+                           int expr, cd_rec *out, double *seconds, au_error *err)
+{
+    cd_rec *part = calloc((size_t)d->n + 1, sizeof *part);
+    char **paths = calloc((size_t)d->n + 1, sizeof *paths);
+    int *idx = calloc((size_t)d->n + 1, sizeof *idx), rc = 0;
+    if (!part || !paths || !idx) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+    for (int f = 0; f < k && !rc; f++) {
+        int n = 0, hits;
+        double sec = 0;
+        for (int i = 0; i < d->n; i++) if (fold[i] == f) { idx[n] = i; paths[n++] = d->paths[i]; }
+        struct augur_params p = o->params;
+        if (expr) p.expr_model = models[f];
+        else p.au_model = models[f];
+        if (!(rc = analyze(o, &p, paths, n, part, &hits, &sec, err)))
+            for (int j = 0; j < n; j++) out[idx[j]] = part[j];
+        *seconds += sec;
+    }
+    free(part); free(paths); free(idx);
+    return rc;
+}
+
 static int au_cv(const cd_opts *o, cd_report *rep, cd_data *ck, cd_data *sf, const int *fold_of, const char *model_dir,
                  au_error *err)
 {
@@ -710,28 +735,24 @@ static int au_cv(const cd_opts *o, cd_report *rep, cd_data *ck, cd_data *sf, con
     free(m);
     rep->au_cv_train_seconds = au_now() - t0;
     /* each face with the model of its fold */
+    char (*mpath)[4400] = calloc((size_t)o->folds, sizeof *mpath);
+    const char **models = calloc((size_t)o->folds, sizeof *models);
+    if ((!mpath || !models) && !rc) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+    for (int f = 0; f < o->folds && !rc; f++) {
+        snprintf(mpath[f], sizeof *mpath, "%s/fold-%d.json", dir, f);
+        models[f] = mpath[f];
+    }
     cd_data *dom[2] = {ck, sf};
     for (int q = 0; q < 2 && !rc; q++) {
         cd_data *d = dom[q];
-        cd_rec *oof = calloc((size_t)d->n + 1, sizeof *oof), *part = calloc((size_t)d->n + 1, sizeof *part);
-        char **paths = calloc((size_t)d->n + 1, sizeof *paths);
-        int *idx = calloc((size_t)d->n + 1, sizeof *idx);
-        if (!oof || !part || !paths || !idx) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
-        for (int f = 0; f < o->folds && !rc; f++) {
-            int n = 0, hits;
-            double sec;
-            for (int i = 0; i < d->n; i++) if (d->fold[i] == f) { idx[n] = i; paths[n++] = d->paths[i]; }
-            char model[4400];
-            snprintf(model, sizeof model, "%s/fold-%d.json", dir, f);
-            struct augur_params p = o->params;
-            p.au_model = model;
-            if (!(rc = analyze(o, &p, paths, n, part, &hits, &sec, err)))
-                for (int k = 0; k < n; k++) oof[idx[k]] = part[k];
-            rep->au_cv_analysis_seconds += sec;
-        }
+        cd_rec *oof = calloc((size_t)d->n + 1, sizeof *oof);
+        if (!oof) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+        else rc = analyze_by_fold(o, d, d->fold, o->folds, models, 0, oof, &rep->au_cv_analysis_seconds, err);
         if (!rc) { d->rec_ship = d->rec; d->rec = oof; oof = NULL; }
-        free(oof); free(part); free(paths); free(idx);
+        free(oof);
     }
+    free(mpath);
+    free(models);
     if (*tmp_models) rm_tree(tmp_models);
     if (!rc) rep->au_cv = 1;
     return rc;
@@ -793,34 +814,23 @@ static int expr_cv(const cd_opts *o, cd_report *rep, cd_data *ck, cd_data *sf, a
     ck_subject_folds(total, k, o->expr_fold_seed, fold_of);
     char (*const names[2])[64] = {ck->gname, sf->gname};
     for (int f = 0; f < k && !rc; f++) rc = check_holdout(models[f], f, k, o->expr_fold_seed, names, ng, fold_of, err);
-    double t0 = au_now();
     cd_data *dom[2] = {ck, sf};
     for (int q = 0, off = 0; q < 2 && !rc; off += ng[q], q++) {
         cd_data *d = dom[q];
-        cd_rec *part = calloc((size_t)d->n + 1, sizeof *part);
-        char **paths = calloc((size_t)d->n + 1, sizeof *paths);
-        int *idx = calloc((size_t)d->n + 1, sizeof *idx);
+        cd_rec *oof = calloc((size_t)d->n + 1, sizeof *oof);
+        int *fold = calloc((size_t)d->n + 1, sizeof *fold);
         d->cl_ship = calloc((size_t)d->n + 1, sizeof *d->cl_ship);
-        if (!part || !paths || !idx || !d->cl_ship) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
-        for (int i = 0; i < d->n && !rc; i++) d->cl_ship[i] = d->rec[i].cl;
-        for (int f = 0; f < k && !rc; f++) {
-            int n = 0, hits;
-            double sec;
-            for (int i = 0; i < d->n; i++) if (d->group[i] >= 0 && fold_of[off + d->group[i]] == f) { idx[n] = i; paths[n++] = d->paths[i]; }
-            struct augur_params p = o->params;
-            p.expr_model = models[f];
-            if (!(rc = analyze(o, &p, paths, n, part, &hits, &sec, err)))
-                for (int j = 0; j < n; j++) { /* the fold model's classifier; the evidence stays as it was */
-                    cd_rec *r = &d->rec[idx[j]];
-                    r->cl = part[j].cl;
-                    memcpy(r->prob, part[j].prob, sizeof r->prob);
-                    if (d->rec_ship) { d->rec_ship[idx[j]].cl = part[j].cl; memcpy(d->rec_ship[idx[j]].prob, part[j].prob, sizeof r->prob); }
-                }
+        if (!oof || !fold || !d->cl_ship) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+        for (int i = 0; i < d->n && !rc; i++) {
+            fold[i] = d->group[i] >= 0 ? fold_of[off + d->group[i]] : -1;
+            d->cl_ship[i] = d->rec[i].cl;
         }
-        free(part); free(paths); free(idx);
+        if (!rc) rc = analyze_by_fold(o, d, fold, k, (const char *const *)models, 1, oof, &rep->expr_cv_seconds, err);
+        for (int i = 0; i < d->n && !rc; i++) /* the fold model's classifier; the evidence stays as it was */
+            if (fold[i] >= 0) { d->rec[i].cl = oof[i].cl; memcpy(d->rec[i].prob, oof[i].prob, sizeof oof[i].prob); }
+        free(oof); free(fold);
     }
     free(fold_of);
-    rep->expr_cv_seconds = au_now() - t0;
     if (!rc) { rep->expr_cv = 1; rep->expr_cv_folds = k; }
     return rc;
 }

@@ -63,8 +63,7 @@ static void warp(const uint8_t *src, int S, int flip, float theta, float s, floa
 /* one pass of the [1 2 1]/4 binomial filter in each direction, edges replicated */
 static void blur(float *p, int S)
 {
-    float row[256];
-    if (S > 256) return;
+    float row[EXPR_AUG_MAX];
     for (int y = 0; y < S; y++) {
         for (int x = 0; x < S; x++) row[x] = p[y * S + x];
         for (int x = 0; x < S; x++)
@@ -86,8 +85,7 @@ static void jerr_quiet(j_common_ptr c, int level) { (void)c; (void)level; }
  * error the image is left as it was (augmentation is best effort). */
 static void jpeg_roundtrip(float *p, int S, int q)
 {
-    uint8_t px[256 * 256], back[256 * 256];
-    if (S > 256) return;
+    uint8_t px[EXPR_AUG_MAX * EXPR_AUG_MAX], back[EXPR_AUG_MAX * EXPR_AUG_MAX];
     for (int i = 0; i < S * S; i++) px[i] = (uint8_t)(p[i] < 0 ? 0 : p[i] > 255 ? 255 : p[i] + 0.5f);
     unsigned char *mem = NULL;
     unsigned long len = 0;
@@ -153,8 +151,7 @@ static void robust(const uint8_t *src, int S, const uint8_t *hsrc, int H, tr_rng
     int q = tr_rng_uniform(rng) < 0.25f ? 15 + (int)(tr_rng_uniform(rng) * 61) : 0;
     float sigma = tr_rng_uniform(rng) < 0.3f ? tr_rng_range(rng, 0, 0.05f) : 0;
     int erase = tr_rng_uniform(rng) < 0.25f;
-    float w[256 * 256];
-    if (S > 256) return;
+    float w[EXPR_AUG_MAX * EXPR_AUG_MAX];
     warp(src, S, flip, theta, s, tx, ty, 1.0f, w);
     for (int k = 0; k < blurs; k++) blur(w, S);
     if (q) jpeg_roundtrip(w, S, q);
@@ -178,6 +175,6 @@ static void robust(const uint8_t *src, int S, const uint8_t *hsrc, int H, tr_rng
 void expr_augment(const uint8_t *src, int size, const uint8_t *hsrc, int hsize, tr_rng *rng, int level,
                   int flip_always, float *out, float *hout)
 {
-    if (rng && level == EXPR_AUG_ROBUST) robust(src, size, hsrc, hsize, rng, out, hout);
+    if (rng && level == EXPR_AUG_ROBUST && size <= EXPR_AUG_MAX && hsize <= size) robust(src, size, hsrc, hsize, rng, out, hout);
     else basic(src, size, hsrc, hsize, rng, flip_always, out, hout);
 }

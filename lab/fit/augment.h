@@ -29,6 +29,7 @@
 #include "train/rng.h"
 
 enum { EXPR_AUG_BASIC = 0, EXPR_AUG_ROBUST = 1 };
+#define EXPR_AUG_MAX 64 /* the robust level's largest crop side (its buffers are on the stack); larger: basic */
 
 /* src: size x size crop; out: size x size floats, (v/255 - 0.5) * gain + bias as
  * the network reads them. hsrc: hsize x hsize heatmap (0-255) or NULL; hout:
