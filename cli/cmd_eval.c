@@ -28,6 +28,8 @@
     "  --ck-weight W       weight of a FACS-coded CK+ row against a weakly labelled one (default 10)\n" \
     "  --geometry-only     mesh geometry only (default: geometry + HOG appearance + blendshapes)\n" \
     "  --no-blendshapes    without MediaPipe's 51 blendshape coefficients (geometry + HOG only)\n" \
+    "  --symmetric-blendshapes  the blendshapes mirror-symmetrised (left/right pairs as mean and\n" \
+    "                      |difference|), so a mirrored face gives the same input\n" \
     "  --evidence-domains  fit the evidence map with each data set (CK+, FERPlus, SFEW) weighing the same\n" \
     "  --l2 X              ridge on standardised features (default 20)\n" \
     "  --budget F          presence thresholds keep false alarms on neutral training faces <= F\n" \

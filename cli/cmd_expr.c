@@ -220,6 +220,8 @@ int cmd_train_expr(int argc, char **argv)
                    "                   SFEW film) of fold F of K; writes the held-out groups to MODEL.holdout.\n"
                    "                   With --add ckplus48 --add sfew/Train in that order the folds are those\n"
                    "                   `augur eval crossdomain --expr-folds` draws\n"
+                   "  --init M         start from model M's weights (fine-tuning; with a lower --lr and fewer\n"
+                   "                   --epochs) instead of a seeded random initialisation\n"
                    "  --resume         continue from MODEL.ckpt\n"
                    "  --train/--valid DIR  class folders (protocol folders)\n"
                    "  --cache DIR      keep the preprocessed images (face stage, ~140 s for FERPlus train) in\n"
@@ -271,6 +273,7 @@ int cmd_train_expr(int argc, char **argv)
         else if (!strcmp(a, "--holdout")) { if ((holdout = cli_int("train", a, v, 0, 99)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--fold-seed")) { if ((fold_seed = cli_int("train", a, v, 0, 1 << 30)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--resume")) o.resume = 1;
+        else if (!strcmp(a, "--init") && v) { o.init = v; i++; }
         else if (!strcmp(a, "-q")) o.quiet = 1;
         else if (!strcmp(a, "--calibrate")) calibrate = 1;
         else if (!strcmp(a, "--calib-n")) { if ((calib_n = cli_int("train", a, v, 1, 1000000)) < 0) return EXIT_USAGE; i++; }
@@ -293,20 +296,30 @@ int cmd_train_expr(int argc, char **argv)
         return EXIT_USAGE;
     }
     au_error err = {0};
+    expr_net *net = NULL; /* first, so that a bad --init fails before the data is read */
+    if (en_create(&net, o.batch, o.seed, &err) || (o.init && en_load_weights(net, o.init, &err))) {
+        cli_error("train", "%s", err.msg);
+        en_free(net);
+        return EXIT_FAIL;
+    }
     expr_cache tr, va;
     int have_valid = 0;
-    if (load_cache(&c, 0, &tr, o.quiet, &err)) { cli_error("train", "%s", err.msg); return EXIT_FAIL; }
+    if (load_cache(&c, 0, &tr, o.quiet, &err)) { cli_error("train", "%s", err.msg); en_free(net); return EXIT_FAIL; }
     if (n_add && add_domains(&c, add, n_add, folds, holdout, (unsigned)fold_seed, o.out, &tr, o.quiet, &err)) {
         cli_error("train", "%s", err.msg);
         expr_cache_free(&tr);
+        en_free(net);
         return EXIT_FAIL;
     }
     if (strcmp(c.protocol, "folders") || c.valid) {
-        if (load_cache(&c, 1, &va, o.quiet, &err)) { cli_error("train", "%s", err.msg); expr_cache_free(&tr); return EXIT_FAIL; }
+        if (load_cache(&c, 1, &va, o.quiet, &err)) {
+            cli_error("train", "%s", err.msg);
+            expr_cache_free(&tr);
+            en_free(net);
+            return EXIT_FAIL;
+        }
         have_valid = 1;
     }
-    expr_net *net;
-    if (en_create(&net, o.batch, o.seed, &err)) { cli_error("train", "%s", err.msg); return EXIT_FAIL; }
     double t0 = au_now();
     int rc = expr_train(net, &tr, have_valid ? &va : NULL, &o, &err);
     if (rc) cli_error("train", "%s", err.msg);

@@ -29,6 +29,8 @@ static void help(void)
            "  --ck-weight W       weight of a FACS-coded CK+ row against a weakly labelled one (default 10)\n"
            "  --geometry-only     mesh geometry only (default: geometry + HOG appearance + blendshapes)\n"
            "  --no-blendshapes    without MediaPipe's 51 blendshape coefficients (geometry + HOG only)\n"
+           "  --symmetric-blendshapes  the blendshapes mirror-symmetrised (left/right pairs as mean and\n"
+           "                      |difference|), so a mirrored face gives the same input\n"
            "  --evidence-domains  fit the evidence map with each data set (CK+, FERPlus, SFEW) weighing the same\n"
            "  --l2 X              ridge (default 20)\n"
            "  --budget F          false alarms allowed on neutral training faces per AU (default 0.02)\n"

@@ -10,7 +10,10 @@
  *     descriptor relies on (so flipping an image cannot change the evidence);
  *   - the L-BFGS regression separates a synthetic two-class problem and its
  *     threshold keeps the false-alarm budget on "neutral" rows;
- *   - codebook weak labels: a neutral face shows no AU, a happy one AU6 + AU12.
+ *   - codebook weak labels: a neutral face shows no AU, a happy one AU6 + AU12;
+ *   - the symmetrised blendshape input (bs_symmetric) is the same for a
+ *     feature vector and its mirror (left/right channels swapped), and the
+ *     geometry and HOG pass through unchanged.
  */
 #include <math.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include "fit/au_fit.h"
 #include "eval/au_eval.h"
 #include "expr/classes.h"
+#include "face/blendshapes.h"
 #include "media/image.h"
 #include "media/warp.h"
 #include "testutil.h"
@@ -142,9 +146,38 @@ static void test_weak_labels(void)
     CHECK(y[au_index(9)] == -1 && y[au_index(10)] == -1, "disgust asserts neither AU9 nor AU10 alone");
 }
 
+/* au_model_input: mirrored blendshapes give the same symmetrised input; the raw input differs */
+static void test_bs_symmetric(void)
+{
+    static au_model m;
+    static float f[AU_FEAT_N], g[AU_FEAT_N], a[AU_FEAT_N], b[AU_FEAT_N];
+    memset(&m, 0, sizeof m);
+    m.n_feat = AU_FEAT_N;
+    m.use_appearance = m.use_blendshapes = m.bs_symmetric = 1;
+    unsigned s = 7;
+    for (int j = 0; j < AU_FEAT_N; j++) { s = s * 1103515245u + 12345u; f[j] = (float)((s >> 8) % 1000) / 1000.0f; }
+    memcpy(g, f, sizeof g);
+    const float *bs = f + AU_GEOM_N + AU_APP_N;
+    for (int i = 1; i < AU_BLENDSHAPES; i++) g[AU_GEOM_N + AU_APP_N + i - 1] = bs[au_blendshape_mirror(i) - 1];
+    au_model_input(&m, f, a);
+    au_model_input(&m, g, b);
+    CHECK(!memcmp(a, b, sizeof a), "symmetrised blendshapes: the mirror's input differs");
+    CHECK(!memcmp(a, f, (AU_GEOM_N + AU_APP_N) * sizeof *a), "symmetrised blendshapes: geometry/HOG changed");
+    /* mouthSmileLeft/Right (44, 45) become their mean and |difference| somewhere in the block */
+    float mean = 0.5f * (bs[43] + bs[44]), diff = fabsf(bs[43] - bs[44]);
+    int found = 0;
+    for (int j = AU_GEOM_N + AU_APP_N; j + 1 < AU_FEAT_N; j++) found |= a[j] == mean && a[j + 1] == diff;
+    CHECK(found, "symmetrised blendshapes: no (mean, |difference|) of the smile channels");
+    m.bs_symmetric = 0;
+    au_model_input(&m, f, a);
+    au_model_input(&m, g, b);
+    CHECK(memcmp(a, b, sizeof a) && !memcmp(a, f, sizeof a), "raw blendshapes: input is not the features as given");
+}
+
 int main(void)
 {
     test_hog_mirror();
+    test_bs_symmetric();
     test_fit();
     test_weak_labels();
     struct augur_params p = augur_default_params();

@@ -146,6 +146,11 @@ grep_out "go together" "--folds needs --holdout"
 expect 2 "train expr --holdout out of range" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --add "$T/none" --folds 3 --holdout 3
 expect 2 "train expr --folds without --add" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --folds 3 --holdout 0
 expect 2 "train expr --domains unknown" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --domains all
+# fine-tuning: a missing or foreign --init model is refused, naming it, before any data is read
+expect 1 "train expr --init missing" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --init "$T/nonexistent.bin"
+grep_out "nonexistent.bin" "--init names the missing model"
+expect 1 "train expr --init not a model" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --init "$SRC/examples/astronaut.png"
+grep_out "astronaut.png" "--init names the foreign file"
 # a shipped expression model by name (models/expr-NAME.bin, hash-checked); an unknown name is an error naming it
 expect 0 "a shipped expression model by name" -- "$AUGUR" analyze --expr-model fer2013 "$SRC/examples/astronaut.png"
 grep_out "expression: happiness" "the FER2013 model by name reads the smile"

@@ -186,6 +186,18 @@ int main(void)
                f.blendshapes[frown_l], au_blendshape_name(frown_r), f.blendshapes[frown_r]);
         CHECK(!strcmp(au_blendshape_name(smile_l), "mouthSmileLeft") && !au_blendshape_name(AU_BLENDSHAPES),
               "blendshape names");
+        /* the mirror table: an involution that swaps the "Left"/"Right" suffix and keeps the rest */
+        for (int i = 0; i < AU_BLENDSHAPES; i++) {
+            const char *a = au_blendshape_name(i), *b = au_blendshape_name(au_blendshape_mirror(i));
+            size_t la = strlen(a);
+            char want[64];
+            if (la > 4 && !strcmp(a + la - 4, "Left")) snprintf(want, sizeof want, "%.*sRight", (int)(la - 4), a);
+            else if (la > 5 && !strcmp(a + la - 5, "Right")) snprintf(want, sizeof want, "%.*sLeft", (int)(la - 5), a);
+            else snprintf(want, sizeof want, "%s", a);
+            CHECK(b && !strcmp(b, want) && au_blendshape_mirror(au_blendshape_mirror(i)) == i,
+                  "blendshape mirror of %s is %s (want %s)", a, b ? b : "none", want);
+        }
+        CHECK(au_blendshape_mirror(-1) == -1 && au_blendshape_mirror(AU_BLENDSHAPES) == -1, "blendshape mirror range");
         /* measured 0.92 and 0.92; frowns under 0.01 */
         CHECK(f.blendshapes[smile_l] > 0.5f && f.blendshapes[smile_r] > 0.5f, "astronaut: no smile in the blendshapes");
         CHECK(f.blendshapes[frown_l] < 0.2f && f.blendshapes[frown_r] < 0.2f, "astronaut: a frown in the blendshapes");

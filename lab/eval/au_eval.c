@@ -87,7 +87,8 @@ typedef struct pool {
 
 static const char *feature_set(const au_eval_opts *o)
 {
-    return !o->appearance ? "geometry" : o->blendshapes ? "geometry + HOG + blendshapes" : "geometry + HOG";
+    return !o->appearance ? "geometry" : !o->blendshapes ? "geometry + HOG"
+         : o->bs_symmetric ? "geometry + HOG + blendshapes (mirror-symmetrised)" : "geometry + HOG + blendshapes";
 }
 
 static void pool_free(pool *p)
@@ -164,7 +165,7 @@ static int add_ckplus(const au_eval_opts *o, pool *p, int *n_subjects, au_error 
         if (stat(path, &st) || !S_ISREG(st.st_mode)) continue;
         signed char y[AU_COUNT];
         for (int a = 0; a < AU_COUNT; a++) y[a] = set.coded[a] ? 0 : -1;
-        rc = pool_add(p, path, y, it->subject_index, DOM_CK_NEUTRAL, EXPR_NEUTRAL, -1, err);
+        rc = pool_add(p, path, y, it->subject_index, DOM_CK_NEUTRAL, EXPR_NEUTRAL, seq[i], err); /* its sequence's neutral */
         n_neutral++;
     }
     if (!rc && o->negatives_dir && n_neutral == 0)
@@ -410,6 +411,7 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
         memset(m, 0, sizeof *m);
         m->use_appearance = o->appearance;
         m->use_blendshapes = o->appearance && o->blendshapes;
+        m->bs_symmetric = m->use_blendshapes && o->bs_symmetric;
         rc = au_model_fit(m, &d, &o->fit, err);
     }
     free(X); free(y); free(cls); free(g); free(coded); free(neutral); free(w); free(evw); free(dom);
@@ -471,6 +473,48 @@ static int argmax8(const float *v)
     return b;
 }
 
+/* Per-AU precision, recall and F1 over the CK+ peak images from pred
+ * (1 present, 0 absent, -1 not fitted = absent): the rows, the mean over AUs
+ * with >= min_report_seqs positive sequences, and OpenFace's 16. */
+static void score_rows(const au_eval_opts *o, const pool *p, const signed char *pred, const int *fitted,
+                       au_eval_row *rows, int *n_rows, double *mean, int *n_in_mean, double *mean16)
+{
+    double sum = 0, sum16 = 0;
+    *n_rows = *n_in_mean = 0;
+    for (int a = 0; a < AU_COUNT; a++) {
+        au_eval_row *r = &rows[*n_rows];
+        memset(r, 0, sizeof *r);
+        r->au = au_defs[a].id;
+        r->fitted = fitted[a];
+        int coded = 0;
+        for (int i = 0; i < p->n; i++) {
+            if (p->dom[i] != DOM_CK) continue;
+            int lab = p->y[(size_t)i * AU_COUNT + a];
+            if (lab < 0) continue;
+            coded = 1;
+            int pr = pred[(size_t)i * AU_COUNT + a] == 1;
+            r->tp += pr && lab == 1; r->fp += pr && lab == 0; r->fn += !pr && lab == 1; r->tn += !pr && lab == 0;
+            if (lab == 1) {
+                r->pos_images++;
+                int first = 1;
+                for (int k = 0; k < i && first; k++) first = !(p->dom[k] == DOM_CK && p->seq[k] == p->seq[i]);
+                r->pos_sequences += first;
+            }
+        }
+        if (!coded || r->pos_images == 0) continue;
+        r->precision = r->tp + r->fp ? (double)r->tp / (r->tp + r->fp) : 0;
+        r->recall = r->tp + r->fn ? (double)r->tp / (r->tp + r->fn) : 0;
+        r->f1 = r->tp ? 2.0 * r->tp / (2.0 * r->tp + r->fp + r->fn) : 0;
+        r->in_mean = r->pos_sequences >= o->min_report_seqs;
+        for (int k = 0; k < 16; k++) r->openface |= au_eval_openface16[k] == r->au;
+        if (r->in_mean) { sum += r->f1; (*n_in_mean)++; }
+        if (r->openface) sum16 += r->f1;
+        (*n_rows)++;
+    }
+    *mean = *n_in_mean ? sum / *n_in_mean : 0;
+    *mean16 = sum16 / 16.0;
+}
+
 int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
 {
     memset(rep, 0, sizeof *rep);
@@ -485,13 +529,22 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     /* folds over CK+ subjects and SFEW films (groups 0..ns-1 and the SFEW films); FERPlus always trains */
     int *fold = malloc((size_t)p.n_groups * sizeof *fold);
     unsigned char *use = malloc((size_t)p.n);
-    signed char *pred = malloc((size_t)p.n * AU_COUNT);
+    signed char *pred = malloc((size_t)p.n * AU_COUNT), *pred_pn = malloc((size_t)p.n * AU_COUNT);
     signed char *ev = malloc((size_t)p.n);
+    int *neu = malloc((size_t)p.n * sizeof *neu);
     au_model *m = malloc(sizeof *m);
-    if (!fold || !use || !pred || !ev || !m) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); goto done; }
+    if (!fold || !use || !pred || !pred_pn || !ev || !neu || !m) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); goto done; }
     shuffle_folds(p.n_groups, o->folds, o->seed, fold);
     memset(pred, -1, (size_t)p.n * AU_COUNT);
+    memset(pred_pn, -1, (size_t)p.n * AU_COUNT);
     memset(ev, -1, (size_t)p.n);
+    /* each CK+ peak's meshed neutral first frame (the same sequence), -1 if none */
+    for (int i = 0; i < p.n; i++) {
+        neu[i] = -1;
+        if (p.dom[i] != DOM_CK) continue;
+        for (int k = 0; k < p.n && neu[i] < 0; k++)
+            if (p.dom[k] == DOM_CK_NEUTRAL && p.seq[k] == p.seq[i] && p.ok[k]) neu[i] = k;
+    }
     int fitted[AU_COUNT] = {0};
     long neutral_pairs = 0, neutral_present = 0, neutral_any = 0;
     for (int f = 0; f < o->folds; f++) {
@@ -516,45 +569,31 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                 au_model_evidence(m, prob, e);
                 ev[i] = (signed char)argmax8(e);
             }
+            /* the same peak against the person's own neutral, as augur video reads a
+             * face once it has seen the person at rest (au_read_features): the
+             * features shifted by (their neutral - the model's mean neutral) */
+            if (p.dom[i] != DOM_CK) continue;
+            const float *xi = p.X + (size_t)i * AU_FEAT_N;
+            if (neu[i] >= 0 && m->has_neutral_mean) {
+                const float *xn = p.X + (size_t)neu[i] * AU_FEAT_N;
+                float x[AU_FEAT_N];
+                for (int j = 0; j < AU_FEAT_N; j++) x[j] = j < m->n_feat ? xi[j] - (xn[j] - m->neutral_mean[j]) : xi[j];
+                au_model_predict(m, x, prob);
+                rep->n_personal++;
+            }
+            for (int a = 0; a < AU_COUNT; a++)
+                if (m->trained[a]) pred_pn[(size_t)i * AU_COUNT + a] = (signed char)(prob[a] >= m->threshold[a]);
         }
     }
     rep->neutral_any_rate = rep->n_neutral ? (double)neutral_any / rep->n_neutral : 0;
     rep->neutral_au_rate = neutral_pairs ? (double)neutral_present / neutral_pairs : 0;
     /* per-AU metrics over CK+ peak images; a face that was not found counts as "absent" for every AU */
-    double sum = 0, sum16 = 0;
-    int n16 = 0;
-    for (int a = 0; a < AU_COUNT; a++) {
-        au_eval_row *r = &rep->rows[rep->n_rows];
-        memset(r, 0, sizeof *r);
-        r->au = au_defs[a].id;
-        r->fitted = fitted[a];
-        int coded = 0;
-        for (int i = 0; i < p.n; i++) {
-            if (p.dom[i] != DOM_CK) continue;
-            int lab = p.y[(size_t)i * AU_COUNT + a];
-            if (lab < 0) continue;
-            coded = 1;
-            int pr = pred[(size_t)i * AU_COUNT + a] == 1;
-            r->tp += pr && lab == 1; r->fp += pr && lab == 0; r->fn += !pr && lab == 1; r->tn += !pr && lab == 0;
-            if (lab == 1) {
-                r->pos_images++;
-                int first = 1;
-                for (int k = 0; k < i && first; k++) first = !(p.dom[k] == DOM_CK && p.seq[k] == p.seq[i]);
-                r->pos_sequences += first;
-            }
-        }
-        if (!coded || r->pos_images == 0) continue;
-        r->precision = r->tp + r->fp ? (double)r->tp / (r->tp + r->fp) : 0;
-        r->recall = r->tp + r->fn ? (double)r->tp / (r->tp + r->fn) : 0;
-        r->f1 = r->tp ? 2.0 * r->tp / (2.0 * r->tp + r->fp + r->fn) : 0;
-        r->in_mean = r->pos_sequences >= o->min_report_seqs;
-        for (int k = 0; k < 16; k++) r->openface |= au_eval_openface16[k] == r->au;
-        if (r->in_mean) { sum += r->f1; rep->n_in_mean++; }
-        if (r->openface) { sum16 += r->f1; n16++; }
-        rep->n_rows++;
+    score_rows(o, &p, pred, fitted, rep->rows, &rep->n_rows, &rep->mean_f1, &rep->n_in_mean, &rep->mean_f1_openface16);
+    if (rep->n_personal) {
+        int nr, nm;
+        double mf;
+        score_rows(o, &p, pred_pn, fitted, rep->rows_personal, &nr, &mf, &nm, &rep->mean_f1_openface16_personal);
     }
-    rep->mean_f1 = rep->n_in_mean ? sum / rep->n_in_mean : 0;
-    rep->mean_f1_openface16 = n16 ? sum16 / 16.0 : 0;
     int nseq = -1;
     for (int i = 0; i < p.n; i++) {
         if (p.dom[i] != DOM_CK) continue;
@@ -590,7 +629,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     rep->folds = o->folds;
     rep->seconds = au_now() - t0;
 done:
-    free(fold); free(use); free(pred); free(ev); free(m);
+    free(fold); free(use); free(pred); free(pred_pn); free(ev); free(neu); free(m);
     pool_free(&p);
     return rc;
 }
@@ -604,7 +643,8 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
              o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only",
-             o->appearance && !o->blendshapes ? " --no-blendshapes" : "", o->folds, o->seed, o->fit.l2,
+             o->appearance && !o->blendshapes ? " --no-blendshapes"
+             : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "", o->folds, o->seed, o->fit.l2,
              o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "");
 }
 
@@ -625,21 +665,30 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     P("CK+: %d peak images, %d sequences, %d subjects (faces not meshed: %d, counted as all-AUs-absent). Weak rows: "
       "FERPlus %d, SFEW %d. Features: %s.\n\n", rep->n_images, rep->n_sequences, rep->n_subjects, rep->n_failed_faces,
       rep->n_weak_ferplus, rep->n_weak_sfew, feature_set(o));
-    P("| AU | name | positive images | positive sequences | precision | recall | F1 |\n|---:|---|---:|---:|---:|---:|---:|\n");
+    int pn = rep->n_personal > 0;
+    P("| AU | name | positive images | positive sequences | precision | recall | F1 |%s\n|---:|---|---:|---:|---:|---:|---:|%s\n",
+      pn ? " F1 against the person's neutral |" : "", pn ? "---:|" : "");
     for (int i = 0; i < rep->n_rows; i++) {
-        const au_eval_row *r = &rep->rows[i];
+        const au_eval_row *r = &rep->rows[i], *q = &rep->rows_personal[i];
         int a = au_index(r->au);
         if (!r->fitted) {
-            P("| %d | %s | %d | %d | – | – | not fitted (F1 0) |\n", r->au, a >= 0 ? au_defs[a].name : "?", r->pos_images,
-              r->pos_sequences);
+            P("| %d | %s | %d | %d | – | – | not fitted (F1 0) |%s\n", r->au, a >= 0 ? au_defs[a].name : "?", r->pos_images,
+              r->pos_sequences, pn ? " – |" : "");
             continue;
         }
-        P("| %d | %s | %d | %d | %.3f | %.3f | %s%.3f%s |\n", r->au, a >= 0 ? au_defs[a].name : "?", r->pos_images,
+        P("| %d | %s | %d | %d | %.3f | %.3f | %s%.3f%s |", r->au, a >= 0 ? au_defs[a].name : "?", r->pos_images,
           r->pos_sequences, r->precision, r->recall, r->openface ? "**" : "", r->f1, r->openface ? "**" : "");
+        if (pn) P(" %.3f (P %.3f R %.3f) |", q->f1, q->precision, q->recall);
+        P("\n");
     }
     P("\n**Mean F1 over OpenFace's 16 AUs (bold; 1 2 4 5 6 7 9 10 12 14 15 17 20 23 25 26): %.3f**. Over the %d AUs "
       "with at least %d positive sequences: %.3f.\n\n", rep->mean_f1_openface16, rep->n_in_mean, o->min_report_seqs,
       rep->mean_f1);
+    if (pn)
+        P("Against the person's neutral (each peak read with its sequence's neutral first frame as the person's rest, "
+          "as `augur video` reads a face once it has seen the person at rest; %d of %d peaks have a meshed neutral frame, "
+          "the others are read as a still image): mean F1 over OpenFace's 16 AUs **%.3f**.\n\n", rep->n_personal,
+          rep->n_images, rep->mean_f1_openface16_personal);
     if (rep->n_neutral)
         P("Held-out CK+ neutral first frames: %d; with any AU present: %.1f%%; (frame, AU) pairs present: %.1f%%.\n\n",
           rep->n_neutral, 100 * rep->neutral_any_rate, 100 * rep->neutral_au_rate);
@@ -669,6 +718,8 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     cJSON_AddNumberToObject(j, "weak_sfew", rep->n_weak_sfew);
     cJSON_AddNumberToObject(j, "mean_f1_openface16", rep->mean_f1_openface16);
     cJSON_AddNumberToObject(j, "mean_f1", rep->mean_f1);
+    cJSON_AddNumberToObject(j, "personal_neutral_peaks", rep->n_personal);
+    cJSON_AddNumberToObject(j, "mean_f1_openface16_personal_neutral", rep->mean_f1_openface16_personal);
     cJSON_AddNumberToObject(j, "mean_over_aus", rep->n_in_mean);
     cJSON_AddNumberToObject(j, "neutral_frames", rep->n_neutral);
     cJSON_AddNumberToObject(j, "neutral_any_au_rate", rep->neutral_any_rate);
@@ -690,6 +741,7 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
         cJSON_AddNumberToObject(x, "fn", r->fn);
         cJSON_AddNumberToObject(x, "tn", r->tn);
         cJSON_AddNumberToObject(x, "f1", r->f1);
+        if (rep->n_personal) cJSON_AddNumberToObject(x, "f1_personal_neutral", rep->rows_personal[i].f1);
         cJSON_AddBoolToObject(x, "openface16", r->openface);
         cJSON_AddBoolToObject(x, "fitted", r->fitted);
         cJSON_AddItemToArray(rows, x);

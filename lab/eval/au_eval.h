@@ -40,6 +40,7 @@ typedef struct au_eval_opts {
     const char *cache_dir;    /* feature cache folder; NULL: $AUGUR_CACHE, else no cache */
     int appearance;           /* 1: geometry + HOG features (default); 0: geometry only */
     int blendshapes;          /* 1 (default): also MediaPipe's blendshapes (with the appearance) */
+    int bs_symmetric;         /* 1: the blendshapes enter mirror-symmetrised (au_model_input) */
     int min_votes;            /* FERPlus: votes (of 10) for a face's class to give weak labels (default 7) */
     float ck_weight;          /* weight of each FACS-coded CK+ row against a weakly labelled one (default 1) */
     int folds;                /* default 5 */
@@ -79,6 +80,12 @@ typedef struct au_eval_report {
     double mean_f1_openface16;    /* over the 16 OpenFace AUs (a never-fitted AU counts as F1 0) */
     int n_weak_ferplus, n_weak_sfew;
     double seconds, ms_per_face_au;  /* wall time; AU stage time per face (features + model) */
+    /* the same CK+ peaks read against their sequence's neutral first frame (the
+     * person-specific neutral augur video uses once it has seen the person at
+     * rest); a peak whose neutral frame gives no face is read as above */
+    int n_personal;               /* peaks read against their own neutral */
+    au_eval_row rows_personal[32];
+    double mean_f1_openface16_personal;
     int n_neutral;                /* held-out CK+ neutral frames scored */
     double neutral_any_rate;      /* fraction of them with any fitted AU present */
     double neutral_au_rate;       /* fraction of (frame, fitted AU) pairs present */

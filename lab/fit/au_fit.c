@@ -251,14 +251,23 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     m->n_feat = nf;
     m->n_train = n;
     m->has_evidence = 0;
+    /* standardisation of the model's input (au_model_input: the symmetrised blendshapes
+     * when m->bs_symmetric), one row at a time */
+    double *s1 = calloc((size_t)nf, sizeof *s1), *s2 = calloc((size_t)nf, sizeof *s2);
+    float *row = malloc((size_t)nf * sizeof *row);
+    if (!s1 || !s2 || !row) { free(s1); free(s2); free(row); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    for (int i = 0; i < n; i++) {
+        au_model_input(m, d->X + (size_t)i * nf, row);
+        for (int j = 0; j < nf; j++) { s1[j] += row[j]; s2[j] += (double)row[j] * row[j]; }
+    }
     for (int j = 0; j < nf; j++) {
-        double s = 0, s2 = 0;
-        for (int i = 0; i < n; i++) { double v = d->X[(size_t)i * nf + j]; s += v; s2 += v * v; }
-        double mu = s / n, var = s2 / n - mu * mu;
+        double mu = s1[j] / n, var = s2[j] / n - mu * mu;
         m->mean[j] = (float)mu;
         m->scale[j] = var > 1e-12 ? (float)(1.0 / sqrt(var)) : 0.0f;
     }
-    /* the neutral rows' mean features, for person-specific normalisation */
+    free(s1); free(s2); free(row);
+    /* the neutral rows' mean features (as computed, before au_model_input), for
+     * person-specific normalisation */
     int nn = 0;
     memset(m->neutral_mean, 0, sizeof m->neutral_mean);
     for (int i = 0; d->neutral && i < n; i++) {
@@ -278,8 +287,11 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     int rc = 0;
     if (!Z || !mask || !all || !none || !score || !lab || !wtmp || !U || !oof) { rc = -1; goto done; }
     memset(all, 1, (size_t)n);
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < nf; j++) Z[(size_t)i * nf + j] = (d->X[(size_t)i * nf + j] - m->mean[j]) * m->scale[j];
+    for (int i = 0; i < n; i++) {
+        float *z = Z + (size_t)i * nf;
+        au_model_input(m, d->X + (size_t)i * nf, z);
+        for (int j = 0; j < nf; j++) z[j] = (z[j] - m->mean[j]) * m->scale[j];
+    }
     for (int a = 0; a < AU_COUNT && !rc; a++) {
         const signed char *y = d->y + a;
         int pos = 0;
@@ -363,6 +375,7 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
     cJSON_AddNumberToObject(root, "n_features", m->n_feat);
     cJSON_AddNumberToObject(root, "use_appearance", m->use_appearance);
     if (m->use_blendshapes) cJSON_AddNumberToObject(root, "use_blendshapes", 1);
+    if (m->bs_symmetric) cJSON_AddNumberToObject(root, "blendshapes_symmetric", 1);
     cJSON_AddNumberToObject(root, "n_train", m->n_train);
     cJSON_AddItemToObject(root, "mean", float_array(m->mean, m->n_feat));
     cJSON_AddItemToObject(root, "scale", float_array(m->scale, m->n_feat));

@@ -33,7 +33,8 @@ typedef struct au_fit_opts {
 au_fit_opts au_fit_default_opts(void);
 
 /* Fits every AU with at least min_pos positives (nested: only the rows given
- * are used). Per AU: an L2 logistic regression with balanced classes; its
+ * are used; m's use_appearance, use_blendshapes and bs_symmetric are the
+ * caller's, and X holds the features as au/au.h computes them). Per AU: an L2 logistic regression with balanced classes; its
  * presence threshold from out-of-fold scores over 3 inner folds of the
  * groups: the best F1 on coded rows among thresholds whose false alarms on
  * neutral rows stay within the budget; then the evidence map (if cls). */

@@ -322,9 +322,10 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
     tr_schedule sch = {o->lr, o->lr * 0.01f, steps_per_epoch, total};
     tr_adamw ad = tr_adamw_default();
     fprintf(log, "# augur train expr: %d images, batch %d, %d epochs, lr %g, wd %g, au_lambda %g, au_layer %s, "
-                 "sampling %d, soft %d, logit_adjust %g, seed %llu, augment %s, domains %d (sampling %d:",
+                 "sampling %d, soft %d, logit_adjust %g, seed %llu, augment %s, %s%s%sdomains %d (sampling %d:",
             tr->n, B, o->epochs, o->lr, o->weight_decay, o->au_lambda, cam ? "cam" : "att", o->sampling, o->soft_targets,
-            o->logit_adjust, (unsigned long long)o->seed, o->augment == EXPR_AUG_ROBUST ? "robust" : "basic", D,
+            o->logit_adjust, (unsigned long long)o->seed, o->augment == EXPR_AUG_ROBUST ? "robust" : "basic",
+            o->init ? "init " : "", o->init ? o->init : "", o->init ? ", " : "", D,
             o->domain_sampling);
     for (int d = 0; d < D; d++) fprintf(log, " %d images weigh %.3f", dn[d], dwsum > 0 ? dw[d] / dwsum : 0);
     fprintf(log, ")\n");

@@ -74,6 +74,8 @@ typedef struct expr_train_opts {
     uint64_t seed;
     int threads;
     const char *out;        /* model path; checkpoint at <out>.ckpt, log at <out>.log */
+    const char *init;       /* the weights the network was started from (fine-tuning; the caller loads
+                               them), recorded in the log; NULL: seeded random initialisation */
     int resume;
     int quiet;
 } expr_train_opts;

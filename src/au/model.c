@@ -9,6 +9,7 @@
 
 #include "au/appearance.h"
 #include "au/geometry.h"
+#include "face/blendshapes.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -18,10 +19,27 @@
 
 static float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
+void au_model_input(const au_model *m, const float *feat, float *x)
+{
+    memcpy(x, feat, (size_t)m->n_feat * sizeof *x);
+    if (!m->use_blendshapes || !m->bs_symmetric) return;
+    const float *bs = feat + AU_GEOM_N + AU_APP_N; /* coefficients 1..51 (0, "_neutral", is not a feature) */
+    float *o = x + AU_GEOM_N + AU_APP_N;
+    for (int i = 1; i < AU_BLENDSHAPES; i++) {
+        int k = au_blendshape_mirror(i);
+        if (k == i) *o++ = bs[i - 1];
+        else if (k > i) {
+            *o++ = 0.5f * (bs[i - 1] + bs[k - 1]);
+            *o++ = fabsf(bs[i - 1] - bs[k - 1]);
+        }
+    }
+}
+
 void au_model_predict(const au_model *m, const float *feat, float prob[AU_COUNT])
 {
     float z[AU_MAX_FEATURES];
-    for (int j = 0; j < m->n_feat; j++) z[j] = (feat[j] - m->mean[j]) * m->scale[j];
+    au_model_input(m, feat, z);
+    for (int j = 0; j < m->n_feat; j++) z[j] = (z[j] - m->mean[j]) * m->scale[j];
     for (int a = 0; a < AU_COUNT; a++) {
         if (!m->trained[a]) { prob[a] = -1; continue; }
         double s = m->b[a];
@@ -116,10 +134,13 @@ int au_model_load(au_model *m, const char *path, au_error *err)
     m->use_appearance = cJSON_IsNumber(ua) ? ua->valueint : 0;
     const cJSON *ub = cJSON_GetObjectItemCaseSensitive(root, "use_blendshapes");
     m->use_blendshapes = cJSON_IsNumber(ub) ? ub->valueint : 0;
+    const cJSON *sy = cJSON_GetObjectItemCaseSensitive(root, "blendshapes_symmetric");
+    m->bs_symmetric = cJSON_IsNumber(sy) ? sy->valueint : 0;
     /* the features this code computes are fixed: a model for other ones cannot be used */
     int want = AU_GEOM_N + (m->use_appearance ? AU_APP_N : 0) + (m->use_blendshapes ? AU_BS_N : 0);
     if ((m->use_appearance != 0 && m->use_appearance != 1) || (m->use_blendshapes != 0 && m->use_blendshapes != 1) ||
-        (m->use_blendshapes && !m->use_appearance) || m->n_feat != want) {
+        (m->use_blendshapes && !m->use_appearance) || (m->bs_symmetric != 0 && m->bs_symmetric != 1) ||
+        (m->bs_symmetric && !m->use_blendshapes) || m->n_feat != want) {
         cJSON_Delete(root);
         return au_fail(err, AUGUR_EFORMAT, "%s: n_features %d does not match the features augur computes (%d%s)",
                        path, m->n_feat, want,

@@ -23,6 +23,7 @@ typedef struct au_model {
     int n_feat;                       /* feature vector length */
     int use_appearance;               /* features = geometry [+ appearance [+ blendshapes]] */
     int use_blendshapes;              /* (only with use_appearance: the features are a prefix of AU_FEAT_N) */
+    int bs_symmetric;                 /* the blendshapes enter mirror-symmetrised (au_model_input) */
     float mean[AU_MAX_FEATURES];      /* standardisation */
     float scale[AU_MAX_FEATURES];     /* 1 / std */
     int trained[AU_COUNT];            /* 1 if this AU has a fitted regression */
@@ -53,6 +54,15 @@ float au_model_margin(const au_model *m, int a, float p);
 
 /* Evidence per class (sums to 1) from AU probabilities; requires has_evidence. */
 void au_model_evidence(const au_model *m, const float prob[AU_COUNT], float ev[AU_EV_CLASSES]);
+
+/* The model's input from a feature vector (au/au.h's layout, n_feat of
+ * them): a copy, except that with bs_symmetric the blendshape block is made
+ * mirror-symmetric: a coefficient with no side as it is, each left/right pair
+ * (mouthSmileLeft/Right ...) as its mean and absolute difference, so a
+ * mirrored face gives the same input (as the geometry and the HOG do). The
+ * person's neutral (au_read_features) is subtracted before this, in the
+ * features' own space. */
+void au_model_input(const au_model *m, const float *feat, float *x);
 
 /* Probabilities (0..1) of each AU from a feature vector (untrained AUs: -1). */
 void au_model_predict(const au_model *m, const float *feat, float prob[AU_COUNT]);

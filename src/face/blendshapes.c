@@ -39,6 +39,17 @@ const char *au_blendshape_name(int i)
     return i >= 0 && i < AU_BLENDSHAPES ? names[i] : NULL;
 }
 
+/* Each name's "Left"/"Right" suffix swapped; tests/test_face.c checks the
+ * table against the names, and that a flipped image swaps the pairs. */
+static const signed char mirror_of[AU_BLENDSHAPES] = {
+    0, 2, 1, 3, 5, 4, 6, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21, 23, 26, 25, 24, 27,
+    29, 28, 31, 30, 32, 39, 35, 34, 37, 36, 38, 33, 40, 41, 42, 43, 45, 44, 47, 46, 49, 48, 51, 50};
+
+int au_blendshape_mirror(int i)
+{
+    return i >= 0 && i < AU_BLENDSHAPES ? mirror_of[i] : -1;
+}
+
 int au_blendshapes_create(au_blendshapes **out, const char *path, const nn_options *o, au_error *err)
 {
     *out = NULL;

@@ -40,4 +40,9 @@ int au_blendshapes_run(au_blendshapes *b, const float (*mesh)[3], const float ir
 /* MediaPipe's name of coefficient i ("mouthSmileLeft"), NULL out of range. */
 const char *au_blendshape_name(int i);
 
+/* The coefficient a horizontal mirror image reads in place of coefficient i
+ * (mouthSmileLeft <-> mouthSmileRight, jawLeft <-> jawRight; i itself for
+ * browInnerUp, jawOpen ...); -1 out of range. */
+int au_blendshape_mirror(int i);
+
 #endif
