@@ -29,6 +29,10 @@ static void help(void)
            "  --keep-clips DIR  generate the clips into DIR and keep them\n"
            "  --subjects N      subjects drawn for generated clips (default 0: all)\n"
            "  --holds LIST      peak durations in frames for generated clips (default 3,5,8,12,15)\n"
+           "  --lead S --tail S neutral seconds before / after the burst in generated clips (default 2, 2)\n"
+           "  --labels FILE     CK+ FACS codes per sequence (ckplus48/au_labels.csv): also report whether each\n"
+           "                    burst's coded AUs stay present through its peak frames (held expressions, e.g.\n"
+           "                    --holds 90 --lead 1 --tail 0.2: the peak held for 70%% of the clip)\n"
            "  --seed N          clip generator seed (default 1)\n"
            "  --split S         dev (subject number %% 4 == 0: for tuning), test (the others; default), all\n"
            "  --max-clips N     stop after N clips (after the split)\n"
@@ -114,8 +118,9 @@ int cmd_eval_micro(int argc, char **argv)
             while (*p) {
                 char *end;
                 long h = strtol(p, &end, 10);
-                if (end == p || h < 1 || h >= ME_MAX_HOLDS || co.n_holds >= CK_CLIPS_MAX_HOLDS || (*end && *end != ',')) {
-                    cli_error(CMD, "--holds needs a comma-separated list of frame counts 1..%d (got '%s')", ME_MAX_HOLDS - 1, v);
+                if (end == p || h < 1 || h > 100000 || co.n_holds >= CK_CLIPS_MAX_HOLDS || (*end && *end != ',')) {
+                    cli_error(CMD, "--holds needs a comma-separated list of at most %d frame counts 1..100000 (got '%s')",
+                              CK_CLIPS_MAX_HOLDS, v);
                     return EXIT_USAGE;
                 }
                 co.holds[co.n_holds++] = (int)h;
@@ -124,6 +129,9 @@ int cmd_eval_micro(int argc, char **argv)
             i++;
         }
         else if (!strcmp(a, "--no-smooth")) mo.vp.smooth = 0;
+        else if (!strcmp(a, "--labels") && v) { mo.labels_csv = v; i++; }
+        else if (!strcmp(a, "--lead")) { if (parse_double(a, v, 0, 60, &co.lead_s)) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--tail")) { if (parse_double(a, v, 0, 60, &co.tail_s)) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--micro-k")) { if (parse_double(a, v, 0, 100, &x)) return EXIT_USAGE; mo.vt.micro_k = (float)x; i++; }
         else if (!strcmp(a, "--micro-rise")) { if (parse_double(a, v, 0.01, 5, &x)) return EXIT_USAGE; mo.vt.micro_rise = (float)x; i++; }
         else if (!strcmp(a, "--micro-min-level")) { if (parse_double(a, v, -5, 5, &x)) return EXIT_USAGE; mo.vt.micro_min_level = (float)x; i++; }

@@ -9,7 +9,14 @@
  * numbers in docs/MICRO.md — 64–97% depending on the pipeline's landmark
  * smoothing, 0 false events — so a regression, not noise, fails it). A
  * second run from the cache must give the same numbers; a missing clips
- * folder and a bad split are errors. Skipped without the data or the models.
+ * folder and a bad split are errors.
+ *
+ * Held expressions (issue #12): the same 6 subjects' peaks held for 90
+ * frames after 1 s of neutral (70% of the clip), scored against CK+'s FACS
+ * codes (me_opts.labels_csv): every clip scored, and the coded AUs present on
+ * at least 70% of all (clip, coded AU, peak frame) triples (docs/AUS.md has
+ * the test split's numbers); a missing label file is an error naming it.
+ * Skipped without the data or the models.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -88,6 +95,40 @@ int main(void)
         snprintf(prefix, sizeof prefix, "%s/report", dir);
         CHECK(me_write(&r1, prefix, &err) == 0, "me_write: %s", err.msg);
     }
+    /* held expressions */
+    char hdir[64];
+    snprintf(hdir, sizeof hdir, "/tmp/augur-held-test-XXXXXX");
+    char labels[1100];
+    snprintf(labels, sizeof labels, "%s/ckplus48/au_labels.csv", data && *data ? data : "../shared/data");
+    if (mkdtemp(hdir)) {
+        ck_clips_opts ho = co;
+        ho.out_dir = hdir;
+        ho.n_holds = 1;
+        ho.holds[0] = 90;
+        ho.lead_s = 1;
+        ho.tail_s = 0.2;
+        ho.neutral_clips = 0;
+        rc = ck_clips_make(&ho, &n, &err);
+        CHECK(rc == 0 && n == 6, "held clips: %d (%s)", n, err.msg);
+        me_opts hm = mo;
+        hm.clips_dir = hdir;
+        hm.cache_path = NULL;
+        hm.labels_csv = labels;
+        me_report h;
+        rc = me_run(&hm, &h, &err);
+        CHECK(rc == 0, "held: %s", err.msg);
+        if (!rc) {
+            me_print(&h, stdout);
+            int64_t fr = 0, pr = 0;
+            for (int a = 0; a < AU_COUNT; a++) { fr += h.au_pos_frames[a]; pr += h.au_pos_present[a]; }
+            CHECK(h.has_labels && h.held_clips == 6 && fr > 0, "held: %d clips scored, %lld peak frames", h.held_clips,
+                  (long long)fr);
+            CHECK(pr >= 0.7 * fr, "held: coded AUs present on %.1f%% of the peak frames (floor 70%%)", 100.0 * pr / (fr ? fr : 1));
+        }
+        hm.labels_csv = "/nonexistent/au_labels.csv";
+        CHECK(me_run(&hm, &h, &err) == AUGUR_EIO && strstr(err.msg, "au_labels.csv"), "missing labels: %s", err.msg);
+        rm_dir(hdir);
+    } else CHECK(0, "mkdtemp");
     /* failures */
     me_opts bad = mo;
     bad.split = "train";

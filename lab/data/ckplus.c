@@ -9,11 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-typedef struct row { char seq[24]; char subject[16]; signed char label[AU_COUNT]; } row;
+typedef ck_label row;
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static int read_labels(const char *path, row **rows, int *n_rows, int coded[AU_COUNT], au_error *err)
+int ck_read_labels(const char *path, ck_label **rows, int *n_rows, int coded[AU_COUNT], au_error *err)
 {
     uint8_t *text;
     size_t len;
@@ -84,7 +84,7 @@ int ck_read(const char *dir, const char *labels_csv, ck_set *out, int *n_unlabel
     memset(out, 0, sizeof *out);
     if (n_unlabelled) *n_unlabelled = 0;
     row *rows = NULL;
-    int n_rows, rc = read_labels(labels_csv, &rows, &n_rows, out->coded, err);
+    int n_rows, rc = ck_read_labels(labels_csv, &rows, &n_rows, out->coded, err);
     if (rc) return rc;
     DIR *d = opendir(dir);
     if (!d) { free(rows); return au_fail(err, AUGUR_EIO, "cannot open folder '%s'", dir); }

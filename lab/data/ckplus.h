@@ -26,6 +26,17 @@ typedef struct ck_set {
     int coded[AU_COUNT];     /* 1 if the label file has a column for this AU */
 } ck_set;
 
+/* One row of the label file: a sequence's FACS-coded AUs. */
+typedef struct ck_label {
+    char seq[24];                /* "S005_001" */
+    char subject[16];            /* "S005" */
+    signed char label[AU_COUNT]; /* 1 / 0, or -1 where the file codes no such AU */
+} ck_label;
+
+/* Reads the label file: *rows (free()) and which AUs it codes (coded[a] set
+ * to 1; the caller zeroes it). AUGUR_EIO / AUGUR_EFORMAT naming the file. */
+int ck_read_labels(const char *path, ck_label **rows, int *n_rows, int coded[AU_COUNT], au_error *err);
+
 /* Reads every image under dir/<class>/ whose sequence has a row in labels_csv.
  * Images without a label row are skipped (counted in *n_unlabelled if given). */
 int ck_read(const char *dir, const char *labels_csv, ck_set *out, int *n_unlabelled, au_error *err);

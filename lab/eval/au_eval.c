@@ -570,14 +570,11 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                 ev[i] = (signed char)argmax8(e);
             }
             /* the same peak against the person's own neutral, as augur video reads a
-             * face once it has seen the person at rest (au_read_features): the
-             * features shifted by (their neutral - the model's mean neutral) */
+             * face once it has seen the person at rest (au_read_features) */
             if (p.dom[i] != DOM_CK) continue;
-            const float *xi = p.X + (size_t)i * AU_FEAT_N;
             if (neu[i] >= 0 && m->has_neutral_mean) {
-                const float *xn = p.X + (size_t)neu[i] * AU_FEAT_N;
                 float x[AU_FEAT_N];
-                for (int j = 0; j < AU_FEAT_N; j++) x[j] = j < m->n_feat ? xi[j] - (xn[j] - m->neutral_mean[j]) : xi[j];
+                au_personal_features(m, p.X + (size_t)i * AU_FEAT_N, p.X + (size_t)neu[i] * AU_FEAT_N, x);
                 au_model_predict(m, x, prob);
                 rep->n_personal++;
             }

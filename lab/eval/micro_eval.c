@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "data/ckplus.h"
 #include "media/video.h"
 #include "out/out.h"
 #include "stage/stage.h"
@@ -28,8 +29,8 @@ void me_default_opts(me_opts *o)
 }
 
 typedef struct clip_row {
-    char name[128], subject[16], cls[24];
-    int onset, offset, fps, n_frames, hold;
+    char name[128], subject[16], cls[24], seq[24];
+    int onset, offset, fps, n_frames, hold, apex_first, apex_last;
 } clip_row;
 
 typedef struct clip_frames {
@@ -67,10 +68,9 @@ static int read_csv(const char *dir, clip_row **rows, int *n_rows, au_error *err
         }
         if (line[0] == '\n' || !line[0]) continue;
         clip_row r = {0};
-        char seq[64];
-        int apex_first, apex_last, fade;
-        int k = sscanf(line, "%127[^,],%15[^,],%23[^,],%d,%d,%d,%d,%63[^,],%d,%d,%d,%d", r.name, r.subject, r.cls,
-                       &r.onset, &r.offset, &r.fps, &r.n_frames, seq, &apex_first, &apex_last, &r.hold, &fade);
+        int fade;
+        int k = sscanf(line, "%127[^,],%15[^,],%23[^,],%d,%d,%d,%d,%23[^,],%d,%d,%d,%d", r.name, r.subject, r.cls,
+                       &r.onset, &r.offset, &r.fps, &r.n_frames, r.seq, &r.apex_first, &r.apex_last, &r.hold, &fade);
         if (k != 12 || r.fps <= 0 || r.n_frames <= 0) {
             fclose(f);
             free(v);
@@ -277,6 +277,34 @@ static me_hold *hold_slot(me_report *r, int hold)
     return &r->holds[at];
 }
 
+/* Held expressions: the coded AUs of the clip's sequence against the
+ * pipeline's presence (intensity >= 1, i.e. probability at or over the AU's
+ * threshold) in each peak frame apex_first..apex_last. */
+static void held_score(const clip_row *row, const ck_label *lab, const vt_frame *fr, int n, me_report *rep)
+{
+    int pos[AU_COUNT] = {0}, present[AU_COUNT] = {0}, measured = 0, kept_all = 1;
+    for (int i = 0; i < n; i++) {
+        const vt_frame *f = &fr[i];
+        if (f->frame < row->apex_first || f->frame > row->apex_last) continue;
+        for (int a = 0; a < AU_COUNT; a++) {
+            if (lab->label[a] < 0 || (f->au_measured && !(f->au_measured >> a & 1))) continue;
+            int pr = f->success && f->au_r[a] >= 1.0f; /* a lost face shows nothing */
+            if (lab->label[a] == 1) { rep->au_pos_frames[a]++; rep->au_pos_present[a] += pr; pos[a]++; present[a] += pr; }
+            else { rep->au_neg_frames[a]++; rep->au_neg_present[a] += pr; }
+        }
+    }
+    for (int a = 0; a < AU_COUNT; a++) {
+        if (!pos[a]) continue;
+        int kept = present[a] >= ME_KEEP * pos[a];
+        rep->au_pos_clips[a]++;
+        rep->au_pos_kept[a] += kept;
+        kept_all &= kept;
+        measured = 1;
+    }
+    rep->held_clips++;
+    rep->held_all_kept += measured && kept_all;
+}
+
 int me_run(const me_opts *o, me_report *rep, au_error *err)
 {
     memset(rep, 0, sizeof *rep);
@@ -293,16 +321,21 @@ int me_run(const me_opts *o, me_report *rep, au_error *err)
     vt_free(check);
     clip_row *rows = NULL;
     int n_rows = 0;
-    if ((rc = read_csv(o->clips_dir, &rows, &n_rows, err))) return rc;
+    ck_label *labels = NULL;
+    int n_labels = 0, coded[AU_COUNT] = {0};
+    if (o->labels_csv && (rc = ck_read_labels(o->labels_csv, &labels, &n_labels, coded, err))) return rc;
+    rep->has_labels = o->labels_csv != NULL;
+    if ((rc = read_csv(o->clips_dir, &rows, &n_rows, err))) { free(labels); return rc; }
     cache ca = {0};
     int dirty = 0;
     if (o->cache_path && access(o->cache_path, F_OK) == 0 && (rc = cache_load(&ca, o->cache_path, err))) {
         free(rows);
+        free(labels);
         cache_free(&ca);
         return rc;
     }
     char (*subj)[16] = calloc((size_t)n_rows, sizeof *subj);
-    if (!subj) { free(rows); cache_free(&ca); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    if (!subj) { free(rows); free(labels); cache_free(&ca); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
     int done = 0;
     st_stage *st = NULL;
     for (int i = 0; i < n_rows && !rc; i++) {
@@ -353,6 +386,8 @@ int me_run(const me_opts *o, me_report *rep, au_error *err)
             rep->spotted += res.overlap;
             rep->fe_burst += res.false_events;
             if (h) { h->clips++; h->hits += res.hit; h->spotted += res.overlap; h->false_events += res.false_events; }
+            for (int k = 0; k < n_labels; k++)
+                if (!strcmp(labels[k].seq, r->seq)) { held_score(r, &labels[k], cf->f, cf->n, rep); break; }
             if (res.overlap) {
                 rep->abs_on += abs(res.on_err); rep->abs_off += abs(res.off_err);
                 rep->sgn_on += res.on_err; rep->sgn_off += res.off_err;
@@ -373,6 +408,7 @@ int me_run(const me_opts *o, me_report *rep, au_error *err)
     st_free(st);
     free(subj);
     free(rows);
+    free(labels);
     if (!rc && o->cache_path && dirty) rc = cache_save(&ca, o->cache_path, err);
     cache_free(&ca);
     if (!rc && !done) rc = au_fail(err, AUGUR_EARG, "no clip of split '%s' in %s", split, o->clips_dir);
@@ -383,6 +419,9 @@ double me_hit_rate(const me_report *r) { return r->burst_clips ? (double)r->hits
 double me_false_per_neutral(const me_report *r) { return r->neutral_clips ? (double)r->fe_neutral / r->neutral_clips : 0; }
 
 static double per(double s, int n) { return n ? s / n : 0; }
+
+/* The AUs the held-expression table lists: coded present in >= 1 clip. */
+static int held_row(const me_report *r, int a) { return r->au_pos_clips[a] > 0; }
 
 void me_print(const me_report *r, FILE *f)
 {
@@ -399,6 +438,16 @@ void me_print(const me_report *r, FILE *f)
         fprintf(f, "  hold %2d frames: hits %d/%d = %.1f%%, spotted %d, |onset err| %.2f, |offset err| %.2f, false %d\n",
                 h->hold, h->hits, h->clips, 100 * per(h->hits, h->clips), h->spotted, per(h->abs_on, h->spotted),
                 per(h->abs_off, h->spotted), h->false_events);
+    }
+    if (r->has_labels) {
+        fprintf(f, "  held expressions: %d of %d burst clips keep every coded AU present on >= %.0f%% of the peak frames\n",
+                r->held_all_kept, r->held_clips, 100 * ME_KEEP);
+        for (int a = 0; a < AU_COUNT; a++)
+            if (held_row(r, a))
+                fprintf(f, "    AU%-2d kept in %3d/%3d clips; present on %5.1f%% of its peak frames, on %5.1f%% where not coded\n",
+                        au_defs[a].id, r->au_pos_kept[a], r->au_pos_clips[a],
+                        100 * per((double)r->au_pos_present[a], (int)r->au_pos_frames[a]),
+                        100 * per((double)r->au_neg_present[a], (int)r->au_neg_frames[a]));
     }
     if (r->frames_run)
         fprintf(f, "  pipeline: %lld frames in %.1f s (%.1f frames/s)\n", (long long)r->frames_run, r->pipeline_s,
@@ -450,6 +499,22 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
          cJSON_AddNumberToObject(op, "baseline_s", r->vt.baseline_s) &&
          cJSON_AddNumberToObject(op, "baseline_q", r->vt.baseline_q) &&
          cJSON_AddBoolToObject(j, "pipeline_smoothing", r->smooth);
+    if (ok && r->has_labels) {
+        cJSON *hd = cJSON_AddObjectToObject(j, "held"), *aus = hd ? cJSON_AddArrayToObject(hd, "aus") : NULL;
+        ok = aus && cJSON_AddNumberToObject(hd, "keep_share", ME_KEEP) && cJSON_AddNumberToObject(hd, "clips", r->held_clips) &&
+             cJSON_AddNumberToObject(hd, "clips_all_kept", r->held_all_kept);
+        for (int a = 0; ok && a < AU_COUNT; a++) {
+            if (!held_row(r, a)) continue;
+            cJSON *o = cJSON_CreateObject();
+            ok = o != NULL;
+            if (ok) cJSON_AddItemToArray(aus, o);
+            ok = ok && cJSON_AddNumberToObject(o, "au", au_defs[a].id) && cJSON_AddNumberToObject(o, "clips", r->au_pos_clips[a]) &&
+                 cJSON_AddNumberToObject(o, "kept", r->au_pos_kept[a]) &&
+                 cJSON_AddNumberToObject(o, "present_share", rnd(per((double)r->au_pos_present[a], (int)r->au_pos_frames[a]), 1e-4)) &&
+                 cJSON_AddNumberToObject(o, "present_share_not_coded",
+                                         rnd(per((double)r->au_neg_present[a], (int)r->au_neg_frames[a]), 1e-4));
+        }
+    }
     if (!ok) { cJSON_Delete(j); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
     FILE *f = fopen(path, "w");
     if (!f) { cJSON_Delete(j); return au_fail(err, AUGUR_EIO, "%s: %s", path, strerror(errno)); }
@@ -487,6 +552,19 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
             r->vt.micro_k, r->vt.micro_rise, r->vt.micro_min_level, r->vt.micro_edge, r->vt.micro_refine, r->vt.micro_min_s, r->vt.micro_max_s,
             r->vt.baseline_s, r->vt.baseline_q);
     fprintf(f, "Pipeline: video/pipeline.h defaults%s.\n", r->smooth ? "" : ", landmark smoothing off (`--no-smooth`)");
+    if (r->has_labels) {
+        fprintf(f, "\n## Held expressions\n\nFor each burst clip, the AUs CK+ codes for its sequence against what the "
+                   "pipeline shows in the peak frames (present: intensity >= 1, the AU's probability at or over its "
+                   "threshold; a lost face shows nothing). **%d of %d clips keep every coded AU present on >= %.0f%% of "
+                   "the peak frames.**\n\n", r->held_all_kept, r->held_clips, 100 * ME_KEEP);
+        fprintf(f, "| AU | clips coding it | kept (>= %.0f%% of peak frames) | peak frames present | present where not coded |\n"
+                   "|---:|---:|---:|---:|---:|\n", 100 * ME_KEEP);
+        for (int a = 0; a < AU_COUNT; a++)
+            if (held_row(r, a))
+                fprintf(f, "| %d | %d | %d | %.1f%% | %.1f%% |\n", au_defs[a].id, r->au_pos_clips[a], r->au_pos_kept[a],
+                        100 * per((double)r->au_pos_present[a], (int)r->au_pos_frames[a]),
+                        100 * per((double)r->au_neg_present[a], (int)r->au_neg_frames[a]));
+    }
     if (fclose(f) != 0) return au_fail(err, AUGUR_EIO, "%s: write error", path);
     return 0;
 }

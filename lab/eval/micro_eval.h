@@ -32,7 +32,8 @@
 #include "video/pipeline.h"
 #include "video/temporal.h"
 
-#define ME_MAX_HOLDS 64
+#define ME_MAX_HOLDS 64    /* distinct hold lengths reported */
+#define ME_KEEP 0.9        /* an AU is kept through a hold when present on >= this share of its peak frames */
 
 typedef struct me_opts {
     const char *clips_dir;    /* folder with clips.csv and the clips */
@@ -42,6 +43,9 @@ typedef struct me_opts {
     int max_clips;            /* 0: all of the split */
     const char *cache_path;   /* NULL: no cache */
     int verbose;              /* one line per clip on stderr */
+    const char *labels_csv;   /* CK+ FACS codes per sequence (ckplus48/au_labels.csv): also score whether
+                                 each burst's coded AUs are present through its peak frames (held
+                                 expressions; NULL: not scored) */
     vt_opts vt;               /* the analyzer */
     vp_opts vp;               /* the pipeline */
 } me_opts;
@@ -64,6 +68,15 @@ typedef struct me_report {
     int expr_named, expr_right;                /* likely expression given / equal to the CK+ label */
     me_hold holds[ME_MAX_HOLDS];
     int n_holds;              /* sorted by hold */
+    /* held expressions (opts.labels_csv): per AU (au_defs order), over the burst
+     * clips whose sequence codes it present / absent, the peak frames in which
+     * the pipeline shows it present (intensity >= 1), and the clips in which it
+     * is present on >= ME_KEEP of the peak frames */
+    int has_labels;           /* opts.labels_csv was given */
+    int held_clips;           /* burst clips with labels */
+    int held_all_kept;        /* ... in which every coded-present, measured AU is kept */
+    int64_t au_pos_frames[AU_COUNT], au_pos_present[AU_COUNT], au_neg_frames[AU_COUNT], au_neg_present[AU_COUNT];
+    int au_pos_clips[AU_COUNT], au_pos_kept[AU_COUNT];
     int64_t frames_run;       /* frames through the pipeline (not from the cache) */
     double pipeline_s;        /* their wall time */
     vt_opts vt;

@@ -107,6 +107,12 @@ int au_read(const au_model *m, const au_image *img, const au_face *f, const au_n
     return au_read_features(m, f, feat, neutral, out, err);
 }
 
+void au_personal_features(const au_model *m, const float *feat, const float *neutral_feat, float *x)
+{
+    memcpy(x, feat, AU_FEAT_N * sizeof *x);
+    for (int j = 0; j < AU_GEOM_N && j < m->n_feat; j++) x[j] = feat[j] - (neutral_feat[j] - m->neutral_mean[j]);
+}
+
 int au_read_features(const au_model *m, const au_face *f, const float *feat, const au_neutral *neutral,
                      au_face_aus *out, au_error *err)
 {
@@ -130,7 +136,7 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
     float prob[AU_COUNT];
     if (neutral && m->has_neutral_mean) {
         float x[AU_FEAT_N];
-        for (int j = 0; j < m->n_feat; j++) x[j] = out->features[j] - (neutral->feat[j] - m->neutral_mean[j]);
+        au_personal_features(m, out->features, neutral->feat, x);
         au_model_predict(m, x, prob);
     } else {
         au_model_predict(m, out->features, prob);
