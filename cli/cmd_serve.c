@@ -37,8 +37,8 @@ static void help(void)
            "  --threads N         threads inside each network, per worker (default 1)\n"
            "  --models DIR        pretrained model folder (default $AUGUR_MODELS or the set-up cache)\n"
            "  --au-model FILE     AU calibration model (default $AUGUR_AU_MODEL or models/au.json)\n"
-           "  --expr-model FILE   expression model, or a shipped one by name: ferplus (the default), fer2013,\n"
-           "                      multidomain (docs/EXPRESSION.md; default $AUGUR_EXPR_MODEL or ferplus)\n\n"
+           "  --expr-model FILE   expression model, or a shipped one by name: crossdomain (the default), ferplus,\n"
+           "                      fer2013, multidomain (docs/EXPRESSION.md; default $AUGUR_EXPR_MODEL or crossdomain)\n\n"
            "Stops on SIGTERM or SIGINT: no new requests, those received are answered, exit 0.\n"
            "exit status: 0 stopped by a signal, 1 cannot start (models, address in use), 2 bad usage\n");
 }

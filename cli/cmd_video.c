@@ -73,8 +73,8 @@ static void help(void)
            "  --threads N         threads inside each network (default 1; at most the machine's cores)\n"
            "  --models DIR        pretrained model folder (default $AUGUR_MODELS or the set-up cache)\n"
            "  --au-model FILE     AU model (default $AUGUR_AU_MODEL, else models/au.json)\n"
-           "  --expr-model FILE   expression model, or a shipped one by name: ferplus (the default), fer2013,\n"
-           "                      multidomain (docs/EXPRESSION.md; default $AUGUR_EXPR_MODEL or ferplus)\n"
+           "  --expr-model FILE   expression model, or a shipped one by name: crossdomain (the default), ferplus,\n"
+           "                      fer2013, multidomain (docs/EXPRESSION.md; default $AUGUR_EXPR_MODEL or crossdomain)\n"
            "  --expr-flip         average the expression over the face and its mirror image (2 runs)\n"
            "  -q, --quiet         no progress bar (drawn only when standard error is a terminal) and no summary\n"
            "exit status: 0 done, 1 failure (a damaged input: after writing what was read), 2 bad usage\n",

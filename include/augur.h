@@ -93,9 +93,9 @@ struct augur_params {
     enum augur_backend backend;
     enum augur_detector detector;
     enum augur_crop crop;
-    const char *expr_model;  /* expression classifier: a file, or the name of a shipped one ("ferplus",
-                                "fer2013", "multidomain": models/expr-NAME.bin, hash-checked); NULL:
-                                $AUGUR_EXPR_MODEL, else models/expr-ferplus.bin when it exists
+    const char *expr_model;  /* expression classifier: a file, or the name of a shipped one ("crossdomain",
+                                "ferplus", "fer2013", "multidomain": models/expr-NAME.bin, hash-checked);
+                                NULL: $AUGUR_EXPR_MODEL, else models/expr-crossdomain.bin when it exists
                                 (without one, faces carry no expression) */
     const char *au_model;    /* AU model (JSON); NULL: $AUGUR_AU_MODEL, else the one shipped in
                                 models/au.json */

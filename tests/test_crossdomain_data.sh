@@ -2,9 +2,11 @@
 # tests/test_crossdomain_data.sh — issue 13's cross-domain report (label "data"): `augur eval
 # crossdomain` through the user path (augur_analyze_file, the largest face, no face = wrong) on the
 # FULL sets — FERPlus test (3,137), FER2013 PrivateTest (3,573), CK+ ckplus48 (684), SFEW Train
-# (860) — with the shipped models; each set's accuracy, for the classifier and for the AU evidence,
-# must stay above its floor: the value measured for docs/EXPRESSION.md ("Cross-domain") minus 2
-# points. The AU evidence on CK+ and SFEW is the shipped AU model's (--no-au-cv: in-sample, as the
+# (860) — with the shipped default models; each set's accuracy, for the classifier and for the AU
+# evidence, must stay above its floor: the value measured for docs/EXPRESSION.md ("Cross-domain")
+# minus 2 points. The default classifier (models/expr-crossdomain.bin) was fine-tuned on CK+ and
+# SFEW Train, so its CK+ and SFEW rows here are in-sample (the out-of-fold ones need its 3 fold
+# models: docs/reports/crossdomain-crossdomain.md). The AU evidence on CK+ and SFEW is the shipped AU model's (--no-au-cv: in-sample, as the
 # AU model was trained on those faces; the out-of-fold numbers need ~20 min of AU training and are
 # in the docs, not here). Records are cached in a temporary folder only (FER2013 PrivateTest
 # reuses the FERPlus test images' analysis). ~2-3 min on 2 cores. Skips (77) without the data.
@@ -20,7 +22,7 @@ T=$(mktemp -d /tmp/augur-crossdomain-data-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 FUSION=()
 [[ -f $SRC/models/expr-fusion.json ]] && FUSION=(--fusion "$SRC/models/expr-fusion.json")
-if ! "$AUGUR" eval crossdomain -q --data "$DATA" --model "$SRC/models/expr-ferplus.bin" --au-model "$SRC/models/au.json" \
+if ! "$AUGUR" eval crossdomain -q --data "$DATA" --model "$SRC/models/expr-crossdomain.bin" --au-model "$SRC/models/au.json" \
         --no-au-cv --no-fusion "${FUSION[@]}" --cache "$T/cache" --report "$T/report" >"$T/out" 2>&1; then
     echo "FAIL: augur eval crossdomain failed"; tail -5 "$T/out"; exit 1
 fi
@@ -30,10 +32,10 @@ python3 - "$T/report.json" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 floors = {  # set: (classifier, evidence, fused-file or None)
-    "ferplus": (0.8537 - 0.02, 0.7338 - 0.02, None),
-    "fer2013": (0.5925 - 0.02, 0.5088 - 0.02, None),
-    "ckplus":  (0.5819 - 0.02, 0.9313 - 0.02, None),
-    "sfew":    (0.4244 - 0.02, 0.4709 - 0.02, None),
+    "ferplus": (0.8562 - 0.02, 0.7338 - 0.02, None),
+    "fer2013": (0.5953 - 0.02, 0.5088 - 0.02, None),
+    "ckplus":  (0.9488 - 0.02, 0.9313 - 0.02, None),  # classifier in-sample (fine-tuned on these faces)
+    "sfew":    (0.5930 - 0.02, 0.4709 - 0.02, None),  # classifier in-sample
 }
 fail = 0
 for name, (fc, fe, ff) in floors.items():

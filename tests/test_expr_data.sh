@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/test_expr_data.sh — the shipped expression models on their test splits (label "data";
-# issue #5's floors): models/expr-ferplus.bin on FERPlus test (majority protocol, 8 classes)
-# >= 85%, models/expr-fer2013.bin on FER2013 PrivateTest (7 classes, with test-time flip
+# issue #5's floors): the default models/expr-crossdomain.bin on FERPlus test (majority protocol,
+# 8 classes) >= 84.5% (86.77% measured, issue 13 asks >= 86%), models/expr-ferplus.bin >= 85%,
+# models/expr-fer2013.bin on FER2013 PrivateTest (7 classes, with test-time flip
 # averaging, the configuration selected on PublicTest) >= 70%, models/expr-multidomain.bin on
 # FERPlus test >= 81%. All in the default
 # inference mode, as `augur analyze` runs. Skips (77) without ../shared/data.
@@ -29,6 +30,8 @@ assert d["split"] == "test", d["split"]
 assert d["accuracy"] >= floor, "accuracy %.4f < %.2f" % (d["accuracy"], floor)
 ' "$T/$name.json" "$floor"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name below $floor"; fi
 }
+# the default (models/expr-crossdomain.md): 86.77% measured, floor a little over 2 points below
+check crossdomain 0.845 --protocol ferplus --model "$SRC/models/expr-crossdomain.bin"
 check ferplus 0.85 --protocol ferplus --model "$SRC/models/expr-ferplus.bin"
 check fer2013 0.70 --protocol fer2013 --model "$SRC/models/expr-fer2013.bin" --flip
 # the opt-in multi-domain model (models/expr-multidomain.md): 83.10% measured, floor 2 points below

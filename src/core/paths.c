@@ -93,7 +93,7 @@ void au_paths_resolve(const struct augur_params *p, au_paths *out)
     memset(out, 0, sizeof *out);
     const char *data = au_installed_data_dir();
     if (data) snprintf(out->data_dir, sizeof out->data_dir, "%s", data);
-    char models[AU_PATH_MAX - 32]; /* leaves room for "/expr-ferplus.bin" in a path of AU_PATH_MAX */
+    char models[AU_PATH_MAX - 32]; /* leaves room for "/expr-crossdomain.bin" in a path of AU_PATH_MAX */
     if (data) snprintf(models, sizeof models, "%.*s/models", (int)sizeof models - 8, data);
     else snprintf(models, sizeof models, "%s", AUGUR_SHIPPED_MODEL_DIR);
 
@@ -112,7 +112,7 @@ void au_paths_resolve(const struct augur_params *p, au_paths *out)
 
     v = given(p->expr_model, "AUGUR_EXPR_MODEL");
     if (v && !strchr(v, '/') && !is_file(v) && strlen(v) <= 20 && strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(v)) {
-        /* a shipped model by name ("ferplus", "fer2013", "multidomain"): models/expr-NAME.bin, hash-checked
+        /* a shipped model by name ("crossdomain", "ferplus", "fer2013", "multidomain"): models/expr-NAME.bin, hash-checked
            like the default; a name that is not shipped stays as given, so its load error names it */
         snprintf(out->expr_model, sizeof out->expr_model, "%s/expr-%.20s.bin", models, v);
         if (!is_file(out->expr_model)) {
@@ -123,7 +123,8 @@ void au_paths_resolve(const struct augur_params *p, au_paths *out)
         snprintf(out->expr_model, sizeof out->expr_model, "%s", v);
         out->expr_explicit = 1;
     } else {
-        snprintf(out->expr_model, sizeof out->expr_model, "%s/expr-ferplus.bin", models);
+        /* the default: FERPlus fine-tuned with CK+ and SFEW (models/expr-crossdomain.md, issue 13) */
+        snprintf(out->expr_model, sizeof out->expr_model, "%s/expr-crossdomain.bin", models);
         if (!is_file(out->expr_model)) out->expr_model[0] = 0; /* optional: faces carry no expression */
     }
 }
