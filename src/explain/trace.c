@@ -206,15 +206,16 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
     t->cam_cos = -1;
     t->confidence = -1;
     if (f->has_expression && answer == f->expression_class) consistency(f, t);
+    int one = co && !strchr(combo, '+'); /* a single AU: "AU12 points", not "Combined AU12 point" */
     if (t->answer != best) /* the classifier's answer is not what the AUs support best: say so */
-        snprintf(t->conclusion, sizeof t->conclusion, "%s%s point to %s (AU evidence %.2f), not %s (%.2f); the answer "
-                 "%s rests on the classifier%s.", n_active ? "Combined " : "No active action unit: the measurements",
-                 n_active ? combo : "", expr_names[best], t->evidence[best],
+        snprintf(t->conclusion, sizeof t->conclusion, "%s%s point%s to %s (AU evidence %.2f), not %s (%.2f); the answer "
+                 "%s rests on the classifier%s.", !n_active ? "No active action unit: the measurements" : one ? "" : "Combined ",
+                 n_active ? combo : "", n_active && one ? "s" : "", expr_names[best], t->evidence[best],
                  expr_names[t->answer], t->evidence[t->answer], expr_names[t->answer],
                  t->weakly_grounded ? " and is weakly grounded" : "");
     else if (n_active)
-        snprintf(t->conclusion, sizeof t->conclusion, "Combined %s indicate %s (AU evidence %.2f)%s%s%s%s.", combo,
-                 expr_names[t->answer], t->evidence[t->answer], alt >= 0 && ao ? "; against " : "",
+        snprintf(t->conclusion, sizeof t->conclusion, "%s%s indicate%s %s (AU evidence %.2f)%s%s%s%s.", one ? "" : "Combined ",
+                 combo, one ? "s" : "", expr_names[t->answer], t->evidence[t->answer], alt >= 0 && ao ? "; against " : "",
                  alt >= 0 && ao ? expr_names[alt] : "", ao ? ": " : "", ao ? against : "");
     else
         snprintf(t->conclusion, sizeof t->conclusion, "No action unit is active, which indicates %s (AU evidence %.2f).",
