@@ -23,7 +23,7 @@ pc=$(find "$P" -name augur.pc | head -1)
 libdir=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=libdir augur)
 [ -f "$P/share/augur/models/au.json" ] && [ -f "$P/share/augur/human-models/facemesh.json" ] \
     && ok "models installed under share/augur" || no "models installed under share/augur"
-[ -f "$P/share/augur/models/expr-ferplus.bin" ] && ok "expression model installed" || no "expression model installed"
+[ -f "$P/share/augur/models/expr-crossdomain.bin" ] && ok "default expression model installed" || no "default expression model installed"
 # the manual page and the bash completion, generated from the help text (tests/test_cli.sh checks their contents)
 grep -q '^\.SS augur analyze' "$P/share/man/man1/augur.1" 2>/dev/null && ok "man page installed (share/man/man1/augur.1)" \
     || no "man page installed under share/man/man1"
