@@ -7,8 +7,8 @@
  *      present <= 15%; the class the AU evidence ranks first >= 60% (majority
  *      labels, a face not found is wrong); answers flagged weakly grounded
  *      >= 18 points less accurate than unflagged ones (measured 19.7 with the
- *      default classifier expr-crossdomain, 21.9 with expr-ferplus; the goal is 20), and none called consistent
- *      against the margin;
+ *      default classifier expr-crossdomain, 21.9 with expr-ferplus; the goal
+ *      is 20), and none called consistent against the margin;
  *   2. the training recipe, cross-validated with folds over CK+ subjects and
  *      SFEW films (FERPlus always trains): mean F1 over OpenFace's 16 AUs on
  *      held-out CK+ subjects, the evidence class on held-out SFEW films, and
