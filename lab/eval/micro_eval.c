@@ -422,6 +422,15 @@ static double per(double s, int n) { return n ? s / n : 0; }
 
 /* The AUs the held-expression table lists: coded present in >= 1 clip. */
 static int held_row(const me_report *r, int a) { return r->au_pos_clips[a] > 0; }
+/* Share of AU a's peak frames with it present, where CK+ codes it present / absent. */
+static double held_share(const me_report *r, int a)
+{
+    return r->au_pos_frames[a] ? (double)r->au_pos_present[a] / (double)r->au_pos_frames[a] : 0;
+}
+static double held_share_not_coded(const me_report *r, int a)
+{
+    return r->au_neg_frames[a] ? (double)r->au_neg_present[a] / (double)r->au_neg_frames[a] : 0;
+}
 
 void me_print(const me_report *r, FILE *f)
 {
@@ -445,9 +454,8 @@ void me_print(const me_report *r, FILE *f)
         for (int a = 0; a < AU_COUNT; a++)
             if (held_row(r, a))
                 fprintf(f, "    AU%-2d kept in %3d/%3d clips; present on %5.1f%% of its peak frames, on %5.1f%% where not coded\n",
-                        au_defs[a].id, r->au_pos_kept[a], r->au_pos_clips[a],
-                        100 * per((double)r->au_pos_present[a], (int)r->au_pos_frames[a]),
-                        100 * per((double)r->au_neg_present[a], (int)r->au_neg_frames[a]));
+                        au_defs[a].id, r->au_pos_kept[a], r->au_pos_clips[a], 100 * held_share(r, a),
+                        100 * held_share_not_coded(r, a));
     }
     if (r->frames_run)
         fprintf(f, "  pipeline: %lld frames in %.1f s (%.1f frames/s)\n", (long long)r->frames_run, r->pipeline_s,
@@ -510,9 +518,8 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
             if (ok) cJSON_AddItemToArray(aus, o);
             ok = ok && cJSON_AddNumberToObject(o, "au", au_defs[a].id) && cJSON_AddNumberToObject(o, "clips", r->au_pos_clips[a]) &&
                  cJSON_AddNumberToObject(o, "kept", r->au_pos_kept[a]) &&
-                 cJSON_AddNumberToObject(o, "present_share", rnd(per((double)r->au_pos_present[a], (int)r->au_pos_frames[a]), 1e-4)) &&
-                 cJSON_AddNumberToObject(o, "present_share_not_coded",
-                                         rnd(per((double)r->au_neg_present[a], (int)r->au_neg_frames[a]), 1e-4));
+                 cJSON_AddNumberToObject(o, "present_share", rnd(held_share(r, a), 1e-4)) &&
+                 cJSON_AddNumberToObject(o, "present_share_not_coded", rnd(held_share_not_coded(r, a), 1e-4));
         }
     }
     if (!ok) { cJSON_Delete(j); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
@@ -562,8 +569,7 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
         for (int a = 0; a < AU_COUNT; a++)
             if (held_row(r, a))
                 fprintf(f, "| %d | %d | %d | %.1f%% | %.1f%% |\n", au_defs[a].id, r->au_pos_clips[a], r->au_pos_kept[a],
-                        100 * per((double)r->au_pos_present[a], (int)r->au_pos_frames[a]),
-                        100 * per((double)r->au_neg_present[a], (int)r->au_neg_frames[a]));
+                        100 * held_share(r, a), 100 * held_share_not_coded(r, a));
     }
     if (fclose(f) != 0) return au_fail(err, AUGUR_EIO, "%s: write error", path);
     return 0;

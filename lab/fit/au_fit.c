@@ -251,21 +251,6 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     m->n_feat = nf;
     m->n_train = n;
     m->has_evidence = 0;
-    /* standardisation of the model's input (au_model_input: the symmetrised blendshapes
-     * when m->bs_symmetric), one row at a time */
-    double *s1 = calloc((size_t)nf, sizeof *s1), *s2 = calloc((size_t)nf, sizeof *s2);
-    float *row = malloc((size_t)nf * sizeof *row);
-    if (!s1 || !s2 || !row) { free(s1); free(s2); free(row); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
-    for (int i = 0; i < n; i++) {
-        au_model_input(m, d->X + (size_t)i * nf, row);
-        for (int j = 0; j < nf; j++) { s1[j] += row[j]; s2[j] += (double)row[j] * row[j]; }
-    }
-    for (int j = 0; j < nf; j++) {
-        double mu = s1[j] / n, var = s2[j] / n - mu * mu;
-        m->mean[j] = (float)mu;
-        m->scale[j] = var > 1e-12 ? (float)(1.0 / sqrt(var)) : 0.0f;
-    }
-    free(s1); free(s2); free(row);
     /* the neutral rows' mean features (as computed, before au_model_input), for
      * person-specific normalisation */
     int nn = 0;
@@ -287,11 +272,23 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     int rc = 0;
     if (!Z || !mask || !all || !none || !score || !lab || !wtmp || !U || !oof) { rc = -1; goto done; }
     memset(all, 1, (size_t)n);
+    /* Z: the model's input (au_model_input: the blendshapes symmetrised when
+     * m->bs_symmetric), standardised; the mean and scale are stored in m */
+    double *s1 = calloc((size_t)nf, sizeof *s1), *s2 = calloc((size_t)nf, sizeof *s2);
+    if (!s1 || !s2) { free(s1); free(s2); rc = -1; goto done; }
     for (int i = 0; i < n; i++) {
         float *z = Z + (size_t)i * nf;
         au_model_input(m, d->X + (size_t)i * nf, z);
-        for (int j = 0; j < nf; j++) z[j] = (z[j] - m->mean[j]) * m->scale[j];
+        for (int j = 0; j < nf; j++) { s1[j] += z[j]; s2[j] += (double)z[j] * z[j]; }
     }
+    for (int j = 0; j < nf; j++) {
+        double mu = s1[j] / n, var = s2[j] / n - mu * mu;
+        m->mean[j] = (float)mu;
+        m->scale[j] = var > 1e-12 ? (float)(1.0 / sqrt(var)) : 0.0f;
+    }
+    free(s1); free(s2);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < nf; j++) Z[(size_t)i * nf + j] = (Z[(size_t)i * nf + j] - m->mean[j]) * m->scale[j];
     for (int a = 0; a < AU_COUNT && !rc; a++) {
         const signed char *y = d->y + a;
         int pos = 0;

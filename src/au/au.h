@@ -48,8 +48,8 @@ typedef struct au_reading {
  * absorbed). The appearance (HOG) and blendshape features are read as they
  * are: measured on CK+ peaks read against their own neutral frame (5-fold
  * subject CV, docs/AUS.md), shifting the geometry raises the mean F1 over
- * OpenFace's 16 AUs from 0.569 (still image) to 0.589, while shifting the HOG
- * too drops it to 0.469 (AU17 0.73 -> 0.13, AU23 0.49 -> 0.02: a texture
+ * OpenFace's 16 AUs from 0.569 (still image) to 0.602, while shifting every
+ * feature drops it to 0.487 (AU17 0.73 -> 0.17, AU23 0.49 -> 0.08: a texture
  * histogram is not additive the way a landmark displacement is). */
 typedef struct au_neutral {
     float mesh[AU_MESH_N][3];
