@@ -214,7 +214,8 @@ int cmd_train_expr(int argc, char **argv)
                    "                   blur, JPEG, noise, occlusion: lab/fit/augment.h)\n"
                    "  --add DIR        also train on this class-folder set (repeatable, up to 4: CK+48, SFEW\n"
                    "                   Train...), each a domain of its own, preprocessed by the same face stage\n"
-                   "  --domains S      how batches draw from the domains: natural (by size, default), sqrt, balanced\n"
+                   "  --domains S      how batches draw from the domains: natural (by size, default), sqrt, balanced,\n"
+                   "                   or a power P in [0,1] (a domain of n images weighs n^P)\n"
                    "  --folds K --holdout F [--fold-seed S (1)]\n"
                    "                   leave out of the --add sets the groups (file name up to '_': CK+ subject,\n"
                    "                   SFEW film) of fold F of K; writes the held-out groups to MODEL.holdout.\n"
@@ -259,9 +260,13 @@ int cmd_train_expr(int argc, char **argv)
             i++;
         }
         else if (!strcmp(a, "--domains") && v) {
-            o.domain_sampling = !strcmp(v, "natural") ? EXPR_DOMAIN_NATURAL : !strcmp(v, "sqrt") ? EXPR_DOMAIN_SQRT
-                              : !strcmp(v, "balanced") ? EXPR_DOMAIN_BALANCED : -1;
-            if (o.domain_sampling < 0) { cli_error("train", "--domains must be natural, sqrt or balanced"); return EXIT_USAGE; }
+            char *end = NULL;
+            double p = !strcmp(v, "natural") ? 1 : !strcmp(v, "sqrt") ? 0.5 : !strcmp(v, "balanced") ? 0 : strtod(v, &end);
+            if ((end && (end == v || *end)) || !(p >= 0 && p <= 1)) {
+                cli_error("train", "--domains must be natural, sqrt, balanced or a power between 0 and 1");
+                return EXIT_USAGE;
+            }
+            o.domain_power = (float)p;
             i++;
         }
         else if (!strcmp(a, "--add") && v) {

@@ -146,6 +146,8 @@ grep_out "go together" "--folds needs --holdout"
 expect 2 "train expr --holdout out of range" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --add "$T/none" --folds 3 --holdout 3
 expect 2 "train expr --folds without --add" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --folds 3 --holdout 0
 expect 2 "train expr --domains unknown" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --domains all
+expect 2 "train expr --domains power out of range" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --domains 1.5
+expect 2 "train expr --domains not a number" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --domains 0.7x
 # fine-tuning: a missing or foreign --init model is refused, naming it, before any data is read
 expect 1 "train expr --init missing" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --init "$T/nonexistent.bin"
 grep_out "nonexistent.bin" "--init names the missing model"

@@ -162,7 +162,7 @@ static void test_domains(void)
     o.out = out;
     o.quiet = 1;
     o.augment = EXPR_AUG_ROBUST;
-    o.domain_sampling = EXPR_DOMAIN_BALANCED;
+    o.domain_power = 0; /* balanced */
     o.au_lambda = 1;
     o.au_layer = EXPR_AU_CAM;
     CHECK(expr_train(net, &a, NULL, &o, &err) == 0, "train: %s", err.msg);

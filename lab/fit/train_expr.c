@@ -225,6 +225,7 @@ expr_train_opts expr_train_default_opts(void)
     o.weight_decay = 5e-4f;
     o.au_lambda = 0;
     o.sampling = EXPR_SAMPLE_UNIFORM;
+    o.domain_power = 1;
     o.soft_targets = 1;
     o.seed = 1;
     o.threads = 1;
@@ -298,8 +299,7 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
             cw[d][k] = nk == 0 ? 0 : o->sampling == EXPR_SAMPLE_BALANCED ? 1.0 : o->sampling == EXPR_SAMPLE_SQRT ? sqrt(nk) : nk;
             cwsum[d] += cw[d][k];
         }
-        dw[d] = dn[d] == 0 ? 0 : o->domain_sampling == EXPR_DOMAIN_BALANCED ? 1.0
-              : o->domain_sampling == EXPR_DOMAIN_SQRT ? sqrt((double)dn[d]) : (double)dn[d];
+        dw[d] = dn[d] == 0 ? 0 : pow((double)dn[d], o->domain_power);
         dwsum += dw[d];
     }
     int fill[EXPR_MAX_DOMAINS][EXPR_N];
@@ -309,7 +309,7 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
         by[d][k][fill[d][k]++] = i;
     }
     /* the epoch's shuffled order serves when every image weighs the same */
-    int by_order = o->sampling == EXPR_SAMPLE_UNIFORM && (D == 1 || o->domain_sampling == EXPR_DOMAIN_NATURAL);
+    int by_order = o->sampling == EXPR_SAMPLE_UNIFORM && (D == 1 || o->domain_power == 1.0f);
     float prior_log[EXPR_N];
     for (int k = 0; k < EXPR_N; k++) prior_log[k] = logf(fmaxf((float)tr->count[k] / tr->n, 1e-6f));
     int *order = malloc((size_t)tr->n * sizeof(int));
@@ -322,11 +322,11 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
     tr_schedule sch = {o->lr, o->lr * 0.01f, steps_per_epoch, total};
     tr_adamw ad = tr_adamw_default();
     fprintf(log, "# augur train expr: %d images, batch %d, %d epochs, lr %g, wd %g, au_lambda %g, au_layer %s, "
-                 "sampling %d, soft %d, logit_adjust %g, seed %llu, augment %s, %s%s%sdomains %d (sampling %d:",
+                 "sampling %d, soft %d, logit_adjust %g, seed %llu, augment %s, %s%s%sdomains %d (power %g:",
             tr->n, B, o->epochs, o->lr, o->weight_decay, o->au_lambda, cam ? "cam" : "att", o->sampling, o->soft_targets,
             o->logit_adjust, (unsigned long long)o->seed, o->augment == EXPR_AUG_ROBUST ? "robust" : "basic",
             o->init ? "init " : "", o->init ? o->init : "", o->init ? ", " : "", D,
-            o->domain_sampling);
+            (double)o->domain_power);
     for (int d = 0; d < D; d++) fprintf(log, " %d images weigh %.3f", dn[d], dwsum > 0 ? dw[d] / dwsum : 0);
     fprintf(log, ")\n");
     double t_start = au_now();

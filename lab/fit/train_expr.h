@@ -58,16 +58,17 @@ int expr_cache_append(expr_cache *dst, const expr_cache *src, const uint8_t *kee
 
 enum { EXPR_SAMPLE_UNIFORM = 0, EXPR_SAMPLE_BALANCED = 1, EXPR_SAMPLE_SQRT = 2 };
 enum { EXPR_AU_ATT = 0, EXPR_AU_CAM = 1 };
-/* How a batch draws from several domains: in proportion to their sizes
- * (natural), to the square roots of their sizes, or equally (balanced). The
- * class sampling (uniform/balanced/sqrt) then applies within the domain. */
-enum { EXPR_DOMAIN_NATURAL = 0, EXPR_DOMAIN_SQRT = 1, EXPR_DOMAIN_BALANCED = 2 };
+/* How a batch draws from several domains: domain d weighs n_d^p for its
+ * n_d images, p = domain_power: 1 in proportion to their sizes (natural, the
+ * default), 0.5 to the square roots of their sizes (sqrt), 0 equally
+ * (balanced), or anything between. The class sampling (uniform/balanced/sqrt)
+ * then applies within the domain. */
 
 typedef struct expr_train_opts {
     int epochs, batch;
     float lr, weight_decay, au_lambda, logit_adjust; /* logit_adjust tau: logits + tau*log(prior) in training */
     int sampling;
-    int domain_sampling;    /* EXPR_DOMAIN_*, used when the training cache has several domains */
+    float domain_power;     /* 0..1, used when the training cache has several domains; see above */
     int augment;            /* EXPR_AUG_BASIC (default) or EXPR_AUG_ROBUST (fit/augment.h) */
     int au_layer;           /* EXPR_AU_ATT: guide block 3's attention; EXPR_AU_CAM: the true class's CAM */
     int soft_targets;
