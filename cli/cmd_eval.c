@@ -31,6 +31,9 @@
     "  --symmetric-blendshapes  the blendshapes mirror-symmetrised (left/right pairs as mean and\n" \
     "                      |difference|), so a mirrored face gives the same input\n" \
     "  --evidence-domains  fit the evidence map with each data set (CK+, FERPlus, SFEW) weighing the same\n" \
+    "  --personal-thresholds  second presence thresholds for faces read against the person's neutral\n" \
+    "                      (video), chosen on CK+ peaks against their neutral frame, neutral frames\n" \
+    "                      against another of the person's\n" \
     "  --l2 X              ridge on standardised features (default 20)\n" \
     "  --budget F          presence thresholds keep false alarms on neutral training faces <= F\n" \
     "                      (out of fold; default 0.02)\n" \

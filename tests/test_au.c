@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "augur.h"
 #include "au/au.h"
@@ -103,7 +104,7 @@ static void test_fit(void)
         cls[i] = pos ? EXPR_HAPPINESS : EXPR_NEUTRAL;
     }
     au_model *m = calloc(1, sizeof *m);
-    au_fit_data d = {X, y, NULL, g, NULL, neutral, cls, NULL, N, D};
+    au_fit_data d = {X, y, NULL, g, NULL, neutral, cls, NULL, N, D, NULL};
     au_fit_opts o = au_fit_default_opts();
     o.l2 = 1;
     au_error err = {0};
@@ -128,6 +129,86 @@ static void test_fit(void)
         au_model_evidence(m, p, ev);
         CHECK(m->has_evidence && ev[EXPR_HAPPINESS] > ev[EXPR_NEUTRAL], "evidence map: happiness %.2f neutral %.2f",
               ev[EXPR_HAPPINESS], ev[EXPR_NEUTRAL]);
+    }
+    free(m);
+}
+
+/* The personal reading's thresholds: each person rests with an offset of their
+ * own on feature 0 (a face shape), so a still face is hard to read; against the
+ * person's neutral the offset cancels. Rows: 3 neutral frames and 3 peaks per
+ * person; a peak is read against the person's first neutral frame, a neutral
+ * frame against another one. Four features vary, the other geometry columns
+ * are constant (a geometry-only model, so the file loads). */
+static float gauss(unsigned *s)
+{
+    float u = 0;
+    for (int k = 0; k < 12; k++) { *s = *s * 1103515245u + 12345u; u += (float)((*s >> 8) & 0xffff) / 65536.0f; }
+    return u - 6.0f;
+}
+
+static void test_fit_personal(void)
+{
+    enum { P = 120, R = 6, N = P * R, D = AU_GEOM_N }; /* a geometry-only model, so the file loads */
+    static float X[N * D];
+    static signed char y[N * AU_COUNT];
+    static int g[N], ref[N];
+    static unsigned char neutral[N];
+    unsigned s = 11;
+    int a = au_index(12);
+    for (int p = 0; p < P; p++) {
+        float off = 1.2f * gauss(&s);
+        for (int r = 0; r < R; r++) {
+            int i = p * R + r, pos = r >= 3;
+            for (int j = 0; j < D; j++) X[i * D + j] = j >= 4 ? 0.0f : 0.4f * gauss(&s) + (j == 0 ? off + (pos ? 2.5f : 0.0f) : 0.0f);
+            for (int k = 0; k < AU_COUNT; k++) y[i * AU_COUNT + k] = -1;
+            y[i * AU_COUNT + a] = (signed char)pos;
+            g[i] = p;
+            neutral[i] = !pos;
+            ref[i] = p * R + (r == 0 ? 1 : 0);
+        }
+    }
+    au_model *m = calloc(1, sizeof *m);
+    au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, ref};
+    au_fit_opts o = au_fit_default_opts();
+    o.l2 = 1;
+    o.min_pos = 10;
+    au_error err = {0};
+    int rc = m ? au_model_fit(m, &d, &o, &err) : -1;
+    CHECK(rc == 0, "fit (personal): %s", err.msg);
+    if (!rc) {
+        int tp = 0, tp_still = 0, fa = 0, npos = 0, nneu = 0;
+        for (int i = 0; i < N; i++) {
+            float x[D], p[AU_COUNT];
+            au_personal_features(m, X + i * D, X + ref[i] * D, x);
+            au_model_predict(m, x, p);
+            int pr = p[a] >= m->threshold_personal[a];
+            au_model_predict(m, X + i * D, p);
+            if (y[i * AU_COUNT + a]) { npos++; tp += pr; tp_still += p[a] >= m->threshold[a]; }
+            else { nneu++; fa += pr; }
+        }
+        printf("synthetic personal AU12: recall %.3f against the person's neutral (threshold %.2f), %.3f still "
+               "(threshold %.2f); personal false alarms %.3f\n", (double)tp / npos, m->threshold_personal[a],
+               (double)tp_still / npos, m->threshold[a], (double)fa / nneu);
+        CHECK((double)tp / npos > 0.9 && tp > tp_still, "personal recall %d, still %d of %d", tp, tp_still, npos);
+        CHECK((double)fa / nneu <= 0.05, "personal false alarms %.3f over the budget", (double)fa / nneu);
+        CHECK(m->threshold_personal[a] != m->threshold[a], "the personal threshold was not chosen");
+        /* the file keeps both thresholds */
+        char dir[] = "/tmp/augur-test-personal-XXXXXX", path[64];
+        au_model *l = calloc(1, sizeof *l);
+        if (l && mkdtemp(dir)) {
+            snprintf(path, sizeof path, "%s/au.json", dir);
+            CHECK(au_model_save(m, path, &err) == 0 && au_model_load(l, path, &err) == 0, "save/load: %s", err.msg);
+            CHECK(fabsf(l->threshold_personal[a] - m->threshold_personal[a]) < 1e-6f &&
+                  fabsf(l->threshold[a] - m->threshold[a]) < 1e-6f, "thresholds after load %.3f %.3f",
+                  l->threshold[a], l->threshold_personal[a]);
+            unlink(path);
+            rmdir(dir);
+        }
+        free(l);
+        /* without refs the personal reading keeps the still threshold */
+        d.ref = NULL;
+        CHECK(au_model_fit(m, &d, &o, &err) == 0 && m->threshold_personal[a] == m->threshold[a],
+              "no refs: personal threshold %.2f, still %.2f", m->threshold_personal[a], m->threshold[a]);
     }
     free(m);
 }
@@ -179,6 +260,7 @@ int main(void)
     test_hog_mirror();
     test_bs_symmetric();
     test_fit();
+    test_fit_personal();
     test_weak_labels();
     struct augur_params p = augur_default_params();
     p.model_dir = t_model_dir();

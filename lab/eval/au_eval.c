@@ -375,6 +375,21 @@ static int build_pool(const au_eval_opts *o, pool *p, int *n_subjects, int *n_fe
 }
 
 /* Fits on the usable rows with use[i]. */
+/* The pool row of person's neutral that row i is read against in the personal
+ * reading, among the rows with row[k] >= 0 (row: NULL = every meshed row): a CK+
+ * peak, its sequence's neutral first frame; a CK+ neutral frame, the neutral
+ * frame of another of the person's sequences (another moment at rest, so its
+ * false alarms are the personal reading's). -1 for none. */
+static int ref_row(const pool *p, int i, const int *row)
+{
+    if (p->dom[i] != DOM_CK && p->dom[i] != DOM_CK_NEUTRAL) return -1;
+    for (int k = 0; k < p->n; k++) {
+        if (k == i || p->dom[k] != DOM_CK_NEUTRAL || !p->ok[k] || (row && row[k] < 0) || p->group[k] != p->group[i]) continue;
+        if (p->dom[i] == DOM_CK ? p->seq[k] == p->seq[i] : p->seq[k] != p->seq[i]) return k;
+    }
+    return -1;
+}
+
 static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *use, au_model *m, au_error *err)
 {
     int n = 0;
@@ -385,10 +400,14 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
     unsigned char *coded = malloc((size_t)n), *neutral = malloc((size_t)n);
     float *w = malloc((size_t)n * sizeof *w), *evw = malloc((size_t)n * sizeof *evw);
     unsigned char *dom = malloc((size_t)n);
+    int *ref = malloc((size_t)n * sizeof *ref), *row = malloc((size_t)p->n * sizeof *row);
     int rc = 0, nf = AU_GEOM_N + (o->appearance ? AU_APP_N : 0) + (o->appearance && o->blendshapes ? AU_BS_N : 0);
-    if (!X || !y || !cls || !g || !coded || !neutral || !w || !evw || !dom) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+    if (!X || !y || !cls || !g || !coded || !neutral || !w || !evw || !dom || !ref || !row)
+        rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
     for (int i = 0, k = 0; !rc && i < p->n; i++) {
+        row[i] = -1;
         if (!use[i] || !p->ok[i]) continue;
+        row[i] = k;
         memcpy(X + (size_t)k * nf, p->X + (size_t)i * AU_FEAT_N, (size_t)nf * sizeof *X);
         memcpy(y + (size_t)k * AU_COUNT, p->y + (size_t)i * AU_COUNT, AU_COUNT);
         cls[k] = p->cls[i];
@@ -399,6 +418,12 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
         dom[k] = p->dom[i] == DOM_CK_NEUTRAL ? DOM_CK : p->dom[i];
         k++;
     }
+    /* the rows read against the person's neutral too (the personal thresholds) */
+    for (int i = 0; !rc && i < p->n; i++) {
+        if (row[i] < 0) continue;
+        int r = o->personal_thresholds ? ref_row(p, i, row) : -1;
+        ref[row[i]] = r >= 0 ? row[r] : -1;
+    }
     /* the evidence map's row weights: with ev_domains, each data set's labelled
      * rows weigh the same in total (CK+ with its neutral frames, FERPlus, SFEW) */
     double dn[DOM_SFEW + 1] = {0}, nl = 0;
@@ -407,14 +432,14 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
     for (int q = 0; q <= DOM_SFEW; q++) nd += dn[q] > 0;
     for (int k = 0; !rc && k < n; k++) evw[k] = o->fit.ev_domains && cls[k] >= 0 ? (float)(nl / (nd * dn[dom[k]])) : 1.0f;
     if (!rc) {
-        au_fit_data d = {X, y, w, g, coded, neutral, cls, evw, n, nf};
+        au_fit_data d = {X, y, w, g, coded, neutral, cls, evw, n, nf, ref};
         memset(m, 0, sizeof *m);
         m->use_appearance = o->appearance;
         m->use_blendshapes = o->appearance && o->blendshapes;
         m->bs_symmetric = m->use_blendshapes && o->bs_symmetric;
         rc = au_model_fit(m, &d, &o->fit, err);
     }
-    free(X); free(y); free(cls); free(g); free(coded); free(neutral); free(w); free(evw); free(dom);
+    free(X); free(y); free(cls); free(g); free(coded); free(neutral); free(w); free(evw); free(dom); free(ref); free(row);
     return rc;
 }
 
@@ -437,11 +462,12 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
         for (int i = 0; i < p.n; i++) used += p.ok[i];
         snprintf(m->source, sizeof m->source,
                  "augur train au: %d faces (CK+ %s, %d subjects%s; FERPlus %s >= %d votes: %d; SFEW %s: %d); "
-                 "features %s; l2 %.3g, neutral budget %.3g, CK+ weight %.3g%s", used, o->data_dir ? o->data_dir : "-", ns,
+                 "features %s; l2 %.3g, neutral budget %.3g, CK+ weight %.3g%s%s", used, o->data_dir ? o->data_dir : "-", ns,
                  o->negatives_dir ? " + neutral frames" : "", o->ferplus_dir ? o->ferplus_dir : "-", o->min_votes, nfer,
                  o->sfew_dir ? o->sfew_dir : "-", nsfew, feature_set(o),
                  o->fit.l2, o->fit.neutral_budget, o->ck_weight,
-                 o->fit.ev_domains ? ", evidence map balanced over data sets" : "");
+                 o->fit.ev_domains ? ", evidence map balanced over data sets" : "",
+                 o->personal_thresholds ? ", personal thresholds" : "");
         rc = au_model_save(m, out_path, err);
     }
     free(use);
@@ -538,13 +564,9 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     memset(pred, -1, (size_t)p.n * AU_COUNT);
     memset(pred_pn, -1, (size_t)p.n * AU_COUNT);
     memset(ev, -1, (size_t)p.n);
-    /* each CK+ peak's meshed neutral first frame (the same sequence), -1 if none */
-    for (int i = 0; i < p.n; i++) {
-        neu[i] = -1;
-        if (p.dom[i] != DOM_CK) continue;
-        for (int k = 0; k < p.n && neu[i] < 0; k++)
-            if (p.dom[k] == DOM_CK_NEUTRAL && p.seq[k] == p.seq[i] && p.ok[k]) neu[i] = k;
-    }
+    /* each CK+ peak's meshed neutral first frame (the same sequence), each CK+
+     * neutral frame's other neutral frame of the person; -1 if none */
+    for (int i = 0; i < p.n; i++) neu[i] = ref_row(&p, i, NULL);
     int fitted[AU_COUNT] = {0};
     long neutral_pairs = 0, neutral_present = 0, neutral_any = 0;
     for (int f = 0; f < o->folds; f++) {
@@ -570,16 +592,27 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                 ev[i] = (signed char)argmax8(e);
             }
             /* the same peak against the person's own neutral, as augur video reads a
-             * face once it has seen the person at rest (au_read_features) */
-            if (p.dom[i] != DOM_CK) continue;
+             * face once it has seen the person at rest (au_read_features); a neutral
+             * frame against another of the person's neutral frames */
+            if (p.dom[i] != DOM_CK && p.dom[i] != DOM_CK_NEUTRAL) continue;
+            const float *th = m->threshold;
             if (neu[i] >= 0 && m->has_neutral_mean) {
                 float x[AU_FEAT_N];
                 au_personal_features(m, p.X + (size_t)i * AU_FEAT_N, p.X + (size_t)neu[i] * AU_FEAT_N, x);
                 au_model_predict(m, x, prob);
-                rep->n_personal++;
+                th = m->threshold_personal;
+                if (p.dom[i] == DOM_CK) rep->n_personal++;
+            }
+            if (p.dom[i] == DOM_CK_NEUTRAL) {
+                if (neu[i] < 0 || !m->has_neutral_mean) continue;
+                int any_pn = 0;
+                for (int a = 0; a < AU_COUNT; a++) any_pn |= m->trained[a] && prob[a] >= th[a];
+                rep->n_personal_neutral++;
+                rep->personal_neutral_any += any_pn;
+                continue;
             }
             for (int a = 0; a < AU_COUNT; a++)
-                if (m->trained[a]) pred_pn[(size_t)i * AU_COUNT + a] = (signed char)(prob[a] >= m->threshold[a]);
+                if (m->trained[a]) pred_pn[(size_t)i * AU_COUNT + a] = (signed char)(prob[a] >= th[a]);
         }
     }
     rep->neutral_any_rate = rep->n_neutral ? (double)neutral_any / rep->n_neutral : 0;
@@ -636,13 +669,14 @@ done:
 static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 {
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
-             "--ck-weight %g%s",
+             "--ck-weight %g%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
              o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only",
              o->appearance && !o->blendshapes ? " --no-blendshapes"
              : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "", o->folds, o->seed, o->fit.l2,
-             o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "");
+             o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "",
+             o->personal_thresholds ? " --personal-thresholds" : "");
 }
 
 
@@ -684,8 +718,13 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     if (pn)
         P("Against the person's neutral (each peak read with its sequence's neutral first frame as the person's rest, "
           "as `augur video` reads a face once it has seen the person at rest; %d of %d peaks have a meshed neutral frame, "
-          "the others are read as a still image): mean F1 over OpenFace's 16 AUs **%.3f**.\n\n", rep->n_personal,
-          rep->n_images, rep->mean_f1_openface16_personal);
+          "the others are read as a still image; presence at the model's personal thresholds where it has them, "
+          "`--personal-thresholds`): mean F1 over OpenFace's 16 AUs "
+          "**%.3f**.\n\n", rep->n_personal, rep->n_images, rep->mean_f1_openface16_personal);
+    if (rep->n_personal_neutral)
+        P("Held-out CK+ neutral first frames read against another of the person's neutral frames (another sequence): "
+          "%d; with any AU present: %.1f%%.\n\n", rep->n_personal_neutral,
+          100.0 * rep->personal_neutral_any / rep->n_personal_neutral);
     if (rep->n_neutral)
         P("Held-out CK+ neutral first frames: %d; with any AU present: %.1f%%; (frame, AU) pairs present: %.1f%%.\n\n",
           rep->n_neutral, 100 * rep->neutral_any_rate, 100 * rep->neutral_au_rate);
@@ -720,6 +759,9 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     cJSON_AddNumberToObject(j, "mean_over_aus", rep->n_in_mean);
     cJSON_AddNumberToObject(j, "neutral_frames", rep->n_neutral);
     cJSON_AddNumberToObject(j, "neutral_any_au_rate", rep->neutral_any_rate);
+    cJSON_AddNumberToObject(j, "personal_neutral_frames", rep->n_personal_neutral);
+    cJSON_AddNumberToObject(j, "personal_neutral_any_au_rate",
+                            rep->n_personal_neutral ? (double)rep->personal_neutral_any / rep->n_personal_neutral : 0);
     cJSON_AddNumberToObject(j, "neutral_au_rate", rep->neutral_au_rate);
     cJSON_AddNumberToObject(j, "sfew_faces", rep->n_sfew);
     cJSON_AddNumberToObject(j, "sfew_found", rep->n_sfew_found);

@@ -41,6 +41,9 @@ typedef struct au_eval_opts {
     int appearance;           /* 1: geometry + HOG features (default); 0: geometry only */
     int blendshapes;          /* 1 (default): also MediaPipe's blendshapes (with the appearance) */
     int bs_symmetric;         /* 1: the blendshapes enter mirror-symmetrised (au_model_input) */
+    int personal_thresholds;  /* 1: a second presence threshold per AU for faces read against the person's
+                                 neutral, chosen on CK+ peaks against their own neutral frame and CK+
+                                 neutral frames against another of the person's (au_fit_data.ref) */
     int min_votes;            /* FERPlus: votes (of 10) for a face's class to give weak labels (default 7) */
     float ck_weight;          /* weight of each FACS-coded CK+ row against a weakly labelled one (default 1) */
     int folds;                /* default 5 */
@@ -86,6 +89,9 @@ typedef struct au_eval_report {
     int n_personal;               /* peaks read against their own neutral */
     au_eval_row rows_personal[32];
     double mean_f1_openface16_personal;
+    /* held-out CK+ neutral frames read against another of the person's neutral
+     * frames (another sequence): the personal reading's false alarms */
+    int n_personal_neutral, personal_neutral_any;
     int n_neutral;                /* held-out CK+ neutral frames scored */
     double neutral_any_rate;      /* fraction of them with any fitted AU present */
     double neutral_au_rate;       /* fraction of (frame, fitted AU) pairs present */

@@ -8,6 +8,7 @@
 #include "fit/au_fit.h"
 
 #include "au/appearance.h"
+#include "au/au.h"
 #include "au/geometry.h"
 #include "core/util.h"
 
@@ -269,8 +270,17 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     signed char *lab = malloc((size_t)n);
     float *wtmp = malloc(AU_MAX_FEATURES * sizeof *wtmp), *U = calloc((size_t)n * AU_COUNT, sizeof *U);
     double *oof = malloc((size_t)n * AU_COUNT * sizeof *oof);
+    /* the rows with a ref, read against it: their rows (pi), model input (Zp) and out-of-fold logits */
+    int np = 0;
+    for (int i = 0; d->ref && m->has_neutral_mean && i < n; i++) np += d->ref[i] >= 0;
+    int *pi = malloc(((size_t)np + 1) * sizeof *pi);
+    float *Zp = malloc(((size_t)np + 1) * nf * sizeof *Zp), *xp = malloc(AU_MAX_FEATURES * sizeof *xp);
+    double *oofp = malloc(((size_t)np + 1) * sizeof *oofp);
+    signed char *labp = malloc((size_t)np + 1);
+    unsigned char *codedp = malloc((size_t)np + 1), *neutralp = malloc((size_t)np + 1);
     int rc = 0;
-    if (!Z || !mask || !all || !none || !score || !lab || !wtmp || !U || !oof) { rc = -1; goto done; }
+    if (!Z || !mask || !all || !none || !score || !lab || !wtmp || !U || !oof || !pi || !Zp || !xp || !oofp || !labp ||
+        !codedp || !neutralp) { rc = -1; goto done; }
     memset(all, 1, (size_t)n);
     /* Z: the model's input (au_model_input: the blendshapes symmetrised when
      * m->bs_symmetric), standardised; the mean and scale are stored in m */
@@ -289,6 +299,18 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     free(s1); free(s2);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < nf; j++) Z[(size_t)i * nf + j] = (Z[(size_t)i * nf + j] - m->mean[j]) * m->scale[j];
+    int np_neutral = 0;
+    for (int i = 0, k = 0; k < np; i++) {
+        if (d->ref[i] < 0) continue;
+        au_personal_features(m, d->X + (size_t)i * nf, d->X + (size_t)d->ref[i] * nf, xp);
+        float *z = Zp + (size_t)k * nf;
+        au_model_input(m, xp, z);
+        for (int j = 0; j < nf; j++) z[j] = (z[j] - m->mean[j]) * m->scale[j];
+        codedp[k] = !d->coded || d->coded[i];
+        neutralp[k] = d->neutral && d->neutral[i];
+        np_neutral += neutralp[k];
+        pi[k++] = i;
+    }
     for (int a = 0; a < AU_COUNT && !rc; a++) {
         const signed char *y = d->y + a;
         int pos = 0;
@@ -303,6 +325,9 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
             if (r < 0) rc = -1;
             for (int i = 0; i < n; i++)
                 if (!mask[i]) oof[(size_t)i * AU_COUNT + a] = r ? 0 : logit_of(Z + (size_t)i * nf, wtmp, b, nf);
+            /* a row and its ref are one person, so one inner fold */
+            for (int k = 0; k < np; k++)
+                if (!mask[pi[k]]) oofp[k] = r ? 0 : logit_of(Zp + (size_t)k * nf, wtmp, b, nf);
         }
         if (rc) break;
         int r = fit_lr(Z, y, d->weight, all, n, nf, o->l2, m->w[a], &m->b[a]);
@@ -315,6 +340,12 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         for (int i = 0; i < n; i++) coded_pos += (!d->coded || d->coded[i]) && lab[i] == 1;
         const unsigned char *f1rows = d->coded && coded_pos >= 10 ? d->coded : all;
         m->threshold[a] = pick_threshold(score, lab, f1rows, d->neutral ? d->neutral : none, n, o->neutral_budget);
+        /* the personal reading's threshold, by the same rule on the rows read against their person's neutral
+         * (when there are enough of them: 20 neutral rows, 10 coded positives) */
+        int pos_p = 0;
+        for (int k = 0; k < np; k++) { labp[k] = y[(size_t)pi[k] * AU_COUNT]; pos_p += codedp[k] && labp[k] == 1; }
+        m->threshold_personal[a] = np_neutral >= 20 && pos_p >= 10
+                                 ? pick_threshold(oofp, labp, codedp, neutralp, np, o->neutral_budget) : m->threshold[a];
         /* intensity reference: 95th percentile of the positives' logits */
         double *pl = malloc((size_t)pos * sizeof *pl);
         int np = 0;
@@ -351,6 +382,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     }
 done:
     free(Z); free(mask); free(all); free(none); free(score); free(lab); free(wtmp); free(U); free(oof);
+    free(pi); free(Zp); free(xp); free(oofp); free(labp); free(codedp); free(neutralp);
     if (rc) return au_fail(err, AUGUR_ENOMEM, "out of memory fitting the AU model");
     return 0;
 }
@@ -400,6 +432,8 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
         cJSON_AddNumberToObject(o, "au", au_defs[a].id);
         cJSON_AddNumberToObject(o, "positives", m->n_pos[a]);
         cJSON_AddNumberToObject(o, "threshold", m->threshold[a]);
+        if (m->threshold_personal[a] != m->threshold[a]) /* only a model fitted with refs has them */
+            cJSON_AddNumberToObject(o, "threshold_personal", m->threshold_personal[a]);
         cJSON_AddNumberToObject(o, "l2", m->l2[a]);
         cJSON_AddNumberToObject(o, "intensity_ref", m->intensity_ref[a]);
         cJSON_AddNumberToObject(o, "bias", m->b[a]);

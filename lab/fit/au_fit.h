@@ -19,6 +19,10 @@ typedef struct au_fit_data {
     const signed char *cls;       /* n: expression class 0..7 or -1 (the evidence map), or NULL */
     const float *ev_weight;       /* n: row weights of the evidence map, or NULL (all 1) */
     int n, n_feat;
+    const int *ref;               /* n: the row of this person's neutral to read the row against (a CK+
+                                     peak: its sequence's first frame; a CK+ neutral frame: another
+                                     sequence's), -1 for none; NULL: no thresholds for the personal
+                                     reading (threshold_personal = threshold) */
 } au_fit_data;
 
 typedef struct au_fit_opts {
@@ -37,7 +41,10 @@ au_fit_opts au_fit_default_opts(void);
  * caller's, and X holds the features as au/au.h computes them). Per AU: an L2 logistic regression with balanced classes; its
  * presence threshold from out-of-fold scores over 3 inner folds of the
  * groups: the best F1 on coded rows among thresholds whose false alarms on
- * neutral rows stay within the budget; then the evidence map (if cls). */
+ * neutral rows stay within the budget; then the evidence map (if cls).
+ * With ref, a second threshold per AU for faces read against the person's
+ * own neutral (au_personal_features, as augur video does): chosen the same way
+ * on the out-of-fold scores of the rows with a ref, read against it. */
 int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_error *err);
 
 int au_model_save(const au_model *m, const char *path, au_error *err);

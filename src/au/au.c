@@ -109,7 +109,7 @@ int au_read(const au_model *m, const au_image *img, const au_face *f, const au_n
 
 void au_personal_features(const au_model *m, const float *feat, const float *neutral_feat, float *x)
 {
-    memcpy(x, feat, AU_FEAT_N * sizeof *x);
+    memcpy(x, feat, (size_t)m->n_feat * sizeof *x);
     for (int j = 0; j < AU_GEOM_N && j < m->n_feat; j++) x[j] = feat[j] - (neutral_feat[j] - m->neutral_mean[j]);
 }
 
@@ -134,7 +134,9 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
     au_measure_all(ref, neut_abs);
     for (int i = 0; i < AU_M_COUNT; i++) out->measures[i] = face_abs[i] - neut_abs[i];
     float prob[AU_COUNT];
+    const float *th = m->threshold;
     if (neutral && m->has_neutral_mean) {
+        th = m->threshold_personal;
         float x[AU_FEAT_N];
         au_personal_features(m, out->features, neutral->feat, x);
         au_model_predict(m, x, prob);
@@ -155,7 +157,7 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
         if (m->trained[a]) {
             r->probability = prob[a];
             r->source = m->use_appearance ? AU_SRC_BOTH : AU_SRC_GEOMETRY;
-            thr = m->threshold[a];
+            thr = th[a];
             float p = fminf(fmaxf(prob[a], 1e-6f), 1 - 1e-6f);
             z = logf(p / (1 - p));
             ref = m->intensity_ref[a];

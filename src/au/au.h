@@ -78,8 +78,9 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
                      au_face_aus *out, au_error *err);
 
 /* The features the model reads for a face against a person's neutral
- * features (au_neutral.feat): feat with the geometry block shifted onto the
- * population's rest (see au_neutral); the model needs has_neutral_mean. */
+ * features (au_neutral.feat): feat (m->n_feat of them) with the geometry block
+ * shifted onto the population's rest (see au_neutral); the model needs
+ * has_neutral_mean. Presence is then read at m->threshold_personal. */
 void au_personal_features(const au_model *m, const float *feat, const float *neutral_feat, float *x);
 
 /* The evidence features of face f in img against the population neutral

@@ -160,6 +160,7 @@ int au_model_load(au_model *m, const char *path, au_error *err)
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "au");
         int a = cJSON_IsNumber(id) ? au_index(id->valueint) : -1;
         const cJSON *th = cJSON_GetObjectItemCaseSensitive(o, "threshold");
+        const cJSON *tp = cJSON_GetObjectItemCaseSensitive(o, "threshold_personal");
         const cJSON *ir = cJSON_GetObjectItemCaseSensitive(o, "intensity_ref");
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bias");
         const cJSON *pos = cJSON_GetObjectItemCaseSensitive(o, "positives");
@@ -167,10 +168,12 @@ int au_model_load(au_model *m, const char *path, au_error *err)
             read_floats(cJSON_GetObjectItemCaseSensitive(o, "weights"), m->w[a], m->n_feat))
             goto bad;
         m->threshold[a] = (float)th->valuedouble;
+        m->threshold_personal[a] = tp ? (float)tp->valuedouble : m->threshold[a];
         m->intensity_ref[a] = (float)ir->valuedouble;
         m->b[a] = (float)b->valuedouble;
         m->n_pos[a] = cJSON_IsNumber(pos) ? pos->valueint : 0;
-        if (!(m->threshold[a] > 0 && m->threshold[a] < 1) || !bounded(ir) || !bounded(b))
+        if (!(m->threshold[a] > 0 && m->threshold[a] < 1) || (tp && !cJSON_IsNumber(tp)) ||
+            !(m->threshold_personal[a] > 0 && m->threshold_personal[a] < 1) || !bounded(ir) || !bounded(b))
             goto bad;
         m->trained[a] = 1;
     }

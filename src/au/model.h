@@ -30,6 +30,8 @@ typedef struct au_model {
     float w[AU_COUNT][AU_MAX_FEATURES];
     float b[AU_COUNT];
     float threshold[AU_COUNT];        /* probability at which the AU counts as present */
+    float threshold_personal[AU_COUNT]; /* the same for a face read against the person's own neutral
+                                         (au_personal_features); = threshold in models without one */
     float l2[AU_COUNT];               /* ridge strength chosen by inner subject-fold CV */
     float intensity_ref[AU_COUNT];    /* logit at which intensity reaches 5 (95th pct of positives) */
     int n_pos[AU_COUNT], n_train;     /* training support */
