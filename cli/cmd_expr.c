@@ -216,6 +216,7 @@ int cmd_train_expr(int argc, char **argv)
                    "                   Train...), each a domain of its own, preprocessed by the same face stage\n"
                    "  --domains S      how batches draw from the domains: natural (by size, default), sqrt, balanced,\n"
                    "                   or a power P in [0,1] (a domain of n images weighs n^P)\n"
+                   "  --add-sampling S the class sampling within the --add domains (default: --sampling's)\n"
                    "  --folds K --holdout F [--fold-seed S (1)]\n"
                    "                   leave out of the --add sets the groups (file name up to '_': CK+ subject,\n"
                    "                   SFEW film) of fold F of K; writes the held-out groups to MODEL.holdout.\n"
@@ -251,6 +252,12 @@ int cmd_train_expr(int argc, char **argv)
             o.sampling = !strcmp(v, "balanced") ? EXPR_SAMPLE_BALANCED : !strcmp(v, "sqrt") ? EXPR_SAMPLE_SQRT
                        : !strcmp(v, "uniform") ? EXPR_SAMPLE_UNIFORM : -1;
             if (o.sampling < 0) { cli_error("train", "--sampling must be uniform, balanced or sqrt"); return EXIT_USAGE; }
+            i++;
+        }
+        else if (!strcmp(a, "--add-sampling") && v) {
+            o.add_sampling = !strcmp(v, "balanced") ? EXPR_SAMPLE_BALANCED : !strcmp(v, "sqrt") ? EXPR_SAMPLE_SQRT
+                           : !strcmp(v, "uniform") ? EXPR_SAMPLE_UNIFORM : -2;
+            if (o.add_sampling < -1) { cli_error("train", "--add-sampling must be uniform, balanced or sqrt"); return EXIT_USAGE; }
             i++;
         }
         else if (!strcmp(a, "--hard")) o.soft_targets = 0;

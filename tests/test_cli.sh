@@ -148,6 +148,7 @@ expect 2 "train expr --folds without --add" -- "$AUGUR" train expr --data "$T/no
 expect 2 "train expr --domains unknown" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --domains all
 expect 2 "train expr --domains power out of range" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --domains 1.5
 expect 2 "train expr --domains not a number" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --domains 0.7x
+expect 2 "train expr --add-sampling unknown" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --add-sampling all
 # fine-tuning: a missing or foreign --init model is refused, naming it, before any data is read
 expect 1 "train expr --init missing" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --init "$T/nonexistent.bin"
 grep_out "nonexistent.bin" "--init names the missing model"

@@ -225,6 +225,7 @@ expr_train_opts expr_train_default_opts(void)
     o.weight_decay = 5e-4f;
     o.au_lambda = 0;
     o.sampling = EXPR_SAMPLE_UNIFORM;
+    o.add_sampling = -1;
     o.domain_power = 1;
     o.soft_targets = 1;
     o.seed = 1;
@@ -292,11 +293,12 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
     int by_ok = 1;
     for (int d = 0; d < D; d++) {
         cwsum[d] = 0;
+        int smp = d > 0 && o->add_sampling >= 0 ? o->add_sampling : o->sampling;
         for (int k = 0; k < EXPR_N; k++) {
             double nk = cnt[d][k];
             by[d][k] = malloc(((size_t)cnt[d][k] + 1) * sizeof(int));
             by_ok &= by[d][k] != NULL;
-            cw[d][k] = nk == 0 ? 0 : o->sampling == EXPR_SAMPLE_BALANCED ? 1.0 : o->sampling == EXPR_SAMPLE_SQRT ? sqrt(nk) : nk;
+            cw[d][k] = nk == 0 ? 0 : smp == EXPR_SAMPLE_BALANCED ? 1.0 : smp == EXPR_SAMPLE_SQRT ? sqrt(nk) : nk;
             cwsum[d] += cw[d][k];
         }
         dw[d] = dn[d] == 0 ? 0 : pow((double)dn[d], o->domain_power);
@@ -309,7 +311,8 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
         by[d][k][fill[d][k]++] = i;
     }
     /* the epoch's shuffled order serves when every image weighs the same */
-    int by_order = o->sampling == EXPR_SAMPLE_UNIFORM && (D == 1 || o->domain_power == 1.0f);
+    int by_order = o->sampling == EXPR_SAMPLE_UNIFORM &&
+                   (D == 1 || (o->domain_power == 1.0f && (o->add_sampling < 0 || o->add_sampling == EXPR_SAMPLE_UNIFORM)));
     float prior_log[EXPR_N];
     for (int k = 0; k < EXPR_N; k++) prior_log[k] = logf(fmaxf((float)tr->count[k] / tr->n, 1e-6f));
     int *order = malloc((size_t)tr->n * sizeof(int));
@@ -328,6 +331,7 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
             o->init ? "init " : "", o->init ? o->init : "", o->init ? ", " : "", D,
             (double)o->domain_power);
     for (int d = 0; d < D; d++) fprintf(log, " %d images weigh %.3f", dn[d], dwsum > 0 ? dw[d] / dwsum : 0);
+    if (D > 1 && o->add_sampling >= 0) fprintf(log, "; added domains' class sampling %d", o->add_sampling);
     fprintf(log, ")\n");
     double t_start = au_now();
     rc = 0;

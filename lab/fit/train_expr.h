@@ -68,6 +68,7 @@ typedef struct expr_train_opts {
     int epochs, batch;
     float lr, weight_decay, au_lambda, logit_adjust; /* logit_adjust tau: logits + tau*log(prior) in training */
     int sampling;
+    int add_sampling;       /* EXPR_SAMPLE_* within the added domains (1..), or -1: as `sampling` */
     float domain_power;     /* 0..1, used when the training cache has several domains; see above */
     int augment;            /* EXPR_AUG_BASIC (default) or EXPR_AUG_ROBUST (fit/augment.h) */
     int au_layer;           /* EXPR_AU_ATT: guide block 3's attention; EXPR_AU_CAM: the true class's CAM */
