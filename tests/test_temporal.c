@@ -198,6 +198,15 @@ static double sig_onset(int64_t i, int k)
     if (k == au_index(25)) return i >= 90 && i < 96 ? 2.5 : 0.1;
     return 0.1;
 }
+/* AU4 held 3 s; AU24 flickers for 5 frames as it ends (the face relaxing), or 2 s later */
+static double relax(int64_t i, int k, int64_t flicker)
+{
+    if (k == au_index(4)) return i >= 30 && i < 120 ? 3.0 : 0.1;
+    if (k == au_index(24)) return i >= flicker && i < flicker + 5 ? 2.0 : 0.1;
+    return 0.1;
+}
+static double sig_relax(int64_t i, int k) { return relax(i, k, 120); }
+static double sig_relax_late(int64_t i, int k) { return relax(i, k, 180); }
 static double sig_blink(int64_t i, int k)
 {
     if (k == au_index(45)) return (i % 90) >= 40 && (i % 90) < 46 ? 4.0 : 0;
@@ -213,6 +222,8 @@ static void test_non_events(void)
     CHECK(micros_in(sig_long, 30 * 9, 0.08, &nev) == 0, "a 2.5 s expression gave micro-expressions");
     CHECK(nev >= 2, "the 2.5 s expression gave %d AU events", nev);
     CHECK(micros_in(sig_onset, 30 * 8, 0.05, NULL) == 0, "a flicker at the onset of a long expression counted as a micro-expression");
+    CHECK(micros_in(sig_relax, 30 * 8, 0.05, NULL) == 0, "a flicker as a 3-s hold ends counted as a micro-expression");
+    CHECK(micros_in(sig_relax_late, 30 * 8, 0.05, NULL) == 1, "the same flicker 2 s after the hold was not spotted");
     CHECK(micros_in(sig_blink, 30 * 10, 0.05, &nev) == 0, "blinks counted as micro-expressions");
     CHECK(nev == 3, "3 blinks gave %d AU events", nev);
 }

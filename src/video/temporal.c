@@ -20,6 +20,12 @@
 
 /* An AU still up this long after a burst ended makes the burst the onset of a longer expression. */
 #define VT_STAYS_UP_S 0.5
+/* A held expression: an AU event of at least VT_HELD_S. The face relaxing from
+ * it moves other AUs for a few frames (the mouth and brows pass through
+ * in-between shapes); a burst within VT_RELAX_S of its end is that relaxation. */
+#define VT_HELD_S 1.0
+#define VT_RELAX_S 0.2
+#define VT_RELAX_SEEN_S 0.5   /* the held AU began this long after the face's first frame */
 
 void vt_default_opts(vt_opts *o)
 {
@@ -218,6 +224,11 @@ static int au_event_close(vt_analyzer *a, vt_face_state *s, int k, au_error *err
     e.offset_frame = s->ev[k].last_f; e.offset_t = s->ev[k].last_t;
     e.apex_intensity = s->ev[k].apex;
     e.mean_intensity = s->ev[k].n ? s->ev[k].sum / (float)s->ev[k].n : 0;
+    if (e.offset_t - e.onset_t >= VT_HELD_S) {
+        s->held[k].valid = 1;
+        s->held[k].on_t = e.onset_t;
+        s->held[k].off_t = e.offset_t;
+    }
     PUSH_EVENT(a, au_ev, n_au_ev, cap_au_ev, drop_au_ev, e);
     return 0;
 }
@@ -288,8 +299,8 @@ static void refine(const vt_analyzer *a, const vt_face_state *s, const vt_burst 
     m->onset_frame = s->rf[SLOT(on)]; m->onset_t = s->rt[SLOT(on)];
 }
 
-/* A group is final: name its expression, check it is not the onset of a
- * longer expression, and store it. */
+/* A group is final: name its expression, check it is neither the onset of a
+ * longer expression nor the relaxation at the end of a held one, and store it. */
 static int group_emit(vt_analyzer *a, vt_face_state *s, const vt_group *g, au_error *err)
 {
     const vt_burst *b = &g->m[g->best];
@@ -299,6 +310,16 @@ static int group_emit(vt_analyzer *a, vt_face_state *s, const vt_group *g, au_er
         if (s->longreg[k].valid && s->longreg[k].start_t >= g->u_on - 0.15 && s->longreg[k].start_t <= g->u_off &&
             s->longreg[k].end_t > g->u_off + VT_STAYS_UP_S) {
             a->micro_rejected_macro++;
+            return 0;
+        }
+        /* an AU held for a second or more, whose onset the analyzer saw, ended as
+         * the burst began and has not come back since: the face is relaxing from a
+         * longer expression, which is not a micro-expression. An AU the person shows
+         * at rest is on from the face's first frames, and a burst only interrupts it
+         * (it comes back: ev[k].on_t is its latest onset). */
+        if (s->held[k].valid && s->held[k].on_t >= s->sum.first_t + VT_RELAX_SEEN_S &&
+            s->held[k].off_t >= g->u_on - VT_RELAX_S && s->held[k].off_t <= g->u_off && !(s->ev[k].on_t > s->held[k].off_t)) {
+            a->micro_rejected_relax++;
             return 0;
         }
     }

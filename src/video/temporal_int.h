@@ -79,6 +79,7 @@ typedef struct vt_face_state {
     /* bursts per AU */
     vt_region br[AU_COUNT];
     struct { double start_t, end_t; int valid; } longreg[AU_COUNT];
+    struct { double on_t, off_t; int valid; } held[AU_COUNT]; /* the AU's last closed event of >= VT_HELD_S */
     vt_group pend[VT_PEND];
     int      n_pend;
     /* AU events per AU */
@@ -124,6 +125,7 @@ struct vt_analyzer {
     vt_micro        *micro;  int n_micro, cap_micro;  int64_t drop_micro;
     vt_expr_segment *seg;    int n_seg, cap_seg;      int64_t drop_seg;
     int64_t  micro_rejected_macro;   /* bursts dropped as the onset of a longer expression */
+    int64_t  micro_rejected_relax;   /* bursts dropped as the relaxation at the end of a held one */
 };
 
 /* "brow lowering" from "brow lowerer": the AU's name as an action, for text. */

@@ -419,6 +419,7 @@ cJSON *vt_events_json(const vt_analyzer *a)
     OK(cJSON_AddNumberToObject(o, "max_events", a->o.max_events));
     OK(cJSON_AddNumberToObject(root, "faces_ignored", a->ignored_ids));
     OK(cJSON_AddNumberToObject(root, "bursts_rejected_as_onsets", (double)a->micro_rejected_macro));
+    OK(cJSON_AddNumberToObject(root, "bursts_rejected_as_relaxations", (double)a->micro_rejected_relax));
     OK(arr = cJSON_AddArrayToObject(root, "faces"));
     for (int i = 0; i < a->n_faces; i++) {
         cJSON *f = face_json(a, a->faces[i]);
