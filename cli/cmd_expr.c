@@ -190,6 +190,13 @@ static int add_domains(const expr_cli *c, const char **dirs, int n, int folds, i
     return rc;
 }
 
+/* A class-sampling name (--sampling, --add-sampling): EXPR_SAMPLE_*, or -1. */
+static int sampling_of(const char *v)
+{
+    return !strcmp(v, "balanced") ? EXPR_SAMPLE_BALANCED : !strcmp(v, "sqrt") ? EXPR_SAMPLE_SQRT
+         : !strcmp(v, "uniform") ? EXPR_SAMPLE_UNIFORM : -1;
+}
+
 int cmd_train_expr(int argc, char **argv)
 {
     expr_cli c;
@@ -248,16 +255,11 @@ int cmd_train_expr(int argc, char **argv)
             i++;
         }
         else if (!strcmp(a, "--logit-adjust") && v) { o.logit_adjust = (float)atof(v); i++; }
-        else if (!strcmp(a, "--sampling") && v) {
-            o.sampling = !strcmp(v, "balanced") ? EXPR_SAMPLE_BALANCED : !strcmp(v, "sqrt") ? EXPR_SAMPLE_SQRT
-                       : !strcmp(v, "uniform") ? EXPR_SAMPLE_UNIFORM : -1;
-            if (o.sampling < 0) { cli_error("train", "--sampling must be uniform, balanced or sqrt"); return EXIT_USAGE; }
-            i++;
-        }
-        else if (!strcmp(a, "--add-sampling") && v) {
-            o.add_sampling = !strcmp(v, "balanced") ? EXPR_SAMPLE_BALANCED : !strcmp(v, "sqrt") ? EXPR_SAMPLE_SQRT
-                           : !strcmp(v, "uniform") ? EXPR_SAMPLE_UNIFORM : -2;
-            if (o.add_sampling < -1) { cli_error("train", "--add-sampling must be uniform, balanced or sqrt"); return EXIT_USAGE; }
+        else if ((!strcmp(a, "--sampling") || !strcmp(a, "--add-sampling")) && v) {
+            int smp = sampling_of(v);
+            if (smp < 0) { cli_error("train", "%s must be uniform, balanced or sqrt", a); return EXIT_USAGE; }
+            if (!strcmp(a, "--sampling")) o.sampling = smp;
+            else o.add_sampling = smp;
             i++;
         }
         else if (!strcmp(a, "--hard")) o.soft_targets = 0;

@@ -81,6 +81,14 @@ static void test_hog_mirror(void)
     CHECK(z < 1e-6f, "a flat crop has gradients (%g)", (double)z);
 }
 
+/* A standard normal draw (sum of 12 uniforms) from the LCG state s. */
+static float gauss(unsigned *s)
+{
+    float u = 0;
+    for (int k = 0; k < 12; k++) { *s = *s * 1103515245u + 12345u; u += (float)((*s >> 8) & 0xffff) / 65536.0f; }
+    return u - 6.0f;
+}
+
 /* The regression: two Gaussian classes along feature 0; neutral rows are negatives. */
 static void test_fit(void)
 {
@@ -92,11 +100,7 @@ static void test_fit(void)
     unsigned s = 7;
     for (int i = 0; i < N; i++) {
         int pos = i % 3 == 0;
-        for (int j = 0; j < D; j++) {
-            float u = 0;
-            for (int k = 0; k < 12; k++) { s = s * 1103515245u + 12345u; u += (float)((s >> 8) & 0xffff) / 65536.0f; }
-            X[i * D + j] = (u - 6.0f) + (j == 0 && pos ? 4.0f : 0.0f);
-        }
+        for (int j = 0; j < D; j++) X[i * D + j] = gauss(&s) + (j == 0 && pos ? 4.0f : 0.0f);
         for (int a = 0; a < AU_COUNT; a++) y[i * AU_COUNT + a] = -1;
         y[i * AU_COUNT + au_index(12)] = (signed char)pos;
         g[i] = i;
@@ -139,13 +143,6 @@ static void test_fit(void)
  * person; a peak is read against the person's first neutral frame, a neutral
  * frame against another one. Four features vary, the other geometry columns
  * are constant (a geometry-only model, so the file loads). */
-static float gauss(unsigned *s)
-{
-    float u = 0;
-    for (int k = 0; k < 12; k++) { *s = *s * 1103515245u + 12345u; u += (float)((*s >> 8) & 0xffff) / 65536.0f; }
-    return u - 6.0f;
-}
-
 static void test_fit_personal(void)
 {
     enum { P = 120, R = 6, N = P * R, D = AU_GEOM_N }; /* a geometry-only model, so the file loads */

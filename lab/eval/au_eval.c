@@ -374,7 +374,6 @@ static int build_pool(const au_eval_opts *o, pool *p, int *n_subjects, int *n_fe
     return rc;
 }
 
-/* Fits on the usable rows with use[i]. */
 /* The pool row of person's neutral that row i is read against in the personal
  * reading, among the rows with row[k] >= 0 (row: NULL = every meshed row): a CK+
  * peak, its sequence's neutral first frame; a CK+ neutral frame, the neutral
@@ -390,6 +389,7 @@ static int ref_row(const pool *p, int i, const int *row)
     return -1;
 }
 
+/* Fits on the usable rows with use[i]. */
 static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *use, au_model *m, au_error *err)
 {
     int n = 0;

@@ -271,13 +271,13 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     float *wtmp = malloc(AU_MAX_FEATURES * sizeof *wtmp), *U = calloc((size_t)n * AU_COUNT, sizeof *U);
     double *oof = malloc((size_t)n * AU_COUNT * sizeof *oof);
     /* the rows with a ref, read against it: their rows (pi), model input (Zp) and out-of-fold logits */
-    int np = 0;
-    for (int i = 0; d->ref && m->has_neutral_mean && i < n; i++) np += d->ref[i] >= 0;
-    int *pi = malloc(((size_t)np + 1) * sizeof *pi);
-    float *Zp = malloc(((size_t)np + 1) * nf * sizeof *Zp), *xp = malloc(AU_MAX_FEATURES * sizeof *xp);
-    double *oofp = malloc(((size_t)np + 1) * sizeof *oofp);
-    signed char *labp = malloc((size_t)np + 1);
-    unsigned char *codedp = malloc((size_t)np + 1), *neutralp = malloc((size_t)np + 1);
+    int n_ref = 0;
+    for (int i = 0; d->ref && m->has_neutral_mean && i < n; i++) n_ref += d->ref[i] >= 0;
+    int *pi = malloc(((size_t)n_ref + 1) * sizeof *pi);
+    float *Zp = malloc(((size_t)n_ref + 1) * nf * sizeof *Zp), *xp = malloc(AU_MAX_FEATURES * sizeof *xp);
+    double *oofp = malloc(((size_t)n_ref + 1) * sizeof *oofp);
+    signed char *labp = malloc((size_t)n_ref + 1);
+    unsigned char *codedp = malloc((size_t)n_ref + 1), *neutralp = malloc((size_t)n_ref + 1);
     int rc = 0;
     if (!Z || !mask || !all || !none || !score || !lab || !wtmp || !U || !oof || !pi || !Zp || !xp || !oofp || !labp ||
         !codedp || !neutralp) { rc = -1; goto done; }
@@ -300,7 +300,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     for (int i = 0; i < n; i++)
         for (int j = 0; j < nf; j++) Z[(size_t)i * nf + j] = (Z[(size_t)i * nf + j] - m->mean[j]) * m->scale[j];
     int np_neutral = 0;
-    for (int i = 0, k = 0; k < np; i++) {
+    for (int i = 0, k = 0; k < n_ref; i++) {
         if (d->ref[i] < 0) continue;
         au_personal_features(m, d->X + (size_t)i * nf, d->X + (size_t)d->ref[i] * nf, xp);
         float *z = Zp + (size_t)k * nf;
@@ -326,7 +326,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
             for (int i = 0; i < n; i++)
                 if (!mask[i]) oof[(size_t)i * AU_COUNT + a] = r ? 0 : logit_of(Z + (size_t)i * nf, wtmp, b, nf);
             /* a row and its ref are one person, so one inner fold */
-            for (int k = 0; k < np; k++)
+            for (int k = 0; k < n_ref; k++)
                 if (!mask[pi[k]]) oofp[k] = r ? 0 : logit_of(Zp + (size_t)k * nf, wtmp, b, nf);
         }
         if (rc) break;
@@ -343,9 +343,9 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         /* the personal reading's threshold, by the same rule on the rows read against their person's neutral
          * (when there are enough of them: 20 neutral rows, 10 coded positives) */
         int pos_p = 0;
-        for (int k = 0; k < np; k++) { labp[k] = y[(size_t)pi[k] * AU_COUNT]; pos_p += codedp[k] && labp[k] == 1; }
+        for (int k = 0; k < n_ref; k++) { labp[k] = y[(size_t)pi[k] * AU_COUNT]; pos_p += codedp[k] && labp[k] == 1; }
         m->threshold_personal[a] = np_neutral >= 20 && pos_p >= 10
-                                 ? pick_threshold(oofp, labp, codedp, neutralp, np, o->neutral_budget) : m->threshold[a];
+                                 ? pick_threshold(oofp, labp, codedp, neutralp, n_ref, o->neutral_budget) : m->threshold[a];
         /* intensity reference: 95th percentile of the positives' logits */
         double *pl = malloc((size_t)pos * sizeof *pl);
         int np = 0;
