@@ -37,6 +37,8 @@
     "  --l2 X              ridge on standardised features (default 20)\n" \
     "  --budget F          presence thresholds keep false alarms on neutral training faces <= F\n" \
     "                      (out of fold; default 0.02)\n" \
+    "  --joint-budget      then re-allocate it: neutral training faces with any AU stay at the\n" \
+    "                      per-AU thresholds' rate, spent where the CK+ F1 gains most\n" \
     "  --cache DIR         feature cache (default $AUGUR_CACHE; none if unset)\n" \
     "  --threads N         face-stage threads for the features (default 2)\n" \
     "  --models DIR        pretrained face models\n"

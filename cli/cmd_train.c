@@ -37,6 +37,8 @@ static void help(void)
            "                      against another of the person's\n"
            "  --l2 X              ridge (default 20)\n"
            "  --budget F          false alarms allowed on neutral training faces per AU (default 0.02)\n"
+           "  --joint-budget      then re-allocate it: neutral training faces with any AU stay at the\n"
+           "                      per-AU thresholds' rate, spent where the CK+ F1 gains most\n"
            "  --cache DIR         feature cache (default $AUGUR_CACHE)\n"
            "  --threads N         face-stage threads (default 2)\n"
            "  --out FILE          the model (JSON)\n"

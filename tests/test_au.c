@@ -210,6 +210,67 @@ static void test_fit_personal(void)
     free(m);
 }
 
+/* Joint thresholds: AU12 is easy (its F1 is near its best well inside the
+ * budget) and AU4 is hard (at 2% false alarms it misses most of its
+ * positives). Re-allocating the rate of neutral rows with any AU moves budget
+ * from AU12 to AU4: AU4's threshold falls, the summed F1 rises, and the
+ * neutral rows with any AU stay at the per-AU thresholds' rate. */
+static void test_fit_joint(void)
+{
+    enum { N = 1500, D = 4 };
+    static float X[N * D];
+    static signed char y[N * AU_COUNT];
+    static int g[N];
+    static unsigned char neutral[N];
+    unsigned s = 5;
+    int a12 = au_index(12), a4 = au_index(4);
+    for (int i = 0; i < N; i++) {
+        int k = i % 3; /* 0 neutral, 1 AU12, 2 AU4 */
+        for (int j = 0; j < D; j++) X[i * D + j] = gauss(&s) + (j == 0 && k == 1 ? 4.0f : j == 1 && k == 2 ? 1.2f : 0.0f);
+        for (int a = 0; a < AU_COUNT; a++) y[i * AU_COUNT + a] = -1;
+        y[i * AU_COUNT + a12] = (signed char)(k == 1);
+        y[i * AU_COUNT + a4] = (signed char)(k == 2);
+        g[i] = i / 3; /* not i: the inner folds (group % 3) would each hold one kind of row */
+        neutral[i] = k == 0;
+    }
+    au_model *m[2] = {calloc(1, sizeof(au_model)), calloc(1, sizeof(au_model))};
+    au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, NULL};
+    double f1sum[2] = {0}, any[2] = {0};
+    for (int v = 0; v < 2; v++) {
+        au_fit_opts o = au_fit_default_opts();
+        o.l2 = 1;
+        o.joint_budget = v;
+        au_error err = {0};
+        int rc = m[v] ? au_model_fit(m[v], &d, &o, &err) : -1;
+        CHECK(rc == 0, "fit (joint %d): %s", v, err.msg);
+        if (rc) goto out;
+        int tp[2] = {0}, fp[2] = {0}, fn[2] = {0}, nn = 0, na = 0;
+        for (int i = 0; i < N; i++) {
+            float p[AU_COUNT];
+            au_model_predict(m[v], X + i * D, p);
+            int f12 = p[a12] >= m[v]->threshold[a12], f4 = p[a4] >= m[v]->threshold[a4];
+            int l12 = y[i * AU_COUNT + a12], l4 = y[i * AU_COUNT + a4];
+            tp[0] += f12 && l12; fp[0] += f12 && !l12; fn[0] += !f12 && l12;
+            tp[1] += f4 && l4; fp[1] += f4 && !l4; fn[1] += !f4 && l4;
+            if (neutral[i]) { nn++; na += f12 || f4; }
+        }
+        for (int k = 0; k < 2; k++) f1sum[v] += 2.0 * tp[k] / (2.0 * tp[k] + fp[k] + fn[k]);
+        any[v] = (double)na / nn;
+        printf("synthetic joint %d: thresholds AU12 %.2f AU4 %.2f, F1 sum %.3f, neutral rows with any AU %.3f\n", v,
+               m[v]->threshold[a12], m[v]->threshold[a4], f1sum[v], any[v]);
+    }
+    CHECK(m[1]->threshold[a4] < m[0]->threshold[a4] && m[1]->threshold[a12] > m[0]->threshold[a12],
+          "joint thresholds AU4 %.2f (per-AU %.2f), AU12 %.2f (per-AU %.2f): no budget moved", m[1]->threshold[a4],
+          m[0]->threshold[a4], m[1]->threshold[a12], m[0]->threshold[a12]);
+    CHECK(f1sum[1] > f1sum[0], "joint F1 sum %.3f, per-AU %.3f", f1sum[1], f1sum[0]);
+    CHECK(any[1] <= any[0] + 0.01, "joint: neutral rows with any AU %.3f, per-AU %.3f", any[1], any[0]);
+    CHECK(m[1]->threshold_personal[a4] == m[1]->threshold[a4], "without refs the personal threshold %.2f is not the "
+          "joint one %.2f", m[1]->threshold_personal[a4], m[1]->threshold[a4]);
+out:
+    free(m[0]);
+    free(m[1]);
+}
+
 static void test_weak_labels(void)
 {
     signed char y[AU_COUNT];
@@ -258,6 +319,7 @@ int main(void)
     test_bs_symmetric();
     test_fit();
     test_fit_personal();
+    test_fit_joint();
     test_weak_labels();
     struct augur_params p = augur_default_params();
     p.model_dir = t_model_dir();

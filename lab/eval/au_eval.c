@@ -462,10 +462,10 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
         for (int i = 0; i < p.n; i++) used += p.ok[i];
         snprintf(m->source, sizeof m->source,
                  "augur train au: %d faces (CK+ %s, %d subjects%s; FERPlus %s >= %d votes: %d; SFEW %s: %d); "
-                 "features %s; l2 %.3g, neutral budget %.3g, CK+ weight %.3g%s%s", used, o->data_dir ? o->data_dir : "-", ns,
+                 "features %s; l2 %.3g, neutral budget %.3g%s, CK+ weight %.3g%s%s", used, o->data_dir ? o->data_dir : "-", ns,
                  o->negatives_dir ? " + neutral frames" : "", o->ferplus_dir ? o->ferplus_dir : "-", o->min_votes, nfer,
                  o->sfew_dir ? o->sfew_dir : "-", nsfew, feature_set(o),
-                 o->fit.l2, o->fit.neutral_budget, o->ck_weight,
+                 o->fit.l2, o->fit.neutral_budget, o->fit.joint_budget ? " (joint: any AU)" : "", o->ck_weight,
                  o->fit.ev_domains ? ", evidence map balanced over data sets" : "",
                  o->personal_thresholds ? ", personal thresholds" : "");
         rc = au_model_save(m, out_path, err);
@@ -669,14 +669,14 @@ done:
 static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 {
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
-             "--ck-weight %g%s%s",
+             "--ck-weight %g%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
              o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only",
              o->appearance && !o->blendshapes ? " --no-blendshapes"
              : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "", o->folds, o->seed, o->fit.l2,
              o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "",
-             o->personal_thresholds ? " --personal-thresholds" : "");
+             o->personal_thresholds ? " --personal-thresholds" : "", o->fit.joint_budget ? " --joint-budget" : "");
 }
 
 

@@ -237,6 +237,116 @@ static float pick_threshold(const double *score, const signed char *lab, const u
     return best_f >= 0 ? best_t : strict_t;
 }
 
+/* Joint thresholds (au_fit_opts.joint_budget). The per-AU budget caps each
+ * AU's false alarms on neutral rows alike, but what a user meets is a resting
+ * face with *any* AU present, and the AUs differ in what a looser threshold
+ * buys: AU12 is near its best F1 far inside the budget, AU4 and AU15 are not.
+ * This keeps the union rate (neutral rows with any AU) at the level the
+ * per-AU thresholds give and spends it where the F1 on coded rows gains most:
+ * for each lambda of a grid, coordinate ascent on sum_a F1_a - lambda * rate
+ * (each AU's best grid threshold given the others, from the per-AU solution,
+ * until nothing moves), keeping the best sum of F1 whose rate is within the
+ * per-AU solution's. The per-AU solution itself is a candidate, so the result
+ * is never worse on the training rows. A small allocation problem of this
+ * model's own; written here. thr holds the per-AU thresholds on entry. */
+static int joint_thresholds(const double *oof, const signed char *y, const int *trained,
+                            const unsigned char *const f1rows[AU_COUNT], const unsigned char *neutral, int n,
+                            float thr[AU_COUNT])
+{
+    enum { K = 99 };
+    int nn = 0;
+    for (int i = 0; i < n; i++) nn += neutral[i] != 0;
+    if (!nn) return 0;
+    double f1[AU_COUNT][K + 1];
+    unsigned char *kmx = calloc((size_t)nn * AU_COUNT, 1);
+    int *cnt = malloc((size_t)nn * sizeof *cnt);
+    if (!kmx || !cnt) { free(kmx); free(cnt); return -1; }
+    double lt[K + 1];
+    for (int k = 1; k <= K; k++) lt[k] = log((k / 100.0) / (1 - k / 100.0));
+    for (int a = 0; a < AU_COUNT; a++) {
+        if (!trained[a]) continue;
+        for (int k = 1; k <= K; k++) {
+            int tp = 0, fp = 0, fn = 0;
+            for (int i = 0; i < n; i++) {
+                signed char l = y[(size_t)i * AU_COUNT + a];
+                if (!f1rows[a][i] || l < 0) continue;
+                int pr = oof[(size_t)i * AU_COUNT + a] >= lt[k];
+                tp += pr && l == 1;
+                fp += pr && l == 0;
+                fn += !pr && l == 1;
+            }
+            f1[a][k] = tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
+        }
+        /* a neutral row fires for every grid threshold k <= kmx (the thresholds rise with k) */
+        for (int i = 0, r = 0; i < n; i++) {
+            if (!neutral[i]) continue;
+            int km = 0;
+            while (km < K && oof[(size_t)i * AU_COUNT + a] >= lt[km + 1]) km++;
+            kmx[(size_t)r++ * AU_COUNT + a] = (unsigned char)km;
+        }
+    }
+    int k0[AU_COUNT], kb[AU_COUNT], kc[AU_COUNT];
+    for (int a = 0; a < AU_COUNT; a++) k0[a] = trained[a] ? (int)lrint(thr[a] * 100) : K;
+    /* the rate of neutral rows with any AU, and the sum of F1, of a threshold vector */
+#define FIRES(r, a, kv) ((kv)[a] <= kmx[(size_t)(r) * AU_COUNT + (a)])
+    int any0 = 0;
+    double best = 0;
+    for (int r = 0; r < nn; r++) {
+        int c = 0;
+        for (int a = 0; a < AU_COUNT; a++) c += trained[a] && FIRES(r, a, k0);
+        any0 += c > 0;
+    }
+    for (int a = 0; a < AU_COUNT; a++) best += trained[a] ? f1[a][k0[a]] : 0;
+    memcpy(kb, k0, sizeof kb);
+    for (double lambda = 0.01; lambda < 1e4; lambda *= 1.25) {
+        memcpy(kc, k0, sizeof kc);
+        for (int r = 0; r < nn; r++) {
+            cnt[r] = 0;
+            for (int a = 0; a < AU_COUNT; a++) cnt[r] += trained[a] && FIRES(r, a, kc);
+        }
+        for (int sweep = 0, moved = 1; moved && sweep < 100; sweep++) {
+            moved = 0;
+            for (int a = 0; a < AU_COUNT; a++) {
+                if (!trained[a]) continue;
+                /* rows no other AU fires on, by the highest k at which this AU fires on them */
+                int base = 0, hist[K + 2] = {0};
+                for (int r = 0; r < nn; r++) {
+                    int others = cnt[r] - FIRES(r, a, kc);
+                    if (others > 0) base++;
+                    else hist[kmx[(size_t)r * AU_COUNT + a]]++;
+                }
+                int extra = 0, bk = kc[a];
+                double bv = -1e300;
+                for (int k = K; k >= 1; k--) { /* extra = rows (alone) this AU fires on at k */
+                    extra += hist[k];
+                    double v = f1[a][k] - lambda * (double)(base + extra) / nn;
+                    if (v > bv + 1e-12) { bv = v; bk = k; }
+                }
+                if (bk != kc[a]) {
+                    int old = kc[a];
+                    for (int r = 0; r < nn; r++) {
+                        int km = kmx[(size_t)r * AU_COUNT + a];
+                        cnt[r] += (bk <= km) - (old <= km);
+                    }
+                    kc[a] = bk;
+                    moved = 1;
+                }
+            }
+        }
+        int any = 0;
+        double s = 0;
+        for (int r = 0; r < nn; r++) any += cnt[r] > 0;
+        for (int a = 0; a < AU_COUNT; a++) s += trained[a] ? f1[a][kc[a]] : 0;
+        if (any <= any0 && s > best + 1e-9) { best = s; memcpy(kb, kc, sizeof kb); }
+    }
+#undef FIRES
+    for (int a = 0; a < AU_COUNT; a++)
+        if (trained[a]) thr[a] = kb[a] / 100.0f;
+    free(kmx);
+    free(cnt);
+    return 0;
+}
+
 au_fit_opts au_fit_default_opts(void)
 {
     au_fit_opts o = {.l2 = 20.0f, .min_pos = 20, .neutral_budget = 0.02f, .ev_l2 = 1.0f};
@@ -278,6 +388,8 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     double *oofp = malloc(((size_t)n_ref + 1) * sizeof *oofp);
     signed char *labp = malloc((size_t)n_ref + 1);
     unsigned char *codedp = malloc((size_t)n_ref + 1), *neutralp = malloc((size_t)n_ref + 1);
+    const unsigned char *f1rows_of[AU_COUNT] = {0}; /* per AU, the rows whose F1 picks its threshold */
+    int own_personal[AU_COUNT] = {0};                 /* per AU, 1 when the personal reading has a threshold of its own */
     int rc = 0;
     if (!Z || !mask || !all || !none || !score || !lab || !wtmp || !U || !oof || !pi || !Zp || !xp || !oofp || !labp ||
         !codedp || !neutralp) { rc = -1; goto done; }
@@ -339,12 +451,14 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         int coded_pos = 0;
         for (int i = 0; i < n; i++) coded_pos += (!d->coded || d->coded[i]) && lab[i] == 1;
         const unsigned char *f1rows = d->coded && coded_pos >= 10 ? d->coded : all;
+        f1rows_of[a] = f1rows;
         m->threshold[a] = pick_threshold(score, lab, f1rows, d->neutral ? d->neutral : none, n, o->neutral_budget);
         /* the personal reading's threshold, by the same rule on the rows read against their person's neutral
          * (when there are enough of them: 20 neutral rows, 10 coded positives) */
         int pos_p = 0;
         for (int k = 0; k < n_ref; k++) { labp[k] = y[(size_t)pi[k] * AU_COUNT]; pos_p += codedp[k] && labp[k] == 1; }
-        m->threshold_personal[a] = np_neutral >= 20 && pos_p >= 10
+        own_personal[a] = np_neutral >= 20 && pos_p >= 10;
+        m->threshold_personal[a] = own_personal[a]
                                  ? pick_threshold(oofp, labp, codedp, neutralp, n_ref, o->neutral_budget) : m->threshold[a];
         /* intensity reference: 95th percentile of the positives' logits */
         double *pl = malloc((size_t)pos * sizeof *pl);
@@ -356,6 +470,11 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         m->intensity_ref[a] = np ? (float)pl[(int)(0.95 * (np - 1))] : 4.0f;
         free(pl);
         m->trained[a] = 1;
+    }
+    if (!rc && o->joint_budget && d->neutral) {
+        if (joint_thresholds(oof, d->y, m->trained, f1rows_of, d->neutral, n, m->threshold)) rc = -1;
+        for (int a = 0; a < AU_COUNT; a++) /* a personal reading without thresholds of its own keeps the still ones */
+            if (!own_personal[a]) m->threshold_personal[a] = m->threshold[a];
     }
     /* the evidence map, from the out-of-fold margins of rows with a class */
     if (!rc && d->cls) {

@@ -29,6 +29,8 @@ typedef struct au_fit_opts {
     float l2;               /* ridge on standardised features (objective: sum of balanced row losses + l2/2 |w|^2) */
     int min_pos;            /* fit AUs with at least this many positive rows */
     float neutral_budget;   /* presence thresholds keep out-of-fold false alarms on neutral rows <= this */
+    int joint_budget;       /* 1: then re-allocate: the rate of neutral rows with any AU stays at the
+                               per-AU thresholds' level, spent where the coded F1 gains most */
     float ev_l2;            /* ridge of the evidence map */
     int ev_domains;         /* evidence map: every data set (CK+, FERPlus, SFEW) weighs the same (1) or
                                every row (0); the caller makes ev_weight from it */
