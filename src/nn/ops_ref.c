@@ -199,18 +199,35 @@ static void walker_init(walker *w, const nn_shape *os)
 }
 
 /* One row of a broadcast binary op: n outputs, inputs stepping sa and sb
- * (0 on a broadcast axis). The kind is switched on once per row. */
+ * (0 on a broadcast axis). The kind is switched on once per row, and the
+ * common steps (both contiguous, one operand broadcast) get loops of their
+ * own, which the compiler vectorises: MediaPipe's blendshapes network spends
+ * a fifth of its time in these rows (layer norms, residual adds). */
+#define BINARY_ROW(EXPR)                                                                   \
+    do {                                                                                   \
+        if (sa == 1 && sb == 1)                                                            \
+            for (size_t j = 0; j < n; j++) { float x = a[j], y = b[j]; o[j] = (EXPR); }   \
+        else if (sa == 1 && sb == 0) {                                                     \
+            float y = b[0];                                                                \
+            for (size_t j = 0; j < n; j++) { float x = a[j]; o[j] = (EXPR); }              \
+        } else if (sa == 0 && sb == 1) {                                                   \
+            float x = a[0];                                                                \
+            for (size_t j = 0; j < n; j++) { float y = b[j]; o[j] = (EXPR); }              \
+        } else                                                                             \
+            for (size_t j = 0; j < n; j++) { float x = a[j * sa], y = b[j * sb]; o[j] = (EXPR); } \
+    } while (0)
+
 static void binary_row(int kind, const float *a, size_t sa, const float *b, size_t sb, float *o, size_t n)
 {
     switch (kind) {
-    case NN_BIN_ADD: for (size_t j = 0; j < n; j++) o[j] = a[j * sa] + b[j * sb]; break;
-    case NN_BIN_SUB: for (size_t j = 0; j < n; j++) o[j] = a[j * sa] - b[j * sb]; break;
-    case NN_BIN_MUL: for (size_t j = 0; j < n; j++) o[j] = a[j * sa] * b[j * sb]; break;
-    case NN_BIN_DIV: for (size_t j = 0; j < n; j++) o[j] = a[j * sa] / b[j * sb]; break;
-    default: /* NN_BIN_SQDIFF */
-        for (size_t j = 0; j < n; j++) { float d = a[j * sa] - b[j * sb]; o[j] = d * d; }
+    case NN_BIN_ADD: BINARY_ROW(x + y); break;
+    case NN_BIN_SUB: BINARY_ROW(x - y); break;
+    case NN_BIN_MUL: BINARY_ROW(x * y); break;
+    case NN_BIN_DIV: BINARY_ROW(x / y); break;
+    default: BINARY_ROW((x - y) * (x - y)); /* NN_BIN_SQDIFF */
     }
 }
+#undef BINARY_ROW
 
 /* The odometer walks the rows (every axis but the last); each row is one
  * binary_row call. */
@@ -279,8 +296,15 @@ static void gather_ref(const nn_model *m, const nn_layer *L, float *out)
             w.off[0] += ist[i] * (size_t)L->axes[i];
         }
     }
-    size_t n = nn_shape_size(os);
-    for (size_t k = 0; k < n; k++, walk_next(&w)) out[k] = x->f[w.off[0]];
+    /* row by row along the last output axis (the odometer steps over rows, as in binary_ref) */
+    size_t n = nn_shape_size(os), row = os->ndim ? (size_t)os->dim[os->ndim - 1] : 1;
+    size_t sr = os->ndim ? w.st[0][os->ndim - 1] : 0;
+    if (w.r > 0) w.r--;
+    for (size_t k = 0; k < n; k += row, walk_next(&w)) {
+        const float *src = x->f + w.off[0];
+        if (sr == 1) memcpy(out + k, src, row * sizeof *out);
+        else for (size_t j = 0; j < row; j++) out[k + j] = src[j * sr];
+    }
 }
 
 void nn_ref_run_layer(const nn_model *m, const nn_layer *L)
