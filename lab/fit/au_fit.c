@@ -206,10 +206,34 @@ static double sm_objective(void *ctx, const double *x, double *g)
 
 /* ---- Thresholds ----------------------------------------------------------- */
 
-/* The presence threshold of one AU from out-of-fold logits: on a grid of
- * probabilities, the best F1 over coded rows among the thresholds whose false
- * alarms on neutral rows stay within the budget (the strictest threshold if
- * none does). */
+/* The threshold grid: probabilities k/100, k = 1..TH_GRID, as logits. */
+#define TH_GRID 99
+static double grid_logit(int k)
+{
+    double th = k / 100.0;
+    return log(th / (1 - th));
+}
+
+/* F1 of presence (score >= lt) over the labelled rows with rows[i]; score and
+ * lab step by stride (1, or AU_COUNT to read one AU's column). */
+static double f1_at(const double *score, const signed char *lab, size_t stride, const unsigned char *rows, int n,
+                    double lt)
+{
+    int tp = 0, fp = 0, fn = 0;
+    for (int i = 0; i < n; i++) {
+        signed char l = lab[(size_t)i * stride];
+        if (!rows[i] || l < 0) continue;
+        int pr = score[(size_t)i * stride] >= lt;
+        tp += pr && l == 1;
+        fp += pr && l == 0;
+        fn += !pr && l == 1;
+    }
+    return tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
+}
+
+/* The presence threshold of one AU from out-of-fold logits: on the grid, the
+ * best F1 over coded rows among the thresholds whose false alarms on neutral
+ * rows stay within the budget (the strictest threshold if none does). */
 static float pick_threshold(const double *score, const signed char *lab, const unsigned char *coded,
                             const unsigned char *neutral, int n, float budget)
 {
@@ -217,22 +241,15 @@ static float pick_threshold(const double *score, const signed char *lab, const u
     double best_f = -1, best_fa = 2;
     int n_neutral = 0;
     for (int i = 0; i < n; i++) n_neutral += neutral[i];
-    for (int k = 1; k < 100; k++) {
-        double th = k / 100.0, lt = log(th / (1 - th));
-        int tp = 0, fp = 0, fn = 0, fa = 0;
-        for (int i = 0; i < n; i++) {
-            int pr = score[i] >= lt;
-            if (neutral[i]) fa += pr;
-            if (!coded[i] || lab[i] < 0) continue;
-            tp += pr && lab[i] == 1;
-            fp += pr && lab[i] == 0;
-            fn += !pr && lab[i] == 1;
-        }
+    for (int k = 1; k <= TH_GRID; k++) {
+        double lt = grid_logit(k);
+        int fa = 0;
+        for (int i = 0; i < n; i++) fa += neutral[i] && score[i] >= lt;
         double far = n_neutral ? (double)fa / n_neutral : 0;
-        if (far < best_fa - 1e-12) { best_fa = far; strict_t = (float)th; }
+        if (far < best_fa - 1e-12) { best_fa = far; strict_t = (float)(k / 100.0); }
         if (far > budget) continue;
-        double f = tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
-        if (f > best_f + 1e-9) { best_f = f; best_t = (float)th; }
+        double f = f1_at(score, lab, 1, coded, n, lt);
+        if (f > best_f + 1e-9) { best_f = f; best_t = (float)(k / 100.0); }
     }
     return best_f >= 0 ? best_t : strict_t;
 }
@@ -253,30 +270,19 @@ static int joint_thresholds(const double *oof, const signed char *y, const int *
                             const unsigned char *const f1rows[AU_COUNT], const unsigned char *neutral, int n,
                             float thr[AU_COUNT])
 {
-    enum { K = 99 };
+    enum { K = TH_GRID };
     int nn = 0;
     for (int i = 0; i < n; i++) nn += neutral[i] != 0;
     if (!nn) return 0;
     double f1[AU_COUNT][K + 1];
     unsigned char *kmx = calloc((size_t)nn * AU_COUNT, 1);
-    int *cnt = malloc((size_t)nn * sizeof *cnt);
+    int *cnt = malloc((size_t)nn * 2 * sizeof *cnt), *cnt0 = cnt + nn;
     if (!kmx || !cnt) { free(kmx); free(cnt); return -1; }
     double lt[K + 1];
-    for (int k = 1; k <= K; k++) lt[k] = log((k / 100.0) / (1 - k / 100.0));
+    for (int k = 1; k <= K; k++) lt[k] = grid_logit(k);
     for (int a = 0; a < AU_COUNT; a++) {
         if (!trained[a]) continue;
-        for (int k = 1; k <= K; k++) {
-            int tp = 0, fp = 0, fn = 0;
-            for (int i = 0; i < n; i++) {
-                signed char l = y[(size_t)i * AU_COUNT + a];
-                if (!f1rows[a][i] || l < 0) continue;
-                int pr = oof[(size_t)i * AU_COUNT + a] >= lt[k];
-                tp += pr && l == 1;
-                fp += pr && l == 0;
-                fn += !pr && l == 1;
-            }
-            f1[a][k] = tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
-        }
+        for (int k = 1; k <= K; k++) f1[a][k] = f1_at(oof + a, y + a, AU_COUNT, f1rows[a], n, lt[k]);
         /* a neutral row fires for every grid threshold k <= kmx (the thresholds rise with k) */
         for (int i = 0, r = 0; i < n; i++) {
             if (!neutral[i]) continue;
@@ -287,23 +293,20 @@ static int joint_thresholds(const double *oof, const signed char *y, const int *
     }
     int k0[AU_COUNT], kb[AU_COUNT], kc[AU_COUNT];
     for (int a = 0; a < AU_COUNT; a++) k0[a] = trained[a] ? (int)lrint(thr[a] * 100) : K;
-    /* the rate of neutral rows with any AU, and the sum of F1, of a threshold vector */
+    /* per neutral row, how many AUs fire on it at the per-AU thresholds; the rows with any, and the sum of F1 */
 #define FIRES(r, a, kv) ((kv)[a] <= kmx[(size_t)(r) * AU_COUNT + (a)])
     int any0 = 0;
     double best = 0;
     for (int r = 0; r < nn; r++) {
-        int c = 0;
-        for (int a = 0; a < AU_COUNT; a++) c += trained[a] && FIRES(r, a, k0);
-        any0 += c > 0;
+        cnt0[r] = 0;
+        for (int a = 0; a < AU_COUNT; a++) cnt0[r] += trained[a] && FIRES(r, a, k0);
+        any0 += cnt0[r] > 0;
     }
     for (int a = 0; a < AU_COUNT; a++) best += trained[a] ? f1[a][k0[a]] : 0;
     memcpy(kb, k0, sizeof kb);
     for (double lambda = 0.01; lambda < 1e4; lambda *= 1.25) {
         memcpy(kc, k0, sizeof kc);
-        for (int r = 0; r < nn; r++) {
-            cnt[r] = 0;
-            for (int a = 0; a < AU_COUNT; a++) cnt[r] += trained[a] && FIRES(r, a, kc);
-        }
+        memcpy(cnt, cnt0, (size_t)nn * sizeof *cnt);
         for (int sweep = 0, moved = 1; moved && sweep < 100; sweep++) {
             moved = 0;
             for (int a = 0; a < AU_COUNT; a++) {
