@@ -197,12 +197,38 @@ static int sampling_of(const char *v)
          : !strcmp(v, "uniform") ? EXPR_SAMPLE_UNIFORM : -1;
 }
 
+/* --average M1,M2,...: the model soup (en_average_weights) written to out. */
+static int average_models(const char *list, const char *out, int quiet)
+{
+    enum { MAX_AVG = 16 };
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf) {
+        cli_error("train", "--average: the list of models is too long");
+        return EXIT_USAGE;
+    }
+    const char *paths[MAX_AVG];
+    int k = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (k == MAX_AVG) { cli_error("train", "--average: at most %d models", MAX_AVG); return EXIT_USAGE; }
+        paths[k++] = t;
+    }
+    if (k < 2) { cli_error("train", "--average needs at least two models, comma-separated"); return EXIT_USAGE; }
+    au_error err = {0};
+    expr_net *net = NULL;
+    int rc = en_create(&net, 1, 1, &err) || en_average_weights(net, paths, k, &err) || en_save(net, out, &err);
+    if (rc) cli_error("train", "%s", err.msg);
+    else if (!quiet) printf("wrote %s (the average of %d models)\n", out, k);
+    en_free(net);
+    return rc ? EXIT_FAIL : EXIT_OK;
+}
+
 int cmd_train_expr(int argc, char **argv)
 {
     expr_cli c;
     init_cli(&c);
     expr_train_opts o = expr_train_default_opts();
     int calibrate = 0, calib_n = 2000;
+    const char *average = NULL;
     double percentile = 99.99;
     const char *add[4];
     int n_add = 0, folds = 0, holdout = -1, fold_seed = 1;
@@ -239,7 +265,10 @@ int cmd_train_expr(int argc, char **argv)
                    "  --calibrate      instead of training: calibrate the int8 inference mode of the existing\n"
                    "                   MODEL on the training split and write MODEL.cal (docs/PERFORMANCE.md)\n"
                    "  --calib-n N      training images used (default 2000, evenly spaced)\n"
-                   "  --percentile Q   activation range = the Q-th percentile of each layer (default 99.99)\n");
+                   "  --percentile Q   activation range = the Q-th percentile of each layer (default 99.99)\n\n"
+                   "  --average M1,M2,...  instead of training: write MODEL = the uniform average of the models'\n"
+                   "                   weights and batch-norm statistics (a model soup; for fine-tunings of one\n"
+                   "                   starting model only); no data is read\n");
             return EXIT_OK;
         }
         else if (!strcmp(a, "--out") && v) { o.out = v; i++; }
@@ -290,6 +319,7 @@ int cmd_train_expr(int argc, char **argv)
         else if (!strcmp(a, "--init") && v) { o.init = v; i++; }
         else if (!strcmp(a, "-q")) o.quiet = 1;
         else if (!strcmp(a, "--calibrate")) calibrate = 1;
+        else if (!strcmp(a, "--average") && v) { average = v; i++; }
         else if (!strcmp(a, "--calib-n")) { if ((calib_n = cli_int("train", a, v, 1, 1000000)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--percentile") && v) {
             percentile = atof(v);
@@ -297,6 +327,10 @@ int cmd_train_expr(int argc, char **argv)
             i++;
         }
         else { cli_error("train", "unknown option '%s' (see augur train expr --help)", a); return EXIT_USAGE; }
+    }
+    if (average) {
+        if (!o.out) { cli_error("train", "--out MODEL is required"); return EXIT_USAGE; }
+        return average_models(average, o.out, o.quiet);
     }
     if (check_protocol("train", &c)) return EXIT_USAGE;
     if (!o.out) { cli_error("train", "--out MODEL is required"); return EXIT_USAGE; }

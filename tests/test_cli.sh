@@ -154,6 +154,15 @@ expect 1 "train expr --init missing" -- "$AUGUR" train expr --data "$T/none" --o
 grep_out "nonexistent.bin" "--init names the missing model"
 expect 1 "train expr --init not a model" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --init "$SRC/examples/astronaut.png"
 grep_out "astronaut.png" "--init names the foreign file"
+# model soup: the average of a model with itself is that model, byte for byte; no data is read
+expect 0 "train expr --average" -- "$AUGUR" train expr --average "$SRC/models/expr-fer2013.bin,$SRC/models/expr-fer2013.bin" --out "$T/soup.bin"
+cmp -s "$T/soup.bin" "$SRC/models/expr-fer2013.bin" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: --average of a model with itself differs from it"; }
+expect 2 "train expr --average one model" -- "$AUGUR" train expr --average "$SRC/models/expr-fer2013.bin" --out "$T/soup1.bin"
+expect 1 "train expr --average missing" -- "$AUGUR" train expr --average "$SRC/models/expr-fer2013.bin,$T/nonexistent.bin" --out "$T/soup1.bin"
+grep_out "nonexistent.bin" "--average names the missing model"
+expect 1 "train expr --average not a model" -- "$AUGUR" train expr --average "$SRC/models/expr-fer2013.bin,$SRC/examples/astronaut.png" --out "$T/soup1.bin"
+grep_out "astronaut.png" "--average names the foreign file"
+[[ ! -e $T/soup1.bin ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: a refused --average wrote a model"; }
 # a shipped expression model by name (models/expr-NAME.bin, hash-checked); an unknown name is an error naming it
 expect 0 "a shipped expression model by name" -- "$AUGUR" analyze --expr-model fer2013 "$SRC/examples/astronaut.png"
 grep_out "expression: happiness" "the FER2013 model by name reads the smile"

@@ -132,6 +132,32 @@ int main(void)
         for (size_t i = 0; i < n->n_params; i++)
             worst = fmax(worst, fabs(m->params[i] - n->params[i]) / fmax(fabs(n->params[i]), 1e-3));
         CHECK(worst < 1e-3 && !memcmp(m->stats, n->stats, n->n_stats * 4), "half-precision round trip: %.3g", worst);
+
+        /* the model soup: the average of two files is their mean, value by value */
+        char path2[] = "/tmp/augur-test-expr2-XXXXXX";
+        int fd2 = mkstemp(path2);
+        if (fd2 >= 0) {
+            close(fd2);
+            expr_net *o, *a;
+            en_create(&o, 1, 7, &e);
+            en_create(&a, 1, 5, &e);
+            for (size_t i = 0; i < o->n_stats; i++) o->stats[i] = 0.5f + (float)i; /* stats unlike n's */
+            CHECK(en_save(o, path2, &e) == 0, "save 2: %s", e.msg);
+            CHECK(en_load_weights(o, path2, &e) == 0, "load 2: %s", e.msg); /* o as stored (half) */
+            const char *two[] = {path, path2};
+            CHECK(en_average_weights(a, two, 2, &e) == 0, "average: %s", e.msg);
+            int bad = 0;
+            for (size_t i = 0; i < a->n_params; i++) bad += a->params[i] != (m->params[i] + o->params[i]) / 2;
+            for (size_t i = 0; i < a->n_stats; i++) bad += a->stats[i] != (m->stats[i] + o->stats[i]) / 2;
+            CHECK(bad == 0, "average of two models: %d values are not the mean", bad);
+            const char *one[] = {path, "/nonexistent/augur-model.bin"};
+            float keep = a->params[0];
+            CHECK(en_average_weights(a, one, 2, &e) == AUGUR_EIO && strstr(e.msg, "nonexistent"), "average with a missing file: %s", e.msg);
+            CHECK(a->params[0] == keep, "a failed average left the network unchanged");
+            en_free(o);
+            en_free(a);
+            remove(path2);
+        }
         FILE *f = fopen(path, "r+b");
         if (f) { fseek(f, 0, SEEK_END); long sz = ftell(f); fclose(f); truncate(path, sz / 2); }
         CHECK(en_load_weights(m, path, &e) == AUGUR_EFORMAT && strstr(e.msg, "truncated"), "truncated model: %s", e.msg);

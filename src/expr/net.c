@@ -337,6 +337,26 @@ int en_load_weights(expr_net *n, const char *path, au_error *err)
     return 0;
 }
 
+int en_average_weights(expr_net *n, const char *const *paths, int k, au_error *err)
+{
+    if (k < 1) return au_fail(err, AUGUR_EARG, "no model to average");
+    size_t np = n->n_params, ns = n->n_stats;
+    double *sum = calloc(np + ns, sizeof *sum); /* double: k half-precision values summed exactly enough */
+    if (!sum) return au_fail(err, AUGUR_ENOMEM, "out of memory averaging models");
+    for (int j = 0; j < k; j++) {
+        en_weights w;
+        int rc = en_read_weights(paths[j], &w, err);
+        if (rc) { free(sum); return rc; }
+        for (size_t i = 0; i < np; i++) sum[i] += w.params[i];
+        for (size_t i = 0; i < ns; i++) sum[np + i] += w.stats[i];
+        en_weights_free(&w);
+    }
+    for (size_t i = 0; i < np; i++) n->params[i] = (float)(sum[i] / k);
+    for (size_t i = 0; i < ns; i++) n->stats[i] = (float)(sum[np + i] / k);
+    free(sum);
+    return 0;
+}
+
 /* The first bad value of one stored array: its index, or -1. neg_ok = 0 also
  * refuses negatives (a batch-norm variance: sqrt(v + eps) of a negative v is
  * NaN, and a NaN there once scored a happy face "neutral 0.13", exit 0). */

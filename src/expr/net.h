@@ -116,6 +116,12 @@ void en_weights_free(en_weights *w);
 /* en_read_weights into an existing network (training, conversion, reference
  * inference); n is left unchanged on failure. */
 int en_load_weights(expr_net *n, const char *path, au_error *err);
+/* The uniform average of k >= 1 model files, parameter by parameter and
+ * statistic by statistic, into n (a "model soup", Wortsman et al. 2022: the
+ * average of fine-tunings from one starting model is one model of the same
+ * size, so inference costs nothing more).  Only meaningful for models that
+ * share a starting point; n is left unchanged on failure. */
+int en_average_weights(expr_net *n, const char *const *paths, int k, au_error *err);
 /* Every stored float finite and every batch-norm running variance >= 0, else
  * AUGUR_EFORMAT naming the file, the layer and the array (en_read_weights
  * checks the same; a model from an untrusted place gets no other check). */
