@@ -201,21 +201,13 @@ static int sampling_of(const char *v)
 static int average_models(const char *list, const char *out, int quiet)
 {
     enum { MAX_AVG = 16 };
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf) {
-        cli_error("train", "--average: the list of models is too long");
-        return EXIT_USAGE;
-    }
-    const char *paths[MAX_AVG];
-    int k = 0;
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (k == MAX_AVG) { cli_error("train", "--average: at most %d models", MAX_AVG); return EXIT_USAGE; }
-        paths[k++] = t;
-    }
+    char buf[4096], *paths[MAX_AVG];
+    int k = au_split_commas(list, buf, sizeof buf, paths, MAX_AVG);
+    if (k < 0) { cli_error("train", "--average: at most %d models in 4096 characters", MAX_AVG); return EXIT_USAGE; }
     if (k < 2) { cli_error("train", "--average needs at least two models, comma-separated"); return EXIT_USAGE; }
     au_error err = {0};
     expr_net *net = NULL;
-    int rc = en_create(&net, 1, 1, &err) || en_average_weights(net, paths, k, &err) || en_save(net, out, &err);
+    int rc = en_create(&net, 1, 1, &err) || en_average_weights(net, (const char *const *)paths, k, &err) || en_save(net, out, &err);
     if (rc) cli_error("train", "%s", err.msg);
     else if (!quiet) printf("wrote %s (the average of %d models)\n", out, k);
     en_free(net);

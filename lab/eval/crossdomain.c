@@ -800,13 +800,9 @@ static int check_holdout(const char *model, int f, int k, unsigned seed, char (*
 
 static int expr_cv(const cd_opts *o, cd_report *rep, cd_data *ck, cd_data *sf, au_error *err)
 {
-    char list[4096], *models[32], *save = NULL;
-    int k = 0;
-    snprintf(list, sizeof list, "%s", o->expr_folds);
-    for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (k == 32) return au_fail(err, AUGUR_EARG, "--expr-folds: at most 32 models");
-        models[k++] = t;
-    }
+    char list[4096], *models[32];
+    int k = au_split_commas(o->expr_folds, list, sizeof list, models, 32);
+    if (k < 0) return au_fail(err, AUGUR_EARG, "--expr-folds: at most 32 models");
     if (k < 2) return au_fail(err, AUGUR_EARG, "--expr-folds needs at least 2 models (one per fold)");
     int ng[2] = {ck->n_groups, sf->n_groups}, total = ng[0] + ng[1], rc = 0;
     int *fold_of = malloc(((size_t)total + 1) * sizeof *fold_of);

@@ -136,6 +136,17 @@ int au_mul_size(size_t a, size_t b, size_t *out)
     return 0;
 }
 
+int au_split_commas(const char *list, char *buf, size_t size, char **items, int max)
+{
+    if (snprintf(buf, size, "%s", list) >= (int)size) return -1;
+    int k = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (k == max) return -1;
+        items[k++] = t;
+    }
+    return k;
+}
+
 double au_now(void)
 {
     struct timespec ts;

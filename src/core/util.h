@@ -73,6 +73,11 @@ int au_stdout_check(au_error *err);
 /* Overflow-checked size arithmetic: returns 0 and sets *out, or -1 on overflow. */
 int au_mul_size(size_t a, size_t b, size_t *out);
 
+/* Splits a comma-separated list (e.g. model files) into items, copied into
+ * buf (size bytes) and cut there; empty items are skipped. The number of
+ * items, or -1 when the list does not fit buf or has more than max items. */
+int au_split_commas(const char *list, char *buf, size_t size, char **items, int max);
+
 /* Monotonic clock in seconds. */
 double au_now(void);
 
