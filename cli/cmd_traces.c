@@ -50,8 +50,7 @@ static void help(void)
            "  --prompt TEXT       the question (default: which expression, reasoning over AUs with <bbox>)\n"
            "  --image-root DIR    write image paths relative to DIR (the trainer's image folder)\n"
            "  --topk K            AUs in the AU-Prob-Bbox list (default 5)\n"
-           "  --no-clip           keep boxes that reach past the image's edge as measured (default: clipped\n"
-           "                      to the image, which a model trained on the records can see)\n\n"
+           "\n"
            "  --threads N         images analysed in parallel, one augur context each (default 2)\n"
            "  --models DIR, --au-model FILE, --expr-model FILE   as for augur analyze\n"
            "  -q                  no progress or summary\n");
@@ -90,7 +89,6 @@ int cmd_traces(int argc, char **argv)
         else if (!strcmp(a, "-q")) quiet = 1;
         else if (!strcmp(a, "--keep-matching")) o.keep_matching = 1;
         else if (!strcmp(a, "--keep-agreeing")) o.keep_agreeing = 1;
-        else if (!strcmp(a, "--no-clip")) o.no_clip = 1;
         else if (a[0] != '-') { cli_error("traces", "unexpected argument '%s' (see --help)", a); return EXIT_USAGE; }
         else if (!v) { cli_error("traces", "option '%s' needs a value or is unknown (see --help)", a); return EXIT_USAGE; }
         else if (!strcmp(a, "--protocol")) { o.protocol = v; i++; }

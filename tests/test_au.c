@@ -373,6 +373,39 @@ int main(void)
     augur_faces_free(g);
     au_image_free(&fl);
 
+    /* A frame that cuts the face off under the lips: the mesh is estimated
+     * past the edge (the chin), but every AU region box stays in the image,
+     * and the chin's boxes end on its edge. */
+    {
+        au_image cut;
+        int ch = (int)(f->lm68[57][1] + 3); /* just under the lower lip */
+        au_image_alloc(&cut, img.w, ch, &e);
+        memcpy(cut.rgb, img.rgb, (size_t)img.w * ch * 3);
+        if (analyze(ctx, &cut, &g) == 1 && g[0].n_aus == AUGUR_AU_COUNT) {
+            int outside = 0, on_edge = 0;
+            for (int a = 0; a < g[0].n_aus; a++) {
+                const float *b = g[0].aus[a].box;
+                outside += !(b[0] >= 0 && b[1] >= 0 && b[2] <= cut.w && b[3] <= cut.h && b[0] <= b[2] && b[1] <= b[3]);
+                on_edge += b[3] == (float)cut.h;
+            }
+            const struct augur_au *u17 = au_of(&g[0], 17);
+            printf("cut under the lips (%d px high): face box to y %.0f, %d AU boxes outside the image, %d on its "
+                   "bottom edge, AU17 box [%.0f %.0f %.0f %.0f]\n", ch, g[0].box[3], outside, on_edge,
+                   u17 ? u17->box[0] : -1, u17 ? u17->box[1] : -1, u17 ? u17->box[2] : -1, u17 ? u17->box[3] : -1);
+            CHECK(g[0].box[3] > cut.h, "the mesh should reach past the cut (face box to %.0f)", g[0].box[3]);
+            CHECK(outside == 0, "%d AU boxes leave the image", outside);
+            CHECK(u17 && u17->box[3] == (float)cut.h, "AU17's chin box should end on the image's edge");
+        } else CHECK(0, "cut under the lips: face not found");
+        augur_faces_free(g);
+        au_image_free(&cut);
+        float off[4] = {-40, 10, -5, 30}, in[4] = {-3, -2, 700, 20};
+        au_clip_box(off, 100, 50);
+        au_clip_box(in, 100, 50);
+        CHECK(off[0] == 0 && off[2] == 0 && off[1] == 10 && off[3] == 30, "a box left of the image: [%g %g %g %g]",
+              off[0], off[1], off[2], off[3]);
+        CHECK(in[0] == 0 && in[1] == 0 && in[2] == 100 && in[3] == 20, "clip: [%g %g %g %g]", in[0], in[1], in[2], in[3]);
+    }
+
     /* in-plane rotation */
     for (int s = -1; s <= 1; s += 2) {
         au_image r;

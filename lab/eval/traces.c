@@ -55,7 +55,6 @@ typedef struct tg_out {
     signed char analysed, found, matches, agrees;
     float grounding;
     short n_claims;               /* AU claims the verifier read in the trace */
-    short n_clipped;              /* boxes clipped to the image */
     short cited_coded, cited_present;
     char *record;                 /* when it passed the filters */
 } tg_out;
@@ -192,55 +191,6 @@ static char *make_record(const tg_opts *o, const tg_item *it, int w, int h, cons
     return print_json(r);
 }
 
-/* Every box "[x1,y1,x2,y2]" of a trace or an AU-Prob-Bbox list clipped to the
- * image [0, w] x [0, h] (a region can reach past the edge of a tight crop: the
- * chin on FER's 48x48 faces); malloc'ed, *n_clipped counts the boxes changed. */
-static char *clip_boxes(const char *text, int w, int h, int *n_clipped)
-{
-    size_t cap = strlen(text) + 1;
-    char *out = malloc(cap), *o = out;
-    if (!out) return NULL;
-    const char *p = text;
-    while (*p) {
-        double v[4];
-        const char *q = p + 1;
-        int k = 0;
-        if (*p == '[') {
-            for (; k < 4; k++) {
-                char *end;
-                v[k] = strtod(q, &end);
-                if (end == q || (k < 3 && *end != ',') || (k == 3 && *end != ']')) break;
-                q = end + 1;
-            }
-        }
-        if (k < 4) { *o++ = *p++; continue; }
-        const double lim[4] = {w, h, w, h};
-        int changed = 0;
-        for (int i = 0; i < 4; i++) {
-            double c = v[i] < 0 ? 0 : v[i] > lim[i] ? lim[i] : v[i];
-            changed |= c != v[i];
-            v[i] = c;
-        }
-        if (!changed) { size_t n = (size_t)(q - p); memcpy(o, p, n); o += n; p = q; continue; }
-        char box[96];
-        int n = snprintf(box, sizeof box, "[%.0f,%.0f,%.0f,%.0f]", v[0], v[1], v[2], v[3]);
-        size_t used = (size_t)(o - out);
-        if (used + (size_t)n + strlen(q) + 1 > cap) {
-            cap = used + (size_t)n + strlen(q) + 64;
-            char *no = realloc(out, cap);
-            if (!no) { free(out); return NULL; }
-            out = no;
-            o = out + used;
-        }
-        memcpy(o, box, (size_t)n);
-        o += n;
-        p = q;
-        (*n_clipped)++;
-    }
-    *o = 0;
-    return out;
-}
-
 /* ---- the workers ------------------------------------------------------------------------------- */
 
 static int fatal(int rc) { return rc == AUGUR_ENOMEM || rc == AUGUR_EINTERNAL || rc == AUGUR_EBACKEND; }
@@ -319,16 +269,6 @@ static void process(tg_shared *s, augur_context *ctx, struct augur_verdict *v, i
     if ((rc = augur_trace(ctx, f, AUGUR_TRACE_TAG, &trace)) || (rc = augur_aulist(ctx, f, o->topk, &aulist))) {
         set_error(s, rc, "%s: %s", it->path, augur_errmsg(ctx));
         goto done;
-    }
-    if (!o->no_clip) {
-        int nc = 0;
-        char *t2 = clip_boxes(trace, img.w, img.h, &nc), *a2 = t2 ? clip_boxes(aulist, img.w, img.h, &nc) : NULL;
-        if (!t2 || !a2) { free(t2); set_error(s, AUGUR_ENOMEM, "%s%s", "out of memory", ""); goto done; }
-        augur_string_free(trace);
-        augur_string_free(aulist);
-        trace = t2;
-        aulist = a2;
-        r->n_clipped = (short)(nc > 32767 ? 32767 : nc);
     }
     if ((rc = augur_verify(ctx, f, trace, strlen(trace), v))) {
         set_error(s, rc, "%s: %s", it->path, augur_errmsg(ctx));
@@ -572,7 +512,6 @@ int tg_run(const tg_opts *o, tg_result *res, au_error *err)
                 if (r->grounding < res->grounding_min) res->grounding_min = r->grounding;
                 res->n_low_grounding += r->grounding < 0.9999f;
             }
-            res->n_kept_clipped += r->n_clipped > 0;
             res->cited_coded += r->cited_coded;
             res->cited_coded_present += r->cited_present;
         }
@@ -661,9 +600,6 @@ void tg_write_report(const tg_result *r, const tg_opts *o, const char *command, 
         fprintf(f, "Kept records: %d; %d cite AUs, with mean grounding %.3f (lowest %.3f; %d under 1.00).\n\n",
                 r->n_records, r->n_kept_claims, r->n_kept_claims ? r->grounding_sum / r->n_kept_claims : 0,
                 r->n_kept_claims ? r->grounding_min : 0, r->n_low_grounding);
-    if (r->n_records && !o->no_clip)
-        fprintf(f, "Boxes clipped to the image: in %d of the kept records (a region reaching past the edge of the "
-                   "picture).\n\n", r->n_kept_clipped);
     if (r->cited_coded)
         fprintf(f, "FACS labels: of the %d AU citations in the kept traces that the label file codes, %.1f%% are coded "
                    "present.\n\n", r->cited_coded, 100.0 * r->cited_coded_present / r->cited_coded);

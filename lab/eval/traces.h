@@ -15,8 +15,8 @@
  * class already full are not analysed). The result does not depend on the
  * number of threads.
  *
- * Boxes (<bbox> and the AU-Prob-Bbox list) are clipped to the image unless
- * no_clip: a region may reach past the edge of a tight crop.
+ * Boxes (<bbox> and the AU-Prob-Bbox list) lie in the image: the AU stage
+ * clips every region box to it (au_fill_face).
  *
  * Everything on the faces goes through the public API (augur.h), one context
  * per thread.
@@ -45,7 +45,6 @@ typedef struct tg_opts {
     int limit;                 /* only the first N images of the set (0: all) */
     int threads;               /* contexts in parallel (default 2) */
     int topk;                  /* AUs in the AU-Prob-Bbox list (default 5) */
-    int no_clip;               /* keep boxes that reach past the image's edge (default: clipped to it) */
     int progress;              /* a progress line on stderr */
     struct augur_params params;
 } tg_opts;
@@ -74,7 +73,6 @@ typedef struct tg_result {
     int n_kept_claims;
     double grounding_sum, grounding_min;
     int n_low_grounding;                         /* kept with grounding < 1 */
-    int n_kept_clipped;                          /* kept records with a box clipped to the image */
     /* ckplus: AUs the kept traces cite that the FACS labels code (present or absent) */
     int cited_coded, cited_coded_present;
     char **records;                              /* the kept records in data-set order, one JSON object each */

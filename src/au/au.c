@@ -267,7 +267,15 @@ void au_heatmap(const au_face *f, const int *aus, const float *weights, int n, i
         for (int i = 0; i < size * size; i++) map[i] = (map[i] - lo) / (hi - lo);
 }
 
-void au_fill_face(const au_face_aus *r, au_face *f)
+void au_clip_box(float box[4], int w, int h)
+{
+    for (int k = 0; k < 4; k++) {
+        float hi = (float)(k % 2 ? h : w);
+        box[k] = fminf(fmaxf(box[k], 0.0f), hi);
+    }
+}
+
+void au_fill_face(const au_face_aus *r, au_face *f, int img_w, int img_h)
 {
     for (int a = 0; a < AU_COUNT; a++) {
         struct augur_au *o = &f->aus[a];
@@ -277,6 +285,7 @@ void au_fill_face(const au_face_aus *r, au_face *f)
         o->present = x->present;
         o->intensity = x->intensity;
         memcpy(o->box, x->box, sizeof o->box);
+        au_clip_box(o->box, img_w, img_h);
         o->source = (enum augur_au_source)x->source;
         o->measure = x->measure;
         o->measure_mm = x->measure_mm;

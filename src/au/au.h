@@ -89,8 +89,16 @@ void au_personal_features(const au_model *m, const float *feat, const float *neu
 int au_evidence_features(const au_image *img, const au_face *f, int appearance, float *feat);
 
 /* Copies the readings into the face's public AU records (f->aus, f->n_aus)
- * and, when the model has an evidence map, f->evidence and evidence_class. */
-void au_fill_face(const au_face_aus *r, au_face *f);
+ * and, when the model has an evidence map, f->evidence and evidence_class.
+ * The region boxes are clipped to the img_w x img_h image (au_clip_box): the
+ * mesh is estimated past the frame's edge, but evidence is only what the
+ * image shows, so every box a person, a trace or a grounding reward reads lies
+ * inside it. */
+void au_fill_face(const au_face_aus *r, au_face *f, int img_w, int img_h);
+
+/* Clips box (x1, y1, x2, y2, px) to the w x h image; a region wholly outside
+ * it becomes an empty box on the edge (x1 == x2 or y1 == y2). */
+void au_clip_box(float box[4], int w, int h);
 
 /* Geometry features of a face against a neutral (population if NULL). */
 int au_face_features(const au_face *f, const float (*neutral)[3], float *feat, float measures[AU_M_COUNT]);

@@ -228,7 +228,7 @@ static void drop_unasked(const st_stage *s, au_face *f)
 int st_finish(st_stage *s, const au_image *img, au_face *f, const au_face_aus *r, au_error *err)
 {
     drop_unasked(s, f);
-    au_fill_face(r, f);
+    au_fill_face(r, f, img->w, img->h);
     if (!r->has_evidence) ex_set_evidence(f); /* a model without an evidence map: FACS prototypes */
     expr_infer *x;
     int rc = st_expr_model(s, &x, err);
