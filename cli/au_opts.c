@@ -26,6 +26,7 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     if (!strcmp(a, "--no-blendshapes")) { o->blendshapes = 0; return 1; }
     if (!strcmp(a, "--symmetric-blendshapes")) { o->bs_symmetric = 1; return 1; }
     if (!strcmp(a, "--raw-blendshapes")) { o->bs_symmetric = 0; return 1; }
+    if (!strcmp(a, "--regional")) { o->fit.regional = 1; return 1; }
     if (!strcmp(a, "--joint-budget")) { o->fit.joint_budget = 1; return 1; }
     if (!strcmp(a, "--personal-thresholds")) { o->personal_thresholds = 1; return 1; }
     if (!v) return 0;

@@ -30,6 +30,8 @@
     "  --no-blendshapes    without MediaPipe's 51 blendshape coefficients (geometry + HOG only)\n" \
     "  --symmetric-blendshapes  the blendshapes mirror-symmetrised (left/right pairs as mean and\n" \
     "                      |difference|), so a mirrored face gives the same input\n" \
+    "  --regional          each AU reads only the features of its own face area (brows and eyes;\n" \
+    "                      cheeks and nose for AU6, AU9; lips, jaw and chin for the rest)\n" \
     "  --evidence-domains  fit the evidence map with each data set (CK+, FERPlus, SFEW) weighing the same\n" \
     "  --personal-thresholds  second presence thresholds for faces read against the person's neutral\n" \
     "                      (video), chosen on CK+ peaks against their neutral frame, neutral frames\n" \

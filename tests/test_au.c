@@ -137,6 +137,64 @@ static void test_fit(void)
     free(m);
 }
 
+/* A regional fit: AU12's label follows a brow feature as much as a mouth
+ * one (a co-occurrence, as posed prototypes have); read regionally, AU12
+ * weighs only the mouth's features and AU1 only the brows', the file says so,
+ * and a regional file that weighs a feature outside an AU's area is refused. */
+static void test_fit_regional(void)
+{
+    enum { N = 400, D = AU_GEOM_N };
+    static float X[N * D];
+    static signed char y[N * AU_COUNT];
+    static int g[N];
+    static unsigned char neutral[N];
+    const int brow = AU_M_INNER_BROW_RAISE, mouth = AU_M_LIP_CORNER_RAISE, a12 = au_index(12), a1 = au_index(1);
+    CHECK(au_geometry_area(brow) == AU_AREA_UPPER && (au_geometry_area(mouth) & AU_AREA_LOWER), "measure areas");
+    CHECK(au_hog_area(0) == AU_AREA_UPPER && au_hog_area(AU_APP_N - 1) == AU_AREA_LOWER, "HOG block areas");
+    unsigned s = 11;
+    for (int i = 0; i < N; i++) {
+        int pos = i % 2 == 0;
+        for (int j = 0; j < D; j++) X[i * D + j] = gauss(&s) + ((j == brow || j == mouth) && pos ? 3.0f : 0.0f);
+        for (int a = 0; a < AU_COUNT; a++) y[i * AU_COUNT + a] = -1;
+        y[i * AU_COUNT + a12] = y[i * AU_COUNT + a1] = (signed char)pos;
+        g[i] = i;
+        neutral[i] = !pos;
+    }
+    au_model *m = calloc(1, sizeof *m), *back = calloc(1, sizeof *back);
+    au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, NULL};
+    au_fit_opts o = au_fit_default_opts();
+    o.l2 = 1;
+    au_error err = {0};
+    for (int reg = 0; reg < 2 && m && back; reg++) {
+        o.regional = reg;
+        memset(m, 0, sizeof *m);
+        int rc = au_model_fit(m, &d, &o, &err);
+        CHECK(rc == 0 && m->regional == reg, "fit: %s", err.msg);
+        if (rc) break;
+        printf("synthetic %s: AU12 weighs brow %.3f mouth %.3f; AU1 brow %.3f mouth %.3f\n", reg ? "regional" : "whole face",
+               m->w[a12][brow], m->w[a12][mouth], m->w[a1][brow], m->w[a1][mouth]);
+        if (!reg) CHECK(m->w[a12][brow] > 0.1f, "a whole-face fit should use the brow for AU12");
+        else {
+            CHECK(m->w[a12][brow] == 0 && m->w[a12][mouth] > 0.1f && m->w[a1][mouth] == 0 && m->w[a1][brow] > 0.1f,
+                  "regional weights outside their areas");
+            char path[] = "/tmp/augur-test-regional-XXXXXX";
+            int fd = mkstemp(path);
+            if (fd >= 0) close(fd);
+            CHECK(fd >= 0 && au_model_save(m, path, &err) == 0, "save: %s", err.msg);
+            CHECK(au_model_load(back, path, &err) == 0 && back->regional == 1, "load: %s", err.msg);
+            m->w[a12][brow] = 0.5f; /* tampered: AU12 now reads a brow */
+            au_model_save(m, path, &err);
+            err.msg[0] = 0;
+            int lrc = au_model_load(back, path, &err);
+            printf("a regional file with AU12 weighing a brow feature: %s\n", err.msg);
+            CHECK(lrc == AUGUR_EFORMAT && strstr(err.msg, "AU12"), "tampered regional model loaded (%d)", lrc);
+            remove(path);
+        }
+    }
+    free(m);
+    free(back);
+}
+
 /* The personal reading's thresholds: each person rests with an offset of their
  * own on feature 0 (a face shape), so a still face is hard to read; against the
  * person's neutral the offset cancels. Rows: 3 neutral frames and 3 peaks per
@@ -320,6 +378,7 @@ int main(void)
     test_fit();
     test_fit_personal();
     test_fit_joint();
+    test_fit_regional();
     test_weak_labels();
     struct augur_params p = augur_default_params();
     p.model_dir = t_model_dir();

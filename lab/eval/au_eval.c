@@ -87,6 +87,10 @@ typedef struct pool {
 
 static const char *feature_set(const au_eval_opts *o)
 {
+    if (o->fit.regional)
+        return !o->appearance ? "geometry, each AU its own face area" : !o->blendshapes ? "geometry + HOG, each AU its own face area"
+             : o->bs_symmetric ? "geometry + HOG + blendshapes (mirror-symmetrised), each AU its own face area"
+             : "geometry + HOG + blendshapes, each AU its own face area";
     return !o->appearance ? "geometry" : !o->blendshapes ? "geometry + HOG"
          : o->bs_symmetric ? "geometry + HOG + blendshapes (mirror-symmetrised)" : "geometry + HOG + blendshapes";
 }
@@ -669,14 +673,15 @@ done:
 static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 {
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
-             "--ck-weight %g%s%s%s",
+             "--ck-weight %g%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
              o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only",
              o->appearance && !o->blendshapes ? " --no-blendshapes"
              : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "", o->folds, o->seed, o->fit.l2,
              o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "",
-             o->personal_thresholds ? " --personal-thresholds" : "", o->fit.joint_budget ? " --joint-budget" : "");
+             o->personal_thresholds ? " --personal-thresholds" : "", o->fit.joint_budget ? " --joint-budget" : "",
+             o->fit.regional ? " --regional" : "");
 }
 
 

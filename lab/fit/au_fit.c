@@ -123,11 +123,14 @@ static double lr_objective(void *ctx, const double *x, double *g)
     return f;
 }
 
-/* Fits on rows with mask[i] and a known label. Returns 0, 1 when one class is
+/* Fits on rows with mask[i] and a known label, on the columns with cols[j]
+ * (NULL: all; the others' weights are 0). Returns 0, 1 when one class is
  * missing (nothing to fit), -1 out of memory. */
-static int fit_lr(const float *Z, const signed char *t, const float *sw, const unsigned char *mask, int n, int d,
-                  double l2, float *w_out, float *b_out)
+static int fit_lr(const float *Z, const signed char *t, const float *sw, const unsigned char *mask, int n, int nf,
+                  const unsigned char *cols, double l2, float *w_out, float *b_out)
 {
+    int d = 0;
+    for (int j = 0; j < nf; j++) d += !cols || cols[j];
     int m = 0;
     double wpos = 0, wneg = 0;
     for (int i = 0; i < n; i++) {
@@ -147,14 +150,17 @@ static int fit_lr(const float *Z, const signed char *t, const float *sw, const u
         for (int i = 0, k = 0; i < n; i++) {
             int y = t[(size_t)i * AU_COUNT];
             if (!mask[i] || y < 0) continue;
-            memcpy(Zs + (size_t)k * d, Z + (size_t)i * d, (size_t)d * sizeof *Zs);
+            const float *z = Z + (size_t)i * nf;
+            float *zs = Zs + (size_t)k * d;
+            if (!cols) memcpy(zs, z, (size_t)nf * sizeof *Zs);
+            else for (int j = 0; j < nf; j++) if (cols[j]) *zs++ = z[j];
             ys[k] = (float)y;
             cs[k] = (float)((sw ? sw[i] : 1) * (y ? cp : cn));
             k++;
         }
         P = (lr_problem){Zs, ys, cs, m, d, l2, cs + m, cs + 2 * m, cs + 3 * m, cs + 3 * m + d + 1};
         rc = lbfgs(lr_objective, &P, x, d + 1, 400);
-        for (int j = 0; j < d; j++) w_out[j] = (float)x[j];
+        for (int j = 0, k = 0; j < nf; j++) w_out[j] = !cols || cols[j] ? (float)x[k++] : 0.0f;
         *b_out = (float)x[d];
     }
     free(Zs); free(buf); free(x);
@@ -365,6 +371,8 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     m->n_feat = nf;
     m->n_train = n;
     m->has_evidence = 0;
+    m->regional = o->regional != 0;
+    unsigned char colmask[AU_MAX_FEATURES];
     /* the neutral rows' mean features (as computed, before au_model_input), for
      * person-specific normalisation */
     int nn = 0;
@@ -432,11 +440,16 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         for (int i = 0; i < n; i++) pos += y[(size_t)i * AU_COUNT] == 1;
         m->n_pos[a] = pos;
         if (pos < o->min_pos) continue;
+        const unsigned char *cols = NULL;
+        if (o->regional) {
+            for (int j = 0; j < nf; j++) colmask[j] = (au_model_feature_area(m, j) & au_area_of(a)) != 0;
+            cols = colmask;
+        }
         /* out-of-fold scores over 3 inner folds of the groups (nested in whatever split the caller made) */
         for (int f = 0; f < 3 && !rc; f++) {
             for (int i = 0; i < n; i++) mask[i] = (d->group[i] % 3) != f;
             float b;
-            int r = fit_lr(Z, y, d->weight, mask, n, nf, o->l2, wtmp, &b);
+            int r = fit_lr(Z, y, d->weight, mask, n, nf, cols, o->l2, wtmp, &b);
             if (r < 0) rc = -1;
             for (int i = 0; i < n; i++)
                 if (!mask[i]) oof[(size_t)i * AU_COUNT + a] = r ? 0 : logit_of(Z + (size_t)i * nf, wtmp, b, nf);
@@ -445,7 +458,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
                 if (!mask[pi[k]]) oofp[k] = r ? 0 : logit_of(Zp + (size_t)k * nf, wtmp, b, nf);
         }
         if (rc) break;
-        int r = fit_lr(Z, y, d->weight, all, n, nf, o->l2, m->w[a], &m->b[a]);
+        int r = fit_lr(Z, y, d->weight, all, n, nf, cols, o->l2, m->w[a], &m->b[a]);
         if (r < 0) { rc = -1; break; }
         if (r > 0) continue; /* one class only */
         m->l2[a] = o->l2;
@@ -527,6 +540,7 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
     cJSON_AddNumberToObject(root, "use_appearance", m->use_appearance);
     if (m->use_blendshapes) cJSON_AddNumberToObject(root, "use_blendshapes", 1);
     if (m->bs_symmetric) cJSON_AddNumberToObject(root, "blendshapes_symmetric", 1);
+    if (m->regional) cJSON_AddNumberToObject(root, "regional", 1);
     cJSON_AddNumberToObject(root, "n_train", m->n_train);
     cJSON_AddItemToObject(root, "mean", float_array(m->mean, m->n_feat));
     cJSON_AddItemToObject(root, "scale", float_array(m->scale, m->n_feat));

@@ -32,6 +32,8 @@ typedef struct au_fit_opts {
     int joint_budget;       /* 1: then re-allocate: the rate of neutral rows with any AU stays at the
                                per-AU thresholds' level, spent where the coded F1 gains most */
     float ev_l2;            /* ridge of the evidence map */
+    int regional;           /* each AU's regression reads only the features of its face areas
+                               (au_area_of, au_model_feature_area); the model is marked regional */
     int ev_domains;         /* evidence map: every data set (CK+, FERPlus, SFEW) weighs the same (1) or
                                every row (0); the caller makes ev_weight from it */
 } au_fit_opts;

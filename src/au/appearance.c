@@ -69,6 +69,13 @@ static void hog_raw(const uint8_t *c, float *out)
         }
 }
 
+int au_hog_area(int j)
+{
+    if (j < 0 || j >= AU_APP_N) return 0;
+    int by = j / (4 * B) / NB; /* features run block by block, row-major */
+    return (by <= 3 ? AU_AREA_UPPER : 0) | (by >= 1 && by <= 4 ? AU_AREA_MID : 0) | (by >= 4 ? AU_AREA_LOWER : 0);
+}
+
 void au_hog(const uint8_t *crop, float *out)
 {
     float h[AU_APP_N];

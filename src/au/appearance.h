@@ -18,12 +18,20 @@
 #include "face/face.h"
 #include "media/image.h"
 
+#include "au/geometry.h"
+
 #define AU_APP_SIZE 64   /* aligned crop side, px */
 #define AU_APP_CELL 8    /* HOG cell side, px: 8 x 8 cells */
 #define AU_APP_BINS 9    /* unsigned orientation bins over 0..pi */
 #define AU_APP_CELLS (AU_APP_SIZE / AU_APP_CELL)
 /* 2x2-cell blocks at a stride of one cell, each L2-Hys normalised */
 #define AU_APP_N ((AU_APP_CELLS - 1) * (AU_APP_CELLS - 1) * 4 * AU_APP_BINS)
+
+/* The face areas (au/geometry.h's AU_AREA_*) HOG feature j's block covers in
+ * the aligned crop (FER2013 framing: eyes at 0.38 of its height, the nose
+ * tip at 0.58): block rows 0-3 (0 .. 0.625) upper, 1-4 (0.125 .. 0.75)
+ * middle, 4-6 (0.5 .. 1) lower. */
+int au_hog_area(int j);
 
 /* HOG of an AU_APP_SIZE^2 gray crop (row-major), made mirror-symmetric. out: AU_APP_N. */
 void au_hog(const uint8_t *crop, float *out);

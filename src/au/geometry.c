@@ -108,6 +108,32 @@ static const short pair_points[AU_KEYPOINT_PAIRS] = {
 };
 static const short mid_points[AU_KEYPOINT_MID] = {9, 168, 4, 2, 0, 13, 14, 17, 200, 152};
 
+/* Which areas each named measurement and key point moves with (the moving
+ * points, not the eye line some are measured from). */
+enum { U = AU_AREA_UPPER, M = AU_AREA_MID, L = AU_AREA_LOWER };
+static const unsigned char measure_area[AU_M_COUNT] = {
+    U, U, U, U | M, U, U | M, U | M, M, M | L, M,    /* brows, glabella, lids, aperture, cheek, nose wing, nose */
+    M | L, L, L, L, L, L, L, L, L, L, L, L,        /* upper lip raise .. lip protrusion */
+    U, L, U,                                         /* brow, lip corner, eye asymmetry */
+};
+static const unsigned char pair_area[AU_KEYPOINT_PAIRS] = {
+    U, U, U, U, U,                       /* brow */
+    U | M, U | M, U | M, U | M, U | M, U | M, U | M, U | M, /* eye */
+    M, M, M,                             /* cheek */
+    M | L, M | L,                        /* nose wing */
+    L, L, L, L, L, L, L, L, L, L, L, L,  /* lips, inner lips, chin */
+};
+static const unsigned char mid_area[AU_KEYPOINT_MID] = {U | M, U | M, M, M | L, L, L, L, L, L, L};
+
+int au_geometry_area(int j)
+{
+    if (j < 0 || j >= AU_GEOM_N) return 0;
+    if (j < AU_M_COUNT) return measure_area[j];
+    j -= AU_M_COUNT;
+    if (j < 4 * AU_KEYPOINT_PAIRS) return pair_area[j / 4];
+    return mid_area[(j - 4 * AU_KEYPOINT_PAIRS) / 2];
+}
+
 void au_geometry_features(const float face[AU_MESH_N][3], const float neutral[AU_MESH_N][3], float *out)
 {
     float a[AU_M_COUNT], b[AU_M_COUNT];

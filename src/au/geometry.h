@@ -50,6 +50,17 @@ extern const char *const au_measure_names[AU_M_COUNT];
 #define AU_KEYPOINT_MID 10
 #define AU_GEOM_N (AU_M_COUNT + 4 * AU_KEYPOINT_PAIRS + 2 * AU_KEYPOINT_MID)
 
+/* Face areas, for models whose AUs read only the evidence of their own part
+ * of the face (au_model_feature_area): a bit set per area a feature shows. */
+enum {
+    AU_AREA_UPPER = 1, /* brows, forehead, eyes and lids */
+    AU_AREA_MID = 2,   /* lower lids, cheeks, nose: from the brows to the nose wings */
+    AU_AREA_LOWER = 4  /* from the nose wings down: lips, mouth corners, jaw, chin */
+};
+
+/* The areas geometry feature j (0..AU_GEOM_N-1) measures. */
+int au_geometry_area(int j);
+
 /* All named measurements of one canonical mesh (absolute, mm). */
 void au_measure_all(const float m[AU_MESH_N][3], float out[AU_M_COUNT]);
 

@@ -19,6 +19,49 @@
 
 static float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
+int au_area_of(int a)
+{
+    switch (au_defs[a].id) {
+    case 1: case 2: case 4: case 5: case 7: case 43: case 45: return AU_AREA_UPPER;
+    case 6: case 9: return AU_AREA_MID; /* the cheeks and crow's feet; the nose and glabella */
+    default: return AU_AREA_LOWER;      /* 10, 12, 14-17, 20, 23-28: lips, corners, jaw, chin */
+    }
+}
+
+/* The areas blendshape coefficient i (1..51) shows, by its MediaPipe name. */
+static int blendshape_area(int i)
+{
+    const char *n = au_blendshape_name(i);
+    if (!n) return 0;
+    if (!strncmp(n, "browDown", 8)) return AU_AREA_UPPER | AU_AREA_MID; /* AU4, and AU9 lowers the brows */
+    if (!strncmp(n, "brow", 4) || !strncmp(n, "eyeBlink", 8) || !strncmp(n, "eyeLook", 7) || !strncmp(n, "eyeWide", 7))
+        return AU_AREA_UPPER;
+    if (!strncmp(n, "eyeSquint", 9)) return AU_AREA_UPPER | AU_AREA_MID;
+    if (!strncmp(n, "cheekSquint", 11)) return AU_AREA_MID;
+    if (!strncmp(n, "noseSneer", 9)) return AU_AREA_MID | AU_AREA_LOWER;
+    return AU_AREA_LOWER; /* cheekPuff, jaw*, mouth* */
+}
+
+int au_model_feature_area(const au_model *m, int j)
+{
+    if (j < 0 || j >= m->n_feat) return 0;
+    if (j < AU_GEOM_N) return au_geometry_area(j);
+    j -= AU_GEOM_N;
+    if (!m->use_appearance) return 0;
+    if (j < AU_APP_N) return au_hog_area(j);
+    j -= AU_APP_N;
+    if (!m->use_blendshapes) return 0;
+    if (!m->bs_symmetric) return blendshape_area(j + 1);
+    /* au_model_input's symmetric layout: a coefficient with no side, or a pair's mean then |difference| */
+    for (int i = 1, k = 0; i < AU_BLENDSHAPES; i++) {
+        int mi = au_blendshape_mirror(i);
+        int n = mi == i ? 1 : mi > i ? 2 : 0;
+        if (j < k + n) return blendshape_area(i);
+        k += n;
+    }
+    return 0;
+}
+
 void au_model_input(const au_model *m, const float *feat, float *x)
 {
     memcpy(x, feat, (size_t)m->n_feat * sizeof *x);
@@ -136,11 +179,14 @@ int au_model_load(au_model *m, const char *path, au_error *err)
     m->use_blendshapes = cJSON_IsNumber(ub) ? ub->valueint : 0;
     const cJSON *sy = cJSON_GetObjectItemCaseSensitive(root, "blendshapes_symmetric");
     m->bs_symmetric = cJSON_IsNumber(sy) ? sy->valueint : 0;
+    const cJSON *rg = cJSON_GetObjectItemCaseSensitive(root, "regional");
+    m->regional = cJSON_IsNumber(rg) ? rg->valueint : 0;
     /* the features this code computes are fixed: a model for other ones cannot be used */
     int want = AU_GEOM_N + (m->use_appearance ? AU_APP_N : 0) + (m->use_blendshapes ? AU_BS_N : 0);
     if ((m->use_appearance != 0 && m->use_appearance != 1) || (m->use_blendshapes != 0 && m->use_blendshapes != 1) ||
         (m->use_blendshapes && !m->use_appearance) || (m->bs_symmetric != 0 && m->bs_symmetric != 1) ||
-        (m->bs_symmetric && !m->use_blendshapes) || m->n_feat != want) {
+        (m->bs_symmetric && !m->use_blendshapes) || (m->regional != 0 && m->regional != 1) ||
+        m->n_feat != want) {
         cJSON_Delete(root);
         return au_fail(err, AUGUR_EFORMAT, "%s: n_features %d does not match the features augur computes (%d%s)",
                        path, m->n_feat, want,
@@ -176,6 +222,13 @@ int au_model_load(au_model *m, const char *path, au_error *err)
             !(m->threshold_personal[a] > 0 && m->threshold_personal[a] < 1) || !bounded(ir) || !bounded(b))
             goto bad;
         m->trained[a] = 1;
+        /* a regional model says which evidence each AU reads: hold it to that */
+        for (int j = 0; m->regional && j < m->n_feat; j++)
+            if (m->w[a][j] != 0 && !(au_model_feature_area(m, j) & au_area_of(a))) {
+                cJSON_Delete(root);
+                return au_fail(err, AUGUR_EFORMAT, "%s: regional model, but AU%d weighs feature %d outside its face areas",
+                               path, au_defs[a].id, j);
+            }
     }
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(root, "evidence");
     if (ev) {
