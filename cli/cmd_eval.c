@@ -32,6 +32,8 @@
     "                      |difference|), so a mirrored face gives the same input\n" \
     "  --regional          each AU reads only the features of its own face area (brows and eyes;\n" \
     "                      cheeks and nose for AU6, AU9; lips, jaw and chin for the rest)\n" \
+    "  --predictions F.csv every held-out CK+ and SFEW row's out-of-fold AU probabilities, the fold\n" \
+    "                      model's thresholds and the labels\n" \
     "  --evidence-domains  fit the evidence map with each data set (CK+, FERPlus, SFEW) weighing the same\n" \
     "  --personal-thresholds  second presence thresholds for faces read against the person's neutral\n" \
     "                      (video), chosen on CK+ peaks against their neutral frame, neutral frames\n" \
@@ -272,6 +274,7 @@ int cmd_eval(int argc, char **argv)
         if (r > 0) continue;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { help(); return EXIT_OK; }
         else if (!strcmp(a, "--report") && v) { report = v; i++; }
+        else if (!strcmp(a, "--predictions") && v) { o.predictions = v; i++; }
         else if (!strcmp(a, "--folds")) { if ((o.folds = cli_int("eval", a, v, 2, 100)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--seed")) { int s = cli_int("eval", a, v, 0, 1 << 30); if (s < 0) return EXIT_USAGE; o.seed = (unsigned)s; i++; }
         else if (!strcmp(a, "-q")) o.quiet = 1;
@@ -280,6 +283,12 @@ int cmd_eval(int argc, char **argv)
     if (!o.data_dir) { cli_error("eval", "--data DIR is required"); return EXIT_USAGE; }
     au_eval_report rep;
     au_error err = {0};
+    /* refuse an output that cannot be written before the hour of fitting, not after */
+    if (o.predictions) {
+        au_outfile probe;
+        if (au_out_open(&probe, o.predictions, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
+        au_out_abort(&probe);
+    }
     if (au_eval(&o, &rep, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
     printf("AU detection, %d-fold CV over CK+ subjects and SFEW films (%s: %d images, %d subjects)\n", rep.folds,
            o.data_dir, rep.n_images, rep.n_subjects);

@@ -329,6 +329,17 @@ out:
     free(m[1]);
 }
 
+/* FACS's alternatives: AU26 is not scored beside AU27; each alone stands. */
+static void test_facs_exclusions(void)
+{
+    int present[AU_COUNT] = {0}, a26 = au_index(26), a27 = au_index(27), a25 = au_index(25);
+    present[a26] = present[a25] = 1;
+    CHECK(!au_facs_excluded(a26, present) && !au_facs_excluded(a25, present), "AU26 alone is scored");
+    present[a27] = 1;
+    CHECK(au_facs_excluded(a26, present) && !au_facs_excluded(a27, present) && !au_facs_excluded(a25, present),
+          "AU26 beside AU27 should not be scored (and AU27, AU25 should)");
+}
+
 static void test_weak_labels(void)
 {
     signed char y[AU_COUNT];
@@ -380,6 +391,7 @@ int main(void)
     test_fit_joint();
     test_fit_regional();
     test_weak_labels();
+    test_facs_exclusions();
     struct augur_params p = augur_default_params();
     p.model_dir = t_model_dir();
     augur_context *ctx;

@@ -20,7 +20,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "eval/au_eval.h"
 #include "eval/evidence_eval.h"
@@ -64,6 +66,61 @@ static void shipped_on_ferplus_test(const char *data)
     CHECK(r.consistent_against_margin == 0, "%d faces called consistent against the margin", r.consistent_against_margin);
 }
 
+/* Splits a CSV line (no quoted fields: the data sets' paths have no commas) in
+ * place; returns the number of fields (empty ones count). */
+static int split_csv(char *line, char **f, int max)
+{
+    int n = 0;
+    line[strcspn(line, "\r\n")] = 0;
+    for (char *p = line; n < max;) {
+        f[n++] = p;
+        char *c = strchr(p, ',');
+        if (!c) break;
+        *c = 0;
+        p = c + 1;
+    }
+    return n;
+}
+
+/* The --predictions file recomputes the report: one line per held-out CK+
+ * peak, and AU12's counts from its probabilities and thresholds (a face not
+ * found reads as absent) are the report's. */
+static void check_predictions(const char *path, const au_eval_report *rep)
+{
+    FILE *fp = fopen(path, "r");
+    CHECK(fp != NULL, "predictions file %s not written", path);
+    if (!fp) return;
+    static char line[1 << 16];
+    char *f[256];
+    int col_p = -1, col_t = -1, col_y = -1, col_set = -1, rows = 0, tp = 0, fp_ = 0, fn = 0;
+    if (fgets(line, sizeof line, fp)) {
+        int n = split_csv(line, f, 256);
+        for (int k = 0; k < n; k++) {
+            if (!strcmp(f[k], "AU12_p")) col_p = k;
+            if (!strcmp(f[k], "AU12_threshold")) col_t = k;
+            if (!strcmp(f[k], "AU12_label")) col_y = k;
+            if (!strcmp(f[k], "set")) col_set = k;
+        }
+    }
+    CHECK(col_p > 0 && col_t > 0 && col_y > 0 && col_set > 0, "predictions header lacks AU12's columns");
+    while (col_p > 0 && col_set > 0 && fgets(line, sizeof line, fp)) {
+        int n = split_csv(line, f, 256);
+        if (n <= col_y || strcmp(f[col_set], "ckplus")) continue;
+        rows++;
+        int pr = *f[col_p] && atof(f[col_p]) >= atof(f[col_t]), y = atoi(f[col_y]);
+        tp += pr && y == 1;
+        fp_ += pr && y == 0;
+        fn += !pr && y == 1;
+    }
+    fclose(fp);
+    const au_eval_row *r12 = NULL;
+    for (int i = 0; i < rep->n_rows; i++) if (rep->rows[i].au == 12) r12 = &rep->rows[i];
+    printf("predictions: %d CK+ peaks; AU12 from the file tp %d fp %d fn %d, the report's %d %d %d\n", rows, tp, fp_, fn,
+           r12 ? r12->tp : -1, r12 ? r12->fp : -1, r12 ? r12->fn : -1);
+    CHECK(rows == rep->n_images, "predictions: %d CK+ rows for %d images", rows, rep->n_images);
+    CHECK(r12 && r12->tp == tp && r12->fp == fp_ && r12->fn == fn, "AU12 recomputed from the predictions differs");
+}
+
 static void recipe_cross_validated(const char *data)
 {
     char ck[4200], neg[4200], fer[4200], sfew[4200];
@@ -78,10 +135,16 @@ static void recipe_cross_validated(const char *data)
     o.sfew_dir = sfew;
     o.model_dir = t_model_dir();
     o.quiet = 1;
+    char pred[] = "/tmp/augur-test-au-predictions-XXXXXX";
+    int pfd = mkstemp(pred);
+    if (pfd >= 0) close(pfd);
+    o.predictions = pfd >= 0 ? pred : NULL;
     au_eval_report rep;
     au_error err = {0};
     int rc = au_eval(&o, &rep, &err);
     CHECK(rc == 0, "eval: %s", err.msg);
+    if (!rc && o.predictions) check_predictions(pred, &rep);
+    if (pfd >= 0) remove(pred);
     if (rc) return;
     for (int i = 0; i < rep.n_rows; i++)
         printf("AU%-3d pos.seq %3d  F1 %.3f%s\n", rep.rows[i].au, rep.rows[i].pos_sequences, rep.rows[i].f1,

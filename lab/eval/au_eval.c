@@ -545,6 +545,47 @@ static void score_rows(const au_eval_opts *o, const pool *p, const signed char *
     *mean16 = sum16 / 16.0;
 }
 
+/* The held-out rows' readings, one line per CK+ peak, CK+ neutral frame and
+ * SFEW face: who, which fold, and per fitted AU its out-of-fold probability,
+ * the fold model's threshold and the row's label (1, 0, empty: unknown), so
+ * that every number of the report can be recomputed, and other rules tried on
+ * the same folds. prob/thr: n x AU_COUNT (-1: not read); fold_of: n. */
+static int write_predictions(const char *path, const pool *p, const float *prob, const float *thr, const int *fold_of,
+                             const signed char *ev, const int *fitted, au_error *err)
+{
+    static const char *const dom_name[] = {"ckplus", "ckplus-neutral", "ferplus", "sfew"};
+    au_outfile of;
+    int rc = au_out_open(&of, path, err);
+    if (rc) return rc;
+    fprintf(of.f, "image,set,group,fold,label,face_found,evidence_class");
+    for (int a = 0; a < AU_COUNT; a++)
+        if (fitted[a]) fprintf(of.f, ",AU%02d_p,AU%02d_threshold,AU%02d_label", au_defs[a].id, au_defs[a].id, au_defs[a].id);
+    fputc('\n', of.f);
+    for (int i = 0; i < p->n; i++) {
+        if (p->dom[i] == DOM_FER || fold_of[i] < 0) continue;
+        const char *path_i = p->path[i];
+        int quote = strpbrk(path_i, ",\"\n") != NULL;
+        if (quote) {
+            fputc('"', of.f);
+            for (const char *c = path_i; *c; c++) { if (*c == '"') fputc('"', of.f); fputc(*c, of.f); }
+            fputc('"', of.f);
+        } else fputs(path_i, of.f);
+        fprintf(of.f, ",%s,%d,%d,%s,%d,%s", dom_name[p->dom[i]], p->group[i], fold_of[i],
+                p->cls[i] >= 0 && p->cls[i] < EXPR_N ? expr_names[p->cls[i]] : "", p->ok[i],
+                ev[i] >= 0 && ev[i] < EXPR_N ? expr_names[ev[i]] : "");
+        for (int a = 0; a < AU_COUNT; a++) {
+            if (!fitted[a]) continue;
+            size_t k = (size_t)i * AU_COUNT + a;
+            signed char y = p->y[k];
+            if (prob[k] >= 0) fprintf(of.f, ",%.5f,%.5f", prob[k], thr[k]);
+            else fputs(",,", of.f);
+            if (y >= 0) fprintf(of.f, ",%d", y); else fputc(',', of.f);
+        }
+        fputc('\n', of.f);
+    }
+    return au_out_commit(&of, err);
+}
+
 int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
 {
     memset(rep, 0, sizeof *rep);
@@ -561,9 +602,15 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     unsigned char *use = malloc((size_t)p.n);
     signed char *pred = malloc((size_t)p.n * AU_COUNT), *pred_pn = malloc((size_t)p.n * AU_COUNT);
     signed char *ev = malloc((size_t)p.n);
-    int *neu = malloc((size_t)p.n * sizeof *neu);
+    int *neu = malloc((size_t)p.n * sizeof *neu), *fold_of = malloc((size_t)p.n * sizeof *fold_of);
+    float *oof_p = malloc((size_t)p.n * AU_COUNT * sizeof *oof_p), *oof_t = malloc((size_t)p.n * AU_COUNT * sizeof *oof_t);
     au_model *m = malloc(sizeof *m);
-    if (!fold || !use || !pred || !pred_pn || !ev || !neu || !m) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); goto done; }
+    if (!fold || !use || !pred || !pred_pn || !ev || !neu || !fold_of || !oof_p || !oof_t || !m) {
+        rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < (size_t)p.n * AU_COUNT; k++) oof_p[k] = oof_t[k] = -1;
+    for (int i = 0; i < p.n; i++) fold_of[i] = -1;
     shuffle_folds(p.n_groups, o->folds, o->seed, fold);
     memset(pred, -1, (size_t)p.n * AU_COUNT);
     memset(pred_pn, -1, (size_t)p.n * AU_COUNT);
@@ -579,13 +626,21 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
         if ((rc = fit_rows(o, &p, use, m, err))) goto done;
         for (int a = 0; a < AU_COUNT; a++) fitted[a] |= m->trained[a];
         for (int i = 0; i < p.n; i++) {
-            if (use[i] || !p.ok[i]) continue;
+            if (use[i]) continue;
+            fold_of[i] = f;
+            if (!p.ok[i]) continue;
             float prob[AU_COUNT];
             au_model_predict(m, p.X + (size_t)i * AU_FEAT_N, prob);
-            int any = 0;
+            int any = 0, present[AU_COUNT];
+            for (int a = 0; a < AU_COUNT; a++) {
+                present[a] = m->trained[a] && prob[a] >= m->threshold[a];
+                if (!m->trained[a]) continue;
+                oof_p[(size_t)i * AU_COUNT + a] = prob[a];
+                oof_t[(size_t)i * AU_COUNT + a] = m->threshold[a];
+            }
             for (int a = 0; a < AU_COUNT; a++) {
                 if (!m->trained[a]) continue;
-                int pr = prob[a] >= m->threshold[a];
+                int pr = present[a] && !au_facs_excluded(a, present); /* as the reading (au_read_features) */
                 pred[(size_t)i * AU_COUNT + a] = (signed char)pr;
                 if (p.dom[i] == DOM_CK_NEUTRAL) { neutral_pairs++; neutral_present += pr; any |= pr; }
             }
@@ -615,8 +670,9 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                 rep->personal_neutral_any += any_pn;
                 continue;
             }
+            for (int a = 0; a < AU_COUNT; a++) present[a] = m->trained[a] && prob[a] >= th[a];
             for (int a = 0; a < AU_COUNT; a++)
-                if (m->trained[a]) pred_pn[(size_t)i * AU_COUNT + a] = (signed char)(prob[a] >= th[a]);
+                if (m->trained[a]) pred_pn[(size_t)i * AU_COUNT + a] = (signed char)(present[a] && !au_facs_excluded(a, present));
         }
     }
     rep->neutral_any_rate = rep->n_neutral ? (double)neutral_any / rep->n_neutral : 0;
@@ -662,8 +718,9 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     }
     rep->folds = o->folds;
     rep->seconds = au_now() - t0;
+    if (o->predictions) rc = write_predictions(o->predictions, &p, oof_p, oof_t, fold_of, ev, fitted, err);
 done:
-    free(fold); free(use); free(pred); free(pred_pn); free(ev); free(neu); free(m);
+    free(fold); free(use); free(pred); free(pred_pn); free(ev); free(neu); free(fold_of); free(oof_p); free(oof_t); free(m);
     pool_free(&p);
     return rc;
 }

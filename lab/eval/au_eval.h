@@ -51,6 +51,8 @@ typedef struct au_eval_opts {
     au_fit_opts fit;
     int min_report_seqs;      /* the "old" mean: AUs with >= this many positive sequences, default 20 */
     int threads;              /* feature extraction threads (default 2) */
+    const char *predictions;  /* au_eval: a CSV of every held-out CK+ and SFEW row's out-of-fold AU
+                                 probabilities, thresholds and labels (NULL: none) */
     int quiet;
 } au_eval_opts;
 

@@ -48,6 +48,13 @@ int au_face_features(const au_face *f, const float (*neutral)[3], float *feat, f
     return 0;
 }
 
+int au_facs_excluded(int a, const int present[AU_COUNT])
+{
+    static int i26 = -1, i27 = -1;
+    if (i26 < 0) { i26 = au_index(26); i27 = au_index(27); }
+    return a == i26 && i27 >= 0 && present[i27];
+}
+
 void au_region_box(const au_face *f, int a, float box[4])
 {
     float x1 = 1e30f, y1 = 1e30f, x2 = -1e30f, y2 = -1e30f;
@@ -192,6 +199,9 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
         (void)dir;
         r->side = 0;
     }
+    int present[AU_COUNT];
+    for (int a = 0; a < AU_COUNT; a++) present[a] = out->au[a].present;
+    for (int a = 0; a < AU_COUNT; a++) if (present[a] && au_facs_excluded(a, present)) out->au[a].present = 0;
     if (m->has_evidence) {
         au_model_evidence(m, prob, out->evidence);
         out->has_evidence = 1;

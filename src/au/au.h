@@ -103,6 +103,15 @@ void au_clip_box(float box[4], int w, int h);
 /* Geometry features of a face against a neutral (population if NULL). */
 int au_face_features(const au_face *f, const float (*neutral)[3], float *feat, float measures[AU_M_COUNT]);
 
+/* FACS scores one of two alternatives, never both: jaw drop (AU26) is not
+ * scored when the mouth is stretched open (AU27), the wider action. 1 when
+ * AU index a is present (present[a], over AU indices) but must not be
+ * scored for that reason; the reading then leaves it not present (its
+ * probability, intensity and level stay as measured, as OpenFace's AUxx_c
+ * and AUxx_r are independent). In CK+'s codes the two never occur together;
+ * the whole-face model put both on all 43 CK+ peaks where it read AU26. */
+int au_facs_excluded(int a, const int present[AU_COUNT]);
+
 /* Region box (image px) of AU index a on face f. */
 void au_region_box(const au_face *f, int a, float box[4]);
 
