@@ -26,7 +26,6 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     if (!strcmp(a, "--no-blendshapes")) { o->blendshapes = 0; return 1; }
     if (!strcmp(a, "--symmetric-blendshapes")) { o->bs_symmetric = 1; return 1; }
     if (!strcmp(a, "--raw-blendshapes")) { o->bs_symmetric = 0; return 1; }
-    if (!strcmp(a, "--regional")) { o->fit.regional = 1; return 1; }
     if (!strcmp(a, "--joint-budget")) { o->fit.joint_budget = 1; return 1; }
     if (!strcmp(a, "--personal-thresholds")) { o->personal_thresholds = 1; return 1; }
     if (!v) return 0;
@@ -37,6 +36,12 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     else if (!strcmp(a, "--sfew")) o->sfew_dir = v;
     else if (!strcmp(a, "--cache")) o->cache_dir = v;
     else if (!strcmp(a, "--models")) o->model_dir = v;
+    else if (!strcmp(a, "--regional")) {
+        if (!strcmp(v, "all")) o->fit.regional = 1;
+        else if (!strcmp(v, "auto")) o->fit.regional = 2;
+        else if (!strcmp(v, "none")) o->fit.regional = 0;
+        else { cli_error(cmd, "--regional takes none, all or auto (not '%s')", v); return -1; }
+    }
     else if (!strcmp(a, "--min-votes")) { if ((o->min_votes = cli_int(cmd, a, v, 1, 10)) < 0) return -1; }
     else if (!strcmp(a, "--threads")) { if ((o->threads = cli_int(cmd, a, v, 1, 16)) < 0) return -1; }
     else if (!strcmp(a, "--l2")) {

@@ -30,8 +30,9 @@
     "  --no-blendshapes    without MediaPipe's 51 blendshape coefficients (geometry + HOG only)\n" \
     "  --symmetric-blendshapes  the blendshapes mirror-symmetrised (left/right pairs as mean and\n" \
     "                      |difference|), so a mirrored face gives the same input\n" \
-    "  --regional          each AU reads only the features of its own face area (brows and eyes;\n" \
-    "                      cheeks and nose for AU6, AU9; lips, jaw and chin for the rest)\n" \
+    "  --regional M        all: each AU reads only the features of its own face area (brows and\n" \
+    "                      eyes; cheeks and nose for AU6, AU9; lips, jaw, chin for the rest); auto:\n" \
+    "                      per AU, that or the whole face, by inner-fold F1; none (default)\n" \
     "  --predictions F.csv every held-out CK+ and SFEW row's out-of-fold AU probabilities, the fold\n" \
     "                      model's thresholds and the labels\n" \
     "  --evidence-domains  fit the evidence map with each data set (CK+, FERPlus, SFEW) weighing the same\n" \

@@ -166,10 +166,10 @@ static void test_fit_regional(void)
     o.l2 = 1;
     au_error err = {0};
     for (int reg = 0; reg < 2 && m && back; reg++) {
-        o.regional = reg;
+        o.regional = reg; /* the whole face, then every AU from its own area */
         memset(m, 0, sizeof *m);
         int rc = au_model_fit(m, &d, &o, &err);
-        CHECK(rc == 0 && m->regional == reg, "fit: %s", err.msg);
+        CHECK(rc == 0 && m->regional[a12] == reg && m->regional[a1] == reg, "fit: %s", err.msg);
         if (rc) break;
         printf("synthetic %s: AU12 weighs brow %.3f mouth %.3f; AU1 brow %.3f mouth %.3f\n", reg ? "regional" : "whole face",
                m->w[a12][brow], m->w[a12][mouth], m->w[a1][brow], m->w[a1][mouth]);
@@ -181,7 +181,7 @@ static void test_fit_regional(void)
             int fd = mkstemp(path);
             if (fd >= 0) close(fd);
             CHECK(fd >= 0 && au_model_save(m, path, &err) == 0, "save: %s", err.msg);
-            CHECK(au_model_load(back, path, &err) == 0 && back->regional == 1, "load: %s", err.msg);
+            CHECK(au_model_load(back, path, &err) == 0 && back->regional[a12] == 1, "load: %s", err.msg);
             m->w[a12][brow] = 0.5f; /* tampered: AU12 now reads a brow */
             au_model_save(m, path, &err);
             err.msg[0] = 0;
@@ -191,6 +191,21 @@ static void test_fit_regional(void)
             remove(path);
         }
     }
+    /* auto: per AU, the whole face or its own area by inner-fold F1. AU1 now
+     * follows the mouth alone, which its own area (the brows) cannot see: it
+     * must keep the whole face; every AU's weights agree with its flag. */
+    for (int i = 0; i < N; i++) y[i * AU_COUNT + a1] = (signed char)(i % 2 == 0 && X[i * D + mouth] > 1.5f);
+    o.regional = 2;
+    if (m && au_model_fit(m, &d, &o, &err) == 0) {
+        int outside = 0;
+        for (int a = 0; a < AU_COUNT; a++)
+            for (int j = 0; m->trained[a] && m->regional[a] && j < D; j++)
+                outside += m->w[a][j] != 0 && !(au_model_feature_area(m, j) & au_area_of(a));
+        printf("synthetic auto: AU1 (a mouth label) %s, AU12 %s\n", m->regional[a1] ? "regional" : "whole face",
+               m->regional[a12] ? "regional" : "whole face");
+        CHECK(m->trained[a1] && !m->regional[a1], "auto should keep the whole face for a label its area cannot see");
+        CHECK(outside == 0, "%d weights outside a regional AU's areas", outside);
+    } else CHECK(0, "auto fit: %s", err.msg);
     free(m);
     free(back);
 }

@@ -87,6 +87,9 @@ typedef struct pool {
 
 static const char *feature_set(const au_eval_opts *o)
 {
+    if (o->fit.regional == 2)
+        return !o->appearance ? "geometry, per AU its own face area or the whole face (inner folds)"
+             : "geometry + HOG + blendshapes, per AU its own face area or the whole face (inner folds)";
     if (o->fit.regional)
         return !o->appearance ? "geometry, each AU its own face area" : !o->blendshapes ? "geometry + HOG, each AU its own face area"
              : o->bs_symmetric ? "geometry + HOG + blendshapes (mirror-symmetrised), each AU its own face area"
@@ -738,7 +741,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
              : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "", o->folds, o->seed, o->fit.l2,
              o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "",
              o->personal_thresholds ? " --personal-thresholds" : "", o->fit.joint_budget ? " --joint-budget" : "",
-             o->fit.regional ? " --regional" : "");
+             o->fit.regional == 1 ? " --regional all" : o->fit.regional == 2 ? " --regional auto" : "");
 }
 
 

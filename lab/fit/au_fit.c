@@ -368,10 +368,10 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     if (nf > AU_MAX_FEATURES || nf < 1) return au_fail(err, AUGUR_EARG, "bad feature count (%d)", nf);
     if (n < 10) return au_fail(err, AUGUR_EARG, "too few training samples (%d)", n);
     memset(m->trained, 0, sizeof m->trained);
+    memset(m->regional, 0, sizeof m->regional);
     m->n_feat = nf;
     m->n_train = n;
     m->has_evidence = 0;
-    m->regional = o->regional != 0;
     unsigned char colmask[AU_MAX_FEATURES];
     /* the neutral rows' mean features (as computed, before au_model_input), for
      * person-specific normalisation */
@@ -396,13 +396,13 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     for (int i = 0; d->ref && m->has_neutral_mean && i < n; i++) n_ref += d->ref[i] >= 0;
     int *pi = malloc(((size_t)n_ref + 1) * sizeof *pi);
     float *Zp = malloc(((size_t)n_ref + 1) * nf * sizeof *Zp), *xp = malloc(AU_MAX_FEATURES * sizeof *xp);
-    double *oofp = malloc(((size_t)n_ref + 1) * sizeof *oofp);
+    double *oofp = malloc(((size_t)n_ref + 1) * sizeof *oofp), *oofp_v = malloc(((size_t)n_ref + 1) * sizeof *oofp_v);
     signed char *labp = malloc((size_t)n_ref + 1);
     unsigned char *codedp = malloc((size_t)n_ref + 1), *neutralp = malloc((size_t)n_ref + 1);
     const unsigned char *f1rows_of[AU_COUNT] = {0}; /* per AU, the rows whose F1 picks its threshold */
     int own_personal[AU_COUNT] = {0};                 /* per AU, 1 when the personal reading has a threshold of its own */
     int rc = 0;
-    if (!Z || !mask || !all || !none || !score || !lab || !wtmp || !U || !oof || !pi || !Zp || !xp || !oofp || !labp ||
+    if (!Z || !mask || !all || !none || !score || !lab || !wtmp || !U || !oof || !pi || !Zp || !xp || !oofp || !oofp_v || !labp ||
         !codedp || !neutralp) { rc = -1; goto done; }
     memset(all, 1, (size_t)n);
     /* Z: the model's input (au_model_input: the blendshapes symmetrised when
@@ -440,33 +440,51 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         for (int i = 0; i < n; i++) pos += y[(size_t)i * AU_COUNT] == 1;
         m->n_pos[a] = pos;
         if (pos < o->min_pos) continue;
-        const unsigned char *cols = NULL;
-        if (o->regional) {
-            for (int j = 0; j < nf; j++) colmask[j] = (au_model_feature_area(m, j) & au_area_of(a)) != 0;
-            cols = colmask;
+        for (int j = 0; o->regional && j < nf; j++) colmask[j] = (au_model_feature_area(m, j) & au_area_of(a)) != 0;
+        /* the F1 is taken on FACS-coded rows when the AU has enough coded positives, else on all labelled rows */
+        int coded_pos = 0;
+        for (int i = 0; i < n; i++) {
+            lab[i] = y[(size_t)i * AU_COUNT];
+            coded_pos += (!d->coded || d->coded[i]) && lab[i] == 1;
         }
-        /* out-of-fold scores over 3 inner folds of the groups (nested in whatever split the caller made) */
-        for (int f = 0; f < 3 && !rc; f++) {
-            for (int i = 0; i < n; i++) mask[i] = (d->group[i] % 3) != f;
-            float b;
-            int r = fit_lr(Z, y, d->weight, mask, n, nf, cols, o->l2, wtmp, &b);
-            if (r < 0) rc = -1;
-            for (int i = 0; i < n; i++)
-                if (!mask[i]) oof[(size_t)i * AU_COUNT + a] = r ? 0 : logit_of(Z + (size_t)i * nf, wtmp, b, nf);
-            /* a row and its ref are one person, so one inner fold */
-            for (int k = 0; k < n_ref; k++)
-                if (!mask[pi[k]]) oofp[k] = r ? 0 : logit_of(Zp + (size_t)k * nf, wtmp, b, nf);
+        const unsigned char *f1rows = d->coded && coded_pos >= 10 ? d->coded : all;
+        /* out-of-fold scores over 3 inner folds of the groups (nested in whatever split the caller made), for
+         * the whole face or the AU's areas; with regional 2, both, and the one with the better F1 at its own
+         * threshold is kept (the whole face on a tie) */
+        const unsigned char *cols = o->regional == 1 ? colmask : NULL;
+        double best_f = -1;
+        for (int v = 0; v < (o->regional == 2 ? 2 : 1) && !rc; v++) {
+            const unsigned char *cv = o->regional == 1 || v == 1 ? colmask : NULL;
+            for (int f = 0; f < 3 && !rc; f++) {
+                for (int i = 0; i < n; i++) mask[i] = (d->group[i] % 3) != f;
+                float b;
+                int r = fit_lr(Z, y, d->weight, mask, n, nf, cv, o->l2, wtmp, &b);
+                if (r < 0) rc = -1;
+                for (int i = 0; i < n; i++)
+                    if (!mask[i]) score[i] = r ? 0 : logit_of(Z + (size_t)i * nf, wtmp, b, nf);
+                /* a row and its ref are one person, so one inner fold */
+                for (int k = 0; k < n_ref; k++)
+                    if (!mask[pi[k]]) oofp_v[k] = r ? 0 : logit_of(Zp + (size_t)k * nf, wtmp, b, nf);
+            }
+            double fv = 0;
+            if (o->regional == 2) {
+                float t = pick_threshold(score, lab, f1rows, d->neutral ? d->neutral : none, n, o->neutral_budget);
+                fv = f1_at(score, lab, 1, f1rows, n, log(t / (1.0 - t)));
+            }
+            if (fv > best_f + 1e-9) {
+                best_f = fv;
+                cols = cv;
+                for (int i = 0; i < n; i++) oof[(size_t)i * AU_COUNT + a] = score[i];
+                memcpy(oofp, oofp_v, (size_t)n_ref * sizeof *oofp);
+            }
         }
         if (rc) break;
+        m->regional[a] = cols != NULL;
         int r = fit_lr(Z, y, d->weight, all, n, nf, cols, o->l2, m->w[a], &m->b[a]);
         if (r < 0) { rc = -1; break; }
         if (r > 0) continue; /* one class only */
         m->l2[a] = o->l2;
-        for (int i = 0; i < n; i++) { score[i] = oof[(size_t)i * AU_COUNT + a]; lab[i] = y[(size_t)i * AU_COUNT]; }
-        /* the F1 is taken on FACS-coded rows when the AU has enough coded positives, else on all labelled rows */
-        int coded_pos = 0;
-        for (int i = 0; i < n; i++) coded_pos += (!d->coded || d->coded[i]) && lab[i] == 1;
-        const unsigned char *f1rows = d->coded && coded_pos >= 10 ? d->coded : all;
+        for (int i = 0; i < n; i++) score[i] = oof[(size_t)i * AU_COUNT + a];
         f1rows_of[a] = f1rows;
         m->threshold[a] = pick_threshold(score, lab, f1rows, d->neutral ? d->neutral : none, n, o->neutral_budget);
         /* the personal reading's threshold, by the same rule on the rows read against their person's neutral
@@ -517,7 +535,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     }
 done:
     free(Z); free(mask); free(all); free(none); free(score); free(lab); free(wtmp); free(U); free(oof);
-    free(pi); free(Zp); free(xp); free(oofp); free(labp); free(codedp); free(neutralp);
+    free(pi); free(Zp); free(xp); free(oofp); free(oofp_v); free(labp); free(codedp); free(neutralp);
     if (rc) return au_fail(err, AUGUR_ENOMEM, "out of memory fitting the AU model");
     return 0;
 }
@@ -540,7 +558,6 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
     cJSON_AddNumberToObject(root, "use_appearance", m->use_appearance);
     if (m->use_blendshapes) cJSON_AddNumberToObject(root, "use_blendshapes", 1);
     if (m->bs_symmetric) cJSON_AddNumberToObject(root, "blendshapes_symmetric", 1);
-    if (m->regional) cJSON_AddNumberToObject(root, "regional", 1);
     cJSON_AddNumberToObject(root, "n_train", m->n_train);
     cJSON_AddItemToObject(root, "mean", float_array(m->mean, m->n_feat));
     cJSON_AddItemToObject(root, "scale", float_array(m->scale, m->n_feat));
@@ -567,6 +584,7 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "au", au_defs[a].id);
         cJSON_AddNumberToObject(o, "positives", m->n_pos[a]);
+        if (m->regional[a]) cJSON_AddNumberToObject(o, "regional", 1);
         cJSON_AddNumberToObject(o, "threshold", m->threshold[a]);
         if (m->threshold_personal[a] != m->threshold[a]) /* only a model fitted with refs has them */
             cJSON_AddNumberToObject(o, "threshold_personal", m->threshold_personal[a]);

@@ -32,8 +32,10 @@ typedef struct au_fit_opts {
     int joint_budget;       /* 1: then re-allocate: the rate of neutral rows with any AU stays at the
                                per-AU thresholds' level, spent where the coded F1 gains most */
     float ev_l2;            /* ridge of the evidence map */
-    int regional;           /* each AU's regression reads only the features of its face areas
-                               (au_area_of, au_model_feature_area); the model is marked regional */
+    int regional;           /* 0: each AU reads every feature; 1: only the features of its face areas
+                               (au_area_of, au_model_feature_area); 2 (auto): per AU, whichever of the
+                               two gives the better out-of-fold F1 on the coded rows (at its own
+                               threshold, under the budget) in the 3 inner folds; m->regional[a] says */
     int ev_domains;         /* evidence map: every data set (CK+, FERPlus, SFEW) weighs the same (1) or
                                every row (0); the caller makes ev_weight from it */
 } au_fit_opts;

@@ -179,14 +179,11 @@ int au_model_load(au_model *m, const char *path, au_error *err)
     m->use_blendshapes = cJSON_IsNumber(ub) ? ub->valueint : 0;
     const cJSON *sy = cJSON_GetObjectItemCaseSensitive(root, "blendshapes_symmetric");
     m->bs_symmetric = cJSON_IsNumber(sy) ? sy->valueint : 0;
-    const cJSON *rg = cJSON_GetObjectItemCaseSensitive(root, "regional");
-    m->regional = cJSON_IsNumber(rg) ? rg->valueint : 0;
     /* the features this code computes are fixed: a model for other ones cannot be used */
     int want = AU_GEOM_N + (m->use_appearance ? AU_APP_N : 0) + (m->use_blendshapes ? AU_BS_N : 0);
     if ((m->use_appearance != 0 && m->use_appearance != 1) || (m->use_blendshapes != 0 && m->use_blendshapes != 1) ||
         (m->use_blendshapes && !m->use_appearance) || (m->bs_symmetric != 0 && m->bs_symmetric != 1) ||
-        (m->bs_symmetric && !m->use_blendshapes) || (m->regional != 0 && m->regional != 1) ||
-        m->n_feat != want) {
+        (m->bs_symmetric && !m->use_blendshapes) || m->n_feat != want) {
         cJSON_Delete(root);
         return au_fail(err, AUGUR_EFORMAT, "%s: n_features %d does not match the features augur computes (%d%s)",
                        path, m->n_feat, want,
@@ -210,6 +207,7 @@ int au_model_load(au_model *m, const char *path, au_error *err)
         const cJSON *ir = cJSON_GetObjectItemCaseSensitive(o, "intensity_ref");
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bias");
         const cJSON *pos = cJSON_GetObjectItemCaseSensitive(o, "positives");
+        const cJSON *rg = cJSON_GetObjectItemCaseSensitive(o, "regional");
         if (a < 0 || !cJSON_IsNumber(th) || !cJSON_IsNumber(ir) || !cJSON_IsNumber(b) ||
             read_floats(cJSON_GetObjectItemCaseSensitive(o, "weights"), m->w[a], m->n_feat))
             goto bad;
@@ -222,11 +220,13 @@ int au_model_load(au_model *m, const char *path, au_error *err)
             !(m->threshold_personal[a] > 0 && m->threshold_personal[a] < 1) || !bounded(ir) || !bounded(b))
             goto bad;
         m->trained[a] = 1;
-        /* a regional model says which evidence each AU reads: hold it to that */
-        for (int j = 0; m->regional && j < m->n_feat; j++)
+        if (rg && !(cJSON_IsNumber(rg) && (rg->valueint == 0 || rg->valueint == 1))) goto bad;
+        m->regional[a] = rg ? rg->valueint : 0;
+        /* a regional AU says which evidence it reads: hold it to that */
+        for (int j = 0; m->regional[a] && j < m->n_feat; j++)
             if (m->w[a][j] != 0 && !(au_model_feature_area(m, j) & au_area_of(a))) {
                 cJSON_Delete(root);
-                return au_fail(err, AUGUR_EFORMAT, "%s: regional model, but AU%d weighs feature %d outside its face areas",
+                return au_fail(err, AUGUR_EFORMAT, "%s: AU%d is regional but weighs feature %d outside its face areas",
                                path, au_defs[a].id, j);
             }
     }

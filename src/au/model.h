@@ -24,7 +24,7 @@ typedef struct au_model {
     int use_appearance;               /* features = geometry [+ appearance [+ blendshapes]] */
     int use_blendshapes;              /* (only with use_appearance: the features are a prefix of AU_FEAT_N) */
     int bs_symmetric;                 /* the blendshapes enter mirror-symmetrised (au_model_input) */
-    int regional;                     /* each AU reads only the features of its face areas (au_area_of) */
+    int regional[AU_COUNT];           /* 1: the AU reads only the features of its face areas (au_area_of) */
     float mean[AU_MAX_FEATURES];      /* standardisation */
     float scale[AU_MAX_FEATURES];     /* 1 / std */
     int trained[AU_COUNT];            /* 1 if this AU has a fitted regression */
@@ -67,8 +67,8 @@ void au_model_evidence(const au_model *m, const float prob[AU_COUNT], float ev[A
  * features' own space. */
 void au_model_input(const au_model *m, const float *feat, float *x);
 
-/* Regional models (`augur train au --regional`, docs/AUS.md): AU index a
- * reads only the model-input features whose areas (au/geometry.h's
+/* Regional AUs (`augur train au --regional`, docs/AUS.md): AU index a with
+ * regional[a] reads only the model-input features whose areas (au/geometry.h's
  * AU_AREA_*) meet au_area_of(a); the others' weights are 0. au_area_of: the
  * AU's areas (brows and eyes; cheeks and nose for AU6 and AU9; lips, jaw and
  * chin for the rest); au_model_feature_area: model input j's areas. */
