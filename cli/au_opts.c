@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "au/au_defs.h"
 #include "core/paths.h"
+#include "core/util.h"
 
 void cli_au_opts_init(au_eval_opts *o)
 {
@@ -40,7 +42,20 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
         if (!strcmp(v, "all")) o->fit.regional = 1;
         else if (!strcmp(v, "auto")) o->fit.regional = 2;
         else if (!strcmp(v, "none")) o->fit.regional = 0;
-        else { cli_error(cmd, "--regional takes none, all or auto (not '%s')", v); return -1; }
+        else { /* a list of AU numbers */
+            char buf[256], *items[AU_COUNT + 1];
+            int n = au_split_commas(v, buf, sizeof buf, items, AU_COUNT + 1);
+            memset(o->fit.regional_aus, 0, sizeof o->fit.regional_aus);
+            for (int k = 0; k < n; k++) {
+                char *end;
+                long id = strtol(items[k], &end, 10);
+                int a = *end || end == items[k] ? -1 : au_index((int)id);
+                if (a < 0) { cli_error(cmd, "--regional takes none, all, auto or AU numbers such as 4,14 (not '%s')", v); return -1; }
+                o->fit.regional_aus[a] = 1;
+            }
+            if (n <= 0) { cli_error(cmd, "--regional takes none, all, auto or AU numbers such as 4,14 (not '%s')", v); return -1; }
+            o->fit.regional = 3;
+        }
     }
     else if (!strcmp(a, "--min-votes")) { if ((o->min_votes = cli_int(cmd, a, v, 1, 10)) < 0) return -1; }
     else if (!strcmp(a, "--threads")) { if ((o->threads = cli_int(cmd, a, v, 1, 16)) < 0) return -1; }

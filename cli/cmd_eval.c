@@ -32,7 +32,8 @@
     "                      |difference|), so a mirrored face gives the same input\n" \
     "  --regional M        all: each AU reads only the features of its own face area (brows and\n" \
     "                      eyes; cheeks and nose for AU6, AU9; lips, jaw, chin for the rest); auto:\n" \
-    "                      per AU, that or the whole face, by inner-fold F1; none (default)\n" \
+    "                      per AU, that or the whole face, by inner-fold F1; a list of AU\n" \
+    "                      numbers (4,14): those from their area; none (default)\n" \
     "  --predictions F.csv every held-out CK+ and SFEW row's out-of-fold AU probabilities, the fold\n" \
     "                      model's thresholds and the labels\n" \
     "  --evidence-domains  fit the evidence map with each data set (CK+, FERPlus, SFEW) weighing the same\n" \

@@ -87,6 +87,9 @@ typedef struct pool {
 
 static const char *feature_set(const au_eval_opts *o)
 {
+    if (o->fit.regional == 3)
+        return !o->appearance ? "geometry, the --regional AUs from their own face area"
+             : "geometry + HOG + blendshapes, the --regional AUs from their own face area";
     if (o->fit.regional == 2)
         return !o->appearance ? "geometry, per AU its own face area or the whole face (inner folds)"
              : "geometry + HOG + blendshapes, per AU its own face area or the whole face (inner folds)";
@@ -730,8 +733,23 @@ done:
 
 /* ---- Reports ------------------------------------------------------------------------ */
 
+/* " --regional ..." as given (empty for none) */
+static void regional_arg(const au_fit_opts *f, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    if (f->regional == 1) snprintf(buf, cap, " --regional all");
+    else if (f->regional == 2) snprintf(buf, cap, " --regional auto");
+    else if (f->regional == 3) {
+        size_t k = (size_t)snprintf(buf, cap, " --regional ");
+        for (int a = 0, first = 1; a < AU_COUNT && k < cap; a++)
+            if (f->regional_aus[a]) { k += (size_t)snprintf(buf + k, cap - k, "%s%d", first ? "" : ",", au_defs[a].id); first = 0; }
+    }
+}
+
 static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 {
+    char reg[128];
+    regional_arg(&o->fit, reg, sizeof reg);
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
@@ -741,7 +759,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
              : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "", o->folds, o->seed, o->fit.l2,
              o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "",
              o->personal_thresholds ? " --personal-thresholds" : "", o->fit.joint_budget ? " --joint-budget" : "",
-             o->fit.regional == 1 ? " --regional all" : o->fit.regional == 2 ? " --regional auto" : "");
+             reg);
 }
 
 

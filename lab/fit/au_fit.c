@@ -451,10 +451,11 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         /* out-of-fold scores over 3 inner folds of the groups (nested in whatever split the caller made), for
          * the whole face or the AU's areas; with regional 2, both, and the one with the better F1 at its own
          * threshold is kept (the whole face on a tie) */
-        const unsigned char *cols = o->regional == 1 ? colmask : NULL;
+        int own = o->regional == 1 || (o->regional == 3 && o->regional_aus[a]);
+        const unsigned char *cols = own ? colmask : NULL;
         double best_f = -1;
         for (int v = 0; v < (o->regional == 2 ? 2 : 1) && !rc; v++) {
-            const unsigned char *cv = o->regional == 1 || v == 1 ? colmask : NULL;
+            const unsigned char *cv = own || v == 1 ? colmask : NULL;
             for (int f = 0; f < 3 && !rc; f++) {
                 for (int i = 0; i < n; i++) mask[i] = (d->group[i] % 3) != f;
                 float b;

@@ -35,7 +35,10 @@ typedef struct au_fit_opts {
     int regional;           /* 0: each AU reads every feature; 1: only the features of its face areas
                                (au_area_of, au_model_feature_area); 2 (auto): per AU, whichever of the
                                two gives the better out-of-fold F1 on the coded rows (at its own
-                               threshold, under the budget) in the 3 inner folds; m->regional[a] says */
+                               threshold, under the budget) in the 3 inner folds; 3: the AUs with
+                               regional_aus[a] from their areas, the others from the whole face;
+                               m->regional[a] says */
+    unsigned char regional_aus[AU_COUNT]; /* regional 3: the AU indices read from their own area */
     int ev_domains;         /* evidence map: every data set (CK+, FERPlus, SFEW) weighs the same (1) or
                                every row (0); the caller makes ev_weight from it */
 } au_fit_opts;
