@@ -50,9 +50,9 @@ int au_face_features(const au_face *f, const float (*neutral)[3], float *feat, f
 
 int au_facs_excluded(int a, const int present[AU_COUNT])
 {
-    static int i26 = -1, i27 = -1;
-    if (i26 < 0) { i26 = au_index(26); i27 = au_index(27); }
-    return a == i26 && i27 >= 0 && present[i27];
+    if (a < 0 || a >= AU_COUNT || au_defs[a].id != 26) return 0;
+    int i27 = au_index(27);
+    return i27 >= 0 && present[i27];
 }
 
 void au_region_box(const au_face *f, int a, float box[4])
