@@ -189,9 +189,15 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
         }
         r->present = r->source != AU_SRC_NONE && r->probability >= thr;
         if (r->source != AU_SRC_NONE) {
+            float zt = logf(thr / (1 - thr));
+            /* the reported probability is centred on the AU's own threshold, so 0.5 is the
+             * presence line for every AU: the regressions are fitted with balanced classes and
+             * their thresholds lie anywhere from 0.01 (AU10) to 0.99 (AU15), so a raw 0.86 could
+             * be an absent AU4 (threshold 0.97) beside a present AU23 at 0.03 (threshold 0.02);
+             * ranked raw, TAG's AU-Prob-Bbox list put absent AUs above present ones */
+            r->probability = 1.0f / (1.0f + expf(-(z - zt)));
             /* continuous in the logit (like OpenFace's AUxx_r, independent of AUxx_c):
              * 1 at the presence threshold, 5 at the reference, 0 a quarter-span below threshold */
-            float zt = logf(thr / (1 - thr));
             float span = ref > zt + 0.5f ? ref - zt : 0.5f;
             r->level = fminf(5.0f, fmaxf(-5.0f, 1.0f + 4.0f * (z - zt) / span));
             r->intensity = fmaxf(0.0f, r->level);
