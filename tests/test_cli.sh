@@ -220,6 +220,11 @@ expect 1 "eval crossdomain bad fusion file" -- "$AUGUR" eval crossdomain -q --no
 expect 2 "eval au bad --budget" -- "$AUGUR" eval au --data "$T" --budget 2
 expect 2 "eval au bad --ck-weight" -- "$AUGUR" eval au --data "$T" --ck-weight 0
 expect 1 "eval au missing labels" -- "$AUGUR" eval au --data "$T/nowhere" -q; grep_out "nowhere" "eval au names the missing folder"
+# an unwritable --predictions is refused before any data is read (the data folder does not even exist)
+expect 1 "eval au unwritable --predictions" -- "$AUGUR" eval au --data "$T/nowhere" --predictions "$T/no/dir/p.csv" -q
+grep_out "no/dir/p.csv" "eval au names the unwritable predictions file"
+if grep -q "nowhere" "$T/out"; then fail=$((fail + 1)); echo "FAIL: eval au read the data before refusing --predictions"; else pass=$((pass + 1)); fi
+expect 2 "eval au bad --regional" -- "$AUGUR" eval au --data "$T" --regional 4,99; grep_out "AU numbers" "--regional message"
 expect 2 "train au without --out" -- "$AUGUR" train au --data "$T"
 expect 1 "train au missing data" -- "$AUGUR" train au --data "$T/nowhere" --ferplus "$T/nowhere" --out "$T/au.json" -q; grep_out "nowhere" "train au names the missing folder"
 [[ ! -e $T/au.json ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: a failed train au wrote a model"; }
