@@ -85,20 +85,16 @@ typedef struct pool {
     int n_groups;
 } pool;
 
-static const char *feature_set(const au_eval_opts *o)
+/* The features, and which of them each AU reads (--regional), in words; buf holds 160 bytes. */
+static const char *feature_set(const au_eval_opts *o, char *buf)
 {
-    if (o->fit.regional == 3)
-        return !o->appearance ? "geometry, the --regional AUs from their own face area"
-             : "geometry + HOG + blendshapes, the --regional AUs from their own face area";
-    if (o->fit.regional == 2)
-        return !o->appearance ? "geometry, per AU its own face area or the whole face (inner folds)"
-             : "geometry + HOG + blendshapes, per AU its own face area or the whole face (inner folds)";
-    if (o->fit.regional)
-        return !o->appearance ? "geometry, each AU its own face area" : !o->blendshapes ? "geometry + HOG, each AU its own face area"
-             : o->bs_symmetric ? "geometry + HOG + blendshapes (mirror-symmetrised), each AU its own face area"
-             : "geometry + HOG + blendshapes, each AU its own face area";
-    return !o->appearance ? "geometry" : !o->blendshapes ? "geometry + HOG"
-         : o->bs_symmetric ? "geometry + HOG + blendshapes (mirror-symmetrised)" : "geometry + HOG + blendshapes";
+    static const char *const regional[] = {"", ", each AU its own face area",
+                                           ", per AU its own face area or the whole face (inner folds)",
+                                           ", the --regional AUs from their own face area"};
+    snprintf(buf, 160, "%s%s", !o->appearance ? "geometry" : !o->blendshapes ? "geometry + HOG"
+             : o->bs_symmetric ? "geometry + HOG + blendshapes (mirror-symmetrised)" : "geometry + HOG + blendshapes",
+             o->fit.regional >= 0 && o->fit.regional <= 3 ? regional[o->fit.regional] : "");
+    return buf;
 }
 
 static void pool_free(pool *p)
@@ -469,12 +465,13 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
     rc = fit_rows(o, &p, use, m, err);
     if (!rc) {
         int used = 0;
+        char fs[160];
         for (int i = 0; i < p.n; i++) used += p.ok[i];
         snprintf(m->source, sizeof m->source,
                  "augur train au: %d faces (CK+ %s, %d subjects%s; FERPlus %s >= %d votes: %d; SFEW %s: %d); "
                  "features %s; l2 %.3g, neutral budget %.3g%s, CK+ weight %.3g%s%s", used, o->data_dir ? o->data_dir : "-", ns,
                  o->negatives_dir ? " + neutral frames" : "", o->ferplus_dir ? o->ferplus_dir : "-", o->min_votes, nfer,
-                 o->sfew_dir ? o->sfew_dir : "-", nsfew, feature_set(o),
+                 o->sfew_dir ? o->sfew_dir : "-", nsfew, feature_set(o, fs),
                  o->fit.l2, o->fit.neutral_budget, o->fit.joint_budget ? " (joint: any AU)" : "", o->ck_weight,
                  o->fit.ev_domains ? ", evidence map balanced over data sets" : "",
                  o->personal_thresholds ? ", personal thresholds" : "");
@@ -644,9 +641,10 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                 oof_p[(size_t)i * AU_COUNT + a] = prob[a];
                 oof_t[(size_t)i * AU_COUNT + a] = m->threshold[a];
             }
+            au_facs_apply(present); /* as the reading (au_read_features) */
             for (int a = 0; a < AU_COUNT; a++) {
                 if (!m->trained[a]) continue;
-                int pr = present[a] && !au_facs_excluded(a, present); /* as the reading (au_read_features) */
+                int pr = present[a];
                 pred[(size_t)i * AU_COUNT + a] = (signed char)pr;
                 if (p.dom[i] == DOM_CK_NEUTRAL) { neutral_pairs++; neutral_present += pr; any |= pr; }
             }
@@ -677,8 +675,9 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                 continue;
             }
             for (int a = 0; a < AU_COUNT; a++) present[a] = m->trained[a] && prob[a] >= th[a];
+            au_facs_apply(present);
             for (int a = 0; a < AU_COUNT; a++)
-                if (m->trained[a]) pred_pn[(size_t)i * AU_COUNT + a] = (signed char)(present[a] && !au_facs_excluded(a, present));
+                if (m->trained[a]) pred_pn[(size_t)i * AU_COUNT + a] = (signed char)present[a];
         }
     }
     rep->neutral_any_rate = rep->n_neutral ? (double)neutral_any / rep->n_neutral : 0;
@@ -765,7 +764,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 
 int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *prefix, au_error *err)
 {
-    char path[4200], cmd[2048];
+    char path[4200], cmd[2048], fs[160];
     command_line(o, cmd, sizeof cmd);
     snprintf(path, sizeof path, "%s.md", prefix);
     au_outfile of;
@@ -778,7 +777,7 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
       "inside each training part (3 inner folds).\n\n", rep->folds, o->seed);
     P("CK+: %d peak images, %d sequences, %d subjects (faces not meshed: %d, counted as all-AUs-absent). Weak rows: "
       "FERPlus %d, SFEW %d. Features: %s.\n\n", rep->n_images, rep->n_sequences, rep->n_subjects, rep->n_failed_faces,
-      rep->n_weak_ferplus, rep->n_weak_sfew, feature_set(o));
+      rep->n_weak_ferplus, rep->n_weak_sfew, feature_set(o, fs));
     int pn = rep->n_personal > 0;
     P("| AU | name | positive images | positive sequences | precision | recall | F1 |%s\n|---:|---|---:|---:|---:|---:|---:|%s\n",
       pn ? " F1 against the person's neutral |" : "", pn ? "---:|" : "");

@@ -55,6 +55,13 @@ int au_facs_excluded(int a, const int present[AU_COUNT])
     return i27 >= 0 && present[i27];
 }
 
+void au_facs_apply(int present[AU_COUNT])
+{
+    int was[AU_COUNT];
+    memcpy(was, present, sizeof was);
+    for (int a = 0; a < AU_COUNT; a++) if (was[a] && au_facs_excluded(a, was)) present[a] = 0;
+}
+
 void au_region_box(const au_face *f, int a, float box[4])
 {
     float x1 = 1e30f, y1 = 1e30f, x2 = -1e30f, y2 = -1e30f;
@@ -207,7 +214,8 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
     }
     int present[AU_COUNT];
     for (int a = 0; a < AU_COUNT; a++) present[a] = out->au[a].present;
-    for (int a = 0; a < AU_COUNT; a++) if (present[a] && au_facs_excluded(a, present)) out->au[a].present = 0;
+    au_facs_apply(present);
+    for (int a = 0; a < AU_COUNT; a++) out->au[a].present = present[a];
     if (m->has_evidence) {
         au_model_evidence(m, prob, out->evidence);
         out->has_evidence = 1;

@@ -112,6 +112,10 @@ int au_face_features(const au_face *f, const float (*neutral)[3], float *feat, f
  * the whole-face model put both on all 43 CK+ peaks where it read AU26. */
 int au_facs_excluded(int a, const int present[AU_COUNT]);
 
+/* Applies au_facs_excluded to a whole reading: present (over AU indices, 0/1)
+ * loses the AUs FACS does not score beside the others present. */
+void au_facs_apply(int present[AU_COUNT]);
+
 /* Region box (image px) of AU index a on face f. */
 void au_region_box(const au_face *f, int a, float box[4]);
 
