@@ -344,7 +344,7 @@ out:
     free(m[1]);
 }
 
-/* FACS's alternatives: AU26 is not scored beside AU27; each alone stands. */
+/* FACS's alternatives: AU26 is not scored beside AU27, AU45 not beside AU43; each alone stands. */
 static void test_facs_exclusions(void)
 {
     int present[AU_COUNT] = {0}, a26 = au_index(26), a27 = au_index(27), a25 = au_index(25);
@@ -353,6 +353,27 @@ static void test_facs_exclusions(void)
     present[a27] = 1;
     CHECK(au_facs_excluded(a26, present) && !au_facs_excluded(a27, present) && !au_facs_excluded(a25, present),
           "AU26 beside AU27 should not be scored (and AU27, AU25 should)");
+
+    /* eyes closed and blink read one closure: a still names it AU43; a video by its duration */
+    int a43 = au_index(43), a45 = au_index(45);
+    int closed[AU_COUNT] = {0};
+    closed[a45] = 1;
+    CHECK(!au_facs_excluded(a45, closed), "AU45 alone is scored");
+    closed[a43] = 1;
+    au_facs_apply(closed);
+    CHECK(closed[a43] && !closed[a45], "a still's closure should read AU43 (%d) and not AU45 (%d)", closed[a43], closed[a45]);
+    au_face_aus r;
+    memset(&r, 0, sizeof r);
+    r.au[a43].present = 1;
+    au_closure_timed(&r, 0.2);
+    CHECK(!r.au[a43].present && r.au[a45].present, "a closure 0.2 s old should read as a blink");
+    memset(&r, 0, sizeof r);
+    r.au[a43].present = 1;
+    au_closure_timed(&r, AU_BLINK_MAX_S);
+    CHECK(r.au[a43].present && !r.au[a45].present, "a closure %.1f s old should read as eyes closed", AU_BLINK_MAX_S);
+    memset(&r, 0, sizeof r);
+    au_closure_timed(&r, 0.1);
+    CHECK(!r.au[a43].present && !r.au[a45].present, "open eyes should read neither AU43 nor AU45");
 }
 
 static void test_weak_labels(void)

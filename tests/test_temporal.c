@@ -207,10 +207,40 @@ static double relax(int64_t i, int k, int64_t flicker)
 }
 static double sig_relax(int64_t i, int k) { return relax(i, k, 120); }
 static double sig_relax_late(int64_t i, int k) { return relax(i, k, 180); }
+/* the AU stage reads one closure of the lids on AU43 and AU45 alike: 3 blinks of 6 frames */
 static double sig_blink(int64_t i, int k)
 {
-    if (k == au_index(45)) return (i % 90) >= 40 && (i % 90) < 46 ? 4.0 : 0;
+    if (k == au_index(45) || k == au_index(43)) return (i % 90) >= 40 && (i % 90) < 46 ? 4.0 : 0;
     return 0.2;
+}
+/* a blink, then the eyes closed for 1.5 s */
+static double sig_closure(int64_t i, int k)
+{
+    if (k == au_index(45) || k == au_index(43)) return (i >= 40 && i < 46) || (i >= 120 && i < 165) ? 4.0 : 0;
+    return 0.2;
+}
+
+/* One event per closure, named by its duration: AU45 under AU_BLINK_MAX_S, AU43 over. */
+static void test_closures(void)
+{
+    vt_analyzer *a = make(NULL);
+    for (int64_t i = 0; i < 30 * 8; i++) {
+        vt_frame f;
+        base_frame(&f, i, 0, 0, 0);
+        for (int k = 0; k < AU_COUNT; k++) f.au_r[k] = clamp5(sig_closure(i, k));
+        if (push(a, &f)) break;
+    }
+    finish(a);
+    int n = vt_n_au_events(a), n43 = 0, n45 = 0;
+    const vt_au_event *e = vt_au_events(a);
+    for (int i = 0; i < n; i++) {
+        if (e[i].au == 45) { n45++; CHECK(e[i].onset_t < 2.0, "the blink event starts at %.2f s", e[i].onset_t); }
+        if (e[i].au == 43) { n43++; CHECK(e[i].onset_t > 3.5 && e[i].offset_t - e[i].onset_t > 1.0, "the closure event "
+                                          "%.2f-%.2f s", e[i].onset_t, e[i].offset_t); }
+    }
+    CHECK(n == 2 && n43 == 1 && n45 == 1, "a blink and a held closure gave %d events (%d AU43, %d AU45), not one of each",
+          n, n43, n45);
+    vt_free(a);
 }
 
 static void test_non_events(void)
@@ -603,6 +633,7 @@ int main(void)
     test_bursts();
     test_floor();
     test_non_events();
+    test_closures();
     test_scenario();
     test_bounds();
     test_hostile();

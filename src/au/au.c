@@ -50,9 +50,15 @@ int au_face_features(const au_face *f, const float (*neutral)[3], float *feat, f
 
 int au_facs_excluded(int a, const int present[AU_COUNT])
 {
-    if (a < 0 || a >= AU_COUNT || au_defs[a].id != 26) return 0;
-    int i27 = au_index(27);
-    return i27 >= 0 && present[i27];
+    if (a < 0 || a >= AU_COUNT) return 0;
+    /* (excluded, the alternative that wins): see au.h */
+    static const int alt[][2] = {{26, 27}, {45, 43}};
+    for (size_t k = 0; k < sizeof alt / sizeof alt[0]; k++) {
+        if (au_defs[a].id != alt[k][0]) continue;
+        int w = au_index(alt[k][1]);
+        return w >= 0 && present[w];
+    }
+    return 0;
 }
 
 void au_facs_apply(int present[AU_COUNT])
@@ -60,6 +66,14 @@ void au_facs_apply(int present[AU_COUNT])
     int was[AU_COUNT];
     memcpy(was, present, sizeof was);
     for (int a = 0; a < AU_COUNT; a++) if (was[a] && au_facs_excluded(a, was)) present[a] = 0;
+}
+
+void au_closure_timed(au_face_aus *r, double closed_s)
+{
+    int i43 = au_index(43), i45 = au_index(45);
+    if (i43 < 0 || i45 < 0 || !r->au[i43].present || closed_s >= AU_BLINK_MAX_S) return;
+    r->au[i43].present = 0;
+    r->au[i45].present = 1;
 }
 
 void au_region_box(const au_face *f, int a, float box[4])

@@ -103,18 +103,31 @@ void au_clip_box(float box[4], int w, int h);
 /* Geometry features of a face against a neutral (population if NULL). */
 int au_face_features(const au_face *f, const float (*neutral)[3], float *feat, float measures[AU_M_COUNT]);
 
-/* FACS scores one of two alternatives, never both: jaw drop (AU26) is not
- * scored when the mouth is stretched open (AU27), the wider action. 1 when
- * AU index a is present (present[a], over AU indices) but must not be
+/* FACS scores one of two alternatives, never both:
+ *   - jaw drop (AU26) is not scored when the mouth is stretched open (AU27),
+ *     the wider action. In CK+'s codes the two never occur together; the
+ *     whole-face model put both on all 43 CK+ peaks where it read AU26.
+ *   - a blink (AU45) is not scored beside eyes closed (AU43): both read the
+ *     same closure of the lids, and what tells them apart is time (a blink
+ *     closes and opens again within AU_BLINK_MAX_S), which a still image
+ *     does not show, so a still's closure is AU43; a video names it by its
+ *     duration (au_closure_timed, and the timeline's events).
+ * 1 when AU index a is present (present[a], over AU indices) but must not be
  * scored for that reason; the reading then leaves it not present (its
  * probability, intensity and level stay as measured, as OpenFace's AUxx_c
- * and AUxx_r are independent). In CK+'s codes the two never occur together;
- * the whole-face model put both on all 43 CK+ peaks where it read AU26. */
+ * and AUxx_r are independent). */
 int au_facs_excluded(int a, const int present[AU_COUNT]);
 
 /* Applies au_facs_excluded to a whole reading: present (over AU indices, 0/1)
  * loses the AUs FACS does not score beside the others present. */
 void au_facs_apply(int present[AU_COUNT]);
+
+/* A video frame's closure named by its duration so far: where r reads the eyes
+ * closed (AU43 present) and the closure began closed_s seconds ago (this frame
+ * 0), a closure younger than AU_BLINK_MAX_S is read as a blink (AU45 present,
+ * AU43 not) and an older one stays AU43. Causal: a frame is named by what has
+ * been seen up to it. */
+void au_closure_timed(au_face_aus *r, double closed_s);
 
 /* Region box (image px) of AU index a on face f. */
 void au_region_box(const au_face *f, int a, float box[4]);

@@ -27,4 +27,9 @@ extern const au_def au_defs[AU_COUNT];
 /* Index in au_defs of FACS AU `id`, or -1. */
 int au_index(int id);
 
+/* The longest closure of the lids that FACS calls a blink (AU45), in seconds:
+ * blinks close and open again within 0.1-0.4 s; a closure held longer is eyes
+ * closed (AU43). A still image cannot show the difference (au_facs_excluded). */
+#define AU_BLINK_MAX_S 0.5
+
 #endif

@@ -71,6 +71,9 @@ typedef struct track {
     int64_t seen;               /* neutral-looking frames so far */
     au_neutral neutral;         /* the ring's mean: the person's neutral */
     int    has_neutral;
+    /* the lids' closure under way (AU43 read present): since when (s) */
+    int    closed;
+    double closed_since;
 } track;
 
 struct vp {
@@ -242,7 +245,7 @@ static void finish(vp *p, track *t, const au_image *img, double time, au_face *f
  * first; a frame where that reading has no AU present looks neutral and
  * feeds the person's neutral. Once the track has one, the AUs are read
  * against it (blended in over baseline_min frames). */
-static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *personal, au_error *err)
+static int read_face(vp *p, track *t, const au_image *img, double time, au_face *f, int *personal, au_error *err)
 {
     f->n_aus = 0;
     *personal = 0;
@@ -269,6 +272,14 @@ static int read_face(vp *p, track *t, const au_image *img, au_face *f, int *pers
             if (st_read_aus(p->st, f, feat, &p->blend, &r, err)) return 0;
             *personal = w >= 1.0f;
         }
+    }
+    /* a closure of the lids is a blink (AU45) until it has lasted AU_BLINK_MAX_S */
+    int i43 = au_index(43);
+    if (i43 >= 0 && r.au[i43].present) {
+        if (!t->closed) { t->closed = 1; t->closed_since = time; }
+        au_closure_timed(&r, time - t->closed_since);
+    } else {
+        t->closed = 0;
     }
     return st_finish(p->st, img, f, &r, err);
 }
@@ -416,7 +427,7 @@ int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *
         finish(p, t, img, time, f);
         f->success = 1;
         if (p->fo.gaze && (rc = au_face_gaze(p->eng, img, f, err))) return rc;
-        if ((rc = read_face(p, t, img, f, &v->per_person_neutral, err))) return rc;
+        if ((rc = read_face(p, t, img, time, f, &v->per_person_neutral, err))) return rc;
         v->success = 1;
         v->confidence = f->mesh_score;
         n++;

@@ -229,6 +229,11 @@ static int au_event_close(vt_analyzer *a, vt_face_state *s, int k, au_error *err
         s->held[k].on_t = e.onset_t;
         s->held[k].off_t = e.offset_t;
     }
+    /* AU43 and AU45 read the same closure of the lids (au_facs_excluded): the
+     * closure is one event, a blink (AU45) when it is over within
+     * AU_BLINK_MAX_S, eyes closed (AU43) when it lasts longer */
+    int blink = e.offset_t - e.onset_t < AU_BLINK_MAX_S;
+    if ((e.au == 45 && !blink) || (e.au == 43 && blink)) return 0;
     PUSH_EVENT(a, au_ev, n_au_ev, cap_au_ev, drop_au_ev, e);
     return 0;
 }
