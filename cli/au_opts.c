@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "au/au_defs.h"
+#include "au/model.h"
 #include "core/paths.h"
 #include "core/util.h"
 
@@ -65,6 +66,10 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     } else if (!strcmp(a, "--ck-weight")) {
         o->ck_weight = (float)atof(v);
         if (!(o->ck_weight > 0 && o->ck_weight <= 1000)) { cli_error(cmd, "--ck-weight must be in (0, 1000]"); return -1; }
+    } else if (!strcmp(a, "--hidden")) {
+        if ((o->fit.hidden = cli_int(cmd, a, v, 0, AU_MAX_HIDDEN)) < 0) return -1;
+    } else if (!strcmp(a, "--epochs")) {
+        if ((o->fit.epochs = cli_int(cmd, a, v, 1, 1000)) < 0) return -1;
     } else if (!strcmp(a, "--budget")) {
         o->fit.neutral_budget = (float)atof(v);
         if (!(o->fit.neutral_budget >= 0 && o->fit.neutral_budget <= 1)) { cli_error(cmd, "--budget must be in 0..1"); return -1; }

@@ -41,6 +41,9 @@
     "                      (video), chosen on CK+ peaks against their neutral frame, neutral frames\n" \
     "                      against another of the person's\n" \
     "  --l2 X              ridge on standardised features (default 20)\n" \
+    "  --hidden H          one network for every AU: a hidden layer of H ReLU units (at most 256)\n" \
+    "                      that the AUs' regressions share (default 0: each AU regresses the features)\n" \
+    "  --epochs N          passes over the rows when fitting it (default 20)\n" \
     "  --budget F          presence thresholds keep false alarms on neutral training faces <= F\n" \
     "                      (out of fold; default 0.02)\n" \
     "  --joint-budget      then re-allocate it: neutral training faces with any AU stay at the\n" \

@@ -210,6 +210,97 @@ static void test_fit_regional(void)
     free(back);
 }
 
+/* The shared hidden layer (--hidden): AU12's label is an interaction of two
+ * features (present when both are raised or both lowered: an XOR of their
+ * signs; 6 features vary), which no regression on the features can read but a
+ * hidden layer can;
+ * AU1 follows one feature. The file round-trips to the same probabilities, and
+ * a hidden file that also claims a regional AU, or whose layer is cut short,
+ * is refused. */
+static void test_fit_hidden(void)
+{
+    enum { N = 2000, D = AU_GEOM_N };
+    static float X[N * D];
+    static signed char y[N * AU_COUNT];
+    static int g[N];
+    static unsigned char neutral[N];
+    const int a12 = au_index(12), a1 = au_index(1);
+    unsigned s = 5;
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < D; j++) X[i * D + j] = j < 6 ? gauss(&s) : 0.0f; /* 6 features vary */
+        for (int a = 0; a < AU_COUNT; a++) y[i * AU_COUNT + a] = -1;
+        y[i * AU_COUNT + a12] = (signed char)((X[i * D + 0] > 0) == (X[i * D + 1] > 0));
+        y[i * AU_COUNT + a1] = (signed char)(X[i * D + 2] > 0.5f);
+        g[i] = i;
+        neutral[i] = !y[i * AU_COUNT + a12] && !y[i * AU_COUNT + a1];
+    }
+    au_model *m = calloc(1, sizeof *m), *back = calloc(1, sizeof *back);
+    au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, NULL};
+    au_fit_opts o = au_fit_default_opts();
+    o.neutral_budget = 1; /* the thresholds by F1 alone */
+    au_error err = {0};
+    double acc[2] = {0};
+    for (int hid = 0; hid < 2 && m && back; hid++) {
+        o.hidden = hid ? 32 : 0;
+        o.epochs = 100;
+        memset(m, 0, sizeof *m);
+        int rc = au_model_fit(m, &d, &o, &err);
+        CHECK(rc == 0 && m->hidden == o.hidden && m->trained[a12] && m->trained[a1], "fit (hidden %d): %s", o.hidden, err.msg);
+        if (rc) break;
+        /* accuracy on fresh rows */
+        int right = 0, right1 = 0;
+        unsigned s2 = 77;
+        float x[D], p[AU_COUNT];
+        for (int i = 0; i < 1000; i++) {
+            for (int j = 0; j < D; j++) x[j] = j < 6 ? gauss(&s2) : 0.0f;
+            au_model_predict(m, x, p);
+            right += (p[a12] >= m->threshold[a12]) == ((x[0] > 0) == (x[1] > 0));
+            right1 += (p[a1] >= m->threshold[a1]) == (x[2] > 0.5f);
+        }
+        acc[hid] = right / 1000.0;
+        printf("synthetic interaction, %s: AU12 accuracy %.3f, AU1 %.3f\n", hid ? "hidden layer of 32" : "regressions",
+               acc[hid], right1 / 1000.0);
+        CHECK(right1 > 850, "AU1 (one feature) accuracy %.3f", right1 / 1000.0);
+        if (!hid) continue;
+        char path[] = "/tmp/augur-test-hidden-XXXXXX";
+        int fd = mkstemp(path);
+        if (fd >= 0) close(fd);
+        CHECK(fd >= 0 && au_model_save(m, path, &err) == 0, "save: %s", err.msg);
+        CHECK(au_model_load(back, path, &err) == 0 && back->hidden == 32, "load: %s", err.msg);
+        float pb[AU_COUNT];
+        au_model_predict(m, X, p);
+        au_model_predict(back, X, pb);
+        CHECK(fabsf(p[a12] - pb[a12]) < 1e-6f && fabsf(p[a1] - pb[a1]) < 1e-6f, "round trip: AU12 %.7f vs %.7f", p[a12], pb[a12]);
+        /* a regional AU beside a shared layer, and a layer one unit short, are refused */
+        m->regional[a12] = 1;
+        au_model_save(m, path, &err);
+        CHECK(au_model_load(back, path, &err) == AUGUR_EFORMAT, "a hidden model with a regional AU loaded");
+        m->regional[a12] = 0;
+        au_model_save(m, path, &err);
+        FILE *f = fopen(path, "rb");
+        static char text[1 << 22];
+        size_t len = f ? fread(text, 1, sizeof text - 1, f) : 0;
+        if (f) fclose(f);
+        text[len] = 0;
+        char *h = strstr(text, "\"hidden\":");
+        while (h && *h && *h != '3') h++;
+        CHECK(h && h[0] == '3' && h[1] == '2', "the saved file names its hidden layer");
+        if (h && h[0] == '3' && h[1] == '2') {
+            h[1] = '3'; /* "hidden": 33 over 32 units */
+            f = fopen(path, "wb");
+            if (f) { fwrite(text, 1, len, f); fclose(f); }
+            CHECK(au_model_load(back, path, &err) == AUGUR_EFORMAT, "a hidden layer of 33 units with 32 rows loaded");
+        }
+        remove(path);
+        o.regional = 1;
+        CHECK(au_model_fit(m, &d, &o, &err) == AUGUR_EARG, "a hidden layer with regional AUs was fitted");
+        o.regional = 0;
+    }
+    CHECK(acc[1] > 0.85 && acc[0] < 0.7, "the interaction: hidden %.3f, regressions %.3f", acc[1], acc[0]);
+    free(m);
+    free(back);
+}
+
 /* The personal reading's thresholds: each person rests with an offset of their
  * own on feature 0 (a face shape), so a still face is hard to read; against the
  * person's neutral the offset cancels. Rows: 3 neutral frames and 3 peaks per
@@ -426,6 +517,7 @@ int main(void)
     test_fit_personal();
     test_fit_joint();
     test_fit_regional();
+    test_fit_hidden();
     test_weak_labels();
     test_facs_exclusions();
     struct augur_params p = augur_default_params();

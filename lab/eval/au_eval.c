@@ -97,6 +97,17 @@ static const char *feature_set(const au_eval_opts *o, char *buf)
     return buf;
 }
 
+/* The model's form, in words; buf holds 160 bytes. */
+static const char *model_kind(const au_eval_opts *o, char *buf)
+{
+    if (o->fit.hidden > 0)
+        snprintf(buf, 160, "a hidden layer of %d ReLU units shared by the AUs (%d epochs, weight decay %.3g, input "
+                 "dropout %.3g, seed %u)", o->fit.hidden, o->fit.epochs, o->fit.wd, o->fit.dropout, o->fit.seed);
+    else
+        snprintf(buf, 160, "a logistic regression per AU, l2 %.3g", o->fit.l2);
+    return buf;
+}
+
 static void pool_free(pool *p)
 {
     for (int i = 0; i < p->n; i++) free(p->path[i]);
@@ -465,14 +476,14 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
     rc = fit_rows(o, &p, use, m, err);
     if (!rc) {
         int used = 0;
-        char fs[160];
+        char fs[160], mk[160];
         for (int i = 0; i < p.n; i++) used += p.ok[i];
         snprintf(m->source, sizeof m->source,
                  "augur train au: %d faces (CK+ %s, %d subjects%s; FERPlus %s >= %d votes: %d; SFEW %s: %d); "
-                 "features %s; l2 %.3g, neutral budget %.3g%s, CK+ weight %.3g%s%s", used, o->data_dir ? o->data_dir : "-", ns,
+                 "features %s; %s, neutral budget %.3g%s, CK+ weight %.3g%s%s", used, o->data_dir ? o->data_dir : "-", ns,
                  o->negatives_dir ? " + neutral frames" : "", o->ferplus_dir ? o->ferplus_dir : "-", o->min_votes, nfer,
-                 o->sfew_dir ? o->sfew_dir : "-", nsfew, feature_set(o, fs),
-                 o->fit.l2, o->fit.neutral_budget, o->fit.joint_budget ? " (joint: any AU)" : "", o->ck_weight,
+                 o->sfew_dir ? o->sfew_dir : "-", nsfew, feature_set(o, fs), model_kind(o, mk),
+                 o->fit.neutral_budget, o->fit.joint_budget ? " (joint: any AU)" : "", o->ck_weight,
                  o->fit.ev_domains ? ", evidence map balanced over data sets" : "",
                  o->personal_thresholds ? ", personal thresholds" : "");
         rc = au_model_save(m, out_path, err);
@@ -747,10 +758,11 @@ static void regional_arg(const au_fit_opts *f, char *buf, size_t cap)
 
 static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 {
-    char reg[128];
+    char reg[128], hid[64] = "";
     regional_arg(&o->fit, reg, sizeof reg);
+    if (o->fit.hidden > 0) snprintf(hid, sizeof hid, " --hidden %d --epochs %d", o->fit.hidden, o->fit.epochs);
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
-             "--ck-weight %g%s%s%s%s",
+             "--ck-weight %g%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
              o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only",
@@ -758,13 +770,13 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
              : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "", o->folds, o->seed, o->fit.l2,
              o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "",
              o->personal_thresholds ? " --personal-thresholds" : "", o->fit.joint_budget ? " --joint-budget" : "",
-             reg);
+             reg, hid);
 }
 
 
 int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *prefix, au_error *err)
 {
-    char path[4200], cmd[2048], fs[160];
+    char path[4200], cmd[2048], fs[160], mk[160];
     command_line(o, cmd, sizeof cmd);
     snprintf(path, sizeof path, "%s.md", prefix);
     au_outfile of;
@@ -776,8 +788,8 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
       "in both parts of a fold; FERPlus faces (people unknown) always train. Thresholds and the evidence map are chosen "
       "inside each training part (3 inner folds).\n\n", rep->folds, o->seed);
     P("CK+: %d peak images, %d sequences, %d subjects (faces not meshed: %d, counted as all-AUs-absent). Weak rows: "
-      "FERPlus %d, SFEW %d. Features: %s.\n\n", rep->n_images, rep->n_sequences, rep->n_subjects, rep->n_failed_faces,
-      rep->n_weak_ferplus, rep->n_weak_sfew, feature_set(o, fs));
+      "FERPlus %d, SFEW %d. Features: %s. Model: %s.\n\n", rep->n_images, rep->n_sequences, rep->n_subjects,
+      rep->n_failed_faces, rep->n_weak_ferplus, rep->n_weak_sfew, feature_set(o, fs), model_kind(o, mk));
     int pn = rep->n_personal > 0;
     P("| AU | name | positive images | positive sequences | precision | recall | F1 |%s\n|---:|---|---:|---:|---:|---:|---:|%s\n",
       pn ? " F1 against the person's neutral |" : "", pn ? "---:|" : "");

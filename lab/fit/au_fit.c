@@ -173,6 +173,134 @@ static double logit_of(const float *z, const float *w, float b, int d)
 }
 
 
+/* ---- Every AU at once: a hidden layer shared by the AUs' regressions -------
+ * The same per-AU losses as fit_lr (each row's weight times a class weight that
+ * balances the AU's positives and negatives; a row without the AU's label adds
+ * nothing), each AU's loss averaged over its rows so every AU weighs the same,
+ * summed over the AUs; minimised by Adam over mini-batches of 256 rows with a
+ * cosine-decayed step (1e-3), dropout on the standardised input and weight
+ * decay on the weights. Written here because no Debian-packaged library trains
+ * a masked multi-label network from C; the products are OpenBLAS sgemm, and one
+ * BLAS thread with one seed gives the same weights every time. The result
+ * goes into m (w1, b1 and, per fitted AU, w[a][0..H-1], b[a]). */
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull); /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+static double rng_unit(uint64_t *s) { return ((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0; }
+static double rng_gauss(uint64_t *s) { return sqrt(-2.0 * log(rng_unit(s))) * cos(6.283185307179586 * rng_unit(s)); }
+
+static int fit_mlp(const float *Z, const signed char *Y, const float *sw, const unsigned char *mask, int n, int nf,
+                   const int fit[AU_COUNT], const au_fit_opts *o, uint64_t seed, au_model *m)
+{
+    enum { BS = 256 };
+    int H = o->hidden, ta[AU_COUNT], k = 0, rows = 0;
+    for (int a = 0; a < AU_COUNT; a++) if (fit[a]) ta[k++] = a;
+    for (int i = 0; i < n; i++) rows += mask[i] != 0;
+    if (!k || rows < 1 || H < 1 || H > AU_MAX_HIDDEN) return 1;
+    size_t n1 = (size_t)H * nf, np = n1 + H + (size_t)k * H + k;
+    float *P = calloc(np, sizeof *P), *G = malloc(np * sizeof *G), *M1 = calloc(np, sizeof *M1), *M2 = calloc(np, sizeof *M2);
+    float *C = malloc((size_t)n * k * sizeof *C), *Zb = malloc((size_t)BS * nf * sizeof *Zb);
+    float *Hp = malloc((size_t)BS * H * sizeof *Hp), *Hr = malloc((size_t)BS * H * sizeof *Hr);
+    float *O = malloc((size_t)BS * k * sizeof *O), *GH = malloc((size_t)BS * H * sizeof *GH);
+    int *idx = malloc((size_t)rows * sizeof *idx);
+    int rc = -1;
+    if (!P || !G || !M1 || !M2 || !C || !Zb || !Hp || !Hr || !O || !GH || !idx) goto out;
+    float *W1 = P, *B1 = P + n1, *W2 = B1 + H, *B2 = W2 + (size_t)k * H;
+    float *gW1 = G, *gB1 = G + n1, *gW2 = gB1 + H, *gB2 = gW2 + (size_t)k * H;
+    /* per AU: the loss weights of its labelled rows, summing to 1 (half to each class) */
+    for (int t = 0; t < k; t++) {
+        double wp = 0, wn = 0;
+        for (int i = 0; i < n; i++) {
+            signed char y = Y[(size_t)i * AU_COUNT + ta[t]];
+            if (!mask[i] || y < 0) continue;
+            if (y) wp += sw ? sw[i] : 1; else wn += sw ? sw[i] : 1;
+        }
+        for (int i = 0; i < n; i++) {
+            signed char y = Y[(size_t)i * AU_COUNT + ta[t]];
+            double wi = sw ? sw[i] : 1;
+            C[(size_t)i * k + t] = !mask[i] || y < 0 || wp <= 0 || wn <= 0 ? 0.0f : (float)(0.5 * wi / (y ? wp : wn));
+        }
+    }
+    uint64_t rs = seed * 0x2545f4914f6cdd1dull + 1;
+    for (size_t j = 0; j < n1; j++) W1[j] = (float)(rng_gauss(&rs) * sqrt(2.0 / nf));
+    for (size_t j = 0; j < (size_t)k * H; j++) W2[j] = (float)(rng_gauss(&rs) * sqrt(1.0 / H));
+    for (int i = 0, r = 0; i < n; i++) if (mask[i]) idx[r++] = i;
+    int steps = o->epochs * ((rows + BS - 1) / BS), t_step = 0;
+    float keep = 1.0f - o->dropout;
+    for (int ep = 0; ep < o->epochs; ep++) {
+        for (int i = rows - 1; i > 0; i--) { int j = (int)(rng_next(&rs) % (uint64_t)(i + 1)), q = idx[i]; idx[i] = idx[j]; idx[j] = q; }
+        for (int s0 = 0; s0 < rows; s0 += BS) {
+            int bs = rows - s0 < BS ? rows - s0 : BS;
+            for (int r = 0; r < bs; r++) {
+                const float *z = Z + (size_t)idx[s0 + r] * nf;
+                float *zb = Zb + (size_t)r * nf;
+                for (int j = 0; j < nf; j++) zb[j] = o->dropout > 0 ? (rng_unit(&rs) < keep ? z[j] / keep : 0.0f) : z[j];
+            }
+            /* forward: Hp = Zb W1^T + b1, Hr = ReLU(Hp), O = Hr W2^T + b2 */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bs, H, nf, 1.0f, Zb, nf, W1, nf, 0.0f, Hp, H);
+            for (int r = 0; r < bs; r++)
+                for (int u = 0; u < H; u++) {
+                    float v = Hp[(size_t)r * H + u] + B1[u];
+                    Hp[(size_t)r * H + u] = v;
+                    Hr[(size_t)r * H + u] = v > 0 ? v : 0;
+                }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bs, k, H, 1.0f, Hr, H, W2, H, 0.0f, O, k);
+            /* the output's gradient, in place: (sigmoid - y) times the row's weight, scaled so the batch
+             * estimates the sum over all rows */
+            memset(gB2, 0, (size_t)k * sizeof *gB2);
+            for (int r = 0; r < bs; r++) {
+                int i = idx[s0 + r];
+                for (int t = 0; t < k; t++) {
+                    float c = C[(size_t)i * k + t], *g = &O[(size_t)r * k + t];
+                    if (c == 0) { *g = 0; continue; }
+                    double p = 1.0 / (1.0 + exp(-(double)(*g + B2[t])));
+                    *g = (float)(c * ((double)rows / bs) * (p - (Y[(size_t)i * AU_COUNT + ta[t]] == 1)));
+                    gB2[t] += *g;
+                }
+            }
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, H, bs, 1.0f, O, k, Hr, H, 0.0f, gW2, H);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bs, H, k, 1.0f, O, k, W2, H, 0.0f, GH, H);
+            memset(gB1, 0, (size_t)H * sizeof *gB1);
+            for (int r = 0; r < bs; r++)
+                for (int u = 0; u < H; u++) {
+                    float *g = &GH[(size_t)r * H + u];
+                    if (Hp[(size_t)r * H + u] <= 0) *g = 0;
+                    gB1[u] += *g;
+                }
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, nf, bs, 1.0f, GH, H, Zb, nf, 0.0f, gW1, nf);
+            for (size_t j = 0; j < n1; j++) gW1[j] += o->wd * W1[j];
+            for (size_t j = 0; j < (size_t)k * H; j++) gW2[j] += o->wd * W2[j];
+            /* Adam */
+            t_step++;
+            double lr = 1e-3 * 0.5 * (1.0 + cos(3.141592653589793 * t_step / steps));
+            double c1 = 1.0 - pow(0.9, t_step), c2 = 1.0 - pow(0.999, t_step);
+            for (size_t j = 0; j < np; j++) {
+                M1[j] = 0.9f * M1[j] + 0.1f * G[j];
+                M2[j] = 0.999f * M2[j] + 0.001f * G[j] * G[j];
+                P[j] -= (float)(lr * (M1[j] / c1) / (sqrt(M2[j] / c2) + 1e-8));
+            }
+        }
+    }
+    m->hidden = H;
+    for (int u = 0; u < H; u++) {
+        for (int j = 0; j < nf; j++) m->w1t[j][u] = W1[(size_t)u * nf + j];
+        m->b1[u] = B1[u];
+    }
+    for (int t = 0; t < k; t++) {
+        memset(m->w[ta[t]], 0, sizeof m->w[ta[t]]);
+        memcpy(m->w[ta[t]], W2 + (size_t)t * H, (size_t)H * sizeof *W2);
+        m->b[ta[t]] = B2[t];
+    }
+    rc = 0;
+out:
+    free(P); free(G); free(M1); free(M2); free(C); free(Zb); free(Hp); free(Hr); free(O); free(GH); free(idx);
+    return rc;
+}
+
 /* ---- The evidence map: softmax regression of class on AU margins ---------- */
 typedef struct sm_problem {
     const float *U;          /* m x AU_COUNT margins */
@@ -358,7 +486,8 @@ static int joint_thresholds(const double *oof, const signed char *y, const int *
 
 au_fit_opts au_fit_default_opts(void)
 {
-    au_fit_opts o = {.l2 = 20.0f, .min_pos = 20, .neutral_budget = 0.02f, .ev_l2 = 1.0f};
+    au_fit_opts o = {.l2 = 20.0f, .min_pos = 20, .neutral_budget = 0.02f, .ev_l2 = 1.0f,
+                     .epochs = 20, .wd = 1e-4f, .dropout = 0.2f, .seed = 1};
     return o;
 }
 
@@ -367,7 +496,15 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     int n = d->n, nf = d->n_feat;
     if (nf > AU_MAX_FEATURES || nf < 1) return au_fail(err, AUGUR_EARG, "bad feature count (%d)", nf);
     if (n < 10) return au_fail(err, AUGUR_EARG, "too few training samples (%d)", n);
+    if (o->hidden < 0 || o->hidden > AU_MAX_HIDDEN)
+        return au_fail(err, AUGUR_EARG, "hidden units %d out of range (0..%d)", o->hidden, AU_MAX_HIDDEN);
+    if (o->hidden > 0 && o->regional)
+        return au_fail(err, AUGUR_EARG, "a hidden layer reads every feature: it cannot be combined with regional AUs");
+    if (o->hidden > 0 && (o->epochs < 1 || !(o->dropout >= 0 && o->dropout < 1) || !(o->wd >= 0)))
+        return au_fail(err, AUGUR_EARG, "bad network settings (epochs %d, dropout %g, weight decay %g)", o->epochs,
+                       o->dropout, o->wd);
     memset(m->trained, 0, sizeof m->trained);
+    m->hidden = 0;
     memset(m->regional, 0, sizeof m->regional);
     m->n_feat = nf;
     m->n_train = n;
@@ -401,6 +538,8 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     unsigned char *codedp = malloc((size_t)n_ref + 1), *neutralp = malloc((size_t)n_ref + 1);
     const unsigned char *f1rows_of[AU_COUNT] = {0}; /* per AU, the rows whose F1 picks its threshold */
     int own_personal[AU_COUNT] = {0};                 /* per AU, 1 when the personal reading has a threshold of its own */
+    double *oofp_all = NULL;                          /* hidden: the network's out-of-fold logits, rows with a ref */
+    float *flog = NULL;                               /* hidden: the network's logits on every row */
     int rc = 0;
     if (!Z || !mask || !all || !none || !score || !lab || !wtmp || !U || !oof || !pi || !Zp || !xp || !oofp || !oofp_v || !labp ||
         !codedp || !neutralp) { rc = -1; goto done; }
@@ -434,6 +573,39 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         np_neutral += neutralp[k];
         pi[k++] = i;
     }
+    /* with a hidden layer, one network for every AU: its out-of-fold logits over the same 3 inner folds
+     * (oof, and oofp_all for the rows read against their person's neutral), then the network on all rows
+     * and its logits on them (flog, for the intensity scale) */
+    if (!rc && o->hidden > 0) {
+        int fit_now[AU_COUNT];
+        for (int a = 0; a < AU_COUNT; a++) {
+            int pos = 0;
+            for (int i = 0; i < n; i++) pos += d->y[(size_t)i * AU_COUNT + a] == 1;
+            fit_now[a] = pos >= o->min_pos;
+        }
+        oofp_all = calloc(((size_t)n_ref + 1) * AU_COUNT, sizeof *oofp_all);
+        flog = malloc((size_t)n * AU_COUNT * sizeof *flog);
+        if (!oofp_all || !flog) rc = -1;
+        memcpy(m->trained, fit_now, sizeof m->trained); /* au_model_logits reads the fitted AUs */
+        float lg[AU_COUNT];
+        for (int f = 0; f < 3 && !rc; f++) {
+            for (int i = 0; i < n; i++) mask[i] = (d->group[i] % 3) != f;
+            if (fit_mlp(Z, d->y, d->weight, mask, n, nf, fit_now, o, (uint64_t)o->seed * 16 + (uint64_t)f, m)) { rc = -1; break; }
+            for (int i = 0; i < n; i++) {
+                if (mask[i]) continue;
+                au_model_logits(m, Z + (size_t)i * nf, lg);
+                for (int a = 0; a < AU_COUNT; a++) oof[(size_t)i * AU_COUNT + a] = lg[a];
+            }
+            for (int q = 0; q < n_ref; q++) {
+                if (mask[pi[q]]) continue;
+                au_model_logits(m, Zp + (size_t)q * nf, lg);
+                for (int a = 0; a < AU_COUNT; a++) oofp_all[(size_t)q * AU_COUNT + a] = lg[a];
+            }
+        }
+        if (!rc && fit_mlp(Z, d->y, d->weight, all, n, nf, fit_now, o, (uint64_t)o->seed * 16 + 3, m)) rc = -1;
+        for (int i = 0; !rc && i < n; i++) au_model_logits(m, Z + (size_t)i * nf, flog + (size_t)i * AU_COUNT);
+        memset(m->trained, 0, sizeof m->trained);
+    }
     for (int a = 0; a < AU_COUNT && !rc; a++) {
         const signed char *y = d->y + a;
         int pos = 0;
@@ -454,7 +626,11 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         int own = o->regional == 1 || (o->regional == 3 && o->regional_aus[a]);
         const unsigned char *cols = own ? colmask : NULL;
         double best_f = -1;
-        for (int v = 0; v < (o->regional == 2 ? 2 : 1) && !rc; v++) {
+        if (o->hidden > 0) { /* the network's out-of-fold logits, above */
+            for (int i = 0; i < n; i++) score[i] = oof[(size_t)i * AU_COUNT + a];
+            for (int q = 0; q < n_ref; q++) oofp[q] = oofp_all[(size_t)q * AU_COUNT + a];
+        }
+        for (int v = 0; v < (o->regional == 2 ? 2 : 1) && !rc && o->hidden <= 0; v++) {
             const unsigned char *cv = own || v == 1 ? colmask : NULL;
             for (int f = 0; f < 3 && !rc; f++) {
                 for (int i = 0; i < n; i++) mask[i] = (d->group[i] % 3) != f;
@@ -481,10 +657,10 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         }
         if (rc) break;
         m->regional[a] = cols != NULL;
-        int r = fit_lr(Z, y, d->weight, all, n, nf, cols, o->l2, m->w[a], &m->b[a]);
+        int r = o->hidden > 0 ? 0 : fit_lr(Z, y, d->weight, all, n, nf, cols, o->l2, m->w[a], &m->b[a]);
         if (r < 0) { rc = -1; break; }
         if (r > 0) continue; /* one class only */
-        m->l2[a] = o->l2;
+        m->l2[a] = o->hidden > 0 ? o->wd : o->l2;
         for (int i = 0; i < n; i++) score[i] = oof[(size_t)i * AU_COUNT + a];
         f1rows_of[a] = f1rows;
         m->threshold[a] = pick_threshold(score, lab, f1rows, d->neutral ? d->neutral : none, n, o->neutral_budget);
@@ -499,7 +675,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         double *pl = malloc((size_t)pos * sizeof *pl);
         int np = 0;
         for (int i = 0; pl && i < n; i++)
-            if (lab[i] == 1) pl[np++] = logit_of(Z + (size_t)i * nf, m->w[a], m->b[a], nf);
+            if (lab[i] == 1) pl[np++] = flog ? flog[(size_t)i * AU_COUNT + a] : logit_of(Z + (size_t)i * nf, m->w[a], m->b[a], nf);
         for (int i = 1; i < np; i++)
             for (int j = i; j > 0 && pl[j] < pl[j - 1]; j--) { double t = pl[j]; pl[j] = pl[j - 1]; pl[j - 1] = t; }
         m->intensity_ref[a] = np ? (float)pl[(int)(0.95 * (np - 1))] : 4.0f;
@@ -536,15 +712,21 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     }
 done:
     free(Z); free(mask); free(all); free(none); free(score); free(lab); free(wtmp); free(U); free(oof);
-    free(pi); free(Zp); free(xp); free(oofp); free(oofp_v); free(labp); free(codedp); free(neutralp);
+    free(pi); free(Zp); free(xp); free(oofp); free(oofp_v); free(labp); free(codedp); free(neutralp); free(oofp_all); free(flog);
     if (rc) return au_fail(err, AUGUR_ENOMEM, "out of memory fitting the AU model");
     return 0;
 }
 
+/* A JSON array of floats, each written with the 9 significant digits that give
+ * the same float back (cJSON would write the double's 15-17). */
 static cJSON *float_array(const float *v, int n)
 {
     cJSON *a = cJSON_CreateArray();
-    for (int i = 0; a && i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[i]));
+    char buf[32];
+    for (int i = 0; a && i < n; i++) {
+        snprintf(buf, sizeof buf, "%.9g", (double)v[i]);
+        cJSON_AddItemToArray(a, isfinite(v[i]) ? cJSON_CreateRaw(buf) : cJSON_CreateNumber(0));
+    }
     return a;
 }
 
@@ -563,6 +745,16 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
     cJSON_AddItemToObject(root, "mean", float_array(m->mean, m->n_feat));
     cJSON_AddItemToObject(root, "scale", float_array(m->scale, m->n_feat));
     if (m->has_neutral_mean) cJSON_AddItemToObject(root, "neutral_mean", float_array(m->neutral_mean, m->n_feat));
+    if (m->hidden > 0) {
+        cJSON_AddNumberToObject(root, "hidden", m->hidden);
+        cJSON *hw = cJSON_AddArrayToObject(root, "hidden_weights");
+        float unit[AU_MAX_FEATURES];
+        for (int u = 0; hw && u < m->hidden; u++) {
+            for (int j = 0; j < m->n_feat; j++) unit[j] = m->w1t[j][u];
+            cJSON_AddItemToArray(hw, float_array(unit, m->n_feat));
+        }
+        cJSON_AddItemToObject(root, "hidden_bias", float_array(m->b1, m->hidden));
+    }
     if (m->has_evidence) {
         cJSON *ev = cJSON_AddArrayToObject(root, "evidence");
         for (int c = 0; c < AU_EV_CLASSES; c++) {
@@ -592,7 +784,7 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
         cJSON_AddNumberToObject(o, "l2", m->l2[a]);
         cJSON_AddNumberToObject(o, "intensity_ref", m->intensity_ref[a]);
         cJSON_AddNumberToObject(o, "bias", m->b[a]);
-        cJSON_AddItemToObject(o, "weights", float_array(m->w[a], m->n_feat));
+        cJSON_AddItemToObject(o, "weights", float_array(m->w[a], m->hidden > 0 ? m->hidden : m->n_feat));
         cJSON_AddItemToArray(aus, o);
     }
     return au_write_json(path, root, err);

@@ -41,6 +41,13 @@ typedef struct au_fit_opts {
     unsigned char regional_aus[AU_COUNT]; /* regional 3: the AU indices read from their own area */
     int ev_domains;         /* evidence map: every data set (CK+, FERPlus, SFEW) weighs the same (1) or
                                every row (0); the caller makes ev_weight from it */
+    int hidden;             /* 0: per-AU logistic regressions on the features (l2 above); H > 0: one
+                               network for every AU, a hidden layer of H ReLU units shared by the AUs'
+                               regressions (fit_mlp: the same balanced, weighted losses, Adam) */
+    int epochs;             /* hidden: passes over the rows */
+    float wd;               /* hidden: weight decay (on the loss averaged per AU) */
+    float dropout;          /* hidden: input dropout */
+    unsigned seed;          /* hidden: initial weights, row order, dropout */
 } au_fit_opts;
 
 au_fit_opts au_fit_default_opts(void);

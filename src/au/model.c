@@ -83,11 +83,33 @@ void au_model_predict(const au_model *m, const float *feat, float prob[AU_COUNT]
     float z[AU_MAX_FEATURES];
     au_model_input(m, feat, z);
     for (int j = 0; j < m->n_feat; j++) z[j] = (z[j] - m->mean[j]) * m->scale[j];
+    float s[AU_COUNT];
+    au_model_logits(m, z, s);
+    for (int a = 0; a < AU_COUNT; a++) prob[a] = m->trained[a] ? sigmoidf(s[a]) : -1;
+}
+
+void au_model_logits(const au_model *m, const float *z, float logit[AU_COUNT])
+{
+    float h[AU_MAX_HIDDEN];
+    const float *x = z;
+    int d = m->n_feat;
+    if (m->hidden > 0) {
+        int H = m->hidden;
+        memcpy(h, m->b1, (size_t)H * sizeof *h);
+        for (int j = 0; j < m->n_feat; j++) {
+            const float zj = z[j], *w = m->w1t[j];
+            if (zj != 0)
+                for (int u = 0; u < H; u++) h[u] += zj * w[u];
+        }
+        for (int u = 0; u < H; u++) h[u] = h[u] > 0 ? h[u] : 0;
+        x = h;
+        d = H;
+    }
     for (int a = 0; a < AU_COUNT; a++) {
-        if (!m->trained[a]) { prob[a] = -1; continue; }
+        if (!m->trained[a]) { logit[a] = 0; continue; }
         double s = m->b[a];
-        for (int j = 0; j < m->n_feat; j++) s += (double)m->w[a][j] * z[j];
-        prob[a] = sigmoidf((float)s);
+        for (int j = 0; j < d; j++) s += (double)m->w[a][j] * x[j];
+        logit[a] = (float)s;
     }
 }
 
@@ -198,6 +220,23 @@ int au_model_load(au_model *m, const char *path, au_error *err)
         if (read_floats(nm, m->neutral_mean, m->n_feat)) goto bad;
         m->has_neutral_mean = 1;
     }
+    const cJSON *hd = cJSON_GetObjectItemCaseSensitive(root, "hidden");
+    if (hd) {
+        const cJSON *hw = cJSON_GetObjectItemCaseSensitive(root, "hidden_weights");
+        if (!cJSON_IsNumber(hd) || !(hd->valuedouble >= 1 && hd->valuedouble <= AU_MAX_HIDDEN) ||
+            hd->valuedouble != (double)hd->valueint || !cJSON_IsArray(hw) || cJSON_GetArraySize(hw) != hd->valueint ||
+            read_floats(cJSON_GetObjectItemCaseSensitive(root, "hidden_bias"), m->b1, hd->valueint))
+            goto bad;
+        m->hidden = hd->valueint;
+        int u = 0;
+        const cJSON *row;
+        float unit[AU_MAX_FEATURES];
+        cJSON_ArrayForEach(row, hw) {
+            if (read_floats(row, unit, m->n_feat)) goto bad;
+            for (int j = 0; j < m->n_feat; j++) m->w1t[j][u] = unit[j];
+            u++;
+        }
+    }
     const cJSON *o;
     cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root, "aus")) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "au");
@@ -209,7 +248,7 @@ int au_model_load(au_model *m, const char *path, au_error *err)
         const cJSON *pos = cJSON_GetObjectItemCaseSensitive(o, "positives");
         const cJSON *rg = cJSON_GetObjectItemCaseSensitive(o, "regional");
         if (a < 0 || !cJSON_IsNumber(th) || !cJSON_IsNumber(ir) || !cJSON_IsNumber(b) ||
-            read_floats(cJSON_GetObjectItemCaseSensitive(o, "weights"), m->w[a], m->n_feat))
+            read_floats(cJSON_GetObjectItemCaseSensitive(o, "weights"), m->w[a], m->hidden ? m->hidden : m->n_feat))
             goto bad;
         m->threshold[a] = (float)th->valuedouble;
         m->threshold_personal[a] = tp ? (float)tp->valuedouble : m->threshold[a];
@@ -221,6 +260,7 @@ int au_model_load(au_model *m, const char *path, au_error *err)
             goto bad;
         m->trained[a] = 1;
         if (rg && !(cJSON_IsNumber(rg) && (rg->valueint == 0 || rg->valueint == 1))) goto bad;
+        if (rg && rg->valueint && m->hidden) goto bad; /* a shared hidden layer reads every feature */
         m->regional[a] = rg ? rg->valueint : 0;
         /* a regional AU says which evidence it reads: hold it to that */
         for (int j = 0; m->regional[a] && j < m->n_feat; j++)

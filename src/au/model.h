@@ -1,7 +1,9 @@
 /*
  * au/model.h — the AU model: per AU, an L2-regularised logistic regression on
  * standardised evidence features (geometry, and HOG appearance when the model
- * was trained with it) with a presence threshold and an intensity scale; the
+ * was trained with it), or on a hidden layer of ReLU units that every AU shares
+ * (a multi-task network, `train au --hidden H`), with a presence threshold and
+ * an intensity scale; the
  * evidence map from AUs to expression classes; fitted by augur's own trainer
  * (lab/fit/au_fit.c; the data in lab/eval/au_eval.c: CK+ FACS codes and codebook
  * weak labels), stored as JSON under models/ (docs/AUS.md).
@@ -17,6 +19,7 @@
 #include "core/util.h"
 
 #define AU_MAX_FEATURES 2048
+#define AU_MAX_HIDDEN 256
 #define AU_EV_CLASSES AUGUR_EXPR_COUNT   /* expression classes of the evidence map */
 
 typedef struct au_model {
@@ -28,6 +31,13 @@ typedef struct au_model {
     float mean[AU_MAX_FEATURES];      /* standardisation */
     float scale[AU_MAX_FEATURES];     /* 1 / std */
     int trained[AU_COUNT];            /* 1 if this AU has a fitted regression */
+    /* hidden > 0: h = ReLU(W1 z + b1) over the standardised input z, shared by
+     * every AU; each AU's regression (w[a][0..hidden-1], b[a]) reads h. 0: each
+     * reads z itself (w[a][0..n_feat-1]). W1 is kept input by input, w1t[j][u]
+     * = W1[u][j], so the product is a sum of scaled rows that vectorises */
+    int hidden;
+    float w1t[AU_MAX_FEATURES][AU_MAX_HIDDEN];
+    float b1[AU_MAX_HIDDEN];
     float w[AU_COUNT][AU_MAX_FEATURES];
     float b[AU_COUNT];
     float threshold[AU_COUNT];        /* probability at which the AU counts as present */
@@ -47,7 +57,7 @@ typedef struct au_model {
     int has_evidence;
     float ev_w[AU_EV_CLASSES][AU_COUNT];
     float ev_b[AU_EV_CLASSES];
-    char source[512];                 /* data and command that produced it */
+    char source[1024];                 /* data and command that produced it */
 } au_model;
 
 #define AU_EV_CLAMP 8.0f
@@ -77,6 +87,11 @@ int au_model_feature_area(const au_model *m, int j);
 
 /* Probabilities (0..1) of each AU from a feature vector (untrained AUs: -1). */
 void au_model_predict(const au_model *m, const float *feat, float prob[AU_COUNT]);
+
+/* The AUs' logits from a standardised model input z (n_feat values); untrained
+ * AUs get 0. au_model_predict is this after au_model_input and the
+ * standardisation; the trainer reads it on its standardised rows. */
+void au_model_logits(const au_model *m, const float *z, float logit[AU_COUNT]);
 
 /* Fitting and saving (au_model_fit, au_model_save) are the lab's:
  * lab/fit/au_fit.h. */
