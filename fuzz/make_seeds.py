@@ -120,6 +120,10 @@ am = {"format": "augur.au_model", "version": 2, "source": "fuzz seed", "n_featur
 open(a + "/geometry", "w").write(json.dumps(am, separators=(",", ":")))
 del am["evidence"]
 open(a + "/no_evidence", "w").write(json.dumps(am, separators=(",", ":")))
+# the same with a shared hidden layer of 2 units (train au --hidden): the AUs read the layer
+hm = dict(am, hidden=2, hidden_weights=[[round(((j * u) % 5 - 2) / 10, 1) for j in range(NF)] for u in (1, 2)],
+          hidden_bias=[0.1, -0.1], aus=[dict(x, weights=[0.5, -0.5]) for x in aus])
+open(a + "/hidden", "w").write(json.dumps(hm, separators=(",", ":")))
 
 # TFLite (nn/tflite.c): patches on models/face_blendshapes.tflite, and a raw
 # truncated head of it

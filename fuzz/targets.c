@@ -238,7 +238,7 @@ int fuzz_video(const uint8_t *d, size_t n)
 
 int fuzz_aumodel(const uint8_t *d, size_t n)
 {
-    static au_model m; /* 330 KB: not on the stack */
+    static au_model m; /* 2.4 MB: not on the stack */
     char path[128];
     fz_write(fz_path("a.json", path, sizeof path), d, n);
     au_error err = {0};
