@@ -32,9 +32,10 @@
  * was shipped (docs/AUS.md), a little below so fold noise does not fail CI.
  * Issue #12's CK+ goal (0.75) is not reached; SFEW's (0.40) is since the
  * blendshapes (docs/AUS.md). */
-#define AU_FLOOR_CK16 0.53   /* measured 0.568 */
-#define AU_FLOOR_CK16_PERSONAL 0.57 /* each peak against its own neutral frame, as augur video: measured 0.599 */
-#define AU_FLOOR_SFEW 0.39   /* measured 0.417 (0.395 without the blendshapes) */
+#define AU_SHIPPED_HIDDEN 128 /* the shipped recipe: one network, a hidden layer of 128 units (train au --hidden 128) */
+#define AU_FLOOR_CK16 0.60   /* measured 0.638 (the regressions before: 0.569) */
+#define AU_FLOOR_CK16_PERSONAL 0.63 /* each peak against its own neutral frame, as augur video: measured 0.665 */
+#define AU_FLOOR_SFEW 0.39   /* measured 0.412 (the regressions: 0.417) */
 
 static void shipped_on_ferplus_test(const char *data)
 {
@@ -135,6 +136,7 @@ static void recipe_cross_validated(const char *data)
     o.sfew_dir = sfew;
     o.model_dir = t_model_dir();
     o.quiet = 1;
+    o.fit.hidden = AU_SHIPPED_HIDDEN;
     char pred[] = "/tmp/augur-test-au-predictions-XXXXXX";
     int pfd = mkstemp(pred);
     if (pfd >= 0) close(pfd);
@@ -162,7 +164,7 @@ static void recipe_cross_validated(const char *data)
           rep.mean_f1_openface16_personal, AU_FLOOR_CK16_PERSONAL);
     CHECK(rep.n_sfew == 860 && rep.sfew_accuracy >= AU_FLOOR_SFEW, "SFEW evidence class %.3f < %.2f", rep.sfew_accuracy,
           AU_FLOOR_SFEW);
-    CHECK(rep.n_neutral >= 200 && rep.neutral_any_rate <= 0.32, /* measured 26.8% (25.9% without the blendshapes) */ "%.1f%% of held-out CK+ neutral frames show an AU",
+    CHECK(rep.n_neutral >= 200 && rep.neutral_any_rate <= 0.24, /* measured 18.6% (the regressions: 26.4%) */ "%.1f%% of held-out CK+ neutral frames show an AU",
           100 * rep.neutral_any_rate);
 }
 
