@@ -182,7 +182,7 @@ static double logit_of(const float *z, const float *w, float b, int d)
  * decay on the weights. Written here because no Debian-packaged library trains
  * a masked multi-label network from C; the products are OpenBLAS sgemm, and one
  * BLAS thread with one seed gives the same weights every time. The result
- * goes into m (w1, b1 and, per fitted AU, w[a][0..H-1], b[a]). */
+ * goes into m (w1t, b1 and, per fitted AU, w[a][0..H-1], b[a]). */
 static uint64_t rng_next(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull); /* splitmix64 */
