@@ -225,6 +225,12 @@ expect 1 "eval au unwritable --predictions" -- "$AUGUR" eval au --data "$T/nowhe
 grep_out "no/dir/p.csv" "eval au names the unwritable predictions file"
 if grep -q "nowhere" "$T/out"; then fail=$((fail + 1)); echo "FAIL: eval au read the data before refusing --predictions"; else pass=$((pass + 1)); fi
 expect 2 "eval au bad --regional" -- "$AUGUR" eval au --data "$T" --regional 4,99; grep_out "AU numbers" "--regional message"
+# a hidden layer with regional AUs is refused before any data is read (train and eval alike)
+for cmd in "train au --out $T/m.json" "eval au"; do
+    expect 1 "$cmd --hidden with --regional" -- "$AUGUR" $cmd --data "$T/nowhere" --hidden 16 --regional all -q
+    grep_out "cannot be combined with regional" "$cmd: --hidden with --regional message"
+    if grep -q "nowhere" "$T/out"; then fail=$((fail + 1)); echo "FAIL: $cmd read the data before refusing --hidden with --regional"; else pass=$((pass + 1)); fi
+done
 expect 2 "train au without --out" -- "$AUGUR" train au --data "$T"
 expect 1 "train au missing data" -- "$AUGUR" train au --data "$T/nowhere" --ferplus "$T/nowhere" --out "$T/au.json" -q; grep_out "nowhere" "train au names the missing folder"
 [[ ! -e $T/au.json ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: a failed train au wrote a model"; }

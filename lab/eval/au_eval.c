@@ -467,7 +467,8 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
     pool p;
     int ns, nfer, nsfew;
     double ms;
-    int rc = build_pool(o, &p, &ns, &nfer, &nsfew, &ms, err);
+    int rc = au_fit_check_opts(&o->fit, err); /* before any data is read */
+    if (!rc) rc = build_pool(o, &p, &ns, &nfer, &nsfew, &ms, err);
     if (rc) return rc;
     unsigned char *use = malloc((size_t)p.n);
     if (!use) { pool_free(&p); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
@@ -604,6 +605,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
 {
     memset(rep, 0, sizeof *rep);
     if (!o->data_dir) return au_fail(err, AUGUR_EARG, "the CK+ folder (--data) is required for the evaluation");
+    if (au_fit_check_opts(&o->fit, err)) return err->code; /* before any data is read */
     double t0 = au_now();
     pool p;
     int ns, nfer, nsfew;

@@ -491,11 +491,8 @@ au_fit_opts au_fit_default_opts(void)
     return o;
 }
 
-int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_error *err)
+int au_fit_check_opts(const au_fit_opts *o, au_error *err)
 {
-    int n = d->n, nf = d->n_feat;
-    if (nf > AU_MAX_FEATURES || nf < 1) return au_fail(err, AUGUR_EARG, "bad feature count (%d)", nf);
-    if (n < 10) return au_fail(err, AUGUR_EARG, "too few training samples (%d)", n);
     if (o->hidden < 0 || o->hidden > AU_MAX_HIDDEN)
         return au_fail(err, AUGUR_EARG, "hidden units %d out of range (0..%d)", o->hidden, AU_MAX_HIDDEN);
     if (o->hidden > 0 && o->regional)
@@ -503,6 +500,16 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     if (o->hidden > 0 && (o->epochs < 1 || !(o->dropout >= 0 && o->dropout < 1) || !(o->wd >= 0)))
         return au_fail(err, AUGUR_EARG, "bad network settings (epochs %d, dropout %g, weight decay %g)", o->epochs,
                        o->dropout, o->wd);
+    return 0;
+}
+
+int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_error *err)
+{
+    int n = d->n, nf = d->n_feat;
+    if (nf > AU_MAX_FEATURES || nf < 1) return au_fail(err, AUGUR_EARG, "bad feature count (%d)", nf);
+    if (n < 10) return au_fail(err, AUGUR_EARG, "too few training samples (%d)", n);
+    int rc0 = au_fit_check_opts(o, err);
+    if (rc0) return rc0;
     memset(m->trained, 0, sizeof m->trained);
     m->hidden = 0;
     memset(m->regional, 0, sizeof m->regional);

@@ -52,6 +52,11 @@ typedef struct au_fit_opts {
 
 au_fit_opts au_fit_default_opts(void);
 
+/* Refuses settings au_model_fit cannot use (hidden units out of range, a hidden
+ * layer with regional AUs, bad network settings), so callers can check them
+ * before any data is read. 0 or AUGUR_EARG. */
+int au_fit_check_opts(const au_fit_opts *o, au_error *err);
+
 /* Fits every AU with at least min_pos positives (nested: only the rows given
  * are used; m's use_appearance, use_blendshapes and bs_symmetric are the
  * caller's, and X holds the features as au/au.h computes them). Per AU: an L2 logistic regression with balanced classes; its
