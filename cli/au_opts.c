@@ -68,6 +68,8 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
         if (!(o->ck_weight > 0 && o->ck_weight <= 1000)) { cli_error(cmd, "--ck-weight must be in (0, 1000]"); return -1; }
     } else if (!strcmp(a, "--hidden")) {
         if ((o->fit.hidden = cli_int(cmd, a, v, 0, AU_MAX_HIDDEN)) < 0) return -1;
+    } else if (!strcmp(a, "--ensemble")) {
+        if ((o->fit.members = cli_int(cmd, a, v, 1, 8)) < 0) return -1;
     } else if (!strcmp(a, "--epochs")) {
         if ((o->fit.epochs = cli_int(cmd, a, v, 1, 1000)) < 0) return -1;
     } else if (!strcmp(a, "--budget")) {

@@ -41,9 +41,11 @@
     "                      (video), chosen on CK+ peaks against their neutral frame, neutral frames\n" \
     "                      against another of the person's\n" \
     "  --l2 X              ridge on standardised features (default 20)\n" \
-    "  --hidden H          one network for every AU: a hidden layer of H ReLU units (at most 256)\n" \
+    "  --hidden H          one network for every AU: a hidden layer of H ReLU units (at most 512)\n" \
     "                      that the AUs' regressions share (default 0: each AU regresses the features)\n" \
     "  --epochs N          passes over the rows when fitting it (default 20)\n" \
+    "  --ensemble K        K networks of different seeds, their logits averaged (default 1;\n" \
+    "                      K x H <= 512 units)\n" \
     "  --budget F          presence thresholds keep false alarms on neutral training faces <= F\n" \
     "                      (out of fold; default 0.02)\n" \
     "  --joint-budget      then re-allocate it: neutral training faces with any AU stay at the\n" \

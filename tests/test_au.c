@@ -295,6 +295,30 @@ static void test_fit_hidden(void)
         o.regional = 1;
         CHECK(au_model_fit(m, &d, &o, &err) == AUGUR_EARG, "a hidden layer with regional AUs was fitted");
         o.regional = 0;
+        /* an ensemble of 2 (--ensemble 2): one layer of 64 units whose first 32 are the single network
+         * above (the first member keeps its seed) and whose outputs average the two members' */
+        o.members = 2;
+        if (au_model_fit(back, &d, &o, &err) == 0) {
+            CHECK(back->hidden == 64, "ensemble layer: %d units", back->hidden);
+            int same = 1;
+            for (int j = 0; j < 6; j++)
+                for (int u = 0; u < 32; u++) same &= back->w1t[j][u] == m->w1t[j][u];
+            for (int u = 0; u < 32; u++) same &= back->b1[u] == m->b1[u] && fabsf(back->w[a12][u] - m->w[a12][u] / 2) < 1e-7f;
+            CHECK(same, "the first member is the single network, its output weights halved");
+            int right = 0;
+            unsigned s2 = 77;
+            float x[D];
+            for (int i = 0; i < 1000; i++) {
+                for (int j = 0; j < D; j++) x[j] = j < 6 ? gauss(&s2) : 0.0f;
+                au_model_predict(back, x, p);
+                right += (p[a12] >= back->threshold[a12]) == ((x[0] > 0) == (x[1] > 0));
+            }
+            printf("synthetic interaction, 2 networks of 32: AU12 accuracy %.3f\n", right / 1000.0);
+            CHECK(right > 850, "ensemble AU12 accuracy %.3f", right / 1000.0);
+        } else CHECK(0, "ensemble fit: %s", err.msg);
+        o.members = 17; /* 17 x 32 units: over AU_MAX_HIDDEN and over 8 members */
+        CHECK(au_fit_check_opts(&o, &err) == AUGUR_EARG, "17 networks accepted");
+        o.members = 1;
     }
     CHECK(acc[1] > 0.85 && acc[0] < 0.7, "the interaction: hidden %.3f, regressions %.3f", acc[1], acc[0]);
     free(m);

@@ -230,7 +230,11 @@ for cmd in "train au --out $T/m.json" "eval au"; do
     expect 1 "$cmd --hidden with --regional" -- "$AUGUR" $cmd --data "$T/nowhere" --hidden 16 --regional all -q
     grep_out "cannot be combined with regional" "$cmd: --hidden with --regional message"
     if grep -q "nowhere" "$T/out"; then fail=$((fail + 1)); echo "FAIL: $cmd read the data before refusing --hidden with --regional"; else pass=$((pass + 1)); fi
+    # an ensemble wider than the runtime's layer (5 x 128 > 512 units) is refused the same way
+    expect 1 "$cmd --ensemble too wide" -- "$AUGUR" $cmd --data "$T/nowhere" --hidden 128 --ensemble 5 -q
+    grep_out "units in all" "$cmd: --ensemble width message"
 done
+expect 2 "eval au --ensemble 9" -- "$AUGUR" eval au --data "$T" --ensemble 9
 expect 2 "train au without --out" -- "$AUGUR" train au --data "$T"
 expect 1 "train au missing data" -- "$AUGUR" train au --data "$T/nowhere" --ferplus "$T/nowhere" --out "$T/au.json" -q; grep_out "nowhere" "train au names the missing folder"
 [[ ! -e $T/au.json ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: a failed train au wrote a model"; }

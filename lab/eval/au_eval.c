@@ -97,14 +97,18 @@ static const char *feature_set(const au_eval_opts *o, char *buf)
     return buf;
 }
 
-/* The model's form, in words; buf holds 160 bytes. */
+/* The model's form, in words; buf holds 256 bytes. */
 static const char *model_kind(const au_eval_opts *o, char *buf)
 {
-    if (o->fit.hidden > 0)
-        snprintf(buf, 160, "a hidden layer of %d ReLU units shared by the AUs (%d epochs, weight decay %.3g, input "
+    if (o->fit.hidden > 0 && o->fit.members > 1)
+        snprintf(buf, 256, "%d networks (seeds apart, logits averaged), each a hidden layer of %d ReLU units shared by "
+                 "the AUs (%d epochs, weight decay %.3g, input dropout %.3g, seed %u)", o->fit.members, o->fit.hidden,
+                 o->fit.epochs, o->fit.wd, o->fit.dropout, o->fit.seed);
+    else if (o->fit.hidden > 0)
+        snprintf(buf, 256, "a hidden layer of %d ReLU units shared by the AUs (%d epochs, weight decay %.3g, input "
                  "dropout %.3g, seed %u)", o->fit.hidden, o->fit.epochs, o->fit.wd, o->fit.dropout, o->fit.seed);
     else
-        snprintf(buf, 160, "a logistic regression per AU, l2 %.3g", o->fit.l2);
+        snprintf(buf, 256, "a logistic regression per AU, l2 %.3g", o->fit.l2);
     return buf;
 }
 
@@ -477,7 +481,7 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
     rc = fit_rows(o, &p, use, m, err);
     if (!rc) {
         int used = 0;
-        char fs[160], mk[160];
+        char fs[160], mk[256];
         for (int i = 0; i < p.n; i++) used += p.ok[i];
         snprintf(m->source, sizeof m->source,
                  "augur train au: %d faces (CK+ %s, %d subjects%s; FERPlus %s >= %d votes: %d; SFEW %s: %d); "
@@ -762,7 +766,9 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 {
     char reg[128], hid[64] = "";
     regional_arg(&o->fit, reg, sizeof reg);
-    if (o->fit.hidden > 0) snprintf(hid, sizeof hid, " --hidden %d --epochs %d", o->fit.hidden, o->fit.epochs);
+    if (o->fit.hidden > 0)
+        snprintf(hid, sizeof hid, " --hidden %d --epochs %d%s%.0d", o->fit.hidden, o->fit.epochs,
+                 o->fit.members > 1 ? " --ensemble " : "", o->fit.members > 1 ? o->fit.members : 0);
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
@@ -778,7 +784,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 
 int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *prefix, au_error *err)
 {
-    char path[4200], cmd[2048], fs[160], mk[160];
+    char path[4200], cmd[2048], fs[160], mk[256];
     command_line(o, cmd, sizeof cmd);
     snprintf(path, sizeof path, "%s.md", prefix);
     au_outfile of;

@@ -193,8 +193,12 @@ static uint64_t rng_next(uint64_t *s)
 static double rng_unit(uint64_t *s) { return ((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0; }
 static double rng_gauss(uint64_t *s) { return sqrt(-2.0 * log(rng_unit(s))) * cos(6.283185307179586 * rng_unit(s)); }
 
+/* Fits one network and writes it as member `member` of `members` in m: its
+ * hidden units at member * H, its output weights divided by members and its
+ * output biases added (divided too), so that the finished layer's logits are
+ * the members' average. */
 static int fit_mlp(const float *Z, const signed char *Y, const float *sw, const unsigned char *mask, int n, int nf,
-                   const int fit[AU_COUNT], const au_fit_opts *o, uint64_t seed, au_model *m)
+                   const int fit[AU_COUNT], const au_fit_opts *o, uint64_t seed, int member, int members, au_model *m)
 {
     enum { BS = 256 };
     int H = o->hidden, ta[AU_COUNT], k = 0, rows = 0;
@@ -285,15 +289,16 @@ static int fit_mlp(const float *Z, const signed char *Y, const float *sw, const 
             }
         }
     }
-    m->hidden = H;
+    int off = member * H;
+    m->hidden = H * members;
     for (int u = 0; u < H; u++) {
-        for (int j = 0; j < nf; j++) m->w1t[j][u] = W1[(size_t)u * nf + j];
-        m->b1[u] = B1[u];
+        for (int j = 0; j < nf; j++) m->w1t[j][off + u] = W1[(size_t)u * nf + j];
+        m->b1[off + u] = B1[u];
     }
     for (int t = 0; t < k; t++) {
-        memset(m->w[ta[t]], 0, sizeof m->w[ta[t]]);
-        memcpy(m->w[ta[t]], W2 + (size_t)t * H, (size_t)H * sizeof *W2);
-        m->b[ta[t]] = B2[t];
+        if (!member) memset(m->w[ta[t]], 0, sizeof m->w[ta[t]]), m->b[ta[t]] = 0;
+        for (int u = 0; u < H; u++) m->w[ta[t]][off + u] = W2[(size_t)t * H + u] / (float)members;
+        m->b[ta[t]] += B2[t] / (float)members;
     }
     rc = 0;
 out:
@@ -309,6 +314,16 @@ typedef struct sm_problem {
     double l2;
     const double *w;         /* m row weights, or NULL */
 } sm_problem;
+
+/* The network of au_fit_opts: members networks, seeds apart, merged into one layer. */
+static int fit_net(const float *Z, const signed char *Y, const float *sw, const unsigned char *mask, int n, int nf,
+                   const int fit[AU_COUNT], const au_fit_opts *o, uint64_t seed, au_model *m)
+{
+    int K = o->members > 1 ? o->members : 1;
+    for (int e = 0; e < K; e++)
+        if (fit_mlp(Z, Y, sw, mask, n, nf, fit, o, seed + (uint64_t)e * 0x9e3779b97f4a7c15ull, e, K, m)) return -1;
+    return 0;
+}
 
 static double sm_objective(void *ctx, const double *x, double *g)
 {
@@ -487,7 +502,7 @@ static int joint_thresholds(const double *oof, const signed char *y, const int *
 au_fit_opts au_fit_default_opts(void)
 {
     au_fit_opts o = {.l2 = 20.0f, .min_pos = 20, .neutral_budget = 0.02f, .ev_l2 = 1.0f,
-                     .epochs = 20, .wd = 1e-4f, .dropout = 0.2f, .seed = 1};
+                     .epochs = 20, .wd = 1e-4f, .dropout = 0.2f, .seed = 1, .members = 1};
     return o;
 }
 
@@ -495,6 +510,9 @@ int au_fit_check_opts(const au_fit_opts *o, au_error *err)
 {
     if (o->hidden < 0 || o->hidden > AU_MAX_HIDDEN)
         return au_fail(err, AUGUR_EARG, "hidden units %d out of range (0..%d)", o->hidden, AU_MAX_HIDDEN);
+    if (o->members < 1 || o->members > 8 || (o->hidden > 0 && o->hidden * o->members > AU_MAX_HIDDEN))
+        return au_fail(err, AUGUR_EARG, "%d networks of %d units: at most 8 networks and %d units in all", o->members,
+                       o->hidden, AU_MAX_HIDDEN);
     if (o->hidden > 0 && o->regional)
         return au_fail(err, AUGUR_EARG, "a hidden layer reads every feature: it cannot be combined with regional AUs");
     if (o->hidden > 0 && (o->epochs < 1 || !(o->dropout >= 0 && o->dropout < 1) || !(o->wd >= 0)))
@@ -597,7 +615,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         float lg[AU_COUNT];
         for (int f = 0; f < 3 && !rc; f++) {
             for (int i = 0; i < n; i++) mask[i] = (d->group[i] % 3) != f;
-            if (fit_mlp(Z, d->y, d->weight, mask, n, nf, fit_now, o, (uint64_t)o->seed * 16 + (uint64_t)f, m)) { rc = -1; break; }
+            if (fit_net(Z, d->y, d->weight, mask, n, nf, fit_now, o, (uint64_t)o->seed * 16 + (uint64_t)f, m)) { rc = -1; break; }
             for (int i = 0; i < n; i++) {
                 if (mask[i]) continue;
                 au_model_logits(m, Z + (size_t)i * nf, lg);
@@ -609,7 +627,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
                 for (int a = 0; a < AU_COUNT; a++) oofp_all[(size_t)q * AU_COUNT + a] = lg[a];
             }
         }
-        if (!rc && fit_mlp(Z, d->y, d->weight, all, n, nf, fit_now, o, (uint64_t)o->seed * 16 + 3, m)) rc = -1;
+        if (!rc && fit_net(Z, d->y, d->weight, all, n, nf, fit_now, o, (uint64_t)o->seed * 16 + 3, m)) rc = -1;
         for (int i = 0; !rc && i < n; i++) au_model_logits(m, Z + (size_t)i * nf, flog + (size_t)i * AU_COUNT);
         memset(m->trained, 0, sizeof m->trained);
     }

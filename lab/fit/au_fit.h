@@ -48,6 +48,9 @@ typedef struct au_fit_opts {
     float wd;               /* hidden: weight decay (on the loss averaged per AU) */
     float dropout;          /* hidden: input dropout */
     unsigned seed;          /* hidden: initial weights, row order, dropout */
+    int members;            /* hidden: networks of different seeds per fit, their logits averaged; kept
+                               as one layer of members x hidden units (the output weights divided by
+                               members), so the model file and the runtime do not change (1: one) */
 } au_fit_opts;
 
 au_fit_opts au_fit_default_opts(void);

@@ -19,7 +19,7 @@
 #include "core/util.h"
 
 #define AU_MAX_FEATURES 2048
-#define AU_MAX_HIDDEN 256
+#define AU_MAX_HIDDEN 512
 #define AU_EV_CLASSES AUGUR_EXPR_COUNT   /* expression classes of the evidence map */
 
 typedef struct au_model {
