@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "au/au.h"
+#include "expr/classes.h"
 #include "media/image.h"
 #include "stage/stage.h"
 #include "media/video.h"
@@ -396,9 +398,35 @@ static void test_same_reading(const char *models, const au_image *src)
     augur_free(ctx);
 }
 
+/* Which frames may feed the person's neutral (vp_looks_neutral): no AU present;
+ * one AU present with the AU evidence ranking neutral at 0.8 or more (a
+ * resting face that reads an AU of its identity); not when the evidence is
+ * below that, or when the model has no evidence map. */
+static void test_looks_neutral(void)
+{
+    static au_face_aus r;
+    memset(&r, 0, sizeof r);
+    r.n = AU_COUNT;
+    CHECK(vp_looks_neutral(&r), "no AU present: neutral-looking");
+    r.au[au_index(17)].present = 1;
+    CHECK(!vp_looks_neutral(&r), "AU17 present, no evidence map: not neutral-looking");
+    r.has_evidence = 1;
+    r.evidence[EXPR_NEUTRAL] = 0.85f;
+    r.evidence[EXPR_SADNESS] = 0.15f;
+    CHECK(vp_looks_neutral(&r), "AU17 present, evidence neutral 0.85: neutral-looking");
+    r.evidence[EXPR_NEUTRAL] = 0.79f;
+    r.evidence[EXPR_SADNESS] = 0.21f;
+    CHECK(!vp_looks_neutral(&r), "AU17 present, evidence neutral 0.79: not neutral-looking");
+    r.evidence[EXPR_NEUTRAL] = 0.1f;
+    r.evidence[EXPR_HAPPINESS] = 0.9f;
+    r.au[au_index(12)].present = 1;
+    CHECK(!vp_looks_neutral(&r), "a smile with happiness evidence: not neutral-looking");
+}
+
 int main(void)
 {
     test_oneeuro();
+    test_looks_neutral();
     const char *models = t_model_dir();
     snprintf(g_dir, sizeof g_dir, "/tmp/augur-vp-XXXXXX");
     if (!mkdtemp(g_dir)) { perror("mkdtemp"); return 1; }

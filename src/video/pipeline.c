@@ -18,8 +18,15 @@
 
 #define VP_COORDS (AU_MESH_N * 3)
 /* A frame whose AU evidence ranks neutral with at least this also looks neutral
- * (read_face); the one value tried, on MICRO's dev split (docs/VIDEO.md) */
+ * (vp_looks_neutral); the one value tried, on MICRO's dev split (docs/VIDEO.md) */
 #define VP_NEUTRAL_EVIDENCE 0.8f
+
+int vp_looks_neutral(const au_face_aus *r)
+{
+    int any = 0;
+    for (int a = 0; a < AU_COUNT; a++) any |= r->au[a].present;
+    return !any || (r->has_evidence && r->evidence[EXPR_NEUTRAL] >= VP_NEUTRAL_EVIDENCE);
+}
 
 /* ---- One-Euro filter ----------------------------------------------------- */
 
@@ -263,14 +270,7 @@ static int read_face(vp *p, track *t, const au_image *img, double time, au_face 
     if (rc > 0) return 0; /* degenerate mesh: no AUs, still a face */
     if (st_read_aus(p->st, f, feat, NULL, &r, err)) return 0;
     if (p->o.baseline && m->has_neutral_mean) {
-        /* neutral-looking: no AU present, or the AU evidence alone (the evidence map, not the
-         * classifier) says neutral firmly. The second keeps one AU that a person's resting face
-         * reads present (a chin, a dimple: identity, not expression) from blocking their
-         * neutral for the whole clip; a held expression still reads its own class */
-        int any = 0;
-        for (int a = 0; a < AU_COUNT; a++) any |= r.au[a].present;
-        if (any && r.has_evidence && r.evidence[EXPR_NEUTRAL] >= VP_NEUTRAL_EVIDENCE) any = 0;
-        if (!any) baseline_update(p, t, f, feat);
+        if (vp_looks_neutral(&r)) baseline_update(p, t, f, feat);
         if (t->has_neutral) {
             float w = t->ring_n >= p->o.baseline_min ? 1.0f : (float)t->ring_n / (float)p->o.baseline_min;
             for (int i = 0; i < AU_MESH_N; i++)

@@ -143,4 +143,14 @@ typedef struct vp_oneeuro {
 void vp_oneeuro_init(vp_oneeuro *f, double mincutoff, double beta, double dcutoff);
 double vp_oneeuro_filter(vp_oneeuro *f, double x, double t);
 
+/* ---- The person's neutral (exposed for tests) ------------------------------
+ * 1 when a frame's population reading may feed the person's neutral: no AU
+ * present, or the AU evidence alone (the evidence map, not the classifier)
+ * ranks neutral at least VP_NEUTRAL_EVIDENCE (0.8). The second keeps one AU
+ * that a person's resting face reads present (a chin, a dimple: identity, not
+ * expression) from blocking their neutral for the whole clip; a held
+ * expression still reads its own class. */
+struct au_face_aus;
+int vp_looks_neutral(const struct au_face_aus *r);
+
 #endif
