@@ -40,9 +40,10 @@
     "  --personal-thresholds  second presence thresholds for faces read against the person's neutral\n" \
     "                      (video), chosen on CK+ peaks against their neutral frame, neutral frames\n" \
     "                      against another of the person's\n" \
-    "  --l2 X              ridge on standardised features (default 20)\n" \
+    "  --l2 X              ridge of the per-AU regressions, --hidden 0 (default 20)\n" \
     "  --hidden H          one network for every AU: a hidden layer of H ReLU units (at most 512)\n" \
-    "                      that the AUs' regressions share (default 0: each AU regresses the features)\n" \
+    "                      that the AUs' regressions share (default 128, the shipped model;\n" \
+    "                      0: each AU regresses the features)\n" \
     "  --epochs N          passes over the rows when fitting it (default 20)\n" \
     "  --ensemble K        K networks of different seeds, their logits averaged (default 1;\n" \
     "                      K x H <= 512 units)\n" \

@@ -33,6 +33,7 @@ au_eval_opts au_eval_default_opts(void)
     o.folds = 5;
     o.seed = 1;
     o.fit = au_fit_default_opts();
+    o.fit.hidden = AU_SHIPPED_HIDDEN; /* the shipped recipe (models/au.md); --hidden 0: per-AU regressions */
     o.min_report_seqs = 20;
     o.threads = 2;
     return o;
@@ -766,9 +767,12 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 {
     char reg[128], hid[64] = "";
     regional_arg(&o->fit, reg, sizeof reg);
+    /* --hidden always: its default changed (0 before 2026-12-06, the shipped 128 since) */
     if (o->fit.hidden > 0)
         snprintf(hid, sizeof hid, " --hidden %d --epochs %d%s%.0d", o->fit.hidden, o->fit.epochs,
                  o->fit.members > 1 ? " --ensemble " : "", o->fit.members > 1 ? o->fit.members : 0);
+    else
+        snprintf(hid, sizeof hid, " --hidden 0");
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",

@@ -30,6 +30,10 @@
 #include "fit/au_fit.h"
 #include "core/util.h"
 
+/* The shipped AU model's layer (models/au.md: train au --hidden 128), the
+ * default of train au / eval au since 2026-12-06 (0 before: per-AU regressions) */
+#define AU_SHIPPED_HIDDEN 128
+
 typedef struct au_eval_opts {
     const char *data_dir;     /* CK+-style folder (class folders of images) with FACS labels */
     const char *labels_csv;   /* default: <data_dir>/au_labels.csv */

@@ -678,8 +678,10 @@ static int au_cv(const cd_opts *o, cd_report *rep, cd_data *ck, cd_data *sf, con
     h = fnv_str(h, realpath(o->data, root) ? root : o->data);
     int cfg[4] = {o->folds, (int)o->seed, a.min_votes, a.appearance};
     h = fnv(h, cfg, sizeof cfg);
-    float fc[3] = {a.ck_weight, a.fit.l2, a.fit.neutral_budget};
+    float fc[5] = {a.ck_weight, a.fit.l2, a.fit.neutral_budget, a.fit.wd, a.fit.dropout};
     h = fnv(h, fc, sizeof fc);
+    int net[4] = {a.fit.hidden, a.fit.members, a.fit.epochs, (int)a.fit.seed}; /* the network (models/au.md) */
+    h = fnv(h, net, sizeof net);
     h = fnv_str(h, model_dir);
     for (int g = 0; g < ck->n_groups; g++) { h = fnv_str(h, ck->gname[g]); h = fnv(h, &fold_of[g], sizeof *fold_of); }
     for (int g = 0; g < sf->n_groups; g++) {

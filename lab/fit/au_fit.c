@@ -514,7 +514,8 @@ int au_fit_check_opts(const au_fit_opts *o, au_error *err)
         return au_fail(err, AUGUR_EARG, "%d networks of %d units: at most 8 networks and %d units in all", o->members,
                        o->hidden, AU_MAX_HIDDEN);
     if (o->hidden > 0 && o->regional)
-        return au_fail(err, AUGUR_EARG, "a hidden layer reads every feature: it cannot be combined with regional AUs");
+        return au_fail(err, AUGUR_EARG, "a hidden layer reads every feature: it cannot be combined with regional AUs "
+                                        "(--hidden 0 for per-AU regressions)");
     if (o->hidden > 0 && (o->epochs < 1 || !(o->dropout >= 0 && o->dropout < 1) || !(o->wd >= 0)))
         return au_fail(err, AUGUR_EARG, "bad network settings (epochs %d, dropout %g, weight decay %g)", o->epochs,
                        o->dropout, o->wd);
