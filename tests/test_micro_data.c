@@ -15,7 +15,8 @@
  * frames after 1 s of neutral (70% of the clip), scored against CK+'s FACS
  * codes (me_opts.labels_csv): every clip scored, and the coded AUs present on
  * at least 70% of all (clip, coded AU, peak frame) triples (docs/AUS.md has
- * the test split's numbers); a missing label file is an error naming it.
+ * the test split's numbers), and at least 85% of the AUs read at the hold's
+ * start kept through it (no fade); a missing label file is an error naming it.
  * Skipped without the data or the models.
  */
 #include <dirent.h>
@@ -124,6 +125,9 @@ int main(void)
             CHECK(h.has_labels && h.held_clips == 6 && fr > 0, "held: %d clips scored, %lld peak frames", h.held_clips,
                   (long long)fr);
             CHECK(pr >= 0.7 * fr, "held: coded AUs present on %.1f%% of the peak frames (floor 70%%)", 100.0 * pr / (fr ? fr : 1));
+            /* no fade: what is read at the hold's start stays through it (dev split: 77 of 80) */
+            CHECK(h.start_pairs >= 6 && h.start_kept >= 0.85 * h.start_pairs,
+                  "held: %d of %d AUs read at the hold's start stay through it (floor 85%%)", h.start_kept, h.start_pairs);
         }
         hm.labels_csv = "/nonexistent/au_labels.csv";
         CHECK(me_run(&hm, &h, &err) == AUGUR_EIO && strstr(err.msg, "au_labels.csv"), "missing labels: %s", err.msg);

@@ -283,9 +283,19 @@ static me_hold *hold_slot(me_report *r, int hold)
 static void held_score(const clip_row *row, const ck_label *lab, const vt_frame *fr, int n, me_report *rep)
 {
     int pos[AU_COUNT] = {0}, present[AU_COUNT] = {0}, measured = 0, kept_all = 1;
+    int start[AU_COUNT] = {0}, all_peak[AU_COUNT] = {0}, peak_frames = 0, start_frames = 0;
     for (int i = 0; i < n; i++) {
         const vt_frame *f = &fr[i];
         if (f->frame < row->apex_first || f->frame > row->apex_last) continue;
+        /* no fade: every AU the pipeline shows, coded or not */
+        int early = f->frame < row->apex_first + ME_START_FRAMES;
+        peak_frames++;
+        start_frames += early;
+        for (int a = 0; a < AU_COUNT; a++) {
+            int pr = f->success && f->au_r[a] >= 1.0f && !(f->au_measured && !(f->au_measured >> a & 1));
+            all_peak[a] += pr;
+            start[a] += early && pr;
+        }
         for (int a = 0; a < AU_COUNT; a++) {
             if (lab->label[a] < 0 || (f->au_measured && !(f->au_measured >> a & 1))) continue;
             int pr = f->success && f->au_r[a] >= 1.0f; /* a lost face shows nothing */
@@ -303,6 +313,16 @@ static void held_score(const clip_row *row, const ck_label *lab, const vt_frame 
     }
     rep->held_clips++;
     rep->held_all_kept += measured && kept_all;
+    int started = 0, start_all = 1;
+    for (int a = 0; a < AU_COUNT && start_frames; a++) {
+        if (2 * start[a] <= start_frames) continue; /* not read on most of the hold's first frames */
+        int kept = all_peak[a] >= ME_KEEP * peak_frames;
+        started = 1;
+        rep->start_pairs++;
+        rep->start_kept += kept;
+        start_all &= kept;
+    }
+    rep->start_clips_all_kept += started && start_all;
 }
 
 int me_run(const me_opts *o, me_report *rep, au_error *err)
@@ -456,6 +476,9 @@ void me_print(const me_report *r, FILE *f)
                 fprintf(f, "    AU%-2d kept in %3d/%3d clips; present on %5.1f%% of its peak frames, on %5.1f%% where not coded\n",
                         au_defs[a].id, r->au_pos_kept[a], r->au_pos_clips[a], 100 * held_share(r, a),
                         100 * held_share_not_coded(r, a));
+        fprintf(f, "  no fade: %d of %d AUs read at the hold's start (first %d peak frames) stay present on >= %.0f%% of "
+                   "the peak frames; every such AU in %d of %d clips\n", r->start_kept, r->start_pairs, ME_START_FRAMES,
+                100 * ME_KEEP, r->start_clips_all_kept, r->held_clips);
     }
     if (r->frames_run)
         fprintf(f, "  pipeline: %lld frames in %.1f s (%.1f frames/s)\n", (long long)r->frames_run, r->pipeline_s,
@@ -510,7 +533,11 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
     if (ok && r->has_labels) {
         cJSON *hd = cJSON_AddObjectToObject(j, "held"), *aus = hd ? cJSON_AddArrayToObject(hd, "aus") : NULL;
         ok = aus && cJSON_AddNumberToObject(hd, "keep_share", ME_KEEP) && cJSON_AddNumberToObject(hd, "clips", r->held_clips) &&
-             cJSON_AddNumberToObject(hd, "clips_all_kept", r->held_all_kept);
+             cJSON_AddNumberToObject(hd, "clips_all_kept", r->held_all_kept) &&
+             cJSON_AddNumberToObject(hd, "start_frames", ME_START_FRAMES) &&
+             cJSON_AddNumberToObject(hd, "start_aus", r->start_pairs) &&
+             cJSON_AddNumberToObject(hd, "start_aus_kept", r->start_kept) &&
+             cJSON_AddNumberToObject(hd, "start_clips_all_kept", r->start_clips_all_kept);
         for (int a = 0; ok && a < AU_COUNT; a++) {
             if (!held_row(r, a)) continue;
             cJSON *o = cJSON_CreateObject();
@@ -570,6 +597,11 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
             if (held_row(r, a))
                 fprintf(f, "| %d | %d | %d | %.1f%% | %.1f%% |\n", au_defs[a].id, r->au_pos_clips[a], r->au_pos_kept[a],
                         100 * held_share(r, a), 100 * held_share_not_coded(r, a));
+        fprintf(f, "\n**No fade** (what the pipeline reads, coded or not): of the %d AUs present on most of the hold's "
+                   "first %d peak frames, %d stay present on >= %.0f%% of the peak frames; in %d of %d clips every one "
+                   "of them does. A held expression that the reading lets fade (the clip-median neutral of the first "
+                   "version) fails this; an AU the model does not read at all is counted above, not here.\n",
+                r->start_pairs, ME_START_FRAMES, r->start_kept, 100 * ME_KEEP, r->start_clips_all_kept, r->held_clips);
     }
     if (fclose(f) != 0) return au_fail(err, AUGUR_EIO, "%s: write error", path);
     return 0;

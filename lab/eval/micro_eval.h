@@ -34,6 +34,7 @@
 
 #define ME_MAX_HOLDS 64    /* distinct hold lengths reported */
 #define ME_KEEP 0.9        /* an AU is kept through a hold when present on >= this share of its peak frames */
+#define ME_START_FRAMES 10 /* no fade: an AU counts as read at the hold's start when present on most of its first frames */
 
 typedef struct me_opts {
     const char *clips_dir;    /* folder with clips.csv and the clips */
@@ -77,6 +78,10 @@ typedef struct me_report {
     int held_all_kept;        /* ... in which every coded-present, measured AU is kept */
     int64_t au_pos_frames[AU_COUNT], au_pos_present[AU_COUNT], au_neg_frames[AU_COUNT], au_neg_present[AU_COUNT];
     int au_pos_clips[AU_COUNT], au_pos_kept[AU_COUNT];
+    /* no fade (issue 12's held frown): the (clip, AU) pairs the pipeline reads present on
+     * most of the hold's first ME_START_FRAMES peak frames, coded or not, and those of them
+     * present on >= ME_KEEP of all the peak frames; the clips whose every such AU is kept */
+    int start_pairs, start_kept, start_clips_all_kept;
     int64_t frames_run;       /* frames through the pipeline (not from the cache) */
     double pipeline_s;        /* their wall time */
     vt_opts vt;
