@@ -31,6 +31,7 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     if (!strcmp(a, "--raw-blendshapes")) { o->bs_symmetric = 0; return 1; }
     if (!strcmp(a, "--joint-budget")) { o->fit.joint_budget = 1; return 1; }
     if (!strcmp(a, "--personal-thresholds")) { o->personal_thresholds = 1; return 1; }
+    if (!strcmp(a, "--no-personal-thresholds")) { o->personal_thresholds = 0; return 1; }
     if (!v) return 0;
     if (!strcmp(a, "--data")) o->data_dir = v;
     else if (!strcmp(a, "--labels")) o->labels_csv = v;

@@ -39,7 +39,8 @@
     "  --evidence-domains  fit the evidence map with each data set (CK+, FERPlus, SFEW) weighing the same\n" \
     "  --personal-thresholds  second presence thresholds for faces read against the person's neutral\n" \
     "                      (video), chosen on CK+ peaks against their neutral frame, neutral frames\n" \
-    "                      against another of the person's\n" \
+    "                      against another of the person's (the default, as shipped;\n" \
+    "                      --no-personal-thresholds: the still thresholds in video too)\n" \
     "  --l2 X              ridge of the per-AU regressions, --hidden 0 (default 20)\n" \
     "  --hidden H          one network for every AU: a hidden layer of H ReLU units (at most 512)\n" \
     "                      that the AUs' regressions share (default 128, the shipped model;\n" \

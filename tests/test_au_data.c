@@ -33,7 +33,7 @@
  * Issue #12's CK+ goal (0.75) is not reached; SFEW's (0.40) is since the
  * blendshapes (docs/AUS.md). */
 #define AU_FLOOR_CK16 0.60   /* measured 0.638 (the regressions before: 0.569) */
-#define AU_FLOOR_CK16_PERSONAL 0.63 /* each peak against its own neutral frame, as augur video: measured 0.665 */
+#define AU_FLOOR_CK16_PERSONAL 0.65 /* each peak against its own neutral frame at the personal thresholds, as augur video: measured 0.677 (0.665 at the still ones) */
 #define AU_FLOOR_SFEW 0.39   /* measured 0.412 (the regressions: 0.417) */
 
 static void shipped_on_ferplus_test(const char *data)

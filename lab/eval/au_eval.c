@@ -34,6 +34,7 @@ au_eval_opts au_eval_default_opts(void)
     o.seed = 1;
     o.fit = au_fit_default_opts();
     o.fit.hidden = AU_SHIPPED_HIDDEN; /* the shipped recipe (models/au.md); --hidden 0: per-AU regressions */
+    o.personal_thresholds = 1;        /* ... with thresholds of its own for the reading against the person's neutral */
     o.min_report_seqs = 20;
     o.threads = 2;
     return o;
@@ -781,7 +782,8 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
              o->appearance && !o->blendshapes ? " --no-blendshapes"
              : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "", o->folds, o->seed, o->fit.l2,
              o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "",
-             o->personal_thresholds ? " --personal-thresholds" : "", o->fit.joint_budget ? " --joint-budget" : "",
+             o->personal_thresholds ? " --personal-thresholds" : " --no-personal-thresholds",
+             o->fit.joint_budget ? " --joint-budget" : "",
              reg, hid);
 }
 

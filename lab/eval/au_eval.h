@@ -31,7 +31,9 @@
 #include "core/util.h"
 
 /* The shipped AU model's layer (models/au.md: train au --hidden 128), the
- * default of train au / eval au since 2026-12-06 (0 before: per-AU regressions) */
+ * default of train au / eval au since 2026-12-06 (0 before: per-AU regressions);
+ * with personal thresholds (au_eval_opts.personal_thresholds, default 1 since
+ * the same day) */
 #define AU_SHIPPED_HIDDEN 128
 
 typedef struct au_eval_opts {
