@@ -235,6 +235,8 @@ for cmd in "train au --out $T/m.json" "eval au"; do
     grep_out "units in all" "$cmd: --ensemble width message"
 done
 expect 2 "eval au --ensemble 9" -- "$AUGUR" eval au --data "$T" --ensemble 9
+expect 1 "train au --ensemble without a hidden layer" -- "$AUGUR" train au --data "$T/nowhere" --hidden 0 --ensemble 2 --out "$T/m.json" -q
+grep_out "needs a hidden layer" "--ensemble with --hidden 0 message"
 expect 2 "train au without --out" -- "$AUGUR" train au --data "$T"
 expect 1 "train au missing data" -- "$AUGUR" train au --data "$T/nowhere" --ferplus "$T/nowhere" --out "$T/au.json" -q; grep_out "nowhere" "train au names the missing folder"
 [[ ! -e $T/au.json ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: a failed train au wrote a model"; }

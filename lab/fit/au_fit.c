@@ -513,6 +513,8 @@ int au_fit_check_opts(const au_fit_opts *o, au_error *err)
     if (o->members < 1 || o->members > 8 || (o->hidden > 0 && o->hidden * o->members > AU_MAX_HIDDEN))
         return au_fail(err, AUGUR_EARG, "%d networks of %d units: at most 8 networks and %d units in all", o->members,
                        o->hidden, AU_MAX_HIDDEN);
+    if (o->members > 1 && o->hidden <= 0)
+        return au_fail(err, AUGUR_EARG, "an ensemble averages networks: it needs a hidden layer (--hidden H)");
     if (o->hidden > 0 && o->regional)
         return au_fail(err, AUGUR_EARG, "a hidden layer reads every feature: it cannot be combined with regional AUs "
                                         "(--hidden 0 for per-AU regressions)");
