@@ -16,45 +16,6 @@
 #include "eval/evidence_eval.h"
 
 
-#define AU_DATA_HELP \
-    "  --data DIR          CK+-style folder with FACS labels (e.g. ../shared/data/ckplus48)\n" \
-    "  --labels CSV        AU labels (default DIR/au_labels.csv)\n" \
-    "  --negatives DIR     CK+ neutral first frames DIR/<seq>_00000001.png: every AU absent\n" \
-    "                      (e.g. ../shared/data/ckplus48-pairs/neutral)\n" \
-    "  --ferplus DIR       FERPlus folder with label.csv (e.g. ../shared/data/fer2013/FER2013Train):\n" \
-    "                      weak AU labels through the FACS codebook for faces with >= --min-votes\n" \
-    "  --sfew DIR          class folders of film faces (e.g. ../shared/data/sfew/Train): weak labels\n" \
-    "  --min-votes N       FERPlus votes (of 10) a face's class needs (default 7)\n" \
-    "  --ck-weight W       weight of a FACS-coded CK+ row against a weakly labelled one (default 10)\n" \
-    "  --geometry-only     mesh geometry only (default: geometry + HOG appearance + blendshapes)\n" \
-    "  --no-blendshapes    without MediaPipe's 51 blendshape coefficients (geometry + HOG only)\n" \
-    "  --symmetric-blendshapes  the blendshapes mirror-symmetrised (left/right pairs as mean and\n" \
-    "                      |difference|), so a mirrored face gives the same input\n" \
-    "  --regional M        all: each AU reads only the features of its own face area (brows and\n" \
-    "                      eyes; cheeks and nose for AU6, AU9; lips, jaw, chin for the rest); auto:\n" \
-    "                      per AU, that or the whole face, by inner-fold F1; a list of AU\n" \
-    "                      numbers (4,14): those from their area; none (default)\n" \
-    "  --predictions F.csv every held-out CK+ and SFEW row's out-of-fold AU probabilities, the fold\n" \
-    "                      model's thresholds and the labels\n" \
-    "  --evidence-domains  fit the evidence map with each data set (CK+, FERPlus, SFEW) weighing the same\n" \
-    "  --personal-thresholds  second presence thresholds for faces read against the person's neutral\n" \
-    "                      (video), chosen on CK+ peaks against their neutral frame, neutral frames\n" \
-    "                      against another of the person's (the default, as shipped;\n" \
-    "                      --no-personal-thresholds: the still thresholds in video too)\n" \
-    "  --l2 X              ridge of the per-AU regressions, --hidden 0 (default 20)\n" \
-    "  --hidden H          one network for every AU: a hidden layer of H ReLU units (at most 512)\n" \
-    "                      that the AUs' regressions share (default 128, the shipped model;\n" \
-    "                      0: each AU regresses the features)\n" \
-    "  --epochs N          passes over the rows when fitting it (default 20)\n" \
-    "  --ensemble K        K networks of different seeds, their logits averaged (default 1;\n" \
-    "                      K x H <= 512 units)\n" \
-    "  --budget F          presence thresholds keep false alarms on neutral training faces <= F\n" \
-    "                      (out of fold; default 0.02)\n" \
-    "  --joint-budget      then re-allocate it: neutral training faces with any AU stay at the\n" \
-    "                      per-AU thresholds' rate, spent where the CK+ F1 gains most\n" \
-    "  --cache DIR         feature cache (default $AUGUR_CACHE; none if unset)\n" \
-    "  --threads N         face-stage threads for the features (default 2)\n" \
-    "  --models DIR        pretrained face models\n"
 
 static void help(void)
 {
@@ -63,7 +24,9 @@ static void help(void)
            "(no person or film in both parts; FERPlus faces always train): per-AU precision, recall and\n"
            "F1 on held-out CK+ subjects, false alarms on their neutral frames, and the class the AU\n"
            "evidence ranks first on held-out SFEW films. The model is trained as `augur train au` does.\n\n"
-           "options:\n" AU_DATA_HELP
+           "options:\n" CLI_AU_OPTS_HELP
+           "  --predictions F.csv every held-out CK+ and SFEW row's out-of-fold AU probabilities, the fold\n"
+           "                      model's thresholds and the labels\n"
            "  --folds K           folds (default 5)\n"
            "  --seed N            fold assignment seed (default 1)\n"
            "  --report PREFIX     write PREFIX.md and PREFIX.json (default: print only)\n"
