@@ -102,14 +102,11 @@ static const char *feature_set(const au_eval_opts *o, char *buf)
 /* The model's form, in words; buf holds 256 bytes. */
 static const char *model_kind(const au_eval_opts *o, char *buf)
 {
-    if (o->fit.hidden > 0 && o->fit.members > 1)
-        snprintf(buf, 256, "%d networks (seeds apart, logits averaged), each a hidden layer of %d ReLU units shared by "
-                 "the AUs (%d epochs, weight decay %.3g, input dropout %.3g, seed %u)", o->fit.members, o->fit.hidden,
-                 o->fit.epochs, o->fit.wd, o->fit.dropout, o->fit.seed);
-    else if (o->fit.hidden > 0)
-        snprintf(buf, 256, "a hidden layer of %d ReLU units shared by the AUs (%d epochs, weight decay %.3g, input "
-                 "dropout %.3g, seed %u)", o->fit.hidden, o->fit.epochs, o->fit.wd, o->fit.dropout, o->fit.seed);
-    else
+    if (o->fit.hidden > 0) {
+        int k = o->fit.members > 1 ? snprintf(buf, 256, "%d networks (seeds apart, logits averaged), each ", o->fit.members) : 0;
+        snprintf(buf + k, 256 - (size_t)k, "a hidden layer of %d ReLU units shared by the AUs (%d epochs, weight decay %.3g, "
+                 "input dropout %.3g, seed %u)", o->fit.hidden, o->fit.epochs, o->fit.wd, o->fit.dropout, o->fit.seed);
+    } else
         snprintf(buf, 256, "a logistic regression per AU, l2 %.3g", o->fit.l2);
     return buf;
 }
@@ -769,11 +766,9 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
     char reg[128], hid[64] = "";
     regional_arg(&o->fit, reg, sizeof reg);
     /* --hidden always: its default changed (0 before 2026-12-06, the shipped 128 since) */
-    if (o->fit.hidden > 0)
-        snprintf(hid, sizeof hid, " --hidden %d --epochs %d%s%.0d", o->fit.hidden, o->fit.epochs,
-                 o->fit.members > 1 ? " --ensemble " : "", o->fit.members > 1 ? o->fit.members : 0);
-    else
-        snprintf(hid, sizeof hid, " --hidden 0");
+    int k = snprintf(hid, sizeof hid, " --hidden %d", o->fit.hidden);
+    if (o->fit.hidden > 0) k += snprintf(hid + k, sizeof hid - (size_t)k, " --epochs %d", o->fit.epochs);
+    if (o->fit.members > 1) snprintf(hid + k, sizeof hid - (size_t)k, " --ensemble %d", o->fit.members);
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",

@@ -292,13 +292,11 @@ static void held_score(const clip_row *row, const ck_label *lab, const vt_frame 
         peak_frames++;
         start_frames += early;
         for (int a = 0; a < AU_COUNT; a++) {
-            int pr = f->success && f->au_r[a] >= 1.0f && !(f->au_measured && !(f->au_measured >> a & 1));
+            int measured_a = !(f->au_measured && !(f->au_measured >> a & 1));
+            int pr = measured_a && f->success && f->au_r[a] >= 1.0f; /* a lost face shows nothing */
             all_peak[a] += pr;
             start[a] += early && pr;
-        }
-        for (int a = 0; a < AU_COUNT; a++) {
-            if (lab->label[a] < 0 || (f->au_measured && !(f->au_measured >> a & 1))) continue;
-            int pr = f->success && f->au_r[a] >= 1.0f; /* a lost face shows nothing */
+            if (lab->label[a] < 0 || !measured_a) continue;
             if (lab->label[a] == 1) { rep->au_pos_frames[a]++; rep->au_pos_present[a] += pr; pos[a]++; present[a] += pr; }
             else { rep->au_neg_frames[a]++; rep->au_neg_present[a] += pr; }
         }
