@@ -46,6 +46,9 @@ static void help_evidence(void)
            "  --au-model FILE     AU model (default: the shipped one)\n"
            "  --expr-model FILE   expression model (default: the shipped one)\n"
            "  --strong-votes N    votes (of 10) that make a FERPlus face strongly neutral (default 8)\n"
+           "  --labels FILE       FACS codes of the images (a CK+ label file: subject,sequence,emotion,AU1,...;\n"
+           "                      images named S###_###_*.png): also report, on the faces coded with each AU,\n"
+           "                      how often the AU's named measurement shows it (folders protocol)\n"
            "  --threads N         images analysed in parallel (default 2)\n"
            "  --report PREFIX     write PREFIX.md and PREFIX.json\n"
            "  --models DIR        pretrained face models\n"
@@ -68,6 +71,7 @@ static int cmd_eval_evidence(int argc, char **argv)
         else if (!strcmp(a, "--expr-model")) { o.params.expr_model = v; i++; }
         else if (!strcmp(a, "--models")) { o.params.model_dir = v; i++; }
         else if (!strcmp(a, "--report")) { report = v; i++; }
+        else if (!strcmp(a, "--labels")) { o.labels = v; i++; }
         else if (!strcmp(a, "--strong-votes")) { if ((o.strong_votes = cli_int("eval", a, v, 1, 10)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--threads")) { if ((o.threads = cli_int("eval", a, v, 1, 16)) < 0) return EXIT_USAGE; i++; }
         else { cli_error("eval", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }
@@ -75,6 +79,10 @@ static int cmd_eval_evidence(int argc, char **argv)
     if (!o.data) { cli_error("eval", "--data DIR is required"); return EXIT_USAGE; }
     if (strcmp(o.protocol, "ferplus") && strcmp(o.protocol, "folders")) {
         cli_error("eval", "--protocol must be ferplus or folders");
+        return EXIT_USAGE;
+    }
+    if (o.labels && strcmp(o.protocol, "folders")) {
+        cli_error("eval", "--labels codes class folders of CK+-named images: use it with --protocol folders");
         return EXIT_USAGE;
     }
     ev_eval_report r;
@@ -89,6 +97,15 @@ static int cmd_eval_evidence(int argc, char **argv)
     for (int c = 0; c < AUGUR_EXPR_COUNT; c++)
         if (r.count[c]) printf("  %-10s %5d  evidence recall %.2f  classifier %.2f\n", augur_expression_name(c), r.count[c],
                                (double)r.ev_tp[c] / r.count[c], (double)r.cl_tp[c] / r.count[c]);
+    {
+        int pm = 0, ps = 0, cm = 0, cs = 0;
+        for (int a = 0; a < AUGUR_AU_COUNT; a++) {
+            pm += r.present_measured[a]; ps += r.present_shown[a]; cm += r.coded_measured[a]; cs += r.coded_shown[a];
+        }
+        printf("AUs read present whose named measurement shows them: %.1f%% of %d", pm ? 100.0 * ps / pm : 0, pm);
+        if (r.n_coded_faces) printf("; coded AUs: %.1f%% of %d (%d coded faces)", cm ? 100.0 * cs / cm : 0, cm, r.n_coded_faces);
+        printf("\n");
+    }
     if (r.n_flagged + r.n_unflagged)
         printf("weakly grounded: %d flagged, %.1f%% right; unflagged %.1f%% right; consistent against the margin: %d\n",
                r.n_flagged, r.n_flagged ? 100.0 * r.flagged_right / r.n_flagged : 0,

@@ -234,6 +234,12 @@ AUGUR_API const char *augur_au_region(int au);
 AUGUR_API const char *augur_expression_name(int cls);
 /* Name of a named facial measurement (struct augur_au.measure). */
 AUGUR_API const char *augur_measure_name(int measure);
+/* Which way the named measurement of AU au moves when the AU acts: +1 it grows, -1 it
+ * shrinks, 0 the AU has none. A reading's measurement shows the AU (the geometry supports
+ * it) when measure_mm * augur_measure_direction(id) > 0; where it does not, the AU was
+ * read from the rest of its evidence (appearance, blendshapes) and augur's explanations
+ * say so. */
+AUGUR_API int augur_measure_direction(int au);
 /* MediaPipe's name of blendshape i ("mouthSmileLeft"), 0..AUGUR_BLENDSHAPES-1; NULL otherwise. */
 AUGUR_API const char *augur_blendshape_name(int i);
 

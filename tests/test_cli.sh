@@ -209,6 +209,15 @@ expect 0 "eval evidence --help" -- "$AUGUR" eval evidence --help; grep_out "evid
 expect 2 "eval evidence without --data" -- "$AUGUR" eval evidence
 expect 2 "eval evidence bad --protocol" -- "$AUGUR" eval evidence --protocol frob --data "$T"
 expect 1 "eval evidence missing folder" -- "$AUGUR" eval evidence --protocol ferplus --data "$T/nowhere"; grep_out "label.csv" "eval evidence missing label.csv"
+expect 2 "eval evidence --labels with ferplus" -- "$AUGUR" eval evidence --protocol ferplus --data "$T" --labels "$T/l.csv"; grep_out "folders" "eval evidence --labels needs folders"
+mkdir -p "$T/ckf/happy" && cp "$SRC/examples/astronaut.png" "$T/ckf/happy/S010_006_00000015.png"
+expect 1 "eval evidence missing --labels file" -- "$AUGUR" eval evidence --protocol folders --data "$T/ckf" --labels "$T/nowhere.csv"; grep_out "nowhere.csv" "eval evidence names the missing label file"
+printf 'not,a,label,file\n1,2\n' > "$T/bad_labels.csv"
+expect 1 "eval evidence malformed --labels" -- "$AUGUR" eval evidence --protocol folders --data "$T/ckf" --labels "$T/bad_labels.csv"; grep_out "bad_labels.csv" "eval evidence names the malformed label file"
+printf 'subject,sequence,emotion,AU6,AU12,AU15\nS010,S010_006,happy,1,1,0\n' > "$T/ck_labels.csv"
+expect 0 "eval evidence --labels" -- "$AUGUR" eval evidence --protocol folders --data "$T/ckf" --labels "$T/ck_labels.csv" -q
+grep_out "coded AUs: 100.0% of 2 (1 coded faces)" "the astronaut's coded smile is shown by its measurements"
+rm -rf "$T/ckf" "$T/bad_labels.csv" "$T/ck_labels.csv"
 # cross-domain report (eval/crossdomain.h): option and input errors, no data needed
 expect 0 "eval crossdomain --help" -- "$AUGUR" eval crossdomain --help; grep_out "evidence_class" "eval crossdomain help"
 expect 2 "eval crossdomain without --data" -- "$AUGUR" eval crossdomain

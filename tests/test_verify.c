@@ -4,7 +4,8 @@
  * hallucinated rationale (brow lowerer AU4 on the forehead, lip corner
  * depressor AU15 -> sadness) scores <= 0.3 and names each unsupported claim;
  * malformed rationales (no tags, broken boxes, unknown AUs, garbage, huge
- * files) give reasons or clear errors, never crashes.
+ * files) give reasons or clear errors, never crashes. The measurement each
+ * AU cites is given as support only where it moves the AU's way.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,42 @@ int main(void)
         CHECK(t.steps[s].box[0] >= face->box[0] - 5 && t.steps[s].box[2] <= face->box[2] + 5 &&
               t.steps[s].box[1] >= face->box[1] - 5 && t.steps[s].box[3] <= face->box[3] + 5,
               "step %d box outside the face box", s);
+    /* the measurement behind each AU: cited as support only when it moves the AU's way */
+    CHECK(augur_measure_direction(12) == 1 && augur_measure_direction(4) == -1 && augur_measure_direction(17) == -1 &&
+              augur_measure_direction(15) == -1 && augur_measure_direction(99) == 0 && augur_measure_direction(-3) == 0,
+          "augur_measure_direction");
+    for (int i = 0; i < face->n_aus; i++) { /* the astronaut's smile shows in its geometry */
+        const struct augur_au *u = &face->aus[i];
+        if ((u->id == 6 || u->id == 12) && u->present)
+            CHECK(u->measure >= 0 && u->measure_mm * augur_measure_direction(u->id) > 0.5f, "AU%d %s %+.2f mm", u->id,
+                  augur_measure_name(u->measure), u->measure_mm);
+    }
+    {
+        static struct augur_face g;
+        g = *face;
+        int k6 = -1;
+        for (int i = 0; i < g.n_aus; i++)
+            if (g.aus[i].id == 6) k6 = i;
+        CHECK(k6 >= 0 && g.aus[k6].present, "the astronaut reads AU6");
+        ex_trace tg;
+        char local[400] = "";
+        if (k6 >= 0) {
+            g.aus[k6].measure_mm = -0.8f; /* the cheek lower than at rest, yet AU6 read present */
+            CHECK(ex_build_trace(&g, -1, &tg, &e) == 0, "trace: %s", e.msg);
+            for (int i = 0; i < tg.n_local; i++)
+                if (!strncmp(tg.local[i], "AU6 ", 4)) snprintf(local, sizeof local, "%s", tg.local[i]);
+            CHECK(strstr(local, "the geometry does not show it (cheek raise -0.8 mm") && !strstr(local, "measured:"),
+                  "a measurement against the AU is not cited as support: %s", local);
+            struct augur_analysis an = {"astronaut.png", 512, 512, &g, 1, 0};
+            char *js = augur_analysis_json(&an, 0);
+            CHECK(js && strstr(js, "\"name\":\"cheek raise\",\"delta_mm\":-0.8,\"supports\":false"),
+                  "JSON measure.supports false for AU6");
+            augur_string_free(js);
+        }
+    }
+    for (int i = 0; i < t.n_local; i++)
+        CHECK(strstr(t.local[i], "measured: ") != NULL, "the astronaut's own trace: %s", t.local[i]);
+
     ex_verdict *v = check(buf, 0, "augur's own trace");
     CHECK(v->grounding >= 0.9f && v->answer == EXPR_HAPPINESS && v->answer_agrees, "own trace %.2f", v->grounding);
 

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "au/au.h"
 #include "au/au_defs.h"
+#include "au/geometry.h"
+#include "data/ckplus.h"
 #include "data/fer.h"
 #include "explain/explain.h"
 
@@ -27,6 +30,7 @@ typedef struct ev_item_out {
     float gap;           /* evidence[evidence_class] - evidence[expression_class] */
     signed char found, ev, cl, flagged, margin_violation;
     unsigned char present[AUGUR_AU_COUNT];
+    signed char shown[AUGUR_AU_COUNT]; /* the AU's named measurement moves its way (1) or not (0); -1 none */
 } ev_item_out;
 
 typedef struct ev_job {
@@ -69,7 +73,13 @@ static void *ev_worker(void *arg)
         if (best) {
             r->found = 1;
             r->ev = (signed char)best->evidence_class;
-            for (int a = 0; a < best->n_aus; a++) r->present[a] = best->aus[a].present != 0;
+            for (int a = 0; a < AUGUR_AU_COUNT; a++) r->shown[a] = -1;
+            for (int a = 0; a < best->n_aus && a < AUGUR_AU_COUNT; a++) {
+                const struct augur_au *u = &best->aus[a];
+                r->present[a] = u->present != 0;
+                if (u->source != AUGUR_AU_SOURCE_NONE && u->measure >= 0)
+                    r->shown[a] = u->measure_mm * augur_measure_direction(u->id) > 0;
+            }
             if (best->has_expression) {
                 r->cl = (signed char)best->expression_class;
                 r->flagged = (signed char)best->weakly_grounded;
@@ -85,6 +95,19 @@ static void *ev_worker(void *arg)
     return NULL;
 }
 
+/* The label row of an image named S###_###_*.png (its sequence: the name up to the second '_'), or NULL. */
+static const ck_label *code_row(const ck_label *rows, int n, const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    const char *u = strchr(b, '_');
+    u = u ? strchr(u + 1, '_') : NULL;
+    size_t len = u ? (size_t)(u - b) : 0;
+    for (int i = 0; len && i < n; i++)
+        if (strlen(rows[i].seq) == len && !strncmp(rows[i].seq, b, len)) return &rows[i];
+    return NULL;
+}
+
 int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
 {
     memset(rep, 0, sizeof *rep);
@@ -95,8 +118,11 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
            : !strcmp(o->protocol, "folders") ? fer_read_class_folders(o->data, &set, err)
            : au_fail(err, AUGUR_EARG, "unknown protocol '%s' (ferplus, folders)", o->protocol);
     if (rc) return rc;
+    ck_label *codes = NULL;
+    int n_codes = 0, coded_col[AU_COUNT] = {0};
+    if (o->labels && (rc = ck_read_labels(o->labels, &codes, &n_codes, coded_col, err))) { fer_free(&set); return rc; }
     ev_item_out *out = calloc((size_t)set.n, sizeof *out);
-    if (!out) { fer_free(&set); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    if (!out) { fer_free(&set); free(codes); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
     int nt = o->threads < 1 ? 1 : o->threads > 16 ? 16 : o->threads;
     ev_job jobs[16];
     pthread_t th[16];
@@ -135,6 +161,23 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
                 else rep->m_unflagged_right[m] += r->cl == c;
             }
         }
+        for (int a = 0; a < AUGUR_AU_COUNT; a++)
+            if (r->found && r->present[a] && r->shown[a] >= 0) {
+                rep->present_measured[a]++;
+                rep->present_shown[a] += r->shown[a];
+            }
+        if (codes) {
+            const ck_label *row = code_row(codes, n_codes, it->path);
+            if (!row) rep->n_uncoded_faces++;
+            else {
+                rep->n_coded_faces++;
+                for (int a = 0; a < AUGUR_AU_COUNT && a < AU_COUNT; a++)
+                    if (r->found && row->label[a] == 1 && r->shown[a] >= 0) {
+                        rep->coded_measured[a]++;
+                        rep->coded_shown[a] += r->shown[a];
+                    }
+            }
+        }
         if (ferplus && it->votes[0] >= o->strong_votes) {
             rep->n_strong_neutral++;
             int any = 0;
@@ -158,6 +201,7 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
     }
     rep->seconds = au_now() - t0;
     free(out);
+    free(codes);
     fer_free(&set);
     return rc;
 }
@@ -221,8 +265,35 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
             P("| %.2f | %.1f%% | %.1f%% | %.1f%% | %.1f |\n", r->margin[m], 100.0 * nf / ncl, af, au, nf ? au - af : 0);
         }
     }
-    P("\nCommand: `augur eval evidence --protocol %s --data %s%s%s --report <prefix>` (%.0f s).\n", o->protocol, o->data,
-      o->params.au_model ? " --au-model " : "", o->params.au_model ? o->params.au_model : "", r->seconds);
+    P("\n## The measurement behind each AU\n\nEvery AU a face reads cites one named measurement of its region, face minus "
+      "neutral in mm (`measure` in the JSON); it *shows* the AU when it moves the way the AU moves it "
+      "(`augur_measure_direction`; `measure.supports`). An AU read present whose measurement does not show it rests on "
+      "the rest of its evidence (appearance, blendshapes), and the explanation says so.%s\n\n",
+      r->n_coded_faces ? " With FACS codes, the same over the faces coded with the AU, whatever augur reads: how often "
+                         "the measurement shows an AU that is there." : "");
+    P("| AU | measurement | present | shown by the measurement |%s\n|---:|---|---:|---:|%s\n",
+      r->n_coded_faces ? " coded | shown on coded faces |" : "", r->n_coded_faces ? "---:|---:|" : "");
+    int pm = 0, ps = 0, cm = 0, cs = 0;
+    for (int a = 0; a < AUGUR_AU_COUNT && a < AU_COUNT; a++) {
+        if (!r->present_measured[a] && !r->coded_measured[a]) continue;
+        int dir = augur_measure_direction(au_defs[a].id);
+        P("| %d | %s (%s) | %d | %.0f%% |", au_defs[a].id, au_measure_names[au_measure_of(au_defs[a].id)],
+          dir > 0 ? "grows" : "shrinks", r->present_measured[a],
+          r->present_measured[a] ? 100.0 * r->present_shown[a] / r->present_measured[a] : 0);
+        if (r->n_coded_faces)
+            P(r->coded_measured[a] ? " %d | %.0f%% |" : " %d | – |", r->coded_measured[a],
+              r->coded_measured[a] ? 100.0 * r->coded_shown[a] / r->coded_measured[a] : 0);
+        P("\n");
+        pm += r->present_measured[a]; ps += r->present_shown[a]; cm += r->coded_measured[a]; cs += r->coded_shown[a];
+    }
+    P("\n**AUs read present whose measurement shows them: %.1f%%** (%d of %d)", pm ? 100.0 * ps / pm : 0, ps, pm);
+    if (r->n_coded_faces)
+        P("; coded AUs whose measurement shows them: **%.1f%%** (%d of %d, on %d coded faces; %d faces without a code "
+          "row)", cm ? 100.0 * cs / cm : 0, cs, cm, r->n_coded_faces, r->n_uncoded_faces);
+    P(".\n");
+    P("\nCommand: `augur eval evidence --protocol %s --data %s%s%s%s%s --report <prefix>` (%.0f s).\n", o->protocol,
+      o->data, o->params.au_model ? " --au-model " : "", o->params.au_model ? o->params.au_model : "",
+      o->labels ? " --labels " : "", o->labels ? o->labels : "", r->seconds);
 #undef P
     if ((rc = au_out_commit(&of, err))) return rc;
     cJSON *j = cJSON_CreateObject();
@@ -239,6 +310,21 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
     cJSON_AddNumberToObject(j, "flagged_accuracy", r->n_flagged ? (double)r->flagged_right / r->n_flagged : 0);
     cJSON_AddNumberToObject(j, "unflagged_accuracy", r->n_unflagged ? (double)r->unflagged_right / r->n_unflagged : 0);
     cJSON_AddNumberToObject(j, "consistent_against_margin", r->consistent_against_margin);
+    cJSON *ms = cJSON_AddObjectToObject(j, "measurement_shows");
+    for (int a = 0; ms && a < AUGUR_AU_COUNT && a < AU_COUNT; a++) {
+        if (!r->present_measured[a] && !r->coded_measured[a]) continue;
+        char key[16];
+        snprintf(key, sizeof key, "AU%d", au_defs[a].id);
+        cJSON *x = cJSON_AddObjectToObject(ms, key);
+        if (!x) break;
+        cJSON_AddStringToObject(x, "measure", au_measure_names[au_measure_of(au_defs[a].id)]);
+        cJSON_AddNumberToObject(x, "present", r->present_measured[a]);
+        cJSON_AddNumberToObject(x, "present_shown", r->present_shown[a]);
+        if (r->n_coded_faces) {
+            cJSON_AddNumberToObject(x, "coded", r->coded_measured[a]);
+            cJSON_AddNumberToObject(x, "coded_shown", r->coded_shown[a]);
+        }
+    }
     cJSON *pc = cJSON_AddObjectToObject(j, "evidence_recall");
     for (int c = 0; c < AUGUR_EXPR_COUNT; c++)
         if (r->count[c]) cJSON_AddNumberToObject(pc, augur_expression_name(c), (double)r->ev_tp[c] / r->count[c]);

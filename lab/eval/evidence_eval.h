@@ -11,8 +11,13 @@
  *   - the classifier on the same faces, and the consistency rule: accuracy of
  *     the answers flagged weakly grounded against the unflagged ones.
  *
+ *   - the measurement behind each AU: of the AUs read present, how many have a
+ *     named measurement that moves the AU's way (augur_measure_direction); with
+ *     FACS codes (labels), the same on the faces coded with the AU, whatever
+ *     augur reads, which is what the choice of each AU's measurement rests on.
+ *
  * Protocols: "ferplus" (a FERPlus folder with label.csv, majority labels) or
- * "folders" (class folders, e.g. SFEW).
+ * "folders" (class folders, e.g. SFEW, or CK+ with its FACS codes as labels).
  */
 #ifndef AUGUR_EVAL_EVIDENCE_EVAL_H
 #define AUGUR_EVAL_EVIDENCE_EVAL_H
@@ -25,6 +30,8 @@ typedef struct ev_eval_opts {
     const char *data;         /* the folder */
     struct augur_params params;
     int strong_votes;         /* FERPlus: votes that make a face "strongly neutral" (default 8) */
+    const char *labels;       /* or NULL: a CK+ label file (subject,sequence,emotion,AU1,...) coding the images,
+                                 named S###_###_*.png, of a folders protocol */
     int threads;              /* contexts run in parallel (default 2) */
     int quiet;
 } ev_eval_opts;
@@ -47,6 +54,12 @@ typedef struct ev_eval_report {
     int n_margins;
     float margin[20];
     int m_flagged[20], m_flagged_right[20], m_unflagged_right[20];
+    /* the measurement behind each AU (per AU index): readings present with a named measurement,
+     * and how many of those it shows (moves the AU's way); with labels, the same over the faces
+     * coded with the AU (found, the AU measured), and the faces whose sequence the labels lack */
+    int present_measured[AUGUR_AU_COUNT], present_shown[AUGUR_AU_COUNT];
+    int coded_measured[AUGUR_AU_COUNT], coded_shown[AUGUR_AU_COUNT];
+    int n_coded_faces, n_uncoded_faces;
     double seconds;
 } ev_eval_report;
 

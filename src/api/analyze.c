@@ -19,6 +19,7 @@ AUGUR_API const char *augur_au_name(int au) { int a = au_index(au); return a < 0
 AUGUR_API const char *augur_au_muscle(int au) { int a = au_index(au); return a < 0 ? NULL : au_defs[a].muscle; }
 AUGUR_API const char *augur_au_region(int au) { int a = au_index(au); return a < 0 ? NULL : au_defs[a].region; }
 AUGUR_API const char *augur_measure_name(int m) { return m >= 0 && m < AU_M_COUNT ? au_measure_names[m] : NULL; }
+AUGUR_API int augur_measure_direction(int au) { return au_measure_direction(au); }
 AUGUR_API const char *augur_blendshape_name(int i) { return au_blendshape_name(i); }
 
 static int analyze(augur_context *ctx, const au_image *img, struct augur_face **faces, int *n_faces)

@@ -89,14 +89,21 @@ void au_region_box(const au_face *f, int a, float box[4])
     box[0] = x1 - pad; box[1] = y1 - pad; box[2] = x2 + pad; box[3] = y2 + pad;
 }
 
-/* Which named measurement shows each AU best, and in which direction (+1: the
- * measurement grows when the AU acts). */
+/* Which named measurement shows each AU, and in which direction (+1: the
+ * measurement grows when the AU acts). Each is a measurement of the AU's own
+ * region that moves the way FACS describes the action; where several do, the
+ * one that moves that way on most of the CK+ faces coded with the AU
+ * (`augur eval evidence --protocol folders --data ../shared/data/ckplus48
+ * --labels ../shared/data/ckplus48/au_labels.csv`, docs/AUS.md "The
+ * measurement behind each AU"). Until 2026-12-07 AU4 cited the brow gap, AU17
+ * the chin raise and AU23/AU24 the upper lip's thickness, which moved the AU's
+ * way on 49%, 35% and about 60% of the coded faces. */
 static void au_primary(int id, int *measure, int *dir)
 {
     switch (id) {
     case 1: *measure = AU_M_INNER_BROW_RAISE; *dir = 1; break;
     case 2: *measure = AU_M_OUTER_BROW_RAISE; *dir = 1; break;
-    case 4: *measure = AU_M_BROW_GAP; *dir = -1; break;
+    case 4: *measure = AU_M_INNER_BROW_RAISE; *dir = -1; break; /* lowers the brows */
     case 5: *measure = AU_M_EYE_APERTURE; *dir = 1; break;
     case 6: *measure = AU_M_CHEEK_RAISE; *dir = 1; break;
     case 7: *measure = AU_M_LOWER_LID_RAISE; *dir = 1; break;
@@ -106,14 +113,29 @@ static void au_primary(int id, int *measure, int *dir)
     case 14: *measure = AU_M_LIP_CORNER_BACK; *dir = 1; break;
     case 15: *measure = AU_M_LIP_CORNER_RAISE; *dir = -1; break;
     case 16: *measure = AU_M_LOWER_LIP_DROP; *dir = 1; break;
-    case 17: *measure = AU_M_CHIN_RAISE; *dir = 1; break;
+    case 17: *measure = AU_M_LOWER_LIP_DROP; *dir = -1; break; /* the chin boss pushes the lower lip up */
     case 20: *measure = AU_M_MOUTH_WIDTH; *dir = 1; break;
-    case 23: case 24: case 28: *measure = AU_M_UPPER_LIP_THICKNESS; *dir = -1; break;
+    case 23: case 24: *measure = AU_M_LOWER_LIP_THICKNESS; *dir = -1; break; /* the red of the lips narrows */
+    case 28: *measure = AU_M_UPPER_LIP_THICKNESS; *dir = -1; break;
     case 25: *measure = AU_M_LIPS_GAP; *dir = 1; break;
     case 26: case 27: *measure = AU_M_JAW_DROP; *dir = 1; break;
     case 43: case 45: *measure = AU_M_EYE_APERTURE; *dir = -1; break;
-    default: *measure = -1; *dir = 1;
+    default: *measure = -1; *dir = 0;
     }
+}
+
+int au_measure_direction(int id)
+{
+    int m, d;
+    au_primary(id, &m, &d);
+    return m >= 0 ? d : 0;
+}
+
+int au_measure_of(int id)
+{
+    int m, d;
+    au_primary(id, &m, &d);
+    return m;
 }
 
 static float logistic(float x) { return 1.0f / (1.0f + expf(-x)); }
@@ -160,7 +182,12 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
     if (au_face_canonicalize(f, canon)) return au_fail(err, AUGUR_EARG, "face %d has no usable mesh", f->id);
     au_measure_all((const float (*)[3])canon, face_abs);
     au_measure_all(ref, neut_abs);
-    for (int i = 0; i < AU_M_COUNT; i++) out->measures[i] = face_abs[i] - neut_abs[i];
+    /* a still image (no person's neutral yet) is measured against the model's population neutral: the
+     * mean of its neutral training faces (FERPlus, CK+ and SFEW faces at rest, the AU features' own
+     * mean), not the canonical mesh alone, which sits 1.6 mm under a resting face's inner brows and
+     * 1.6 mm over its lip corners (docs/AUS.md, "The measurement behind each AU") */
+    int pop = !neutral && m->has_neutral_mean && m->n_feat >= AU_M_COUNT;
+    for (int i = 0; i < AU_M_COUNT; i++) out->measures[i] = face_abs[i] - neut_abs[i] - (pop ? m->neutral_mean[i] : 0);
     float prob[AU_COUNT];
     const float *th = m->threshold;
     if (neutral && m->has_neutral_mean) {
@@ -179,6 +206,7 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
         au_region_box(f, a, r->box);
         int meas, dir;
         au_primary(r->id, &meas, &dir);
+        (void)dir; /* au_measure_direction gives it to readers */
         r->measure = meas;
         r->measure_mm = meas >= 0 ? out->measures[meas] : 0;
         float thr = 0.5f, z = 0, ref = 4;
@@ -223,7 +251,6 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
             r->level = fminf(5.0f, fmaxf(-5.0f, 1.0f + 4.0f * (z - zt) / span));
             r->intensity = fmaxf(0.0f, r->level);
         }
-        (void)dir;
         r->side = 0;
     }
     int present[AU_COUNT];

@@ -140,5 +140,11 @@ void au_region_box(const au_face *f, int a, float box[4]);
 void au_heatmap(const au_face *f, const int *aus, const float *weights, int n, int size, float *map);
 
 const char *au_source_name(au_source s);
+/* Which way AU id's named measurement (au_reading.measure) moves when the AU
+ * acts: +1 grows, -1 shrinks, 0 for an AU without one. A reading's
+ * measurement shows the AU when measure_mm * direction > 0. */
+int au_measure_direction(int id);
+/* The au_measure an AU's readings cite (au_reading.measure), -1 for none. */
+int au_measure_of(int id);
 
 #endif

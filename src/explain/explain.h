@@ -32,7 +32,7 @@ typedef struct ex_trace {
     char conclusion[512];
     int answer;                       /* expression class */
     float evidence[EXPR_N];        /* AU-evidence score per class, 0..1 (prototype matching) */
-    char local[24][256];              /* per present AU: local description */
+    char local[24][384];              /* per present AU: local description */
     int n_local;
     /* consistency with the expression classifier (when the face has one) */
     int has_classifier;

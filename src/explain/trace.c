@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "au/au.h"
 #include "au/au_defs.h"
 #include "au/geometry.h"
 #include "explain/explain.h"
@@ -161,10 +162,16 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
                                       "%s%s (AU%d, %s, intensity %.1f, %s)", o ? "; " : "", au_defs[d].name, u->id,
                                       ex_intensity_word(u->intensity), u->intensity, au_defs[d].muscle);
             if (t->n_local < 24) {
-                char meas[96] = "";
-                if (u->measure >= 0 && u->measure < AU_M_COUNT)
+                char meas[160] = "";
+                /* say when the geometry does not show the AU: the reading then rests on the rest of
+                 * its evidence (appearance, blendshapes), and a reader must not take the number as
+                 * support */
+                if (u->measure >= 0 && u->measure < AU_M_COUNT && u->measure_mm * au_measure_direction(u->id) > 0)
                     snprintf(meas, sizeof meas, "; measured: %s %+.1f mm against the neutral face",
                              au_measure_names[u->measure], u->measure_mm);
+                else if (u->measure >= 0 && u->measure < AU_M_COUNT)
+                    snprintf(meas, sizeof meas, "; the geometry does not show it (%s %+.1f mm against the neutral "
+                             "face), the rest of its evidence does", au_measure_names[u->measure], u->measure_mm);
                 snprintf(t->local[t->n_local++], sizeof t->local[0], "AU%d %s: the %s %s (p %.2f)%s.", u->id,
                          au_defs[d].name, au_defs[d].muscle, au_defs[d].action, u->probability, meas);
             }

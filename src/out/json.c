@@ -219,7 +219,8 @@ static cJSON *face_json(const au_face *f)
             if (!bad && x->measure >= 0) {
                 cJSON *m = cJSON_AddObjectToObject(j, "measure");
                 bad = !m || !cJSON_AddStringToObject(m, "name", augur_measure_name(x->measure)) ||
-                      add_number(m, "delta_mm", x->measure_mm, 0.01);
+                      add_number(m, "delta_mm", x->measure_mm, 0.01) ||
+                      !cJSON_AddBoolToObject(m, "supports", x->measure_mm * augur_measure_direction(x->id) > 0);
             }
             if (j) cJSON_AddItemToArray(aus, j);
         }
