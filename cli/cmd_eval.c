@@ -49,6 +49,8 @@ static void help_evidence(void)
            "  --labels FILE       FACS codes of the images (a CK+ label file: subject,sequence,emotion,AU1,...;\n"
            "                      images named S###_###_*.png): also report, on the faces coded with each AU,\n"
            "                      how often the AU's named measurement shows it (folders protocol)\n"
+           "  --mirror            also read every image flipped left to right and count the AU readings and\n"
+           "                      evidence classes that change (twice the time)\n"
            "  --threads N         images analysed in parallel (default 2)\n"
            "  --report PREFIX     write PREFIX.md and PREFIX.json\n"
            "  --models DIR        pretrained face models\n"
@@ -64,6 +66,7 @@ static int cmd_eval_evidence(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { help_evidence(); return EXIT_OK; }
         else if (!strcmp(a, "-q")) o.quiet = 1;
+        else if (!strcmp(a, "--mirror")) o.mirror = 1;
         else if (!v) { cli_error("eval", "option '%s' needs a value or is unknown (see --help)", a); return EXIT_USAGE; }
         else if (!strcmp(a, "--protocol")) { o.protocol = v; i++; }
         else if (!strcmp(a, "--data")) { o.data = v; i++; }
@@ -106,6 +109,11 @@ static int cmd_eval_evidence(int argc, char **argv)
         if (r.n_coded_faces) printf("; coded AUs: %.1f%% of %d (%d coded faces)", cm ? 100.0 * cs / cm : 0, cm, r.n_coded_faces);
         printf("\n");
     }
+    if (o.mirror)
+        printf("mirrored: %d faces; AU presence changes on %.2f%% of %d readings, the evidence class on %d faces; "
+               "intensity change mean %.3f, max %.2f\n", r.mirror_faces,
+               r.mirror_pairs ? 100.0 * r.mirror_flips / r.mirror_pairs : 0, r.mirror_pairs, r.mirror_ev_changed,
+               r.mirror_pairs ? r.mirror_abs_intensity / r.mirror_pairs : 0, r.mirror_max_intensity);
     if (r.n_flagged + r.n_unflagged)
         printf("weakly grounded: %d flagged, %.1f%% right; unflagged %.1f%% right; consistent against the margin: %d\n",
                r.n_flagged, r.n_flagged ? 100.0 * r.flagged_right / r.n_flagged : 0,

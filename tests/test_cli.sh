@@ -215,8 +215,9 @@ expect 1 "eval evidence missing --labels file" -- "$AUGUR" eval evidence --proto
 printf 'not,a,label,file\n1,2\n' > "$T/bad_labels.csv"
 expect 1 "eval evidence malformed --labels" -- "$AUGUR" eval evidence --protocol folders --data "$T/ckf" --labels "$T/bad_labels.csv"; grep_out "bad_labels.csv" "eval evidence names the malformed label file"
 printf 'subject,sequence,emotion,AU6,AU12,AU15\nS010,S010_006,happy,1,1,0\n' > "$T/ck_labels.csv"
-expect 0 "eval evidence --labels" -- "$AUGUR" eval evidence --protocol folders --data "$T/ckf" --labels "$T/ck_labels.csv" -q
+expect 0 "eval evidence --labels --mirror" -- "$AUGUR" eval evidence --protocol folders --data "$T/ckf" --labels "$T/ck_labels.csv" --mirror -q
 grep_out "coded AUs: 100.0% of 2 (1 coded faces)" "the astronaut's coded smile is shown by its measurements"
+grep_out "mirrored: 1 faces; AU presence changes on 0.00%" "the astronaut mirrored reads the same AUs"
 rm -rf "$T/ckf" "$T/bad_labels.csv" "$T/ck_labels.csv"
 # cross-domain report (eval/crossdomain.h): option and input errors, no data needed
 expect 0 "eval crossdomain --help" -- "$AUGUR" eval crossdomain --help; grep_out "evidence_class" "eval crossdomain help"

@@ -5,6 +5,7 @@
 #include "eval/evidence_eval.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@ typedef struct ev_item_out {
     signed char found, ev, cl, flagged, margin_violation;
     unsigned char present[AUGUR_AU_COUNT];
     signed char shown[AUGUR_AU_COUNT]; /* the AU's named measurement moves its way (1) or not (0); -1 none */
+    signed char m_found, m_ev;         /* mirrored: a face found, its evidence class */
+    unsigned char m_present[AUGUR_AU_COUNT];
+    float intensity[AUGUR_AU_COUNT], m_intensity[AUGUR_AU_COUNT];
 } ev_item_out;
 
 typedef struct ev_job {
@@ -41,6 +45,19 @@ typedef struct ev_job {
     int rc;
     char msg[512];
 } ev_job;
+
+/* The largest face with AU readings, or NULL. */
+static const struct augur_face *largest(const struct augur_face *faces, int n)
+{
+    const struct augur_face *best = NULL;
+    float best_area = -1;
+    for (int k = 0; k < n; k++) {
+        const struct augur_face *f = &faces[k];
+        float area = (f->box[2] - f->box[0]) * (f->box[3] - f->box[1]);
+        if (f->success && f->n_aus && area > best_area) { best = f; best_area = area; }
+    }
+    return best;
+}
 
 static void *ev_worker(void *arg)
 {
@@ -56,20 +73,22 @@ static void *ev_worker(void *arg)
         memset(r, 0, sizeof *r);
         r->ev = r->cl = -1;
         struct augur_face *faces = NULL;
-        int n = 0, rc = augur_analyze_file(ctx, j->set->items[i].path, &faces, &n);
+        int n = 0, rc;
+        augur_image img = {0};
+        if (j->o->mirror) {
+            rc = augur_image_load(ctx, j->set->items[i].path, &img);
+            if (!rc) rc = augur_analyze_image(ctx, &img, &faces, &n);
+        } else {
+            rc = augur_analyze_file(ctx, j->set->items[i].path, &faces, &n);
+        }
         if (rc == AUGUR_ENOMEM || rc == AUGUR_EINTERNAL || rc == AUGUR_EBACKEND) {
             j->rc = rc;
             snprintf(j->msg, sizeof j->msg, "%s: %s", j->set->items[i].path, augur_errmsg(ctx));
             augur_faces_free(faces);
+            augur_image_free(&img);
             break;
         }
-        const struct augur_face *best = NULL;
-        float best_area = -1;
-        for (int k = 0; k < n; k++) {
-            const struct augur_face *f = &faces[k];
-            float area = (f->box[2] - f->box[0]) * (f->box[3] - f->box[1]);
-            if (f->success && f->n_aus && area > best_area) { best = f; best_area = area; }
-        }
+        const struct augur_face *best = largest(faces, n);
         if (best) {
             r->found = 1;
             r->ev = (signed char)best->evidence_class;
@@ -88,7 +107,39 @@ static void *ev_worker(void *arg)
                                       best->evidence[best->evidence_class] - best->evidence[best->expression_class] > EX_WEAK_MARGIN;
             }
         }
+        if (best)
+            for (int a = 0; a < best->n_aus && a < AUGUR_AU_COUNT; a++) r->intensity[a] = best->aus[a].intensity;
         augur_faces_free(faces);
+        if (j->o->mirror && img.rgb) { /* the same image flipped left to right */
+            for (int y = 0; y < img.h; y++)
+                for (int x = 0, x2 = img.w - 1; x < x2; x++, x2--)
+                    for (int c = 0; c < 3; c++) {
+                        unsigned char *p = img.rgb + ((size_t)y * img.w + x) * 3 + c, *q = img.rgb + ((size_t)y * img.w + x2) * 3 + c;
+                        unsigned char t = *p; *p = *q; *q = t;
+                    }
+            faces = NULL;
+            n = 0;
+            rc = augur_analyze_image(ctx, &img, &faces, &n);
+            if (rc == AUGUR_ENOMEM || rc == AUGUR_EINTERNAL || rc == AUGUR_EBACKEND) {
+                j->rc = rc;
+                snprintf(j->msg, sizeof j->msg, "%s (mirrored): %s", j->set->items[i].path, augur_errmsg(ctx));
+                augur_faces_free(faces);
+                augur_image_free(&img);
+                break;
+            }
+            const struct augur_face *mb = largest(faces, n);
+            r->m_ev = -1;
+            if (mb) {
+                r->m_found = 1;
+                r->m_ev = (signed char)mb->evidence_class;
+                for (int a = 0; a < mb->n_aus && a < AUGUR_AU_COUNT; a++) {
+                    r->m_present[a] = mb->aus[a].present != 0;
+                    r->m_intensity[a] = mb->aus[a].intensity;
+                }
+            }
+            augur_faces_free(faces);
+        }
+        augur_image_free(&img);
         j->done++;
     }
     augur_free(ctx);
@@ -166,6 +217,19 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
                 rep->present_measured[a]++;
                 rep->present_shown[a] += r->shown[a];
             }
+        if (o->mirror && r->found && r->m_found) {
+            rep->mirror_faces++;
+            rep->mirror_ev_changed += r->ev != r->m_ev;
+            for (int a = 0; a < AUGUR_AU_COUNT; a++) {
+                int d = r->present[a] != r->m_present[a];
+                rep->mirror_pairs++;
+                rep->mirror_flips += d;
+                rep->mirror_au_flips[a] += d;
+                double di = fabs((double)r->intensity[a] - r->m_intensity[a]);
+                rep->mirror_abs_intensity += di;
+                if (di > rep->mirror_max_intensity) rep->mirror_max_intensity = di;
+            }
+        }
         if (codes) {
             const ck_label *row = code_row(codes, n_codes, it->path);
             if (!row) rep->n_uncoded_faces++;
@@ -291,9 +355,24 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
         P("; coded AUs whose measurement shows them: **%.1f%%** (%d of %d, on %d coded faces; %d faces without a code "
           "row)", cm ? 100.0 * cs / cm : 0, cs, cm, r->n_coded_faces, r->n_uncoded_faces);
     P(".\n");
-    P("\nCommand: `augur eval evidence --protocol %s --data %s%s%s%s%s --report <prefix>` (%.0f s).\n", o->protocol,
+    if (o->mirror) {
+        P("\n## Mirrored\n\nEach image read again flipped left to right (a mirrored face should read the same AUs and "
+          "the same evidence): %d faces found both ways. **(face, AU) readings whose presence changes: %.2f%%** (%d of "
+          "%d); the evidence class changes on %d faces (%.1f%%); intensity changes by %.3f on average, %.2f at most.",
+          r->mirror_faces, r->mirror_pairs ? 100.0 * r->mirror_flips / r->mirror_pairs : 0, r->mirror_flips,
+          r->mirror_pairs, r->mirror_ev_changed, r->mirror_faces ? 100.0 * r->mirror_ev_changed / r->mirror_faces : 0,
+          r->mirror_pairs ? r->mirror_abs_intensity / r->mirror_pairs : 0, r->mirror_max_intensity);
+        if (r->mirror_flips) {
+            P(" Changes per AU:");
+            for (int a = 0; a < AUGUR_AU_COUNT && a < AU_COUNT; a++)
+                if (r->mirror_au_flips[a]) P(" AU%d %d", au_defs[a].id, r->mirror_au_flips[a]);
+            P(".");
+        }
+        P("\n");
+    }
+    P("\nCommand: `augur eval evidence --protocol %s --data %s%s%s%s%s%s --report <prefix>` (%.0f s).\n", o->protocol,
       o->data, o->params.au_model ? " --au-model " : "", o->params.au_model ? o->params.au_model : "",
-      o->labels ? " --labels " : "", o->labels ? o->labels : "", r->seconds);
+      o->labels ? " --labels " : "", o->labels ? o->labels : "", o->mirror ? " --mirror" : "", r->seconds);
 #undef P
     if ((rc = au_out_commit(&of, err))) return rc;
     cJSON *j = cJSON_CreateObject();
@@ -323,6 +402,17 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
         if (r->n_coded_faces) {
             cJSON_AddNumberToObject(x, "coded", r->coded_measured[a]);
             cJSON_AddNumberToObject(x, "coded_shown", r->coded_shown[a]);
+        }
+    }
+    if (o->mirror) {
+        cJSON *mi = cJSON_AddObjectToObject(j, "mirror");
+        if (mi) {
+            cJSON_AddNumberToObject(mi, "faces", r->mirror_faces);
+            cJSON_AddNumberToObject(mi, "pairs", r->mirror_pairs);
+            cJSON_AddNumberToObject(mi, "presence_changed", r->mirror_flips);
+            cJSON_AddNumberToObject(mi, "evidence_class_changed", r->mirror_ev_changed);
+            cJSON_AddNumberToObject(mi, "mean_abs_intensity_change", r->mirror_pairs ? r->mirror_abs_intensity / r->mirror_pairs : 0);
+            cJSON_AddNumberToObject(mi, "max_abs_intensity_change", r->mirror_max_intensity);
         }
     }
     cJSON *pc = cJSON_AddObjectToObject(j, "evidence_recall");

@@ -14,7 +14,10 @@
  *   - the measurement behind each AU: of the AUs read present, how many have a
  *     named measurement that moves the AU's way (augur_measure_direction); with
  *     FACS codes (labels), the same on the faces coded with the AU, whatever
- *     augur reads, which is what the choice of each AU's measurement rests on.
+ *     augur reads, which is what the choice of each AU's measurement rests on;
+ *   - with mirror, each image also read flipped left to right: how many AU
+ *     readings and evidence classes change (a mirrored face should read the
+ *     same).
  *
  * Protocols: "ferplus" (a FERPlus folder with label.csv, majority labels) or
  * "folders" (class folders, e.g. SFEW, or CK+ with its FACS codes as labels).
@@ -30,6 +33,8 @@ typedef struct ev_eval_opts {
     const char *data;         /* the folder */
     struct augur_params params;
     int strong_votes;         /* FERPlus: votes that make a face "strongly neutral" (default 8) */
+    int mirror;               /* also read each image mirrored and count what changes (a mirrored face should
+                                 read the same AUs and evidence) */
     const char *labels;       /* or NULL: a CK+ label file (subject,sequence,emotion,AU1,...) coding the images,
                                  named S###_###_*.png, of a folders protocol */
     int threads;              /* contexts run in parallel (default 2) */
@@ -60,6 +65,10 @@ typedef struct ev_eval_report {
     int present_measured[AUGUR_AU_COUNT], present_shown[AUGUR_AU_COUNT];
     int coded_measured[AUGUR_AU_COUNT], coded_shown[AUGUR_AU_COUNT];
     int n_coded_faces, n_uncoded_faces;
+    /* mirror (opts.mirror): faces found both ways, (face, AU) presence pairs compared and how many differ,
+     * per AU; faces whose evidence_class differs; the sum and largest |intensity change| */
+    int mirror_faces, mirror_pairs, mirror_flips, mirror_au_flips[AUGUR_AU_COUNT], mirror_ev_changed;
+    double mirror_abs_intensity, mirror_max_intensity;
     double seconds;
 } ev_eval_report;
 
