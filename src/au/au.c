@@ -95,7 +95,7 @@ void au_region_box(const au_face *f, int a, float box[4])
  * one that moves that way on most of the CK+ faces coded with the AU
  * (`augur eval evidence --protocol folders --data ../shared/data/ckplus48
  * --labels ../shared/data/ckplus48/au_labels.csv`, docs/AUS.md "The
- * measurement behind each AU"). Until 2026-12-07 AU4 cited the brow gap, AU17
+ * measurement behind each AU"). Until the evening of 2026-12-06 AU4 cited the brow gap, AU17
  * the chin raise and AU23/AU24 the upper lip's thickness, which moved the AU's
  * way on 49%, 35% and about 60% of the coded faces. */
 static void au_primary(int id, int *measure, int *dir)
