@@ -240,6 +240,10 @@ AUGUR_API const char *augur_measure_name(int measure);
  * read from the rest of its evidence (appearance, blendshapes) and augur's explanations
  * say so. */
 AUGUR_API int augur_measure_direction(int au);
+/* Whether a reading's named measurement shows its AU: 1 it moves the AU's way, 0 it does not
+ * (the AU rests on the rest of its evidence), -1 the reading cites no measurement. JSON
+ * `measure.supports`. */
+AUGUR_API int augur_measure_shows(const struct augur_au *u);
 /* MediaPipe's name of blendshape i ("mouthSmileLeft"), 0..AUGUR_BLENDSHAPES-1; NULL otherwise. */
 AUGUR_API const char *augur_blendshape_name(int i);
 

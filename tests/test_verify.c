@@ -62,8 +62,13 @@ int main(void)
     for (int i = 0; i < face->n_aus; i++) { /* the astronaut's smile shows in its geometry */
         const struct augur_au *u = &face->aus[i];
         if ((u->id == 6 || u->id == 12) && u->present)
-            CHECK(u->measure >= 0 && u->measure_mm * augur_measure_direction(u->id) > 0.5f, "AU%d %s %+.2f mm", u->id,
-                  augur_measure_name(u->measure), u->measure_mm);
+            CHECK(augur_measure_shows(u) == 1 && u->measure_mm * augur_measure_direction(u->id) > 0.5f,
+                  "AU%d %s %+.2f mm", u->id, augur_measure_name(u->measure), u->measure_mm);
+    }
+    {
+        struct augur_au none = face->aus[0];
+        none.measure = -1;
+        CHECK(augur_measure_shows(&none) == -1 && augur_measure_shows(NULL) == -1, "no measurement: -1");
     }
     {
         static struct augur_face g;

@@ -96,8 +96,7 @@ static void *ev_worker(void *arg)
             for (int a = 0; a < best->n_aus && a < AUGUR_AU_COUNT; a++) {
                 const struct augur_au *u = &best->aus[a];
                 r->present[a] = u->present != 0;
-                if (u->source != AUGUR_AU_SOURCE_NONE && u->measure >= 0)
-                    r->shown[a] = u->measure_mm * augur_measure_direction(u->id) > 0;
+                r->shown[a] = (signed char)augur_measure_shows(u);
             }
             if (best->has_expression) {
                 r->cl = (signed char)best->expression_class;
@@ -331,7 +330,7 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
     }
     P("\n## The measurement behind each AU\n\nEvery AU a face reads cites one named measurement of its region, face minus "
       "neutral in mm (`measure` in the JSON); it *shows* the AU when it moves the way the AU moves it "
-      "(`augur_measure_direction`; `measure.supports`). An AU read present whose measurement does not show it rests on "
+      "(`augur_measure_shows`; `measure.supports`). An AU read present whose measurement does not show it rests on "
       "the rest of its evidence (appearance, blendshapes), and the explanation says so.%s\n\n",
       r->n_coded_faces ? " With FACS codes, the same over the faces coded with the AU, whatever augur reads: how often "
                          "the measurement shows an AU that is there." : "");

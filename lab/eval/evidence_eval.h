@@ -9,10 +9,9 @@
  *   - the class the AU evidence alone ranks first (evidence_class) against the
  *     label: accuracy, macro-F1, per-class recall;
  *   - the classifier on the same faces, and the consistency rule: accuracy of
- *     the answers flagged weakly grounded against the unflagged ones.
- *
+ *     the answers flagged weakly grounded against the unflagged ones;
  *   - the measurement behind each AU: of the AUs read present, how many have a
- *     named measurement that moves the AU's way (augur_measure_direction); with
+ *     named measurement that moves the AU's way (augur_measure_shows); with
  *     FACS codes (labels), the same on the faces coded with the AU, whatever
  *     augur reads, which is what the choice of each AU's measurement rests on;
  *   - with mirror, each image also read flipped left to right: how many AU

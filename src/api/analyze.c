@@ -20,6 +20,11 @@ AUGUR_API const char *augur_au_muscle(int au) { int a = au_index(au); return a <
 AUGUR_API const char *augur_au_region(int au) { int a = au_index(au); return a < 0 ? NULL : au_defs[a].region; }
 AUGUR_API const char *augur_measure_name(int m) { return m >= 0 && m < AU_M_COUNT ? au_measure_names[m] : NULL; }
 AUGUR_API int augur_measure_direction(int au) { return au_measure_direction(au); }
+AUGUR_API int augur_measure_shows(const struct augur_au *u)
+{
+    if (!u || u->source == AUGUR_AU_SOURCE_NONE || u->measure < 0 || u->measure >= AU_M_COUNT) return -1;
+    return u->measure_mm * (float)au_measure_direction(u->id) > 0;
+}
 AUGUR_API const char *augur_blendshape_name(int i) { return au_blendshape_name(i); }
 
 static int analyze(augur_context *ctx, const au_image *img, struct augur_face **faces, int *n_faces)

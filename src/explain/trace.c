@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "au/au.h"
 #include "au/au_defs.h"
 #include "au/geometry.h"
 #include "explain/explain.h"
@@ -166,10 +165,11 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
                 /* say when the geometry does not show the AU: the reading then rests on the rest of
                  * its evidence (appearance, blendshapes), and a reader must not take the number as
                  * support */
-                if (u->measure >= 0 && u->measure < AU_M_COUNT && u->measure_mm * au_measure_direction(u->id) > 0)
+                int shows = augur_measure_shows(u);
+                if (shows == 1)
                     snprintf(meas, sizeof meas, "; measured: %s %+.1f mm against the neutral face",
                              au_measure_names[u->measure], u->measure_mm);
-                else if (u->measure >= 0 && u->measure < AU_M_COUNT)
+                else if (shows == 0)
                     snprintf(meas, sizeof meas, "; the geometry does not show it (%s %+.1f mm against the neutral "
                              "face), the rest of its evidence does", au_measure_names[u->measure], u->measure_mm);
                 snprintf(t->local[t->n_local++], sizeof t->local[0], "AU%d %s: the %s %s (p %.2f)%s.", u->id,

@@ -220,7 +220,7 @@ static cJSON *face_json(const au_face *f)
                 cJSON *m = cJSON_AddObjectToObject(j, "measure");
                 bad = !m || !cJSON_AddStringToObject(m, "name", augur_measure_name(x->measure)) ||
                       add_number(m, "delta_mm", x->measure_mm, 0.01) ||
-                      !cJSON_AddBoolToObject(m, "supports", x->measure_mm * augur_measure_direction(x->id) > 0);
+                      !cJSON_AddBoolToObject(m, "supports", augur_measure_shows(x) == 1);
             }
             if (j) cJSON_AddItemToArray(aus, j);
         }
