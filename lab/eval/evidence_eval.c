@@ -59,6 +59,16 @@ static const struct augur_face *largest(const struct augur_face *faces, int n)
     return best;
 }
 
+/* An error that stops the run (an image that cannot be read or has no face only counts as wrong):
+ * kept in the job, with the image named. */
+static int fatal(ev_job *j, augur_context *ctx, int rc, const char *path, const char *what)
+{
+    if (rc != AUGUR_ENOMEM && rc != AUGUR_EINTERNAL && rc != AUGUR_EBACKEND) return 0;
+    j->rc = rc;
+    snprintf(j->msg, sizeof j->msg, "%s%s: %s", path, what, augur_errmsg(ctx));
+    return 1;
+}
+
 static void *ev_worker(void *arg)
 {
     ev_job *j = arg;
@@ -81,9 +91,7 @@ static void *ev_worker(void *arg)
         } else {
             rc = augur_analyze_file(ctx, j->set->items[i].path, &faces, &n);
         }
-        if (rc == AUGUR_ENOMEM || rc == AUGUR_EINTERNAL || rc == AUGUR_EBACKEND) {
-            j->rc = rc;
-            snprintf(j->msg, sizeof j->msg, "%s: %s", j->set->items[i].path, augur_errmsg(ctx));
+        if (fatal(j, ctx, rc, j->set->items[i].path, "")) {
             augur_faces_free(faces);
             augur_image_free(&img);
             break;
@@ -119,9 +127,7 @@ static void *ev_worker(void *arg)
             faces = NULL;
             n = 0;
             rc = augur_analyze_image(ctx, &img, &faces, &n);
-            if (rc == AUGUR_ENOMEM || rc == AUGUR_EINTERNAL || rc == AUGUR_EBACKEND) {
-                j->rc = rc;
-                snprintf(j->msg, sizeof j->msg, "%s (mirrored): %s", j->set->items[i].path, augur_errmsg(ctx));
+            if (fatal(j, ctx, rc, j->set->items[i].path, " (mirrored)")) {
                 augur_faces_free(faces);
                 augur_image_free(&img);
                 break;
