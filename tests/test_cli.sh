@@ -213,7 +213,9 @@ expect 2 "eval evidence --labels with ferplus" -- "$AUGUR" eval evidence --proto
 mkdir -p "$T/ckf/happy" && cp "$SRC/examples/astronaut.png" "$T/ckf/happy/S010_006_00000015.png"
 expect 1 "eval evidence missing --labels file" -- "$AUGUR" eval evidence --protocol folders --data "$T/ckf" --labels "$T/nowhere.csv"; grep_out "nowhere.csv" "eval evidence names the missing label file"
 printf 'not,a,label,file\n1,2\n' > "$T/bad_labels.csv"
-expect 1 "eval evidence malformed --labels" -- "$AUGUR" eval evidence --protocol folders --data "$T/ckf" --labels "$T/bad_labels.csv"; grep_out "bad_labels.csv" "eval evidence names the malformed label file"
+expect 1 "eval evidence malformed --labels" -- "$AUGUR" eval evidence --protocol folders --data "$T/ckf" --labels "$T/bad_labels.csv"; grep_out "header column 1 is 'not'" "eval evidence names the malformed label file's header"
+printf 'subject,sequence,emotion,AU6\nS010,S010_006,happy,2\n' > "$T/bad_labels.csv"
+expect 1 "eval evidence --labels bad AU value" -- "$AUGUR" eval evidence --protocol folders --data "$T/ckf" --labels "$T/bad_labels.csv"; grep_out "bad_labels.csv:2: AU value '2' is not 0 or 1" "eval evidence names the bad AU value"
 printf 'subject,sequence,emotion,AU6,AU12,AU15\nS010,S010_006,happy,1,1,0\n' > "$T/ck_labels.csv"
 expect 0 "eval evidence --labels --mirror" -- "$AUGUR" eval evidence --protocol folders --data "$T/ckf" --labels "$T/ck_labels.csv" --mirror -q
 grep_out "coded AUs: 100.0% of 2 (1 coded faces)" "the astronaut's coded smile is shown by its measurements"

@@ -33,10 +33,11 @@ int ck_read_labels(const char *path, ck_label **rows, int *n_rows, int coded[AU_
             if (a >= 0) coded[a] = 1;
         } else if (n_cols < 3) {
             static const char *want[3] = {"subject", "sequence", "emotion"};
-            if (strcmp(tok, want[n_cols])) {
+            if (strcmp(tok, want[n_cols])) { /* the message quotes tok, which lives in text: free after */
+                au_fail(err, AUGUR_EFORMAT, "%s: header column %d is '%.40s', expected '%s'", path, n_cols + 1, tok,
+                        want[n_cols]);
                 free(text);
-                return au_fail(err, AUGUR_EFORMAT, "%s: header column %d is '%s', expected '%s'", path, n_cols + 1,
-                               tok, want[n_cols]);
+                return AUGUR_EFORMAT;
             }
         }
         n_cols++;
@@ -60,9 +61,10 @@ int ck_read_labels(const char *path, ck_label **rows, int *n_rows, int coded[AU_
             if (c == 0) snprintf(x->subject, sizeof x->subject, "%s", tok);
             else if (c == 1) snprintf(x->seq, sizeof x->seq, "%s", tok);
             else if (c < n_cols && col_au[c] >= 0) {
-                if (strcmp(tok, "0") && strcmp(tok, "1")) {
+                if (strcmp(tok, "0") && strcmp(tok, "1")) { /* tok lives in text: the message first */
+                    au_fail(err, AUGUR_EFORMAT, "%s:%d: AU value '%.40s' is not 0 or 1", path, lineno, tok);
                     free(r); free(text);
-                    return au_fail(err, AUGUR_EFORMAT, "%s:%d: AU value '%s' is not 0 or 1", path, lineno, tok);
+                    return AUGUR_EFORMAT;
                 }
                 x->label[col_au[c]] = (signed char)(tok[0] - '0');
             }
