@@ -15,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-(( ${#targets[@]} )) || targets=(model image rationale expr video aumodel tflite)
+(( ${#targets[@]} )) || targets=(model image rationale expr video aumodel tflite labels)
 B=${AUGUR_FUZZ_BUILD:-build-fuzz}
 export AUGUR_SOURCE_DIR=$PWD
 status=0

@@ -21,6 +21,11 @@
  *   aumodel   the AU model JSON (au_model_load); a model that loads is run on
  *             a fixed finite feature vector, and a non-finite probability or
  *             evidence value aborts (silent wrong output is a bug here too)
+ *   labels    the lab's label files, which users point `augur eval` and
+ *             `augur train` at: a CK+ FACS label file (ck_read_labels), or,
+ *             when the first byte is 0x01, a FERPlus label.csv
+ *             (fer_read_ferplus on its folder), 0x02 a fer2013.csv with
+ *             pixels (fer_read_fer2013_csv, usage Training)
  *
  * Built two ways: fuzz/fuzz_main.c wraps one target as a libFuzzer binary
  * (`make fuzz`, clang); tools/fuzz_replay.c runs saved inputs through the
@@ -35,6 +40,8 @@
 
 #include "au/au_defs.h"
 #include "au/model.h"
+#include "data/ckplus.h"
+#include "data/fer.h"
 #include "core/util.h"
 #include "explain/explain.h"
 #include "expr/net.h"
@@ -259,10 +266,36 @@ int fuzz_aumodel(const uint8_t *d, size_t n)
     return 0;
 }
 
+int fuzz_labels(const uint8_t *d, size_t n)
+{
+    char path[128];
+    au_error err = {0};
+    int rc;
+    if (n && (d[0] == 1 || d[0] == 2)) {
+        fer_set s;
+        if (d[0] == 1) {
+            fz_write(fz_path("label.csv", path, sizeof path), d + 1, n - 1);
+            rc = fer_read_ferplus(fz_dir, &s, &err);
+        } else {
+            fz_write(fz_path("fer2013.csv", path, sizeof path), d + 1, n - 1);
+            rc = fer_read_fer2013_csv(path, "Training", &s, &err);
+        }
+        if (rc == 0) fer_free(&s);
+    } else {
+        ck_label *rows = NULL;
+        int n_rows = 0, coded[AU_COUNT] = {0};
+        fz_write(fz_path("au_labels.csv", path, sizeof path), d, n);
+        rc = ck_read_labels(path, &rows, &n_rows, coded, &err);
+        if (rc == 0) free(rows);
+    }
+    fz_said("labels", rc, &err);
+    return 0;
+}
+
 /* name -> target, for tools/fuzz_replay.c */
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
 static const struct { const char *name; fuzz_fn fn; } fuzz_targets[] = {
     {"model", fuzz_model}, {"image", fuzz_image}, {"rationale", fuzz_rationale},
     {"expr", fuzz_expr},   {"video", fuzz_video},   {"aumodel", fuzz_aumodel},
-    {"tflite", fuzz_tflite},
+    {"tflite", fuzz_tflite}, {"labels", fuzz_labels},
 };

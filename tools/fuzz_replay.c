@@ -2,7 +2,7 @@
  * tools/fuzz_replay.c — runs saved inputs through a fuzz target of
  * fuzz/targets.c in the ordinary (non-fuzzing) build:
  *
- *   fuzz_replay TARGET FILE...     TARGET: model, image, rationale, expr, video, aumodel, tflite
+ *   fuzz_replay TARGET FILE...     TARGET: model, image, rationale, expr, video, aumodel, tflite, labels
  *
  * Exit 0 when every input was processed (an error from the library is a
  * processed input); a crash is the failure. tests/test_hostile.sh replays
