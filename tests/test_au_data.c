@@ -44,6 +44,17 @@
 #define AU_FLOOR_CK16_PERSONAL 0.65 /* each peak against its own neutral frame at the personal thresholds, as augur video: measured 0.677 (0.665 at the still ones) */
 #define AU_FLOOR_SFEW 0.39   /* measured 0.412 (the regressions: 0.417) */
 
+/* eval evidence with the shipped models, quietly; non-zero (and a failed check) when it fails */
+static int run_evidence(ev_eval_opts *o, ev_eval_report *r)
+{
+    o->params.model_dir = t_model_dir();
+    o->quiet = 1;
+    au_error err = {0};
+    int rc = ev_eval(o, r, &err);
+    CHECK(rc == 0, "eval evidence on %s: %s", o->data, err.msg);
+    return rc;
+}
+
 static void measurements_on_ckplus(const char *data)
 {
     ev_eval_opts o;
@@ -55,13 +66,8 @@ static void measurements_on_ckplus(const char *data)
     o.data = dir;
     o.labels = labels;
     o.mirror = 1;
-    o.params.model_dir = t_model_dir();
-    o.quiet = 1;
     ev_eval_report r;
-    au_error err = {0};
-    int rc = ev_eval(&o, &r, &err);
-    CHECK(rc == 0, "eval evidence --labels: %s", err.msg);
-    if (rc) return;
+    if (run_evidence(&o, &r)) return;
     int cm = 0, cs = 0;
     for (int a = 0; a < AUGUR_AU_COUNT; a++) { cm += r.coded_measured[a]; cs += r.coded_shown[a]; }
     double all = cm ? (double)cs / cm : 0;
@@ -90,13 +96,8 @@ static void shipped_on_ferplus_test(const char *data)
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/fer2013/FER2013Test", data);
     o.data = dir;
-    o.params.model_dir = t_model_dir();
-    o.quiet = 1;
     ev_eval_report r;
-    au_error err = {0};
-    int rc = ev_eval(&o, &r, &err);
-    CHECK(rc == 0, "eval evidence: %s", err.msg);
-    if (rc) return;
+    if (run_evidence(&o, &r)) return;
     double neutral_any = r.n_strong_neutral ? (double)r.strong_neutral_any / r.n_strong_neutral : 1;
     double acc_f = r.n_flagged ? (double)r.flagged_right / r.n_flagged : 0;
     double acc_u = r.n_unflagged ? (double)r.unflagged_right / r.n_unflagged : 0;

@@ -104,6 +104,7 @@ static void *ev_worker(void *arg)
             for (int a = 0; a < best->n_aus && a < AUGUR_AU_COUNT; a++) {
                 const struct augur_au *u = &best->aus[a];
                 r->present[a] = u->present != 0;
+                r->intensity[a] = u->intensity;
                 r->shown[a] = (signed char)augur_measure_shows(u);
             }
             if (best->has_expression) {
@@ -114,8 +115,6 @@ static void *ev_worker(void *arg)
                                       best->evidence[best->evidence_class] - best->evidence[best->expression_class] > EX_WEAK_MARGIN;
             }
         }
-        if (best)
-            for (int a = 0; a < best->n_aus && a < AUGUR_AU_COUNT; a++) r->intensity[a] = best->aus[a].intensity;
         augur_faces_free(faces);
         if (j->o->mirror && img.rgb) { /* the same image flipped left to right */
             for (int y = 0; y < img.h; y++)

@@ -204,11 +204,8 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
         au_reading *r = &out->au[a];
         r->id = au_defs[a].id;
         au_region_box(f, a, r->box);
-        int meas, dir;
-        au_primary(r->id, &meas, &dir);
-        (void)dir; /* au_measure_direction gives it to readers */
-        r->measure = meas;
-        r->measure_mm = meas >= 0 ? out->measures[meas] : 0;
+        r->measure = au_measure_of(r->id);
+        r->measure_mm = r->measure >= 0 ? out->measures[r->measure] : 0;
         float thr = 0.5f, z = 0, ref = 4;
         if (m->trained[a]) {
             r->probability = prob[a];
