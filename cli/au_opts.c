@@ -29,6 +29,7 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     if (!strcmp(a, "--no-blendshapes")) { o->blendshapes = 0; return 1; }
     if (!strcmp(a, "--symmetric-blendshapes")) { o->bs_symmetric = 1; return 1; }
     if (!strcmp(a, "--raw-blendshapes")) { o->bs_symmetric = 0; return 1; }
+    if (!strcmp(a, "--mirrored-rows")) { o->mirrored_rows = 1; return 1; }
     if (!strcmp(a, "--joint-budget")) { o->fit.joint_budget = 1; return 1; }
     if (!strcmp(a, "--personal-thresholds")) { o->personal_thresholds = 1; return 1; }
     if (!strcmp(a, "--no-personal-thresholds")) { o->personal_thresholds = 0; return 1; }
@@ -40,6 +41,11 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     else if (!strcmp(a, "--sfew")) o->sfew_dir = v;
     else if (!strcmp(a, "--cache")) o->cache_dir = v;
     else if (!strcmp(a, "--models")) o->model_dir = v;
+    else if (!strcmp(a, "--video-reading")) {
+        if (!strcmp(v, "auto")) o->fit.video_reading = 1;
+        else if (!strcmp(v, "personal")) o->fit.video_reading = 0;
+        else { cli_error(cmd, "--video-reading takes auto or personal (not '%s')", v); return -1; }
+    }
     else if (!strcmp(a, "--regional")) {
         if (!strcmp(v, "all")) o->fit.regional = 1;
         else if (!strcmp(v, "auto")) o->fit.regional = 2;

@@ -30,6 +30,8 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "  --no-blendshapes    without MediaPipe's 51 blendshape coefficients (geometry + HOG only)\n" \
     "  --symmetric-blendshapes  the blendshapes mirror-symmetrised (left/right pairs as mean and\n" \
     "                      |difference|), so a mirrored face gives the same input\n" \
+    "  --mirrored-rows     every training image read a second time, flipped left to right (same\n" \
+    "                      labels and person; eval au scores the original images only)\n" \
     "  --regional M        all: each AU reads only the features of its own face area (brows and\n" \
     "                      eyes; cheeks and nose for AU6, AU9; lips, jaw, chin for the rest); auto:\n" \
     "                      per AU, that or the whole face, by inner-fold F1; a list of AU\n" \
@@ -39,6 +41,9 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "                      (video), chosen on CK+ peaks against their neutral frame, neutral frames\n" \
     "                      against another of the person's (the default, as shipped;\n" \
     "                      --no-personal-thresholds: the still thresholds in video too)\n" \
+    "  --video-reading R   with personal thresholds, which reading video uses per AU once the person's\n" \
+    "                      neutral is known: personal (every AU against it, the default) or auto (per AU,\n" \
+    "                      the still reading where its inner-fold F1 on the rows with a neutral is higher)\n" \
     "  --l2 X              ridge of the per-AU regressions, --hidden 0 (default 20)\n" \
     "  --hidden H          one network for every AU: a hidden layer of H ReLU units (at most 512)\n" \
     "                      that the AUs' regressions share (default 128, the shipped model;\n" \

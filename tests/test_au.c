@@ -331,6 +331,77 @@ static void test_fit_hidden(void)
  * person; a peak is read against the person's first neutral frame, a neutral
  * frame against another one. Four features vary, the other geometry columns
  * are constant (a geometry-only model, so the file loads). */
+/* --video-reading auto: per AU, video keeps the still reading where it reads
+ * the rows with a person's neutral better. Here nobody rests with an offset and
+ * each person's neutral frame is as noisy as any frame, so subtracting it only
+ * adds noise: the fit must choose the still reading for AU12, au_predict_personal
+ * must then give the still probability and threshold, and the file must keep
+ * the choice; with --video-reading personal (the default) it must not choose it.
+ * A file with another "video_reading" is refused. */
+static void test_fit_video_reading(void)
+{
+    enum { P = 120, R = 6, N = P * R, D = AU_GEOM_N };
+    static float X[N * D];
+    static signed char y[N * AU_COUNT];
+    static int g[N], ref[N];
+    static unsigned char neutral[N];
+    unsigned s = 5;
+    int a = au_index(12);
+    for (int p = 0; p < P; p++)
+        for (int r = 0; r < R; r++) {
+            int i = p * R + r, pos = r >= 3;
+            for (int j = 0; j < D; j++) X[i * D + j] = j >= 4 ? 0.0f : 0.5f * gauss(&s) + (j == 0 && pos ? 1.0f : 0.0f);
+            for (int k = 0; k < AU_COUNT; k++) y[i * AU_COUNT + k] = -1;
+            y[i * AU_COUNT + a] = (signed char)pos;
+            g[i] = p;
+            neutral[i] = !pos;
+            ref[i] = p * R + (r == 0 ? 1 : 0);
+        }
+    au_model *m = calloc(1, sizeof *m), *l = calloc(1, sizeof *l);
+    au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, ref};
+    au_fit_opts o = au_fit_default_opts();
+    o.l2 = 1;
+    o.min_pos = 10;
+    au_error err = {0};
+    if (!m || !l) { CHECK(0, "out of memory"); free(m); free(l); return; }
+    CHECK(au_model_fit(m, &d, &o, &err) == 0 && !m->still_in_video[a], "personal (default): %s, still chosen %d", err.msg,
+          m->still_in_video[a]);
+    o.video_reading = 1;
+    int rc = au_model_fit(m, &d, &o, &err);
+    CHECK(rc == 0 && m->still_in_video[a] == 1, "auto: the still reading chosen for AU12 (%d; %s)", m->still_in_video[a], err.msg);
+    if (!rc && m->still_in_video[a]) {
+        float pp[AU_COUNT], th[AU_COUNT], ps[AU_COUNT];
+        au_predict_personal(m, X + 3 * D, X + 0 * D, pp, th);
+        au_model_predict(m, X + 3 * D, ps);
+        CHECK(pp[a] == ps[a] && th[a] == m->threshold[a], "AU12 read still: p %.4f (still %.4f), threshold %.3f (%.3f)",
+              pp[a], ps[a], th[a], m->threshold[a]);
+        char dir[] = "/tmp/augur-test-vreading-XXXXXX", path[64];
+        if (mkdtemp(dir)) {
+            snprintf(path, sizeof path, "%s/au.json", dir);
+            CHECK(au_model_save(m, path, &err) == 0 && au_model_load(l, path, &err) == 0 && l->still_in_video[a] == 1,
+                  "the file keeps the video reading: %s", err.msg);
+            /* tampered: an unknown reading */
+            FILE *f = fopen(path, "rb");
+            char *txt = f ? malloc(1 << 22) : NULL;
+            size_t n = txt ? fread(txt, 1, (1 << 22) - 1, f) : 0;
+            if (f) fclose(f);
+            char *at = txt ? (txt[n] = 0, strstr(txt, "\"still\"")) : NULL;
+            CHECK(at != NULL, "the saved model names the still reading");
+            if (at) {
+                memcpy(at, "\"stil_\"", 7);
+                f = fopen(path, "wb");
+                if (f) { fwrite(txt, 1, n, f); fclose(f); }
+                CHECK(au_model_load(l, path, &err) == AUGUR_EFORMAT, "a model with video_reading \"stil_\" loaded");
+            }
+            free(txt);
+            unlink(path);
+            rmdir(dir);
+        }
+    }
+    free(m);
+    free(l);
+}
+
 static void test_fit_personal(void)
 {
     enum { P = 120, R = 6, N = P * R, D = AU_GEOM_N }; /* a geometry-only model, so the file loads */
@@ -539,6 +610,7 @@ int main(void)
     test_bs_symmetric();
     test_fit();
     test_fit_personal();
+    test_fit_video_reading();
     test_fit_joint();
     test_fit_regional();
     test_fit_hidden();

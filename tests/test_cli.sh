@@ -247,6 +247,11 @@ for cmd in "train au --out $T/m.json" "eval au"; do
     grep_out "units in all" "$cmd: --ensemble width message"
 done
 expect 2 "eval au --ensemble 9" -- "$AUGUR" eval au --data "$T" --ensemble 9
+expect 2 "eval au bad --video-reading" -- "$AUGUR" eval au --data "$T" --video-reading sometimes
+grep_out "auto or personal" "--video-reading message"
+# --mirrored-rows is an option of both commands: a missing folder is still named
+expect 1 "train au --mirrored-rows missing data" -- "$AUGUR" train au --data "$T/nowhere" --mirrored-rows --out "$T/au.json" -q
+grep_out "nowhere" "train au --mirrored-rows names the missing folder"
 expect 1 "train au --ensemble without a hidden layer" -- "$AUGUR" train au --data "$T/nowhere" --hidden 0 --ensemble 2 --out "$T/m.json" -q
 grep_out "needs a hidden layer" "--ensemble with --hidden 0 message"
 expect 2 "train au without --out" -- "$AUGUR" train au --data "$T"

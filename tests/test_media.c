@@ -274,6 +274,30 @@ static int write_pnm(const char *path, const au_image *im, int gray)
 
 /* ---- astronaut.png and the formats ---------------------------------------- */
 
+/* au_image_mirror: pixel (x, y) goes to (w-1-x, y) with its three channels in
+ * order, odd and even widths (the middle column stays), twice is the identity. */
+static void test_mirror(void)
+{
+    au_error err = {0};
+    for (int w = 1; w <= 4; w++) {
+        au_image im, orig;
+        if (au_image_alloc(&im, w, 3, &err) || au_image_alloc(&orig, w, 3, &err)) { CHECK(0, "%s", err.msg); return; }
+        for (size_t i = 0; i < (size_t)w * 3 * 3; i++) im.rgb[i] = orig.rgb[i] = (unsigned char)(7 * i + 1);
+        au_image_mirror(&im);
+        int ok = 1;
+        for (int y = 0; y < 3; y++)
+            for (int x = 0; x < w; x++)
+                for (int c = 0; c < 3; c++)
+                    ok &= im.rgb[((size_t)y * w + x) * 3 + c] == orig.rgb[((size_t)y * w + (w - 1 - x)) * 3 + c];
+        CHECK(ok, "width %d: each pixel mirrored with its channels in order", w);
+        au_image_mirror(&im);
+        CHECK(memcmp(im.rgb, orig.rgb, (size_t)w * 3 * 3) == 0, "width %d: mirrored twice is the image", w);
+        au_image_free(&im);
+        au_image_free(&orig);
+    }
+    au_image_mirror(NULL); /* nothing to do, no crash */
+}
+
 static void test_astronaut(void)
 {
     const char *path = t_src("examples/astronaut.png");
@@ -814,6 +838,7 @@ int main(void)
     snprintf(g_dir, sizeof g_dir, "/tmp/augur_test_media_XXXXXX");
     if (!mkdtemp(g_dir)) { fprintf(stderr, "mkdtemp failed\n"); return 1; }
     TIFFSetWarningHandler(NULL); /* libtiff's chatter while writing the fixture */
+    test_mirror();
     test_astronaut();
     if (!g_ref.rgb) { rm_tree(g_dir); return t_finish(); }
     test_formats();

@@ -81,21 +81,23 @@ typedef struct pool {
     signed char *y;      /* n x AU_COUNT */
     int *group;          /* person or film, global */
     unsigned char *dom, *ok;
+    unsigned char *mir;  /* 1: the row reads its image flipped left to right (--mirrored-rows) */
     signed char *cls;
     int *seq;            /* CK+: sequence index (for counting sequences), else -1 */
     float *X;            /* n x AU_FEAT_N, after features() */
     int n_groups;
 } pool;
 
-/* The features, and which of them each AU reads (--regional), in words; buf holds 160 bytes. */
+/* The features, and which of them each AU reads (--regional), in words; buf holds 256 bytes. */
 static const char *feature_set(const au_eval_opts *o, char *buf)
 {
     static const char *const regional[] = {"", ", each AU its own face area",
                                            ", per AU its own face area or the whole face (inner folds)",
                                            ", the --regional AUs from their own face area"};
-    snprintf(buf, 160, "%s%s", !o->appearance ? "geometry" : !o->blendshapes ? "geometry + HOG"
+    snprintf(buf, 256, "%s%s%s", !o->appearance ? "geometry" : !o->blendshapes ? "geometry + HOG"
              : o->bs_symmetric ? "geometry + HOG + blendshapes (mirror-symmetrised)" : "geometry + HOG + blendshapes",
-             o->fit.regional >= 0 && o->fit.regional <= 3 ? regional[o->fit.regional] : "");
+             o->fit.regional >= 0 && o->fit.regional <= 3 ? regional[o->fit.regional] : "",
+             o->mirrored_rows ? "; every training image read a second time, flipped left to right" : "");
     return buf;
 }
 
@@ -114,11 +116,12 @@ static const char *model_kind(const au_eval_opts *o, char *buf)
 static void pool_free(pool *p)
 {
     for (int i = 0; i < p->n; i++) free(p->path[i]);
-    free(p->path); free(p->y); free(p->group); free(p->dom); free(p->ok); free(p->cls); free(p->seq); free(p->X);
+    free(p->path); free(p->y); free(p->group); free(p->dom); free(p->ok); free(p->mir); free(p->cls); free(p->seq); free(p->X);
     memset(p, 0, sizeof *p);
 }
 
-static int pool_add(pool *p, const char *path, const signed char *y, int group, int dom, int cls, int seq, au_error *err)
+static int pool_add_row(pool *p, const char *path, const signed char *y, int group, int dom, int cls, int seq, int mir,
+                        au_error *err)
 {
     if (p->n == p->cap) {
         int nc = p->cap ? 2 * p->cap : 1024;
@@ -134,7 +137,9 @@ static int pool_add(pool *p, const char *path, const signed char *y, int group, 
         if (nc2) p->cls = nc2;
         int *ns = nc2 ? realloc(p->seq, (size_t)nc * sizeof *ns) : NULL;
         if (ns) p->seq = ns;
-        if (!ns) return au_fail(err, AUGUR_ENOMEM, "out of memory");
+        unsigned char *nm = ns ? realloc(p->mir, (size_t)nc) : NULL;
+        if (nm) p->mir = nm;
+        if (!nm) return au_fail(err, AUGUR_ENOMEM, "out of memory");
         p->cap = nc;
     }
     if (!(p->path[p->n] = strdup(path))) return au_fail(err, AUGUR_ENOMEM, "out of memory");
@@ -143,8 +148,25 @@ static int pool_add(pool *p, const char *path, const signed char *y, int group, 
     p->dom[p->n] = (unsigned char)dom;
     p->cls[p->n] = (signed char)cls;
     p->seq[p->n] = seq;
+    p->mir[p->n] = (unsigned char)mir;
     p->n++;
     return 0;
+}
+
+static int pool_add(pool *p, const char *path, const signed char *y, int group, int dom, int cls, int seq, au_error *err)
+{
+    return pool_add_row(p, path, y, group, dom, cls, seq, 0, err);
+}
+
+/* --mirrored-rows: each row again, read from its image flipped left to right.
+ * The labels stay (the AUs CK+ codes and the classes are not sided) and so
+ * does the group, so a fold never trains on the mirror of a face it tests. */
+static int add_mirrored(pool *p, au_error *err)
+{
+    int n = p->n, rc = 0;
+    for (int i = 0; i < n && !rc; i++)
+        rc = pool_add_row(p, p->path[i], p->y + (size_t)i * AU_COUNT, p->group[i], p->dom[i], p->cls[i], p->seq[i], 1, err);
+    return rc;
 }
 
 /* CK+ peaks and their sequences' neutral first frames. */
@@ -274,7 +296,9 @@ static void *feat_worker(void *arg)
         au_error e2 = {0};
         int n = 0;
         j->p->ok[i] = 0;
-        if (au_image_load(j->p->path[i], &img, &e2) == 0 && st_find(st, &img, faces, &n, &e2) == 0) {
+        int loaded = au_image_load(j->p->path[i], &img, &e2) == 0;
+        if (loaded && j->p->mir[i]) au_image_mirror(&img);
+        if (loaded && st_find(st, &img, faces, &n, &e2) == 0) {
             const au_face *f = NULL;
             for (int k = 0; k < n && !f; k++) if (faces[k].success) f = &faces[k];
             double t0 = au_now();
@@ -297,8 +321,10 @@ static uint64_t pool_key(const pool *p, int appearance)
     for (const char *c = ver; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
     int dims[4] = {AU_GEOM_N, AU_APP_N, appearance, AU_BS_N};
     for (size_t k = 0; k < sizeof dims; k++) h = (h ^ ((const unsigned char *)dims)[k]) * 1099511628211ull;
-    for (int i = 0; i < p->n; i++)
+    for (int i = 0; i < p->n; i++) {
         for (const char *c = p->path[i]; ; c++) { h = (h ^ (unsigned char)*c) * 1099511628211ull; if (!*c) break; }
+        if (p->mir[i]) h = (h ^ 'M') * 1099511628211ull; /* a mirrored row (pools without any keep their keys) */
+    }
     return h;
 }
 
@@ -389,6 +415,7 @@ static int build_pool(const au_eval_opts *o, pool *p, int *n_subjects, int *n_fe
     if (!rc && o->ferplus_dir) rc = add_ferplus(o, p, n_fer, err);
     if (!rc && o->sfew_dir) rc = add_sfew(o, p, n_sfew, err);
     if (!rc && p->n < 10) rc = au_fail(err, AUGUR_EARG, "too few training images (%d)", p->n);
+    if (!rc && o->mirrored_rows) rc = add_mirrored(p, err);
     if (!rc) rc = features(o, p, ms, err);
     if (rc) pool_free(p);
     return rc;
@@ -398,12 +425,14 @@ static int build_pool(const au_eval_opts *o, pool *p, int *n_subjects, int *n_fe
  * reading, among the rows with row[k] >= 0 (row: NULL = every meshed row): a CK+
  * peak, its sequence's neutral first frame; a CK+ neutral frame, the neutral
  * frame of another of the person's sequences (another moment at rest, so its
- * false alarms are the personal reading's). -1 for none. */
+ * false alarms are the personal reading's); a mirrored row, a mirrored one. -1 for none. */
 static int ref_row(const pool *p, int i, const int *row)
 {
     if (p->dom[i] != DOM_CK && p->dom[i] != DOM_CK_NEUTRAL) return -1;
     for (int k = 0; k < p->n; k++) {
-        if (k == i || p->dom[k] != DOM_CK_NEUTRAL || !p->ok[k] || (row && row[k] < 0) || p->group[k] != p->group[i]) continue;
+        if (k == i || p->dom[k] != DOM_CK_NEUTRAL || !p->ok[k] || (row && row[k] < 0) || p->group[k] != p->group[i] ||
+            p->mir[k] != p->mir[i])
+            continue;
         if (p->dom[i] == DOM_CK ? p->seq[k] == p->seq[i] : p->seq[k] != p->seq[i]) return k;
     }
     return -1;
@@ -480,8 +509,8 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
     rc = fit_rows(o, &p, use, m, err);
     if (!rc) {
         int used = 0;
-        char fs[160], mk[256];
-        for (int i = 0; i < p.n; i++) used += p.ok[i];
+        char fs[256], mk[256];
+        for (int i = 0; i < p.n; i++) used += p.ok[i] && !p.mir[i];
         snprintf(m->source, sizeof m->source,
                  "augur train au: %d faces (CK+ %s, %d subjects%s; FERPlus %s >= %d votes: %d; SFEW %s: %d); "
                  "features %s; %s, neutral budget %.3g%s, CK+ weight %.3g%s%s", used, o->data_dir ? o->data_dir : "-", ns,
@@ -489,7 +518,8 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
                  o->sfew_dir ? o->sfew_dir : "-", nsfew, feature_set(o, fs), model_kind(o, mk),
                  o->fit.neutral_budget, o->fit.joint_budget ? " (joint: any AU)" : "", o->ck_weight,
                  o->fit.ev_domains ? ", evidence map balanced over data sets" : "",
-                 o->personal_thresholds ? ", personal thresholds" : "");
+                 !o->personal_thresholds ? "" : o->fit.video_reading ? ", personal thresholds, the video reading chosen per AU"
+                                                                     : ", personal thresholds");
         rc = au_model_save(m, out_path, err);
     }
     free(use);
@@ -536,7 +566,7 @@ static void score_rows(const au_eval_opts *o, const pool *p, const signed char *
         r->fitted = fitted[a];
         int coded = 0;
         for (int i = 0; i < p->n; i++) {
-            if (p->dom[i] != DOM_CK) continue;
+            if (p->dom[i] != DOM_CK || p->mir[i]) continue;
             int lab = p->y[(size_t)i * AU_COUNT + a];
             if (lab < 0) continue;
             coded = 1;
@@ -545,7 +575,7 @@ static void score_rows(const au_eval_opts *o, const pool *p, const signed char *
             if (lab == 1) {
                 r->pos_images++;
                 int first = 1;
-                for (int k = 0; k < i && first; k++) first = !(p->dom[k] == DOM_CK && p->seq[k] == p->seq[i]);
+                for (int k = 0; k < i && first; k++) first = !(p->dom[k] == DOM_CK && !p->mir[k] && p->seq[k] == p->seq[i]);
                 r->pos_sequences += first;
             }
         }
@@ -643,9 +673,9 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
         for (int i = 0; i < p.n; i++) use[i] = p.dom[i] == DOM_FER || fold[p.group[i]] != f;
         if (!o->quiet) fprintf(stderr, "  fold %d/%d: fitting ...\n", f + 1, o->folds);
         if ((rc = fit_rows(o, &p, use, m, err))) goto done;
-        for (int a = 0; a < AU_COUNT; a++) fitted[a] |= m->trained[a];
+        for (int a = 0; a < AU_COUNT; a++) { fitted[a] |= m->trained[a]; rep->still_in_video_folds[a] += m->still_in_video[a]; }
         for (int i = 0; i < p.n; i++) {
-            if (use[i]) continue;
+            if (use[i] || p.mir[i]) continue; /* the original images are scored, their mirrors only train */
             fold_of[i] = f;
             if (!p.ok[i]) continue;
             float prob[AU_COUNT];
@@ -674,12 +704,10 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
              * face once it has seen the person at rest (au_read_features); a neutral
              * frame against another of the person's neutral frames */
             if (p.dom[i] != DOM_CK && p.dom[i] != DOM_CK_NEUTRAL) continue;
-            const float *th = m->threshold;
+            float th[AU_COUNT];
+            memcpy(th, m->threshold, sizeof th);
             if (neu[i] >= 0 && m->has_neutral_mean) {
-                float x[AU_FEAT_N];
-                au_personal_features(m, p.X + (size_t)i * AU_FEAT_N, p.X + (size_t)neu[i] * AU_FEAT_N, x);
-                au_model_predict(m, x, prob);
-                th = m->threshold_personal;
+                au_predict_personal(m, p.X + (size_t)i * AU_FEAT_N, p.X + (size_t)neu[i] * AU_FEAT_N, prob, th);
                 if (p.dom[i] == DOM_CK) rep->n_personal++;
             }
             if (p.dom[i] == DOM_CK_NEUTRAL) {
@@ -707,7 +735,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     }
     int nseq = -1;
     for (int i = 0; i < p.n; i++) {
-        if (p.dom[i] != DOM_CK) continue;
+        if (p.dom[i] != DOM_CK || p.mir[i]) continue;
         rep->n_images++;
         if (p.seq[i] > nseq) nseq = p.seq[i];
         rep->n_failed_faces += !p.ok[i];
@@ -717,7 +745,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     /* SFEW held-out films: the evidence class; a face not found is wrong */
     int tp[AUGUR_EXPR_COUNT] = {0}, npred[AUGUR_EXPR_COUNT] = {0}, correct = 0;
     for (int i = 0; i < p.n; i++) {
-        if (p.dom[i] != DOM_SFEW) continue;
+        if (p.dom[i] != DOM_SFEW || p.mir[i]) continue;
         rep->n_sfew++;
         rep->n_sfew_found += p.ok[i];
         int c = p.cls[i], e = p.ok[i] ? ev[i] : -1;
@@ -769,15 +797,17 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
     int k = snprintf(hid, sizeof hid, " --hidden %d", o->fit.hidden);
     if (o->fit.hidden > 0) k += snprintf(hid + k, sizeof hid - (size_t)k, " --epochs %d", o->fit.epochs);
     if (o->fit.members > 1) snprintf(hid + k, sizeof hid - (size_t)k, " --ensemble %d", o->fit.members);
-    snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
+    snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
              o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only",
              o->appearance && !o->blendshapes ? " --no-blendshapes"
-             : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "", o->folds, o->seed, o->fit.l2,
+             : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "",
+             o->mirrored_rows ? " --mirrored-rows" : "", o->folds, o->seed, o->fit.l2,
              o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "",
-             o->personal_thresholds ? " --personal-thresholds" : " --no-personal-thresholds",
+             !o->personal_thresholds ? " --no-personal-thresholds"
+             : o->fit.video_reading ? " --personal-thresholds --video-reading auto" : " --personal-thresholds",
              o->fit.joint_budget ? " --joint-budget" : "",
              reg, hid);
 }
@@ -785,7 +815,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 
 int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *prefix, au_error *err)
 {
-    char path[4200], cmd[2048], fs[160], mk[256];
+    char path[4200], cmd[2048], fs[256], mk[256];
     command_line(o, cmd, sizeof cmd);
     snprintf(path, sizeof path, "%s.md", prefix);
     au_outfile of;
@@ -824,6 +854,13 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
           "the others are read as a still image; presence at the model's personal thresholds where it has them, "
           "`--personal-thresholds`): mean F1 over OpenFace's 16 AUs "
           "**%.3f**.\n\n", rep->n_personal, rep->n_images, rep->mean_f1_openface16_personal);
+    if (o->fit.video_reading) {
+        P("Against the person's neutral, the AUs whose fold models keep the still reading (`--video-reading auto`):");
+        int any = 0;
+        for (int a = 0; a < AU_COUNT; a++)
+            if (rep->still_in_video_folds[a]) { P("%s AU%d (%d of %d folds)", any ? "," : "", au_defs[a].id, rep->still_in_video_folds[a], rep->folds); any = 1; }
+        P("%s.\n\n", any ? "" : " none");
+    }
     if (rep->n_personal_neutral)
         P("Held-out CK+ neutral first frames read against another of the person's neutral frames (another sequence): "
           "%d; with any AU present: %.1f%%.\n\n", rep->n_personal_neutral,

@@ -47,6 +47,8 @@ typedef struct au_eval_opts {
     int appearance;           /* 1: geometry + HOG features (default); 0: geometry only */
     int blendshapes;          /* 1 (default): also MediaPipe's blendshapes (with the appearance) */
     int bs_symmetric;         /* 1: the blendshapes enter mirror-symmetrised (au_model_input) */
+    int mirrored_rows;        /* 1: every training row is read a second time from its image flipped left to
+                                 right (same labels and group; au_eval scores the original images only) */
     int personal_thresholds;  /* 1: a second presence threshold per AU for faces read against the person's
                                  neutral, chosen on CK+ peaks against their own neutral frame and CK+
                                  neutral frames against another of the person's (au_fit_data.ref) */
@@ -100,6 +102,7 @@ typedef struct au_eval_report {
     /* held-out CK+ neutral frames read against another of the person's neutral
      * frames (another sequence): the personal reading's false alarms */
     int n_personal_neutral, personal_neutral_any;
+    int still_in_video_folds[AU_COUNT]; /* --video-reading auto: in how many folds the AU kept the still reading */
     int n_neutral;                /* held-out CK+ neutral frames scored */
     double neutral_any_rate;      /* fraction of them with any fitted AU present */
     double neutral_au_rate;       /* fraction of (frame, fitted AU) pairs present */

@@ -17,6 +17,7 @@
 #include "data/ckplus.h"
 #include "data/fer.h"
 #include "explain/explain.h"
+#include "media/image.h"
 
 void ev_eval_default_opts(ev_eval_opts *o)
 {
@@ -117,12 +118,7 @@ static void *ev_worker(void *arg)
         }
         augur_faces_free(faces);
         if (j->o->mirror && img.rgb) { /* the same image flipped left to right */
-            for (int y = 0; y < img.h; y++)
-                for (int x = 0, x2 = img.w - 1; x < x2; x++, x2--)
-                    for (int c = 0; c < 3; c++) {
-                        unsigned char *p = img.rgb + ((size_t)y * img.w + x) * 3 + c, *q = img.rgb + ((size_t)y * img.w + x2) * 3 + c;
-                        unsigned char t = *p; *p = *q; *q = t;
-                    }
+            au_image_mirror(&img);
             faces = NULL;
             n = 0;
             rc = augur_analyze_image(ctx, &img, &faces, &n);

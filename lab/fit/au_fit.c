@@ -699,6 +699,16 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         own_personal[a] = np_neutral >= 20 && pos_p >= 10;
         m->threshold_personal[a] = own_personal[a]
                                  ? pick_threshold(oofp, labp, codedp, neutralp, n_ref, o->neutral_budget) : m->threshold[a];
+        /* which reading video uses (au_predict_personal): against the person's neutral, unless the still
+         * reading of the same rows, at its own threshold, has the strictly higher F1 (--video-reading auto) */
+        m->still_in_video[a] = 0;
+        if (own_personal[a] && o->video_reading) {
+            for (int k = 0; k < n_ref; k++) oofp_v[k] = oof[(size_t)pi[k] * AU_COUNT + a];
+            double tp = m->threshold_personal[a], ts = m->threshold[a];
+            double f_p = f1_at(oofp, labp, 1, codedp, n_ref, log(tp / (1.0 - tp)));
+            double f_s = f1_at(oofp_v, labp, 1, codedp, n_ref, log(ts / (1.0 - ts)));
+            m->still_in_video[a] = f_s > f_p;
+        }
         /* intensity reference: 95th percentile of the positives' logits */
         double *pl = malloc((size_t)pos * sizeof *pl);
         int np = 0;
@@ -809,6 +819,7 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
         cJSON_AddNumberToObject(o, "threshold", m->threshold[a]);
         if (m->threshold_personal[a] != m->threshold[a]) /* only a model fitted with refs has them */
             cJSON_AddNumberToObject(o, "threshold_personal", m->threshold_personal[a]);
+        if (m->still_in_video[a]) cJSON_AddStringToObject(o, "video_reading", "still");
         cJSON_AddNumberToObject(o, "l2", m->l2[a]);
         cJSON_AddNumberToObject(o, "intensity_ref", m->intensity_ref[a]);
         cJSON_AddNumberToObject(o, "bias", m->b[a]);

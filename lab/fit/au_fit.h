@@ -51,6 +51,10 @@ typedef struct au_fit_opts {
     int members;            /* hidden: networks of different seeds per fit, their logits averaged; kept
                                as one layer of members x hidden units (the output weights divided by
                                members), so the model file and the runtime do not change (1: one) */
+    int video_reading;      /* with ref: 0 (personal): video reads every AU against the person's neutral;
+                               1 (auto): per AU, the still reading where its F1 over the rows with a ref
+                               (inner-fold scores, each reading at its own threshold) is strictly higher
+                               (m->still_in_video) */
 } au_fit_opts;
 
 au_fit_opts au_fit_default_opts(void);

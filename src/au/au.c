@@ -163,6 +163,20 @@ void au_personal_features(const au_model *m, const float *feat, const float *neu
     for (int j = 0; j < AU_GEOM_N && j < m->n_feat; j++) x[j] = feat[j] - (neutral_feat[j] - m->neutral_mean[j]);
 }
 
+void au_predict_personal(const au_model *m, const float *feat, const float *neutral_feat, float *prob, float *thr)
+{
+    float x[AU_FEAT_N], still[AU_COUNT];
+    au_personal_features(m, feat, neutral_feat, x);
+    au_model_predict(m, x, prob);
+    int any_still = 0;
+    for (int a = 0; a < AU_COUNT; a++) any_still |= m->still_in_video[a];
+    if (any_still) au_model_predict(m, feat, still);
+    for (int a = 0; a < AU_COUNT; a++) {
+        thr[a] = m->still_in_video[a] ? m->threshold[a] : m->threshold_personal[a];
+        if (m->still_in_video[a]) prob[a] = still[a];
+    }
+}
+
 int au_read_features(const au_model *m, const au_face *f, const float *feat, const au_neutral *neutral,
                      au_face_aus *out, au_error *err)
 {
@@ -188,15 +202,12 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
      * 1.6 mm over its lip corners (docs/AUS.md, "The measurement behind each AU") */
     int pop = !neutral && m->has_neutral_mean && m->n_feat >= AU_M_COUNT;
     for (int i = 0; i < AU_M_COUNT; i++) out->measures[i] = face_abs[i] - neut_abs[i] - (pop ? m->neutral_mean[i] : 0);
-    float prob[AU_COUNT];
-    const float *th = m->threshold;
+    float prob[AU_COUNT], th[AU_COUNT];
     if (neutral && m->has_neutral_mean) {
-        th = m->threshold_personal;
-        float x[AU_FEAT_N];
-        au_personal_features(m, out->features, neutral->feat, x);
-        au_model_predict(m, x, prob);
+        au_predict_personal(m, out->features, neutral->feat, prob, th);
     } else {
         au_model_predict(m, out->features, prob);
+        memcpy(th, m->threshold, sizeof th);
     }
 
 

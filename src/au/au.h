@@ -83,6 +83,12 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
  * has_neutral_mean. Presence is then read at m->threshold_personal. */
 void au_personal_features(const au_model *m, const float *feat, const float *neutral_feat, float *x);
 
+/* A face read against its person's neutral, as augur video reads it once the
+ * neutral is known: per AU the reading its model chose (au_model.still_in_video):
+ * against the neutral (au_personal_features) at threshold_personal, or as a
+ * still image at threshold. prob, thr: AU_COUNT each (untrained AUs: prob -1). */
+void au_predict_personal(const au_model *m, const float *feat, const float *neutral_feat, float *prob, float *thr);
+
 /* The evidence features of face f in img against the population neutral
  * (geometry, then appearance when `appearance`, then the face's blendshapes,
  * zeros when it has none). feat: AU_FEAT_N. */

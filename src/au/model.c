@@ -247,12 +247,16 @@ int au_model_load(au_model *m, const char *path, au_error *err)
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bias");
         const cJSON *pos = cJSON_GetObjectItemCaseSensitive(o, "positives");
         const cJSON *rg = cJSON_GetObjectItemCaseSensitive(o, "regional");
+        const cJSON *vr = cJSON_GetObjectItemCaseSensitive(o, "video_reading");
+        if (vr && !(cJSON_IsString(vr) && (!strcmp(vr->valuestring, "still") || !strcmp(vr->valuestring, "personal"))))
+            goto bad;
         if (a < 0 || !cJSON_IsNumber(th) || !cJSON_IsNumber(ir) || !cJSON_IsNumber(b) ||
             read_floats(cJSON_GetObjectItemCaseSensitive(o, "weights"), m->w[a], m->hidden ? m->hidden : m->n_feat))
             goto bad;
         m->threshold[a] = (float)th->valuedouble;
         m->threshold_personal[a] = tp ? (float)tp->valuedouble : m->threshold[a];
         m->intensity_ref[a] = (float)ir->valuedouble;
+        m->still_in_video[a] = vr && !strcmp(vr->valuestring, "still");
         m->b[a] = (float)b->valuedouble;
         m->n_pos[a] = cJSON_IsNumber(pos) ? pos->valueint : 0;
         if (!(m->threshold[a] > 0 && m->threshold[a] < 1) || (tp && !cJSON_IsNumber(tp)) ||

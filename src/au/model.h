@@ -43,6 +43,9 @@ typedef struct au_model {
     float threshold[AU_COUNT];        /* probability at which the AU counts as present */
     float threshold_personal[AU_COUNT]; /* the same for a face read against the person's own neutral
                                          (au_personal_features); = threshold in models without one */
+    int still_in_video[AU_COUNT];     /* 1: a face read against its person's neutral keeps this AU's still
+                                         reading (features and threshold), as the fit chose inside its
+                                         folds (au_predict_personal); JSON "video_reading": "still" */
     float l2[AU_COUNT];               /* ridge strength chosen by inner subject-fold CV */
     float intensity_ref[AU_COUNT];    /* logit at which intensity reaches 5 (95th pct of positives) */
     int n_pos[AU_COUNT], n_train;     /* training support */

@@ -82,6 +82,20 @@ void au_image_free(au_image *im)
     im->w = im->h = 0;
 }
 
+void au_image_mirror(au_image *im)
+{
+    if (!im || !im->rgb) return;
+    for (int y = 0; y < im->h; y++) {
+        unsigned char *row = im->rgb + (size_t)y * im->w * 3;
+        for (int x = 0, x2 = im->w - 1; x < x2; x++, x2--)
+            for (int c = 0; c < 3; c++) {
+                unsigned char t = row[3 * x + c];
+                row[3 * x + c] = row[3 * x2 + c];
+                row[3 * x2 + c] = t;
+            }
+    }
+}
+
 /* ---- FFmpeg's log ----------------------------------------------------------
  * FFmpeg logs through one process-wide callback. Ours keeps it off stderr
  * (it goes to au_log at debug level) and remembers, per thread, the first

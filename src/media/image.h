@@ -36,6 +36,9 @@ void au_image_free(au_image *im);
  * AUGUR_EFORMAT (not an image, truncated, corrupt), AUGUR_ELIMIT (too large). */
 int au_image_load(const char *path, au_image *out, au_error *err);
 
+/* Flips the image left to right in place (a mirror image). */
+void au_image_mirror(au_image *im);
+
 /* Decodes an image held in memory (same rules as au_image_load). */
 int au_image_decode(const uint8_t *data, size_t len, const char *name_for_errors, au_image *out, au_error *err);
 
