@@ -172,7 +172,9 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
                 else if (shows == 0)
                     snprintf(meas, sizeof meas, "; the geometry does not show it (%s %+.1f mm against the neutral "
                              "face), the rest of its evidence does", au_measure_names[u->measure], u->measure_mm);
-                snprintf(t->local[t->n_local++], sizeof t->local[0], "AU%d %s: the %s %s (p %.2f)%s.", u->id,
+                /* the muscles in brackets, the action after: several muscles (AU4's three,
+                 * AU20's two) cannot be the subject of a verb in the singular */
+                snprintf(t->local[t->n_local++], sizeof t->local[0], "AU%d %s (%s): %s (p %.2f)%s.", u->id,
                          au_defs[d].name, au_defs[d].muscle, au_defs[d].action, u->probability, meas);
             }
             size_t al = strlen(actions);
