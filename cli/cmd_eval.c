@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "augur.h"
+#include "eval/au_compare.h"
 #include "eval/au_eval.h"
 #include "eval/crossdomain.h"
 #include "eval/evidence_eval.h"
@@ -243,11 +244,47 @@ static int cmd_eval_crossdomain(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* `augur eval compare A.csv B.csv`: two `eval au --predictions` files, paired (eval/au_compare.h). */
+static int cmd_eval_compare(int argc, char **argv)
+{
+    const char *files[2] = {NULL, NULL}, *report = NULL;
+    int nfiles = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: augur eval compare A.csv B.csv [--report PREFIX]\n\n"
+                   "Two AU recipes compared face by face: A and B are `augur eval au --predictions` files made\n"
+                   "with the same data, --folds and --seed. Prints, for the CK+ mean F1 over OpenFace's 16 AUs,\n"
+                   "the CK+ neutral frames with any AU and the SFEW evidence class, B - A with the 95%% interval\n"
+                   "of a paired bootstrap over the subjects and films (1,000 resamples).\n\n"
+                   "  --report PREFIX     write PREFIX.md and PREFIX.json\n");
+            return EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--report") && i + 1 < argc) { report = argv[++i]; continue; }
+        if (argv[i][0] == '-' || nfiles == 2) { cli_error("eval", "compare: unexpected '%s' (augur eval compare --help)", argv[i]); return EXIT_USAGE; }
+        files[nfiles++] = argv[i];
+    }
+    if (nfiles != 2) { cli_error("eval", "compare needs two prediction files (augur eval compare A.csv B.csv)"); return EXIT_USAGE; }
+    au_compare_report r;
+    au_error err = {0};
+    if (au_compare(files[0], files[1], &r, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
+    printf("%d CK+ peaks, %d neutral frames (%d subjects); %d SFEW faces (%d films)\n", r.n_peaks, r.n_neutral,
+           r.n_subjects, r.n_sfew, r.n_films);
+    printf("CK+ 16-AU F1:          A %.3f  B %.3f  B-A %+.3f  [%+.3f, %+.3f]  B higher in %.1f%% of resamples\n",
+           r.a.f1_16, r.b.f1_16, r.d_f1_16, r.ci_f1_16[0], r.ci_f1_16[1], 100 * r.p_f1_better);
+    printf("CK+ neutral with an AU: A %.1f%%  B %.1f%%  B-A %+.1f  [%+.1f, %+.1f]\n", 100 * r.a.neutral_any,
+           100 * r.b.neutral_any, 100 * r.d_neutral, 100 * r.ci_neutral[0], 100 * r.ci_neutral[1]);
+    printf("SFEW evidence class:   A %.1f%%  B %.1f%%  B-A %+.1f  [%+.1f, %+.1f]  B higher in %.1f%% of resamples\n",
+           100 * r.a.sfew, 100 * r.b.sfew, 100 * r.d_sfew, 100 * r.ci_sfew[0], 100 * r.ci_sfew[1], 100 * r.p_sfew_better);
+    if (report && au_compare_write(&r, files[0], files[1], report, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
+    return EXIT_OK;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        printf("usage: augur eval au|crossdomain|evidence|expr|micro [options]   (augur eval <what> --help for details)\n\n"
+        printf("usage: augur eval au|compare|crossdomain|evidence|expr|micro [options]   (augur eval <what> --help for details)\n\n"
                "  au        AU detection: cross-validated over CK+ subjects and SFEW films (the training recipe)\n"
+               "  compare   two `eval au --predictions` files face by face: differences with paired intervals\n"
                "  crossdomain  the expression through the user path on FERPlus, FER2013, CK+ and SFEW, fused decisions\n"
                "  evidence  the AU evidence as a user meets it: neutral faces, evidence_class, consistency\n"
                "  expr      an expression model on FERPlus / FER2013 / class folders\n"
@@ -258,8 +295,9 @@ int cmd_eval(int argc, char **argv)
     if (!strcmp(argv[1], "micro")) return cmd_eval_micro(argc, argv);
     if (!strcmp(argv[1], "evidence")) return cmd_eval_evidence(argc, argv);
     if (!strcmp(argv[1], "crossdomain")) return cmd_eval_crossdomain(argc, argv);
+    if (!strcmp(argv[1], "compare")) return cmd_eval_compare(argc, argv);
     if (strcmp(argv[1], "au")) {
-        cli_error("eval", "unknown evaluation '%s' (available: au, crossdomain, evidence, expr, micro)", argv[1]);
+        cli_error("eval", "unknown evaluation '%s' (available: au, compare, crossdomain, evidence, expr, micro)", argv[1]);
         return EXIT_USAGE;
     }
     au_eval_opts o;
@@ -297,13 +335,18 @@ int cmd_eval(int argc, char **argv)
         printf("%5d %9d %9d %10.3f %7.3f %7.3f%s\n", r->au, r->pos_images, r->pos_sequences, r->precision, r->recall,
                r->f1, r->openface ? "" : "  (not one of OpenFace's 16)");
     }
-    printf("mean F1 over OpenFace's 16 AUs: %.3f (over %d AUs with >= %d positive sequences: %.3f)\n",
-           rep.mean_f1_openface16, rep.n_in_mean, o.min_report_seqs, rep.mean_f1);
+    printf("mean F1 over OpenFace's 16 AUs: %.3f, 95%% bootstrap interval over subjects %.3f-%.3f (over %d AUs with "
+           ">= %d positive sequences: %.3f)\n", rep.mean_f1_openface16, rep.ci_f1_16[0], rep.ci_f1_16[1], rep.n_in_mean,
+           o.min_report_seqs, rep.mean_f1);
+    if (rep.n_personal)
+        printf("  against the person's neutral: %.3f (%.3f-%.3f)\n", rep.mean_f1_openface16_personal,
+               rep.ci_f1_16_personal[0], rep.ci_f1_16_personal[1]);
     if (rep.n_neutral)
         printf("held-out CK+ neutral frames with any AU present: %.1f%% of %d\n", 100 * rep.neutral_any_rate, rep.n_neutral);
     if (rep.n_sfew)
-        printf("held-out SFEW films: evidence class %.1f%% of %d faces (%d found), macro-F1 %.3f\n",
-               100 * rep.sfew_accuracy, rep.n_sfew, rep.n_sfew_found, rep.sfew_macro_f1);
+        printf("held-out SFEW films: evidence class %.1f%% of %d faces (%d found; interval over films %.1f-%.1f%%), "
+               "macro-F1 %.3f\n", 100 * rep.sfew_accuracy, rep.n_sfew, rep.n_sfew_found, 100 * rep.ci_sfew[0],
+               100 * rep.ci_sfew[1], rep.sfew_macro_f1);
     printf("AU stage: %.3f ms per face; faces not meshed: %d\n", rep.ms_per_face_au, rep.n_failed_faces);
     if (report && au_eval_write(&rep, &o, report, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
     return EXIT_OK;

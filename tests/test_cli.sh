@@ -247,6 +247,41 @@ for cmd in "train au --out $T/m.json" "eval au"; do
     grep_out "units in all" "$cmd: --ensemble width message"
 done
 expect 2 "eval au --ensemble 9" -- "$AUGUR" eval au --data "$T" --ensemble 9
+# ---- eval compare: two --predictions files, paired ----
+# A and B read the same 4 CK+ peaks (2 subjects), 2 neutral frames and 4 SFEW faces (2 films); B finds
+# AU12 on one more coded peak and names one more SFEW face right.
+hdr='image,set,group,fold,label,face_found,evidence_class,AU12_p,AU12_threshold,AU12_label'
+{ echo "$hdr"
+  echo '"a,1.png",ckplus,0,0,happiness,1,happiness,0.9,0.5,1'
+  echo 'b.png,ckplus,0,0,happiness,1,happiness,0.2,0.5,1'
+  echo 'c.png,ckplus,1,1,anger,1,anger,0.1,0.5,0'
+  echo 'd.png,ckplus,1,1,happiness,1,happiness,0.8,0.5,1'
+  echo 'n1.png,ckplus-neutral,0,0,neutral,1,neutral,0.1,0.5,0'
+  echo 'n2.png,ckplus-neutral,1,1,neutral,1,neutral,0.6,0.5,0'
+  echo 's1.png,sfew,2,0,anger,1,anger,0.1,0.5,'
+  echo 's2.png,sfew,2,0,fear,1,anger,0.1,0.5,'
+  echo 's3.png,sfew,3,1,sadness,0,,,,'
+  echo 's4.png,sfew,3,1,happiness,1,happiness,0.9,0.5,'; } > "$T/pa.csv"
+sed -e 's/^b.png,ckplus,0,0,happiness,1,happiness,0.2/b.png,ckplus,0,0,happiness,1,happiness,0.7/' \
+    -e 's/^s2.png,sfew,2,0,fear,1,anger/s2.png,sfew,2,0,fear,1,fear/' "$T/pa.csv" > "$T/pb.csv"
+expect 0 "eval compare" -- "$AUGUR" eval compare "$T/pa.csv" "$T/pb.csv" --report "$T/cmp"
+# AU12 F1 0.8 -> 1 (over 16 AUs: 0.050 -> 0.062), SFEW 2/4 -> 3/4, neutral frames 50% either way
+grep_out "A 0.050  B 0.062  B-A +0.012" "compare: the F1 difference"
+grep_out "A 50.0%  B 75.0%  B-A +25.0" "compare: the SFEW difference"
+grep_out "A 50.0%  B 50.0%  B-A +0.0  \[+0.0, +0.0\]" "compare: the same neutral readings give a zero interval"
+[[ -s $T/cmp.md && -s $T/cmp.json ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: compare report not written"; }
+expect 0 "eval compare, a file with itself" -- "$AUGUR" eval compare "$T/pa.csv" "$T/pa.csv"
+grep_out "B-A +0.000  \[+0.000, +0.000\]" "compare: a file against itself differs by nothing"
+expect 2 "eval compare one file" -- "$AUGUR" eval compare "$T/pa.csv"; grep_out "two prediction files" "compare: one file"
+expect 1 "eval compare missing file" -- "$AUGUR" eval compare "$T/pa.csv" "$T/nope.csv"; grep_out "nope.csv" "compare names the missing file"
+head -5 "$T/pa.csv" > "$T/pshort.csv"
+expect 1 "eval compare other rows" -- "$AUGUR" eval compare "$T/pa.csv" "$T/pshort.csv"; grep_out "not the same data and folds" "compare: other rows"
+sed 's/^d.png,ckplus,1,1/d.png,ckplus,1,0/' "$T/pa.csv" > "$T/pfold.csv"
+expect 1 "eval compare other folds" -- "$AUGUR" eval compare "$T/pa.csv" "$T/pfold.csv"; grep_out "row 5 differs" "compare: other folds"
+echo "x,y" > "$T/pbad.csv"
+expect 1 "eval compare not predictions" -- "$AUGUR" eval compare "$T/pbad.csv" "$T/pa.csv"; grep_out "not an .augur eval au --predictions. file" "compare: not a predictions file"
+sed 's/^c.png,ckplus,1,1,anger,1,anger,0.1,0.5,0/c.png,ckplus,1,1,anger,1/' "$T/pa.csv" > "$T/pcut.csv"
+expect 1 "eval compare short row" -- "$AUGUR" eval compare "$T/pcut.csv" "$T/pa.csv"; grep_out "pcut.csv:4: 6 fields" "compare: a short row named"
 expect 2 "eval au bad --video-reading" -- "$AUGUR" eval au --data "$T" --video-reading sometimes
 grep_out "auto or personal" "--video-reading message"
 # --mirrored-rows is an option of both commands: a missing folder is still named
@@ -300,7 +335,7 @@ if command -v script >/dev/null 2>&1; then
         fail=$((fail + 1)); echo "FAIL: no progress bar on a terminal"; sed 's/^/    /' "$T/tty.log" | head -3; fi
 fi
 # augur help CMD [SUB] prints what augur CMD [SUB] --help prints (kept in $T/help.<cmd>[_<sub>])
-all_help=(analyze video verify eval train bench serve traces "eval au" "eval crossdomain" "eval evidence" "eval expr" "eval micro" "train au" "train expr")
+all_help=(analyze video verify eval train bench serve traces "eval au" "eval compare" "eval crossdomain" "eval evidence" "eval expr" "eval micro" "train au" "train expr")
 for c in "${all_help[@]}"; do
     key=${c/ /_}
     # shellcheck disable=SC2086
@@ -322,7 +357,7 @@ for c in analyze video verify eval train bench help version; do
     grep -q "^\.SS augur $c\|^  $c " "$T/man.txt" || missing+=" man:$c"
     grep -q "commands=\".*\b$c\b" "$comp" || missing+=" completion:$c"
 done
-for c in analyze video verify bench serve traces "eval au" "eval crossdomain" "eval evidence" "eval expr" "eval micro" "train au" "train expr"; do
+for c in analyze video verify bench serve traces "eval au" "eval compare" "eval crossdomain" "eval evidence" "eval expr" "eval micro" "train au" "train expr"; do
     key=${c/ /_}
     for o in $(grep -oE '(^|[][ ,(|])(--[a-z][a-z0-9-]*|-[a-z])([] ,=)|.]|$)' "$T/help.$key" | grep -oE -- '--?[a-z][a-z0-9-]*' | sort -u); do
         grep -q -- "$o" "$T/man.txt" || missing+=" man:$c:$o"

@@ -634,6 +634,82 @@ static int write_predictions(const char *path, const pool *p, const float *prob,
     return au_out_commit(&of, err);
 }
 
+/* ---- Bootstrap intervals ------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* 2.5th and 97.5th percentiles of v (n values, sorted in place). */
+static void percentile_95(double *v, int n, double ci[2])
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    ci[0] = v[(int)(0.025 * (n - 1))];
+    ci[1] = v[(int)(0.975 * (n - 1) + 0.5)];
+}
+
+enum { BOOT_N = 1000 };
+
+/* The mean F1 over OpenFace's 16 AUs (as score_rows: an AU without positives
+ * counts 0) of the CK+ peaks when each subject g is counted wg[g] times. */
+static double f1_16_weighted(const pool *p, const signed char *pred, const int *fitted, const int *wg)
+{
+    double sum = 0;
+    for (int k = 0; k < 16; k++) {
+        int a = au_index(au_eval_openface16[k]);
+        if (a < 0 || !fitted[a]) continue;
+        long tp = 0, fp = 0, fn = 0;
+        for (int i = 0; i < p->n; i++) {
+            if (p->dom[i] != DOM_CK || p->mir[i] || !wg[p->group[i]]) continue;
+            int lab = p->y[(size_t)i * AU_COUNT + a];
+            if (lab < 0) continue;
+            int pr = pred[(size_t)i * AU_COUNT + a] == 1, w = wg[p->group[i]];
+            tp += w * (pr && lab == 1); fp += w * (pr && lab == 0); fn += w * (!pr && lab == 1);
+        }
+        sum += tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
+    }
+    return sum / 16.0;
+}
+
+/* Resamples the CK+ subjects (groups 0..n_subjects-1) and the SFEW films (the
+ * groups of the SFEW rows) with replacement, BOOT_N times (a fixed seed). */
+static int bootstrap(const pool *p, const signed char *pred, const signed char *pred_pn, const signed char *ev,
+                     const int *fitted, int n_subjects, int personal, au_eval_report *rep)
+{
+    int *wg = calloc((size_t)p->n_groups, sizeof *wg), *films = malloc((size_t)p->n_groups * sizeof *films);
+    double *f1 = malloc(BOOT_N * sizeof *f1), *f1p = malloc(BOOT_N * sizeof *f1p), *acc = malloc(BOOT_N * sizeof *acc);
+    long *right = calloc((size_t)p->n_groups, sizeof *right), *count = calloc((size_t)p->n_groups, sizeof *count);
+    if (!wg || !films || !f1 || !f1p || !acc || !right || !count) {
+        free(wg); free(films); free(f1); free(f1p); free(acc); free(right); free(count);
+        return -1;
+    }
+    int nf = 0;
+    for (int i = 0; i < p->n; i++) { /* each SFEW film's faces and right answers (a face not found is wrong) */
+        if (p->dom[i] != DOM_SFEW || p->mir[i]) continue;
+        int g = p->group[i];
+        if (!count[g]) films[nf++] = g;
+        count[g]++;
+        right[g] += p->ok[i] && ev[i] == p->cls[i];
+    }
+    unsigned s = 12345u;
+    for (int b = 0; b < BOOT_N; b++) {
+        memset(wg, 0, (size_t)p->n_groups * sizeof *wg);
+        for (int k = 0; k < n_subjects; k++) { s = s * 1103515245u + 12345u; wg[(s >> 8) % (unsigned)n_subjects]++; }
+        f1[b] = f1_16_weighted(p, pred, fitted, wg);
+        f1p[b] = personal ? f1_16_weighted(p, pred_pn, fitted, wg) : 0;
+        long r = 0, c = 0;
+        for (int k = 0; k < nf; k++) { s = s * 1103515245u + 12345u; int g = films[(s >> 8) % (unsigned)nf]; r += right[g]; c += count[g]; }
+        acc[b] = c ? (double)r / c : 0;
+    }
+    percentile_95(f1, BOOT_N, rep->ci_f1_16);
+    if (personal) percentile_95(f1p, BOOT_N, rep->ci_f1_16_personal);
+    if (nf) percentile_95(acc, BOOT_N, rep->ci_sfew);
+    free(wg); free(films); free(f1); free(f1p); free(acc); free(right); free(count);
+    return 0;
+}
+
 int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
 {
     memset(rep, 0, sizeof *rep);
@@ -765,6 +841,10 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
         }
         rep->sfew_macro_f1 = nc ? mf / nc : 0;
     }
+    if (bootstrap(&p, pred, pred_pn, ev, fitted, ns, rep->n_personal > 0, rep)) {
+        rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+        goto done;
+    }
     rep->folds = o->folds;
     rep->seconds = au_now() - t0;
     if (o->predictions) rc = write_predictions(o->predictions, &p, oof_p, oof_t, fold_of, ev, fitted, err);
@@ -845,15 +925,17 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
         if (pn) P(" %.3f (P %.3f R %.3f) |", q->f1, q->precision, q->recall);
         P("\n");
     }
-    P("\n**Mean F1 over OpenFace's 16 AUs (bold; 1 2 4 5 6 7 9 10 12 14 15 17 20 23 25 26): %.3f**. Over the %d AUs "
-      "with at least %d positive sequences: %.3f.\n\n", rep->mean_f1_openface16, rep->n_in_mean, o->min_report_seqs,
+    P("\n**Mean F1 over OpenFace's 16 AUs (bold; 1 2 4 5 6 7 9 10 12 14 15 17 20 23 25 26): %.3f** (95%% bootstrap "
+      "interval over the %d subjects: %.3f–%.3f). Over the %d AUs with at least %d positive sequences: %.3f.\n\n",
+      rep->mean_f1_openface16, rep->n_subjects, rep->ci_f1_16[0], rep->ci_f1_16[1], rep->n_in_mean, o->min_report_seqs,
       rep->mean_f1);
     if (pn)
         P("Against the person's neutral (each peak read with its sequence's neutral first frame as the person's rest, "
           "as `augur video` reads a face once it has seen the person at rest; %d of %d peaks have a meshed neutral frame, "
           "the others are read as a still image; presence at the model's personal thresholds where it has them, "
           "`--personal-thresholds`): mean F1 over OpenFace's 16 AUs "
-          "**%.3f**.\n\n", rep->n_personal, rep->n_images, rep->mean_f1_openface16_personal);
+          "**%.3f** (%.3f–%.3f).\n\n", rep->n_personal, rep->n_images, rep->mean_f1_openface16_personal,
+          rep->ci_f1_16_personal[0], rep->ci_f1_16_personal[1]);
     if (o->fit.video_reading) {
         P("Against the person's neutral, the AUs whose fold models keep the still reading (`--video-reading auto`):");
         int any = 0;
@@ -870,7 +952,8 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
           rep->n_neutral, 100 * rep->neutral_any_rate, 100 * rep->neutral_au_rate);
     if (rep->n_sfew) {
         P("Held-out SFEW films, the class the AU evidence ranks first (a face not found is wrong): **%.1f%%** of %d "
-          "faces (%d found), macro-F1 %.3f; recall", 100 * rep->sfew_accuracy, rep->n_sfew, rep->n_sfew_found,
+          "faces (%d found; 95%% bootstrap interval over the films %.1f–%.1f%%), macro-F1 %.3f; recall",
+          100 * rep->sfew_accuracy, rep->n_sfew, rep->n_sfew_found, 100 * rep->ci_sfew[0], 100 * rep->ci_sfew[1],
           rep->sfew_macro_f1);
         for (int c = 0; c < AUGUR_EXPR_COUNT; c++)
             if (rep->sfew_count[c]) P(" %s %.2f", augur_expression_name(c), rep->sfew_recall[c]);
@@ -893,9 +976,11 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     cJSON_AddNumberToObject(j, "weak_ferplus", rep->n_weak_ferplus);
     cJSON_AddNumberToObject(j, "weak_sfew", rep->n_weak_sfew);
     cJSON_AddNumberToObject(j, "mean_f1_openface16", rep->mean_f1_openface16);
+    cJSON_AddItemToObject(j, "mean_f1_openface16_ci95", cJSON_CreateDoubleArray(rep->ci_f1_16, 2));
     cJSON_AddNumberToObject(j, "mean_f1", rep->mean_f1);
     cJSON_AddNumberToObject(j, "personal_neutral_peaks", rep->n_personal);
     cJSON_AddNumberToObject(j, "mean_f1_openface16_personal_neutral", rep->mean_f1_openface16_personal);
+    cJSON_AddItemToObject(j, "mean_f1_openface16_personal_neutral_ci95", cJSON_CreateDoubleArray(rep->ci_f1_16_personal, 2));
     cJSON_AddNumberToObject(j, "mean_over_aus", rep->n_in_mean);
     cJSON_AddNumberToObject(j, "neutral_frames", rep->n_neutral);
     cJSON_AddNumberToObject(j, "neutral_any_au_rate", rep->neutral_any_rate);
@@ -906,6 +991,7 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     cJSON_AddNumberToObject(j, "sfew_faces", rep->n_sfew);
     cJSON_AddNumberToObject(j, "sfew_found", rep->n_sfew_found);
     cJSON_AddNumberToObject(j, "sfew_evidence_accuracy", rep->sfew_accuracy);
+    cJSON_AddItemToObject(j, "sfew_evidence_accuracy_ci95", cJSON_CreateDoubleArray(rep->ci_sfew, 2));
     cJSON_AddNumberToObject(j, "sfew_evidence_macro_f1", rep->sfew_macro_f1);
     cJSON_AddNumberToObject(j, "ms_per_face_au_stage", rep->ms_per_face_au);
     cJSON *rows = cJSON_AddArrayToObject(j, "aus");

@@ -111,6 +111,10 @@ typedef struct au_eval_report {
     double sfew_accuracy, sfew_macro_f1;
     double sfew_recall[AUGUR_EXPR_COUNT];
     int sfew_count[AUGUR_EXPR_COUNT];
+    /* 95% percentile intervals of 1,000 bootstrap resamples of the held-out
+     * people (CK+ subjects) and films (SFEW), with replacement: how far the
+     * headline numbers move with who happens to be in the data */
+    double ci_f1_16[2], ci_f1_16_personal[2], ci_sfew[2];
 } au_eval_report;
 
 int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err);

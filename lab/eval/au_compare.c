@@ -1,0 +1,311 @@
+/*
+ * eval/au_compare.c — see au_compare.h.
+ *
+ * The prediction files are the lab's own CSV (au_eval.c's write_predictions:
+ * the image path quoted when it holds a comma, a quote or a newline, every
+ * other field a plain number or name), so a few lines read them, as
+ * lab/data/ reads the data sets' label files; no CSV library is needed.
+ */
+#include "eval/au_compare.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "au/au.h"
+#include "au/au_defs.h"
+#include "core/util.h"
+#include "eval/au_eval.h"
+
+enum { SET_CK, SET_CK_NEUTRAL, SET_SFEW, SET_OTHER };
+
+typedef struct pred_file {
+    int n;
+    char **key;               /* "path|set|group|fold": what must match between the two files */
+    int *group, *set;
+    unsigned char *right;     /* SFEW: the evidence class is the label */
+    signed char *present;     /* n x AU_COUNT, after the FACS rules (au_facs_apply), as au_eval scores */
+    signed char *label;       /* n x AU_COUNT: 1, 0, -1 unknown */
+    int in_file[AU_COUNT];    /* the AU has columns */
+} pred_file;
+
+static void pred_free(pred_file *f)
+{
+    for (int i = 0; i < f->n; i++) free(f->key[i]);
+    free(f->key); free(f->group); free(f->set); free(f->right); free(f->present); free(f->label);
+    memset(f, 0, sizeof *f);
+}
+
+/* Splits one CSV line in place: a field may be quoted ("" is a quote). */
+static int split_line(char *line, char **f, int max)
+{
+    int n = 0;
+    char *p = line;
+    line[strcspn(line, "\r\n")] = 0;
+    while (n < max) {
+        if (*p == '"') {
+            char *w = ++p;
+            f[n++] = w;
+            for (;;) {
+                if (!*p) break;
+                if (*p == '"' && p[1] == '"') { *w++ = '"'; p += 2; continue; }
+                if (*p == '"') { p++; break; }
+                *w++ = *p++;
+            }
+            *w = 0;
+            if (*p == ',') { p++; continue; }
+            break;
+        }
+        f[n++] = p;
+        char *c = strchr(p, ',');
+        if (!c) break;
+        *c = 0;
+        p = c + 1;
+    }
+    return n;
+}
+
+static int read_preds(const char *path, pred_file *out, au_error *err)
+{
+    memset(out, 0, sizeof *out);
+    FILE *fp = fopen(path, "r");
+    if (!fp) return au_fail(err, AUGUR_EIO, "cannot open '%s'", path);
+    enum { LINE = 1 << 16, MAXF = 8 + 3 * AU_COUNT };
+    char *line = malloc(LINE), *f[MAXF];
+    int col_p[AU_COUNT], col_t[AU_COUNT], col_y[AU_COUNT], rc = 0, cap = 0, lineno = 1;
+    int c_set = -1, c_group = -1, c_fold = -1, c_label = -1, c_found = -1, c_ev = -1, nf = 0;
+    if (!line) { fclose(fp); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
+    for (int a = 0; a < AU_COUNT; a++) col_p[a] = col_t[a] = col_y[a] = -1;
+    if (!fgets(line, LINE, fp)) rc = au_fail(err, AUGUR_EFORMAT, "'%s' is empty", path);
+    else {
+        nf = split_line(line, f, MAXF);
+        for (int k = 0; k < nf; k++) {
+            int id;
+            char what[16];
+            if (!strcmp(f[k], "set")) c_set = k;
+            else if (!strcmp(f[k], "group")) c_group = k;
+            else if (!strcmp(f[k], "fold")) c_fold = k;
+            else if (!strcmp(f[k], "label")) c_label = k;
+            else if (!strcmp(f[k], "face_found")) c_found = k;
+            else if (!strcmp(f[k], "evidence_class")) c_ev = k;
+            else if (sscanf(f[k], "AU%d_%15s", &id, what) == 2 && au_index(id) >= 0) {
+                int a = au_index(id);
+                if (!strcmp(what, "p")) col_p[a] = k;
+                else if (!strcmp(what, "threshold")) col_t[a] = k;
+                else if (!strcmp(what, "label")) col_y[a] = k;
+            }
+        }
+        if (strcmp(f[0], "image") || c_set < 0 || c_group < 0 || c_fold < 0 || c_label < 0 || c_found < 0 || c_ev < 0)
+            rc = au_fail(err, AUGUR_EFORMAT, "'%s' is not an `augur eval au --predictions` file (header)", path);
+        for (int a = 0; a < AU_COUNT; a++) out->in_file[a] = col_p[a] >= 0 && col_t[a] >= 0 && col_y[a] >= 0;
+    }
+    while (!rc && fgets(line, LINE, fp)) {
+        lineno++;
+        int n = split_line(line, f, MAXF);
+        if (n == 1 && !*f[0]) continue;
+        if (n != nf) { rc = au_fail(err, AUGUR_EFORMAT, "%s:%d: %d fields, the header has %d", path, lineno, n, nf); break; }
+        if (out->n == cap) {
+            int nc = cap ? 2 * cap : 1024;
+            char **k = realloc(out->key, (size_t)nc * sizeof *k);
+            if (k) out->key = k;
+            int *g = k ? realloc(out->group, (size_t)nc * sizeof *g) : NULL;
+            if (g) out->group = g;
+            int *s = g ? realloc(out->set, (size_t)nc * sizeof *s) : NULL;
+            if (s) out->set = s;
+            unsigned char *r = s ? realloc(out->right, (size_t)nc) : NULL;
+            if (r) out->right = r;
+            signed char *pr = r ? realloc(out->present, (size_t)nc * AU_COUNT) : NULL;
+            if (pr) out->present = pr;
+            signed char *lb = pr ? realloc(out->label, (size_t)nc * AU_COUNT) : NULL;
+            if (lb) out->label = lb;
+            if (!lb) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); break; }
+            cap = nc;
+        }
+        int i = out->n;
+        size_t kl = strlen(f[0]) + strlen(f[c_set]) + strlen(f[c_group]) + strlen(f[c_fold]) + 4;
+        if (!(out->key[i] = malloc(kl))) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); break; }
+        snprintf(out->key[i], kl, "%s|%s|%s|%s", f[0], f[c_set], f[c_group], f[c_fold]);
+        out->n++;
+        out->group[i] = atoi(f[c_group]);
+        out->set[i] = !strcmp(f[c_set], "ckplus") ? SET_CK : !strcmp(f[c_set], "ckplus-neutral") ? SET_CK_NEUTRAL
+                    : !strcmp(f[c_set], "sfew") ? SET_SFEW : SET_OTHER;
+        out->right[i] = atoi(f[c_found]) == 1 && *f[c_ev] && !strcmp(f[c_ev], f[c_label]);
+        int present[AU_COUNT];
+        for (int a = 0; a < AU_COUNT; a++) {
+            present[a] = out->in_file[a] && *f[col_p[a]] && atof(f[col_p[a]]) >= atof(f[col_t[a]]);
+            out->label[(size_t)i * AU_COUNT + a] = out->in_file[a] && *f[col_y[a]] ? (signed char)atoi(f[col_y[a]]) : -1;
+        }
+        au_facs_apply(present);
+        for (int a = 0; a < AU_COUNT; a++) out->present[(size_t)i * AU_COUNT + a] = (signed char)present[a];
+    }
+    free(line);
+    fclose(fp);
+    if (!rc && out->n == 0) rc = au_fail(err, AUGUR_EFORMAT, "'%s' has no rows", path);
+    if (rc) pred_free(out);
+    return rc;
+}
+
+/* The three measures of file p with group g counted w[g] times (w NULL: once). */
+static au_compare_side measure(const pred_file *p, const int *w)
+{
+    au_compare_side s = {0};
+    long tp[16] = {0}, fp[16] = {0}, fn[16] = {0}, neu = 0, neu_any = 0, sf = 0, sf_right = 0;
+    int idx[16];
+    for (int k = 0; k < 16; k++) idx[k] = au_index(au_eval_openface16[k]);
+    for (int i = 0; i < p->n; i++) {
+        long c = w ? w[p->group[i]] : 1;
+        if (!c) continue;
+        const signed char *pr = p->present + (size_t)i * AU_COUNT, *y = p->label + (size_t)i * AU_COUNT;
+        if (p->set[i] == SET_CK) {
+            for (int k = 0; k < 16; k++) {
+                int a = idx[k];
+                if (a < 0 || y[a] < 0) continue;
+                tp[k] += c * (pr[a] && y[a] == 1); fp[k] += c * (pr[a] && y[a] == 0); fn[k] += c * (!pr[a] && y[a] == 1);
+            }
+        } else if (p->set[i] == SET_CK_NEUTRAL) {
+            int any = 0;
+            for (int a = 0; a < AU_COUNT; a++) any |= p->in_file[a] && pr[a];
+            neu += c;
+            neu_any += c * any;
+        } else if (p->set[i] == SET_SFEW) {
+            sf += c;
+            sf_right += c * p->right[i];
+        }
+    }
+    for (int k = 0; k < 16; k++) s.f1_16 += tp[k] ? 2.0 * tp[k] / (2.0 * tp[k] + fp[k] + fn[k]) / 16.0 : 0;
+    s.neutral_any = neu ? (double)neu_any / neu : 0;
+    s.sfew = sf ? (double)sf_right / sf : 0;
+    return s;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static void interval(double *v, int n, double ci[2])
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    ci[0] = v[(int)(0.025 * (n - 1))];
+    ci[1] = v[(int)(0.975 * (n - 1) + 0.5)];
+}
+
+enum { BOOT = 1000 };
+
+int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, au_error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    pred_file A, B;
+    int rc = read_preds(path_a, &A, err);
+    if (rc) return rc;
+    if ((rc = read_preds(path_b, &B, err))) { pred_free(&A); return rc; }
+    if (A.n != B.n) rc = au_fail(err, AUGUR_EFORMAT, "'%s' has %d rows, '%s' %d: not the same data and folds", path_a, A.n,
+                                 path_b, B.n);
+    for (int i = 0; !rc && i < A.n; i++)
+        if (strcmp(A.key[i], B.key[i]))
+            rc = au_fail(err, AUGUR_EFORMAT, "row %d differs ('%.200s' against '%.200s'): not the same data and folds "
+                         "(eval au with the same --data, --folds and --seed)", i + 2, A.key[i], B.key[i]);
+    int ng = 0;
+    for (int i = 0; !rc && i < A.n; i++) {
+        if (A.group[i] < 0 || A.group[i] > 10000000) rc = au_fail(err, AUGUR_EFORMAT, "row %d: bad group", i + 2);
+        else if (A.group[i] + 1 > ng) ng = A.group[i] + 1;
+    }
+    int *w = rc ? NULL : calloc((size_t)ng, sizeof *w), *subj = rc ? NULL : malloc((size_t)ng * sizeof *subj);
+    int *films = rc ? NULL : malloc((size_t)ng * sizeof *films);
+    unsigned char *seen = rc ? NULL : calloc((size_t)ng, 1);
+    double *d1 = malloc(BOOT * sizeof *d1), *d2 = malloc(BOOT * sizeof *d2), *d3 = malloc(BOOT * sizeof *d3);
+    if (!rc && (!w || !subj || !films || !seen || !d1 || !d2 || !d3)) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+    if (!rc) {
+        int ns = 0, nfm = 0;
+        for (int i = 0; i < A.n; i++) {
+            int g = A.group[i];
+            rep->n_peaks += A.set[i] == SET_CK;
+            rep->n_neutral += A.set[i] == SET_CK_NEUTRAL;
+            rep->n_sfew += A.set[i] == SET_SFEW;
+            if (seen[g]) continue;
+            seen[g] = 1;
+            if (A.set[i] == SET_SFEW) films[nfm++] = g;
+            else if (A.set[i] == SET_CK || A.set[i] == SET_CK_NEUTRAL) subj[ns++] = g;
+        }
+        rep->n_subjects = ns;
+        rep->n_films = nfm;
+        rep->a = measure(&A, NULL);
+        rep->b = measure(&B, NULL);
+        rep->d_f1_16 = rep->b.f1_16 - rep->a.f1_16;
+        rep->d_neutral = rep->b.neutral_any - rep->a.neutral_any;
+        rep->d_sfew = rep->b.sfew - rep->a.sfew;
+        unsigned s = 20261206u;
+        int better_f1 = 0, better_sf = 0;
+        for (int r = 0; r < BOOT; r++) {
+            memset(w, 0, (size_t)ng * sizeof *w);
+            for (int k = 0; k < ns; k++) { s = s * 1103515245u + 12345u; w[subj[(s >> 8) % (unsigned)ns]]++; }
+            for (int k = 0; k < nfm; k++) { s = s * 1103515245u + 12345u; w[films[(s >> 8) % (unsigned)nfm]]++; }
+            au_compare_side a = measure(&A, w), b = measure(&B, w);
+            d1[r] = b.f1_16 - a.f1_16;
+            d2[r] = b.neutral_any - a.neutral_any;
+            d3[r] = b.sfew - a.sfew;
+            better_f1 += d1[r] > 0;
+            better_sf += d3[r] > 0;
+        }
+        rep->p_f1_better = (double)better_f1 / BOOT;
+        rep->p_sfew_better = (double)better_sf / BOOT;
+        interval(d1, BOOT, rep->ci_f1_16);
+        interval(d2, BOOT, rep->ci_neutral);
+        interval(d3, BOOT, rep->ci_sfew);
+    }
+    free(w); free(subj); free(films); free(seen); free(d1); free(d2); free(d3);
+    pred_free(&A);
+    pred_free(&B);
+    return rc;
+}
+
+int au_compare_write(const au_compare_report *r, const char *path_a, const char *path_b, const char *prefix,
+                     au_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s.md", prefix);
+    au_outfile of;
+    int rc = au_out_open(&of, path, err);
+    if (rc) return rc;
+    FILE *f = of.f;
+    fprintf(f, "# Two AU recipes, face by face on the same folds\n\nA: `%s`\nB: `%s`\n\n", path_a, path_b);
+    fprintf(f, "%d CK+ peaks and %d CK+ neutral frames of %d subjects, %d SFEW faces of %d films, each read out of fold by "
+            "both. Intervals: 95%% of 1,000 paired bootstrap resamples of the subjects and films.\n\n",
+            r->n_peaks, r->n_neutral, r->n_subjects, r->n_sfew, r->n_films);
+    fprintf(f, "| measure | A | B | B − A | 95%% interval | resamples where B is higher |\n|---|---:|---:|---:|---|---:|\n");
+    fprintf(f, "| CK+ mean F1, OpenFace's 16 AUs | %.3f | %.3f | %+.3f | %+.3f to %+.3f | %.1f%% |\n", r->a.f1_16,
+            r->b.f1_16, r->d_f1_16, r->ci_f1_16[0], r->ci_f1_16[1], 100 * r->p_f1_better);
+    fprintf(f, "| CK+ neutral frames with any AU | %.1f%% | %.1f%% | %+.1f | %+.1f to %+.1f | |\n", 100 * r->a.neutral_any,
+            100 * r->b.neutral_any, 100 * r->d_neutral, 100 * r->ci_neutral[0], 100 * r->ci_neutral[1]);
+    fprintf(f, "| SFEW evidence class (not found: wrong) | %.1f%% | %.1f%% | %+.1f | %+.1f to %+.1f | %.1f%% |\n",
+            100 * r->a.sfew, 100 * r->b.sfew, 100 * r->d_sfew, 100 * r->ci_sfew[0], 100 * r->ci_sfew[1],
+            100 * r->p_sfew_better);
+    fprintf(f, "\nCommand: `augur eval compare %s %s --report <prefix>`.\n", path_a, path_b);
+    rc = au_out_commit(&of, err);
+    if (rc) return rc;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "a", path_a);
+    cJSON_AddStringToObject(j, "b", path_b);
+    cJSON_AddNumberToObject(j, "ckplus_peaks", r->n_peaks);
+    cJSON_AddNumberToObject(j, "ckplus_neutral_frames", r->n_neutral);
+    cJSON_AddNumberToObject(j, "subjects", r->n_subjects);
+    cJSON_AddNumberToObject(j, "sfew_faces", r->n_sfew);
+    cJSON_AddNumberToObject(j, "films", r->n_films);
+    const char *names[3] = {"mean_f1_openface16", "neutral_any_au_rate", "sfew_evidence_accuracy"};
+    double av[3] = {r->a.f1_16, r->a.neutral_any, r->a.sfew}, bv[3] = {r->b.f1_16, r->b.neutral_any, r->b.sfew};
+    double dv[3] = {r->d_f1_16, r->d_neutral, r->d_sfew};
+    const double *ci[3] = {r->ci_f1_16, r->ci_neutral, r->ci_sfew};
+    for (int k = 0; k < 3; k++) {
+        cJSON *m = cJSON_AddObjectToObject(j, names[k]);
+        cJSON_AddNumberToObject(m, "a", av[k]);
+        cJSON_AddNumberToObject(m, "b", bv[k]);
+        cJSON_AddNumberToObject(m, "b_minus_a", dv[k]);
+        cJSON_AddItemToObject(m, "ci95", cJSON_CreateDoubleArray(ci[k], 2));
+    }
+    cJSON_AddNumberToObject(j, "f1_b_higher_share", r->p_f1_better);
+    cJSON_AddNumberToObject(j, "sfew_b_higher_share", r->p_sfew_better);
+    snprintf(path, sizeof path, "%s.json", prefix);
+    return au_write_json(path, j, err);
+}
