@@ -325,12 +325,101 @@ static void test_fit_hidden(void)
     free(back);
 }
 
+/* People at rest and acting, for the tests of the reading against the
+ * person's neutral: PP_P people with 3 neutral frames and 3 AU12 peaks each.
+ * Feature 0 is the person's own offset (sd off_sd; none when 0) plus `shift`
+ * on the peaks plus noise (sd `noise`), features 1-3 are noise, the other
+ * geometry columns constant (a geometry-only model, so the file loads). A peak
+ * is read against the person's first neutral frame, a neutral frame against
+ * another one. */
+enum { PP_P = 120, PP_R = 6, PP_N = PP_P * PP_R, PP_D = AU_GEOM_N };
+typedef struct people {
+    float X[PP_N * PP_D];
+    signed char y[PP_N * AU_COUNT];
+    int g[PP_N], ref[PP_N];
+    unsigned char neutral[PP_N];
+} people;
+
+static void make_people(people *d, unsigned seed, float off_sd, float shift, float noise)
+{
+    unsigned s = seed;
+    int a = au_index(12);
+    for (int p = 0; p < PP_P; p++) {
+        float off = off_sd > 0 ? off_sd * gauss(&s) : 0.0f;
+        for (int r = 0; r < PP_R; r++) {
+            int i = p * PP_R + r, pos = r >= 3;
+            for (int j = 0; j < PP_D; j++)
+                d->X[i * PP_D + j] = j >= 4 ? 0.0f : noise * gauss(&s) + (j == 0 ? off + (pos ? shift : 0.0f) : 0.0f);
+            for (int k = 0; k < AU_COUNT; k++) d->y[i * AU_COUNT + k] = -1;
+            d->y[i * AU_COUNT + a] = (signed char)pos;
+            d->g[i] = p;
+            d->neutral[i] = !pos;
+            d->ref[i] = p * PP_R + (r == 0 ? 1 : 0);
+        }
+    }
+}
+
 /* The personal reading's thresholds: each person rests with an offset of their
  * own on feature 0 (a face shape), so a still face is hard to read; against the
  * person's neutral the offset cancels. Rows: 3 neutral frames and 3 peaks per
  * person; a peak is read against the person's first neutral frame, a neutral
  * frame against another one. Four features vary, the other geometry columns
  * are constant (a geometry-only model, so the file loads). */
+static void test_fit_personal(void)
+{
+    static people d;
+    make_people(&d, 11, 1.2f, 2.5f, 0.4f);
+    enum { N = PP_N, D = PP_D };
+    const float *X = d.X;
+    const signed char *y = d.y;
+    const int *ref = d.ref;
+    int a = au_index(12);
+    au_model *m = calloc(1, sizeof *m);
+    au_fit_data fd = {d.X, d.y, NULL, d.g, NULL, d.neutral, NULL, NULL, PP_N, PP_D, d.ref};
+    au_fit_opts o = au_fit_default_opts();
+    o.l2 = 1;
+    o.min_pos = 10;
+    au_error err = {0};
+    int rc = m ? au_model_fit(m, &fd, &o, &err) : -1;
+    CHECK(rc == 0, "fit (personal): %s", err.msg);
+    if (!rc) {
+        int tp = 0, tp_still = 0, fa = 0, npos = 0, nneu = 0;
+        for (int i = 0; i < N; i++) {
+            float x[D], p[AU_COUNT];
+            au_personal_features(m, X + i * D, X + ref[i] * D, x);
+            au_model_predict(m, x, p);
+            int pr = p[a] >= m->threshold_personal[a];
+            au_model_predict(m, X + i * D, p);
+            if (y[i * AU_COUNT + a]) { npos++; tp += pr; tp_still += p[a] >= m->threshold[a]; }
+            else { nneu++; fa += pr; }
+        }
+        printf("synthetic personal AU12: recall %.3f against the person's neutral (threshold %.2f), %.3f still "
+               "(threshold %.2f); personal false alarms %.3f\n", (double)tp / npos, m->threshold_personal[a],
+               (double)tp_still / npos, m->threshold[a], (double)fa / nneu);
+        CHECK((double)tp / npos > 0.9 && tp > tp_still, "personal recall %d, still %d of %d", tp, tp_still, npos);
+        CHECK((double)fa / nneu <= 0.05, "personal false alarms %.3f over the budget", (double)fa / nneu);
+        CHECK(m->threshold_personal[a] != m->threshold[a], "the personal threshold was not chosen");
+        /* the file keeps both thresholds */
+        char dir[] = "/tmp/augur-test-personal-XXXXXX", path[64];
+        au_model *l = calloc(1, sizeof *l);
+        if (l && mkdtemp(dir)) {
+            snprintf(path, sizeof path, "%s/au.json", dir);
+            CHECK(au_model_save(m, path, &err) == 0 && au_model_load(l, path, &err) == 0, "save/load: %s", err.msg);
+            CHECK(fabsf(l->threshold_personal[a] - m->threshold_personal[a]) < 1e-6f &&
+                  fabsf(l->threshold[a] - m->threshold[a]) < 1e-6f, "thresholds after load %.3f %.3f",
+                  l->threshold[a], l->threshold_personal[a]);
+            unlink(path);
+            rmdir(dir);
+        }
+        free(l);
+        /* without refs the personal reading keeps the still threshold */
+        fd.ref = NULL;
+        CHECK(au_model_fit(m, &fd, &o, &err) == 0 && m->threshold_personal[a] == m->threshold[a],
+              "no refs: personal threshold %.2f, still %.2f", m->threshold_personal[a], m->threshold[a]);
+    }
+    free(m);
+}
+
 /* --video-reading auto: per AU, video keeps the still reading where it reads
  * the rows with a person's neutral better. Here nobody rests with an offset and
  * each person's neutral frame is as noisy as any frame, so subtracting it only
@@ -340,34 +429,22 @@ static void test_fit_hidden(void)
  * A file with another "video_reading" is refused. */
 static void test_fit_video_reading(void)
 {
-    enum { P = 120, R = 6, N = P * R, D = AU_GEOM_N };
-    static float X[N * D];
-    static signed char y[N * AU_COUNT];
-    static int g[N], ref[N];
-    static unsigned char neutral[N];
-    unsigned s = 5;
+    static people d;
+    make_people(&d, 5, 0.0f, 1.0f, 0.5f);
+    enum { D = PP_D };
+    const float *X = d.X;
     int a = au_index(12);
-    for (int p = 0; p < P; p++)
-        for (int r = 0; r < R; r++) {
-            int i = p * R + r, pos = r >= 3;
-            for (int j = 0; j < D; j++) X[i * D + j] = j >= 4 ? 0.0f : 0.5f * gauss(&s) + (j == 0 && pos ? 1.0f : 0.0f);
-            for (int k = 0; k < AU_COUNT; k++) y[i * AU_COUNT + k] = -1;
-            y[i * AU_COUNT + a] = (signed char)pos;
-            g[i] = p;
-            neutral[i] = !pos;
-            ref[i] = p * R + (r == 0 ? 1 : 0);
-        }
     au_model *m = calloc(1, sizeof *m), *l = calloc(1, sizeof *l);
-    au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, ref};
+    au_fit_data fd = {d.X, d.y, NULL, d.g, NULL, d.neutral, NULL, NULL, PP_N, PP_D, d.ref};
     au_fit_opts o = au_fit_default_opts();
     o.l2 = 1;
     o.min_pos = 10;
     au_error err = {0};
     if (!m || !l) { CHECK(0, "out of memory"); free(m); free(l); return; }
-    CHECK(au_model_fit(m, &d, &o, &err) == 0 && !m->still_in_video[a], "personal (default): %s, still chosen %d", err.msg,
+    CHECK(au_model_fit(m, &fd, &o, &err) == 0 && !m->still_in_video[a], "personal (default): %s, still chosen %d", err.msg,
           m->still_in_video[a]);
     o.video_reading = 1;
-    int rc = au_model_fit(m, &d, &o, &err);
+    int rc = au_model_fit(m, &fd, &o, &err);
     CHECK(rc == 0 && m->still_in_video[a] == 1, "auto: the still reading chosen for AU12 (%d; %s)", m->still_in_video[a], err.msg);
     if (!rc && m->still_in_video[a]) {
         float pp[AU_COUNT], th[AU_COUNT], ps[AU_COUNT];
@@ -402,72 +479,6 @@ static void test_fit_video_reading(void)
     free(l);
 }
 
-static void test_fit_personal(void)
-{
-    enum { P = 120, R = 6, N = P * R, D = AU_GEOM_N }; /* a geometry-only model, so the file loads */
-    static float X[N * D];
-    static signed char y[N * AU_COUNT];
-    static int g[N], ref[N];
-    static unsigned char neutral[N];
-    unsigned s = 11;
-    int a = au_index(12);
-    for (int p = 0; p < P; p++) {
-        float off = 1.2f * gauss(&s);
-        for (int r = 0; r < R; r++) {
-            int i = p * R + r, pos = r >= 3;
-            for (int j = 0; j < D; j++) X[i * D + j] = j >= 4 ? 0.0f : 0.4f * gauss(&s) + (j == 0 ? off + (pos ? 2.5f : 0.0f) : 0.0f);
-            for (int k = 0; k < AU_COUNT; k++) y[i * AU_COUNT + k] = -1;
-            y[i * AU_COUNT + a] = (signed char)pos;
-            g[i] = p;
-            neutral[i] = !pos;
-            ref[i] = p * R + (r == 0 ? 1 : 0);
-        }
-    }
-    au_model *m = calloc(1, sizeof *m);
-    au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, ref};
-    au_fit_opts o = au_fit_default_opts();
-    o.l2 = 1;
-    o.min_pos = 10;
-    au_error err = {0};
-    int rc = m ? au_model_fit(m, &d, &o, &err) : -1;
-    CHECK(rc == 0, "fit (personal): %s", err.msg);
-    if (!rc) {
-        int tp = 0, tp_still = 0, fa = 0, npos = 0, nneu = 0;
-        for (int i = 0; i < N; i++) {
-            float x[D], p[AU_COUNT];
-            au_personal_features(m, X + i * D, X + ref[i] * D, x);
-            au_model_predict(m, x, p);
-            int pr = p[a] >= m->threshold_personal[a];
-            au_model_predict(m, X + i * D, p);
-            if (y[i * AU_COUNT + a]) { npos++; tp += pr; tp_still += p[a] >= m->threshold[a]; }
-            else { nneu++; fa += pr; }
-        }
-        printf("synthetic personal AU12: recall %.3f against the person's neutral (threshold %.2f), %.3f still "
-               "(threshold %.2f); personal false alarms %.3f\n", (double)tp / npos, m->threshold_personal[a],
-               (double)tp_still / npos, m->threshold[a], (double)fa / nneu);
-        CHECK((double)tp / npos > 0.9 && tp > tp_still, "personal recall %d, still %d of %d", tp, tp_still, npos);
-        CHECK((double)fa / nneu <= 0.05, "personal false alarms %.3f over the budget", (double)fa / nneu);
-        CHECK(m->threshold_personal[a] != m->threshold[a], "the personal threshold was not chosen");
-        /* the file keeps both thresholds */
-        char dir[] = "/tmp/augur-test-personal-XXXXXX", path[64];
-        au_model *l = calloc(1, sizeof *l);
-        if (l && mkdtemp(dir)) {
-            snprintf(path, sizeof path, "%s/au.json", dir);
-            CHECK(au_model_save(m, path, &err) == 0 && au_model_load(l, path, &err) == 0, "save/load: %s", err.msg);
-            CHECK(fabsf(l->threshold_personal[a] - m->threshold_personal[a]) < 1e-6f &&
-                  fabsf(l->threshold[a] - m->threshold[a]) < 1e-6f, "thresholds after load %.3f %.3f",
-                  l->threshold[a], l->threshold_personal[a]);
-            unlink(path);
-            rmdir(dir);
-        }
-        free(l);
-        /* without refs the personal reading keeps the still threshold */
-        d.ref = NULL;
-        CHECK(au_model_fit(m, &d, &o, &err) == 0 && m->threshold_personal[a] == m->threshold[a],
-              "no refs: personal threshold %.2f, still %.2f", m->threshold_personal[a], m->threshold[a]);
-    }
-    free(m);
-}
 
 /* Joint thresholds: AU12 is easy (its F1 is near its best well inside the
  * budget) and AU4 is hard (at 2% false alarms it misses most of its

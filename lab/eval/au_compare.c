@@ -179,19 +179,6 @@ static au_compare_side measure(const pred_file *p, const int *w)
     return s;
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-static void interval(double *v, int n, double ci[2])
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    ci[0] = v[(int)(0.025 * (n - 1))];
-    ci[1] = v[(int)(0.975 * (n - 1) + 0.5)];
-}
-
 enum { BOOT = 1000 };
 
 int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, au_error *err)
@@ -251,9 +238,9 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
         }
         rep->p_f1_better = (double)better_f1 / BOOT;
         rep->p_sfew_better = (double)better_sf / BOOT;
-        interval(d1, BOOT, rep->ci_f1_16);
-        interval(d2, BOOT, rep->ci_neutral);
-        interval(d3, BOOT, rep->ci_sfew);
+        au_eval_interval95(d1, BOOT, rep->ci_f1_16);
+        au_eval_interval95(d2, BOOT, rep->ci_neutral);
+        au_eval_interval95(d3, BOOT, rep->ci_sfew);
     }
     free(w); free(subj); free(films); free(seen); free(d1); free(d2); free(d3);
     pred_free(&A);

@@ -642,8 +642,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* 2.5th and 97.5th percentiles of v (n values, sorted in place). */
-static void percentile_95(double *v, int n, double ci[2])
+void au_eval_interval95(double *v, int n, double ci[2])
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     ci[0] = v[(int)(0.025 * (n - 1))];
@@ -703,9 +702,9 @@ static int bootstrap(const pool *p, const signed char *pred, const signed char *
         for (int k = 0; k < nf; k++) { s = s * 1103515245u + 12345u; int g = films[(s >> 8) % (unsigned)nf]; r += right[g]; c += count[g]; }
         acc[b] = c ? (double)r / c : 0;
     }
-    percentile_95(f1, BOOT_N, rep->ci_f1_16);
-    if (personal) percentile_95(f1p, BOOT_N, rep->ci_f1_16_personal);
-    if (nf) percentile_95(acc, BOOT_N, rep->ci_sfew);
+    au_eval_interval95(f1, BOOT_N, rep->ci_f1_16);
+    if (personal) au_eval_interval95(f1p, BOOT_N, rep->ci_f1_16_personal);
+    if (nf) au_eval_interval95(acc, BOOT_N, rep->ci_sfew);
     free(wg); free(films); free(f1); free(f1p); free(acc); free(right); free(count);
     return 0;
 }

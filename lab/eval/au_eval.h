@@ -119,6 +119,10 @@ typedef struct au_eval_report {
 
 int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err);
 
+/* The 2.5th and 97.5th percentiles of v (n values, sorted in place): a
+ * bootstrap's 95% interval. */
+void au_eval_interval95(double *v, int n, double ci[2]);
+
 /* Fits on every row and writes the model (JSON) to out_path. */
 int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error *err);
 
