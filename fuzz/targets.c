@@ -25,7 +25,8 @@
  *             `augur train` at: a CK+ FACS label file (ck_read_labels), or,
  *             when the first byte is 0x01, a FERPlus label.csv
  *             (fer_read_ferplus on its folder), 0x02 a fer2013.csv with
- *             pixels (fer_read_fer2013_csv, usage Training)
+ *             pixels (fer_read_fer2013_csv, usage Training), 0x03 an
+ *             `eval au --predictions` file compared with itself (au_compare)
  *
  * Built two ways: fuzz/fuzz_main.c wraps one target as a libFuzzer binary
  * (`make fuzz`, clang); tools/fuzz_replay.c runs saved inputs through the
@@ -42,6 +43,7 @@
 #include "au/model.h"
 #include "data/ckplus.h"
 #include "data/fer.h"
+#include "eval/au_compare.h"
 #include "core/util.h"
 #include "explain/explain.h"
 #include "expr/net.h"
@@ -271,7 +273,13 @@ int fuzz_labels(const uint8_t *d, size_t n)
     char path[128];
     au_error err = {0};
     int rc;
-    if (n && (d[0] == 1 || d[0] == 2)) {
+    if (n && d[0] == 3) {
+        au_compare_report r;
+        fz_write(fz_path("predictions.csv", path, sizeof path), d + 1, n - 1);
+        rc = au_compare(path, path, &r, &err);
+        /* a file against itself differs by nothing */
+        if (rc == 0 && (r.d_f1_16 != 0 || r.d_sfew != 0 || r.d_neutral != 0)) abort();
+    } else if (n && (d[0] == 1 || d[0] == 2)) {
         fer_set s;
         if (d[0] == 1) {
             fz_write(fz_path("label.csv", path, sizeof path), d + 1, n - 1);
