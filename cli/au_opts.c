@@ -46,6 +46,10 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
         else if (!strcmp(v, "personal")) o->fit.video_reading = 0;
         else { cli_error(cmd, "--video-reading takes auto or personal (not '%s')", v); return -1; }
     }
+    else if (!strcmp(a, "--video-margin")) {
+        o->fit.video_margin = (float)atof(v);
+        if (!(o->fit.video_margin >= 0 && o->fit.video_margin < 1)) { cli_error(cmd, "--video-margin must be in [0, 1)"); return -1; }
+    }
     else if (!strcmp(a, "--regional")) {
         if (!strcmp(v, "all")) o->fit.regional = 1;
         else if (!strcmp(v, "auto")) o->fit.regional = 2;

@@ -42,8 +42,10 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "                      against another of the person's (the default, as shipped;\n" \
     "                      --no-personal-thresholds: the still thresholds in video too)\n" \
     "  --video-reading R   with personal thresholds, which reading video uses per AU once the person's\n" \
-    "                      neutral is known: personal (every AU against it, the default) or auto (per AU,\n" \
-    "                      the still reading where its inner-fold F1 on the rows with a neutral is higher)\n" \
+    "                      neutral is known: auto (the default, as shipped: per AU, the still reading where\n" \
+    "                      its inner-fold F1 on the rows with a neutral is higher by more than --video-margin)\n" \
+    "                      or personal (every AU against the neutral)\n" \
+    "  --video-margin X    auto: the F1 margin (default 0.05)\n" \
     "  --l2 X              ridge of the per-AU regressions, --hidden 0 (default 20)\n" \
     "  --hidden H          one network for every AU: a hidden layer of H ReLU units (at most 512)\n" \
     "                      that the AUs' regressions share (default 128, the shipped model;\n" \

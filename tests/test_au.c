@@ -445,6 +445,10 @@ static void test_fit_video_reading(void)
           m->still_in_video[a]);
     o.video_reading = 1;
     int rc = au_model_fit(m, &fd, &o, &err);
+    o.video_margin = 0.99f; /* no F1 gain is that large: the personal reading stays */
+    CHECK(au_model_fit(m, &fd, &o, &err) == 0 && !m->still_in_video[a], "auto with a margin of 0.99: still chosen");
+    o.video_margin = 0;
+    rc = au_model_fit(m, &fd, &o, &err);
     CHECK(rc == 0 && m->still_in_video[a] == 1, "auto: the still reading chosen for AU12 (%d; %s)", m->still_in_video[a], err.msg);
     if (!rc && m->still_in_video[a]) {
         float pp[AU_COUNT], th[AU_COUNT], ps[AU_COUNT];

@@ -284,6 +284,8 @@ sed 's/^c.png,ckplus,1,1,anger,1,anger,0.1,0.5,0/c.png,ckplus,1,1,anger,1/' "$T/
 expect 1 "eval compare short row" -- "$AUGUR" eval compare "$T/pcut.csv" "$T/pa.csv"; grep_out "pcut.csv:4: 6 fields" "compare: a short row named"
 expect 2 "eval au bad --video-reading" -- "$AUGUR" eval au --data "$T" --video-reading sometimes
 grep_out "auto or personal" "--video-reading message"
+expect 2 "eval au bad --video-margin" -- "$AUGUR" eval au --data "$T" --video-reading auto --video-margin -1
+grep_out "video-margin must be in" "--video-margin message"
 # --mirrored-rows is an option of both commands: a missing folder is still named
 expect 1 "train au --mirrored-rows missing data" -- "$AUGUR" train au --data "$T/nowhere" --mirrored-rows --out "$T/au.json" -q
 grep_out "nowhere" "train au --mirrored-rows names the missing folder"

@@ -35,6 +35,8 @@ au_eval_opts au_eval_default_opts(void)
     o.fit = au_fit_default_opts();
     o.fit.hidden = AU_SHIPPED_HIDDEN; /* the shipped recipe (models/au.md); --hidden 0: per-AU regressions */
     o.personal_thresholds = 1;        /* ... with thresholds of its own for the reading against the person's neutral */
+    o.fit.video_reading = 1;          /* ... and, per AU, the still reading in video where the inner folds find it */
+    o.fit.video_margin = 0.05f;       /* better by more than 0.05 of F1 (RULE13, docs/AUS.md; shipped 2026-12-07) */
     o.min_report_seqs = 20;
     o.threads = 2;
     return o;
@@ -511,6 +513,10 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
         int used = 0;
         char fs[256], mk[256];
         for (int i = 0; i < p.n; i++) used += p.ok[i] && !p.mir[i];
+        char vr[96] = "";
+        if (o->personal_thresholds)
+            snprintf(vr, sizeof vr, o->fit.video_reading ? ", personal thresholds, the video reading chosen per AU (margin %g)"
+                                                         : ", personal thresholds", o->fit.video_margin);
         snprintf(m->source, sizeof m->source,
                  "augur train au: %d faces (CK+ %s, %d subjects%s; FERPlus %s >= %d votes: %d; SFEW %s: %d); "
                  "features %s; %s, neutral budget %.3g%s, CK+ weight %.3g%s%s", used, o->data_dir ? o->data_dir : "-", ns,
@@ -518,8 +524,7 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
                  o->sfew_dir ? o->sfew_dir : "-", nsfew, feature_set(o, fs), model_kind(o, mk),
                  o->fit.neutral_budget, o->fit.joint_budget ? " (joint: any AU)" : "", o->ck_weight,
                  o->fit.ev_domains ? ", evidence map balanced over data sets" : "",
-                 !o->personal_thresholds ? "" : o->fit.video_reading ? ", personal thresholds, the video reading chosen per AU"
-                                                                     : ", personal thresholds");
+                 vr);
         rc = au_model_save(m, out_path, err);
     }
     free(use);
@@ -876,6 +881,12 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
     int k = snprintf(hid, sizeof hid, " --hidden %d", o->fit.hidden);
     if (o->fit.hidden > 0) k += snprintf(hid + k, sizeof hid - (size_t)k, " --epochs %d", o->fit.epochs);
     if (o->fit.members > 1) snprintf(hid + k, sizeof hid - (size_t)k, " --ensemble %d", o->fit.members);
+    char vr[96];
+    if (!o->personal_thresholds) snprintf(vr, sizeof vr, " --no-personal-thresholds");
+    else if (!o->fit.video_reading) snprintf(vr, sizeof vr, " --personal-thresholds");
+    else if (o->fit.video_margin > 0)
+        snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto --video-margin %g", o->fit.video_margin);
+    else snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto");
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
@@ -885,8 +896,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
              : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "",
              o->mirrored_rows ? " --mirrored-rows" : "", o->folds, o->seed, o->fit.l2,
              o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "",
-             !o->personal_thresholds ? " --no-personal-thresholds"
-             : o->fit.video_reading ? " --personal-thresholds --video-reading auto" : " --personal-thresholds",
+             vr,
              o->fit.joint_budget ? " --joint-budget" : "",
              reg, hid);
 }

@@ -682,6 +682,8 @@ static int au_cv(const cd_opts *o, cd_report *rep, cd_data *ck, cd_data *sf, con
     h = fnv(h, fc, sizeof fc);
     int net[4] = {a.fit.hidden, a.fit.members, a.fit.epochs, (int)a.fit.seed}; /* the network (models/au.md) */
     h = fnv(h, net, sizeof net);
+    float vr[2] = {(float)a.personal_thresholds, a.fit.video_reading ? a.fit.video_margin : -1.0f}; /* the video reading */
+    h = fnv(h, vr, sizeof vr);
     h = fnv_str(h, model_dir);
     for (int g = 0; g < ck->n_groups; g++) { h = fnv_str(h, ck->gname[g]); h = fnv(h, &fold_of[g], sizeof *fold_of); }
     for (int g = 0; g < sf->n_groups; g++) {

@@ -700,14 +700,15 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         m->threshold_personal[a] = own_personal[a]
                                  ? pick_threshold(oofp, labp, codedp, neutralp, n_ref, o->neutral_budget) : m->threshold[a];
         /* which reading video uses (au_predict_personal): against the person's neutral, unless the still
-         * reading of the same rows, at its own threshold, has the strictly higher F1 (--video-reading auto) */
+         * reading of the same rows, at its own threshold, has an F1 higher by more than video_margin
+         * (--video-reading auto [--video-margin X]) */
         m->still_in_video[a] = 0;
         if (own_personal[a] && o->video_reading) {
             for (int k = 0; k < n_ref; k++) oofp_v[k] = oof[(size_t)pi[k] * AU_COUNT + a];
             double tp = m->threshold_personal[a], ts = m->threshold[a];
             double f_p = f1_at(oofp, labp, 1, codedp, n_ref, log(tp / (1.0 - tp)));
             double f_s = f1_at(oofp_v, labp, 1, codedp, n_ref, log(ts / (1.0 - ts)));
-            m->still_in_video[a] = f_s > f_p;
+            m->still_in_video[a] = f_s > f_p + o->video_margin;
         }
         /* intensity reference: 95th percentile of the positives' logits */
         double *pl = malloc((size_t)pos * sizeof *pl);

@@ -55,6 +55,8 @@ typedef struct au_fit_opts {
                                1 (auto): per AU, the still reading where its F1 over the rows with a ref
                                (inner-fold scores, each reading at its own threshold) is strictly higher
                                (m->still_in_video) */
+    float video_margin;     /* auto: the still reading's F1 must exceed the personal one's by more than this
+                               (au_fit_default_opts: 0; train au / eval au: 0.05, the shipped recipe) */
 } au_fit_opts;
 
 au_fit_opts au_fit_default_opts(void);
