@@ -534,6 +534,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     memset(m->trained, 0, sizeof m->trained);
     m->hidden = 0;
     memset(m->regional, 0, sizeof m->regional);
+    memset(m->still_in_video, 0, sizeof m->still_in_video);
     m->n_feat = nf;
     m->n_train = n;
     m->has_evidence = 0;
@@ -701,8 +702,9 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
                                  ? pick_threshold(oofp, labp, codedp, neutralp, n_ref, o->neutral_budget) : m->threshold[a];
         /* which reading video uses (au_predict_personal): against the person's neutral, unless the still
          * reading of the same rows, at its own threshold, has an F1 higher by more than video_margin
-         * (--video-reading auto [--video-margin X]) */
-        m->still_in_video[a] = 0;
+         * (--video-reading auto [--video-margin X]). The personal threshold was picked on these rows and
+         * the still one on all rows, so the comparison leans towards the personal reading. (With
+         * joint_budget the still thresholds move afterwards; the choice is made before.) */
         if (own_personal[a] && o->video_reading) {
             for (int k = 0; k < n_ref; k++) oofp_v[k] = oof[(size_t)pi[k] * AU_COUNT + a];
             double tp = m->threshold_personal[a], ts = m->threshold[a];

@@ -80,7 +80,8 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
 /* The features the model reads for a face against a person's neutral
  * features (au_neutral.feat): feat (m->n_feat of them) with the geometry block
  * shifted onto the population's rest (see au_neutral); the model needs
- * has_neutral_mean. Presence is then read at m->threshold_personal. */
+ * has_neutral_mean. Presence is then read at m->threshold_personal, except for
+ * the AUs the model reads as a still image there (au_predict_personal). */
 void au_personal_features(const au_model *m, const float *feat, const float *neutral_feat, float *x);
 
 /* A face read against its person's neutral, as augur video reads it once the
