@@ -254,8 +254,9 @@ static int cmd_eval_compare(int argc, char **argv)
             printf("usage: augur eval compare A.csv B.csv [--report PREFIX]\n\n"
                    "Two AU recipes compared face by face: A and B are `augur eval au --predictions` files made\n"
                    "with the same data, --folds and --seed. Prints, for the CK+ mean F1 over OpenFace's 16 AUs,\n"
-                   "the CK+ neutral frames with any AU and the SFEW evidence class, B - A with the 95%% interval\n"
-                   "of a paired bootstrap over the subjects and films (1,000 resamples).\n\n"
+                   "the CK+ neutral frames with any AU and the SFEW evidence class (and, where both files have\n"
+                   "them, the same two CK+ measures read against the person's neutral, as video reads), B - A\n"
+                   "with the 95%% interval of a paired bootstrap over the subjects and films (1,000 resamples).\n\n"
                    "  --report PREFIX     write PREFIX.md and PREFIX.json\n");
             return EXIT_OK;
         }
@@ -275,6 +276,15 @@ static int cmd_eval_compare(int argc, char **argv)
            100 * r.b.neutral_any, 100 * r.d_neutral, 100 * r.ci_neutral[0], 100 * r.ci_neutral[1]);
     printf("SFEW evidence class:   A %.1f%%  B %.1f%%  B-A %+.1f  [%+.1f, %+.1f]  B higher in %.1f%% of resamples\n",
            100 * r.a.sfew, 100 * r.b.sfew, 100 * r.d_sfew, 100 * r.ci_sfew[0], 100 * r.ci_sfew[1], 100 * r.p_sfew_better);
+    if (r.has_personal) {
+        printf("against the person's neutral (as video reads):\n");
+        printf("  CK+ 16-AU F1:        A %.3f  B %.3f  B-A %+.3f  [%+.3f, %+.3f]\n", r.a.f1_16_personal, r.b.f1_16_personal,
+               r.d_f1_16_personal, r.ci_f1_16_personal[0], r.ci_f1_16_personal[1]);
+        printf("  neutral with an AU:  A %.1f%%  B %.1f%%  B-A %+.1f  [%+.1f, %+.1f]\n", 100 * r.a.neutral_any_personal,
+               100 * r.b.neutral_any_personal, 100 * r.d_neutral_personal, 100 * r.ci_neutral_personal[0],
+               100 * r.ci_neutral_personal[1]);
+    } else
+        printf("(no personal columns in a file: the reading against the person's neutral is not compared)\n");
     if (report && au_compare_write(&r, files[0], files[1], report, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
     return EXIT_OK;
 }

@@ -270,6 +270,21 @@ grep_out "A 0.050  B 0.062  B-A +0.012" "compare: the F1 difference"
 grep_out "A 50.0%  B 75.0%  B-A +25.0" "compare: the SFEW difference"
 grep_out "A 50.0%  B 50.0%  B-A +0.0  \[+0.0, +0.0\]" "compare: the same neutral readings give a zero interval"
 [[ -s $T/cmp.md && -s $T/cmp.json ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: compare report not written"; }
+grep_out "no personal columns" "compare: files without the personal reading say so"
+# with the personal columns (as eval au writes them): B reads c.png's AU12 against the neutral wrongly
+{ echo "$hdr,AU12_p_personal,AU12_threshold_personal"
+  echo '"a,1.png",ckplus,0,0,happiness,1,happiness,0.9,0.5,1,0.9,0.4'
+  echo 'b.png,ckplus,0,0,happiness,1,happiness,0.2,0.5,1,0.7,0.4'
+  echo 'c.png,ckplus,1,1,anger,1,anger,0.1,0.5,0,0.1,0.4'
+  echo 'd.png,ckplus,1,1,happiness,1,happiness,0.8,0.5,1,,'
+  echo 'n1.png,ckplus-neutral,0,0,neutral,1,neutral,0.1,0.5,0,0.1,0.4'
+  echo 'n2.png,ckplus-neutral,1,1,neutral,1,neutral,0.6,0.5,0,,'
+  echo 's1.png,sfew,2,0,anger,1,anger,0.1,0.5,,,'; } > "$T/ppa.csv"
+sed 's/^c.png,ckplus,1,1,anger,1,anger,0.1,0.5,0,0.1,0.4/c.png,ckplus,1,1,anger,1,anger,0.1,0.5,0,0.5,0.4/' "$T/ppa.csv" > "$T/ppb.csv"
+expect 0 "eval compare, personal columns" -- "$AUGUR" eval compare "$T/ppa.csv" "$T/ppb.csv"
+# A against the neutral: AU12 tp 3 (a, b; d has no neutral: its still reading) -> F1 1 (0.062); B adds a false c: 6/7
+grep_out "CK+ 16-AU F1:        A 0.062  B 0.054  B-A -0.009" "compare: the personal F1, a row without a neutral read still"
+grep_out "neutral with an AU:  A 0.0%  B 0.0%" "compare: only neutral frames with a neutral count"
 expect 0 "eval compare, a file with itself" -- "$AUGUR" eval compare "$T/pa.csv" "$T/pa.csv"
 grep_out "B-A +0.000  \[+0.000, +0.000\]" "compare: a file against itself differs by nothing"
 expect 2 "eval compare one file" -- "$AUGUR" eval compare "$T/pa.csv"; grep_out "two prediction files" "compare: one file"

@@ -26,14 +26,16 @@ typedef struct pred_file {
     int *group, *set;
     unsigned char *right;     /* SFEW: the evidence class is the label */
     signed char *present;     /* n x AU_COUNT, after the FACS rules (au_facs_apply), as au_eval scores */
+    signed char *present_pn;  /* the same against the person's neutral; -1 where the row has none */
     signed char *label;       /* n x AU_COUNT: 1, 0, -1 unknown */
     int in_file[AU_COUNT];    /* the AU has columns */
+    int has_personal;         /* the file has the personal columns of every AU it has */
 } pred_file;
 
 static void pred_free(pred_file *f)
 {
     for (int i = 0; i < f->n; i++) free(f->key[i]);
-    free(f->key); free(f->group); free(f->set); free(f->right); free(f->present); free(f->label);
+    free(f->key); free(f->group); free(f->set); free(f->right); free(f->present); free(f->present_pn); free(f->label);
     memset(f, 0, sizeof *f);
 }
 
@@ -71,34 +73,40 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
     memset(out, 0, sizeof *out);
     FILE *fp = fopen(path, "r");
     if (!fp) return au_fail(err, AUGUR_EIO, "cannot open '%s'", path);
-    enum { LINE = 1 << 16, MAXF = 8 + 3 * AU_COUNT };
+    enum { LINE = 1 << 16, MAXF = 8 + 5 * AU_COUNT };
     char *line = malloc(LINE), *f[MAXF];
-    int col_p[AU_COUNT], col_t[AU_COUNT], col_y[AU_COUNT], rc = 0, cap = 0, lineno = 1;
+    int col_p[AU_COUNT], col_t[AU_COUNT], col_y[AU_COUNT], col_pp[AU_COUNT], col_pt[AU_COUNT], rc = 0, cap = 0, lineno = 1;
     int c_set = -1, c_group = -1, c_fold = -1, c_label = -1, c_found = -1, c_ev = -1, nf = 0;
     if (!line) { fclose(fp); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
-    for (int a = 0; a < AU_COUNT; a++) col_p[a] = col_t[a] = col_y[a] = -1;
+    for (int a = 0; a < AU_COUNT; a++) col_p[a] = col_t[a] = col_y[a] = col_pp[a] = col_pt[a] = -1;
     if (!fgets(line, LINE, fp)) rc = au_fail(err, AUGUR_EFORMAT, "'%s' is empty", path);
     else {
         nf = split_line(line, f, MAXF);
         for (int k = 0; k < nf; k++) {
             int id;
-            char what[16];
+            char what[24];
             if (!strcmp(f[k], "set")) c_set = k;
             else if (!strcmp(f[k], "group")) c_group = k;
             else if (!strcmp(f[k], "fold")) c_fold = k;
             else if (!strcmp(f[k], "label")) c_label = k;
             else if (!strcmp(f[k], "face_found")) c_found = k;
             else if (!strcmp(f[k], "evidence_class")) c_ev = k;
-            else if (sscanf(f[k], "AU%d_%15s", &id, what) == 2 && au_index(id) >= 0) {
+            else if (sscanf(f[k], "AU%d_%23s", &id, what) == 2 && au_index(id) >= 0) {
                 int a = au_index(id);
                 if (!strcmp(what, "p")) col_p[a] = k;
                 else if (!strcmp(what, "threshold")) col_t[a] = k;
                 else if (!strcmp(what, "label")) col_y[a] = k;
+                else if (!strcmp(what, "p_personal")) col_pp[a] = k;
+                else if (!strcmp(what, "threshold_personal")) col_pt[a] = k;
             }
         }
         if (strcmp(f[0], "image") || c_set < 0 || c_group < 0 || c_fold < 0 || c_label < 0 || c_found < 0 || c_ev < 0)
             rc = au_fail(err, AUGUR_EFORMAT, "'%s' is not an `augur eval au --predictions` file (header)", path);
-        for (int a = 0; a < AU_COUNT; a++) out->in_file[a] = col_p[a] >= 0 && col_t[a] >= 0 && col_y[a] >= 0;
+        out->has_personal = 1;
+        for (int a = 0; a < AU_COUNT; a++) {
+            out->in_file[a] = col_p[a] >= 0 && col_t[a] >= 0 && col_y[a] >= 0;
+            if (out->in_file[a] && (col_pp[a] < 0 || col_pt[a] < 0)) out->has_personal = 0;
+        }
     }
     while (!rc && fgets(line, LINE, fp)) {
         lineno++;
@@ -119,7 +127,9 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
             if (pr) out->present = pr;
             signed char *lb = pr ? realloc(out->label, (size_t)nc * AU_COUNT) : NULL;
             if (lb) out->label = lb;
-            if (!lb) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); break; }
+            signed char *pp = lb ? realloc(out->present_pn, (size_t)nc * AU_COUNT) : NULL;
+            if (pp) out->present_pn = pp;
+            if (!pp) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); break; }
             cap = nc;
         }
         int i = out->n;
@@ -138,6 +148,13 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
         }
         au_facs_apply(present);
         for (int a = 0; a < AU_COUNT; a++) out->present[(size_t)i * AU_COUNT + a] = (signed char)present[a];
+        /* against the person's neutral: a row has it when every AU in the file has a personal reading */
+        int has_pn = out->has_personal;
+        for (int a = 0; a < AU_COUNT && has_pn; a++) has_pn = !out->in_file[a] || (*f[col_pp[a]] && *f[col_pt[a]]);
+        for (int a = 0; a < AU_COUNT; a++)
+            present[a] = has_pn && out->in_file[a] && atof(f[col_pp[a]]) >= atof(f[col_pt[a]]);
+        au_facs_apply(present);
+        for (int a = 0; a < AU_COUNT; a++) out->present_pn[(size_t)i * AU_COUNT + a] = (signed char)(has_pn ? present[a] : -1);
     }
     free(line);
     fclose(fp);
@@ -151,29 +168,40 @@ static au_compare_side measure(const pred_file *p, const int *w)
 {
     au_compare_side s = {0};
     long tp[16] = {0}, fp[16] = {0}, fn[16] = {0}, neu = 0, neu_any = 0, sf = 0, sf_right = 0;
+    long tpp[16] = {0}, fpp[16] = {0}, fnp[16] = {0}, neu_pn = 0, neu_pn_any = 0;
     int idx[16];
     for (int k = 0; k < 16; k++) idx[k] = au_index(au_eval_openface16[k]);
     for (int i = 0; i < p->n; i++) {
         long c = w ? w[p->group[i]] : 1;
         if (!c) continue;
         const signed char *pr = p->present + (size_t)i * AU_COUNT, *y = p->label + (size_t)i * AU_COUNT;
+        const signed char *pn = p->present_pn + (size_t)i * AU_COUNT;
+        int has_pn = pn[0] >= 0;
+        const signed char *rp = has_pn ? pn : pr; /* video's reading: a row without a neutral is read still */
         if (p->set[i] == SET_CK) {
             for (int k = 0; k < 16; k++) {
                 int a = idx[k];
                 if (a < 0 || y[a] < 0) continue;
                 tp[k] += c * (pr[a] && y[a] == 1); fp[k] += c * (pr[a] && y[a] == 0); fn[k] += c * (!pr[a] && y[a] == 1);
+                tpp[k] += c * (rp[a] && y[a] == 1); fpp[k] += c * (rp[a] && y[a] == 0); fnp[k] += c * (!rp[a] && y[a] == 1);
             }
         } else if (p->set[i] == SET_CK_NEUTRAL) {
-            int any = 0;
-            for (int a = 0; a < AU_COUNT; a++) any |= p->in_file[a] && pr[a];
+            int any = 0, any_pn = 0;
+            for (int a = 0; a < AU_COUNT; a++) { any |= p->in_file[a] && pr[a]; any_pn |= has_pn && p->in_file[a] && pn[a]; }
             neu += c;
             neu_any += c * any;
+            neu_pn += c * has_pn;
+            neu_pn_any += c * any_pn;
         } else if (p->set[i] == SET_SFEW) {
             sf += c;
             sf_right += c * p->right[i];
         }
     }
-    for (int k = 0; k < 16; k++) s.f1_16 += tp[k] ? 2.0 * tp[k] / (2.0 * tp[k] + fp[k] + fn[k]) / 16.0 : 0;
+    for (int k = 0; k < 16; k++) {
+        s.f1_16 += tp[k] ? 2.0 * tp[k] / (2.0 * tp[k] + fp[k] + fn[k]) / 16.0 : 0;
+        s.f1_16_personal += tpp[k] ? 2.0 * tpp[k] / (2.0 * tpp[k] + fpp[k] + fnp[k]) / 16.0 : 0;
+    }
+    s.neutral_any_personal = neu_pn ? (double)neu_pn_any / neu_pn : 0;
     s.neutral_any = neu ? (double)neu_any / neu : 0;
     s.sfew = sf ? (double)sf_right / sf : 0;
     return s;
@@ -203,7 +231,8 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
     int *films = rc ? NULL : malloc((size_t)ng * sizeof *films);
     unsigned char *seen = rc ? NULL : calloc((size_t)ng, 1);
     double *d1 = malloc(BOOT * sizeof *d1), *d2 = malloc(BOOT * sizeof *d2), *d3 = malloc(BOOT * sizeof *d3);
-    if (!rc && (!w || !subj || !films || !seen || !d1 || !d2 || !d3)) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+    double *d4 = malloc(BOOT * sizeof *d4), *d5 = malloc(BOOT * sizeof *d5);
+    if (!rc && (!w || !subj || !films || !seen || !d1 || !d2 || !d3 || !d4 || !d5)) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
     if (!rc) {
         int ns = 0, nfm = 0;
         for (int i = 0; i < A.n; i++) {
@@ -223,6 +252,9 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
         rep->d_f1_16 = rep->b.f1_16 - rep->a.f1_16;
         rep->d_neutral = rep->b.neutral_any - rep->a.neutral_any;
         rep->d_sfew = rep->b.sfew - rep->a.sfew;
+        rep->has_personal = A.has_personal && B.has_personal;
+        rep->d_f1_16_personal = rep->b.f1_16_personal - rep->a.f1_16_personal;
+        rep->d_neutral_personal = rep->b.neutral_any_personal - rep->a.neutral_any_personal;
         unsigned s = 20261206u;
         int better_f1 = 0, better_sf = 0;
         for (int r = 0; r < BOOT; r++) {
@@ -233,6 +265,8 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
             d1[r] = b.f1_16 - a.f1_16;
             d2[r] = b.neutral_any - a.neutral_any;
             d3[r] = b.sfew - a.sfew;
+            d4[r] = b.f1_16_personal - a.f1_16_personal;
+            d5[r] = b.neutral_any_personal - a.neutral_any_personal;
             better_f1 += d1[r] > 0;
             better_sf += d3[r] > 0;
         }
@@ -241,8 +275,10 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
         au_eval_interval95(d1, BOOT, rep->ci_f1_16);
         au_eval_interval95(d2, BOOT, rep->ci_neutral);
         au_eval_interval95(d3, BOOT, rep->ci_sfew);
+        au_eval_interval95(d4, BOOT, rep->ci_f1_16_personal);
+        au_eval_interval95(d5, BOOT, rep->ci_neutral_personal);
     }
-    free(w); free(subj); free(films); free(seen); free(d1); free(d2); free(d3);
+    free(w); free(subj); free(films); free(seen); free(d1); free(d2); free(d3); free(d4); free(d5);
     pred_free(&A);
     pred_free(&B);
     return rc;
@@ -269,6 +305,15 @@ int au_compare_write(const au_compare_report *r, const char *path_a, const char 
     fprintf(f, "| SFEW evidence class (not found: wrong) | %.1f%% | %.1f%% | %+.1f | %+.1f to %+.1f | %.1f%% |\n",
             100 * r->a.sfew, 100 * r->b.sfew, 100 * r->d_sfew, 100 * r->ci_sfew[0], 100 * r->ci_sfew[1],
             100 * r->p_sfew_better);
+    if (r->has_personal) {
+        fprintf(f, "| CK+ mean F1 against the person's neutral (as video reads) | %.3f | %.3f | %+.3f | %+.3f to %+.3f | |\n",
+                r->a.f1_16_personal, r->b.f1_16_personal, r->d_f1_16_personal, r->ci_f1_16_personal[0],
+                r->ci_f1_16_personal[1]);
+        fprintf(f, "| CK+ neutral frames against another of the person's, with any AU | %.1f%% | %.1f%% | %+.1f | %+.1f to %+.1f | |\n",
+                100 * r->a.neutral_any_personal, 100 * r->b.neutral_any_personal, 100 * r->d_neutral_personal,
+                100 * r->ci_neutral_personal[0], 100 * r->ci_neutral_personal[1]);
+    } else
+        fprintf(f, "\n(A file without the personal columns: the reading against the person's neutral is not compared.)\n");
     fprintf(f, "\nCommand: `augur eval compare %s %s --report <prefix>`.\n", path_a, path_b);
     rc = au_out_commit(&of, err);
     if (rc) return rc;
@@ -280,11 +325,13 @@ int au_compare_write(const au_compare_report *r, const char *path_a, const char 
     cJSON_AddNumberToObject(j, "subjects", r->n_subjects);
     cJSON_AddNumberToObject(j, "sfew_faces", r->n_sfew);
     cJSON_AddNumberToObject(j, "films", r->n_films);
-    const char *names[3] = {"mean_f1_openface16", "neutral_any_au_rate", "sfew_evidence_accuracy"};
-    double av[3] = {r->a.f1_16, r->a.neutral_any, r->a.sfew}, bv[3] = {r->b.f1_16, r->b.neutral_any, r->b.sfew};
-    double dv[3] = {r->d_f1_16, r->d_neutral, r->d_sfew};
-    const double *ci[3] = {r->ci_f1_16, r->ci_neutral, r->ci_sfew};
-    for (int k = 0; k < 3; k++) {
+    const char *names[5] = {"mean_f1_openface16", "neutral_any_au_rate", "sfew_evidence_accuracy",
+                            "mean_f1_openface16_personal_neutral", "personal_neutral_any_au_rate"};
+    double av[5] = {r->a.f1_16, r->a.neutral_any, r->a.sfew, r->a.f1_16_personal, r->a.neutral_any_personal};
+    double bv[5] = {r->b.f1_16, r->b.neutral_any, r->b.sfew, r->b.f1_16_personal, r->b.neutral_any_personal};
+    double dv[5] = {r->d_f1_16, r->d_neutral, r->d_sfew, r->d_f1_16_personal, r->d_neutral_personal};
+    const double *ci[5] = {r->ci_f1_16, r->ci_neutral, r->ci_sfew, r->ci_f1_16_personal, r->ci_neutral_personal};
+    for (int k = 0; k < (r->has_personal ? 5 : 3); k++) {
         cJSON *m = cJSON_AddObjectToObject(j, names[k]);
         cJSON_AddNumberToObject(m, "a", av[k]);
         cJSON_AddNumberToObject(m, "b", bv[k]);

@@ -19,6 +19,11 @@ typedef struct au_compare_side {
     double f1_16;        /* mean F1 over OpenFace's 16 AUs on the CK+ peaks (an AU not in the file: 0) */
     double neutral_any;  /* CK+ neutral frames with any AU present */
     double sfew;         /* SFEW faces whose evidence class is their label (not found: wrong) */
+    /* read against the person's neutral, as video reads a face (files with the
+     * personal columns; a peak without a neutral is read as a still image, as
+     * eval au does): the 16-AU F1, and the neutral frames read against another
+     * of the person's with any AU */
+    double f1_16_personal, neutral_any_personal;
 } au_compare_side;
 
 typedef struct au_compare_report {
@@ -26,6 +31,8 @@ typedef struct au_compare_report {
     au_compare_side a, b;
     /* B - A, and the 95% percentile interval of the paired bootstrap (1,000 resamples) */
     double d_f1_16, ci_f1_16[2], d_neutral, ci_neutral[2], d_sfew, ci_sfew[2];
+    int has_personal;    /* both files have the personal columns */
+    double d_f1_16_personal, ci_f1_16_personal[2], d_neutral_personal, ci_neutral_personal[2];
     double p_f1_better, p_sfew_better; /* share of resamples where B is higher */
 } au_compare_report;
 

@@ -600,11 +600,13 @@ static void score_rows(const au_eval_opts *o, const pool *p, const signed char *
 
 /* The held-out rows' readings, one line per CK+ peak, CK+ neutral frame and
  * SFEW face: who, which fold, and per fitted AU its out-of-fold probability,
- * the fold model's threshold and the row's label (1, 0, empty: unknown), so
- * that every number of the report can be recomputed, and other rules tried on
- * the same folds. prob/thr: n x AU_COUNT (-1: not read); fold_of: n. */
-static int write_predictions(const char *path, const pool *p, const float *prob, const float *thr, const int *fold_of,
-                             const signed char *ev, const int *fitted, au_error *err)
+ * the fold model's threshold and the row's label (1, 0, empty: unknown), then
+ * the probability and threshold of the reading against the person's neutral
+ * (CK+ rows that have one, as video reads them; empty otherwise), so that
+ * every number of the report can be recomputed, and other rules tried on the
+ * same folds. prob/thr, prob_pn/thr_pn: n x AU_COUNT (-1: not read); fold_of: n. */
+static int write_predictions(const char *path, const pool *p, const float *prob, const float *thr, const float *prob_pn,
+                             const float *thr_pn, const int *fold_of, const signed char *ev, const int *fitted, au_error *err)
 {
     static const char *const dom_name[] = {"ckplus", "ckplus-neutral", "ferplus", "sfew"};
     au_outfile of;
@@ -612,7 +614,9 @@ static int write_predictions(const char *path, const pool *p, const float *prob,
     if (rc) return rc;
     fprintf(of.f, "image,set,group,fold,label,face_found,evidence_class");
     for (int a = 0; a < AU_COUNT; a++)
-        if (fitted[a]) fprintf(of.f, ",AU%02d_p,AU%02d_threshold,AU%02d_label", au_defs[a].id, au_defs[a].id, au_defs[a].id);
+        if (fitted[a])
+            fprintf(of.f, ",AU%02d_p,AU%02d_threshold,AU%02d_label,AU%02d_p_personal,AU%02d_threshold_personal", au_defs[a].id,
+                    au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id);
     fputc('\n', of.f);
     for (int i = 0; i < p->n; i++) {
         if (p->dom[i] == DOM_FER || fold_of[i] < 0) continue;
@@ -633,6 +637,8 @@ static int write_predictions(const char *path, const pool *p, const float *prob,
             if (prob[k] >= 0) fprintf(of.f, ",%.5f,%.5f", prob[k], thr[k]);
             else fputs(",,", of.f);
             if (y >= 0) fprintf(of.f, ",%d", y); else fputc(',', of.f);
+            if (prob_pn[k] >= 0) fprintf(of.f, ",%.5f,%.5f", prob_pn[k], thr_pn[k]);
+            else fputs(",,", of.f);
         }
         fputc('\n', of.f);
     }
@@ -733,12 +739,14 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     signed char *ev = malloc((size_t)p.n);
     int *neu = malloc((size_t)p.n * sizeof *neu), *fold_of = malloc((size_t)p.n * sizeof *fold_of);
     float *oof_p = malloc((size_t)p.n * AU_COUNT * sizeof *oof_p), *oof_t = malloc((size_t)p.n * AU_COUNT * sizeof *oof_t);
+    /* the same rows against the person's neutral (CK+ rows that have one): what video reads */
+    float *oof_pp = malloc((size_t)p.n * AU_COUNT * sizeof *oof_pp), *oof_pt = malloc((size_t)p.n * AU_COUNT * sizeof *oof_pt);
     au_model *m = malloc(sizeof *m);
-    if (!fold || !use || !pred || !pred_pn || !ev || !neu || !fold_of || !oof_p || !oof_t || !m) {
+    if (!fold || !use || !pred || !pred_pn || !ev || !neu || !fold_of || !oof_p || !oof_t || !oof_pp || !oof_pt || !m) {
         rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
         goto done;
     }
-    for (size_t k = 0; k < (size_t)p.n * AU_COUNT; k++) oof_p[k] = oof_t[k] = -1;
+    for (size_t k = 0; k < (size_t)p.n * AU_COUNT; k++) oof_p[k] = oof_t[k] = oof_pp[k] = oof_pt[k] = -1;
     for (int i = 0; i < p.n; i++) fold_of[i] = -1;
     shuffle_folds(p.n_groups, o->folds, o->seed, fold);
     memset(pred, -1, (size_t)p.n * AU_COUNT);
@@ -789,6 +797,8 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
             if (neu[i] >= 0 && m->has_neutral_mean) {
                 au_predict_personal(m, p.X + (size_t)i * AU_FEAT_N, p.X + (size_t)neu[i] * AU_FEAT_N, prob, th);
                 if (p.dom[i] == DOM_CK) rep->n_personal++;
+                for (int a = 0; a < AU_COUNT; a++)
+                    if (m->trained[a]) { oof_pp[(size_t)i * AU_COUNT + a] = prob[a]; oof_pt[(size_t)i * AU_COUNT + a] = th[a]; }
             }
             if (p.dom[i] == DOM_CK_NEUTRAL) {
                 if (neu[i] < 0 || !m->has_neutral_mean) continue;
@@ -851,9 +861,9 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     }
     rep->folds = o->folds;
     rep->seconds = au_now() - t0;
-    if (o->predictions) rc = write_predictions(o->predictions, &p, oof_p, oof_t, fold_of, ev, fitted, err);
+    if (o->predictions) rc = write_predictions(o->predictions, &p, oof_p, oof_t, oof_pp, oof_pt, fold_of, ev, fitted, err);
 done:
-    free(fold); free(use); free(pred); free(pred_pn); free(ev); free(neu); free(fold_of); free(oof_p); free(oof_t); free(m);
+    free(fold); free(use); free(pred); free(pred_pn); free(ev); free(neu); free(fold_of); free(oof_p); free(oof_t); free(oof_pp); free(oof_pt); free(m);
     pool_free(&p);
     return rc;
 }
