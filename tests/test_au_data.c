@@ -25,6 +25,7 @@
  * Prints the AU stage time (never asserted: timings are not tests). Skips
  * when the data sets are absent.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "au/au_defs.h"
+#include "eval/au_compare.h"
 #include "eval/au_eval.h"
 #include "eval/evidence_eval.h"
 #include "testutil.h"
@@ -167,6 +169,22 @@ static void check_predictions(const char *path, const au_eval_report *rep)
            r12 ? r12->tp : -1, r12 ? r12->fp : -1, r12 ? r12->fn : -1);
     CHECK(rows == rep->n_images, "predictions: %d CK+ rows for %d images", rows, rep->n_images);
     CHECK(r12 && r12->tp == tp && r12->fp == fp_ && r12->fn == fn, "AU12 recomputed from the predictions differs");
+    /* eval compare recomputes the report's headline numbers from the file, still and as video reads */
+    au_compare_report c;
+    au_error err = {0};
+    int rc = au_compare(path, path, &c, &err);
+    CHECK(rc == 0, "eval compare: %s", err.msg);
+    if (rc) return;
+    printf("eval compare from the predictions: 16-AU F1 %.4f (report %.4f), against the neutral %.4f (%.4f); neutral "
+           "frames %.4f (%.4f), against another %.4f; SFEW %.4f (%.4f)\n", c.a.f1_16, rep->mean_f1_openface16,
+           c.a.f1_16_personal, rep->mean_f1_openface16_personal, c.a.neutral_any, rep->neutral_any_rate,
+           c.a.neutral_any_personal, c.a.sfew, rep->sfew_accuracy);
+    CHECK(fabs(c.a.f1_16 - rep->mean_f1_openface16) < 1e-9 && fabs(c.a.neutral_any - rep->neutral_any_rate) < 1e-9 &&
+          fabs(c.a.sfew - rep->sfew_accuracy) < 1e-9 && c.has_personal &&
+          fabs(c.a.f1_16_personal - rep->mean_f1_openface16_personal) < 1e-9 &&
+          (rep->n_personal_neutral == 0 ||
+           fabs(c.a.neutral_any_personal - (double)rep->personal_neutral_any / rep->n_personal_neutral) < 1e-9),
+          "eval compare does not recompute the report from its predictions");
 }
 
 static void recipe_cross_validated(const char *data)

@@ -148,11 +148,12 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
         }
         au_facs_apply(present);
         for (int a = 0; a < AU_COUNT; a++) out->present[(size_t)i * AU_COUNT + a] = (signed char)present[a];
-        /* against the person's neutral: a row has it when every AU in the file has a personal reading */
-        int has_pn = out->has_personal;
-        for (int a = 0; a < AU_COUNT && has_pn; a++) has_pn = !out->in_file[a] || (*f[col_pp[a]] && *f[col_pt[a]]);
+        /* against the person's neutral: a row has it when any AU has a personal reading (an AU without one
+         * there was not fitted by that fold's model, and reads absent, as in eval au) */
+        int has_pn = 0;
+        for (int a = 0; a < AU_COUNT && out->has_personal; a++) has_pn |= out->in_file[a] && *f[col_pp[a]] && *f[col_pt[a]];
         for (int a = 0; a < AU_COUNT; a++)
-            present[a] = has_pn && out->in_file[a] && atof(f[col_pp[a]]) >= atof(f[col_pt[a]]);
+            present[a] = has_pn && out->in_file[a] && *f[col_pp[a]] && atof(f[col_pp[a]]) >= atof(f[col_pt[a]]);
         au_facs_apply(present);
         for (int a = 0; a < AU_COUNT; a++) out->present_pn[(size_t)i * AU_COUNT + a] = (signed char)(has_pn ? present[a] : -1);
     }
