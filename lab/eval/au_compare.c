@@ -260,8 +260,8 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
         int better_f1 = 0, better_sf = 0;
         for (int r = 0; r < BOOT; r++) {
             memset(w, 0, (size_t)ng * sizeof *w);
-            for (int k = 0; k < ns; k++) { s = s * 1103515245u + 12345u; w[subj[(s >> 8) % (unsigned)ns]]++; }
-            for (int k = 0; k < nfm; k++) { s = s * 1103515245u + 12345u; w[films[(s >> 8) % (unsigned)nfm]]++; }
+            au_eval_resample(&s, subj, ns, w);
+            au_eval_resample(&s, films, nfm, w);
             au_compare_side a = measure(&A, w), b = measure(&B, w);
             d1[r] = b.f1_16 - a.f1_16;
             d2[r] = b.neutral_any - a.neutral_any;

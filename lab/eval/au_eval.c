@@ -660,6 +660,15 @@ void au_eval_interval95(double *v, int n, double ci[2])
     ci[1] = v[(int)(0.975 * (n - 1) + 0.5)];
 }
 
+void au_eval_resample(unsigned *state, const int *ids, int n, int *w)
+{
+    for (int k = 0; k < n; k++) {
+        *state = *state * 1103515245u + 12345u;
+        int j = (int)((*state >> 8) % (unsigned)n);
+        w[ids ? ids[j] : j]++;
+    }
+}
+
 enum { BOOT_N = 1000 };
 
 /* The mean F1 over OpenFace's 16 AUs (as score_rows: an AU without positives
@@ -706,11 +715,12 @@ static int bootstrap(const pool *p, const signed char *pred, const signed char *
     unsigned s = 12345u;
     for (int b = 0; b < BOOT_N; b++) {
         memset(wg, 0, (size_t)p->n_groups * sizeof *wg);
-        for (int k = 0; k < n_subjects; k++) { s = s * 1103515245u + 12345u; wg[(s >> 8) % (unsigned)n_subjects]++; }
+        au_eval_resample(&s, NULL, n_subjects, wg); /* the CK+ subjects are groups 0..n_subjects-1 */
+        au_eval_resample(&s, films, nf, wg);
         f1[b] = f1_16_weighted(p, pred, fitted, wg);
         f1p[b] = personal ? f1_16_weighted(p, pred_pn, fitted, wg) : 0;
         long r = 0, c = 0;
-        for (int k = 0; k < nf; k++) { s = s * 1103515245u + 12345u; int g = films[(s >> 8) % (unsigned)nf]; r += right[g]; c += count[g]; }
+        for (int k = 0; k < nf; k++) { r += (long)wg[films[k]] * right[films[k]]; c += (long)wg[films[k]] * count[films[k]]; }
         acc[b] = c ? (double)r / c : 0;
     }
     au_eval_interval95(f1, BOOT_N, rep->ci_f1_16);

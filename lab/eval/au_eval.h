@@ -123,6 +123,10 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err);
  * bootstrap's 95% interval. */
 void au_eval_interval95(double *v, int n, double ci[2]);
 
+/* One bootstrap draw of n groups with replacement: n times, a group of ids[0..n-1]
+ * (ids NULL: 0..n-1) drawn by the generator *state, adding 1 to w[group]. */
+void au_eval_resample(unsigned *state, const int *ids, int n, int *w);
+
 /* Fits on every row and writes the model (JSON) to out_path. */
 int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error *err);
 

@@ -60,6 +60,15 @@ static const struct augur_face *largest(const struct augur_face *faces, int n)
     return best;
 }
 
+/* A face's AU presence and intensity, in AU order. */
+static void read_aus(const struct augur_face *f, unsigned char *present, float *intensity)
+{
+    for (int a = 0; a < f->n_aus && a < AUGUR_AU_COUNT; a++) {
+        present[a] = f->aus[a].present != 0;
+        intensity[a] = f->aus[a].intensity;
+    }
+}
+
 /* An error that stops the run (an image that cannot be read or has no face only counts as wrong):
  * kept in the job, with the image named. */
 static int fatal(ev_job *j, augur_context *ctx, int rc, const char *path, const char *what)
@@ -102,12 +111,9 @@ static void *ev_worker(void *arg)
             r->found = 1;
             r->ev = (signed char)best->evidence_class;
             for (int a = 0; a < AUGUR_AU_COUNT; a++) r->shown[a] = -1;
-            for (int a = 0; a < best->n_aus && a < AUGUR_AU_COUNT; a++) {
-                const struct augur_au *u = &best->aus[a];
-                r->present[a] = u->present != 0;
-                r->intensity[a] = u->intensity;
-                r->shown[a] = (signed char)augur_measure_shows(u);
-            }
+            read_aus(best, r->present, r->intensity);
+            for (int a = 0; a < best->n_aus && a < AUGUR_AU_COUNT; a++)
+                r->shown[a] = (signed char)augur_measure_shows(&best->aus[a]);
             if (best->has_expression) {
                 r->cl = (signed char)best->expression_class;
                 r->flagged = (signed char)best->weakly_grounded;
@@ -132,10 +138,7 @@ static void *ev_worker(void *arg)
             if (mb) {
                 r->m_found = 1;
                 r->m_ev = (signed char)mb->evidence_class;
-                for (int a = 0; a < mb->n_aus && a < AUGUR_AU_COUNT; a++) {
-                    r->m_present[a] = mb->aus[a].present != 0;
-                    r->m_intensity[a] = mb->aus[a].intensity;
-                }
+                read_aus(mb, r->m_present, r->m_intensity);
             }
             augur_faces_free(faces);
         }
