@@ -31,6 +31,7 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     if (!strcmp(a, "--raw-blendshapes")) { o->bs_symmetric = 0; return 1; }
     if (!strcmp(a, "--mirrored-rows")) { o->mirrored_rows = 1; return 1; }
     if (!strcmp(a, "--joint-budget")) { o->fit.joint_budget = 1; return 1; }
+    if (!strcmp(a, "--budget-domains")) { o->fit.budget_domains = 1; return 1; }
     if (!strcmp(a, "--personal-thresholds")) { o->personal_thresholds = 1; return 1; }
     if (!strcmp(a, "--no-personal-thresholds")) { o->personal_thresholds = 0; return 1; }
     if (!v) return 0;
@@ -77,6 +78,9 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     } else if (!strcmp(a, "--ck-weight")) {
         o->ck_weight = (float)atof(v);
         if (!(o->ck_weight > 0 && o->ck_weight <= 1000)) { cli_error(cmd, "--ck-weight must be in (0, 1000]"); return -1; }
+    } else if (!strcmp(a, "--sfew-weight")) {
+        o->sfew_weight = (float)atof(v);
+        if (!(o->sfew_weight > 0 && o->sfew_weight <= 1000)) { cli_error(cmd, "--sfew-weight must be in (0, 1000]"); return -1; }
     } else if (!strcmp(a, "--hidden")) {
         if ((o->fit.hidden = cli_int(cmd, a, v, 0, AU_MAX_HIDDEN)) < 0) return -1;
     } else if (!strcmp(a, "--ensemble")) {

@@ -26,6 +26,7 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "  --sfew DIR          class folders of film faces (e.g. ../shared/data/sfew/Train): weak labels\n" \
     "  --min-votes N       FERPlus votes (of 10) a face's class needs (default 7)\n" \
     "  --ck-weight W       weight of a FACS-coded CK+ row against a weakly labelled one (default 10)\n" \
+    "  --sfew-weight W     weight of an SFEW row (weak labels from its class folder; default 1)\n" \
     "  --geometry-only     mesh geometry only (default: geometry + HOG appearance + blendshapes)\n" \
     "  --no-blendshapes    without MediaPipe's 51 blendshape coefficients (geometry + HOG only)\n" \
     "  --symmetric-blendshapes  the blendshapes mirror-symmetrised (left/right pairs as mean and\n" \
@@ -57,6 +58,8 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "                      (out of fold; default 0.02)\n" \
     "  --joint-budget      then re-allocate it: neutral training faces with any AU stay at the\n" \
     "                      per-AU thresholds' rate, spent where the CK+ F1 gains most\n" \
+    "  --budget-domains    the false-alarm rate of --budget as the mean of each data set's (CK+\n" \
+    "                      first frames, FERPlus, SFEW neutral faces), not over their faces pooled\n" \
     "  --cache DIR         feature cache (default $AUGUR_CACHE; none if unset)\n" \
     "  --threads N         face-stage threads for the features (default 2)\n" \
     "  --models DIR        pretrained face models\n"

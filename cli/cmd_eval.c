@@ -276,6 +276,10 @@ static int cmd_eval_compare(int argc, char **argv)
            100 * r.b.neutral_any, 100 * r.d_neutral, 100 * r.ci_neutral[0], 100 * r.ci_neutral[1]);
     printf("SFEW evidence class:   A %.1f%%  B %.1f%%  B-A %+.1f  [%+.1f, %+.1f]  B higher in %.1f%% of resamples\n",
            100 * r.a.sfew, 100 * r.b.sfew, 100 * r.d_sfew, 100 * r.ci_sfew[0], 100 * r.ci_sfew[1], 100 * r.p_sfew_better);
+    if (r.n_sfew_neutral)
+        printf("SFEW neutral with an AU: A %.1f%%  B %.1f%%  B-A %+.1f  [%+.1f, %+.1f]  (%d faces)\n",
+               100 * r.a.sfew_neutral_any, 100 * r.b.sfew_neutral_any, 100 * r.d_sfew_neutral, 100 * r.ci_sfew_neutral[0],
+               100 * r.ci_sfew_neutral[1], r.n_sfew_neutral);
     if (r.has_personal) {
         printf("against the person's neutral (as video reads):\n");
         printf("  CK+ 16-AU F1:        A %.3f  B %.3f  B-A %+.3f  [%+.3f, %+.3f]\n", r.a.f1_16_personal, r.b.f1_16_personal,
@@ -357,6 +361,10 @@ int cmd_eval(int argc, char **argv)
         printf("held-out SFEW films: evidence class %.1f%% of %d faces (%d found; interval over films %.1f-%.1f%%), "
                "macro-F1 %.3f\n", 100 * rep.sfew_accuracy, rep.n_sfew, rep.n_sfew_found, 100 * rep.ci_sfew[0],
                100 * rep.ci_sfew[1], rep.sfew_macro_f1);
+    if (rep.n_sfew_neutral)
+        printf("held-out SFEW faces labelled neutral with any AU present: %.1f%% of %d (interval over films %.1f-%.1f%%)\n",
+               100 * rep.sfew_neutral_any_rate, rep.n_sfew_neutral, 100 * rep.ci_sfew_neutral[0],
+               100 * rep.ci_sfew_neutral[1]);
     printf("AU stage: %.3f ms per face; faces not meshed: %d\n", rep.ms_per_face_au, rep.n_failed_faces);
     if (report && au_eval_write(&rep, &o, report, &err)) { cli_error("eval", "%s", err.msg); return EXIT_FAIL; }
     return EXIT_OK;

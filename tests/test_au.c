@@ -110,7 +110,7 @@ static void test_fit(void)
         cls[i] = pos ? EXPR_HAPPINESS : EXPR_NEUTRAL;
     }
     au_model *m = calloc(1, sizeof *m);
-    au_fit_data d = {X, y, NULL, g, NULL, neutral, cls, NULL, N, D, NULL};
+    au_fit_data d = {X, y, NULL, g, NULL, neutral, cls, NULL, N, D, NULL, NULL};
     au_fit_opts o = au_fit_default_opts();
     o.l2 = 1;
     au_error err = {0};
@@ -139,6 +139,62 @@ static void test_fit(void)
     free(m);
 }
 
+/* The budget with each data set weighing the same (au_fit_opts.budget_domains,
+ * neutral_weight): 6 neutral rows of a second data set look more like the
+ * AU than its positives do. Counted with the 394 neutral rows of the first,
+ * they are 1.5% of the neutral rows, inside the 2% budget, and the threshold
+ * lets them fire; weighed as a data set of their own they are half the rate,
+ * and it must not. */
+static void test_fit_budget_domains(void)
+{
+    enum { N = 600, D = 5, NB = 6 };
+    static float X[N * D], nw[N];
+    static signed char y[N * AU_COUNT];
+    static int g[N];
+    static unsigned char neutral[N];
+    unsigned s = 11;
+    int nb = 0, in_b[N] = {0};
+    for (int i = 0; i < N; i++) {
+        int pos = i % 3 == 0;
+        if (!pos && nb < NB && i % 7 == 1) { in_b[i] = 1; nb++; }
+        for (int j = 0; j < D; j++) X[i * D + j] = gauss(&s) + (j == 0 ? (pos ? 2.0f : in_b[i] ? 2.5f : 0.0f) : 0.0f);
+        for (int a = 0; a < AU_COUNT; a++) y[i * AU_COUNT + a] = -1;
+        y[i * AU_COUNT + au_index(12)] = (signed char)pos;
+        g[i] = i;
+        neutral[i] = !pos;
+    }
+    int n_neu = 0;
+    for (int i = 0; i < N; i++) n_neu += neutral[i];
+    for (int i = 0; i < N; i++) nw[i] = neutral[i] ? 1.0f / (2.0f * (in_b[i] ? nb : n_neu - nb)) : 0.0f;
+    int fired[2] = {0, 0}, a = au_index(12);
+    for (int v = 0; v < 2; v++) {
+        au_model *m = calloc(1, sizeof *m);
+        au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, NULL, v ? nw : NULL};
+        au_fit_opts o = au_fit_default_opts();
+        o.l2 = 1;
+        o.budget_domains = v;
+        au_error err = {0};
+        int rc = m ? au_model_fit(m, &d, &o, &err) : -1;
+        CHECK(rc == 0, "fit: %s", err.msg);
+        for (int i = 0; !rc && i < N; i++) {
+            float p[AU_COUNT];
+            au_model_predict(m, X + i * D, p);
+            fired[v] += in_b[i] && p[a] >= m->threshold[a];
+        }
+        if (!rc) printf("budget %s: threshold %.2f, the second data set's %d neutral rows fire on %d\n",
+                        v ? "by data set" : "pooled", m->threshold[a], nb, fired[v]);
+        free(m);
+    }
+    CHECK(nb == NB && fired[0] >= NB - 2 && fired[1] <= 1, "the second data set's neutral rows fire on %d "
+          "(pooled) and %d (by data set) of %d", fired[0], fired[1], nb);
+    /* the joint budget counts rows one by one: refused with it */
+    au_fit_opts o = au_fit_default_opts();
+    o.budget_domains = o.joint_budget = 1;
+    au_error err = {0};
+    CHECK(au_fit_check_opts(&o, &err) == AUGUR_EARG && strstr(err.msg, "--budget-domains"), "joint + domains: %s",
+          err.msg);
+}
+
 /* A regional fit: AU12's label follows a brow feature as much as a mouth
  * one (a co-occurrence, as posed prototypes have); read regionally, AU12
  * weighs only the mouth's features and AU1 only the brows', the file says so,
@@ -163,7 +219,7 @@ static void test_fit_regional(void)
         neutral[i] = !pos;
     }
     au_model *m = calloc(1, sizeof *m), *back = calloc(1, sizeof *back);
-    au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, NULL};
+    au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, NULL, NULL};
     au_fit_opts o = au_fit_default_opts();
     o.l2 = 1;
     au_error err = {0};
@@ -237,7 +293,7 @@ static void test_fit_hidden(void)
         neutral[i] = !y[i * AU_COUNT + a12] && !y[i * AU_COUNT + a1];
     }
     au_model *m = calloc(1, sizeof *m), *back = calloc(1, sizeof *back);
-    au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, NULL};
+    au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, NULL, NULL};
     au_fit_opts o = au_fit_default_opts();
     o.neutral_budget = 1; /* the thresholds by F1 alone */
     au_error err = {0};
@@ -377,7 +433,7 @@ static void test_fit_personal(void)
     const int *ref = d.ref;
     int a = au_index(12);
     au_model *m = calloc(1, sizeof *m);
-    au_fit_data fd = {d.X, d.y, NULL, d.g, NULL, d.neutral, NULL, NULL, PP_N, PP_D, d.ref};
+    au_fit_data fd = {d.X, d.y, NULL, d.g, NULL, d.neutral, NULL, NULL, PP_N, PP_D, d.ref, NULL};
     au_fit_opts o = au_fit_default_opts();
     o.l2 = 1;
     o.min_pos = 10;
@@ -437,7 +493,7 @@ static void test_fit_video_reading(void)
     const float *X = d.X;
     int a = au_index(12);
     au_model *m = calloc(1, sizeof *m), *l = calloc(1, sizeof *l);
-    au_fit_data fd = {d.X, d.y, NULL, d.g, NULL, d.neutral, NULL, NULL, PP_N, PP_D, d.ref};
+    au_fit_data fd = {d.X, d.y, NULL, d.g, NULL, d.neutral, NULL, NULL, PP_N, PP_D, d.ref, NULL};
     au_fit_opts o = au_fit_default_opts();
     o.l2 = 1;
     o.min_pos = 10;
@@ -510,7 +566,7 @@ static void test_fit_joint(void)
         neutral[i] = k == 0;
     }
     au_model *m[2] = {calloc(1, sizeof(au_model)), calloc(1, sizeof(au_model))};
-    au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, NULL};
+    au_fit_data d = {X, y, NULL, g, NULL, neutral, NULL, NULL, N, D, NULL, NULL};
     double f1sum[2] = {0}, any[2] = {0};
     for (int v = 0; v < 2; v++) {
         au_fit_opts o = au_fit_default_opts();
@@ -626,6 +682,7 @@ int main(void)
     test_hog_mirror();
     test_bs_symmetric();
     test_fit();
+    test_fit_budget_domains();
     test_fit_personal();
     test_fit_video_reading();
     test_fit_joint();

@@ -25,6 +25,7 @@ typedef struct pred_file {
     char **key;               /* "path|set|group|fold": what must match between the two files */
     int *group, *set;
     unsigned char *right;     /* SFEW: the evidence class is the label */
+    unsigned char *neutral;   /* the label is neutral */
     signed char *present;     /* n x AU_COUNT, after the FACS rules (au_facs_apply), as au_eval scores */
     signed char *present_pn;  /* the same against the person's neutral; -1 where the row has none */
     signed char *label;       /* n x AU_COUNT: 1, 0, -1 unknown */
@@ -35,7 +36,7 @@ typedef struct pred_file {
 static void pred_free(pred_file *f)
 {
     for (int i = 0; i < f->n; i++) free(f->key[i]);
-    free(f->key); free(f->group); free(f->set); free(f->right); free(f->present); free(f->present_pn); free(f->label);
+    free(f->key); free(f->group); free(f->set); free(f->right); free(f->neutral); free(f->present); free(f->present_pn); free(f->label);
     memset(f, 0, sizeof *f);
 }
 
@@ -129,7 +130,9 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
             if (lb) out->label = lb;
             signed char *pp = lb ? realloc(out->present_pn, (size_t)nc * AU_COUNT) : NULL;
             if (pp) out->present_pn = pp;
-            if (!pp) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); break; }
+            unsigned char *ne = pp ? realloc(out->neutral, (size_t)nc) : NULL;
+            if (ne) out->neutral = ne;
+            if (!ne) { rc = au_fail(err, AUGUR_ENOMEM, "out of memory"); break; }
             cap = nc;
         }
         int i = out->n;
@@ -141,6 +144,7 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
         out->set[i] = !strcmp(f[c_set], "ckplus") ? SET_CK : !strcmp(f[c_set], "ckplus-neutral") ? SET_CK_NEUTRAL
                     : !strcmp(f[c_set], "sfew") ? SET_SFEW : SET_OTHER;
         out->right[i] = atoi(f[c_found]) == 1 && *f[c_ev] && !strcmp(f[c_ev], f[c_label]);
+        out->neutral[i] = !strcmp(f[c_label], "neutral");
         int present[AU_COUNT];
         for (int a = 0; a < AU_COUNT; a++) {
             present[a] = out->in_file[a] && *f[col_p[a]] && atof(f[col_p[a]]) >= atof(f[col_t[a]]);
@@ -168,7 +172,7 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
 static au_compare_side measure(const pred_file *p, const int *w)
 {
     au_compare_side s = {0};
-    long tp[16] = {0}, fp[16] = {0}, fn[16] = {0}, neu = 0, neu_any = 0, sf = 0, sf_right = 0;
+    long tp[16] = {0}, fp[16] = {0}, fn[16] = {0}, neu = 0, neu_any = 0, sf = 0, sf_right = 0, sfn = 0, sfn_any = 0;
     long tpp[16] = {0}, fpp[16] = {0}, fnp[16] = {0}, neu_pn = 0, neu_pn_any = 0;
     int idx[16];
     for (int k = 0; k < 16; k++) idx[k] = au_index(au_eval_openface16[k]);
@@ -196,6 +200,12 @@ static au_compare_side measure(const pred_file *p, const int *w)
         } else if (p->set[i] == SET_SFEW) {
             sf += c;
             sf_right += c * p->right[i];
+            if (p->neutral[i]) {
+                int any = 0;
+                for (int a = 0; a < AU_COUNT; a++) any |= p->in_file[a] && pr[a];
+                sfn += c;
+                sfn_any += c * any;
+            }
         }
     }
     for (int k = 0; k < 16; k++) {
@@ -205,6 +215,7 @@ static au_compare_side measure(const pred_file *p, const int *w)
     s.neutral_any_personal = neu_pn ? (double)neu_pn_any / neu_pn : 0;
     s.neutral_any = neu ? (double)neu_any / neu : 0;
     s.sfew = sf ? (double)sf_right / sf : 0;
+    s.sfew_neutral_any = sfn ? (double)sfn_any / sfn : 0;
     return s;
 }
 
@@ -232,8 +243,8 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
     int *films = rc ? NULL : malloc((size_t)ng * sizeof *films);
     unsigned char *seen = rc ? NULL : calloc((size_t)ng, 1);
     double *d1 = malloc(BOOT * sizeof *d1), *d2 = malloc(BOOT * sizeof *d2), *d3 = malloc(BOOT * sizeof *d3);
-    double *d4 = malloc(BOOT * sizeof *d4), *d5 = malloc(BOOT * sizeof *d5);
-    if (!rc && (!w || !subj || !films || !seen || !d1 || !d2 || !d3 || !d4 || !d5)) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+    double *d4 = malloc(BOOT * sizeof *d4), *d5 = malloc(BOOT * sizeof *d5), *d6 = malloc(BOOT * sizeof *d6);
+    if (!rc && (!w || !subj || !films || !seen || !d1 || !d2 || !d3 || !d4 || !d5 || !d6)) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
     if (!rc) {
         int ns = 0, nfm = 0;
         for (int i = 0; i < A.n; i++) {
@@ -241,6 +252,7 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
             rep->n_peaks += A.set[i] == SET_CK;
             rep->n_neutral += A.set[i] == SET_CK_NEUTRAL;
             rep->n_sfew += A.set[i] == SET_SFEW;
+            rep->n_sfew_neutral += A.set[i] == SET_SFEW && A.neutral[i];
             if (seen[g]) continue;
             seen[g] = 1;
             if (A.set[i] == SET_SFEW) films[nfm++] = g;
@@ -253,6 +265,7 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
         rep->d_f1_16 = rep->b.f1_16 - rep->a.f1_16;
         rep->d_neutral = rep->b.neutral_any - rep->a.neutral_any;
         rep->d_sfew = rep->b.sfew - rep->a.sfew;
+        rep->d_sfew_neutral = rep->b.sfew_neutral_any - rep->a.sfew_neutral_any;
         rep->has_personal = A.has_personal && B.has_personal;
         rep->d_f1_16_personal = rep->b.f1_16_personal - rep->a.f1_16_personal;
         rep->d_neutral_personal = rep->b.neutral_any_personal - rep->a.neutral_any_personal;
@@ -268,6 +281,7 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
             d3[r] = b.sfew - a.sfew;
             d4[r] = b.f1_16_personal - a.f1_16_personal;
             d5[r] = b.neutral_any_personal - a.neutral_any_personal;
+            d6[r] = b.sfew_neutral_any - a.sfew_neutral_any;
             better_f1 += d1[r] > 0;
             better_sf += d3[r] > 0;
         }
@@ -278,8 +292,9 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
         au_eval_interval95(d3, BOOT, rep->ci_sfew);
         au_eval_interval95(d4, BOOT, rep->ci_f1_16_personal);
         au_eval_interval95(d5, BOOT, rep->ci_neutral_personal);
+        au_eval_interval95(d6, BOOT, rep->ci_sfew_neutral);
     }
-    free(w); free(subj); free(films); free(seen); free(d1); free(d2); free(d3); free(d4); free(d5);
+    free(w); free(subj); free(films); free(seen); free(d1); free(d2); free(d3); free(d4); free(d5); free(d6);
     pred_free(&A);
     pred_free(&B);
     return rc;
@@ -306,6 +321,10 @@ int au_compare_write(const au_compare_report *r, const char *path_a, const char 
     fprintf(f, "| SFEW evidence class (not found: wrong) | %.1f%% | %.1f%% | %+.1f | %+.1f to %+.1f | %.1f%% |\n",
             100 * r->a.sfew, 100 * r->b.sfew, 100 * r->d_sfew, 100 * r->ci_sfew[0], 100 * r->ci_sfew[1],
             100 * r->p_sfew_better);
+    if (r->n_sfew_neutral)
+        fprintf(f, "| SFEW faces labelled neutral (%d) with any AU | %.1f%% | %.1f%% | %+.1f | %+.1f to %+.1f | |\n",
+                r->n_sfew_neutral, 100 * r->a.sfew_neutral_any, 100 * r->b.sfew_neutral_any, 100 * r->d_sfew_neutral,
+                100 * r->ci_sfew_neutral[0], 100 * r->ci_sfew_neutral[1]);
     if (r->has_personal) {
         fprintf(f, "| CK+ mean F1 against the person's neutral (as video reads) | %.3f | %.3f | %+.3f | %+.3f to %+.3f | |\n",
                 r->a.f1_16_personal, r->b.f1_16_personal, r->d_f1_16_personal, r->ci_f1_16_personal[0],
@@ -326,13 +345,18 @@ int au_compare_write(const au_compare_report *r, const char *path_a, const char 
     cJSON_AddNumberToObject(j, "subjects", r->n_subjects);
     cJSON_AddNumberToObject(j, "sfew_faces", r->n_sfew);
     cJSON_AddNumberToObject(j, "films", r->n_films);
-    const char *names[5] = {"mean_f1_openface16", "neutral_any_au_rate", "sfew_evidence_accuracy",
-                            "mean_f1_openface16_personal_neutral", "personal_neutral_any_au_rate"};
-    double av[5] = {r->a.f1_16, r->a.neutral_any, r->a.sfew, r->a.f1_16_personal, r->a.neutral_any_personal};
-    double bv[5] = {r->b.f1_16, r->b.neutral_any, r->b.sfew, r->b.f1_16_personal, r->b.neutral_any_personal};
-    double dv[5] = {r->d_f1_16, r->d_neutral, r->d_sfew, r->d_f1_16_personal, r->d_neutral_personal};
-    const double *ci[5] = {r->ci_f1_16, r->ci_neutral, r->ci_sfew, r->ci_f1_16_personal, r->ci_neutral_personal};
-    for (int k = 0; k < (r->has_personal ? 5 : 3); k++) {
+    const char *names[6] = {"mean_f1_openface16", "neutral_any_au_rate", "sfew_evidence_accuracy",
+                            "sfew_neutral_any_au_rate", "mean_f1_openface16_personal_neutral",
+                            "personal_neutral_any_au_rate"};
+    double av[6] = {r->a.f1_16, r->a.neutral_any, r->a.sfew, r->a.sfew_neutral_any, r->a.f1_16_personal,
+                    r->a.neutral_any_personal};
+    double bv[6] = {r->b.f1_16, r->b.neutral_any, r->b.sfew, r->b.sfew_neutral_any, r->b.f1_16_personal,
+                    r->b.neutral_any_personal};
+    double dv[6] = {r->d_f1_16, r->d_neutral, r->d_sfew, r->d_sfew_neutral, r->d_f1_16_personal, r->d_neutral_personal};
+    const double *ci[6] = {r->ci_f1_16, r->ci_neutral, r->ci_sfew, r->ci_sfew_neutral, r->ci_f1_16_personal,
+                           r->ci_neutral_personal};
+    for (int k = 0; k < (r->has_personal ? 6 : 4); k++) {
+        if (k == 3 && !r->n_sfew_neutral) continue;
         cJSON *m = cJSON_AddObjectToObject(j, names[k]);
         cJSON_AddNumberToObject(m, "a", av[k]);
         cJSON_AddNumberToObject(m, "b", bv[k]);

@@ -19,6 +19,7 @@ typedef struct au_compare_side {
     double f1_16;        /* mean F1 over OpenFace's 16 AUs on the CK+ peaks (an AU not in the file: 0) */
     double neutral_any;  /* CK+ neutral frames with any AU present */
     double sfew;         /* SFEW faces whose evidence class is their label (not found: wrong) */
+    double sfew_neutral_any; /* SFEW faces labelled neutral with any AU present (not found: none) */
     /* read against the person's neutral, as video reads a face (files with the
      * personal columns; a peak without a neutral is read as a still image, as
      * eval au does): the 16-AU F1, and the neutral frames read against another
@@ -30,7 +31,8 @@ typedef struct au_compare_report {
     int n_peaks, n_neutral, n_sfew, n_subjects, n_films;
     au_compare_side a, b;
     /* B - A, and the 95% percentile interval of the paired bootstrap (1,000 resamples) */
-    double d_f1_16, ci_f1_16[2], d_neutral, ci_neutral[2], d_sfew, ci_sfew[2];
+    double d_f1_16, ci_f1_16[2], d_neutral, ci_neutral[2], d_sfew, ci_sfew[2], d_sfew_neutral, ci_sfew_neutral[2];
+    int n_sfew_neutral;
     int has_personal;    /* both files have the personal columns */
     double d_f1_16_personal, ci_f1_16_personal[2], d_neutral_personal, ci_neutral_personal[2];
     double p_f1_better, p_sfew_better; /* share of resamples where B is higher */

@@ -30,6 +30,7 @@ au_eval_opts au_eval_default_opts(void)
     o.blendshapes = 1;
     o.min_votes = 7;
     o.ck_weight = 10;
+    o.sfew_weight = 1;
     o.folds = 5;
     o.seed = 1;
     o.fit = au_fit_default_opts();
@@ -449,11 +450,11 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
     signed char *y = malloc((size_t)n * AU_COUNT), *cls = malloc((size_t)n);
     int *g = malloc((size_t)n * sizeof *g);
     unsigned char *coded = malloc((size_t)n), *neutral = malloc((size_t)n);
-    float *w = malloc((size_t)n * sizeof *w), *evw = malloc((size_t)n * sizeof *evw);
+    float *w = malloc((size_t)n * sizeof *w), *evw = malloc((size_t)n * sizeof *evw), *nw = malloc((size_t)n * sizeof *nw);
     unsigned char *dom = malloc((size_t)n);
     int *ref = malloc((size_t)n * sizeof *ref), *row = malloc((size_t)p->n * sizeof *row);
     int rc = 0, nf = AU_GEOM_N + (o->appearance ? AU_APP_N : 0) + (o->appearance && o->blendshapes ? AU_BS_N : 0);
-    if (!X || !y || !cls || !g || !coded || !neutral || !w || !evw || !dom || !ref || !row)
+    if (!X || !y || !cls || !g || !coded || !neutral || !w || !evw || !nw || !dom || !ref || !row)
         rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
     for (int i = 0, k = 0; !rc && i < p->n; i++) {
         row[i] = -1;
@@ -465,7 +466,7 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
         g[k] = p->group[i];
         coded[k] = p->dom[i] == DOM_CK || p->dom[i] == DOM_CK_NEUTRAL;
         neutral[k] = p->cls[i] == EXPR_NEUTRAL;
-        w[k] = coded[k] ? o->ck_weight : 1.0f;
+        w[k] = coded[k] ? o->ck_weight : p->dom[i] == DOM_SFEW ? o->sfew_weight : 1.0f;
         dom[k] = p->dom[i] == DOM_CK_NEUTRAL ? DOM_CK : p->dom[i];
         k++;
     }
@@ -482,15 +483,22 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
     for (int k = 0; !rc && k < n; k++) if (cls[k] >= 0) { dn[dom[k]]++; nl++; }
     for (int q = 0; q <= DOM_SFEW; q++) nd += dn[q] > 0;
     for (int k = 0; !rc && k < n; k++) evw[k] = o->fit.ev_domains && cls[k] >= 0 ? (float)(nl / (nd * dn[dom[k]])) : 1.0f;
+    /* the budget's neutral-row weights: with budget_domains, each data set's neutral rows weigh the same in
+     * total, so the false-alarm rate is the mean of the data sets' rates */
+    double nn[DOM_SFEW + 1] = {0};
+    int nnd = 0;
+    for (int k = 0; !rc && k < n; k++) if (neutral[k]) nn[dom[k]]++;
+    for (int q = 0; q <= DOM_SFEW; q++) nnd += nn[q] > 0;
+    for (int k = 0; !rc && k < n; k++) nw[k] = neutral[k] ? (float)(1.0 / (nnd * nn[dom[k]])) : 0.0f;
     if (!rc) {
-        au_fit_data d = {X, y, w, g, coded, neutral, cls, evw, n, nf, ref};
+        au_fit_data d = {X, y, w, g, coded, neutral, cls, evw, n, nf, ref, o->fit.budget_domains ? nw : NULL};
         memset(m, 0, sizeof *m);
         m->use_appearance = o->appearance;
         m->use_blendshapes = o->appearance && o->blendshapes;
         m->bs_symmetric = m->use_blendshapes && o->bs_symmetric;
         rc = au_model_fit(m, &d, &o->fit, err);
     }
-    free(X); free(y); free(cls); free(g); free(coded); free(neutral); free(w); free(evw); free(dom); free(ref); free(row);
+    free(X); free(y); free(cls); free(g); free(coded); free(neutral); free(w); free(evw); free(nw); free(dom); free(ref); free(row);
     return rc;
 }
 
@@ -513,16 +521,19 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
         int used = 0;
         char fs[256], mk[256];
         for (int i = 0; i < p.n; i++) used += p.ok[i] && !p.mir[i];
-        char vr[96] = "";
+        char vr[96] = "", sw[48] = "";
+        if (o->sfew_weight != 1.0f) snprintf(sw, sizeof sw, ", SFEW weight %.3g", o->sfew_weight);
         if (o->personal_thresholds)
             snprintf(vr, sizeof vr, o->fit.video_reading ? ", personal thresholds, the video reading chosen per AU (margin %g)"
                                                          : ", personal thresholds", o->fit.video_margin);
         snprintf(m->source, sizeof m->source,
                  "augur train au: %d faces (CK+ %s, %d subjects%s; FERPlus %s >= %d votes: %d; SFEW %s: %d); "
-                 "features %s; %s, neutral budget %.3g%s, CK+ weight %.3g%s%s", used, o->data_dir ? o->data_dir : "-", ns,
+                 "features %s; %s, neutral budget %.3g%s, CK+ weight %.3g%s%s%s", used, o->data_dir ? o->data_dir : "-", ns,
                  o->negatives_dir ? " + neutral frames" : "", o->ferplus_dir ? o->ferplus_dir : "-", o->min_votes, nfer,
                  o->sfew_dir ? o->sfew_dir : "-", nsfew, feature_set(o, fs), model_kind(o, mk),
-                 o->fit.neutral_budget, o->fit.joint_budget ? " (joint: any AU)" : "", o->ck_weight,
+                 o->fit.neutral_budget, o->fit.joint_budget ? " (joint: any AU)"
+                                        : o->fit.budget_domains ? " (each data set's neutral faces weighing the same)" : "",
+                 o->ck_weight, sw,
                  o->fit.ev_domains ? ", evidence map balanced over data sets" : "",
                  vr);
         rc = au_model_save(m, out_path, err);
@@ -692,6 +703,15 @@ static double f1_16_weighted(const pool *p, const signed char *pred, const int *
     return sum / 16.0;
 }
 
+/* Row i shows an AU (its out-of-fold reading, after the FACS rules; a face not found shows none). */
+static int sfew_any_au(const pool *p, const signed char *pred, int i)
+{
+    if (!p->ok[i]) return 0;
+    for (int a = 0; a < AU_COUNT; a++)
+        if (pred[(size_t)i * AU_COUNT + a] == 1) return 1;
+    return 0;
+}
+
 /* Resamples the CK+ subjects (groups 0..n_subjects-1) and the SFEW films (the
  * groups of the SFEW rows) with replacement, BOOT_N times (a fixed seed). */
 static int bootstrap(const pool *p, const signed char *pred, const signed char *pred_pn, const signed char *ev,
@@ -700,8 +720,11 @@ static int bootstrap(const pool *p, const signed char *pred, const signed char *
     int *wg = calloc((size_t)p->n_groups, sizeof *wg), *films = malloc((size_t)p->n_groups * sizeof *films);
     double *f1 = malloc(BOOT_N * sizeof *f1), *f1p = malloc(BOOT_N * sizeof *f1p), *acc = malloc(BOOT_N * sizeof *acc);
     long *right = calloc((size_t)p->n_groups, sizeof *right), *count = calloc((size_t)p->n_groups, sizeof *count);
-    if (!wg || !films || !f1 || !f1p || !acc || !right || !count) {
-        free(wg); free(films); free(f1); free(f1p); free(acc); free(right); free(count);
+    long *nneu = calloc((size_t)p->n_groups, sizeof *nneu), *nneu_any = calloc((size_t)p->n_groups, sizeof *nneu_any);
+    double *sfn = malloc(BOOT_N * sizeof *sfn);
+    if (!wg || !films || !f1 || !f1p || !acc || !right || !count || !nneu || !nneu_any || !sfn) {
+        free(wg); free(films); free(f1); free(f1p); free(acc); free(right); free(count); free(nneu); free(nneu_any);
+        free(sfn);
         return -1;
     }
     int nf = 0;
@@ -711,6 +734,7 @@ static int bootstrap(const pool *p, const signed char *pred, const signed char *
         if (!count[g]) films[nf++] = g;
         count[g]++;
         right[g] += p->ok[i] && ev[i] == p->cls[i];
+        if (p->cls[i] == EXPR_NEUTRAL) { nneu[g]++; nneu_any[g] += sfew_any_au(p, pred, i); }
     }
     unsigned s = 12345u;
     for (int b = 0; b < BOOT_N; b++) {
@@ -722,11 +746,15 @@ static int bootstrap(const pool *p, const signed char *pred, const signed char *
         long r = 0, c = 0;
         for (int k = 0; k < nf; k++) { r += (long)wg[films[k]] * right[films[k]]; c += (long)wg[films[k]] * count[films[k]]; }
         acc[b] = c ? (double)r / c : 0;
+        long na = 0, nn = 0;
+        for (int k = 0; k < nf; k++) { na += (long)wg[films[k]] * nneu_any[films[k]]; nn += (long)wg[films[k]] * nneu[films[k]]; }
+        sfn[b] = nn ? (double)na / nn : 0;
     }
     au_eval_interval95(f1, BOOT_N, rep->ci_f1_16);
     if (personal) au_eval_interval95(f1p, BOOT_N, rep->ci_f1_16_personal);
     if (nf) au_eval_interval95(acc, BOOT_N, rep->ci_sfew);
-    free(wg); free(films); free(f1); free(f1p); free(acc); free(right); free(count);
+    if (nf) au_eval_interval95(sfn, BOOT_N, rep->ci_sfew_neutral);
+    free(wg); free(films); free(f1); free(f1p); free(acc); free(right); free(count); free(nneu); free(nneu_any); free(sfn);
     return 0;
 }
 
@@ -843,7 +871,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     rep->n_sequences = nseq + 1;
     rep->n_subjects = ns;
     /* SFEW held-out films: the evidence class; a face not found is wrong */
-    int tp[AUGUR_EXPR_COUNT] = {0}, npred[AUGUR_EXPR_COUNT] = {0}, correct = 0;
+    int tp[AUGUR_EXPR_COUNT] = {0}, npred[AUGUR_EXPR_COUNT] = {0}, correct = 0, sfew_neutral_any = 0;
     for (int i = 0; i < p.n; i++) {
         if (p.dom[i] != DOM_SFEW || p.mir[i]) continue;
         rep->n_sfew++;
@@ -852,7 +880,9 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
         rep->sfew_count[c]++;
         if (e >= 0) npred[e]++;
         if (e == c) { correct++; tp[c]++; }
+        if (c == EXPR_NEUTRAL) { rep->n_sfew_neutral++; sfew_neutral_any += sfew_any_au(&p, pred, i); }
     }
+    rep->sfew_neutral_any_rate = rep->n_sfew_neutral ? (double)sfew_neutral_any / rep->n_sfew_neutral : 0;
     if (rep->n_sfew) {
         rep->sfew_accuracy = (double)correct / rep->n_sfew;
         double mf = 0;
@@ -901,23 +931,24 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
     int k = snprintf(hid, sizeof hid, " --hidden %d", o->fit.hidden);
     if (o->fit.hidden > 0) k += snprintf(hid + k, sizeof hid - (size_t)k, " --epochs %d", o->fit.epochs);
     if (o->fit.members > 1) snprintf(hid + k, sizeof hid - (size_t)k, " --ensemble %d", o->fit.members);
-    char vr[96];
+    char vr[96], sw[40] = "";
+    if (o->sfew_weight != 1.0f) snprintf(sw, sizeof sw, " --sfew-weight %g", o->sfew_weight);
     if (!o->personal_thresholds) snprintf(vr, sizeof vr, " --no-personal-thresholds");
     else if (!o->fit.video_reading) snprintf(vr, sizeof vr, " --personal-thresholds");
     else if (o->fit.video_margin > 0)
         snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto --video-margin %g", o->fit.video_margin);
     else snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto");
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
-             "--ck-weight %g%s%s%s%s%s",
+             "--ck-weight %g%s%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
              o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only",
              o->appearance && !o->blendshapes ? " --no-blendshapes"
              : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "",
              o->mirrored_rows ? " --mirrored-rows" : "", o->folds, o->seed, o->fit.l2,
-             o->fit.neutral_budget, o->min_votes, o->ck_weight, o->fit.ev_domains ? " --evidence-domains" : "",
+             o->fit.neutral_budget, o->min_votes, o->ck_weight, sw, o->fit.ev_domains ? " --evidence-domains" : "",
              vr,
-             o->fit.joint_budget ? " --joint-budget" : "",
+             o->fit.joint_budget ? " --joint-budget" : o->fit.budget_domains ? " --budget-domains" : "",
              reg, hid);
 }
 
@@ -988,6 +1019,10 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
             if (rep->sfew_count[c]) P(" %s %.2f", augur_expression_name(c), rep->sfew_recall[c]);
         P(".\n\n");
     }
+    if (rep->n_sfew_neutral)
+        P("Held-out SFEW faces labelled neutral: %d; with any AU present: %.1f%% (95%% bootstrap interval over the films "
+          "%.1f–%.1f%%; a face not found shows none).\n\n", rep->n_sfew_neutral, 100 * rep->sfew_neutral_any_rate,
+          100 * rep->ci_sfew_neutral[0], 100 * rep->ci_sfew_neutral[1]);
     P("Command: `%s --report <prefix>`.\n\nAU stage time: %.3f ms per face (features + model, one thread); whole run "
       "%.0f s.\n", cmd, rep->ms_per_face_au, rep->seconds);
 #undef P
@@ -1022,6 +1057,11 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     cJSON_AddNumberToObject(j, "sfew_evidence_accuracy", rep->sfew_accuracy);
     cJSON_AddItemToObject(j, "sfew_evidence_accuracy_ci95", cJSON_CreateDoubleArray(rep->ci_sfew, 2));
     cJSON_AddNumberToObject(j, "sfew_evidence_macro_f1", rep->sfew_macro_f1);
+    if (rep->n_sfew_neutral) {
+        cJSON_AddNumberToObject(j, "sfew_neutral_faces", rep->n_sfew_neutral);
+        cJSON_AddNumberToObject(j, "sfew_neutral_any_au_rate", rep->sfew_neutral_any_rate);
+        cJSON_AddItemToObject(j, "sfew_neutral_any_au_rate_ci95", cJSON_CreateDoubleArray(rep->ci_sfew_neutral, 2));
+    }
     cJSON_AddNumberToObject(j, "ms_per_face_au_stage", rep->ms_per_face_au);
     cJSON *rows = cJSON_AddArrayToObject(j, "aus");
     for (int i = 0; i < rep->n_rows; i++) {

@@ -53,7 +53,8 @@ typedef struct au_eval_opts {
                                  neutral, chosen on CK+ peaks against their own neutral frame and CK+
                                  neutral frames against another of the person's (au_fit_data.ref) */
     int min_votes;            /* FERPlus: votes (of 10) for a face's class to give weak labels (default 7) */
-    float ck_weight;          /* weight of each FACS-coded CK+ row against a weakly labelled one (default 1) */
+    float ck_weight;          /* weight of each FACS-coded CK+ row against a weakly labelled one (default 10) */
+    float sfew_weight;        /* weight of each SFEW row (weak labels from its class folder; default 1) */
     int folds;                /* default 5 */
     unsigned seed;            /* fold assignment, default 1 */
     au_fit_opts fit;
@@ -109,12 +110,14 @@ typedef struct au_eval_report {
     /* held-out SFEW films: the AU evidence's class */
     int n_sfew, n_sfew_found;
     double sfew_accuracy, sfew_macro_f1;
+    int n_sfew_neutral;           /* the held-out SFEW faces labelled neutral ... */
+    double sfew_neutral_any_rate; /* ... with any fitted AU present (a face not found shows none) */
     double sfew_recall[AUGUR_EXPR_COUNT];
     int sfew_count[AUGUR_EXPR_COUNT];
     /* 95% percentile intervals of 1,000 bootstrap resamples of the held-out
      * people (CK+ subjects) and films (SFEW), with replacement: how far the
      * headline numbers move with who happens to be in the data */
-    double ci_f1_16[2], ci_f1_16_personal[2], ci_sfew[2];
+    double ci_f1_16[2], ci_f1_16_personal[2], ci_sfew[2], ci_sfew_neutral[2];
 } au_eval_report;
 
 int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err);

@@ -384,17 +384,15 @@ static double f1_at(const double *score, const signed char *lab, size_t stride, 
  * best F1 over coded rows among the thresholds whose false alarms on neutral
  * rows stay within the budget (the strictest threshold if none does). */
 static float pick_threshold(const double *score, const signed char *lab, const unsigned char *coded,
-                            const unsigned char *neutral, int n, float budget)
+                            const unsigned char *neutral, const float *nw, int n, float budget)
 {
     float best_t = 0.5f, strict_t = 0.99f;
-    double best_f = -1, best_fa = 2;
-    int n_neutral = 0;
-    for (int i = 0; i < n; i++) n_neutral += neutral[i];
+    double best_f = -1, best_fa = 2, n_neutral = 0;
+    for (int i = 0; i < n; i++) n_neutral += neutral[i] ? (nw ? nw[i] : 1.0) : 0.0;
     for (int k = 1; k <= TH_GRID; k++) {
-        double lt = grid_logit(k);
-        int fa = 0;
-        for (int i = 0; i < n; i++) fa += neutral[i] && score[i] >= lt;
-        double far = n_neutral ? (double)fa / n_neutral : 0;
+        double lt = grid_logit(k), fa = 0;
+        for (int i = 0; i < n; i++) fa += neutral[i] && score[i] >= lt ? (nw ? nw[i] : 1.0) : 0.0;
+        double far = n_neutral > 0 ? fa / n_neutral : 0;
         if (far < best_fa - 1e-12) { best_fa = far; strict_t = (float)(k / 100.0); }
         if (far > budget) continue;
         double f = f1_at(score, lab, 1, coded, n, lt);
@@ -515,6 +513,9 @@ int au_fit_check_opts(const au_fit_opts *o, au_error *err)
                        o->hidden, AU_MAX_HIDDEN);
     if (o->members > 1 && o->hidden <= 0)
         return au_fail(err, AUGUR_EARG, "an ensemble averages networks: it needs a hidden layer (--hidden H)");
+    if (o->budget_domains && o->joint_budget)
+        return au_fail(err, AUGUR_EARG, "the joint budget counts neutral faces one by one: it cannot be combined "
+                                        "with --budget-domains");
     if (o->hidden > 0 && o->regional)
         return au_fail(err, AUGUR_EARG, "a hidden layer reads every feature: it cannot be combined with regional AUs "
                                         "(--hidden 0 for per-AU regressions)");
@@ -674,7 +675,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
             }
             double fv = 0;
             if (o->regional == 2) {
-                float t = pick_threshold(score, lab, f1rows, d->neutral ? d->neutral : none, n, o->neutral_budget);
+                float t = pick_threshold(score, lab, f1rows, d->neutral ? d->neutral : none, d->neutral_weight, n, o->neutral_budget);
                 fv = f1_at(score, lab, 1, f1rows, n, log(t / (1.0 - t)));
             }
             if (fv > best_f + 1e-9) {
@@ -692,14 +693,14 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         m->l2[a] = o->hidden > 0 ? o->wd : o->l2;
         for (int i = 0; i < n; i++) score[i] = oof[(size_t)i * AU_COUNT + a];
         f1rows_of[a] = f1rows;
-        m->threshold[a] = pick_threshold(score, lab, f1rows, d->neutral ? d->neutral : none, n, o->neutral_budget);
+        m->threshold[a] = pick_threshold(score, lab, f1rows, d->neutral ? d->neutral : none, d->neutral_weight, n, o->neutral_budget);
         /* the personal reading's threshold, by the same rule on the rows read against their person's neutral
          * (when there are enough of them: 20 neutral rows, 10 coded positives) */
         int pos_p = 0;
         for (int k = 0; k < n_ref; k++) { labp[k] = y[(size_t)pi[k] * AU_COUNT]; pos_p += codedp[k] && labp[k] == 1; }
         own_personal[a] = np_neutral >= 20 && pos_p >= 10;
         m->threshold_personal[a] = own_personal[a]
-                                 ? pick_threshold(oofp, labp, codedp, neutralp, n_ref, o->neutral_budget) : m->threshold[a];
+                                 ? pick_threshold(oofp, labp, codedp, neutralp, NULL, n_ref, o->neutral_budget) : m->threshold[a];
         /* which reading video uses (au_predict_personal): against the person's neutral, unless the still
          * reading of the same rows, at its own threshold, has an F1 higher by more than video_margin
          * (--video-reading auto [--video-margin X]). The personal threshold was picked on these rows and

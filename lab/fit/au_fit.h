@@ -23,6 +23,10 @@ typedef struct au_fit_data {
                                      peak: its sequence's first frame; a CK+ neutral frame: another
                                      sequence's), -1 for none; NULL: no thresholds for the personal
                                      reading (threshold_personal = threshold) */
+    const float *neutral_weight;  /* n: a neutral row's weight in the budget's false-alarm rate (the rate
+                                     is the weighted share of neutral rows an AU fires on), or NULL: every
+                                     neutral row weighs 1 (budget_domains: the caller makes each data set's
+                                     neutral rows weigh the same in total) */
 } au_fit_data;
 
 typedef struct au_fit_opts {
@@ -41,6 +45,9 @@ typedef struct au_fit_opts {
     unsigned char regional_aus[AU_COUNT]; /* regional 3: the AU indices read from their own area */
     int ev_domains;         /* evidence map: every data set (CK+, FERPlus, SFEW) weighs the same (1) or
                                every row (0); the caller makes ev_weight from it */
+    int budget_domains;     /* the budget's false-alarm rate: every data set's neutral rows weigh the same
+                               (1) or every row (0); the caller makes neutral_weight from it (not with
+                               joint_budget, which counts neutral rows one by one) */
     int hidden;             /* 0: per-AU logistic regressions on the features (l2 above); H > 0: one
                                network for every AU, a hidden layer of H ReLU units shared by the AUs'
                                regressions (fit_mlp: the same balanced, weighted losses, Adam) */
