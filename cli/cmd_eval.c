@@ -103,11 +103,13 @@ static int cmd_eval_evidence(int argc, char **argv)
         if (r.count[c]) printf("  %-10s %5d  evidence recall %.2f  classifier %.2f\n", augur_expression_name(c), r.count[c],
                                (double)r.ev_tp[c] / r.count[c], (double)r.cl_tp[c] / r.count[c]);
     {
-        int pm = 0, ps = 0, cm = 0, cs = 0;
+        int pm = 0, ps = 0, cm = 0, cs = 0, pk = 0, pb = 0;
         for (int a = 0; a < AUGUR_AU_COUNT; a++) {
             pm += r.present_measured[a]; ps += r.present_shown[a]; cm += r.coded_measured[a]; cs += r.coded_shown[a];
+            pk += r.present_rest_known[a]; pb += r.present_beyond[a];
         }
         printf("AUs read present whose named measurement shows them: %.1f%% of %d", pm ? 100.0 * ps / pm : 0, pm);
+        if (pk) printf(" (beyond faces at rest: %.1f%%)", 100.0 * pb / pk);
         if (r.n_coded_faces) printf("; coded AUs: %.1f%% of %d (%d coded faces)", cm ? 100.0 * cs / cm : 0, cm, r.n_coded_faces);
         printf("\n");
     }

@@ -173,6 +173,11 @@ struct augur_au {
     float level;           /* the intensity scale without its floor: equals intensity in 0..5, goes below
                               0 (to -5) as the AU's logit falls further under its threshold; lets
                               temporal analysis see movement that stays below presence */
+    float measure_rest_mm; /* how far faces at rest reach on that measurement in the AU's direction (mm,
+                              measured as this face is: the 90th percentile, or the 10th for an AU that
+                              lowers it, over the AU model's neutral training faces; in video, over
+                              neutral frames against another of the person's); NaN when unknown.
+                              See augur_measure_beyond_rest */
 };
 
 struct augur_face {
@@ -244,6 +249,11 @@ AUGUR_API int augur_measure_direction(int au);
  * (the AU rests on the rest of its evidence), -1 the reading cites no measurement. JSON
  * `measure.supports`. */
 AUGUR_API int augur_measure_shows(const struct augur_au *u);
+/* Whether the named measurement reaches beyond faces at rest in the AU's direction (measure_mm past
+ * measure_rest_mm): 1 it does (the geometry alone shows the AU), 0 it does not (it moves the AU's
+ * way no further than one face in ten at rest, or not at all), -1 no measurement or no range known.
+ * JSON `measure.beyond_rest`. */
+AUGUR_API int augur_measure_beyond_rest(const struct augur_au *u);
 /* MediaPipe's name of blendshape i ("mouthSmileLeft"), 0..AUGUR_BLENDSHAPES-1; NULL otherwise. */
 AUGUR_API const char *augur_blendshape_name(int i);
 

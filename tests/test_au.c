@@ -712,6 +712,16 @@ int main(void)
         const struct augur_au *u = au_of(f, want_absent[i]);
         CHECK(u && !u->present, "AU%d should be absent (p %.3f)", want_absent[i], u ? u->probability : -1);
     }
+    /* each present AU's measurement goes beyond faces at rest (the smile is broad), and the
+     * range is the model's, in the AU's direction */
+    for (int i = 0; i < 3; i++) {
+        const struct augur_au *u = au_of(f, want_present[i]);
+        if (!u) continue;
+        printf("AU%d measure %+.2f mm, faces at rest to %+.2f mm: beyond %d\n", u->id, u->measure_mm,
+               u->measure_rest_mm, augur_measure_beyond_rest(u));
+        CHECK(augur_measure_beyond_rest(u) == 1 && u->measure_rest_mm > 0, "AU%d: measure %.2f, rest %.2f", u->id,
+              u->measure_mm, u->measure_rest_mm);
+    }
     const struct augur_au *u12 = au_of(f, 12);
     if (u12) {
         float cy = 0.5f * (u12->box[1] + u12->box[3]), rel = (cy - f->box[1]) / (f->box[3] - f->box[1]);
@@ -836,6 +846,54 @@ int main(void)
         CHECK(map[best] > 0.99f && map[0] < 0.01f, "heatmap not normalised");
     }
     augur_faces_free(faces);
+
+    /* the range of faces at rest in the model file: saved and loaded back; a model without it
+     * (older files) reads the same AUs and says nothing of the range; a range whose low end is
+     * over its high end is refused */
+    {
+        au_model *m = malloc(sizeof *m);
+        char tmp[] = "/tmp/augur-test-aurest-XXXXXX";
+        int tfd = mkstemp(tmp);
+        if (tfd >= 0) close(tfd);
+        au_error e2 = {0};
+        const char *shipped = getenv("AUGUR_AU_MODEL") ? getenv("AUGUR_AU_MODEL") : t_src("models/au.json");
+        int rc = m && tfd >= 0 ? au_model_load(m, shipped, &e2) : -1;
+        CHECK(rc == 0 && m->has_measure_rest && m->has_measure_rest_personal, "the shipped AU model has no range of "
+              "faces at rest (%s)", e2.msg);
+        if (rc == 0) {
+            float lo = m->measure_rest[0][AU_M_LIP_CORNER_RAISE], hi = m->measure_rest[1][AU_M_LIP_CORNER_RAISE];
+            CHECK(lo < 0 && hi > 0 && m->measure_rest_personal[1][AU_M_LIP_CORNER_RAISE] < hi,
+                  "lip corner raise at rest: %.2f..%.2f, personal to %.2f", lo, hi,
+                  m->measure_rest_personal[1][AU_M_LIP_CORNER_RAISE]);
+            m->has_measure_rest = m->has_measure_rest_personal = 0;
+            rc = au_model_save(m, tmp, &e2);
+            CHECK(rc == 0, "save: %s", e2.msg);
+            struct augur_params q = p;
+            q.au_model = tmp;
+            augur_context *c2 = NULL;
+            struct augur_face *h = NULL;
+            int nh = 0;
+            if (!rc && augur_init(&c2, &q) == 0 && augur_analyze_rgb(c2, img.rgb, img.w, img.h, &h, &nh) == 0 &&
+                nh == 1) {
+                const struct augur_au *v = au_of(&h[0], 12);
+                CHECK(v && v->present && augur_measure_beyond_rest(v) == -1 && isnan(v->measure_rest_mm),
+                      "a model without the range: AU12 beyond rest %d", v ? augur_measure_beyond_rest(v) : -2);
+                CHECK(v && u12 && v->probability == u12->probability, "a model without the range reads otherwise");
+            } else CHECK(0, "a model without the range of faces at rest: %s", c2 ? augur_errmsg(c2) : "init");
+            augur_faces_free(h);
+            augur_free(c2);
+            m->has_measure_rest = 1;
+            m->measure_rest[0][0] = 2.0f;
+            m->measure_rest[1][0] = -2.0f;
+            if (au_model_save(m, tmp, &e2) == 0) {
+                rc = au_model_load(m, tmp, &e2);
+                printf("a range of faces at rest upside down: %s\n", e2.msg);
+                CHECK(rc == AUGUR_EFORMAT, "a range whose low end is over its high end loads (%d)", rc);
+            }
+        }
+        if (tfd >= 0) remove(tmp);
+        free(m);
+    }
 
     /* corrupt and missing AU models */
     char bad[] = "/tmp/augur-test-aumodel-XXXXXX";

@@ -33,6 +33,7 @@ typedef struct ev_item_out {
     signed char found, ev, cl, flagged, margin_violation;
     unsigned char present[AUGUR_AU_COUNT];
     signed char shown[AUGUR_AU_COUNT]; /* the AU's named measurement moves its way (1) or not (0); -1 none */
+    signed char beyond[AUGUR_AU_COUNT]; /* ... beyond faces at rest (1) or not (0); -1 no range */
     signed char m_found, m_ev;         /* mirrored: a face found, its evidence class */
     unsigned char m_present[AUGUR_AU_COUNT];
     float intensity[AUGUR_AU_COUNT], m_intensity[AUGUR_AU_COUNT];
@@ -110,10 +111,12 @@ static void *ev_worker(void *arg)
         if (best) {
             r->found = 1;
             r->ev = (signed char)best->evidence_class;
-            for (int a = 0; a < AUGUR_AU_COUNT; a++) r->shown[a] = -1;
+            for (int a = 0; a < AUGUR_AU_COUNT; a++) r->shown[a] = r->beyond[a] = -1;
             read_aus(best, r->present, r->intensity);
-            for (int a = 0; a < best->n_aus && a < AUGUR_AU_COUNT; a++)
+            for (int a = 0; a < best->n_aus && a < AUGUR_AU_COUNT; a++) {
                 r->shown[a] = (signed char)augur_measure_shows(&best->aus[a]);
+                r->beyond[a] = (signed char)augur_measure_beyond_rest(&best->aus[a]);
+            }
             if (best->has_expression) {
                 r->cl = (signed char)best->expression_class;
                 r->flagged = (signed char)best->weakly_grounded;
@@ -219,6 +222,8 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
             if (r->found && r->present[a] && r->shown[a] >= 0) {
                 rep->present_measured[a]++;
                 rep->present_shown[a] += r->shown[a];
+                rep->present_rest_known[a] += r->beyond[a] >= 0;
+                rep->present_beyond[a] += r->beyond[a] == 1;
             }
         if (o->mirror && r->found && r->m_found) {
             rep->mirror_faces++;
@@ -335,25 +340,32 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
     P("\n## The measurement behind each AU\n\nEvery AU a face reads cites one named measurement of its region, face minus "
       "neutral in mm (`measure` in the JSON); it *shows* the AU when it moves the way the AU moves it "
       "(`augur_measure_shows`; `measure.supports`). An AU read present whose measurement does not show it rests on "
-      "the rest of its evidence (appearance, blendshapes), and the explanation says so.%s\n\n",
+      "the rest of its evidence (appearance, blendshapes), and the explanation says so. A measurement that moves "
+      "the AU's way may still be no further than faces at rest go (one in ten of the AU model's neutral training "
+      "faces; `augur_measure_beyond_rest`, `measure.beyond_rest`): only *beyond* that does the geometry alone show "
+      "the AU.%s\n\n",
       r->n_coded_faces ? " With FACS codes, the same over the faces coded with the AU, whatever augur reads: how often "
                          "the measurement shows an AU that is there." : "");
-    P("| AU | measurement | present | shown by the measurement |%s\n|---:|---|---:|---:|%s\n",
+    P("| AU | measurement | present | shown by the measurement | beyond faces at rest |%s\n|---:|---|---:|---:|---:|%s\n",
       r->n_coded_faces ? " coded | shown on coded faces |" : "", r->n_coded_faces ? "---:|---:|" : "");
-    int pm = 0, ps = 0, cm = 0, cs = 0;
+    int pm = 0, ps = 0, cm = 0, cs = 0, pk = 0, pb = 0;
     for (int a = 0; a < AUGUR_AU_COUNT && a < AU_COUNT; a++) {
         if (!r->present_measured[a] && !r->coded_measured[a]) continue;
         int dir = augur_measure_direction(au_defs[a].id);
         P("| %d | %s (%s) | %d | %.0f%% |", au_defs[a].id, au_measure_names[au_measure_of(au_defs[a].id)],
           dir > 0 ? "grows" : "shrinks", r->present_measured[a],
           r->present_measured[a] ? 100.0 * r->present_shown[a] / r->present_measured[a] : 0);
+        P(r->present_rest_known[a] ? " %.0f%% |" : " – |",
+          r->present_rest_known[a] ? 100.0 * r->present_beyond[a] / r->present_rest_known[a] : 0);
         if (r->n_coded_faces)
             P(r->coded_measured[a] ? " %d | %.0f%% |" : " %d | – |", r->coded_measured[a],
               r->coded_measured[a] ? 100.0 * r->coded_shown[a] / r->coded_measured[a] : 0);
         P("\n");
         pm += r->present_measured[a]; ps += r->present_shown[a]; cm += r->coded_measured[a]; cs += r->coded_shown[a];
+        pk += r->present_rest_known[a]; pb += r->present_beyond[a];
     }
     P("\n**AUs read present whose measurement shows them: %.1f%%** (%d of %d)", pm ? 100.0 * ps / pm : 0, ps, pm);
+    if (pk) P("; beyond faces at rest: **%.1f%%** (%d of %d)", 100.0 * pb / pk, pb, pk);
     if (r->n_coded_faces)
         P("; coded AUs whose measurement shows them: **%.1f%%** (%d of %d, on %d coded faces; %d faces without a code "
           "row)", cm ? 100.0 * cs / cm : 0, cs, cm, r->n_coded_faces, r->n_uncoded_faces);
@@ -402,6 +414,7 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
         cJSON_AddStringToObject(x, "measure", au_measure_names[au_measure_of(au_defs[a].id)]);
         cJSON_AddNumberToObject(x, "present", r->present_measured[a]);
         cJSON_AddNumberToObject(x, "present_shown", r->present_shown[a]);
+        if (r->present_rest_known[a]) cJSON_AddNumberToObject(x, "present_beyond_rest", r->present_beyond[a]);
         if (r->n_coded_faces) {
             cJSON_AddNumberToObject(x, "coded", r->coded_measured[a]);
             cJSON_AddNumberToObject(x, "coded_shown", r->coded_shown[a]);

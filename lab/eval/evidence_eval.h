@@ -11,7 +11,8 @@
  *   - the classifier on the same faces, and the consistency rule: accuracy of
  *     the answers flagged weakly grounded against the unflagged ones;
  *   - the measurement behind each AU: of the AUs read present, how many have a
- *     named measurement that moves the AU's way (augur_measure_shows); with
+ *     named measurement that moves the AU's way (augur_measure_shows), and
+ *     how many move it beyond faces at rest (augur_measure_beyond_rest); with
  *     FACS codes (labels), the same on the faces coded with the AU, whatever
  *     augur reads, which is what the choice of each AU's measurement rests on;
  *   - with mirror, each image also read flipped left to right: how many AU
@@ -62,6 +63,8 @@ typedef struct ev_eval_report {
      * and how many of those it shows (moves the AU's way); with labels, the same over the faces
      * coded with the AU (found, the AU measured), and the faces whose sequence the labels lack */
     int present_measured[AUGUR_AU_COUNT], present_shown[AUGUR_AU_COUNT];
+    int present_beyond[AUGUR_AU_COUNT];   /* ... and beyond faces at rest (augur_measure_beyond_rest) */
+    int present_rest_known[AUGUR_AU_COUNT]; /* ... of those whose model knows the range of faces at rest */
     int coded_measured[AUGUR_AU_COUNT], coded_shown[AUGUR_AU_COUNT];
     int n_coded_faces, n_uncoded_faces;
     /* mirror (opts.mirror): faces found both ways, (face, AU) presence pairs compared and how many differ,

@@ -497,6 +497,50 @@ static int joint_thresholds(const double *oof, const signed char *y, const int *
     return 0;
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The 10th and 90th percentiles of v (n >= 1 values, sorted in place). */
+static void rest_range(float *v, int n, float *lo, float *hi)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_float);
+    *lo = v[(int)(0.1 * (n - 1) + 0.5)];
+    *hi = v[(int)(0.9 * (n - 1) + 0.5)];
+}
+
+/* au_model.measure_rest: each named measurement (the first AU_M_COUNT geometry
+ * features) over the neutral rows against the population neutral (neutral_mean),
+ * and over the neutral rows that have a ref (another neutral frame of the person)
+ * against it. Needs at least 20 rows for a range. 0, or -1 out of memory. */
+static int measure_rest(au_model *m, const au_fit_data *d)
+{
+    m->has_measure_rest = m->has_measure_rest_personal = 0;
+    if (!d->neutral || !m->has_neutral_mean || d->n_feat < AU_M_COUNT) return 0;
+    float *v = malloc((size_t)d->n * sizeof *v);
+    if (!v) return -1;
+    int nv = 0;
+    for (int j = 0; j < AU_M_COUNT; j++) {
+        nv = 0;
+        for (int i = 0; i < d->n; i++)
+            if (d->neutral[i]) v[nv++] = d->X[(size_t)i * d->n_feat + j] - m->neutral_mean[j];
+        if (nv >= 20) rest_range(v, nv, &m->measure_rest[0][j], &m->measure_rest[1][j]);
+    }
+    m->has_measure_rest = nv >= 20;
+    for (int j = 0; d->ref && j < AU_M_COUNT; j++) {
+        nv = 0;
+        for (int i = 0; i < d->n; i++)
+            if (d->neutral[i] && d->ref[i] >= 0)
+                v[nv++] = d->X[(size_t)i * d->n_feat + j] - d->X[(size_t)d->ref[i] * d->n_feat + j];
+        if (nv >= 20) rest_range(v, nv, &m->measure_rest_personal[0][j], &m->measure_rest_personal[1][j]);
+    }
+    m->has_measure_rest_personal = d->ref && nv >= 20;
+    free(v);
+    return 0;
+}
+
 au_fit_opts au_fit_default_opts(void)
 {
     au_fit_opts o = {.l2 = 20.0f, .min_pos = 20, .neutral_budget = 0.02f, .ev_l2 = 1.0f,
@@ -551,6 +595,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     }
     for (int j = 0; j < nf && nn; j++) m->neutral_mean[j] /= (float)nn;
     m->has_neutral_mean = nn > 0;
+    if (measure_rest(m, d)) return au_fail(err, AUGUR_ENOMEM, "out of memory");
 
     float *Z = malloc((size_t)n * nf * sizeof *Z);
     unsigned char *mask = malloc((size_t)n), *all = malloc((size_t)n), *none = calloc((size_t)n, 1);
@@ -787,6 +832,15 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
     cJSON_AddItemToObject(root, "mean", float_array(m->mean, m->n_feat));
     cJSON_AddItemToObject(root, "scale", float_array(m->scale, m->n_feat));
     if (m->has_neutral_mean) cJSON_AddItemToObject(root, "neutral_mean", float_array(m->neutral_mean, m->n_feat));
+    for (int k = 0; k < 2; k++) {
+        if (!(k ? m->has_measure_rest_personal : m->has_measure_rest)) continue;
+        cJSON *r = cJSON_AddObjectToObject(root, k ? "measure_rest_personal_mm" : "measure_rest_mm");
+        const float (*q)[AU_M_COUNT] = k ? m->measure_rest_personal : m->measure_rest;
+        if (r) {
+            cJSON_AddItemToObject(r, "low", float_array(q[0], AU_M_COUNT));
+            cJSON_AddItemToObject(r, "high", float_array(q[1], AU_M_COUNT));
+        }
+    }
     if (m->hidden > 0) {
         cJSON_AddNumberToObject(root, "hidden", m->hidden);
         cJSON *hw = cJSON_AddArrayToObject(root, "hidden_weights");

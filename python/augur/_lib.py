@@ -93,6 +93,7 @@ class augur_au(Structure):
         ("measure", c_int),
         ("measure_mm", c_float),
         ("level", c_float),
+        ("measure_rest_mm", c_float),
     ]
 
 

@@ -4,6 +4,7 @@
  * expression (expr/) and its AU-evidence check (explain/). Models load on
  * first use and stay on the context.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,12 @@ AUGUR_API int augur_measure_shows(const struct augur_au *u)
 {
     if (!u || u->source == AUGUR_AU_SOURCE_NONE || u->measure < 0 || u->measure >= AU_M_COUNT) return -1;
     return u->measure_mm * (float)au_measure_direction(u->id) > 0;
+}
+AUGUR_API int augur_measure_beyond_rest(const struct augur_au *u)
+{
+    if (augur_measure_shows(u) < 0 || !isfinite(u->measure_rest_mm)) return -1;
+    float d = (float)au_measure_direction(u->id);
+    return u->measure_mm * d > 0 && u->measure_mm * d > u->measure_rest_mm * d;
 }
 AUGUR_API const char *augur_blendshape_name(int i) { return au_blendshape_name(i); }
 

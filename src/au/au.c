@@ -217,6 +217,11 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
         au_region_box(f, a, r->box);
         r->measure = au_measure_of(r->id);
         r->measure_mm = r->measure >= 0 ? out->measures[r->measure] : 0;
+        /* the edge of faces at rest in the AU's direction, measured as this face is (against the
+         * person's neutral in video, the population's in a still image); NaN when the model has none */
+        const float (*rest)[AU_M_COUNT] = neutral ? (m->has_measure_rest_personal ? m->measure_rest_personal : NULL)
+                                                  : (m->has_measure_rest ? m->measure_rest : NULL);
+        r->measure_rest_mm = r->measure >= 0 && rest ? rest[au_measure_direction(r->id) > 0][r->measure] : NAN;
         float thr = 0.5f, z = 0, ref = 4;
         if (m->trained[a]) {
             r->probability = prob[a];
@@ -363,6 +368,7 @@ void au_fill_face(const au_face_aus *r, au_face *f, int img_w, int img_h)
         o->measure = x->measure;
         o->measure_mm = x->measure_mm;
         o->level = x->level;
+        o->measure_rest_mm = x->measure_rest_mm;
     }
     f->n_aus = AU_COUNT;
     if (r->has_evidence) {

@@ -28,6 +28,7 @@ typedef struct au_reading {
     au_source source;
     int   measure;        /* au_measure that best shows it, -1 if none */
     float measure_mm;     /* that measurement, face minus neutral, mm */
+    float measure_rest_mm; /* the edge of faces at rest in the AU's direction (struct augur_au.measure_rest_mm) */
     float level;          /* intensity without the floor at 0 (-5..5; struct augur_au.level) */
     int   side;           /* 0 both / symmetric, 1 subject's right stronger, 2 left stronger */
 } au_reading;

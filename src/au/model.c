@@ -220,6 +220,18 @@ int au_model_load(au_model *m, const char *path, au_error *err)
         if (read_floats(nm, m->neutral_mean, m->n_feat)) goto bad;
         m->has_neutral_mean = 1;
     }
+    /* the range of faces at rest of the named measurements (optional: models before 2026-12-07 have none) */
+    for (int k = 0; k < 2; k++) {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, k ? "measure_rest_personal_mm" : "measure_rest_mm");
+        if (!r) continue;
+        float (*q)[AU_M_COUNT] = k ? m->measure_rest_personal : m->measure_rest;
+        if (!cJSON_IsObject(r) || read_floats(cJSON_GetObjectItemCaseSensitive(r, "low"), q[0], AU_M_COUNT) ||
+            read_floats(cJSON_GetObjectItemCaseSensitive(r, "high"), q[1], AU_M_COUNT))
+            goto bad;
+        for (int j = 0; j < AU_M_COUNT; j++)
+            if (!(q[0][j] <= q[1][j])) goto bad;
+        *(k ? &m->has_measure_rest_personal : &m->has_measure_rest) = 1;
+    }
     const cJSON *hd = cJSON_GetObjectItemCaseSensitive(root, "hidden");
     if (hd) {
         const cJSON *hw = cJSON_GetObjectItemCaseSensitive(root, "hidden_weights");

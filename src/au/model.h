@@ -15,6 +15,7 @@
 #define AUGUR_AU_MODEL_H
 
 #include "au/au_defs.h"
+#include "au/geometry.h"
 #include "augur.h"
 #include "core/util.h"
 
@@ -53,6 +54,16 @@ typedef struct au_model {
      * training faces; a person's own neutral frames are shifted onto it */
     int has_neutral_mean;
     float neutral_mean[AU_MAX_FEATURES];
+    /* the range of faces at rest of each named measurement (au/geometry.h): its
+     * 10th and 90th percentiles over the neutral training faces, measured as a
+     * still image is (against the population neutral, neutral_mean), and over
+     * CK+ neutral frames measured against another of the person's neutral frames,
+     * as video measures a face once it knows the person's rest. A measurement
+     * beyond it shows an AU; inside it, it cannot tell the AU from a face at rest
+     * (augur_measure_beyond_rest). JSON "measure_rest_mm" and
+     * "measure_rest_personal_mm": {"low": [...], "high": [...]} */
+    int has_measure_rest, has_measure_rest_personal;
+    float measure_rest[2][AU_M_COUNT], measure_rest_personal[2][AU_M_COUNT];
     /* the evidence map: expression evidence from the AUs alone, a softmax over
      * classes of a linear function of each AU's margin u_a = logit(p_a) -
      * logit(threshold_a) (clamped to +-AU_EV_CLAMP); fitted on training rows

@@ -161,12 +161,16 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
                                       "%s%s (AU%d, %s, intensity %.1f, %s)", o ? "; " : "", au_defs[d].name, u->id,
                                       ex_intensity_word(u->intensity), u->intensity, au_defs[d].muscle);
             if (t->n_local < 24) {
-                char meas[160] = "";
+                char meas[224] = "";
                 /* say when the geometry does not show the AU: the reading then rests on the rest of
                  * its evidence (appearance, blendshapes), and a reader must not take the number as
                  * support */
-                int shows = augur_measure_shows(u);
-                if (shows == 1)
+                int shows = augur_measure_shows(u), beyond = augur_measure_beyond_rest(u);
+                if (shows == 1 && beyond == 0)
+                    snprintf(meas, sizeof meas, "; measured: %s %+.1f mm against the neutral face, within what "
+                             "faces at rest show (to %+.1f mm), so the rest of its evidence carries it",
+                             au_measure_names[u->measure], u->measure_mm, u->measure_rest_mm);
+                else if (shows == 1)
                     snprintf(meas, sizeof meas, "; measured: %s %+.1f mm against the neutral face",
                              au_measure_names[u->measure], u->measure_mm);
                 else if (shows == 0)

@@ -221,6 +221,10 @@ static cJSON *face_json(const au_face *f)
                 bad = !m || !cJSON_AddStringToObject(m, "name", augur_measure_name(x->measure)) ||
                       add_number(m, "delta_mm", x->measure_mm, 0.01) ||
                       !cJSON_AddBoolToObject(m, "supports", augur_measure_shows(x) == 1);
+                int beyond = augur_measure_beyond_rest(x);
+                if (!bad && beyond >= 0)
+                    bad = add_number(m, "rest_mm", x->measure_rest_mm, 0.01) ||
+                          !cJSON_AddBoolToObject(m, "beyond_rest", beyond == 1);
             }
             if (j) cJSON_AddItemToArray(aus, j);
         }
