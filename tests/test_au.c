@@ -6,6 +6,9 @@
  *   - pose: rotated in-plane by +-20 deg, no AU probability moves by >= 0.15;
  *   - size: at half and at double size the same AUs are present and no AU
  *     probability moves by >= 0.1;
+ *   - the range of faces at rest: the astronaut's smile goes beyond it; it is
+ *     saved and loaded; read against a neutral (video) the personal one is
+ *     cited; a model without it reads the same; one upside down is refused;
  *   - the AU12 heatmap peaks at the mouth corners of the aligned crop;
  *   - a corrupt or missing AU model gives a clear error, not a crash;
  *   - the HOG of a mirrored crop is the exact permutation the symmetric
@@ -29,6 +32,7 @@
 #include "eval/au_eval.h"
 #include "expr/classes.h"
 #include "face/blendshapes.h"
+#include "face/pose.h"
 #include "media/image.h"
 #include "media/warp.h"
 #include "testutil.h"
@@ -845,7 +849,6 @@ int main(void)
         CHECK(d < 0.12f || (fabsf(py - my) < 0.1f && fabsf(px - mx) < 0.2f), "AU12 heatmap peak far from the mouth");
         CHECK(map[best] > 0.99f && map[0] < 0.01f, "heatmap not normalised");
     }
-    augur_faces_free(faces);
 
     /* the range of faces at rest in the model file: saved and loaded back; a model without it
      * (older files) reads the same AUs and says nothing of the range; a range whose low end is
@@ -865,6 +868,20 @@ int main(void)
             CHECK(lo < 0 && hi > 0 && m->measure_rest_personal[1][AU_M_LIP_CORNER_RAISE] < hi,
                   "lip corner raise at rest: %.2f..%.2f, personal to %.2f", lo, hi,
                   m->measure_rest_personal[1][AU_M_LIP_CORNER_RAISE]);
+            /* read against a neutral (video), the face against itself: no measurement moves, and the
+             * range cited is the personal one */
+            static au_face_aus ra, rb;
+            static au_neutral nz;
+            if (au_read(m, &img, f, NULL, &ra, &e2) == 0 && au_face_canonicalize(f, nz.mesh) == 0) {
+                memcpy(nz.feat, ra.features, sizeof nz.feat);
+                int a12 = au_index(12);
+                CHECK(au_read_features(m, f, ra.features, &nz, &rb, &e2) == 0 && fabsf(rb.au[a12].measure_mm) < 1e-3f &&
+                      rb.au[a12].measure_rest_mm == m->measure_rest_personal[1][AU_M_LIP_CORNER_RAISE] &&
+                      ra.au[a12].measure_rest_mm == hi,
+                      "AU12 against itself: measure %.3f, rest %.2f (personal %.2f), still rest %.2f",
+                      rb.au[a12].measure_mm, rb.au[a12].measure_rest_mm,
+                      m->measure_rest_personal[1][AU_M_LIP_CORNER_RAISE], ra.au[a12].measure_rest_mm);
+            } else CHECK(0, "au_read: %s", e2.msg);
             m->has_measure_rest = m->has_measure_rest_personal = 0;
             rc = au_model_save(m, tmp, &e2);
             CHECK(rc == 0, "save: %s", e2.msg);
@@ -894,6 +911,8 @@ int main(void)
         if (tfd >= 0) remove(tmp);
         free(m);
     }
+
+    augur_faces_free(faces);
 
     /* corrupt and missing AU models */
     char bad[] = "/tmp/augur-test-aumodel-XXXXXX";
