@@ -258,6 +258,11 @@ int fuzz_aumodel(const uint8_t *d, size_t n)
         au_model_predict(&m, feat, prob);
         for (int a = 0; a < AU_COUNT; a++)
             if (m.trained[a] && !(prob[a] >= 0 && prob[a] <= 1)) abort();
+        for (int k = 0; k < 2; k++) /* a range of faces at rest that loads is in order */
+            for (int j = 0; j < AU_M_COUNT && (k ? m.has_measure_rest_personal : m.has_measure_rest); j++) {
+                const float (*q)[AU_M_COUNT] = k ? m.measure_rest_personal : m.measure_rest;
+                if (!(q[0][j] <= q[1][j])) abort();
+            }
         if (m.has_evidence) {
             au_model_evidence(&m, prob, ev);
             for (int c = 0; c < AU_EV_CLASSES; c++)
@@ -278,7 +283,7 @@ int fuzz_labels(const uint8_t *d, size_t n)
         fz_write(fz_path("predictions.csv", path, sizeof path), d + 1, n - 1);
         rc = au_compare(path, path, &r, &err);
         /* a file against itself differs by nothing */
-        if (rc == 0 && (r.d_f1_16 != 0 || r.d_sfew != 0 || r.d_neutral != 0)) abort();
+        if (rc == 0 && (r.d_f1_16 != 0 || r.d_sfew != 0 || r.d_neutral != 0 || r.d_sfew_neutral != 0)) abort();
     } else if (n && (d[0] == 1 || d[0] == 2)) {
         fer_set s;
         if (d[0] == 1) {

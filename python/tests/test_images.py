@@ -95,4 +95,7 @@ def test_analysis_json(detector, astronaut):
     f = j["faces"][0]
     assert f["success"] and f["expression"]["class"] == "happiness" and len(f["landmarks68"]) == 68
     assert {a["au"] for a in f["aus"] if a["present"]} >= {6, 12}
+    # the smile's measurements go beyond what faces at rest show (the shipped AU model has the ranges)
+    au12 = next(a for a in f["aus"] if a["au"] == 12)
+    assert au12["measure"]["beyond_rest"] and au12["measure"]["delta_mm"] > au12["measure"]["rest_mm"] > 0
     assert detector.analysis(augur.imread(astronaut))["faces"][0]["aus"] == f["aus"]
