@@ -648,7 +648,20 @@ static double face_text(cairo_t *cr, const au_face *f, double x, double y, doubl
             line(cr, x + 118, y + h, an ? an : "", FG, draw);
             snprintf(s, sizeof s, "%s %.1f", ex_intensity_word(u->intensity), u->intensity);
             font(cr, 13, 0);
-            line(cr, x + w - text_w(cr, s), y + h + 1, s, GRADE_RGB[g], draw);
+            double iw = text_w(cr, s);
+            line(cr, x + w - iw, y + h + 1, s, GRADE_RGB[g], draw);
+            /* the AU's named measurement, what a person can check on the face: green beyond what faces
+             * at rest show, grey within it, orange when it moves the other way (augur_measure_beyond_rest,
+             * augur_measure_shows) */
+            int shows = augur_measure_shows(u), beyond = augur_measure_beyond_rest(u);
+            if (shows >= 0) {
+                char ms[48];
+                snprintf(ms, sizeof ms, "%+.1f mm%s", u->measure_mm,
+                         shows == 0 ? " against" : beyond == 0 ? " at rest" : "");
+                font(cr, 12, 0);
+                line(cr, x + w - iw - 14 - text_w(cr, ms), y + h + 2, ms,
+                     shows == 0 ? WARN_RGB : beyond == 0 ? DIM : OK_RGB, draw);
+            }
             h += lh + 1;
         }
         h += 3;
@@ -683,6 +696,19 @@ static double legend(cairo_t *cr, double x, double y, double w, int with_cam, in
         }
         lh = line(cr, cx + 21, y + h, GRADE_NAME[g], FG, draw);
         cx += 21 + tw + 14;
+    }
+    h += lh + 4;
+    /* the evidence list's measurements */
+    font(cr, 12, 0);
+    static const char *mk[3] = {"mm: beyond faces at rest", "at rest: within them", "against: the other way"};
+    const double *mc[3] = {OK_RGB, DIM, WARN_RGB};
+    cx = x;
+    lh = 0;
+    for (int k = 0; k < 3; k++) {
+        double tw = text_w(cr, mk[k]);
+        if (cx + tw > x + w) { cx = x; h += lh + 2; }
+        lh = line(cr, cx, y + h, mk[k], mc[k], draw);
+        cx += tw + 14;
     }
     h += lh + 8;
     if (!with_cam) return h;
