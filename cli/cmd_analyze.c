@@ -124,9 +124,16 @@ static void print_text(FILE *o, const struct augur_analysis *a)
             char cc[48];
             if (f->cam_cos < -0.5f) snprintf(cc, sizeof cc, "CAM-COS n/a (neutral has no AU regions)");
             else snprintf(cc, sizeof cc, "CAM-COS %.2f", f->cam_cos);
-            fprintf(o, "          expression: %s %.2f; AU evidence favours %s (%s); %s\n",
-                    augur_expression_name(f->expression_class), f->expression[f->expression_class],
-                    augur_expression_name(f->evidence_class), f->weakly_grounded ? "WEAKLY GROUNDED" : "consistent", cc);
+            /* where the evidence ranks another class first, within the rule's margin, say by how much:
+             * "favours happiness (consistent)" alone reads as a contradiction */
+            int ec = f->evidence_class, xc = f->expression_class;
+            char within[96] = "";
+            if (ec != xc && !f->weakly_grounded)
+                snprintf(within, sizeof within, "%.2f, %s %.2f: within the margin, ", f->evidence[ec],
+                         augur_expression_name(xc), f->evidence[xc]);
+            fprintf(o, "          expression: %s %.2f; AU evidence favours %s (%s%s); %s\n",
+                    augur_expression_name(xc), f->expression[xc], augur_expression_name(ec), within,
+                    f->weakly_grounded ? "WEAKLY GROUNDED" : "consistent", cc);
         }
         if (f->has_gaze)
             fprintf(o, "          gaze: x %+.3f, y %+.3f rad (%+.1f, %+.1f deg; 0 = into the camera)\n",
