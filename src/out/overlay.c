@@ -660,7 +660,7 @@ static double face_text(cairo_t *cr, const au_face *f, double x, double y, doubl
                          shows == 0 ? " against" : beyond == 0 ? " at rest" : "");
                 font(cr, 12, 0);
                 line(cr, x + w - iw - 14 - text_w(cr, ms), y + h + 2, ms,
-                     shows == 0 ? WARN_RGB : beyond == 0 ? DIM : OK_RGB, draw);
+                     shows == 0 ? WARN_RGB : beyond == 0 ? DIM : beyond == 1 ? OK_RGB : FG, draw); /* FG: no range known */
             }
             h += lh + 1;
         }
