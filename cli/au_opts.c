@@ -42,6 +42,11 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     else if (!strcmp(a, "--sfew")) o->sfew_dir = v;
     else if (!strcmp(a, "--cache")) o->cache_dir = v;
     else if (!strcmp(a, "--models")) o->model_dir = v;
+    else if (!strcmp(a, "--evidence-weights")) {
+        if (!strcmp(v, "fit")) o->ev_fit_weights = 1;
+        else if (!strcmp(v, "rows")) o->ev_fit_weights = 0;
+        else { cli_error(cmd, "--evidence-weights takes fit or rows (not '%s')", v); return -1; }
+    }
     else if (!strcmp(a, "--video-reading")) {
         if (!strcmp(v, "auto")) o->fit.video_reading = 1;
         else if (!strcmp(v, "personal")) o->fit.video_reading = 0;

@@ -27,6 +27,8 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "  --min-votes N       FERPlus votes (of 10) a face's class needs (default 7)\n" \
     "  --ck-weight W       weight of a FACS-coded CK+ row against a weakly labelled one (default 10)\n" \
     "  --sfew-weight W     weight of an SFEW row (weak labels from its class folder; default 1)\n" \
+    "  --evidence-weights W  the evidence map's row weights: rows (default: each labelled row 1)\n" \
+    "                      or fit (as the AU fit weighs them: --ck-weight, --sfew-weight)\n" \
     "  --geometry-only     mesh geometry only (default: geometry + HOG appearance + blendshapes)\n" \
     "  --no-blendshapes    without MediaPipe's 51 blendshape coefficients (geometry + HOG only)\n" \
     "  --symmetric-blendshapes  the blendshapes mirror-symmetrised (left/right pairs as mean and\n" \

@@ -278,6 +278,8 @@ static int cmd_eval_compare(int argc, char **argv)
            100 * r.b.neutral_any, 100 * r.d_neutral, 100 * r.ci_neutral[0], 100 * r.ci_neutral[1]);
     printf("SFEW evidence class:   A %.1f%%  B %.1f%%  B-A %+.1f  [%+.1f, %+.1f]  B higher in %.1f%% of resamples\n",
            100 * r.a.sfew, 100 * r.b.sfew, 100 * r.d_sfew, 100 * r.ci_sfew[0], 100 * r.ci_sfew[1], 100 * r.p_sfew_better);
+    printf("CK+ evidence class:    A %.1f%%  B %.1f%%  B-A %+.1f  [%+.1f, %+.1f]\n", 100 * r.a.ck_evidence,
+           100 * r.b.ck_evidence, 100 * r.d_ck_evidence, 100 * r.ci_ck_evidence[0], 100 * r.ci_ck_evidence[1]);
     if (r.n_sfew_neutral)
         printf("SFEW neutral with an AU: A %.1f%%  B %.1f%%  B-A %+.1f  [%+.1f, %+.1f]  (%d faces)\n",
                100 * r.a.sfew_neutral_any, 100 * r.b.sfew_neutral_any, 100 * r.d_sfew_neutral, 100 * r.ci_sfew_neutral[0],
@@ -363,6 +365,8 @@ int cmd_eval(int argc, char **argv)
         printf("held-out SFEW films: evidence class %.1f%% of %d faces (%d found; interval over films %.1f-%.1f%%), "
                "macro-F1 %.3f\n", 100 * rep.sfew_accuracy, rep.n_sfew, rep.n_sfew_found, 100 * rep.ci_sfew[0],
                100 * rep.ci_sfew[1], rep.sfew_macro_f1);
+    printf("held-out CK+ peaks: evidence class %.1f%% of %d (interval over subjects %.1f-%.1f%%)\n",
+           100 * rep.ck_ev_accuracy, rep.n_images, 100 * rep.ci_ck_ev[0], 100 * rep.ci_ck_ev[1]);
     if (rep.n_sfew_neutral)
         printf("held-out SFEW faces labelled neutral with any AU present: %.1f%% of %d (interval over films %.1f-%.1f%%)\n",
                100 * rep.sfew_neutral_any_rate, rep.n_sfew_neutral, 100 * rep.ci_sfew_neutral[0],

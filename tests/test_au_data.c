@@ -183,6 +183,7 @@ static void check_predictions(const char *path, const au_eval_report *rep)
     CHECK(fabs(c.a.f1_16 - rep->mean_f1_openface16) < 1e-9 && fabs(c.a.neutral_any - rep->neutral_any_rate) < 1e-9 &&
           fabs(c.a.sfew - rep->sfew_accuracy) < 1e-9 && c.has_personal &&
           c.n_sfew_neutral == rep->n_sfew_neutral && fabs(c.a.sfew_neutral_any - rep->sfew_neutral_any_rate) < 1e-9 &&
+          fabs(c.a.ck_evidence - rep->ck_ev_accuracy) < 1e-9 &&
           fabs(c.a.f1_16_personal - rep->mean_f1_openface16_personal) < 1e-9 &&
           (rep->n_personal_neutral == 0 ||
            fabs(c.a.neutral_any_personal - (double)rep->personal_neutral_any / rep->n_personal_neutral) < 1e-9),
@@ -238,7 +239,8 @@ static void recipe_cross_validated(const char *data)
           rep.ci_f1_16_personal[0] < rep.mean_f1_openface16_personal &&
           rep.mean_f1_openface16_personal < rep.ci_f1_16_personal[1] && rep.ci_sfew[0] < rep.sfew_accuracy &&
           rep.sfew_accuracy < rep.ci_sfew[1] && rep.ci_sfew_neutral[0] < rep.sfew_neutral_any_rate &&
-          rep.sfew_neutral_any_rate < rep.ci_sfew_neutral[1], "an estimate outside its bootstrap interval");
+          rep.sfew_neutral_any_rate < rep.ci_sfew_neutral[1] && rep.ci_ck_ev[0] < rep.ck_ev_accuracy &&
+          rep.ck_ev_accuracy < rep.ci_ck_ev[1], "an estimate outside its bootstrap interval");
     CHECK(rep.n_neutral >= 200 && rep.neutral_any_rate <= 0.24, /* measured 18.6% (the regressions: 26.4%) */ "%.1f%% of held-out CK+ neutral frames show an AU",
           100 * rep.neutral_any_rate);
 }

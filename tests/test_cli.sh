@@ -266,13 +266,15 @@ hdr='image,set,group,fold,label,face_found,evidence_class,AU12_p,AU12_threshold,
   echo 's6.png,sfew,2,0,neutral,1,happiness,0.6,0.5,'; } > "$T/pa.csv"
 sed -e 's/^b.png,ckplus,0,0,happiness,1,happiness,0.2/b.png,ckplus,0,0,happiness,1,happiness,0.7/' \
     -e 's/^s2.png,sfew,2,0,fear,1,anger/s2.png,sfew,2,0,fear,1,fear/' \
-    -e 's/^s5.png,sfew,3,1,neutral,1,neutral,0.2/s5.png,sfew,3,1,neutral,1,neutral,0.7/' "$T/pa.csv" > "$T/pb.csv"
+    -e 's/^s5.png,sfew,3,1,neutral,1,neutral,0.2/s5.png,sfew,3,1,neutral,1,neutral,0.7/' \
+    -e 's/^c.png,ckplus,1,1,anger,1,anger/c.png,ckplus,1,1,anger,1,sadness/' "$T/pa.csv" > "$T/pb.csv"
 expect 0 "eval compare" -- "$AUGUR" eval compare "$T/pa.csv" "$T/pb.csv" --report "$T/cmp"
 # AU12 F1 0.8 -> 1 (over 16 AUs: 0.050 -> 0.062), SFEW 3/6 -> 4/6, neutral frames 50% either way,
-# SFEW neutral faces with an AU 1/2 -> 2/2
+# SFEW neutral faces with an AU 1/2 -> 2/2, CK+ evidence class 4/4 -> 3/4 (c.png read as sadness)
 grep_out "A 0.050  B 0.062  B-A +0.012" "compare: the F1 difference"
 grep_out "A 50.0%  B 66.7%  B-A +16.7" "compare: the SFEW difference"
 grep_out "SFEW neutral with an AU: A 50.0%  B 100.0%  B-A +50.0" "compare: the SFEW neutral faces with an AU"
+grep_out "CK+ evidence class:    A 100.0%  B 75.0%  B-A -25.0" "compare: the CK+ evidence class"
 grep_out "A 50.0%  B 50.0%  B-A +0.0  \[+0.0, +0.0\]" "compare: the same neutral readings give a zero interval"
 [[ -s $T/cmp.md && -s $T/cmp.json ]] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: compare report not written"; }
 grep_out "no personal columns" "compare: files without the personal reading say so"

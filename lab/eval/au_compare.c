@@ -24,7 +24,7 @@ typedef struct pred_file {
     int n;
     char **key;               /* "path|set|group|fold": what must match between the two files */
     int *group, *set;
-    unsigned char *right;     /* SFEW: the evidence class is the label */
+    unsigned char *right;     /* the evidence class is the label (SFEW faces, CK+ peaks) */
     unsigned char *neutral;   /* the label is neutral */
     signed char *present;     /* n x AU_COUNT, after the FACS rules (au_facs_apply), as au_eval scores */
     signed char *present_pn;  /* the same against the person's neutral; -1 where the row has none */
@@ -173,6 +173,7 @@ static au_compare_side measure(const pred_file *p, const int *w)
 {
     au_compare_side s = {0};
     long tp[16] = {0}, fp[16] = {0}, fn[16] = {0}, neu = 0, neu_any = 0, sf = 0, sf_right = 0, sfn = 0, sfn_any = 0;
+    long ck = 0, ck_right = 0;
     long tpp[16] = {0}, fpp[16] = {0}, fnp[16] = {0}, neu_pn = 0, neu_pn_any = 0;
     int idx[16];
     for (int k = 0; k < 16; k++) idx[k] = au_index(au_eval_openface16[k]);
@@ -184,6 +185,8 @@ static au_compare_side measure(const pred_file *p, const int *w)
         int has_pn = pn[0] >= 0;
         const signed char *rp = has_pn ? pn : pr; /* video's reading: a row without a neutral is read still */
         if (p->set[i] == SET_CK) {
+            ck += c;
+            ck_right += c * p->right[i];
             for (int k = 0; k < 16; k++) {
                 int a = idx[k];
                 if (a < 0 || y[a] < 0) continue;
@@ -216,6 +219,7 @@ static au_compare_side measure(const pred_file *p, const int *w)
     s.neutral_any = neu ? (double)neu_any / neu : 0;
     s.sfew = sf ? (double)sf_right / sf : 0;
     s.sfew_neutral_any = sfn ? (double)sfn_any / sfn : 0;
+    s.ck_evidence = ck ? (double)ck_right / ck : 0;
     return s;
 }
 
@@ -244,7 +248,8 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
     unsigned char *seen = rc ? NULL : calloc((size_t)ng, 1);
     double *d1 = malloc(BOOT * sizeof *d1), *d2 = malloc(BOOT * sizeof *d2), *d3 = malloc(BOOT * sizeof *d3);
     double *d4 = malloc(BOOT * sizeof *d4), *d5 = malloc(BOOT * sizeof *d5), *d6 = malloc(BOOT * sizeof *d6);
-    if (!rc && (!w || !subj || !films || !seen || !d1 || !d2 || !d3 || !d4 || !d5 || !d6)) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
+    double *d7 = malloc(BOOT * sizeof *d7);
+    if (!rc && (!w || !subj || !films || !seen || !d1 || !d2 || !d3 || !d4 || !d5 || !d6 || !d7)) rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
     if (!rc) {
         int ns = 0, nfm = 0;
         for (int i = 0; i < A.n; i++) {
@@ -266,6 +271,7 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
         rep->d_neutral = rep->b.neutral_any - rep->a.neutral_any;
         rep->d_sfew = rep->b.sfew - rep->a.sfew;
         rep->d_sfew_neutral = rep->b.sfew_neutral_any - rep->a.sfew_neutral_any;
+        rep->d_ck_evidence = rep->b.ck_evidence - rep->a.ck_evidence;
         rep->has_personal = A.has_personal && B.has_personal;
         rep->d_f1_16_personal = rep->b.f1_16_personal - rep->a.f1_16_personal;
         rep->d_neutral_personal = rep->b.neutral_any_personal - rep->a.neutral_any_personal;
@@ -282,6 +288,7 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
             d4[r] = b.f1_16_personal - a.f1_16_personal;
             d5[r] = b.neutral_any_personal - a.neutral_any_personal;
             d6[r] = b.sfew_neutral_any - a.sfew_neutral_any;
+            d7[r] = b.ck_evidence - a.ck_evidence;
             better_f1 += d1[r] > 0;
             better_sf += d3[r] > 0;
         }
@@ -293,8 +300,9 @@ int au_compare(const char *path_a, const char *path_b, au_compare_report *rep, a
         au_eval_interval95(d4, BOOT, rep->ci_f1_16_personal);
         au_eval_interval95(d5, BOOT, rep->ci_neutral_personal);
         au_eval_interval95(d6, BOOT, rep->ci_sfew_neutral);
+        au_eval_interval95(d7, BOOT, rep->ci_ck_evidence);
     }
-    free(w); free(subj); free(films); free(seen); free(d1); free(d2); free(d3); free(d4); free(d5); free(d6);
+    free(w); free(subj); free(films); free(seen); free(d1); free(d2); free(d3); free(d4); free(d5); free(d6); free(d7);
     pred_free(&A);
     pred_free(&B);
     return rc;
@@ -318,6 +326,9 @@ int au_compare_write(const au_compare_report *r, const char *path_a, const char 
             r->b.f1_16, r->d_f1_16, r->ci_f1_16[0], r->ci_f1_16[1], 100 * r->p_f1_better);
     fprintf(f, "| CK+ neutral frames with any AU | %.1f%% | %.1f%% | %+.1f | %+.1f to %+.1f | |\n", 100 * r->a.neutral_any,
             100 * r->b.neutral_any, 100 * r->d_neutral, 100 * r->ci_neutral[0], 100 * r->ci_neutral[1]);
+    fprintf(f, "| CK+ evidence class (not found: wrong) | %.1f%% | %.1f%% | %+.1f | %+.1f to %+.1f | |\n",
+            100 * r->a.ck_evidence, 100 * r->b.ck_evidence, 100 * r->d_ck_evidence, 100 * r->ci_ck_evidence[0],
+            100 * r->ci_ck_evidence[1]);
     fprintf(f, "| SFEW evidence class (not found: wrong) | %.1f%% | %.1f%% | %+.1f | %+.1f to %+.1f | %.1f%% |\n",
             100 * r->a.sfew, 100 * r->b.sfew, 100 * r->d_sfew, 100 * r->ci_sfew[0], 100 * r->ci_sfew[1],
             100 * r->p_sfew_better);
@@ -345,17 +356,18 @@ int au_compare_write(const au_compare_report *r, const char *path_a, const char 
     cJSON_AddNumberToObject(j, "subjects", r->n_subjects);
     cJSON_AddNumberToObject(j, "sfew_faces", r->n_sfew);
     cJSON_AddNumberToObject(j, "films", r->n_films);
-    const char *names[6] = {"mean_f1_openface16", "neutral_any_au_rate", "sfew_evidence_accuracy",
-                            "sfew_neutral_any_au_rate", "mean_f1_openface16_personal_neutral",
-                            "personal_neutral_any_au_rate"};
-    double av[6] = {r->a.f1_16, r->a.neutral_any, r->a.sfew, r->a.sfew_neutral_any, r->a.f1_16_personal,
-                    r->a.neutral_any_personal};
-    double bv[6] = {r->b.f1_16, r->b.neutral_any, r->b.sfew, r->b.sfew_neutral_any, r->b.f1_16_personal,
-                    r->b.neutral_any_personal};
-    double dv[6] = {r->d_f1_16, r->d_neutral, r->d_sfew, r->d_sfew_neutral, r->d_f1_16_personal, r->d_neutral_personal};
-    const double *ci[6] = {r->ci_f1_16, r->ci_neutral, r->ci_sfew, r->ci_sfew_neutral, r->ci_f1_16_personal,
-                           r->ci_neutral_personal};
-    for (int k = 0; k < (r->has_personal ? 6 : 4); k++) {
+    const char *names[7] = {"mean_f1_openface16", "neutral_any_au_rate", "sfew_evidence_accuracy",
+                            "sfew_neutral_any_au_rate", "ckplus_evidence_accuracy",
+                            "mean_f1_openface16_personal_neutral", "personal_neutral_any_au_rate"};
+    double av[7] = {r->a.f1_16, r->a.neutral_any, r->a.sfew, r->a.sfew_neutral_any, r->a.ck_evidence,
+                    r->a.f1_16_personal, r->a.neutral_any_personal};
+    double bv[7] = {r->b.f1_16, r->b.neutral_any, r->b.sfew, r->b.sfew_neutral_any, r->b.ck_evidence,
+                    r->b.f1_16_personal, r->b.neutral_any_personal};
+    double dv[7] = {r->d_f1_16, r->d_neutral, r->d_sfew, r->d_sfew_neutral, r->d_ck_evidence, r->d_f1_16_personal,
+                    r->d_neutral_personal};
+    const double *ci[7] = {r->ci_f1_16, r->ci_neutral, r->ci_sfew, r->ci_sfew_neutral, r->ci_ck_evidence,
+                           r->ci_f1_16_personal, r->ci_neutral_personal};
+    for (int k = 0; k < (r->has_personal ? 7 : 5); k++) {
         if (k == 3 && !r->n_sfew_neutral) continue;
         cJSON *m = cJSON_AddObjectToObject(j, names[k]);
         cJSON_AddNumberToObject(m, "a", av[k]);

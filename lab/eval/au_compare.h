@@ -20,6 +20,7 @@ typedef struct au_compare_side {
     double neutral_any;  /* CK+ neutral frames with any AU present */
     double sfew;         /* SFEW faces whose evidence class is their label (not found: wrong) */
     double sfew_neutral_any; /* SFEW faces labelled neutral with any AU present (not found: none) */
+    double ck_evidence;  /* CK+ peaks whose evidence class is their label (not found: wrong) */
     /* read against the person's neutral, as video reads a face (files with the
      * personal columns; a peak without a neutral is read as a still image, as
      * eval au does): the 16-AU F1, and the neutral frames read against another
@@ -32,6 +33,7 @@ typedef struct au_compare_report {
     au_compare_side a, b;
     /* B - A, and the 95% percentile interval of the paired bootstrap (1,000 resamples) */
     double d_f1_16, ci_f1_16[2], d_neutral, ci_neutral[2], d_sfew, ci_sfew[2], d_sfew_neutral, ci_sfew_neutral[2];
+    double d_ck_evidence, ci_ck_evidence[2];
     int n_sfew_neutral;
     int has_personal;    /* both files have the personal columns */
     double d_f1_16_personal, ci_f1_16_personal[2], d_neutral_personal, ci_neutral_personal[2];

@@ -482,7 +482,8 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
     int nd = 0;
     for (int k = 0; !rc && k < n; k++) if (cls[k] >= 0) { dn[dom[k]]++; nl++; }
     for (int q = 0; q <= DOM_SFEW; q++) nd += dn[q] > 0;
-    for (int k = 0; !rc && k < n; k++) evw[k] = o->fit.ev_domains && cls[k] >= 0 ? (float)(nl / (nd * dn[dom[k]])) : 1.0f;
+    for (int k = 0; !rc && k < n; k++)
+        evw[k] = o->ev_fit_weights ? w[k] : o->fit.ev_domains && cls[k] >= 0 ? (float)(nl / (nd * dn[dom[k]])) : 1.0f;
     /* the budget's neutral-row weights: with budget_domains, each data set's neutral rows weigh the same in
      * total, so the false-alarm rate is the mean of the data sets' rates */
     double nn[DOM_SFEW + 1] = {0};
@@ -502,6 +503,15 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
     return rc;
 }
 
+/* Options au_eval and au_train refuse before reading any data. */
+static int check_opts(const au_eval_opts *o, au_error *err)
+{
+    if (o->ev_fit_weights && o->fit.ev_domains)
+        return au_fail(err, AUGUR_EARG, "--evidence-weights fit and --evidence-domains both weigh the evidence map's "
+                                        "rows: choose one");
+    return au_fit_check_opts(&o->fit, err);
+}
+
 /* ---- Training ----------------------------------------------------------------- */
 
 int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error *err)
@@ -509,7 +519,7 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
     pool p;
     int ns, nfer, nsfew;
     double ms;
-    int rc = au_fit_check_opts(&o->fit, err); /* before any data is read */
+    int rc = check_opts(o, err); /* before any data is read */
     if (!rc) rc = build_pool(o, &p, &ns, &nfer, &nsfew, &ms, err);
     if (rc) return rc;
     unsigned char *use = malloc((size_t)p.n);
@@ -534,6 +544,7 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
                  o->fit.neutral_budget, o->fit.joint_budget ? " (joint: any AU)"
                                         : o->fit.budget_domains ? " (each data set's neutral faces weighing the same)" : "",
                  o->ck_weight, sw,
+                 o->ev_fit_weights ? ", evidence map weighing rows as the AU fit" :
                  o->fit.ev_domains ? ", evidence map balanced over data sets" : "",
                  vr);
         rc = au_model_save(m, out_path, err);
@@ -721,10 +732,10 @@ static int bootstrap(const pool *p, const signed char *pred, const signed char *
     double *f1 = malloc(BOOT_N * sizeof *f1), *f1p = malloc(BOOT_N * sizeof *f1p), *acc = malloc(BOOT_N * sizeof *acc);
     long *right = calloc((size_t)p->n_groups, sizeof *right), *count = calloc((size_t)p->n_groups, sizeof *count);
     long *nneu = calloc((size_t)p->n_groups, sizeof *nneu), *nneu_any = calloc((size_t)p->n_groups, sizeof *nneu_any);
-    double *sfn = malloc(BOOT_N * sizeof *sfn);
-    if (!wg || !films || !f1 || !f1p || !acc || !right || !count || !nneu || !nneu_any || !sfn) {
+    double *sfn = malloc(BOOT_N * sizeof *sfn), *cka = malloc(BOOT_N * sizeof *cka);
+    if (!wg || !films || !f1 || !f1p || !acc || !right || !count || !nneu || !nneu_any || !sfn || !cka) {
         free(wg); free(films); free(f1); free(f1p); free(acc); free(right); free(count); free(nneu); free(nneu_any);
-        free(sfn);
+        free(sfn); free(cka);
         return -1;
     }
     int nf = 0;
@@ -735,6 +746,12 @@ static int bootstrap(const pool *p, const signed char *pred, const signed char *
         count[g]++;
         right[g] += p->ok[i] && ev[i] == p->cls[i];
         if (p->cls[i] == EXPR_NEUTRAL) { nneu[g]++; nneu_any[g] += sfew_any_au(p, pred, i); }
+    }
+    for (int i = 0; i < p->n; i++) { /* each CK+ subject's peaks and right evidence classes (in count/right too:
+                                        the subjects' groups are not the films') */
+        if (p->dom[i] != DOM_CK || p->mir[i]) continue;
+        count[p->group[i]]++;
+        right[p->group[i]] += p->ok[i] && ev[i] == p->cls[i];
     }
     unsigned s = 12345u;
     for (int b = 0; b < BOOT_N; b++) {
@@ -749,12 +766,17 @@ static int bootstrap(const pool *p, const signed char *pred, const signed char *
         long na = 0, nn = 0;
         for (int k = 0; k < nf; k++) { na += (long)wg[films[k]] * nneu_any[films[k]]; nn += (long)wg[films[k]] * nneu[films[k]]; }
         sfn[b] = nn ? (double)na / nn : 0;
+        long cr = 0, cc = 0;
+        for (int g = 0; g < n_subjects; g++) { cr += (long)wg[g] * right[g]; cc += (long)wg[g] * count[g]; }
+        cka[b] = cc ? (double)cr / cc : 0;
     }
     au_eval_interval95(f1, BOOT_N, rep->ci_f1_16);
     if (personal) au_eval_interval95(f1p, BOOT_N, rep->ci_f1_16_personal);
     if (nf) au_eval_interval95(acc, BOOT_N, rep->ci_sfew);
     if (nf) au_eval_interval95(sfn, BOOT_N, rep->ci_sfew_neutral);
+    au_eval_interval95(cka, BOOT_N, rep->ci_ck_ev);
     free(wg); free(films); free(f1); free(f1p); free(acc); free(right); free(count); free(nneu); free(nneu_any); free(sfn);
+    free(cka);
     return 0;
 }
 
@@ -762,7 +784,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
 {
     memset(rep, 0, sizeof *rep);
     if (!o->data_dir) return au_fail(err, AUGUR_EARG, "the CK+ folder (--data) is required for the evaluation");
-    if (au_fit_check_opts(&o->fit, err)) return err->code; /* before any data is read */
+    if (check_opts(o, err)) return err->code; /* before any data is read */
     double t0 = au_now();
     pool p;
     int ns, nfer, nsfew;
@@ -869,6 +891,11 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
         rep->n_failed_faces += !p.ok[i];
     }
     rep->n_sequences = nseq + 1;
+    /* CK+ held-out peaks: the evidence class (a face not found is wrong) */
+    int ck_right = 0;
+    for (int i = 0; i < p.n; i++)
+        if (p.dom[i] == DOM_CK && !p.mir[i]) ck_right += p.ok[i] && ev[i] == p.cls[i];
+    rep->ck_ev_accuracy = rep->n_images ? (double)ck_right / rep->n_images : 0;
     rep->n_subjects = ns;
     /* SFEW held-out films: the evidence class; a face not found is wrong */
     int tp[AUGUR_EXPR_COUNT] = {0}, npred[AUGUR_EXPR_COUNT] = {0}, correct = 0, sfew_neutral_any = 0;
@@ -946,7 +973,8 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
              o->appearance && !o->blendshapes ? " --no-blendshapes"
              : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "",
              o->mirrored_rows ? " --mirrored-rows" : "", o->folds, o->seed, o->fit.l2,
-             o->fit.neutral_budget, o->min_votes, o->ck_weight, sw, o->fit.ev_domains ? " --evidence-domains" : "",
+             o->fit.neutral_budget, o->min_votes, o->ck_weight, sw,
+             o->ev_fit_weights ? " --evidence-weights fit" : o->fit.ev_domains ? " --evidence-domains" : "",
              vr,
              o->fit.joint_budget ? " --joint-budget" : o->fit.budget_domains ? " --budget-domains" : "",
              reg, hid);
@@ -1019,6 +1047,9 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
             if (rep->sfew_count[c]) P(" %s %.2f", augur_expression_name(c), rep->sfew_recall[c]);
         P(".\n\n");
     }
+    P("Held-out CK+ peaks, the class the AU evidence ranks first (7 classes with contempt): **%.1f%%** of %d (95%% "
+      "bootstrap interval over the subjects %.1f–%.1f%%).\n\n", 100 * rep->ck_ev_accuracy, rep->n_images,
+      100 * rep->ci_ck_ev[0], 100 * rep->ci_ck_ev[1]);
     if (rep->n_sfew_neutral)
         P("Held-out SFEW faces labelled neutral: %d; with any AU present: %.1f%% (95%% bootstrap interval over the films "
           "%.1f–%.1f%%; a face not found shows none).\n\n", rep->n_sfew_neutral, 100 * rep->sfew_neutral_any_rate,
@@ -1057,6 +1088,8 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     cJSON_AddNumberToObject(j, "sfew_evidence_accuracy", rep->sfew_accuracy);
     cJSON_AddItemToObject(j, "sfew_evidence_accuracy_ci95", cJSON_CreateDoubleArray(rep->ci_sfew, 2));
     cJSON_AddNumberToObject(j, "sfew_evidence_macro_f1", rep->sfew_macro_f1);
+    cJSON_AddNumberToObject(j, "ckplus_evidence_accuracy", rep->ck_ev_accuracy);
+    cJSON_AddItemToObject(j, "ckplus_evidence_accuracy_ci95", cJSON_CreateDoubleArray(rep->ci_ck_ev, 2));
     if (rep->n_sfew_neutral) {
         cJSON_AddNumberToObject(j, "sfew_neutral_faces", rep->n_sfew_neutral);
         cJSON_AddNumberToObject(j, "sfew_neutral_any_au_rate", rep->sfew_neutral_any_rate);

@@ -55,6 +55,8 @@ typedef struct au_eval_opts {
     int min_votes;            /* FERPlus: votes (of 10) for a face's class to give weak labels (default 7) */
     float ck_weight;          /* weight of each FACS-coded CK+ row against a weakly labelled one (default 10) */
     float sfew_weight;        /* weight of each SFEW row (weak labels from its class folder; default 1) */
+    int ev_fit_weights;       /* 1: the evidence map weighs each row as the AU fit does (ck_weight, sfew_weight);
+                                 0 (default): every labelled row 1, or by data set with fit.ev_domains */
     int folds;                /* default 5 */
     unsigned seed;            /* fold assignment, default 1 */
     au_fit_opts fit;
@@ -109,6 +111,7 @@ typedef struct au_eval_report {
     double neutral_au_rate;       /* fraction of (frame, fitted AU) pairs present */
     /* held-out SFEW films: the AU evidence's class */
     int n_sfew, n_sfew_found;
+    double ck_ev_accuracy;        /* held-out CK+ peaks whose evidence class is their label (a face not found: wrong) */
     double sfew_accuracy, sfew_macro_f1;
     int n_sfew_neutral;           /* the held-out SFEW faces labelled neutral ... */
     double sfew_neutral_any_rate; /* ... with any fitted AU present (a face not found shows none) */
@@ -117,7 +120,7 @@ typedef struct au_eval_report {
     /* 95% percentile intervals of 1,000 bootstrap resamples of the held-out
      * people (CK+ subjects) and films (SFEW), with replacement: how far the
      * headline numbers move with who happens to be in the data */
-    double ci_f1_16[2], ci_f1_16_personal[2], ci_sfew[2], ci_sfew_neutral[2];
+    double ci_f1_16[2], ci_f1_16_personal[2], ci_sfew[2], ci_sfew_neutral[2], ci_ck_ev[2];
 } au_eval_report;
 
 int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err);
