@@ -215,9 +215,13 @@ static void recipe_cross_validated(const char *data)
     if (!rc && o.predictions) check_predictions(pred, &rep);
     if (pfd >= 0) remove(pred);
     if (rc) return;
-    for (int i = 0; i < rep.n_rows; i++)
-        printf("AU%-3d pos.seq %3d  F1 %.3f%s\n", rep.rows[i].au, rep.rows[i].pos_sequences, rep.rows[i].f1,
-               rep.rows[i].fitted ? "" : " (not fitted)");
+    for (int i = 0; i < rep.n_rows; i++) {
+        printf("AU%-3d pos.seq %3d  F1 %.3f  AUC %.3f%s\n", rep.rows[i].au, rep.rows[i].pos_sequences, rep.rows[i].f1,
+               rep.rows[i].auc, rep.rows[i].fitted ? "" : " (not fitted)");
+        /* the AUC ranks the held-out peaks: a smile's AU12 near 1 (0.98 measured), every one in [0, 1] */
+        CHECK(rep.rows[i].auc >= 0 && rep.rows[i].auc <= 1 && (rep.rows[i].au != 12 || rep.rows[i].auc > 0.95),
+              "AU%d AUC %.3f", rep.rows[i].au, rep.rows[i].auc);
+    }
     printf("CK+ held-out subjects: mean F1 over OpenFace's 16 AUs %.3f (over %d AUs with >= 20 sequences %.3f); "
            "neutral frames with any AU %.1f%% of %d; SFEW held-out films: evidence class %.1f%% of %d (%d found); AU "
            "stage %.4f ms per face\n", rep.mean_f1_openface16, rep.n_in_mean, rep.mean_f1, 100 * rep.neutral_any_rate,

@@ -620,6 +620,39 @@ static void score_rows(const au_eval_opts *o, const pool *p, const signed char *
     *mean16 = sum16 / 16.0;
 }
 
+/* Each row's AUC: the share of (coded positive, coded negative) CK+ peak pairs whose out-of-fold margins
+ * (logit p - logit of the fold's threshold, so folds compare) are in order, ties half. A face not found
+ * or an AU its fold did not fit ranks lowest. */
+static void auc_rows(const pool *p, const float *oof_p, const float *oof_t, au_eval_row *rows, int n_rows)
+{
+    double *m = malloc((size_t)p->n * sizeof *m);
+    signed char *lab = malloc((size_t)p->n);
+    for (int r = 0; m && lab && r < n_rows; r++) {
+        int a = au_index(rows[r].au), n = 0;
+        if (a < 0) continue;
+        for (int i = 0; i < p->n; i++) {
+            if (p->dom[i] != DOM_CK || p->mir[i] || p->y[(size_t)i * AU_COUNT + a] < 0) continue;
+            float pr = oof_p[(size_t)i * AU_COUNT + a], t = oof_t[(size_t)i * AU_COUNT + a];
+            pr = fminf(fmaxf(pr, 1e-6f), 1 - 1e-6f);
+            t = fminf(fmaxf(t, 1e-6f), 1 - 1e-6f);
+            m[n] = oof_p[(size_t)i * AU_COUNT + a] < 0 ? -1e9 : log(pr / (1.0 - pr)) - log(t / (1.0 - t));
+            lab[n++] = p->y[(size_t)i * AU_COUNT + a];
+        }
+        double in_order = 0, pairs = 0;
+        for (int i = 0; i < n; i++) {
+            if (lab[i] != 1) continue;
+            for (int k = 0; k < n; k++) {
+                if (lab[k] != 0) continue;
+                in_order += m[i] > m[k] ? 1.0 : m[i] == m[k] ? 0.5 : 0.0;
+                pairs++;
+            }
+        }
+        rows[r].auc = pairs > 0 ? in_order / pairs : 0.5;
+    }
+    free(m);
+    free(lab);
+}
+
 /* The held-out rows' readings, one line per CK+ peak, CK+ neutral frame and
  * SFEW face: who, which fold, and per fitted AU its out-of-fold probability,
  * the fold model's threshold and the row's label (1, 0, empty: unknown), then
@@ -878,6 +911,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     rep->neutral_au_rate = neutral_pairs ? (double)neutral_present / neutral_pairs : 0;
     /* per-AU metrics over CK+ peak images; a face that was not found counts as "absent" for every AU */
     score_rows(o, &p, pred, fitted, rep->rows, &rep->n_rows, &rep->mean_f1, &rep->n_in_mean, &rep->mean_f1_openface16);
+    auc_rows(&p, oof_p, oof_t, rep->rows, rep->n_rows);
     if (rep->n_personal) {
         int nr, nm;
         double mf;
@@ -998,18 +1032,18 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
       "FERPlus %d, SFEW %d. Features: %s. Model: %s.\n\n", rep->n_images, rep->n_sequences, rep->n_subjects,
       rep->n_failed_faces, rep->n_weak_ferplus, rep->n_weak_sfew, feature_set(o, fs), model_kind(o, mk));
     int pn = rep->n_personal > 0;
-    P("| AU | name | positive images | positive sequences | precision | recall | F1 |%s\n|---:|---|---:|---:|---:|---:|---:|%s\n",
-      pn ? " F1 against the person's neutral |" : "", pn ? "---:|" : "");
+    P("| AU | name | positive images | positive sequences | precision | recall | F1 | AUC |%s\n"
+      "|---:|---|---:|---:|---:|---:|---:|---:|%s\n", pn ? " F1 against the person's neutral |" : "", pn ? "---:|" : "");
     for (int i = 0; i < rep->n_rows; i++) {
         const au_eval_row *r = &rep->rows[i], *q = &rep->rows_personal[i];
         int a = au_index(r->au);
         if (!r->fitted) {
-            P("| %d | %s | %d | %d | – | – | not fitted (F1 0) |%s\n", r->au, a >= 0 ? au_defs[a].name : "?", r->pos_images,
+            P("| %d | %s | %d | %d | – | – | not fitted (F1 0) | – |%s\n", r->au, a >= 0 ? au_defs[a].name : "?", r->pos_images,
               r->pos_sequences, pn ? " – |" : "");
             continue;
         }
-        P("| %d | %s | %d | %d | %.3f | %.3f | %s%.3f%s |", r->au, a >= 0 ? au_defs[a].name : "?", r->pos_images,
-          r->pos_sequences, r->precision, r->recall, r->openface ? "**" : "", r->f1, r->openface ? "**" : "");
+        P("| %d | %s | %d | %d | %.3f | %.3f | %s%.3f%s | %.2f |", r->au, a >= 0 ? au_defs[a].name : "?", r->pos_images,
+          r->pos_sequences, r->precision, r->recall, r->openface ? "**" : "", r->f1, r->openface ? "**" : "", r->auc);
         if (pn) P(" %.3f (P %.3f R %.3f) |", q->f1, q->precision, q->recall);
         P("\n");
     }
@@ -1017,6 +1051,16 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
       "interval over the %d subjects: %.3f–%.3f). Over the %d AUs with at least %d positive sequences: %.3f.\n\n",
       rep->mean_f1_openface16, rep->n_subjects, rep->ci_f1_16[0], rep->ci_f1_16[1], rep->n_in_mean, o->min_report_seqs,
       rep->mean_f1);
+    /* the AUs whose held-out peaks the model ranks little better than chance: no threshold gives them an F1 */
+    int nlow = 0;
+    for (int i = 0; i < rep->n_rows; i++) nlow += rep->rows[i].fitted && rep->rows[i].auc < 0.6;
+    if (nlow) {
+        P("AUC: how well each AU's out-of-fold margin ranks its coded peaks over the others, whatever the threshold "
+          "(0.5: chance). Ranked no better than 0.6, so that no threshold could give them a useful F1:");
+        for (int i = 0; i < rep->n_rows; i++)
+            if (rep->rows[i].fitted && rep->rows[i].auc < 0.6) P(" AU%d (%.2f)", rep->rows[i].au, rep->rows[i].auc);
+        P(".\n\n");
+    }
     if (pn)
         P("Against the person's neutral (each peak read with its sequence's neutral first frame as the person's rest, "
           "as `augur video` reads a face once it has seen the person at rest; %d of %d peaks have a meshed neutral frame, "
@@ -1108,6 +1152,7 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
         cJSON_AddNumberToObject(x, "fn", r->fn);
         cJSON_AddNumberToObject(x, "tn", r->tn);
         cJSON_AddNumberToObject(x, "f1", r->f1);
+        cJSON_AddNumberToObject(x, "auc", r->auc);
         if (rep->n_personal) cJSON_AddNumberToObject(x, "f1_personal_neutral", rep->rows_personal[i].f1);
         cJSON_AddBoolToObject(x, "openface16", r->openface);
         cJSON_AddBoolToObject(x, "fitted", r->fitted);

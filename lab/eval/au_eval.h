@@ -82,6 +82,8 @@ typedef struct au_eval_row {
     int pos_images, pos_sequences;
     int tp, fp, fn, tn;
     double precision, recall, f1;
+    double auc;                   /* how well the out-of-fold margin (logit p - logit threshold, each fold's)
+                                     ranks the coded peaks: 0.5 chance, whatever the threshold */
     int in_mean;                  /* counted in the >= min_report_seqs mean */
     int openface;                 /* one of au_eval_openface16 */
     int fitted;
