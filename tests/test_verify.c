@@ -91,12 +91,30 @@ int main(void)
             CHECK(js && strstr(js, "\"name\":\"cheek raise\",\"delta_mm\":-0.8,\"supports\":false"),
                   "JSON measure.supports false for AU6");
             augur_string_free(js);
+            /* the AU's way, but no further than faces at rest go: said, and not cited as support */
+            g.aus[k6].measure_mm = 0.5f * g.aus[k6].measure_rest_mm;
+            CHECK(augur_measure_shows(&g.aus[k6]) == 1 && augur_measure_beyond_rest(&g.aus[k6]) == 0,
+                  "AU6 at half the range of faces at rest: shows %d, beyond %d", augur_measure_shows(&g.aus[k6]),
+                  augur_measure_beyond_rest(&g.aus[k6]));
+            CHECK(ex_build_trace(&g, -1, &tg, &e) == 0, "trace: %s", e.msg);
+            for (int i = 0; i < tg.n_local; i++)
+                if (!strncmp(tg.local[i], "AU6 ", 4)) snprintf(local, sizeof local, "%s", tg.local[i]);
+            CHECK(strstr(local, "within what faces at rest show (to +") && strstr(local, "rest of its evidence carries it"),
+                  "a measurement within faces at rest is said so: %s", local);
+            js = augur_analysis_json(&an, 0);
+            CHECK(js && strstr(js, "\"supports\":true,\"rest_mm\":") && strstr(js, "\"beyond_rest\":false"),
+                  "JSON measure.beyond_rest false for AU6");
+            augur_string_free(js);
         }
     }
     for (int i = 0; i < t.n_local; i++)
         CHECK(strstr(t.local[i], "measured: ") != NULL, "the astronaut's own trace: %s", t.local[i]);
 
     ex_verdict *v = check(buf, 0, "augur's own trace");
+    for (int i = 0; i < v->n_claims; i++) /* each supported claim cites the measurement a person can check */
+        if (v->claims[i].au == 12)
+            CHECK(strstr(v->claims[i].reason, "lip corner raise +") && strstr(v->claims[i].reason, "beyond faces at rest"),
+                  "AU12 claim: %s", v->claims[i].reason);
     CHECK(v->grounding >= 0.9f && v->answer == EXPR_HAPPINESS && v->answer_agrees, "own trace %.2f", v->grounding);
 
     /* the hallucinated rationale */

@@ -320,9 +320,18 @@ int ex_verify(const au_face *f, const char *text, size_t len, ex_verdict *v, au_
             if (c->has_box && c->iou < 0.5f)
                 snprintf(c->reason, sizeof c->reason, "AU%d (%s) is present (p %.2f) but the box misses its region "
                          "(IoU %.2f)", c->au, au_defs[d].name, u->probability, c->iou);
-            else
-                snprintf(c->reason, sizeof c->reason, "AU%d (%s) is present (p %.2f, intensity %.1f)%s", c->au,
-                         au_defs[d].name, u->probability, u->intensity, c->has_box ? "" : "; no box claimed");
+            else {
+                /* what a person can check on the face: the AU's named measurement, and whether it goes
+                 * beyond what faces at rest show (augur_measure_beyond_rest) */
+                char geo[80] = "";
+                int shows = augur_measure_shows(u), beyond = augur_measure_beyond_rest(u);
+                if (shows >= 0)
+                    snprintf(geo, sizeof geo, "; %s %+.1f mm%s", augur_measure_name(u->measure), u->measure_mm,
+                             shows == 0 ? ", against it" : beyond == 0 ? ", within faces at rest" : beyond == 1
+                             ? ", beyond faces at rest" : "");
+                snprintf(c->reason, sizeof c->reason, "AU%d (%s) is present (p %.2f, intensity %.1f)%s%s", c->au,
+                         au_defs[d].name, u->probability, u->intensity, geo, c->has_box ? "" : "; no box claimed");
+            }
         } else {
             snprintf(c->reason, sizeof c->reason, "AU%d (%s) is not active: p %.2f, below its threshold", c->au,
                      au_defs[d].name, u->probability);
