@@ -82,7 +82,9 @@ assert [x["frame"] for x in r] == ["1", "2", "3"], [x["frame"] for x in r]
 assert r[0]["file"].endswith("a.png") and r[0]["success"] == "1" and r[0]["error"] == "", r[0]["error"]
 assert r[1]["file"].endswith("b.png") and r[1]["success"] == "0" and "truncated or corrupt" in r[1]["error"], r[1]["error"]
 assert r[2]["file"].endswith("nodir") and r[2]["success"] == "0" and r[2]["error"], r[2]["error"]
-assert r[1]["AU12_r"] == "" and r[1]["face_id"] == ""
+assert r[1]["AU12_r"] == "" and r[1]["face_id"] == "" and r[1]["AU12_mm"] == "" and r[1]["AU12_beyond"] == ""
+# the smile measured: the lip corners up, beyond what faces at rest show
+assert float(r[0]["AU12_mm"]) > 5 and r[0]["AU12_beyond"] == "1" and r[0]["AU01_beyond"] in ("0", "1"), r[0]["AU12_mm"]
 ' "$T/dir.csv" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: failed inputs get CSV rows (success 0, error)"; }
 # a blank image is "0 faces", not an error
 python3 - "$T/blank.png" <<'PY'

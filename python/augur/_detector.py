@@ -23,6 +23,8 @@ LANDMARK3D_COLUMNS = [f"{c}_{i}" for c in "XYZ" for i in range(L.LM68_POINTS)]
 AU_R_COLUMNS = [f"AU{a:02d}_r" for a in AU_IDS]
 AU_C_COLUMNS = [f"AU{a:02d}_c" for a in AU_IDS]
 AU_P_COLUMNS = [f"AU{a:02d}_p" for a in AU_IDS]
+AU_MM_COLUMNS = [f"AU{a:02d}_mm" for a in AU_IDS]          # each AU's named measurement, mm
+AU_BEYOND_COLUMNS = [f"AU{a:02d}_beyond" for a in AU_IDS]  # ... beyond what faces at rest show (0/1)
 EMOTION_COLUMNS = list(EXPRESSIONS)
 EVIDENCE_COLUMNS = [f"evidence_{c}" for c in EXPRESSIONS]
 BOX_COLUMNS = ["box_x1", "box_y1", "box_x2", "box_y2"]
@@ -31,16 +33,16 @@ BOX_COLUMNS = ["box_x1", "box_y1", "box_x2", "box_y2"]
 _NUMERIC = (["timestamp", "confidence", "success"] + GAZE_COLUMNS + POSE_COLUMNS + LANDMARK_COLUMNS
             + LANDMARK3D_COLUMNS + AU_R_COLUMNS + AU_C_COLUMNS + AU_P_COLUMNS + EMOTION_COLUMNS + EVIDENCE_COLUMNS
             + ["weakly_grounded", "cam_cos", "detected", "per_person_neutral", "det_score", "mesh_score"]
-            + BOX_COLUMNS + ["width", "height"])
+            + BOX_COLUMNS + ["width", "height"] + AU_MM_COLUMNS + AU_BEYOND_COLUMNS)
 _IX = {c: i for i, c in enumerate(_NUMERIC)}
 
 #: Every column of a result, in order: OpenFace 2's names first, augur's own after.
 COLUMNS = (["input", "frame", "face_id", "timestamp", "confidence", "success"] + GAZE_COLUMNS + POSE_COLUMNS
            + LANDMARK_COLUMNS + LANDMARK3D_COLUMNS + AU_R_COLUMNS + AU_C_COLUMNS + AU_P_COLUMNS + ["expression"] + EMOTION_COLUMNS + EVIDENCE_COLUMNS
            + ["evidence_class", "weakly_grounded", "cam_cos", "detected", "per_person_neutral", "det_score",
-              "mesh_score"] + BOX_COLUMNS + ["width", "height", "error"])
+              "mesh_score"] + BOX_COLUMNS + ["width", "height", "error"] + AU_MM_COLUMNS + AU_BEYOND_COLUMNS)
 _INT_COLUMNS = ["success"]           # always known
-_NULLABLE_INT = ["face_id"] + AU_C_COLUMNS + ["weakly_grounded", "detected", "per_person_neutral"]
+_NULLABLE_INT = ["face_id"] + AU_C_COLUMNS + ["weakly_grounded", "detected", "per_person_neutral"] + AU_BEYOND_COLUMNS
 
 _DEG = math.pi / 180.0
 
@@ -139,6 +141,7 @@ def _face_values(face, row):
         row[i + 6:i + 8] = np.ctypeslib.as_array(face.gaze_angle)
     if face.n_aus:
         r0, c0, p0 = _IX[AU_R_COLUMNS[0]], _IX[AU_C_COLUMNS[0]], _IX[AU_P_COLUMNS[0]]
+        m0, b0 = _IX[AU_MM_COLUMNS[0]], _IX[AU_BEYOND_COLUMNS[0]]
         for k in range(min(face.n_aus, L.AU_COUNT)):
             au = face.aus[k]
             if au.source == L.AU_SOURCE_NONE:
@@ -150,6 +153,11 @@ def _face_values(face, row):
             row[r0 + j] = au.intensity
             row[c0 + j] = 1.0 if au.present else 0.0
             row[p0 + j] = au.probability
+            if au.measure >= 0:
+                row[m0 + j] = au.measure_mm
+                beyond = L.lib().augur_measure_beyond_rest(ctypes.byref(au))
+                if beyond >= 0:
+                    row[b0 + j] = float(beyond)
         i = _IX[EVIDENCE_COLUMNS[0]]
         row[i:i + L.EXPR_COUNT] = np.ctypeslib.as_array(face.evidence)
     if face.has_expression:

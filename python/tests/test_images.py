@@ -18,6 +18,8 @@ def test_astronaut(detector, astronaut):
     r = df.iloc[0]
     assert r.input == astronaut and r.frame == 1 and r.face_id == 0 and r.success == 1 and r.error == ""
     assert r.AU06_c == 1 and r.AU12_c == 1 and r.AU12_r > 3 and r.AU12_p > 0.9
+    # the measurement behind each AU, as in augur's CSV: the smile's goes beyond what faces at rest show
+    assert r.AU12_mm > 5 and r.AU12_beyond == 1 and r.AU06_beyond == 1
     assert r.expression == "happiness" and r.happiness > 0.9 and r.evidence_class == "happiness"
     assert r.weakly_grounded == 0 and 0.5 < r.cam_cos <= 1
     assert abs(r.pose_Rx) < math.pi / 4 and abs(r.pose_Ry) < math.pi / 4      # radians, near frontal

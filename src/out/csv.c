@@ -20,7 +20,8 @@
  *   weakly_grounded, cam_cos                                  2
  *   detected, per_person_neutral, det_score, mesh_score       4
  *   box_x1, box_y1, box_x2, box_y2                            4
- *   file, error                                               2  = 455
+ *   file, error                                               2
+ *   AUxx_mm, AUxx_beyond (22 AUs each)                       44  = 499
  *
  * Numbers use '.' as the decimal point (augur never calls setlocale, so
  * printf runs in the "C" locale); a non-finite value is an empty field.
@@ -79,7 +80,10 @@ int au_csv_header(FILE *f)
     for (int k = 0; k < EXPR_N; k++) fprintf(f, ",expr_%s", expr_names[k]);
     for (int k = 0; k < EXPR_N; k++) fprintf(f, ",evidence_%s", expr_names[k]);
     fputs(",evidence_class,weakly_grounded,cam_cos,detected,per_person_neutral,det_score,mesh_score", f);
-    fputs(",box_x1,box_y1,box_x2,box_y2,file,error\n", f);
+    fputs(",box_x1,box_y1,box_x2,box_y2,file,error", f);
+    for (int a = 0; a < AU_COUNT; a++) fprintf(f, ",AU%02d_mm", au_defs[a].id);
+    for (int a = 0; a < AU_COUNT; a++) fprintf(f, ",AU%02d_beyond", au_defs[a].id);
+    fputc('\n', f);
     return fflush(f) != 0 || ferror(f) ? AUGUR_EIO : 0;
 }
 
@@ -168,6 +172,18 @@ void au_csv_write_row(FILE *f, const au_csv_row *r)
     }
     put_text(f, r->file ? r->file : "");
     put_text(f, r->error ? r->error : "");
+    /* each AU's named measurement (face minus neutral, mm) and whether it goes beyond what faces at rest
+     * show (augur_measure_beyond_rest); empty where the AU cites none or the model knows no range */
+    int has = fc && r->success;
+    for (int a = 0; a < AU_COUNT; a++) {
+        if (has && measured(fc, a) && augur_measure_shows(&fc->aus[a]) >= 0) put_num(f, fc->aus[a].measure_mm, 2);
+        else fputc(',', f);
+    }
+    for (int a = 0; a < AU_COUNT; a++) {
+        int b = has && measured(fc, a) ? augur_measure_beyond_rest(&fc->aus[a]) : -1;
+        if (b >= 0) fprintf(f, ",%d", b);
+        else fputc(',', f);
+    }
     fputc('\n', f);
 }
 
