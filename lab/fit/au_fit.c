@@ -521,22 +521,21 @@ static int measure_rest(au_model *m, const au_fit_data *d)
     if (!d->neutral || !m->has_neutral_mean || d->n_feat < AU_M_COUNT) return 0;
     float *v = malloc((size_t)d->n * sizeof *v);
     if (!v) return -1;
-    int nv = 0;
-    for (int j = 0; j < AU_M_COUNT; j++) {
-        nv = 0;
-        for (int i = 0; i < d->n; i++)
-            if (d->neutral[i]) v[nv++] = d->X[(size_t)i * d->n_feat + j] - m->neutral_mean[j];
-        if (nv >= 20) rest_range(v, nv, &m->measure_rest[0][j], &m->measure_rest[1][j]);
+    for (int k = 0; k < (d->ref ? 2 : 1); k++) { /* 0: against the population neutral; 1: the person's (ref) */
+        float (*q)[AU_M_COUNT] = k ? m->measure_rest_personal : m->measure_rest;
+        int nv = 0; /* the same rows for every measurement */
+        for (int j = 0; j < AU_M_COUNT; j++) {
+            nv = 0;
+            for (int i = 0; i < d->n; i++) {
+                if (!d->neutral[i] || (k && d->ref[i] < 0)) continue;
+                float rest = k ? d->X[(size_t)d->ref[i] * d->n_feat + j] : m->neutral_mean[j];
+                v[nv++] = d->X[(size_t)i * d->n_feat + j] - rest;
+            }
+            if (nv < 20) break;
+            rest_range(v, nv, &q[0][j], &q[1][j]);
+        }
+        *(k ? &m->has_measure_rest_personal : &m->has_measure_rest) = nv >= 20;
     }
-    m->has_measure_rest = nv >= 20;
-    for (int j = 0; d->ref && j < AU_M_COUNT; j++) {
-        nv = 0;
-        for (int i = 0; i < d->n; i++)
-            if (d->neutral[i] && d->ref[i] >= 0)
-                v[nv++] = d->X[(size_t)i * d->n_feat + j] - d->X[(size_t)d->ref[i] * d->n_feat + j];
-        if (nv >= 20) rest_range(v, nv, &m->measure_rest_personal[0][j], &m->measure_rest_personal[1][j]);
-    }
-    m->has_measure_rest_personal = d->ref && nv >= 20;
     free(v);
     return 0;
 }

@@ -28,9 +28,10 @@ AUGUR_API int augur_measure_shows(const struct augur_au *u)
 }
 AUGUR_API int augur_measure_beyond_rest(const struct augur_au *u)
 {
-    if (augur_measure_shows(u) < 0 || !isfinite(u->measure_rest_mm)) return -1;
+    int shows = augur_measure_shows(u);
+    if (shows < 0 || !isfinite(u->measure_rest_mm)) return -1;
     float d = (float)au_measure_direction(u->id);
-    return u->measure_mm * d > 0 && u->measure_mm * d > u->measure_rest_mm * d;
+    return shows == 1 && u->measure_mm * d > u->measure_rest_mm * d;
 }
 AUGUR_API const char *augur_blendshape_name(int i) { return au_blendshape_name(i); }
 
