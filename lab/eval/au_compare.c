@@ -74,7 +74,7 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
     memset(out, 0, sizeof *out);
     FILE *fp = fopen(path, "r");
     if (!fp) return au_fail(err, AUGUR_EIO, "cannot open '%s'", path);
-    enum { LINE = 1 << 16, MAXF = 8 + 5 * AU_COUNT };
+    enum { LINE = 1 << 16, MAXF = 8 + 9 * AU_COUNT }; /* write_predictions: 7 + 9 per AU */
     char *line = malloc(LINE), *f[MAXF];
     int col_p[AU_COUNT], col_t[AU_COUNT], col_y[AU_COUNT], col_pp[AU_COUNT], col_pt[AU_COUNT], rc = 0, cap = 0, lineno = 1;
     int c_set = -1, c_group = -1, c_fold = -1, c_label = -1, c_found = -1, c_ev = -1, nf = 0;

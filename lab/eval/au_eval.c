@@ -657,11 +657,17 @@ static void auc_rows(const pool *p, const float *oof_p, const float *oof_t, au_e
  * SFEW face: who, which fold, and per fitted AU its out-of-fold probability,
  * the fold model's threshold and the row's label (1, 0, empty: unknown), then
  * the probability and threshold of the reading against the person's neutral
- * (CK+ rows that have one, as video reads them; empty otherwise), so that
- * every number of the report can be recomputed, and other rules tried on the
- * same folds. prob/thr, prob_pn/thr_pn: n x AU_COUNT (-1: not read); fold_of: n. */
+ * (CK+ rows that have one, as video reads them; empty otherwise), then the
+ * AU's named measurement and the fold model's edge of faces at rest in the
+ * AU's direction, as a still image is measured (against the fold's population
+ * neutral) and against the person's neutral, so that every number of the
+ * report can be recomputed, and other rules tried on the same folds.
+ * prob/thr, prob_pn/thr_pn: n x AU_COUNT (-1: not read); mm: n x AU_COUNT x 4
+ * (still measurement and edge, personal measurement and edge; NaN: none);
+ * fold_of: n. */
 static int write_predictions(const char *path, const pool *p, const float *prob, const float *thr, const float *prob_pn,
-                             const float *thr_pn, const int *fold_of, const signed char *ev, const int *fitted, au_error *err)
+                             const float *thr_pn, const float *mm, const int *fold_of, const signed char *ev,
+                             const int *fitted, au_error *err)
 {
     static const char *const dom_name[] = {"ckplus", "ckplus-neutral", "ferplus", "sfew"};
     au_outfile of;
@@ -670,8 +676,9 @@ static int write_predictions(const char *path, const pool *p, const float *prob,
     fprintf(of.f, "image,set,group,fold,label,face_found,evidence_class");
     for (int a = 0; a < AU_COUNT; a++)
         if (fitted[a])
-            fprintf(of.f, ",AU%02d_p,AU%02d_threshold,AU%02d_label,AU%02d_p_personal,AU%02d_threshold_personal", au_defs[a].id,
-                    au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id);
+            fprintf(of.f, ",AU%02d_p,AU%02d_threshold,AU%02d_label,AU%02d_p_personal,AU%02d_threshold_personal,AU%02d_mm,"
+                    "AU%02d_rest_mm,AU%02d_mm_personal,AU%02d_rest_mm_personal", au_defs[a].id, au_defs[a].id, au_defs[a].id,
+                    au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id);
     fputc('\n', of.f);
     for (int i = 0; i < p->n; i++) {
         if (p->dom[i] == DOM_FER || fold_of[i] < 0) continue;
@@ -694,6 +701,8 @@ static int write_predictions(const char *path, const pool *p, const float *prob,
             if (y >= 0) fprintf(of.f, ",%d", y); else fputc(',', of.f);
             if (prob_pn[k] >= 0) fprintf(of.f, ",%.5f,%.5f", prob_pn[k], thr_pn[k]);
             else fputs(",,", of.f);
+            for (int q = 0; q < 4; q++)
+                if (isfinite(mm[k * 4 + q])) fprintf(of.f, ",%.3f", mm[k * 4 + q]); else fputc(',', of.f);
         }
         fputc('\n', of.f);
     }
@@ -834,12 +843,15 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     float *oof_p = malloc((size_t)p.n * AU_COUNT * sizeof *oof_p), *oof_t = malloc((size_t)p.n * AU_COUNT * sizeof *oof_t);
     /* the same rows against the person's neutral (CK+ rows that have one): what video reads */
     float *oof_pp = malloc((size_t)p.n * AU_COUNT * sizeof *oof_pp), *oof_pt = malloc((size_t)p.n * AU_COUNT * sizeof *oof_pt);
+    float *oof_mm = malloc((size_t)p.n * AU_COUNT * 4 * sizeof *oof_mm); /* measurements and edges (write_predictions) */
     au_model *m = malloc(sizeof *m);
-    if (!fold || !use || !pred || !pred_pn || !ev || !neu || !fold_of || !oof_p || !oof_t || !oof_pp || !oof_pt || !m) {
+    if (!fold || !use || !pred || !pred_pn || !ev || !neu || !fold_of || !oof_p || !oof_t || !oof_pp || !oof_pt || !oof_mm ||
+        !m) {
         rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
         goto done;
     }
     for (size_t k = 0; k < (size_t)p.n * AU_COUNT; k++) oof_p[k] = oof_t[k] = oof_pp[k] = oof_pt[k] = -1;
+    for (size_t k = 0; k < (size_t)p.n * AU_COUNT * 4; k++) oof_mm[k] = NAN;
     for (int i = 0; i < p.n; i++) fold_of[i] = -1;
     shuffle_folds(p.n_groups, o->folds, o->seed, fold);
     memset(pred, -1, (size_t)p.n * AU_COUNT);
@@ -867,6 +879,13 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                 if (!m->trained[a]) continue;
                 oof_p[(size_t)i * AU_COUNT + a] = prob[a];
                 oof_t[(size_t)i * AU_COUNT + a] = m->threshold[a];
+                int j = au_measure_of(au_defs[a].id);
+                float *q = oof_mm + ((size_t)i * AU_COUNT + a) * 4;
+                if (j < 0) continue;
+                if (m->has_neutral_mean) q[0] = p.X[(size_t)i * AU_FEAT_N + j] - m->neutral_mean[j];
+                q[1] = au_rest_edge(m, au_defs[a].id, 0);
+                if (neu[i] >= 0) q[2] = p.X[(size_t)i * AU_FEAT_N + j] - p.X[(size_t)neu[i] * AU_FEAT_N + j];
+                q[3] = au_rest_edge(m, au_defs[a].id, 1);
             }
             au_facs_apply(present); /* as the reading (au_read_features) */
             for (int a = 0; a < AU_COUNT; a++) {
@@ -962,9 +981,9 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     }
     rep->folds = o->folds;
     rep->seconds = au_now() - t0;
-    if (o->predictions) rc = write_predictions(o->predictions, &p, oof_p, oof_t, oof_pp, oof_pt, fold_of, ev, fitted, err);
+    if (o->predictions) rc = write_predictions(o->predictions, &p, oof_p, oof_t, oof_pp, oof_pt, oof_mm, fold_of, ev, fitted, err);
 done:
-    free(fold); free(use); free(pred); free(pred_pn); free(ev); free(neu); free(fold_of); free(oof_p); free(oof_t); free(oof_pp); free(oof_pt); free(m);
+    free(fold); free(use); free(pred); free(pred_pn); free(ev); free(neu); free(fold_of); free(oof_p); free(oof_t); free(oof_pp); free(oof_pt); free(oof_mm); free(m);
     pool_free(&p);
     return rc;
 }

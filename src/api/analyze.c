@@ -28,10 +28,8 @@ AUGUR_API int augur_measure_shows(const struct augur_au *u)
 }
 AUGUR_API int augur_measure_beyond_rest(const struct augur_au *u)
 {
-    int shows = augur_measure_shows(u);
-    if (shows < 0 || !isfinite(u->measure_rest_mm)) return -1;
-    float d = (float)au_measure_direction(u->id);
-    return shows == 1 && u->measure_mm * d > u->measure_rest_mm * d;
+    if (augur_measure_shows(u) < 0) return -1;
+    return au_beyond_rest(u->id, u->measure_mm, u->measure_rest_mm);
 }
 AUGUR_API const char *augur_blendshape_name(int i) { return au_blendshape_name(i); }
 

@@ -138,6 +138,21 @@ int au_measure_of(int id)
     return m;
 }
 
+float au_rest_edge(const au_model *m, int id, int personal)
+{
+    int j = au_measure_of(id), d = au_measure_direction(id);
+    const float (*rest)[AU_M_COUNT] = personal ? (m->has_measure_rest_personal ? m->measure_rest_personal : NULL)
+                                               : (m->has_measure_rest ? m->measure_rest : NULL);
+    return j >= 0 && rest ? rest[d > 0][j] : NAN;
+}
+
+int au_beyond_rest(int id, float measure_mm, float rest_edge_mm)
+{
+    float d = (float)au_measure_direction(id);
+    if (d == 0 || !isfinite(measure_mm) || !isfinite(rest_edge_mm)) return -1;
+    return measure_mm * d > 0 && measure_mm * d > rest_edge_mm * d;
+}
+
 static float logistic(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 int au_evidence_features(const au_image *img, const au_face *f, int appearance, float *feat)
@@ -219,9 +234,7 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
         r->measure_mm = r->measure >= 0 ? out->measures[r->measure] : 0;
         /* the edge of faces at rest in the AU's direction, measured as this face is (against the
          * person's neutral in video, the population's in a still image); NaN when the model has none */
-        const float (*rest)[AU_M_COUNT] = neutral ? (m->has_measure_rest_personal ? m->measure_rest_personal : NULL)
-                                                  : (m->has_measure_rest ? m->measure_rest : NULL);
-        r->measure_rest_mm = r->measure >= 0 && rest ? rest[au_measure_direction(r->id) > 0][r->measure] : NAN;
+        r->measure_rest_mm = au_rest_edge(m, r->id, neutral != NULL);
         float thr = 0.5f, z = 0, ref = 4;
         if (m->trained[a]) {
             r->probability = prob[a];

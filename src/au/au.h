@@ -154,5 +154,16 @@ const char *au_source_name(au_source s);
 int au_measure_direction(int id);
 /* The au_measure an AU's readings cite (au_reading.measure), -1 for none. */
 int au_measure_of(int id);
+/* The edge of faces at rest in AU id's direction on its measurement, as model m
+ * measured it over its neutral training faces (personal: each against another
+ * of the person's neutral frames, as video reads; else against the population
+ * neutral, as a still image is read); NaN when m has no range or the AU no
+ * measurement. */
+float au_rest_edge(const au_model *m, int id, int personal);
+/* Whether measure_mm goes beyond rest_edge_mm in AU id's direction: 1 it does,
+ * 0 it does not (or moves the other way), -1 unknown (no measurement or edge).
+ * The one test behind augur_measure_beyond_rest and the fit's and evaluation's
+ * counts. */
+int au_beyond_rest(int id, float measure_mm, float rest_edge_mm);
 
 #endif
