@@ -20,6 +20,23 @@ void cli_au_opts_init(au_eval_opts *o)
     o->model_dir = paths.face_dir;
 }
 
+/* A comma-separated list of AU numbers (such as 4,14) into flags by AU index;
+ * 0, or -1 for a list that is empty or names something else. */
+static int au_list(const char *v, unsigned char flags[AU_COUNT])
+{
+    char buf[256], *items[AU_COUNT + 1];
+    int n = au_split_commas(v, buf, sizeof buf, items, AU_COUNT + 1);
+    memset(flags, 0, AU_COUNT);
+    for (int k = 0; k < n; k++) {
+        char *end;
+        long id = strtol(items[k], &end, 10);
+        int a = *end || end == items[k] ? -1 : au_index((int)id);
+        if (a < 0) return -1;
+        flags[a] = 1;
+    }
+    return n > 0 ? 0 : -1;
+}
+
 int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
 {
     const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
@@ -61,18 +78,18 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
         else if (!strcmp(v, "auto")) o->fit.regional = 2;
         else if (!strcmp(v, "none")) o->fit.regional = 0;
         else { /* a list of AU numbers */
-            char buf[256], *items[AU_COUNT + 1];
-            int n = au_split_commas(v, buf, sizeof buf, items, AU_COUNT + 1);
-            memset(o->fit.regional_aus, 0, sizeof o->fit.regional_aus);
-            for (int k = 0; k < n; k++) {
-                char *end;
-                long id = strtol(items[k], &end, 10);
-                int a = *end || end == items[k] ? -1 : au_index((int)id);
-                if (a < 0) { cli_error(cmd, "--regional takes none, all, auto or AU numbers such as 4,14 (not '%s')", v); return -1; }
-                o->fit.regional_aus[a] = 1;
+            if (au_list(v, o->fit.regional_aus)) {
+                cli_error(cmd, "--regional takes none, all, auto or AU numbers such as 4,14 (not '%s')", v);
+                return -1;
             }
-            if (n <= 0) { cli_error(cmd, "--regional takes none, all, auto or AU numbers such as 4,14 (not '%s')", v); return -1; }
             o->fit.regional = 3;
+        }
+    }
+    else if (!strcmp(a, "--rest-gate")) {
+        if (!strcmp(v, "none")) memset(o->fit.rest_gate, 0, sizeof o->fit.rest_gate);
+        else if (au_list(v, o->fit.rest_gate)) {
+            cli_error(cmd, "--rest-gate takes none or AU numbers such as 20 (not '%s')", v);
+            return -1;
         }
     }
     else if (!strcmp(a, "--min-votes")) { if ((o->min_votes = cli_int(cmd, a, v, 1, 10)) < 0) return -1; }

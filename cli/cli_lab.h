@@ -62,6 +62,9 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "                      per-AU thresholds' rate, spent where the CK+ F1 gains most\n" \
     "  --budget-domains    the false-alarm rate of --budget as the mean of each data set's (CK+\n" \
     "                      first frames, FERPlus, SFEW neutral faces), not over their faces pooled\n" \
+    "  --rest-gate LIST    AUs (such as 20) scored present only where their named measurement goes\n" \
+    "                      beyond the range of faces at rest; none: every AU by its probability alone\n" \
+    "                      (default none)\n" \
     "  --cache DIR         feature cache (default $AUGUR_CACHE; none if unset)\n" \
     "  --threads N         face-stage threads for the features (default 2)\n" \
     "  --models DIR        pretrained face models\n"

@@ -69,6 +69,14 @@ static int split_line(char *line, char **f, int max)
     return n;
 }
 
+/* A row's gate by faces at rest, as au_rest_gated reads it: the fold model gates AU index a and the
+ * measurement does not go beyond the edge (an empty cell: unknown, not gated). Columns -1: absent. */
+static int gated(char **f, int cg, int cm, int cr, int a)
+{
+    if (cg < 0 || cm < 0 || cr < 0 || atoi(f[cg]) != 1 || !*f[cm] || !*f[cr]) return 0;
+    return au_beyond_rest(au_defs[a].id, (float)atof(f[cm]), (float)atof(f[cr])) == 0;
+}
+
 static int read_preds(const char *path, pred_file *out, au_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -77,9 +85,12 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
     enum { LINE = 1 << 16, MAXF = 8 + 9 * AU_COUNT }; /* write_predictions: 7 + 9 per AU */
     char *line = malloc(LINE), *f[MAXF];
     int col_p[AU_COUNT], col_t[AU_COUNT], col_y[AU_COUNT], col_pp[AU_COUNT], col_pt[AU_COUNT], rc = 0, cap = 0, lineno = 1;
+    /* the gate by faces at rest (files since 2026-12-07): the measurement and edge, still and personal, and the flag */
+    int col_mm[AU_COUNT], col_rm[AU_COUNT], col_mmp[AU_COUNT], col_rmp[AU_COUNT], col_g[AU_COUNT];
     int c_set = -1, c_group = -1, c_fold = -1, c_label = -1, c_found = -1, c_ev = -1, nf = 0;
     if (!line) { fclose(fp); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
-    for (int a = 0; a < AU_COUNT; a++) col_p[a] = col_t[a] = col_y[a] = col_pp[a] = col_pt[a] = -1;
+    for (int a = 0; a < AU_COUNT; a++)
+        col_p[a] = col_t[a] = col_y[a] = col_pp[a] = col_pt[a] = col_mm[a] = col_rm[a] = col_mmp[a] = col_rmp[a] = col_g[a] = -1;
     if (!fgets(line, LINE, fp)) rc = au_fail(err, AUGUR_EFORMAT, "'%s' is empty", path);
     else {
         nf = split_line(line, f, MAXF);
@@ -99,6 +110,11 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
                 else if (!strcmp(what, "label")) col_y[a] = k;
                 else if (!strcmp(what, "p_personal")) col_pp[a] = k;
                 else if (!strcmp(what, "threshold_personal")) col_pt[a] = k;
+                else if (!strcmp(what, "mm")) col_mm[a] = k;
+                else if (!strcmp(what, "rest_mm")) col_rm[a] = k;
+                else if (!strcmp(what, "mm_personal")) col_mmp[a] = k;
+                else if (!strcmp(what, "rest_mm_personal")) col_rmp[a] = k;
+                else if (!strcmp(what, "rest_gate")) col_g[a] = k;
             }
         }
         if (strcmp(f[0], "image") || c_set < 0 || c_group < 0 || c_fold < 0 || c_label < 0 || c_found < 0 || c_ev < 0)
@@ -147,7 +163,8 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
         out->neutral[i] = !strcmp(f[c_label], "neutral");
         int present[AU_COUNT];
         for (int a = 0; a < AU_COUNT; a++) {
-            present[a] = out->in_file[a] && *f[col_p[a]] && atof(f[col_p[a]]) >= atof(f[col_t[a]]);
+            present[a] = out->in_file[a] && *f[col_p[a]] && atof(f[col_p[a]]) >= atof(f[col_t[a]]) &&
+                         !gated(f, col_g[a], col_mm[a], col_rm[a], a);
             out->label[(size_t)i * AU_COUNT + a] = out->in_file[a] && *f[col_y[a]] ? (signed char)atoi(f[col_y[a]]) : -1;
         }
         au_facs_apply(present);
@@ -157,7 +174,8 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
         int has_pn = 0;
         for (int a = 0; a < AU_COUNT && out->has_personal; a++) has_pn |= out->in_file[a] && *f[col_pp[a]] && *f[col_pt[a]];
         for (int a = 0; a < AU_COUNT; a++)
-            present[a] = has_pn && out->in_file[a] && *f[col_pp[a]] && atof(f[col_pp[a]]) >= atof(f[col_pt[a]]);
+            present[a] = has_pn && out->in_file[a] && *f[col_pp[a]] && atof(f[col_pp[a]]) >= atof(f[col_pt[a]]) &&
+                         !gated(f, col_g[a], col_mmp[a], col_rmp[a], a);
         au_facs_apply(present);
         for (int a = 0; a < AU_COUNT; a++) out->present_pn[(size_t)i * AU_COUNT + a] = (signed char)(has_pn ? present[a] : -1);
     }

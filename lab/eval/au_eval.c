@@ -113,6 +113,13 @@ static const char *model_kind(const au_eval_opts *o, char *buf)
                  "input dropout %.3g, seed %u)", o->fit.hidden, o->fit.epochs, o->fit.wd, o->fit.dropout, o->fit.seed);
     } else
         snprintf(buf, 256, "a logistic regression per AU, l2 %.3g", o->fit.l2);
+    size_t k = strlen(buf);
+    for (int a = 0, first = 1; a < AU_COUNT && k < 200; a++)
+        if (o->fit.rest_gate[a]) {
+            k += (size_t)snprintf(buf + k, 256 - k, "%sAU%d", first ? "; scored present only beyond faces at rest: " : ", ",
+                                  au_defs[a].id);
+            first = 0;
+        }
     return buf;
 }
 
@@ -664,10 +671,11 @@ static void auc_rows(const pool *p, const float *oof_p, const float *oof_t, au_e
  * report can be recomputed, and other rules tried on the same folds.
  * prob/thr, prob_pn/thr_pn: n x AU_COUNT (-1: not read); mm: n x AU_COUNT x 4
  * (still measurement and edge, personal measurement and edge; NaN: none);
- * fold_of: n. */
+ * gate: n x AU_COUNT, 1 where the fold model gates the AU by faces at rest
+ * (au_rest_gated: present needs the measurement beyond its edge); fold_of: n. */
 static int write_predictions(const char *path, const pool *p, const float *prob, const float *thr, const float *prob_pn,
-                             const float *thr_pn, const float *mm, const int *fold_of, const signed char *ev,
-                             const int *fitted, au_error *err)
+                             const float *thr_pn, const float *mm, const unsigned char *gate, const int *fold_of,
+                             const signed char *ev, const int *fitted, au_error *err)
 {
     static const char *const dom_name[] = {"ckplus", "ckplus-neutral", "ferplus", "sfew"};
     au_outfile of;
@@ -677,8 +685,9 @@ static int write_predictions(const char *path, const pool *p, const float *prob,
     for (int a = 0; a < AU_COUNT; a++)
         if (fitted[a])
             fprintf(of.f, ",AU%02d_p,AU%02d_threshold,AU%02d_label,AU%02d_p_personal,AU%02d_threshold_personal,AU%02d_mm,"
-                    "AU%02d_rest_mm,AU%02d_mm_personal,AU%02d_rest_mm_personal", au_defs[a].id, au_defs[a].id, au_defs[a].id,
-                    au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id);
+                    "AU%02d_rest_mm,AU%02d_mm_personal,AU%02d_rest_mm_personal,AU%02d_rest_gate", au_defs[a].id, au_defs[a].id,
+                    au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id,
+                    au_defs[a].id);
     fputc('\n', of.f);
     for (int i = 0; i < p->n; i++) {
         if (p->dom[i] == DOM_FER || fold_of[i] < 0) continue;
@@ -703,6 +712,7 @@ static int write_predictions(const char *path, const pool *p, const float *prob,
             else fputs(",,", of.f);
             for (int q = 0; q < 4; q++)
                 if (isfinite(mm[k * 4 + q])) fprintf(of.f, ",%.3f", mm[k * 4 + q]); else fputc(',', of.f);
+            fprintf(of.f, ",%d", gate[k]);
         }
         fputc('\n', of.f);
     }
@@ -844,9 +854,10 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     /* the same rows against the person's neutral (CK+ rows that have one): what video reads */
     float *oof_pp = malloc((size_t)p.n * AU_COUNT * sizeof *oof_pp), *oof_pt = malloc((size_t)p.n * AU_COUNT * sizeof *oof_pt);
     float *oof_mm = malloc((size_t)p.n * AU_COUNT * 4 * sizeof *oof_mm); /* measurements and edges (write_predictions) */
+    unsigned char *oof_gate = calloc((size_t)p.n * AU_COUNT, 1);           /* the fold model's rest gate */
     au_model *m = malloc(sizeof *m);
     if (!fold || !use || !pred || !pred_pn || !ev || !neu || !fold_of || !oof_p || !oof_t || !oof_pp || !oof_pt || !oof_mm ||
-        !m) {
+        !oof_gate || !m) {
         rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
         goto done;
     }
@@ -875,17 +886,20 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
             au_model_predict(m, p.X + (size_t)i * AU_FEAT_N, prob);
             int any = 0, present[AU_COUNT];
             for (int a = 0; a < AU_COUNT; a++) {
-                present[a] = m->trained[a] && prob[a] >= m->threshold[a];
-                if (!m->trained[a]) continue;
+                if (!m->trained[a]) { present[a] = 0; continue; }
                 oof_p[(size_t)i * AU_COUNT + a] = prob[a];
                 oof_t[(size_t)i * AU_COUNT + a] = m->threshold[a];
+                oof_gate[(size_t)i * AU_COUNT + a] = (unsigned char)m->rest_gate[a];
                 int j = au_measure_of(au_defs[a].id);
                 float *q = oof_mm + ((size_t)i * AU_COUNT + a) * 4;
-                if (j < 0) continue;
-                if (m->has_neutral_mean) q[0] = p.X[(size_t)i * AU_FEAT_N + j] - m->neutral_mean[j];
-                q[1] = au_rest_edge(m, au_defs[a].id, 0);
-                if (neu[i] >= 0) q[2] = p.X[(size_t)i * AU_FEAT_N + j] - p.X[(size_t)neu[i] * AU_FEAT_N + j];
-                q[3] = au_rest_edge(m, au_defs[a].id, 1);
+                if (j >= 0) {
+                    if (m->has_neutral_mean) q[0] = p.X[(size_t)i * AU_FEAT_N + j] - m->neutral_mean[j];
+                    q[1] = au_rest_edge(m, au_defs[a].id, 0);
+                    if (neu[i] >= 0) q[2] = p.X[(size_t)i * AU_FEAT_N + j] - p.X[(size_t)neu[i] * AU_FEAT_N + j];
+                    q[3] = au_rest_edge(m, au_defs[a].id, 1);
+                }
+                /* as the reading (au_read_features): the threshold, then the gate by faces at rest */
+                present[a] = prob[a] >= m->threshold[a] && !au_rest_gated(m, a, q[0], 0);
             }
             au_facs_apply(present); /* as the reading (au_read_features) */
             for (int a = 0; a < AU_COUNT; a++) {
@@ -915,12 +929,16 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
             if (p.dom[i] == DOM_CK_NEUTRAL) {
                 if (neu[i] < 0 || !m->has_neutral_mean) continue;
                 int any_pn = 0;
-                for (int a = 0; a < AU_COUNT; a++) any_pn |= m->trained[a] && prob[a] >= th[a];
+                for (int a = 0; a < AU_COUNT; a++)
+                    any_pn |= m->trained[a] && prob[a] >= th[a] && !au_rest_gated(m, a, oof_mm[((size_t)i * AU_COUNT + a) * 4 + 2], 1);
                 rep->n_personal_neutral++;
                 rep->personal_neutral_any += any_pn;
                 continue;
             }
-            for (int a = 0; a < AU_COUNT; a++) present[a] = m->trained[a] && prob[a] >= th[a];
+            for (int a = 0; a < AU_COUNT; a++)
+                present[a] = m->trained[a] && prob[a] >= th[a] &&
+                             !(neu[i] >= 0 && au_rest_gated(m, a, oof_mm[((size_t)i * AU_COUNT + a) * 4 + 2], 1)) &&
+                             !(neu[i] < 0 && au_rest_gated(m, a, oof_mm[((size_t)i * AU_COUNT + a) * 4], 0));
             au_facs_apply(present);
             for (int a = 0; a < AU_COUNT; a++)
                 if (m->trained[a]) pred_pn[(size_t)i * AU_COUNT + a] = (signed char)present[a];
@@ -981,9 +999,9 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     }
     rep->folds = o->folds;
     rep->seconds = au_now() - t0;
-    if (o->predictions) rc = write_predictions(o->predictions, &p, oof_p, oof_t, oof_pp, oof_pt, oof_mm, fold_of, ev, fitted, err);
+    if (o->predictions) rc = write_predictions(o->predictions, &p, oof_p, oof_t, oof_pp, oof_pt, oof_mm, oof_gate, fold_of, ev, fitted, err);
 done:
-    free(fold); free(use); free(pred); free(pred_pn); free(ev); free(neu); free(fold_of); free(oof_p); free(oof_t); free(oof_pp); free(oof_pt); free(oof_mm); free(m);
+    free(fold); free(use); free(pred); free(pred_pn); free(ev); free(neu); free(fold_of); free(oof_p); free(oof_t); free(oof_pp); free(oof_pt); free(oof_mm); free(oof_gate); free(m);
     pool_free(&p);
     return rc;
 }
@@ -1011,15 +1029,18 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
     int k = snprintf(hid, sizeof hid, " --hidden %d", o->fit.hidden);
     if (o->fit.hidden > 0) k += snprintf(hid + k, sizeof hid - (size_t)k, " --epochs %d", o->fit.epochs);
     if (o->fit.members > 1) snprintf(hid + k, sizeof hid - (size_t)k, " --ensemble %d", o->fit.members);
-    char vr[96], sw[40] = "";
+    char vr[96], sw[40] = "", gate[96] = "";
     if (o->sfew_weight != 1.0f) snprintf(sw, sizeof sw, " --sfew-weight %g", o->sfew_weight);
+    for (int a = 0, k = 0; a < AU_COUNT; a++)
+        if (o->fit.rest_gate[a])
+            k += snprintf(gate + k, sizeof gate - (size_t)k, "%s%d", k ? "," : " --rest-gate ", au_defs[a].id);
     if (!o->personal_thresholds) snprintf(vr, sizeof vr, " --no-personal-thresholds");
     else if (!o->fit.video_reading) snprintf(vr, sizeof vr, " --personal-thresholds");
     else if (o->fit.video_margin > 0)
         snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto --video-margin %g", o->fit.video_margin);
     else snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto");
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
-             "--ck-weight %g%s%s%s%s%s%s",
+             "--ck-weight %g%s%s%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
              o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only",
@@ -1030,7 +1051,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
              o->ev_fit_weights ? " --evidence-weights fit" : o->fit.ev_domains ? " --evidence-domains" : "",
              vr,
              o->fit.joint_budget ? " --joint-budget" : o->fit.budget_domains ? " --budget-domains" : "",
-             reg, hid);
+             reg, hid, gate);
 }
 
 

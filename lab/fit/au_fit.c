@@ -559,6 +559,10 @@ int au_fit_check_opts(const au_fit_opts *o, au_error *err)
     if (o->budget_domains && o->joint_budget)
         return au_fail(err, AUGUR_EARG, "the joint budget counts neutral faces one by one: it cannot be combined "
                                         "with --budget-domains");
+    for (int a = 0; a < AU_COUNT; a++)
+        if (o->rest_gate[a] && au_measure_of(au_defs[a].id) < 0)
+            return au_fail(err, AUGUR_EARG, "AU%d has no named measurement: it cannot be gated by faces at rest",
+                           au_defs[a].id);
     if (o->hidden > 0 && o->regional)
         return au_fail(err, AUGUR_EARG, "a hidden layer reads every feature: it cannot be combined with regional AUs "
                                         "(--hidden 0 for per-AU regressions)");
@@ -579,6 +583,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     m->hidden = 0;
     memset(m->regional, 0, sizeof m->regional);
     memset(m->still_in_video, 0, sizeof m->still_in_video);
+    for (int a = 0; a < AU_COUNT; a++) m->rest_gate[a] = o->rest_gate[a];
     m->n_feat = nf;
     m->n_train = n;
     m->has_evidence = 0;
@@ -877,6 +882,7 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
         if (m->threshold_personal[a] != m->threshold[a]) /* only a model fitted with refs has them */
             cJSON_AddNumberToObject(o, "threshold_personal", m->threshold_personal[a]);
         if (m->still_in_video[a]) cJSON_AddStringToObject(o, "video_reading", "still");
+        if (m->rest_gate[a]) cJSON_AddNumberToObject(o, "rest_gate", 1);
         cJSON_AddNumberToObject(o, "l2", m->l2[a]);
         cJSON_AddNumberToObject(o, "intensity_ref", m->intensity_ref[a]);
         cJSON_AddNumberToObject(o, "bias", m->b[a]);

@@ -62,6 +62,9 @@ typedef struct au_fit_opts {
                                1 (auto): per AU, the still reading where its F1 over the rows with a ref
                                (inner-fold scores, each reading at its own threshold) is strictly higher
                                (m->still_in_video) */
+    unsigned char rest_gate[AU_COUNT]; /* AU indices scored present only beyond the range of faces at rest
+                               (m->rest_gate; an AU with a named measurement); copied into the model,
+                               the fit itself does not change */
     float video_margin;     /* auto: the still reading's F1 must exceed the personal one's by more than this
                                (au_fit_default_opts: 0; train au / eval au: 0.05, the shipped recipe) */
 } au_fit_opts;

@@ -153,6 +153,12 @@ int au_beyond_rest(int id, float measure_mm, float rest_edge_mm)
     return measure_mm * d > 0 && measure_mm * d > rest_edge_mm * d;
 }
 
+int au_rest_gated(const au_model *m, int a, float measure_mm, int personal)
+{
+    int id = au_defs[a].id;
+    return m->rest_gate[a] && au_beyond_rest(id, measure_mm, au_rest_edge(m, id, personal)) == 0;
+}
+
 static float logistic(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 int au_evidence_features(const au_image *img, const au_face *f, int appearance, float *feat)
@@ -263,6 +269,8 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
             ref = 4.0f; /* logit 4 = probability 0.98 */
         }
         r->present = r->source != AU_SRC_NONE && r->probability >= thr;
+        if (r->present && r->source != AU_SRC_RULE && au_rest_gated(m, a, r->measure_mm, neutral != NULL))
+            r->present = 0, r->held_at_rest = 1;
         if (r->source != AU_SRC_NONE) {
             float zt = logf(thr / (1 - thr));
             /* the reported probability is centred on the AU's own threshold, so 0.5 is the

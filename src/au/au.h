@@ -30,6 +30,8 @@ typedef struct au_reading {
     float measure_mm;     /* that measurement, face minus neutral, mm */
     float measure_rest_mm; /* the edge of faces at rest in the AU's direction (struct augur_au.measure_rest_mm) */
     float level;          /* intensity without the floor at 0 (-5..5; struct augur_au.level) */
+    int   held_at_rest;   /* read at or over its threshold but not scored present: the model gates it by faces
+                             at rest and its measurement is within them (au_rest_gated) */
     int   side;           /* 0 both / symmetric, 1 subject's right stronger, 2 left stronger */
 } au_reading;
 
@@ -165,5 +167,10 @@ float au_rest_edge(const au_model *m, int id, int personal);
  * The one test behind augur_measure_beyond_rest and the fit's and evaluation's
  * counts. */
 int au_beyond_rest(int id, float measure_mm, float rest_edge_mm);
+/* 1 when model m gates AU index a by faces at rest (m->rest_gate) and
+ * measure_mm (against the population neutral, or the person's with personal)
+ * does not go beyond the model's range: the AU is then not scored present,
+ * whatever its probability. 0 otherwise, and where the model has no range. */
+int au_rest_gated(const au_model *m, int a, float measure_mm, int personal);
 
 #endif

@@ -260,6 +260,7 @@ int au_model_load(au_model *m, const char *path, au_error *err)
         const cJSON *pos = cJSON_GetObjectItemCaseSensitive(o, "positives");
         const cJSON *rg = cJSON_GetObjectItemCaseSensitive(o, "regional");
         const cJSON *vr = cJSON_GetObjectItemCaseSensitive(o, "video_reading");
+        const cJSON *gate = cJSON_GetObjectItemCaseSensitive(o, "rest_gate");
         if (vr && !(cJSON_IsString(vr) && (!strcmp(vr->valuestring, "still") || !strcmp(vr->valuestring, "personal"))))
             goto bad;
         if (a < 0 || !cJSON_IsNumber(th) || !cJSON_IsNumber(ir) || !cJSON_IsNumber(b) ||
@@ -269,6 +270,11 @@ int au_model_load(au_model *m, const char *path, au_error *err)
         m->threshold_personal[a] = tp ? (float)tp->valuedouble : m->threshold[a];
         m->intensity_ref[a] = (float)ir->valuedouble;
         m->still_in_video[a] = vr && !strcmp(vr->valuestring, "still");
+        /* a gate needs the measurement it reads; without a range of faces at rest it has no effect */
+        if (gate && !(cJSON_IsNumber(gate) && (gate->valueint == 0 || gate->valueint == 1) &&
+                      (gate->valueint == 0 || au_measure_of(au_defs[a].id) >= 0)))
+            goto bad;
+        m->rest_gate[a] = gate ? gate->valueint : 0;
         m->b[a] = (float)b->valuedouble;
         m->n_pos[a] = cJSON_IsNumber(pos) ? pos->valueint : 0;
         if (!(m->threshold[a] > 0 && m->threshold[a] < 1) || (tp && !cJSON_IsNumber(tp)) ||

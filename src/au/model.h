@@ -47,6 +47,11 @@ typedef struct au_model {
     int still_in_video[AU_COUNT];     /* 1: a face read against its person's neutral keeps this AU's still
                                          reading (features and threshold), as the fit chose inside its
                                          folds (au_predict_personal); JSON "video_reading": "still" */
+    int rest_gate[AU_COUNT];          /* 1: the AU is scored present only where its named measurement goes
+                                         beyond the range of faces at rest (measure_rest, or
+                                         measure_rest_personal against the person's neutral); the model's
+                                         probability alone does not make it present (au_rest_gated;
+                                         docs/AUS.md "AU20 and faces at rest"). JSON per AU "rest_gate": 1 */
     float l2[AU_COUNT];               /* ridge strength chosen by inner subject-fold CV */
     float intensity_ref[AU_COUNT];    /* logit at which intensity reaches 5 (95th pct of positives) */
     int n_pos[AU_COUNT], n_train;     /* training support */
