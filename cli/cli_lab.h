@@ -64,7 +64,7 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "                      first frames, FERPlus, SFEW neutral faces), not over their faces pooled\n" \
     "  --rest-gate LIST    AUs (such as 20) scored present only where their named measurement goes\n" \
     "                      beyond the range of faces at rest; none: every AU by its probability alone\n" \
-    "                      (default none)\n" \
+    "                      (default 20, the shipped recipe)\n" \
     "  --cache DIR         feature cache (default $AUGUR_CACHE; none if unset)\n" \
     "  --threads N         face-stage threads for the features (default 2)\n" \
     "  --models DIR        pretrained face models\n"

@@ -128,6 +128,9 @@ open(a + "/hidden", "w").write(json.dumps(hm, separators=(",", ":")))
 rm = dict(hm, measure_rest_mm={"low": [-1.5] * 25, "high": [1.5] * 25},
           measure_rest_personal_mm={"low": [-0.5] * 25, "high": [0.5] * 25})
 open(a + "/rest", "w").write(json.dumps(rm, separators=(",", ":")))
+# and with AU12 scored present only beyond faces at rest (train au --rest-gate)
+gm = dict(rm, aus=[dict(x, rest_gate=1) if x["au"] == 12 else x for x in rm["aus"]])
+open(a + "/rest_gate", "w").write(json.dumps(gm, separators=(",", ":")))
 
 # TFLite (nn/tflite.c): patches on models/face_blendshapes.tflite, and a raw
 # truncated head of it

@@ -39,6 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "au/au.h"
 #include "au/au_defs.h"
 #include "au/model.h"
 #include "data/ckplus.h"
@@ -263,6 +264,8 @@ int fuzz_aumodel(const uint8_t *d, size_t n)
                 const float (*q)[AU_M_COUNT] = k ? m.measure_rest_personal : m.measure_rest;
                 if (!(q[0][j] <= q[1][j])) abort();
             }
+        for (int a = 0; a < AU_COUNT; a++) /* a gate that loads is on a fitted AU that has a measurement */
+            if (m.rest_gate[a] && (!m.trained[a] || au_measure_of(au_defs[a].id) < 0)) abort();
         if (m.has_evidence) {
             au_model_evidence(&m, prob, ev);
             for (int c = 0; c < AU_EV_CLASSES; c++)

@@ -178,6 +178,9 @@ struct augur_au {
                               lowers it, over the AU model's neutral training faces; in video, over
                               neutral frames against another of the person's); NaN when unknown.
                               See augur_measure_beyond_rest */
+    int   held_at_rest;    /* 1: probability >= 0.5 but not present: the AU model scores this AU present only
+                              where its measurement goes beyond what faces at rest show (AU20 in the shipped
+                              model, docs/AUS.md "AU20 and faces at rest"), and here it does not */
 };
 
 struct augur_face {

@@ -882,6 +882,37 @@ int main(void)
                       rb.au[a12].measure_mm, rb.au[a12].measure_rest_mm,
                       m->measure_rest_personal[1][AU_M_LIP_CORNER_RAISE], ra.au[a12].measure_rest_mm);
             } else CHECK(0, "au_read: %s", e2.msg);
+            /* the gate by faces at rest (RULE19): an AU whose measurement goes beyond the range stays present;
+             * with the range's edge moved past it, the AU is held back, its probability as it was; the gate
+             * is saved and loaded back, and a bad one refused */
+            {
+                int a12 = au_index(12);
+                static au_face_aus rg;
+                m->rest_gate[a12] = 1;
+                CHECK(au_read_features(m, f, ra.features, NULL, &rg, &e2) == 0 && rg.au[a12].present &&
+                      !rg.au[a12].held_at_rest, "AU12 gated, beyond rest: present %d held %d", rg.au[a12].present,
+                      rg.au[a12].held_at_rest);
+                float keep = m->measure_rest[1][AU_M_LIP_CORNER_RAISE];
+                m->measure_rest[1][AU_M_LIP_CORNER_RAISE] = ra.au[a12].measure_mm + 1.0f;
+                CHECK(au_read_features(m, f, ra.features, NULL, &rg, &e2) == 0 && !rg.au[a12].present &&
+                      rg.au[a12].held_at_rest && rg.au[a12].probability == ra.au[a12].probability &&
+                      rg.au[a12].probability >= 0.5f, "AU12 gated within rest: present %d held %d p %.3f (was %.3f)",
+                      rg.au[a12].present, rg.au[a12].held_at_rest, rg.au[a12].probability, ra.au[a12].probability);
+                m->measure_rest[1][AU_M_LIP_CORNER_RAISE] = keep;
+                static au_model back;
+                CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back, tmp, &e2) == 0 && back.rest_gate[a12] &&
+                      !back.rest_gate[au_index(6)], "the gate is not saved and loaded back (%s)", e2.msg);
+                FILE *gf = fopen(tmp, "r+");
+                static char txt[1 << 22];
+                size_t nt = gf ? fread(txt, 1, sizeof txt - 1, gf) : 0;
+                txt[nt] = 0;
+                char *g = strstr(txt, "\"rest_gate\"");
+                char *one = g ? strchr(g, '1') : NULL;
+                if (one && gf) { *one = '2'; rewind(gf); fwrite(txt, 1, nt, gf); }
+                if (gf) fclose(gf);
+                CHECK(one && au_model_load(&back, tmp, &e2) == AUGUR_EFORMAT, "a rest gate of 2 loads");
+                m->rest_gate[a12] = 0;
+            }
             m->has_measure_rest = m->has_measure_rest_personal = 0;
             rc = au_model_save(m, tmp, &e2);
             CHECK(rc == 0, "save: %s", e2.msg);

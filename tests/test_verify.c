@@ -104,7 +104,26 @@ int main(void)
             js = augur_analysis_json(&an, 0);
             CHECK(js && strstr(js, "\"supports\":true,\"rest_mm\":") && strstr(js, "\"beyond_rest\":false"),
                   "JSON measure.beyond_rest false for AU6");
+            CHECK(js && !strstr(js, "held_at_rest"), "held_at_rest written for an AU that is not held");
             augur_string_free(js);
+            /* held back by faces at rest (a model's rest gate): not present, said in the trace, the JSON
+             * and a claim's reason */
+            g.aus[k6].present = 0;
+            g.aus[k6].held_at_rest = 1;
+            CHECK(ex_build_trace(&g, -1, &tg, &e) == 0, "trace: %s", e.msg);
+            local[0] = 0;
+            for (int i = 0; i < tg.n_local; i++)
+                if (!strncmp(tg.local[i], "AU6 ", 4)) snprintf(local, sizeof local, "%s", tg.local[i]);
+            CHECK(strstr(local, "but not scored present: cheek raise +") && strstr(local, "AU6 is scored only beyond it"),
+                  "a held AU is said so: %s", local);
+            js = augur_analysis_json(&an, 0);
+            CHECK(js && strstr(js, "\"held_at_rest\":true"), "JSON held_at_rest for AU6");
+            augur_string_free(js);
+            static ex_verdict vh;
+            const char *claim = "cheek raiser AU6";
+            CHECK(ex_verify(&g, claim, strlen(claim), &vh, &e) == 0 && vh.n_claims == 1 && !vh.claims[0].supported &&
+                      strstr(vh.claims[0].reason, "not scored present") && strstr(vh.claims[0].reason, "within faces at rest"),
+                  "a claim of a held AU: %s", vh.n_claims ? vh.claims[0].reason : "no claim");
         }
     }
     for (int i = 0; i < t.n_local; i++)

@@ -38,6 +38,7 @@ au_eval_opts au_eval_default_opts(void)
     o.personal_thresholds = 1;        /* ... with thresholds of its own for the reading against the person's neutral */
     o.fit.video_reading = 1;          /* ... and, per AU, the still reading in video where the inner folds find it */
     o.fit.video_margin = 0.05f;       /* better by more than 0.05 of F1 (RULE13, docs/AUS.md; shipped 2026-12-07) */
+    o.fit.rest_gate[au_index(20)] = 1; /* AU20 scored present only beyond faces at rest (RULE19; shipped 2026-12-07) */
     o.min_report_seqs = 20;
     o.threads = 2;
     return o;

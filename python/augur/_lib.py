@@ -94,6 +94,7 @@ class augur_au(Structure):
         ("measure_mm", c_float),
         ("level", c_float),
         ("measure_rest_mm", c_float),
+        ("held_at_rest", c_int),
     ]
 
 

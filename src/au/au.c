@@ -390,6 +390,7 @@ void au_fill_face(const au_face_aus *r, au_face *f, int img_w, int img_h)
         o->measure_mm = x->measure_mm;
         o->level = x->level;
         o->measure_rest_mm = x->measure_rest_mm;
+        o->held_at_rest = x->held_at_rest;
     }
     f->n_aus = AU_COUNT;
     if (r->has_evidence) {

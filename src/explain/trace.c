@@ -149,7 +149,18 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
         for (int i = 0; i < f->n_aus; i++) {
             const struct augur_au *u = &f->aus[i];
             int d = au_index(u->id);
-            if (!u->present || d < 0 || strcmp(au_defs[d].area, areas[a])) continue;
+            if (d < 0 || strcmp(au_defs[d].area, areas[a])) continue;
+            if (!u->present) {
+                /* read over its threshold but held back by faces at rest (augur_au.held_at_rest): said, so a
+                 * reader who looks at the face knows why the AU is not counted */
+                if (u->held_at_rest && t->n_local < 24)
+                    snprintf(t->local[t->n_local++], sizeof t->local[0], "AU%d %s (%s): read at p %.2f but not "
+                             "scored present: %s %+.1f mm against the neutral face is within what faces at rest "
+                             "show (to %+.1f mm), and AU%d is scored only beyond it.", u->id, au_defs[d].name,
+                             au_defs[d].muscle, u->probability, au_measure_names[u->measure], u->measure_mm,
+                             u->measure_rest_mm, u->id);
+                continue;
+            }
             if (s->n_aus == 0) memcpy(s->box, u->box, sizeof s->box);
             else {
                 s->box[0] = fminf(s->box[0], u->box[0]); s->box[1] = fminf(s->box[1], u->box[1]);

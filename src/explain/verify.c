@@ -332,6 +332,12 @@ int ex_verify(const au_face *f, const char *text, size_t len, ex_verdict *v, au_
                 snprintf(c->reason, sizeof c->reason, "AU%d (%s) is present (p %.2f, intensity %.1f)%s%s", c->au,
                          au_defs[d].name, u->probability, u->intensity, geo, c->has_box ? "" : "; no box claimed");
             }
+        } else if (u->held_at_rest) {
+            snprintf(c->reason, sizeof c->reason, "AU%d (%s) is not scored present: p %.2f, but %s %+.1f mm is within "
+                     "faces at rest", c->au, au_defs[d].name, u->probability, augur_measure_name(u->measure), u->measure_mm);
+        } else if (u->probability >= 0.5f) {
+            snprintf(c->reason, sizeof c->reason, "AU%d (%s) is not scored present: p %.2f, but FACS scores its "
+                     "alternative instead", c->au, au_defs[d].name, u->probability);
         } else {
             snprintf(c->reason, sizeof c->reason, "AU%d (%s) is not active: p %.2f, below its threshold", c->au,
                      au_defs[d].name, u->probability);

@@ -215,7 +215,8 @@ static cJSON *face_json(const au_face *f)
                   !cJSON_AddBoolToObject(j, "present", x->present != 0) ||
                   add_number(j, "probability", x->probability, 1e-4) || add_number(j, "intensity", x->intensity, 0.01) ||
                   add_numbers(j, "box", x->box, 4, 0.01) ||
-                  !cJSON_AddStringToObject(j, "source", src[x->source <= 4 ? x->source : 0]);
+                  !cJSON_AddStringToObject(j, "source", src[x->source <= 4 ? x->source : 0]) ||
+                  (x->held_at_rest && !cJSON_AddBoolToObject(j, "held_at_rest", 1));
             if (!bad && x->measure >= 0) {
                 cJSON *m = cJSON_AddObjectToObject(j, "measure");
                 bad = !m || !cJSON_AddStringToObject(m, "name", augur_measure_name(x->measure)) ||
