@@ -239,6 +239,8 @@ expect 1 "eval au unwritable --predictions" -- "$AUGUR" eval au --data "$T/nowhe
 grep_out "no/dir/p.csv" "eval au names the unwritable predictions file"
 if grep -q "nowhere" "$T/out"; then fail=$((fail + 1)); echo "FAIL: eval au read the data before refusing --predictions"; else pass=$((pass + 1)); fi
 expect 2 "eval au bad --regional" -- "$AUGUR" eval au --data "$T" --regional 4,99; grep_out "AU numbers" "--regional message"
+expect 2 "train au bad --rest-gate" -- "$AUGUR" train au --data "$T" --rest-gate 20,x --out "$T/m.json"
+grep_out "rest-gate takes none or AU numbers" "--rest-gate message"
 # a hidden layer with regional AUs is refused before any data is read (train and eval alike)
 for cmd in "train au --out $T/m.json" "eval au"; do
     expect 1 "$cmd --hidden with --regional" -- "$AUGUR" $cmd --data "$T/nowhere" --hidden 16 --regional all -q
@@ -294,6 +296,14 @@ expect 0 "eval compare, personal columns" -- "$AUGUR" eval compare "$T/ppa.csv" 
 # A against the neutral: AU12 tp 3 (a, b; d has no neutral: its still reading) -> F1 1 (0.062); B adds a false c: 6/7
 grep_out "CK+ 16-AU F1:        A 0.062  B 0.054  B-A -0.009" "compare: the personal F1, a row without a neutral read still"
 grep_out "neutral with an AU:  A 0.0%  B 0.0%" "compare: only neutral frames with a neutral count"
+# the gate by faces at rest (AUxx_rest_gate with the measurement and its edge): B gates AU12; n2's
+# measurement stays within rest (held back), a.png's goes beyond (kept)
+awk -F, -v OFS=, 'NR == 1 { print $0, "AU12_mm", "AU12_rest_mm", "AU12_mm_personal", "AU12_rest_mm_personal", "AU12_rest_gate"; next }
+  { print $0, ($1 ~ /^n2/ ? "1.0" : "3.0"), "2.0", "", "", 0 }' "$T/pa.csv" > "$T/pga.csv"
+sed 's/,0$/,1/' "$T/pga.csv" > "$T/pgb.csv"
+expect 0 "eval compare, a gate by faces at rest" -- "$AUGUR" eval compare "$T/pga.csv" "$T/pgb.csv"
+grep_out "CK+ neutral with an AU: A 50.0%  B 0.0%" "compare: a gated AU within rest is not present"
+grep_out "CK+ 16-AU F1:          A 0.050  B 0.050  B-A +0.000" "compare: a gated AU beyond rest stays present"
 expect 0 "eval compare, a file with itself" -- "$AUGUR" eval compare "$T/pa.csv" "$T/pa.csv"
 grep_out "B-A +0.000  \[+0.000, +0.000\]" "compare: a file against itself differs by nothing"
 expect 2 "eval compare one file" -- "$AUGUR" eval compare "$T/pa.csv"; grep_out "two prediction files" "compare: one file"
