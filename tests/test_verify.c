@@ -124,6 +124,18 @@ int main(void)
             CHECK(ex_verify(&g, claim, strlen(claim), &vh, &e) == 0 && vh.n_claims == 1 && !vh.claims[0].supported &&
                       strstr(vh.claims[0].reason, "not scored present") && strstr(vh.claims[0].reason, "within faces at rest"),
                   "a claim of a held AU: %s", vh.n_claims ? vh.claims[0].reason : "no claim");
+            /* TAG's AU-Prob-Bbox list: the AUs present first, so the held AU6 (its probability as read,
+             * near 1) follows AU12, AU16 and AU25 */
+            char *al = NULL, *al0 = NULL;
+            CHECK(augur_aulist(ctx, &g, 5, &al) == 0 && augur_aulist(ctx, face, 5, &al0) == 0, "aulist");
+            printf("aulist: %s\n  with AU6 held: %s\n", al0 ? al0 : "", al ? al : "");
+            const char *p6 = al ? strstr(al, "AU6 ") : NULL, *p12 = al ? strstr(al, "AU12 ") : NULL;
+            const char *p25 = al ? strstr(al, "AU25 ") : NULL;
+            CHECK(p6 && p12 && p25 && p12 < p6 && p25 < p6, "a held AU ranks after the present ones: %s", al ? al : "");
+            CHECK(al0 && strstr(al0, "AU6 ") && strstr(al0, "AU6 ") < strstr(al0, "AU25 "),
+                  "the astronaut's own list by probability: %s", al0 ? al0 : "");
+            augur_string_free(al);
+            augur_string_free(al0);
         }
     }
     for (int i = 0; i < t.n_local; i++)

@@ -39,10 +39,14 @@ AUGUR_API int augur_trace(augur_context *ctx, const struct augur_face *face, enu
     return 0;
 }
 
+/* Present AUs first, then the others, each by probability: an AU read over its threshold but not
+ * scored (held back by faces at rest, or beside its FACS alternative) must not head the list above
+ * the AUs the face shows, as the trace beside it does not cite it. */
 static int cmp_prob_desc(const void *a, const void *b)
 {
-    float x = ((const struct augur_au *)a)->probability, y = ((const struct augur_au *)b)->probability;
-    return x < y ? 1 : x > y ? -1 : 0;
+    const struct augur_au *u = a, *v = b;
+    if ((u->present != 0) != (v->present != 0)) return u->present ? -1 : 1;
+    return u->probability < v->probability ? 1 : u->probability > v->probability ? -1 : 0;
 }
 
 AUGUR_API int augur_aulist(augur_context *ctx, const struct augur_face *face, int topk, char **text)
