@@ -1032,9 +1032,11 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
     if (o->fit.members > 1) snprintf(hid + k, sizeof hid - (size_t)k, " --ensemble %d", o->fit.members);
     char vr[96], sw[40] = "", gate[96] = "";
     if (o->sfew_weight != 1.0f) snprintf(sw, sizeof sw, " --sfew-weight %g", o->sfew_weight);
-    for (int a = 0, k = 0; a < AU_COUNT; a++)
+    int k_gate = 0;
+    for (int a = 0; a < AU_COUNT; a++)
         if (o->fit.rest_gate[a])
-            k += snprintf(gate + k, sizeof gate - (size_t)k, "%s%d", k ? "," : " --rest-gate ", au_defs[a].id);
+            k_gate += snprintf(gate + k_gate, sizeof gate - (size_t)k_gate, "%s%d", k_gate ? "," : " --rest-gate ", au_defs[a].id);
+    if (!k_gate) snprintf(gate, sizeof gate, " --rest-gate none"); /* the default gates AU20 (RULE19) */
     if (!o->personal_thresholds) snprintf(vr, sizeof vr, " --no-personal-thresholds");
     else if (!o->fit.video_reading) snprintf(vr, sizeof vr, " --personal-thresholds");
     else if (o->fit.video_margin > 0)
