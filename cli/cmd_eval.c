@@ -49,8 +49,9 @@ static void help_evidence(void)
            "  --expr-model FILE   expression model (default: the shipped one)\n"
            "  --strong-votes N    votes (of 10) that make a FERPlus face strongly neutral (default 8)\n"
            "  --labels FILE       FACS codes of the images (a CK+ label file: subject,sequence,emotion,AU1,...;\n"
-           "                      images named S###_###_*.png): also report, on the faces coded with each AU,\n"
-           "                      how often the AU's named measurement shows it (folders protocol)\n"
+           "                      images named S###_###_*.png): also report each AU's presence against the\n"
+           "                      codes (precision, recall, F1, the mean F1 over OpenFace's 16 AUs) and, on the\n"
+           "                      faces coded with each AU, how often its named measurement shows it (folders)\n"
            "  --mirror            also read every image flipped left to right and count the AU readings and\n"
            "                      evidence classes that change (twice the time)\n"
            "  --threads N         images analysed in parallel (default 2)\n"
@@ -112,6 +113,9 @@ static int cmd_eval_evidence(int argc, char **argv)
         if (pk) printf(" (beyond faces at rest: %.1f%%)", 100.0 * pb / pk);
         if (r.n_coded_faces) printf("; coded AUs: %.1f%% of %d (%d coded faces)", cm ? 100.0 * cs / cm : 0, cm, r.n_coded_faces);
         printf("\n");
+        if (r.codes_n16)
+            printf("AUs against the FACS codes: mean F1 over OpenFace's 16 AUs %.3f (%d of them coded; in-sample on faces "
+                   "the AU model was trained on)\n", r.codes_f1_16, r.codes_n16);
     }
     if (o.mirror)
         printf("mirrored: %d faces; AU presence changes on %.2f%% of %d readings, the evidence class on %d faces; "

@@ -222,7 +222,14 @@ printf 'subject,sequence,emotion,AU6,AU12,AU15\nS010,S010_006,happy,1,1,0\n' > "
 expect 0 "eval evidence --labels --mirror" -- "$AUGUR" eval evidence --protocol folders --data "$T/ckf" --labels "$T/ck_labels.csv" --mirror -q
 grep_out "coded AUs: 100.0% of 2 (1 coded faces)" "the astronaut's coded smile is shown by its measurements"
 grep_out "mirrored: 1 faces; AU presence changes on 0.00%" "the astronaut mirrored reads the same AUs"
-rm -rf "$T/ckf" "$T/bad_labels.csv" "$T/ck_labels.csv"
+# presence against the codes: the smile's AU6, AU12 and AU25 coded and read (F1 1 each), AU15 coded absent and not
+# read (no positive: F1 0, as eval au counts it) -> 0.750 over the 4 of OpenFace's 16 the file codes
+printf 'subject,sequence,emotion,AU6,AU12,AU15,AU25\nS010,S010_006,happy,1,1,0,1\n' > "$T/ck_labels.csv"
+expect 0 "eval evidence, AUs against the codes" -- "$AUGUR" eval evidence --protocol folders --data "$T/ckf" --labels "$T/ck_labels.csv" -q --report "$T/evc"
+grep_out "mean F1 over OpenFace's 16 AUs 0.750 (4 of them coded" "the AUs against the codes"
+grep -q '^| 12 | 1 | 1 | 1.000 | 1.000 | 1.000 |$' "$T/evc.md" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: AU12 row of the codes table"; }
+grep -Eq '"codes_mean_f1_openface16":[[:space:]]*0.75,?$' "$T/evc.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: codes mean in the JSON report"; }
+rm -rf "$T/ckf" "$T/bad_labels.csv" "$T/ck_labels.csv" "$T"/evc.*
 # cross-domain report (eval/crossdomain.h): option and input errors, no data needed
 expect 0 "eval crossdomain --help" -- "$AUGUR" eval crossdomain --help; grep_out "evidence_class" "eval crossdomain help"
 expect 2 "eval crossdomain without --data" -- "$AUGUR" eval crossdomain

@@ -14,6 +14,7 @@
 #include "au/au.h"
 #include "au/au_defs.h"
 #include "au/geometry.h"
+#include "eval/au_eval.h"
 #include "data/ckplus.h"
 #include "data/fer.h"
 #include "explain/explain.h"
@@ -243,11 +244,17 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
             if (!row) rep->n_uncoded_faces++;
             else {
                 rep->n_coded_faces++;
-                for (int a = 0; a < AUGUR_AU_COUNT && a < AU_COUNT; a++)
+                for (int a = 0; a < AUGUR_AU_COUNT && a < AU_COUNT; a++) {
                     if (r->found && row->label[a] == 1 && r->shown[a] >= 0) {
                         rep->coded_measured[a]++;
                         rep->coded_shown[a] += r->shown[a];
                     }
+                    if (!coded_col[a] || row->label[a] < 0) continue;
+                    int pr = r->found && r->present[a]; /* as a user reads the face; not found: nothing present */
+                    rep->code_tp[a] += pr && row->label[a] == 1;
+                    rep->code_fp[a] += pr && row->label[a] == 0;
+                    rep->code_fn[a] += !pr && row->label[a] == 1;
+                }
             }
         }
         if (ferplus && it->votes[0] >= o->strong_votes) {
@@ -270,6 +277,15 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
         rep->ev_accuracy = rep->n ? (double)ev_right / rep->n : 0;
         rep->cl_accuracy = rep->n ? (double)cl_right / rep->n : 0;
         rep->ev_macro_f1 = nc ? mf / nc : 0;
+        for (int a = 0; a < AUGUR_AU_COUNT && a < AU_COUNT; a++) rep->codes_au[a] = codes && coded_col[a];
+        double s16 = 0;
+        for (int k = 0; k < 16; k++) {
+            int a = au_index(au_eval_openface16[k]);
+            if (a < 0 || !rep->codes_au[a]) continue;
+            s16 += ev_code_f1(rep, a);
+            rep->codes_n16++;
+        }
+        rep->codes_f1_16 = rep->codes_n16 ? s16 / rep->codes_n16 : 0;
     }
     rep->seconds = au_now() - t0;
     free(out);
@@ -278,6 +294,12 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
     return rc;
 }
 
+
+double ev_code_f1(const ev_eval_report *rep, int a)
+{
+    int tp = rep->code_tp[a];
+    return tp ? 2.0 * tp / (2.0 * tp + rep->code_fp[a] + rep->code_fn[a]) : 0;
+}
 
 int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *prefix, au_error *err)
 {
@@ -370,6 +392,23 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
         P("; coded AUs whose measurement shows them: **%.1f%%** (%d of %d, on %d coded faces; %d faces without a code "
           "row)", cm ? 100.0 * cs / cm : 0, cs, cm, r->n_coded_faces, r->n_uncoded_faces);
     P(".\n");
+    if (r->codes_n16 || r->n_coded_faces) {
+        P("\n## AUs against the FACS codes\n\nEach AU's presence as a user reads the face (`augur analyze`: the largest "
+          "face; a face not found shows no AU) against the codes of its sequence, over the %d faces with a code row. "
+          "On faces the AU model was trained on (the shipped model saw every `ckplus48` face) this is in-sample and "
+          "says only that the user path reproduces the fit; held-out subjects are `augur eval au`'s (docs/AUS.md). "
+          "On FACS-coded faces the model never saw, it is the number to compare with OpenFace.\n\n"
+          "| AU | coded present | read present | precision | recall | F1 |\n|---:|---:|---:|---:|---:|---:|\n",
+          r->n_coded_faces);
+        for (int a = 0; a < AUGUR_AU_COUNT && a < AU_COUNT; a++) {
+            if (!r->codes_au[a]) continue;
+            int tp = r->code_tp[a], fp = r->code_fp[a], fn = r->code_fn[a];
+            P("| %d | %d | %d | %.3f | %.3f | %.3f |\n", au_defs[a].id, tp + fn, tp + fp, tp + fp ? (double)tp / (tp + fp) : 0,
+              tp + fn ? (double)tp / (tp + fn) : 0, ev_code_f1(r, a));
+        }
+        P("\n**Mean F1 over OpenFace's 16 AUs (those of 1 2 4 5 6 7 9 10 12 14 15 17 20 23 25 26 the labels code: "
+          "%d): %.3f**.\n", r->codes_n16, r->codes_f1_16);
+    }
     if (o->mirror) {
         P("\n## Mirrored\n\nEach image read again flipped left to right (a mirrored face should read the same AUs and "
           "the same evidence): %d faces found both ways. **(face, AU) readings whose presence changes: %.2f%%** (%d of "
@@ -404,6 +443,22 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
     cJSON_AddNumberToObject(j, "flagged_accuracy", r->n_flagged ? (double)r->flagged_right / r->n_flagged : 0);
     cJSON_AddNumberToObject(j, "unflagged_accuracy", r->n_unflagged ? (double)r->unflagged_right / r->n_unflagged : 0);
     cJSON_AddNumberToObject(j, "consistent_against_margin", r->consistent_against_margin);
+    if (r->codes_n16 || r->n_coded_faces) {
+        cJSON_AddNumberToObject(j, "codes_mean_f1_openface16", r->codes_f1_16);
+        cJSON_AddNumberToObject(j, "codes_openface16_coded", r->codes_n16);
+        cJSON *cd = cJSON_AddObjectToObject(j, "aus_against_codes");
+        for (int a = 0; cd && a < AUGUR_AU_COUNT && a < AU_COUNT; a++) {
+            if (!r->codes_au[a]) continue;
+            char key[16];
+            snprintf(key, sizeof key, "AU%d", au_defs[a].id);
+            cJSON *x = cJSON_AddObjectToObject(cd, key);
+            if (!x) break;
+            cJSON_AddNumberToObject(x, "tp", r->code_tp[a]);
+            cJSON_AddNumberToObject(x, "fp", r->code_fp[a]);
+            cJSON_AddNumberToObject(x, "fn", r->code_fn[a]);
+            cJSON_AddNumberToObject(x, "f1", ev_code_f1(r, a));
+        }
+    }
     cJSON *ms = cJSON_AddObjectToObject(j, "measurement_shows");
     for (int a = 0; ms && a < AUGUR_AU_COUNT && a < AU_COUNT; a++) {
         if (!r->present_measured[a] && !r->coded_measured[a]) continue;

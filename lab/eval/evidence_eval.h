@@ -67,6 +67,12 @@ typedef struct ev_eval_report {
     int present_rest_known[AUGUR_AU_COUNT]; /* ... of those whose model knows the range of faces at rest */
     int coded_measured[AUGUR_AU_COUNT], coded_shown[AUGUR_AU_COUNT];
     int n_coded_faces, n_uncoded_faces;
+    /* with labels: each AU's presence against the FACS codes, over the faces with a code row (a face not
+     * found reads every AU absent): true and false positives, misses, for the AUs the labels code; the mean
+     * F1 over OpenFace's 16 AUs (au_eval_openface16) that they code, and how many they code */
+    int codes_au[AUGUR_AU_COUNT], code_tp[AUGUR_AU_COUNT], code_fp[AUGUR_AU_COUNT], code_fn[AUGUR_AU_COUNT];
+    double codes_f1_16;
+    int codes_n16;
     /* mirror (opts.mirror): faces found both ways, (face, AU) presence pairs compared and how many differ,
      * per AU; faces whose evidence_class differs; the sum and largest |intensity change| */
     int mirror_faces, mirror_pairs, mirror_flips, mirror_au_flips[AUGUR_AU_COUNT], mirror_ev_changed;
@@ -75,6 +81,8 @@ typedef struct ev_eval_report {
 } ev_eval_report;
 
 int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err);
+/* F1 of AU index a's presence against the codes (rep->code_*); 0 without a true positive. */
+double ev_code_f1(const ev_eval_report *rep, int a);
 int ev_eval_write(const ev_eval_report *rep, const ev_eval_opts *o, const char *prefix, au_error *err);
 
 #endif
