@@ -39,7 +39,7 @@ static void help(void)
            "                      one line per face: \"AU12 0.98 [x1,y1,x2,y2]; AU6 0.74 [...]\"\n"
            "                      trace: TAG's grounded reasoning trace per face, from the AU evidence\n"
            "                      explain: the same reasoning as plain readable text\n"
-           "  --topk K            AUs per face in aulist, by probability (default 5)\n"
+           "  --topk K            AUs per face in aulist, present ones first, by probability (default 5)\n"
            "  -o FILE             write results to FILE (default: standard output)\n"
            "  --overlay FILE.png  a picture of the result (one input image): faces, AU regions by\n"
            "                      intensity, the expression's CAM, the reasoning beside (docs/OUTPUT.md)\n"
