@@ -164,7 +164,9 @@ enum augur_au_source {
 struct augur_au {
     int   id;              /* FACS number */
     float probability;     /* 0..1 */
-    int   present;         /* probability >= the AU's calibrated threshold */
+    int   present;         /* probability >= 0.5 (the AU's calibrated threshold), except an AU left out beside
+                              its FACS alternative (AU26 beside AU27) or held back by faces at rest
+                              (held_at_rest); docs/OUTPUT.md */
     float intensity;       /* 0 absent, 1 trace .. 5 maximum (OpenFace AUxx_r scale) */
     float box[4];          /* the AU's face region, image px x1, y1, x2, y2 */
     enum augur_au_source source;
