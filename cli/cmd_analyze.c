@@ -119,6 +119,18 @@ static void print_text(FILE *o, const struct augur_analysis *a)
             any = 1;
         }
         if (f->n_aus) fprintf(o, "%s\n", any ? "" : "          action units: none present");
+        /* read over the threshold but held back by faces at rest (augur_au.held_at_rest): said, so the
+         * summary does not hide what --format explain and the JSON show */
+        int held = 0;
+        for (int k = 0; k < f->n_aus; k++) {
+            const struct augur_au *u = &f->aus[k];
+            if (!u->held_at_rest) continue;
+            fprintf(o, "%s AU%d (p %.2f; %s %+.1f mm, within what faces at rest show)",
+                    held ? "," : "          held back at rest:", u->id, u->probability, augur_measure_name(u->measure),
+                    u->measure_mm);
+            held = 1;
+        }
+        if (held) fputc('\n', o);
         if (f->has_expression) {
             /* CAM-COS is undefined (-1) for neutral: no AU regions to compare the CAM with */
             char cc[48];

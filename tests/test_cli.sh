@@ -246,6 +246,24 @@ expect 1 "eval au unwritable --predictions" -- "$AUGUR" eval au --data "$T/nowhe
 grep_out "no/dir/p.csv" "eval au names the unwritable predictions file"
 if grep -q "nowhere" "$T/out"; then fail=$((fail + 1)); echo "FAIL: eval au read the data before refusing --predictions"; else pass=$((pass + 1)); fi
 expect 2 "eval au bad --regional" -- "$AUGUR" eval au --data "$T" --regional 4,99; grep_out "AU numbers" "--regional message"
+# an AU held back by faces at rest: the shipped model with AU12 gated and every resting edge at 99 mm, so the
+# astronaut's smile (lip corners +11 mm) is read over its threshold but not scored; the summary and JSON say so
+python3 - "$SRC/models/au.json" "$T/au-held.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["measure_rest_mm"]["high"] = [99.0] * len(d["measure_rest_mm"]["high"])
+for a in d["aus"]:
+    if a["au"] == 12:
+        a["rest_gate"] = 1
+json.dump(d, open(sys.argv[2], "w"))
+PY
+expect 0 "analyze, an AU held back at rest" -- "$AUGUR" analyze --au-model "$T/au-held.json" "$SRC/examples/astronaut.png"
+grep_out "held back at rest: AU12 (p 1.00; lip corner raise +" "the summary names the held AU"
+if grep -q "action units:.*AU12" "$T/out"; then fail=$((fail + 1)); echo "FAIL: a held AU12 listed as present"; else pass=$((pass + 1)); fi
+expect 0 "analyze --json, an AU held back at rest" -- "$AUGUR" analyze --json --au-model "$T/au-held.json" "$SRC/examples/astronaut.png"
+grep_out '"au":12,"name":"lip corner puller","present":false' "JSON: AU12 not present"
+grep_out '"held_at_rest":true' "JSON: held_at_rest"
+rm -f "$T/au-held.json"
 expect 2 "train au bad --rest-gate" -- "$AUGUR" train au --data "$T" --rest-gate 20,x --out "$T/m.json"
 grep_out "rest-gate takes none or AU numbers" "--rest-gate message"
 # a hidden layer with regional AUs is refused before any data is read (train and eval alike)
