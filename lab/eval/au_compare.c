@@ -230,8 +230,8 @@ static au_compare_side measure(const pred_file *p, const int *w)
         }
     }
     for (int k = 0; k < 16; k++) {
-        s.f1_16 += tp[k] ? 2.0 * tp[k] / (2.0 * tp[k] + fp[k] + fn[k]) / 16.0 : 0;
-        s.f1_16_personal += tpp[k] ? 2.0 * tpp[k] / (2.0 * tpp[k] + fpp[k] + fnp[k]) / 16.0 : 0;
+        s.f1_16 += au_eval_f1(tp[k], fp[k], fn[k]) / 16.0;
+        s.f1_16_personal += au_eval_f1(tpp[k], fpp[k], fnp[k]) / 16.0;
     }
     s.neutral_any_personal = neu_pn ? (double)neu_pn_any / neu_pn : 0;
     s.neutral_any = neu ? (double)neu_any / neu : 0;

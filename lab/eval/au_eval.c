@@ -617,7 +617,7 @@ static void score_rows(const au_eval_opts *o, const pool *p, const signed char *
         if (!coded || r->pos_images == 0) continue;
         r->precision = r->tp + r->fp ? (double)r->tp / (r->tp + r->fp) : 0;
         r->recall = r->tp + r->fn ? (double)r->tp / (r->tp + r->fn) : 0;
-        r->f1 = r->tp ? 2.0 * r->tp / (2.0 * r->tp + r->fp + r->fn) : 0;
+        r->f1 = au_eval_f1(r->tp, r->fp, r->fn);
         r->in_mean = r->pos_sequences >= o->min_report_seqs;
         for (int k = 0; k < 16; k++) r->openface |= au_eval_openface16[k] == r->au;
         if (r->in_mean) { sum += r->f1; (*n_in_mean)++; }
@@ -728,6 +728,11 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+double au_eval_f1(double tp, double fp, double fn)
+{
+    return tp > 0 ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
+}
+
 void au_eval_interval95(double *v, int n, double ci[2])
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
@@ -762,7 +767,7 @@ static double f1_16_weighted(const pool *p, const signed char *pred, const int *
             int pr = pred[(size_t)i * AU_COUNT + a] == 1, w = wg[p->group[i]];
             tp += w * (pr && lab == 1); fp += w * (pr && lab == 0); fn += w * (!pr && lab == 1);
         }
-        sum += tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
+        sum += au_eval_f1(tp, fp, fn);
     }
     return sum / 16.0;
 }
@@ -936,10 +941,10 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                 rep->personal_neutral_any += any_pn;
                 continue;
             }
+            int pers = neu[i] >= 0 && m->has_neutral_mean; /* read against the neutral, as above, or as a still */
             for (int a = 0; a < AU_COUNT; a++)
                 present[a] = m->trained[a] && prob[a] >= th[a] &&
-                             !(neu[i] >= 0 && au_rest_gated(m, a, oof_mm[((size_t)i * AU_COUNT + a) * 4 + 2], 1)) &&
-                             !(neu[i] < 0 && au_rest_gated(m, a, oof_mm[((size_t)i * AU_COUNT + a) * 4], 0));
+                             !au_rest_gated(m, a, oof_mm[((size_t)i * AU_COUNT + a) * 4 + (pers ? 2 : 0)], pers);
             au_facs_apply(present);
             for (int a = 0; a < AU_COUNT; a++)
                 if (m->trained[a]) pred_pn[(size_t)i * AU_COUNT + a] = (signed char)present[a];

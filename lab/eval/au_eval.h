@@ -127,6 +127,10 @@ typedef struct au_eval_report {
 
 int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err);
 
+/* F1 from true positives, false positives and misses (counts, or counts weighted by a bootstrap
+ * draw); 0 without a true positive. */
+double au_eval_f1(double tp, double fp, double fn);
+
 /* The 2.5th and 97.5th percentiles of v (n values, sorted in place): a
  * bootstrap's 95% interval. */
 void au_eval_interval95(double *v, int n, double ci[2]);

@@ -297,8 +297,7 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
 
 double ev_code_f1(const ev_eval_report *rep, int a)
 {
-    int tp = rep->code_tp[a];
-    return tp ? 2.0 * tp / (2.0 * tp + rep->code_fp[a] + rep->code_fn[a]) : 0;
+    return au_eval_f1(rep->code_tp[a], rep->code_fp[a], rep->code_fn[a]);
 }
 
 int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *prefix, au_error *err)

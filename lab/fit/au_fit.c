@@ -583,7 +583,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     m->hidden = 0;
     memset(m->regional, 0, sizeof m->regional);
     memset(m->still_in_video, 0, sizeof m->still_in_video);
-    for (int a = 0; a < AU_COUNT; a++) m->rest_gate[a] = o->rest_gate[a];
+    memset(m->rest_gate, 0, sizeof m->rest_gate);
     m->n_feat = nf;
     m->n_train = n;
     m->has_evidence = 0;
@@ -772,6 +772,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         m->intensity_ref[a] = np ? (float)pl[(int)(0.95 * (np - 1))] : 4.0f;
         free(pl);
         m->trained[a] = 1;
+        m->rest_gate[a] = o->rest_gate[a]; /* a gate only on a fitted AU, as a model file can hold it */
     }
     if (!rc && o->joint_budget && d->neutral) {
         if (joint_thresholds(oof, d->y, m->trained, f1rows_of, d->neutral, n, m->threshold)) rc = -1;

@@ -269,7 +269,7 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
             ref = 4.0f; /* logit 4 = probability 0.98 */
         }
         r->present = r->source != AU_SRC_NONE && r->probability >= thr;
-        if (r->present && r->source != AU_SRC_RULE && au_rest_gated(m, a, r->measure_mm, neutral != NULL))
+        if (r->present && au_rest_gated(m, a, r->measure_mm, neutral != NULL))
             r->present = 0, r->held_at_rest = 1;
         if (r->source != AU_SRC_NONE) {
             float zt = logf(thr / (1 - thr));
