@@ -249,6 +249,10 @@ int cmd_train_expr(int argc, char **argv)
                    "                   `augur eval crossdomain --expr-folds` draws\n"
                    "  --init M         start from model M's weights (fine-tuning; with a lower --lr and fewer\n"
                    "                   --epochs) instead of a seeded random initialisation\n"
+                   "  --teacher M1,... distil: each target becomes (1-W) x its label + W x the teachers' mean\n"
+                   "                   probabilities (softmax of logits/T, the image and its mirror); teachers\n"
+                   "                   of any recipe trained on the same training split (never on the test)\n"
+                   "  --teacher-weight W (0.5)  --teacher-temp T (1)\n"
                    "  --resume         continue from MODEL.ckpt\n"
                    "  --train/--valid DIR  class folders (protocol folders)\n"
                    "  --cache DIR      keep the preprocessed images (face stage, ~140 s for FERPlus train) in\n"
@@ -309,6 +313,9 @@ int cmd_train_expr(int argc, char **argv)
         else if (!strcmp(a, "--fold-seed")) { if ((fold_seed = cli_int("train", a, v, 0, 1 << 30)) < 0) return EXIT_USAGE; i++; }
         else if (!strcmp(a, "--resume")) o.resume = 1;
         else if (!strcmp(a, "--init") && v) { o.init = v; i++; }
+        else if (!strcmp(a, "--teacher") && v) { o.teacher = v; i++; }
+        else if (!strcmp(a, "--teacher-weight") && v) { o.teacher_weight = (float)atof(v); i++; }
+        else if (!strcmp(a, "--teacher-temp") && v) { o.teacher_temp = (float)atof(v); i++; }
         else if (!strcmp(a, "-q")) o.quiet = 1;
         else if (!strcmp(a, "--calibrate")) calibrate = 1;
         else if (!strcmp(a, "--average") && v) { average = v; i++; }
@@ -335,9 +342,26 @@ int cmd_train_expr(int argc, char **argv)
         cli_error("train", "--folds K and --holdout F go together (0 <= F < K) and need --add sets");
         return EXIT_USAGE;
     }
+    if (!(o.teacher_weight >= 0 && o.teacher_weight <= 1) || !(o.teacher_temp > 0)) {
+        cli_error("train", "--teacher-weight must be in [0, 1] and --teacher-temp > 0");
+        return EXIT_USAGE;
+    }
+    enum { MAX_TEACHERS = 8 };
+    char tbuf[4096], *teachers[MAX_TEACHERS];
+    int n_teachers = o.teacher ? au_split_commas(o.teacher, tbuf, sizeof tbuf, teachers, MAX_TEACHERS) : 0;
+    if (n_teachers < 0 || (o.teacher && n_teachers == 0)) {
+        cli_error("train", "--teacher: 1 to %d models, comma-separated", MAX_TEACHERS);
+        return EXIT_USAGE;
+    }
     au_error err = {0};
-    expr_net *net = NULL; /* first, so that a bad --init fails before the data is read */
-    if (en_create(&net, o.batch, o.seed, &err) || (o.init && en_load_weights(net, o.init, &err))) {
+    expr_net *net = NULL; /* first, so that a bad --init or --teacher fails before the data is read */
+    int bad = en_create(&net, o.batch, o.seed, &err) || (o.init && en_load_weights(net, o.init, &err));
+    for (int t = 0; t < n_teachers && !bad; t++) {
+        en_weights w;
+        bad = en_read_weights(teachers[t], &w, &err) != 0;
+        en_weights_free(&w);
+    }
+    if (bad) {
         cli_error("train", "%s", err.msg);
         en_free(net);
         return EXIT_FAIL;
@@ -361,7 +385,13 @@ int cmd_train_expr(int argc, char **argv)
         have_valid = 1;
     }
     double t0 = au_now();
-    int rc = expr_train(net, &tr, have_valid ? &va : NULL, &o, &err);
+    int rc = 0;
+    if (n_teachers) {
+        rc = expr_distill_targets(&tr, (const char *const *)teachers, n_teachers, o.teacher_weight, o.teacher_temp,
+                                  o.soft_targets, o.quiet, &err);
+        o.soft_targets = 1; /* the distilled targets are soft whatever the labels were */
+    }
+    if (!rc) rc = expr_train(net, &tr, have_valid ? &va : NULL, &o, &err);
     if (rc) cli_error("train", "%s", err.msg);
     else printf("wrote %s (%d epochs, %.0f s)\n", o.out, o.epochs, au_now() - t0);
     en_free(net);

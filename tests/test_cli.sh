@@ -156,6 +156,14 @@ expect 1 "train expr --init missing" -- "$AUGUR" train expr --data "$T/none" --o
 grep_out "nonexistent.bin" "--init names the missing model"
 expect 1 "train expr --init not a model" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --init "$SRC/examples/astronaut.png"
 grep_out "astronaut.png" "--init names the foreign file"
+# distillation: a missing or foreign --teacher is refused, naming it, before any data is read
+expect 1 "train expr --teacher missing" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --teacher "$SRC/models/expr-fer2013.bin,$T/nonexistent.bin"
+grep_out "nonexistent.bin" "--teacher names the missing model"
+expect 1 "train expr --teacher not a model" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --teacher "$SRC/examples/astronaut.png"
+grep_out "astronaut.png" "--teacher names the foreign file"
+expect 2 "train expr --teacher-weight out of range" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --teacher "$SRC/models/expr-fer2013.bin" --teacher-weight 2
+grep_out "teacher-weight" "--teacher-weight names its range"
+expect 2 "train expr --teacher-temp zero" -- "$AUGUR" train expr --data "$T/none" --out "$T/m.bin" --teacher "$SRC/models/expr-fer2013.bin" --teacher-temp 0
 # model soup: the average of a model with itself is that model, byte for byte; no data is read
 expect 0 "train expr --average" -- "$AUGUR" train expr --average "$SRC/models/expr-fer2013.bin,$SRC/models/expr-fer2013.bin" --out "$T/soup.bin"
 cmp -s "$T/soup.bin" "$SRC/models/expr-fer2013.bin" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: --average of a model with itself differs from it"; }

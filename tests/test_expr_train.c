@@ -4,7 +4,8 @@
  * recipe bit for bit, the robust one moving the AU heatmap with the face and
  * reproducible from its seed —, several training domains
  * (expr_cache_append) with domain-aware sampling, and the subject/film groups
- * that the folds are drawn from (fer_groups).
+ * that the folds are drawn from (fer_groups), and distilled targets
+ * (expr_distill_targets).
  */
 #include <math.h>
 #include <stdio.h>
@@ -186,6 +187,57 @@ static void test_domains(void)
     expr_cache_free(&b);
 }
 
+/* Distillation: the targets become (1-W) label + W teacher, the teacher's part
+ * being its softmax(logits/T) averaged over the image and its mirror; a teacher
+ * that cannot be read changes nothing. */
+static void test_distill(void)
+{
+    expr_cache c;
+    fill_cache(&c, 5, 0);
+    expr_net *t;
+    au_error err = {0};
+    char dir[] = "/tmp/augur-test-expr-distill-XXXXXX", path[128], missing[160];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(path, sizeof path, "%s/teacher.bin", dir);
+    snprintf(missing, sizeof missing, "%s/none.bin", dir);
+    CHECK(en_create(&t, 8, 3, &err) == 0 && en_save(t, path, &err) == 0, "teacher: %s", err.msg);
+    en_free(t);
+    CHECK(en_create(&t, 8, 1, &err) == 0 && en_load_weights(t, path, &err) == 0, "reload: %s", err.msg);
+    /* the expected teacher distribution at temperature 2, computed here from the network itself */
+    float want[5][EXPR_N] = {{0}};
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < c.n; i++)
+            expr_augment(c.crops + (size_t)i * S * S, S, NULL, H, NULL, 0, pass, t->input + (size_t)i * S * S, NULL);
+        en_forward(t, c.n, 0);
+        for (int i = 0; i < c.n; i++) {
+            double z[EXPR_N], mx = -1e30, sum = 0;
+            for (int k = 0; k < EXPR_N; k++) mx = fmax(mx, t->logits[i * EXPR_N + k]);
+            for (int k = 0; k < EXPR_N; k++) sum += z[k] = exp((t->logits[i * EXPR_N + k] - mx) / 2);
+            for (int k = 0; k < EXPR_N; k++) want[i][k] += (float)(z[k] / sum / 2);
+        }
+    }
+    en_free(t);
+    const char *bad[1] = {missing}, *good[2] = {path, path};
+    CHECK(expr_distill_targets(&c, bad, 1, 0.5f, 2, 1, 1, &err) == AUGUR_EIO, "a missing teacher: %s", err.msg);
+    CHECK(c.target[0] == 1 && c.target[1] == 0, "a failed distillation changed the targets");
+    CHECK(expr_distill_targets(&c, good, 2, 1.5f, 2, 1, 1, &err) == AUGUR_EARG, "a weight over 1 is refused");
+    CHECK(expr_distill_targets(&c, good, 2, 0.25f, 2, 0, 1, &err) == 0, "distil: %s", err.msg);
+    double worst = 0, sum_err = 0;
+    for (int i = 0; i < c.n; i++) {
+        double sum = 0;
+        for (int k = 0; k < EXPR_N; k++) {
+            float e = 0.75f * (k == c.label[i]) + 0.25f * want[i][k];
+            worst = fmax(worst, fabs(c.target[(size_t)i * EXPR_N + k] - e));
+            sum += c.target[(size_t)i * EXPR_N + k];
+        }
+        sum_err = fmax(sum_err, fabs(sum - 1));
+    }
+    CHECK(worst < 1e-5 && sum_err < 1e-5, "distilled targets off by %g (sums off by %g)", worst, sum_err);
+    unlink(path);
+    rmdir(dir);
+    expr_cache_free(&c);
+}
+
 static void test_groups(void)
 {
     fer_item it[6];
@@ -209,5 +261,6 @@ int main(void)
     test_robust();
     test_groups();
     test_domains();
+    test_distill();
     return t_finish();
 }

@@ -228,9 +228,52 @@ expr_train_opts expr_train_default_opts(void)
     o.add_sampling = -1;
     o.domain_power = 1;
     o.soft_targets = 1;
+    o.teacher_weight = 0.5f;
+    o.teacher_temp = 1;
     o.seed = 1;
     o.threads = 1;
     return o;
+}
+
+int expr_distill_targets(expr_cache *c, const char *const *teachers, int k, float weight, float temp, int soft,
+                         int quiet, au_error *err)
+{
+    if (k < 1 || !(weight >= 0 && weight <= 1) || !(temp > 0))
+        return au_fail(err, AUGUR_EARG, "distillation needs a teacher, a weight in [0, 1] and a temperature > 0");
+    enum { TB = 64 };
+    expr_net *t = NULL;
+    float *mean = calloc((size_t)c->n * EXPR_N + 1, sizeof(float));
+    int rc = mean ? en_create(&t, TB, 1, err) : au_fail(err, AUGUR_ENOMEM, "out of memory");
+    double t0 = au_now();
+    for (int m = 0; m < k && !rc; m++) {
+        if ((rc = en_load_weights(t, teachers[m], err))) break;
+        for (int s = 0; s < c->n; s += TB) {
+            int nb = c->n - s < TB ? c->n - s : TB;
+            for (int pass = 0; pass < 2; pass++) {
+                for (int b = 0; b < nb; b++) load_image(t, c, s + b, b, NULL, 0, NULL, pass);
+                en_forward(t, nb, 0);
+                for (int b = 0; b < nb; b++) {
+                    const float *z = t->logits + (size_t)b * EXPR_N;
+                    float mx = z[0], p[EXPR_N], sum = 0;
+                    for (int j = 1; j < EXPR_N; j++) mx = fmaxf(mx, z[j]);
+                    for (int j = 0; j < EXPR_N; j++) sum += p[j] = expf((z[j] - mx) / temp);
+                    for (int j = 0; j < EXPR_N; j++) mean[(size_t)(s + b) * EXPR_N + j] += p[j] / sum / (2.0f * k);
+                }
+            }
+            if (!quiet && (s / TB) % 50 == 0)
+                fprintf(stderr, "\r  distilling: teacher %d/%d, %d/%d images, %.0f s   ", m + 1, k, s + nb, c->n, au_now() - t0);
+        }
+    }
+    if (!quiet) fputc('\n', stderr);
+    if (!rc) /* only now, so that a teacher that fails to load leaves the targets as they were */
+        for (int i = 0; i < c->n; i++)
+            for (int j = 0; j < EXPR_N; j++) {
+                float own = soft ? c->target[(size_t)i * EXPR_N + j] : (float)(j == c->label[i]);
+                c->target[(size_t)i * EXPR_N + j] = (1 - weight) * own + weight * mean[(size_t)i * EXPR_N + j];
+            }
+    en_free(t);
+    free(mean);
+    return rc;
 }
 
 /* checkpoint: params, moments, stats, then epoch, step, rng */
@@ -325,11 +368,14 @@ int expr_train(expr_net *net, const expr_cache *tr, const expr_cache *va, const 
     tr_schedule sch = {o->lr, o->lr * 0.01f, steps_per_epoch, total};
     tr_adamw ad = tr_adamw_default();
     fprintf(log, "# augur train expr: %d images, batch %d, %d epochs, lr %g, wd %g, au_lambda %g, au_layer %s, "
-                 "sampling %d, soft %d, logit_adjust %g, seed %llu, augment %s, %s%s%sdomains %d (power %g:",
+                 "sampling %d, soft %d, logit_adjust %g, seed %llu, augment %s, %s%s%s",
             tr->n, B, o->epochs, o->lr, o->weight_decay, o->au_lambda, cam ? "cam" : "att", o->sampling, o->soft_targets,
             o->logit_adjust, (unsigned long long)o->seed, o->augment == EXPR_AUG_ROBUST ? "robust" : "basic",
-            o->init ? "init " : "", o->init ? o->init : "", o->init ? ", " : "", D,
-            (double)o->domain_power);
+            o->init ? "init " : "", o->init ? o->init : "", o->init ? ", " : "");
+    if (o->teacher)
+        fprintf(log, "teacher %s (weight %g, temperature %g), ", o->teacher, (double)o->teacher_weight,
+                (double)o->teacher_temp);
+    fprintf(log, "domains %d (power %g:", D, (double)o->domain_power);
     for (int d = 0; d < D; d++) fprintf(log, " %d images weigh %.3f", dn[d], dwsum > 0 ? dw[d] / dwsum : 0);
     if (D > 1 && o->add_sampling >= 0) fprintf(log, "; added domains' class sampling %d", o->add_sampling);
     fprintf(log, ")\n");

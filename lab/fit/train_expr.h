@@ -78,6 +78,9 @@ typedef struct expr_train_opts {
     const char *out;        /* model path; checkpoint at <out>.ckpt, log at <out>.log */
     const char *init;       /* the weights the network was started from (fine-tuning; the caller loads
                                them), recorded in the log; NULL: seeded random initialisation */
+    const char *teacher;    /* the teacher models the targets were distilled from (expr_distill_targets,
+                               which the caller runs), recorded in the log; NULL: none */
+    float teacher_weight, teacher_temp;
     int resume;
     int quiet;
 } expr_train_opts;
@@ -92,6 +95,18 @@ typedef struct expr_metrics {
     int n_cos;
     double ms_per_face;
 } expr_metrics;
+
+/* Knowledge distillation (Hinton et al. 2015; with a teacher of the student's own
+ * architecture, "born-again networks", Furlanello et al. 2018): every training
+ * target becomes (1 - weight) * its own target (one-hot, or FERPlus's vote
+ * distribution where soft) + weight * the teachers' mean of softmax(logits / temp)
+ * on the image and its mirror (the un-augmented aligned crop, f32, running
+ * statistics). The teachers are read with en_load_weights (a bad file fails
+ * before anything changes); weight in [0, 1], temp > 0. Afterwards the cache's
+ * targets are soft, so train with soft_targets on. On FER2013's noisy labels the
+ * teacher's second choices carry what a one-hot label cannot. */
+int expr_distill_targets(expr_cache *train, const char *const *teachers, int n_teachers, float weight, float temp,
+                         int soft, int quiet, au_error *err);
 
 int expr_train(expr_net *net, const expr_cache *train, const expr_cache *valid, const expr_train_opts *o,
                au_error *err);
