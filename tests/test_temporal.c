@@ -243,6 +243,38 @@ static void test_closures(void)
     vt_free(a);
 }
 
+/* An AU held back at rest in every frame (augur_au.held_at_rest: AU20 with the
+ * mouth no wider than faces at rest) gives no event; the same rise with one
+ * frame scored present does, from the rise's onset. */
+static int held_events(int scored_frame, double *onset)
+{
+    vt_analyzer *a = make(NULL);
+    int k20 = au_index(20);
+    for (int64_t i = 0; i < 120; i++) {
+        vt_frame f;
+        base_frame(&f, i, 0, 0, 0);
+        double al = burst_alpha(i, 30, 5, 40);
+        f.au_r[k20] = clamp5(2.0 * al);
+        f.au_p[k20] = (float)(0.1 + 0.6 * al);
+        if (f.au_r[k20] >= 1.0f && i != scored_frame) f.au_held = 1u << k20;
+        if (push(a, &f)) break;
+    }
+    finish(a);
+    int n = 0;
+    for (int i = 0; i < vt_n_au_events(a); i++)
+        if (vt_au_events(a)[i].au == 20) { n++; *onset = vt_au_events(a)[i].onset_t; }
+    vt_free(a);
+    return n;
+}
+
+static void test_held_at_rest(void)
+{
+    double onset = -1;
+    CHECK(held_events(-1, &onset) == 0, "an AU held back at rest in every frame gave an event");
+    CHECK(held_events(60, &onset) == 1 && fabs(onset - 32 / FPS) < 1e-9,
+          "one frame scored present should give the whole event (onset %.3f s)", onset);
+}
+
 static void test_non_events(void)
 {
     int nev;
@@ -634,6 +666,7 @@ int main(void)
     test_floor();
     test_non_events();
     test_closures();
+    test_held_at_rest();
     test_scenario();
     test_bounds();
     test_hostile();

@@ -234,11 +234,15 @@ static int au_event_close(vt_analyzer *a, vt_face_state *s, int k, au_error *err
      * AU_BLINK_MAX_S, eyes closed (AU43) when it lasts longer */
     int blink = e.offset_t - e.onset_t < AU_BLINK_MAX_S;
     if ((e.au == 45 && !blink) || (e.au == 43 && blink)) return 0;
+    /* an AU the model gates by faces at rest (AU20) and held back in every frame
+     * of the event was never on the face as FACS scores it: no event says it was */
+    if (!s->ev[k].scored) return 0;
     PUSH_EVENT(a, au_ev, n_au_ev, cap_au_ev, drop_au_ev, e);
     return 0;
 }
 
-static int au_events_step(vt_analyzer *a, vt_face_state *s, double t, int64_t f, const float *x, au_error *err)
+static int au_events_step(vt_analyzer *a, vt_face_state *s, double t, int64_t f, const float *x, uint32_t held,
+                          au_error *err)
 {
     for (int k = 0; k < AU_COUNT; k++) {
         vt_open_event *e = &s->ev[k];
@@ -250,7 +254,7 @@ static int au_events_step(vt_analyzer *a, vt_face_state *s, double t, int64_t f,
         if (!e->active) {
             if (v < a->o.au_on) continue;
             e->active = 1; e->paused = 0;
-            e->on_f = f; e->on_t = t; e->apex = -1; e->sum = 0; e->n = 0;
+            e->on_f = f; e->on_t = t; e->apex = -1; e->sum = 0; e->n = 0; e->scored = 0;
         } else if (!e->paused && v < a->o.au_off) {
             e->paused = 1;
             continue;
@@ -259,6 +263,7 @@ static int au_events_step(vt_analyzer *a, vt_face_state *s, double t, int64_t f,
         }
         e->last_f = f; e->last_t = t;
         e->sum += v; e->n++;
+        if (v >= a->o.au_on && !(held >> k & 1)) e->scored = 1;
         if (v > e->apex) { e->apex = v; e->apex_f = f; e->apex_t = t; }
     }
     return 0;
@@ -778,7 +783,7 @@ int vt_push(vt_analyzer *a, const vt_frame *f, au_error *err)
         s->ndx++;
     }
 
-    if (au_events_step(a, s, f->t, f->frame, s->rx + (size_t)kc * AU_COUNT, err)) return err->code;
+    if (au_events_step(a, s, f->t, f->frame, s->rx + (size_t)kc * AU_COUNT, f->au_held, err)) return err->code;
     if (bursts_step(a, s, spot, err)) return err->code;
     if (groups_release(a, s, f->t, err)) return err->code;
     if (expr_step(a, s, f, dt, restart, err)) return err->code;
@@ -801,6 +806,7 @@ void vt_frame_from_face(vt_frame *f, int64_t frame, double t, int face_id, const
         f->au_p[k] = face->aus[i].probability;
         f->au_below[k] = fminf(0.0f, face->aus[i].level);
         if (face->aus[i].source != AUGUR_AU_SOURCE_NONE) f->au_measured |= 1u << k;
+        if (face->aus[i].held_at_rest) f->au_held |= 1u << k;
     }
     f->has_expression = face->has_expression;
     if (face->has_expression) memcpy(f->expr, face->expression, sizeof f->expr);

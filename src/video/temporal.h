@@ -99,6 +99,9 @@ typedef struct vt_frame {
                                    analyzer reads au_r + au_below, so movement under the presence
                                    threshold shows (0 where unknown) */
     uint32_t au_measured;       /* bit i: AU i is measured (a model or rule reads it); 0 = all */
+    uint32_t au_held;           /* bit i: AU i read at or over its threshold but held back at rest
+                                   (augur_au.held_at_rest): an AU event none of whose frames scored
+                                   its AU present is not reported */
     int     has_expression;     /* expr[] holds classifier probabilities */
     float   expr[EXPR_N];    /* classifier probabilities, expr/classes.h order */
     float   evidence[EXPR_N];/* AU-evidence scores (the face's, or FACS prototypes), always filled when success */
@@ -111,7 +114,7 @@ typedef struct vt_opts {
     float  baseline_q;      /* its quantile (default 0.5: the median, robust to bursts and dips shorter than half the window) */
     /* AU events */
     float  au_on, au_off;   /* hysteresis on intensity (default 1.0 = trace / 0.5) */
-    double au_min_s;        /* shortest AU event kept (default 0.1 s) */
+    double au_min_s;        /* shortest AU event kept (default 0.06 s) */
     double au_gap_s;        /* gaps shorter than this inside an event are bridged (default 0.2 s) */
     /* micro-expressions */
     double micro_min_s;     /* shortest span onset..offset (default 0.065 s) */

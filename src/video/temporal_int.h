@@ -51,6 +51,7 @@ typedef struct vt_open_event { /* an AU event being built */
     double  on_t, apex_t, last_t;
     float   apex, sum;
     int     n;
+    int     scored;             /* some frame of it scored the AU present (at or over au_on, not held at rest) */
 } vt_open_event;
 
 typedef struct vt_face_state {
