@@ -52,7 +52,14 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     if (!strcmp(a, "--personal-thresholds")) { o->personal_thresholds = 1; return 1; }
     if (!strcmp(a, "--no-personal-thresholds")) { o->personal_thresholds = 0; return 1; }
     if (!v) return 0;
-    if (!strcmp(a, "--data")) o->data_dir = v;
+    if (!strcmp(a, "--personal-shift")) {
+        if (strcmp(v, "all") && strcmp(v, "geometry")) {
+            cli_error(cmd, "--personal-shift must be all or geometry, not '%s'", v);
+            return -1;
+        }
+        o->personal_all = !strcmp(v, "all");
+    }
+    else if (!strcmp(a, "--data")) o->data_dir = v;
     else if (!strcmp(a, "--labels")) o->labels_csv = v;
     else if (!strcmp(a, "--negatives")) o->negatives_dir = v;
     else if (!strcmp(a, "--ferplus")) o->ferplus_dir = v;

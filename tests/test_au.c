@@ -882,6 +882,42 @@ int main(void)
                       rb.au[a12].measure_mm, rb.au[a12].measure_rest_mm,
                       m->measure_rest_personal[1][AU_M_LIP_CORNER_RAISE], ra.au[a12].measure_rest_mm);
             } else CHECK(0, "au_read: %s", e2.msg);
+            /* the reading against the person's neutral (RULE20): a face against itself becomes the population
+             * neutral in every feature with "personal_shift": "all", in the geometry alone without; the field
+             * is saved and loaded back, and a bad one refused */
+            {
+                static float x[AU_FEAT_N];
+                int off_all = 0, off_geo = 0, n = m->n_feat;
+                for (int k = 0; k < 2; k++) {
+                    m->personal_all = k;
+                    au_personal_features(m, ra.features, ra.features, x);
+                    for (int j = 0; j < n; j++) {
+                        float want = k || j < AU_GEOM_N ? m->neutral_mean[j] : ra.features[j];
+                        *(k ? &off_all : &off_geo) += fabsf(x[j] - want) > 1e-4f * (1 + fabsf(want));
+                    }
+                }
+                CHECK(n > AU_GEOM_N && off_all == 0 && off_geo == 0, "personal features against itself: %d (all) and %d "
+                      "(geometry) of %d off", off_all, off_geo, n);
+                static au_model back;
+                CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back, tmp, &e2) == 0 && back.personal_all == 1,
+                      "personal_shift is not saved and loaded back (%s)", e2.msg);
+                m->personal_all = 0;
+                CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back, tmp, &e2) == 0 && back.personal_all == 0,
+                      "a model without personal_shift loads with it (%s)", e2.msg);
+                m->personal_all = 1;
+                int saved = au_model_save(m, tmp, &e2) == 0;
+                static char txt[1 << 22];
+                FILE *gf = fopen(tmp, "r+");
+                size_t nt = gf ? fread(txt, 1, sizeof txt - 1, gf) : 0;
+                txt[nt] = 0;
+                char *v = strstr(txt, "\"personal_shift\"");
+                v = v ? strstr(v + 16, "\"all\"") : NULL;
+                if (v && gf) { memcpy(v + 1, "any", 3); rewind(gf); fwrite(txt, 1, nt, gf); }
+                if (gf) fclose(gf);
+                CHECK(saved && v && au_model_load(&back, tmp, &e2) == AUGUR_EFORMAT && strstr(e2.msg, "personal_shift"),
+                      "a personal_shift of \"any\" loads (%s)", e2.msg);
+                m->personal_all = 0;
+            }
             /* the gate by faces at rest (RULE19): an AU whose measurement goes beyond the range stays present;
              * with the range's edge moved past it, the AU is held back, its probability as it was; the gate
              * is saved and loaded back, and a bad one refused */

@@ -115,6 +115,7 @@ static const char *model_kind(const au_eval_opts *o, char *buf)
     } else
         snprintf(buf, 256, "a logistic regression per AU, l2 %.3g", o->fit.l2);
     size_t k = strlen(buf);
+    if (o->personal_all) k += (size_t)snprintf(buf + k, 256 - k, "; against the person's neutral every feature shifted");
     for (int a = 0, first = 1; a < AU_COUNT && k < 200; a++)
         if (o->fit.rest_gate[a]) {
             k += (size_t)snprintf(buf + k, 256 - k, "%sAU%d", first ? "; scored present only beyond faces at rest: " : ", ",
@@ -505,6 +506,7 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
         m->use_appearance = o->appearance;
         m->use_blendshapes = o->appearance && o->blendshapes;
         m->bs_symmetric = m->use_blendshapes && o->bs_symmetric;
+        m->personal_all = o->personal_all;
         rc = au_model_fit(m, &d, &o->fit, err);
     }
     free(X); free(y); free(cls); free(g); free(coded); free(neutral); free(w); free(evw); free(nw); free(dom); free(ref); free(row);
@@ -1035,7 +1037,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
     int k = snprintf(hid, sizeof hid, " --hidden %d", o->fit.hidden);
     if (o->fit.hidden > 0) k += snprintf(hid + k, sizeof hid - (size_t)k, " --epochs %d", o->fit.epochs);
     if (o->fit.members > 1) snprintf(hid + k, sizeof hid - (size_t)k, " --ensemble %d", o->fit.members);
-    char vr[96], sw[40] = "", gate[96] = "";
+    char vr[128], sw[40] = "", gate[96] = "";
     if (o->sfew_weight != 1.0f) snprintf(sw, sizeof sw, " --sfew-weight %g", o->sfew_weight);
     int k_gate = 0;
     for (int a = 0; a < AU_COUNT; a++)
@@ -1047,6 +1049,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
     else if (o->fit.video_margin > 0)
         snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto --video-margin %g", o->fit.video_margin);
     else snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto");
+    if (o->personal_all) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-shift all");
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",

@@ -181,7 +181,8 @@ int au_read(const au_model *m, const au_image *img, const au_face *f, const au_n
 void au_personal_features(const au_model *m, const float *feat, const float *neutral_feat, float *x)
 {
     memcpy(x, feat, (size_t)m->n_feat * sizeof *x);
-    for (int j = 0; j < AU_GEOM_N && j < m->n_feat; j++) x[j] = feat[j] - (neutral_feat[j] - m->neutral_mean[j]);
+    int n = m->personal_all ? m->n_feat : AU_GEOM_N < m->n_feat ? AU_GEOM_N : m->n_feat;
+    for (int j = 0; j < n; j++) x[j] = feat[j] - (neutral_feat[j] - m->neutral_mean[j]);
 }
 
 void au_predict_personal(const au_model *m, const float *feat, const float *neutral_feat, float *prob, float *thr)

@@ -201,6 +201,12 @@ int au_model_load(au_model *m, const char *path, au_error *err)
     m->use_blendshapes = cJSON_IsNumber(ub) ? ub->valueint : 0;
     const cJSON *sy = cJSON_GetObjectItemCaseSensitive(root, "blendshapes_symmetric");
     m->bs_symmetric = cJSON_IsNumber(sy) ? sy->valueint : 0;
+    const cJSON *ps = cJSON_GetObjectItemCaseSensitive(root, "personal_shift");
+    if (ps && !(cJSON_IsString(ps) && (!strcmp(ps->valuestring, "all") || !strcmp(ps->valuestring, "geometry")))) {
+        cJSON_Delete(root);
+        return au_fail(err, AUGUR_EFORMAT, "%s: personal_shift must be \"all\" or \"geometry\"", path);
+    }
+    m->personal_all = ps && !strcmp(ps->valuestring, "all");
     /* the features this code computes are fixed: a model for other ones cannot be used */
     int want = AU_GEOM_N + (m->use_appearance ? AU_APP_N : 0) + (m->use_blendshapes ? AU_BS_N : 0);
     if ((m->use_appearance != 0 && m->use_appearance != 1) || (m->use_blendshapes != 0 && m->use_blendshapes != 1) ||

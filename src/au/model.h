@@ -28,6 +28,8 @@ typedef struct au_model {
     int use_appearance;               /* features = geometry [+ appearance [+ blendshapes]] */
     int use_blendshapes;              /* (only with use_appearance: the features are a prefix of AU_FEAT_N) */
     int bs_symmetric;                 /* the blendshapes enter mirror-symmetrised (au_model_input) */
+    int personal_all;                 /* au_personal_features shifts every feature by the person's neutral,
+                                         not the geometry alone (JSON "personal_shift": "all"; RULE20) */
     int regional[AU_COUNT];           /* 1: the AU reads only the features of its face areas (au_area_of) */
     float mean[AU_MAX_FEATURES];      /* standardisation */
     float scale[AU_MAX_FEATURES];     /* 1 / std */
