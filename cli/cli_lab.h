@@ -49,6 +49,8 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "                      its inner-fold F1 on the rows with a neutral is higher by more than --video-margin)\n" \
     "                      or personal (every AU against the neutral)\n" \
     "  --video-margin X    auto: the F1 margin (default 0.05)\n" \
+    "  --personal-rest-self  the personal thresholds' false-alarm budget also counts the FERPlus and SFEW\n" \
+    "                      faces at rest, each read against itself (a face held still)\n" \
     "  --personal-shift S  against the person's neutral, shift every feature by the neutral (all) or\n" \
     "                      the geometry alone (geometry, the default)\n" \
     "  --l2 X              ridge of the per-AU regressions, --hidden 0 (default 20)\n" \

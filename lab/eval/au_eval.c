@@ -116,6 +116,8 @@ static const char *model_kind(const au_eval_opts *o, char *buf)
         snprintf(buf, 256, "a logistic regression per AU, l2 %.3g", o->fit.l2);
     size_t k = strlen(buf);
     if (o->personal_all) k += (size_t)snprintf(buf + k, 256 - k, "; against the person's neutral every feature shifted");
+    if (o->personal_rest_self)
+        k += (size_t)snprintf(buf + k, 256 - k, "; personal thresholds also budgeted on web/film faces at rest against themselves");
     for (int a = 0, first = 1; a < AU_COUNT && k < 200; a++)
         if (o->fit.rest_gate[a]) {
             k += (size_t)snprintf(buf + k, 256 - k, "%sAU%d", first ? "; scored present only beyond faces at rest: " : ", ",
@@ -483,7 +485,10 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
     for (int i = 0; !rc && i < p->n; i++) {
         if (row[i] < 0) continue;
         int r = o->personal_thresholds ? ref_row(p, i, row) : -1;
-        ref[row[i]] = r >= 0 ? row[r] : -1;
+        /* --personal-rest-self: a web or film face at rest is its own neutral, as in a clip of it held still */
+        int self = o->personal_thresholds && o->personal_rest_self && p->cls[i] == EXPR_NEUTRAL &&
+                   (p->dom[i] == DOM_FER || p->dom[i] == DOM_SFEW);
+        ref[row[i]] = r >= 0 ? row[r] : self ? row[i] : -1;
     }
     /* the evidence map's row weights: with ev_domains, each data set's labelled
      * rows weigh the same in total (CK+ with its neutral frames, FERPlus, SFEW) */
@@ -1050,6 +1055,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
         snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto --video-margin %g", o->fit.video_margin);
     else snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto");
     if (o->personal_all) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-shift all");
+    if (o->personal_rest_self) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-rest-self");
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",

@@ -47,6 +47,8 @@ typedef struct au_eval_opts {
     int appearance;           /* 1: geometry + HOG features (default); 0: geometry only */
     int blendshapes;          /* 1 (default): also MediaPipe's blendshapes (with the appearance) */
     int bs_symmetric;         /* 1: the blendshapes enter mirror-symmetrised (au_model_input) */
+    int personal_rest_self;   /* 1: the personal thresholds' false-alarm budget also counts every FERPlus and SFEW
+                                 row labelled neutral read against itself (a face held still; RULE21) */
     int personal_all;         /* 1: the reading against the person's neutral shifts every feature, not the
                                  geometry alone (au_model.personal_all; --personal-shift all) */
     int mirrored_rows;        /* 1: every training row is read a second time from its image flipped left to

@@ -527,7 +527,7 @@ static int measure_rest(au_model *m, const au_fit_data *d)
         for (int j = 0; j < AU_M_COUNT; j++) {
             nv = 0;
             for (int i = 0; i < d->n; i++) {
-                if (!d->neutral[i] || (k && d->ref[i] < 0)) continue;
+                if (!d->neutral[i] || (k && (d->ref[i] < 0 || d->ref[i] == i))) continue; /* not a face against itself */
                 float rest = k ? d->X[(size_t)d->ref[i] * d->n_feat + j] : m->neutral_mean[j];
                 v[nv++] = d->X[(size_t)i * d->n_feat + j] - rest;
             }

@@ -21,8 +21,10 @@ typedef struct au_fit_data {
     int n, n_feat;
     const int *ref;               /* n: the row of this person's neutral to read the row against (a CK+
                                      peak: its sequence's first frame; a CK+ neutral frame: another
-                                     sequence's), -1 for none; NULL: no thresholds for the personal
-                                     reading (threshold_personal = threshold) */
+                                     sequence's; a row itself: a face held still, --personal-rest-self;
+                                     such rows count in the personal budget only, never in the personal
+                                     range of faces at rest), -1 for none; NULL: no thresholds for the
+                                     personal reading (threshold_personal = threshold) */
     const float *neutral_weight;  /* n: a neutral row's weight in the budget's false-alarm rate (the rate
                                      is the weighted share of neutral rows an AU fires on), or NULL: every
                                      neutral row weighs 1 (budget_domains: the caller makes each data set's
