@@ -274,6 +274,8 @@ grep_out '"held_at_rest":true' "JSON: held_at_rest"
 rm -f "$T/au-held.json"
 expect 2 "train au bad --rest-gate" -- "$AUGUR" train au --data "$T" --rest-gate 20,x --out "$T/m.json"
 grep_out "rest-gate takes none or AU numbers" "--rest-gate message"
+expect 2 "train au bad --personal-shift" -- "$AUGUR" train au --data "$T" --personal-shift both --out "$T/m.json"
+grep_out "personal-shift must be all or geometry, not 'both'" "--personal-shift message"
 # a hidden layer with regional AUs is refused before any data is read (train and eval alike)
 for cmd in "train au --out $T/m.json" "eval au"; do
     expect 1 "$cmd --hidden with --regional" -- "$AUGUR" $cmd --data "$T/nowhere" --hidden 16 --regional all -q
