@@ -131,6 +131,9 @@ open(a + "/rest", "w").write(json.dumps(rm, separators=(",", ":")))
 # and with AU12 scored present only beyond faces at rest (train au --rest-gate)
 gm = dict(rm, aus=[dict(x, rest_gate=1) if x["au"] == 12 else x for x in rm["aus"]])
 open(a + "/rest_gate", "w").write(json.dumps(gm, separators=(",", ":")))
+# and read against the person's neutral with every feature shifted (train au --personal-shift all)
+pm = dict(rm, personal_shift="all")
+open(a + "/personal_shift", "w").write(json.dumps(pm, separators=(",", ":")))
 
 # TFLite (nn/tflite.c): patches on models/face_blendshapes.tflite, and a raw
 # truncated head of it

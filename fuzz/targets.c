@@ -266,6 +266,12 @@ int fuzz_aumodel(const uint8_t *d, size_t n)
             }
         for (int a = 0; a < AU_COUNT; a++) /* a gate that loads is on a fitted AU that has a measurement */
             if (m.rest_gate[a] && (!m.trained[a] || au_measure_of(au_defs[a].id) < 0)) abort();
+        if (m.has_neutral_mean) { /* the reading against a neutral, whatever it shifts, stays a probability */
+            float thr[AU_COUNT];
+            au_predict_personal(&m, feat, feat, prob, thr);
+            for (int a = 0; a < AU_COUNT; a++)
+                if (m.trained[a] && !(prob[a] >= 0 && prob[a] <= 1 && thr[a] >= 0 && thr[a] <= 1)) abort();
+        }
         if (m.has_evidence) {
             au_model_evidence(&m, prob, ev);
             for (int c = 0; c < AU_EV_CLASSES; c++)
