@@ -181,7 +181,7 @@ int au_read(const au_model *m, const au_image *img, const au_face *f, const au_n
 void au_personal_features(const au_model *m, const float *feat, const float *neutral_feat, float *x)
 {
     memcpy(x, feat, (size_t)m->n_feat * sizeof *x);
-    int n = m->personal_all ? m->n_feat : AU_GEOM_N < m->n_feat ? AU_GEOM_N : m->n_feat;
+    int n = m->personal_all || m->n_feat < AU_GEOM_N ? m->n_feat : AU_GEOM_N; /* every feature, or the geometry */
     for (int j = 0; j < n; j++) x[j] = feat[j] - (neutral_feat[j] - m->neutral_mean[j]);
 }
 
