@@ -60,6 +60,13 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
         }
         o->personal_all = !strcmp(v, "all");
     }
+    else if (!strcmp(a, "--personal-gate")) {
+        if (strcmp(v, "moved") && strcmp(v, "none")) {
+            cli_error(cmd, "--personal-gate must be moved or none, not '%s'", v);
+            return -1;
+        }
+        o->personal_gate = !strcmp(v, "moved");
+    }
     else if (!strcmp(a, "--data")) o->data_dir = v;
     else if (!strcmp(a, "--labels")) o->labels_csv = v;
     else if (!strcmp(a, "--negatives")) o->negatives_dir = v;

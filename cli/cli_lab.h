@@ -53,6 +53,9 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "                      faces at rest, each read against itself (a face held still)\n" \
     "  --personal-shift S  against the person's neutral, shift every feature by the neutral (all) or\n" \
     "                      the geometry alone (geometry, the default)\n" \
+    "  --personal-gate G   against the person's neutral, an AU is present only where the still reading\n" \
+    "                      shows it too or its measurement goes beyond faces at rest (moved, the\n" \
+    "                      default, as shipped), or by the personal reading alone (none)\n" \
     "  --l2 X              ridge of the per-AU regressions, --hidden 0 (default 20)\n" \
     "  --hidden H          one network for every AU: a hidden layer of H ReLU units (at most 512)\n" \
     "                      that the AUs' regressions share (default 128, the shipped model;\n" \

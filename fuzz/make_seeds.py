@@ -134,6 +134,9 @@ open(a + "/rest_gate", "w").write(json.dumps(gm, separators=(",", ":")))
 # and read against the person's neutral with every feature shifted (train au --personal-shift all)
 pm = dict(rm, personal_shift="all")
 open(a + "/personal_shift", "w").write(json.dumps(pm, separators=(",", ":")))
+# and with the reading against the person's neutral gated by the still reading or a movement (--personal-gate moved)
+qm = dict(rm, personal_gate="moved")
+open(a + "/personal_gate", "w").write(json.dumps(qm, separators=(",", ":")))
 
 # TFLite (nn/tflite.c): patches on models/face_blendshapes.tflite, and a raw
 # truncated head of it

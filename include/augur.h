@@ -182,7 +182,10 @@ struct augur_au {
                               See augur_measure_beyond_rest */
     int   held_at_rest;    /* 1: probability >= 0.5 but not present: the AU model scores this AU present only
                               where its measurement goes beyond what faces at rest show (AU20 in the shipped
-                              model, docs/AUS.md "AU20 and faces at rest"), and here it does not */
+                              model, docs/AUS.md "AU20 and faces at rest"), and here it does not. 2: read
+                              against the person's neutral (video), but the face as a still image does not
+                              show it and its measurement is within what the person's face at rest shows
+                              (docs/AUS.md "A face held still") */
 };
 
 struct augur_face {

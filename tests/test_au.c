@@ -514,7 +514,7 @@ static void test_fit_video_reading(void)
     CHECK(rc == 0 && m->still_in_video[a] == 1, "auto: the still reading chosen for AU12 (%d; %s)", m->still_in_video[a], err.msg);
     if (!rc && m->still_in_video[a]) {
         float pp[AU_COUNT], th[AU_COUNT], ps[AU_COUNT];
-        au_predict_personal(m, X + 3 * D, X + 0 * D, pp, th);
+        au_predict_personal(m, X + 3 * D, X + 0 * D, pp, th, NULL);
         au_model_predict(m, X + 3 * D, ps);
         CHECK(pp[a] == ps[a] && th[a] == m->threshold[a], "AU12 read still: p %.4f (still %.4f), threshold %.3f (%.3f)",
               pp[a], ps[a], th[a], m->threshold[a]);
@@ -948,6 +948,52 @@ int main(void)
                 if (gf) fclose(gf);
                 CHECK(one && au_model_load(&back, tmp, &e2) == AUGUR_EFORMAT, "a rest gate of 2 loads");
                 m->rest_gate[a12] = 0;
+            }
+            /* the gate of the reading against the person's neutral (RULE22): the face read against itself has
+             * not moved, so an AU that its still reading does not show is held back, its probability kept; one
+             * the still reading shows, or whose measurement goes beyond the personal range, stays; the field is
+             * saved and loaded back, and a bad one refused */
+            {
+                int a12 = au_index(12);
+                static au_face_aus r0, r1;
+                float t_still = m->threshold[a12], t_pers = m->threshold_personal[a12];
+                m->threshold[a12] = 1.01f;   /* the still reading cannot show AU12 */
+                m->threshold_personal[a12] = 0.0f; /* the personal reading always does */
+                m->personal_gate = 0;
+                int ok0 = au_read_features(m, f, ra.features, &nz, &r0, &e2) == 0;
+                m->personal_gate = 1;
+                int ok1 = au_read_features(m, f, ra.features, &nz, &r1, &e2) == 0;
+                CHECK(!m->still_in_video[a12] && ok0 && ok1 && r0.au[a12].present && !r0.au[a12].held_at_rest &&
+                      !r1.au[a12].present && r1.au[a12].held_at_rest && r1.au[a12].probability == r0.au[a12].probability,
+                      "AU12 against itself, still reading absent: present %d/%d held %d/%d p %.3f/%.3f (gate off/on)",
+                      r0.au[a12].present, r1.au[a12].present, r0.au[a12].held_at_rest, r1.au[a12].held_at_rest,
+                      r0.au[a12].probability, r1.au[a12].probability);
+                m->threshold[a12] = t_still; /* the still reading shows it (the astronaut smiles): it stays */
+                CHECK(au_read_features(m, f, ra.features, &nz, &r1, &e2) == 0 && ra.au[a12].present && r1.au[a12].present &&
+                      !r1.au[a12].held_at_rest, "AU12 against itself, still reading present: present %d held %d",
+                      r1.au[a12].present, r1.au[a12].held_at_rest);
+                float edge = au_rest_edge(m, 12, 1);
+                CHECK(isfinite(edge) && au_personal_gated(m, a12, 0.0f, 0.0f) && !au_personal_gated(m, a12, 0.0f, edge + 0.5f) &&
+                      !au_personal_gated(m, a12, t_still, 0.0f) && au_personal_gated(m, a12, 0.0f, edge - 0.5f),
+                      "au_personal_gated around AU12's personal edge %.2f", edge);
+                m->threshold_personal[a12] = t_pers;
+                static au_model back;
+                CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back, tmp, &e2) == 0 && back.personal_gate == 1,
+                      "personal_gate is not saved and loaded back (%s)", e2.msg);
+                int saved = au_model_save(m, tmp, &e2) == 0;
+                static char txt[1 << 22];
+                FILE *gf = fopen(tmp, "r+");
+                size_t nt = gf ? fread(txt, 1, sizeof txt - 1, gf) : 0;
+                txt[nt] = 0;
+                char *v = strstr(txt, "\"personal_gate\"");
+                v = v ? strstr(v + 15, "\"moved\"") : NULL;
+                if (v && gf) { memcpy(v + 1, "moves", 5); rewind(gf); fwrite(txt, 1, nt, gf); }
+                if (gf) fclose(gf);
+                CHECK(saved && v && au_model_load(&back, tmp, &e2) == AUGUR_EFORMAT && strstr(e2.msg, "personal_gate"),
+                      "a personal_gate of \"moves\" loads (%s)", e2.msg);
+                m->personal_gate = 0;
+                CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back, tmp, &e2) == 0 && back.personal_gate == 0,
+                      "a model without personal_gate loads with it (%s)", e2.msg);
             }
             m->has_measure_rest = m->has_measure_rest_personal = 0;
             rc = au_model_save(m, tmp, &e2);

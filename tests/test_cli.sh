@@ -276,6 +276,8 @@ expect 2 "train au bad --rest-gate" -- "$AUGUR" train au --data "$T" --rest-gate
 grep_out "rest-gate takes none or AU numbers" "--rest-gate message"
 expect 2 "train au bad --personal-shift" -- "$AUGUR" train au --data "$T" --personal-shift both --out "$T/m.json"
 grep_out "personal-shift must be all or geometry, not 'both'" "--personal-shift message"
+expect 2 "eval au bad --personal-gate" -- "$AUGUR" eval au --data "$T" --personal-gate always
+grep_out "personal-gate must be moved or none, not 'always'" "--personal-gate message"
 # a hidden layer with regional AUs is refused before any data is read (train and eval alike)
 for cmd in "train au --out $T/m.json" "eval au"; do
     expect 1 "$cmd --hidden with --regional" -- "$AUGUR" $cmd --data "$T/nowhere" --hidden 16 --regional all -q
@@ -339,6 +341,17 @@ sed 's/,0$/,1/' "$T/pga.csv" > "$T/pgb.csv"
 expect 0 "eval compare, a gate by faces at rest" -- "$AUGUR" eval compare "$T/pga.csv" "$T/pgb.csv"
 grep_out "CK+ neutral with an AU: A 50.0%  B 0.0%" "compare: a gated AU within rest is not present"
 grep_out "CK+ 16-AU F1:          A 0.050  B 0.050  B-A +0.000" "compare: a gated AU beyond rest stays present"
+# the gate of the reading against the person's neutral (bit 2 of AUxx_rest_gate, RULE22): B gates it;
+# b.png's AU12 is read against the neutral but not as a still, and has not moved beyond rest (held back:
+# a miss); a.png's still reading shows it (kept); with b.png's measurement beyond rest it is kept
+awk -F, -v OFS=, 'NR == 1 { print $0, "AU12_mm", "AU12_rest_mm", "AU12_mm_personal", "AU12_rest_mm_personal", "AU12_rest_gate"; next }
+  { print $0, "3.0", "2.0", ($1 ~ /^b/ ? "1.0" : "3.0"), "2.0", 0 }' "$T/ppa.csv" > "$T/pva.csv"
+sed 's/,0$/,2/' "$T/pva.csv" > "$T/pvb.csv"
+expect 0 "eval compare, the personal gate" -- "$AUGUR" eval compare "$T/pva.csv" "$T/pvb.csv"
+grep_out "CK+ 16-AU F1:        A 0.062  B 0.050  B-A -0.012" "compare: the personal gate holds back an AU that did not move"
+sed 's/^\(b.png.*\),1.0,2.0,2$/\1,3.0,2.0,2/' "$T/pvb.csv" > "$T/pvc.csv"
+expect 0 "eval compare, the personal gate, moved" -- "$AUGUR" eval compare "$T/pva.csv" "$T/pvc.csv"
+grep_out "CK+ 16-AU F1:        A 0.062  B 0.062  B-A +0.000" "compare: the personal gate keeps an AU that moved beyond rest"
 expect 0 "eval compare, a file with itself" -- "$AUGUR" eval compare "$T/pa.csv" "$T/pa.csv"
 grep_out "B-A +0.000  \[+0.000, +0.000\]" "compare: a file against itself differs by nothing"
 expect 2 "eval compare one file" -- "$AUGUR" eval compare "$T/pa.csv"; grep_out "two prediction files" "compare: one file"

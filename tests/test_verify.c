@@ -124,6 +124,19 @@ int main(void)
             CHECK(ex_verify(&g, claim, strlen(claim), &vh, &e) == 0 && vh.n_claims == 1 && !vh.claims[0].supported &&
                       strstr(vh.claims[0].reason, "not scored present") && strstr(vh.claims[0].reason, "within faces at rest"),
                   "a claim of a held AU: %s", vh.n_claims ? vh.claims[0].reason : "no claim");
+            /* held back against the person's neutral (RULE22): the still reading does not show it either */
+            g.aus[k6].held_at_rest = 2;
+            CHECK(ex_build_trace(&g, -1, &tg, &e) == 0, "trace: %s", e.msg);
+            local[0] = 0;
+            for (int i = 0; i < tg.n_local; i++)
+                if (!strncmp(tg.local[i], "AU6 ", 4)) snprintf(local, sizeof local, "%s", tg.local[i]);
+            CHECK(strstr(local, "against the person's neutral but not scored present: the face as a still image does "
+                         "not show it") && strstr(local, "within what faces at rest show"),
+                  "an AU held against the person's neutral is said so: %s", local);
+            CHECK(ex_verify(&g, claim, strlen(claim), &vh, &e) == 0 && vh.n_claims == 1 && !vh.claims[0].supported &&
+                      strstr(vh.claims[0].reason, "the still image does not show it"),
+                  "a claim of an AU held against the person's neutral: %s", vh.n_claims ? vh.claims[0].reason : "no claim");
+            g.aus[k6].held_at_rest = 1;
             /* TAG's AU-Prob-Bbox list: the AUs present first, so the held AU6 (its probability as read,
              * near 1) follows AU12, AU16 and AU25 */
             char *al = NULL, *al0 = NULL;

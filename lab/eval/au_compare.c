@@ -73,8 +73,17 @@ static int split_line(char *line, char **f, int max)
  * measurement does not go beyond the edge (an empty cell: unknown, not gated). Columns -1: absent. */
 static int gated(char **f, int cg, int cm, int cr, int a)
 {
-    if (cg < 0 || cm < 0 || cr < 0 || atoi(f[cg]) != 1 || !*f[cm] || !*f[cr]) return 0;
+    if (cg < 0 || cm < 0 || cr < 0 || !(atoi(f[cg]) & 1) || !*f[cm] || !*f[cr]) return 0;
     return au_beyond_rest(au_defs[a].id, (float)atof(f[cm]), (float)atof(f[cr])) == 0;
+}
+
+/* A row's gate of the reading against the person's neutral, as au_personal_gated reads it: the fold
+ * model gates it (bit 1 of the gate column), the still reading is under its threshold and the
+ * personal measurement does not go beyond its edge (an empty cell: unknown, not gated). */
+static int gated_personal(char **f, int cg, int cp, int ct, int cm, int cr, int a)
+{
+    if (cg < 0 || cm < 0 || cr < 0 || !(atoi(f[cg]) & 2) || !*f[cp] || !*f[cm] || !*f[cr]) return 0;
+    return atof(f[cp]) < atof(f[ct]) && au_beyond_rest(au_defs[a].id, (float)atof(f[cm]), (float)atof(f[cr])) == 0;
 }
 
 static int read_preds(const char *path, pred_file *out, au_error *err)
@@ -175,7 +184,8 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
         for (int a = 0; a < AU_COUNT && out->has_personal; a++) has_pn |= out->in_file[a] && *f[col_pp[a]] && *f[col_pt[a]];
         for (int a = 0; a < AU_COUNT; a++)
             present[a] = has_pn && out->in_file[a] && *f[col_pp[a]] && atof(f[col_pp[a]]) >= atof(f[col_pt[a]]) &&
-                         !gated(f, col_g[a], col_mmp[a], col_rmp[a], a);
+                         !gated(f, col_g[a], col_mmp[a], col_rmp[a], a) &&
+                         !gated_personal(f, col_g[a], col_p[a], col_t[a], col_mmp[a], col_rmp[a], a);
         au_facs_apply(present);
         for (int a = 0; a < AU_COUNT; a++) out->present_pn[(size_t)i * AU_COUNT + a] = (signed char)(has_pn ? present[a] : -1);
     }

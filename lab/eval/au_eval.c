@@ -39,6 +39,8 @@ au_eval_opts au_eval_default_opts(void)
     o.fit.video_reading = 1;          /* ... and, per AU, the still reading in video where the inner folds find it */
     o.fit.video_margin = 0.05f;       /* better by more than 0.05 of F1 (RULE13, docs/AUS.md; shipped 2026-12-07) */
     o.fit.rest_gate[au_index(20)] = 1; /* AU20 scored present only beyond faces at rest (RULE19; shipped 2026-12-07) */
+    o.personal_gate = 1;              /* against the person's neutral, an AU needs the still reading or a movement
+                                         (RULE22; shipped 2026-12-07) */
     o.min_report_seqs = 20;
     o.threads = 2;
     return o;
@@ -116,6 +118,8 @@ static const char *model_kind(const au_eval_opts *o, char *buf)
         snprintf(buf, 256, "a logistic regression per AU, l2 %.3g", o->fit.l2);
     size_t k = strlen(buf);
     if (o->personal_all) k += (size_t)snprintf(buf + k, 256 - k, "; against the person's neutral every feature shifted");
+    if (o->personal_gate)
+        k += (size_t)snprintf(buf + k, 256 - k, "; against the person's neutral an AU needs the still reading or a movement");
     if (o->personal_rest_self)
         k += (size_t)snprintf(buf + k, 256 - k, "; personal thresholds also budgeted on web/film faces at rest against themselves");
     for (int a = 0, first = 1; a < AU_COUNT && k < 200; a++)
@@ -512,6 +516,7 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
         m->use_blendshapes = o->appearance && o->blendshapes;
         m->bs_symmetric = m->use_blendshapes && o->bs_symmetric;
         m->personal_all = o->personal_all;
+        m->personal_gate = o->personal_gate;
         rc = au_model_fit(m, &d, &o->fit, err);
     }
     free(X); free(y); free(cls); free(g); free(coded); free(neutral); free(w); free(evw); free(nw); free(dom); free(ref); free(row);
@@ -679,8 +684,11 @@ static void auc_rows(const pool *p, const float *oof_p, const float *oof_t, au_e
  * report can be recomputed, and other rules tried on the same folds.
  * prob/thr, prob_pn/thr_pn: n x AU_COUNT (-1: not read); mm: n x AU_COUNT x 4
  * (still measurement and edge, personal measurement and edge; NaN: none);
- * gate: n x AU_COUNT, 1 where the fold model gates the AU by faces at rest
- * (au_rest_gated: present needs the measurement beyond its edge); fold_of: n. */
+ * gate: n x AU_COUNT, bit 0 where the fold model gates the AU by faces at rest
+ * (au_rest_gated: present needs the measurement beyond its edge), bit 1 where it
+ * gates the reading against the person's neutral (au_personal_gated: present
+ * there needs the still reading or the personal measurement beyond its edge);
+ * fold_of: n. */
 static int write_predictions(const char *path, const pool *p, const float *prob, const float *thr, const float *prob_pn,
                              const float *thr_pn, const float *mm, const unsigned char *gate, const int *fold_of,
                              const signed char *ev, const int *fitted, au_error *err)
@@ -902,7 +910,9 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                 if (!m->trained[a]) { present[a] = 0; continue; }
                 oof_p[(size_t)i * AU_COUNT + a] = prob[a];
                 oof_t[(size_t)i * AU_COUNT + a] = m->threshold[a];
-                oof_gate[(size_t)i * AU_COUNT + a] = (unsigned char)m->rest_gate[a];
+                /* bit 0: gated by faces at rest (au_rest_gated); bit 1: the reading against the person's
+                 * neutral gated by the still reading or a movement (au_personal_gated) */
+                oof_gate[(size_t)i * AU_COUNT + a] = (unsigned char)((m->rest_gate[a] ? 1 : 0) | (m->personal_gate ? 2 : 0));
                 int j = au_measure_of(au_defs[a].id);
                 float *q = oof_mm + ((size_t)i * AU_COUNT + a) * 4;
                 if (j >= 0) {
@@ -934,7 +944,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
             float th[AU_COUNT];
             memcpy(th, m->threshold, sizeof th);
             if (neu[i] >= 0 && m->has_neutral_mean) {
-                au_predict_personal(m, p.X + (size_t)i * AU_FEAT_N, p.X + (size_t)neu[i] * AU_FEAT_N, prob, th);
+                au_predict_personal(m, p.X + (size_t)i * AU_FEAT_N, p.X + (size_t)neu[i] * AU_FEAT_N, prob, th, NULL);
                 if (p.dom[i] == DOM_CK) rep->n_personal++;
                 for (int a = 0; a < AU_COUNT; a++)
                     if (m->trained[a]) { oof_pp[(size_t)i * AU_COUNT + a] = prob[a]; oof_pt[(size_t)i * AU_COUNT + a] = th[a]; }
@@ -942,16 +952,21 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
             if (p.dom[i] == DOM_CK_NEUTRAL) {
                 if (neu[i] < 0 || !m->has_neutral_mean) continue;
                 int any_pn = 0;
-                for (int a = 0; a < AU_COUNT; a++)
-                    any_pn |= m->trained[a] && prob[a] >= th[a] && !au_rest_gated(m, a, oof_mm[((size_t)i * AU_COUNT + a) * 4 + 2], 1);
+                for (int a = 0; a < AU_COUNT; a++) {
+                    float mm = oof_mm[((size_t)i * AU_COUNT + a) * 4 + 2];
+                    any_pn |= m->trained[a] && prob[a] >= th[a] && !au_rest_gated(m, a, mm, 1) &&
+                              !au_personal_gated(m, a, oof_p[(size_t)i * AU_COUNT + a], mm);
+                }
                 rep->n_personal_neutral++;
                 rep->personal_neutral_any += any_pn;
                 continue;
             }
             int pers = neu[i] >= 0 && m->has_neutral_mean; /* read against the neutral, as above, or as a still */
-            for (int a = 0; a < AU_COUNT; a++)
-                present[a] = m->trained[a] && prob[a] >= th[a] &&
-                             !au_rest_gated(m, a, oof_mm[((size_t)i * AU_COUNT + a) * 4 + (pers ? 2 : 0)], pers);
+            for (int a = 0; a < AU_COUNT; a++) {
+                float mm = oof_mm[((size_t)i * AU_COUNT + a) * 4 + (pers ? 2 : 0)];
+                present[a] = m->trained[a] && prob[a] >= th[a] && !au_rest_gated(m, a, mm, pers) &&
+                             !(pers && au_personal_gated(m, a, oof_p[(size_t)i * AU_COUNT + a], mm));
+            }
             au_facs_apply(present);
             for (int a = 0; a < AU_COUNT; a++)
                 if (m->trained[a]) pred_pn[(size_t)i * AU_COUNT + a] = (signed char)present[a];
@@ -1055,6 +1070,8 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
         snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto --video-margin %g", o->fit.video_margin);
     else snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto");
     if (o->personal_all) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-shift all");
+    if (!o->personal_gate) /* the default gates it (RULE22) */
+        snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-gate none");
     if (o->personal_rest_self) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-rest-self");
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s%s%s%s",

@@ -159,6 +159,13 @@ int au_rest_gated(const au_model *m, int a, float measure_mm, int personal)
     return m->rest_gate[a] && au_beyond_rest(id, measure_mm, au_rest_edge(m, id, personal)) == 0;
 }
 
+int au_personal_gated(const au_model *m, int a, float still_prob, float measure_mm)
+{
+    int id = au_defs[a].id;
+    return m->personal_gate && m->trained[a] && !(still_prob >= m->threshold[a]) &&
+           au_beyond_rest(id, measure_mm, au_rest_edge(m, id, 1)) == 0;
+}
+
 static float logistic(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 int au_evidence_features(const au_image *img, const au_face *f, int appearance, float *feat)
@@ -185,12 +192,14 @@ void au_personal_features(const au_model *m, const float *feat, const float *neu
     for (int j = 0; j < n; j++) x[j] = feat[j] - (neutral_feat[j] - m->neutral_mean[j]);
 }
 
-void au_predict_personal(const au_model *m, const float *feat, const float *neutral_feat, float *prob, float *thr)
+void au_predict_personal(const au_model *m, const float *feat, const float *neutral_feat, float *prob, float *thr,
+                         float *still_prob)
 {
-    float x[AU_FEAT_N], still[AU_COUNT];
+    float x[AU_FEAT_N], own[AU_COUNT];
+    float *still = still_prob ? still_prob : own;
     au_personal_features(m, feat, neutral_feat, x);
     au_model_predict(m, x, prob);
-    int any_still = 0;
+    int any_still = still_prob != NULL || m->personal_gate;
     for (int a = 0; a < AU_COUNT; a++) any_still |= m->still_in_video[a];
     if (any_still) au_model_predict(m, feat, still);
     for (int a = 0; a < AU_COUNT; a++) {
@@ -224,9 +233,10 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
      * 1.6 mm over its lip corners (docs/AUS.md, "The measurement behind each AU") */
     int pop = !neutral && m->has_neutral_mean && m->n_feat >= AU_M_COUNT;
     for (int i = 0; i < AU_M_COUNT; i++) out->measures[i] = face_abs[i] - neut_abs[i] - (pop ? m->neutral_mean[i] : 0);
-    float prob[AU_COUNT], th[AU_COUNT];
-    if (neutral && m->has_neutral_mean) {
-        au_predict_personal(m, out->features, neutral->feat, prob, th);
+    float prob[AU_COUNT], th[AU_COUNT], still[AU_COUNT];
+    int personal = neutral && m->has_neutral_mean;
+    if (personal) {
+        au_predict_personal(m, out->features, neutral->feat, prob, th, still);
     } else {
         au_model_predict(m, out->features, prob);
         memcpy(th, m->threshold, sizeof th);
@@ -272,6 +282,8 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
         r->present = r->source != AU_SRC_NONE && r->probability >= thr;
         if (r->present && au_rest_gated(m, a, r->measure_mm, neutral != NULL))
             r->present = 0, r->held_at_rest = 1;
+        else if (r->present && personal && au_personal_gated(m, a, still[a], r->measure_mm))
+            r->present = 0, r->held_at_rest = 2;
         if (r->source != AU_SRC_NONE) {
             float zt = logf(thr / (1 - thr));
             /* the reported probability is centred on the AU's own threshold, so 0.5 is the

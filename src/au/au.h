@@ -30,8 +30,10 @@ typedef struct au_reading {
     float measure_mm;     /* that measurement, face minus neutral, mm */
     float measure_rest_mm; /* the edge of faces at rest in the AU's direction (struct augur_au.measure_rest_mm) */
     float level;          /* intensity without the floor at 0 (-5..5; struct augur_au.level) */
-    int   held_at_rest;   /* read at or over its threshold but not scored present: the model gates it by faces
-                             at rest and its measurement is within them (au_rest_gated) */
+    int   held_at_rest;   /* read at or over its threshold but not scored present: 1 the model gates it by faces
+                             at rest and its measurement is within them (au_rest_gated); 2 read against the
+                             person's neutral, the still reading does not show it and its measurement is
+                             within the person's faces at rest (au_personal_gated) */
     int   side;           /* 0 both / symmetric, 1 subject's right stronger, 2 left stronger */
 } au_reading;
 
@@ -90,8 +92,11 @@ void au_personal_features(const au_model *m, const float *feat, const float *neu
 /* A face read against its person's neutral, as augur video reads it once the
  * neutral is known: per AU the reading its model chose (au_model.still_in_video):
  * against the neutral (au_personal_features) at threshold_personal, or as a
- * still image at threshold. prob, thr: AU_COUNT each (untrained AUs: prob -1). */
-void au_predict_personal(const au_model *m, const float *feat, const float *neutral_feat, float *prob, float *thr);
+ * still image at threshold. prob, thr: AU_COUNT each (untrained AUs: prob -1).
+ * still_prob (AU_COUNT, or NULL): the same face's still reading, for the gate
+ * au_personal_gated. */
+void au_predict_personal(const au_model *m, const float *feat, const float *neutral_feat, float *prob, float *thr,
+                         float *still_prob);
 
 /* The evidence features of face f in img against the population neutral
  * (geometry, then appearance when `appearance`, then the face's blendshapes,
@@ -172,5 +177,12 @@ int au_beyond_rest(int id, float measure_mm, float rest_edge_mm);
  * does not go beyond the model's range: the AU is then not scored present,
  * whatever its probability. 0 otherwise, and where the model has no range. */
 int au_rest_gated(const au_model *m, int a, float measure_mm, int personal);
+/* 1 when model m gates its reading against the person's neutral (m->personal_gate,
+ * RULE22) and AU index a, read present there, is shown neither by the still
+ * reading (still_prob under m->threshold[a]) nor by a movement: measure_mm,
+ * against the person's neutral, does not go beyond the model's personal range
+ * of faces at rest. A face that has not moved then reads at most what its photo
+ * reads. 0 otherwise, and where the model has no range or the AU no measurement. */
+int au_personal_gated(const au_model *m, int a, float still_prob, float measure_mm);
 
 #endif

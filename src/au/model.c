@@ -207,6 +207,12 @@ int au_model_load(au_model *m, const char *path, au_error *err)
         return au_fail(err, AUGUR_EFORMAT, "%s: personal_shift must be \"all\" or \"geometry\"", path);
     }
     m->personal_all = ps && !strcmp(ps->valuestring, "all");
+    const cJSON *pg = cJSON_GetObjectItemCaseSensitive(root, "personal_gate");
+    if (pg && !(cJSON_IsString(pg) && (!strcmp(pg->valuestring, "moved") || !strcmp(pg->valuestring, "none")))) {
+        cJSON_Delete(root);
+        return au_fail(err, AUGUR_EFORMAT, "%s: personal_gate must be \"moved\" or \"none\"", path);
+    }
+    m->personal_gate = pg && !strcmp(pg->valuestring, "moved");
     /* the features this code computes are fixed: a model for other ones cannot be used */
     int want = AU_GEOM_N + (m->use_appearance ? AU_APP_N : 0) + (m->use_blendshapes ? AU_BS_N : 0);
     if ((m->use_appearance != 0 && m->use_appearance != 1) || (m->use_blendshapes != 0 && m->use_blendshapes != 1) ||

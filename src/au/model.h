@@ -30,6 +30,10 @@ typedef struct au_model {
     int bs_symmetric;                 /* the blendshapes enter mirror-symmetrised (au_model_input) */
     int personal_all;                 /* au_personal_features shifts every feature by the person's neutral,
                                          not the geometry alone (JSON "personal_shift": "all"; RULE20) */
+    int personal_gate;                /* against the person's neutral, an AU is scored present only where the
+                                         still reading shows it too or its measurement goes beyond the personal
+                                         range of faces at rest (au_personal_gated; JSON "personal_gate":
+                                         "moved"; RULE22) */
     int regional[AU_COUNT];           /* 1: the AU reads only the features of its face areas (au_area_of) */
     float mean[AU_MAX_FEATURES];      /* standardisation */
     float scale[AU_MAX_FEATURES];     /* 1 / std */
