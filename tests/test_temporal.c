@@ -275,6 +275,32 @@ static void test_held_at_rest(void)
           "one frame scored present should give the whole event (onset %.3f s)", onset);
 }
 
+/* vt_frame_from_face: an AU read over its threshold but not scored present is held (held back at rest,
+ * or AU26 beside AU27, FACS's alternative); an AU under its threshold is not, nor is the lids' closure,
+ * whose events are named by their length */
+static void test_frame_held(void)
+{
+    static au_face face;
+    memset(&face, 0, sizeof face);
+    face.success = 1;
+    static const struct { int id, present, held; float p; } aus[] = {
+        {26, 0, 0, 0.80f}, {27, 1, 0, 0.90f}, {20, 0, 1, 0.65f}, {12, 0, 0, 0.40f}, {45, 0, 0, 0.70f}, {43, 1, 0, 0.90f},
+        {6, 1, 0, 0.95f}};
+    face.n_aus = (int)(sizeof aus / sizeof aus[0]);
+    for (int i = 0; i < face.n_aus; i++) {
+        face.aus[i].id = aus[i].id;
+        face.aus[i].present = aus[i].present;
+        face.aus[i].held_at_rest = aus[i].held;
+        face.aus[i].probability = aus[i].p;
+        face.aus[i].source = AUGUR_AU_SOURCE_BOTH;
+    }
+    vt_frame f;
+    vt_frame_from_face(&f, 0, 0.0, 0, &face);
+    uint32_t want = 1u << au_index(26) | 1u << au_index(20);
+    CHECK(f.success && f.au_held == want, "held AUs 0x%x, want 0x%x (AU26 beside AU27 and AU20 held back)",
+          (unsigned)f.au_held, (unsigned)want);
+}
+
 static void test_non_events(void)
 {
     int nev;
@@ -667,6 +693,7 @@ int main(void)
     test_non_events();
     test_closures();
     test_held_at_rest();
+    test_frame_held();
     test_scenario();
     test_bounds();
     test_hostile();

@@ -234,8 +234,9 @@ static int au_event_close(vt_analyzer *a, vt_face_state *s, int k, au_error *err
      * AU_BLINK_MAX_S, eyes closed (AU43) when it lasts longer */
     int blink = e.offset_t - e.onset_t < AU_BLINK_MAX_S;
     if ((e.au == 45 && !blink) || (e.au == 43 && blink)) return 0;
-    /* an AU the model gates by faces at rest (AU20) and held back in every frame
-     * of the event was never on the face as FACS scores it: no event says it was */
+    /* an AU held back in every frame of the event (gated by faces at rest, or
+     * beside its FACS alternative: AU26 where AU27 is scored) was never on the
+     * face as FACS scores it: no event says it was */
     if (!s->ev[k].scored) return 0;
     PUSH_EVENT(a, au_ev, n_au_ev, cap_au_ev, drop_au_ev, e);
     return 0;
@@ -806,7 +807,13 @@ void vt_frame_from_face(vt_frame *f, int64_t frame, double t, int face_id, const
         f->au_p[k] = face->aus[i].probability;
         f->au_below[k] = fminf(0.0f, face->aus[i].level);
         if (face->aus[i].source != AUGUR_AU_SOURCE_NONE) f->au_measured |= 1u << k;
-        if (face->aus[i].held_at_rest) f->au_held |= 1u << k;
+        /* read over its threshold (probability 0.5 is the presence line) but not scored: held back at
+         * rest, or FACS's alternative won (AU26 beside AU27). The lids' closure is one action that the
+         * events name by its length (AU45 or AU43, au_event_close), so neither is held. */
+        int id = face->aus[i].id;
+        if (face->aus[i].held_at_rest ||
+            (!face->aus[i].present && face->aus[i].probability >= 0.5f && id != 43 && id != 45))
+            f->au_held |= 1u << k;
     }
     f->has_expression = face->has_expression;
     if (face->has_expression) memcpy(f->expr, face->expression, sizeof f->expr);

@@ -99,9 +99,11 @@ typedef struct vt_frame {
                                    analyzer reads au_r + au_below, so movement under the presence
                                    threshold shows (0 where unknown) */
     uint32_t au_measured;       /* bit i: AU i is measured (a model or rule reads it); 0 = all */
-    uint32_t au_held;           /* bit i: AU i read at or over its threshold but held back at rest
-                                   (augur_au.held_at_rest): an AU event none of whose frames scored
-                                   its AU present is not reported */
+    uint32_t au_held;           /* bit i: AU i read at or over its threshold but not scored present:
+                                   held back at rest (augur_au.held_at_rest) or left out beside its
+                                   FACS alternative (AU26 beside AU27); an AU event none of whose
+                                   frames scored its AU present is not reported. AU43 and AU45 are
+                                   never held: their events are told apart by time */
     int     has_expression;     /* expr[] holds classifier probabilities */
     float   expr[EXPR_N];    /* classifier probabilities, expr/classes.h order */
     float   evidence[EXPR_N];/* AU-evidence scores (the face's, or FACS prototypes), always filled when success */
