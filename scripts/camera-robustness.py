@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""scripts/camera-robustness.py — do the AU readings hold under what cameras do to a face?
+
+N FERPlus faces with a clear label (at least MIN_VOTES of 10 annotators agree; a seeded sample of
+a split the AU model never trained on: PublicTest by default) are upscaled to SIZE px, as a face
+in a webcam frame, and each is also degraded the way cameras and rooms degrade faces (ffmpeg
+filters, fixed seeds): JPEG at low quality, Gaussian blur, sensor noise, a dim room (darker,
+lower contrast, noisier), a face few pixels wide, a colour cast. Every version goes through
+`augur analyze --json` (largest found face). Reported per condition, against the clean version
+of the same faces:
+  * faces found;
+  * AU readings (face x AU) whose presence changes;
+  * strongly neutral faces (>= 8 of 10 votes) with any AU present;
+  * the class the AU evidence alone ranks first (evidence_class), and the classifier's class,
+    against the label (a face not found counts as wrong).
+Nothing here is tuned: it measures what a user's camera does to the readings.
+
+  usage: scripts/camera-robustness.py AUGUR FERPLUS_DIR [--split PublicTest] [--n 400] [--seed 1]
+                                      [--size 192] [--min-votes 6] [--report PREFIX]
+    AUGUR        the augur binary (AUGUR_AU_MODEL etc. apply as usual)
+    FERPLUS_DIR  ../shared/data/fer2013 (fer2013new.csv and the FER2013Valid/Test/Train folders)
+Prints a table; with --report writes PREFIX.md and PREFIX.json. Needs ffmpeg.
+"""
+import argparse
+import collections
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+FOLDER = {"Training": "FER2013Train", "PublicTest": "FER2013Valid", "PrivateTest": "FER2013Test"}
+CLASSES = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
+
+# name, what it stands for, the ffmpeg filter after the upscaling (None: the clean reference),
+# the output extension (JPEG conditions are written lossy) and its encoder options
+CONDITIONS = [
+    ("clean", "upscaled only (the reference)", None, "png", []),
+    ("jpeg", "JPEG at quality ~25 (a compressed upload or video frame)", None, "jpg", ["-q:v", "14"]),
+    ("blur", "Gaussian blur, sigma 1.5 px (focus, motion)", "gblur=sigma=1.5", "png", []),
+    ("noise", "sensor noise, uniform +-15 of 255", "noise=alls=15:allf=u:all_seed=1", "png", []),
+    ("dim", "a dim room: intensities x0.45, gamma 0.8, noise +-10",
+     "lutrgb=r='pow(val/255\\,1.25)*255*0.45':g='pow(val/255\\,1.25)*255*0.45':b='pow(val/255\\,1.25)*255*0.45',"
+     "noise=alls=10:allf=u:all_seed=2", "png", []),
+    ("small", "a face 56 px wide, scaled back up (a far or low-resolution camera)", "scale=56:56:flags=area,"
+     "scale=%(size)d:%(size)d:flags=bicubic", "png", []),
+    ("warm", "a warm colour cast (tungsten light): red x1.15, blue x0.7",
+     "lutrgb=r='min(255\\,val*1.15)':b='val*0.7'", "png", []),
+]
+
+
+def sample(data, split, n, seed, min_votes):
+    out = []
+    rows = list(csv.DictReader(open(os.path.join(data, "fer2013new.csv"))))
+    random.seed(seed)
+    random.shuffle(rows)
+    for r in rows:
+        if r["Usage"] != split:
+            continue
+        votes = [int(r[c]) for c in CLASSES]
+        top = max(votes)
+        if top < min_votes or votes.count(top) != 1:
+            continue
+        p = os.path.join(data, FOLDER[split], r["Image name"])
+        if os.path.exists(p):
+            out.append((p, CLASSES[votes.index(top)], int(r["neutral"]) >= 8))
+        if len(out) == n:
+            break
+    return out
+
+
+def analyze(augur, files):
+    """Per image: (present AUs, evidence_class, classifier class) of the largest found face, or None."""
+    res = {f: None for f in files}
+    for k in range(0, len(files), 64):
+        p = subprocess.run([augur, "analyze", "--json"] + files[k:k + 64], capture_output=True, text=True)
+        dec, s, pos = json.JSONDecoder(), p.stdout, 0
+        while pos < len(s):
+            while pos < len(s) and s[pos].isspace():
+                pos += 1
+            if pos >= len(s):
+                break
+            d, pos = dec.raw_decode(s, pos)
+            faces = [f for f in d.get("faces", []) if f.get("success")]
+            if not faces:
+                continue
+            f = max(faces, key=lambda f: f["box"][2] - f["box"][0])
+            e = f.get("expression", {})
+            res[d["file"]] = (frozenset(a["au"] for a in f["aus"] if a.get("present")),
+                              frozenset(a["au"] for a in f["aus"]), e.get("evidence_class"), e.get("class"))
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("augur")
+    ap.add_argument("data")
+    ap.add_argument("--split", default="PublicTest", choices=sorted(FOLDER))
+    ap.add_argument("--n", type=int, default=400)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--size", type=int, default=192)
+    ap.add_argument("--min-votes", type=int, default=6)
+    ap.add_argument("--report")
+    a = ap.parse_args()
+    faces = sample(a.data, a.split, a.n, a.seed, a.min_votes)
+    if not faces:
+        sys.exit("camera-robustness.py: no faces found in %s" % a.data)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="augur-camera-") as tmp:
+        for name, _, filt, ext, enc in CONDITIONS:
+            files = []
+            for i, (p, _, _) in enumerate(faces):
+                out = os.path.join(tmp, "%s_%04d.%s" % (name, i, ext))
+                vf = "scale=%d:%d:flags=bicubic,format=rgb24" % (a.size, a.size)
+                if filt:
+                    vf += "," + filt % {"size": a.size}
+                r = subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", p, "-vf", vf] + enc + [out],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    sys.exit("camera-robustness.py: ffmpeg failed on %s (%s): %s" % (p, name, r.stderr.strip()))
+                files.append(out)
+            got = analyze(a.augur, files)
+            results[name] = [got[f] for f in files]
+    clean = results["clean"]
+    rows = []
+    for name, what, _, _, _ in CONDITIONS:
+        res = results[name]
+        found = sum(r is not None for r in res)
+        changed = compared = 0
+        for r, c in zip(res, clean):
+            if r is None or c is None:
+                continue
+            both = r[1] & c[1]
+            compared += len(both)
+            changed += len((r[0] ^ c[0]) & both)
+        neu = [(r, f) for r, f in zip(res, faces) if f[2]]
+        neu_any = sum(1 for r, _ in neu if r is not None and r[0])
+        ev = sum(1 for r, f in zip(res, faces) if r is not None and r[2] == f[1])
+        cl = sum(1 for r, f in zip(res, faces) if r is not None and r[3] == f[1])
+        aus = collections.Counter(au for r, _ in neu if r is not None for au in r[0])
+        rows.append({"condition": name, "what": what, "faces": len(faces), "found": found,
+                     "au_readings_compared": compared, "au_presence_changed": changed / compared if compared else 0,
+                     "strong_neutral": len(neu), "strong_neutral_any_au": neu_any / len(neu) if neu else 0,
+                     "strong_neutral_aus": {"AU%d" % k: v for k, v in aus.most_common()},
+                     "evidence_class_accuracy": ev / len(faces), "classifier_accuracy": cl / len(faces)})
+    cmd = ("scripts/camera-robustness.py AUGUR %s --split %s --n %d --seed %d --size %d --min-votes %d"
+           % (a.data, a.split, a.n, a.seed, a.size, a.min_votes))
+    head = "| condition | found | AU presence changed vs clean | strongly neutral with an AU | evidence_class | classifier |"
+    lines = [head, "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append("| %s | %d of %d | %s | %.1f%% of %d | %.1f%% | %.1f%% |"
+                     % (r["condition"], r["found"], r["faces"],
+                        "–" if r["condition"] == "clean" else "%.2f%% of %d" % (100 * r["au_presence_changed"],
+                                                                                 r["au_readings_compared"]),
+                        100 * r["strong_neutral_any_au"], r["strong_neutral"], 100 * r["evidence_class_accuracy"],
+                        100 * r["classifier_accuracy"]))
+    print("\n".join(lines))
+    if a.report:
+        json.dump({"split": a.split, "command": cmd, "conditions": rows}, open(a.report + ".json", "w"), indent=1)
+        with open(a.report + ".md", "w") as f:
+            f.write("# The AU readings under what cameras do to a face\n\n")
+            f.write("%d FERPlus %s faces with a clear label (at least %d of 10 votes; seed %d), upscaled to %d px, "
+                    "each read clean and degraded (`augur analyze`, largest face; a face not found counts as wrong). "
+                    "AU presence changes are counted over the AU readings of faces found in both versions.\n\n"
+                    % (len(faces), a.split, a.min_votes, a.seed, a.size))
+            f.write("\n".join(lines) + "\n\n")
+            for r in rows:
+                f.write("* **%s**: %s. Strongly neutral faces' AUs: %s.\n" % (
+                    r["condition"], r["what"],
+                    ", ".join("%s %d" % kv for kv in r["strong_neutral_aus"].items()) or "none"))
+            f.write("\nCommand: `%s`.\n" % cmd)
+
+
+if __name__ == "__main__":
+    main()
