@@ -31,7 +31,8 @@ import subprocess
 import sys
 import tempfile
 
-FOLDER = {"Training": "FER2013Train", "PublicTest": "FER2013Valid", "PrivateTest": "FER2013Test"}
+from augur_json import FOLDER, add_common_args, largest_faces
+
 CLASSES = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
 
 # name, what it stands for, the ffmpeg filter after the upscaling (None: the clean reference),
@@ -72,37 +73,18 @@ def sample(data, split, n, seed, min_votes):
 
 
 def analyze(augur, files):
-    """Per image: (present AUs, evidence_class, classifier class) of the largest found face, or None."""
-    res = {f: None for f in files}
-    for k in range(0, len(files), 64):
-        p = subprocess.run([augur, "analyze", "--json"] + files[k:k + 64], capture_output=True, text=True)
-        dec, s, pos = json.JSONDecoder(), p.stdout, 0
-        while pos < len(s):
-            while pos < len(s) and s[pos].isspace():
-                pos += 1
-            if pos >= len(s):
-                break
-            d, pos = dec.raw_decode(s, pos)
-            faces = [f for f in d.get("faces", []) if f.get("success")]
-            if not faces:
-                continue
-            f = max(faces, key=lambda f: f["box"][2] - f["box"][0])
-            e = f.get("expression", {})
-            res[d["file"]] = (frozenset(a["au"] for a in f["aus"] if a.get("present")),
-                              frozenset(a["au"] for a in f["aus"]), e.get("evidence_class"), e.get("class"))
+    """Per image: (present AUs, AUs read, evidence_class, classifier class) of the largest found face, or None."""
+    res = {}
+    for p, f in largest_faces(augur, files).items():
+        e = f.get("expression", {}) if f else {}
+        res[p] = None if f is None else (frozenset(a["au"] for a in f["aus"] if a.get("present")),
+                                         frozenset(a["au"] for a in f["aus"]), e.get("evidence_class"), e.get("class"))
     return res
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("augur")
-    ap.add_argument("data")
-    ap.add_argument("--split", default="PublicTest", choices=sorted(FOLDER))
-    ap.add_argument("--n", type=int, default=400)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--size", type=int, default=192)
-    ap.add_argument("--min-votes", type=int, default=6)
-    ap.add_argument("--report")
+    add_common_args(ap, n=400, min_votes=6)
     a = ap.parse_args()
     faces = sample(a.data, a.split, a.n, a.seed, a.min_votes)
     if not faces:

@@ -23,7 +23,8 @@ import subprocess
 import sys
 import tempfile
 
-FOLDER = {"Training": "FER2013Train", "PublicTest": "FER2013Valid", "PrivateTest": "FER2013Test"}
+from augur_json import FOLDER, add_common_args, largest_faces
+
 AUS = ["01", "02", "04", "05", "06", "07", "09", "10", "12", "14", "15", "17", "20", "23", "24", "25", "26", "27"]
 
 
@@ -45,33 +46,15 @@ def present(row):
 
 
 def analyze(augur, files):
-    """The largest found face's present AUs per image, through augur analyze --json."""
-    p = subprocess.run([augur, "analyze", "--json"] + files, capture_output=True, text=True)
-    dec, s, pos, res = json.JSONDecoder(), p.stdout, 0, {}
-    while pos < len(s):
-        while pos < len(s) and s[pos].isspace():
-            pos += 1
-        if pos >= len(s):
-            break
-        d, pos = dec.raw_decode(s, pos)
-        faces = [f for f in d.get("faces", []) if f.get("success")]
-        if faces:
-            f = max(faces, key=lambda f: f["box"][2] - f["box"][0])
-            res[d["file"]] = ["%02d" % a["au"] for a in f["aus"] if a.get("present")]
-    return res
+    """The largest found face's present AUs per image (images with no face left out)."""
+    return {p: ["%02d" % a["au"] for a in f["aus"] if a.get("present")]
+            for p, f in largest_faces(augur, files).items() if f is not None}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("augur")
-    ap.add_argument("data")
-    ap.add_argument("--split", default="PublicTest", choices=sorted(FOLDER))
-    ap.add_argument("--n", type=int, default=120)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--size", type=int, default=192)
+    add_common_args(ap, n=120, min_votes=8)
     ap.add_argument("--frames", type=int, default=40)
-    ap.add_argument("--min-votes", type=int, default=8)
-    ap.add_argument("--report")
     a = ap.parse_args()
     files = sample(a.data, a.split, a.n, a.seed, a.min_votes)
     if not files:

@@ -60,6 +60,26 @@ static void rotate(const au_image *src, float deg, au_image *dst)
     au_warp_affine_rgb(src, M, dst);
 }
 
+/* Saves model m to path, then rewrites the string value `from` of its JSON field `key` as `to` (the same
+ * length) in the file: 1 when done. For the checks that a bad field value is refused. */
+static int saved_with(const au_model *m, const char *path, const char *key, const char *from, const char *to)
+{
+    static char txt[1 << 22];
+    au_error e = {0};
+    char k[64], v[32];
+    if (strlen(from) != strlen(to) || au_model_save(m, path, &e)) return 0;
+    snprintf(k, sizeof k, "\"%s\"", key);
+    snprintf(v, sizeof v, "\"%s\"", from);
+    FILE *f = fopen(path, "r+");
+    size_t n = f ? fread(txt, 1, sizeof txt - 1, f) : 0;
+    txt[n] = 0;
+    char *p = strstr(txt, k);
+    p = p ? strstr(p + strlen(k), v) : NULL;
+    if (p && f) { memcpy(p + 1, to, strlen(to)); rewind(f); fwrite(txt, 1, n, f); }
+    if (f) fclose(f);
+    return p != NULL && f != NULL;
+}
+
 /* HOG: au_hog(mirror) == au_hog(crop) exactly up to rounding, and it depends on the image. */
 static void test_hog_mirror(void)
 {
@@ -905,16 +925,8 @@ int main(void)
                 CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back, tmp, &e2) == 0 && back.personal_all == 0,
                       "a model without personal_shift loads with it (%s)", e2.msg);
                 m->personal_all = 1;
-                int saved = au_model_save(m, tmp, &e2) == 0;
-                static char txt[1 << 22];
-                FILE *gf = fopen(tmp, "r+");
-                size_t nt = gf ? fread(txt, 1, sizeof txt - 1, gf) : 0;
-                txt[nt] = 0;
-                char *v = strstr(txt, "\"personal_shift\"");
-                v = v ? strstr(v + 16, "\"all\"") : NULL;
-                if (v && gf) { memcpy(v + 1, "any", 3); rewind(gf); fwrite(txt, 1, nt, gf); }
-                if (gf) fclose(gf);
-                CHECK(saved && v && au_model_load(&back, tmp, &e2) == AUGUR_EFORMAT && strstr(e2.msg, "personal_shift"),
+                CHECK(saved_with(m, tmp, "personal_shift", "all", "any") &&
+                      au_model_load(&back, tmp, &e2) == AUGUR_EFORMAT && strstr(e2.msg, "personal_shift"),
                       "a personal_shift of \"any\" loads (%s)", e2.msg);
                 m->personal_all = 0;
             }
@@ -980,16 +992,8 @@ int main(void)
                 static au_model back;
                 CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back, tmp, &e2) == 0 && back.personal_gate == 1,
                       "personal_gate is not saved and loaded back (%s)", e2.msg);
-                int saved = au_model_save(m, tmp, &e2) == 0;
-                static char txt[1 << 22];
-                FILE *gf = fopen(tmp, "r+");
-                size_t nt = gf ? fread(txt, 1, sizeof txt - 1, gf) : 0;
-                txt[nt] = 0;
-                char *v = strstr(txt, "\"personal_gate\"");
-                v = v ? strstr(v + 15, "\"moved\"") : NULL;
-                if (v && gf) { memcpy(v + 1, "moves", 5); rewind(gf); fwrite(txt, 1, nt, gf); }
-                if (gf) fclose(gf);
-                CHECK(saved && v && au_model_load(&back, tmp, &e2) == AUGUR_EFORMAT && strstr(e2.msg, "personal_gate"),
+                CHECK(saved_with(m, tmp, "personal_gate", "moved", "moves") &&
+                      au_model_load(&back, tmp, &e2) == AUGUR_EFORMAT && strstr(e2.msg, "personal_gate"),
                       "a personal_gate of \"moves\" loads (%s)", e2.msg);
                 m->personal_gate = 0;
                 CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back, tmp, &e2) == 0 && back.personal_gate == 0,
