@@ -61,11 +61,11 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
         o->personal_all = !strcmp(v, "all");
     }
     else if (!strcmp(a, "--personal-gate")) {
-        if (strcmp(v, "moved") && strcmp(v, "none")) {
-            cli_error(cmd, "--personal-gate must be moved or none, not '%s'", v);
+        if (strcmp(v, "moved") && strcmp(v, "neutral") && strcmp(v, "none")) {
+            cli_error(cmd, "--personal-gate must be moved, neutral or none, not '%s'", v);
             return -1;
         }
-        o->personal_gate = !strcmp(v, "moved");
+        o->personal_gate = !strcmp(v, "moved") ? AU_GATE_MOVED : !strcmp(v, "neutral") ? AU_GATE_NEUTRAL : 0;
     }
     else if (!strcmp(a, "--data")) o->data_dir = v;
     else if (!strcmp(a, "--labels")) o->labels_csv = v;

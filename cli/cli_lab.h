@@ -54,8 +54,9 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "  --personal-shift S  against the person's neutral, shift every feature by the neutral (all) or\n" \
     "                      the geometry alone (geometry, the default)\n" \
     "  --personal-gate G   against the person's neutral, an AU is present only where the still reading\n" \
-    "                      shows it too or its measurement goes beyond faces at rest (moved, the\n" \
-    "                      default, as shipped), or by the personal reading alone (none)\n" \
+    "                      shows it too or its measurement goes beyond faces at rest (moved); neutral\n" \
+    "                      (the default, as shipped): the still reading counts only where the person's\n" \
+    "                      neutral read as a photo does not show the AU; none: the personal reading alone\n" \
     "  --l2 X              ridge of the per-AU regressions, --hidden 0 (default 20)\n" \
     "  --hidden H          one network for every AU: a hidden layer of H ReLU units (at most 512)\n" \
     "                      that the AUs' regressions share (default 128, the shipped model;\n" \

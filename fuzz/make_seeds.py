@@ -137,6 +137,9 @@ open(a + "/personal_shift", "w").write(json.dumps(pm, separators=(",", ":")))
 # and with the reading against the person's neutral gated by the still reading or a movement (--personal-gate moved)
 qm = dict(rm, personal_gate="moved")
 open(a + "/personal_gate", "w").write(json.dumps(qm, separators=(",", ":")))
+# ... the still reading counting only where the person's neutral does not show the AU (--personal-gate neutral)
+nm = dict(rm, personal_gate="neutral")
+open(a + "/personal_gate_neutral", "w").write(json.dumps(nm, separators=(",", ":")))
 
 # TFLite (nn/tflite.c): patches on models/face_blendshapes.tflite, and a raw
 # truncated head of it

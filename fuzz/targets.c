@@ -268,16 +268,22 @@ int fuzz_aumodel(const uint8_t *d, size_t n)
         for (int a = 0; a < AU_COUNT; a++) /* a gate that loads is on a fitted AU that has a measurement */
             if (m.rest_gate[a] && (!m.trained[a] || au_measure_of(au_defs[a].id) < 0)) abort();
         if (m.has_neutral_mean) { /* the reading against a neutral, whatever it shifts, stays a probability */
-            float thr[AU_COUNT], still[AU_COUNT];
-            au_predict_personal(&m, feat, feat, prob, thr, still);
+            float thr[AU_COUNT], still[AU_COUNT], still_neutral[AU_COUNT];
+            au_predict_personal(&m, feat, feat, prob, thr, still, still_neutral);
             for (int a = 0; a < AU_COUNT; a++)
                 if (m.trained[a] && !(prob[a] >= 0 && prob[a] <= 1 && thr[a] >= 0 && thr[a] <= 1 && still[a] >= 0 &&
                                       still[a] <= 1)) abort();
             /* a face that did not move (measurement 0) and whose still reading is under its threshold is
-             * held back by the gate wherever the model has a personal range of faces at rest */
-            for (int a = 0; a < AU_COUNT; a++)
-                if (m.personal_gate && m.trained[a] && still[a] < m.threshold[a] &&
-                    isfinite(au_rest_edge(&m, au_defs[a].id, 1)) && !au_personal_gated(&m, a, still[a], 0.0f)) abort();
+             * held back by the gate wherever the model has a personal range of faces at rest; read against
+             * itself (its own neutral), with the "neutral" gate, whatever its still reading */
+            for (int a = 0; a < AU_COUNT; a++) {
+                int edge = m.trained[a] && isfinite(au_rest_edge(&m, au_defs[a].id, 1));
+                if (m.personal_gate && edge && still[a] < m.threshold[a] &&
+                    !au_personal_gated(&m, a, still[a], still_neutral[a], 0.0f)) abort();
+                if (m.personal_gate == AU_GATE_NEUTRAL && edge && still[a] != still_neutral[a]) abort();
+                if (m.personal_gate == AU_GATE_NEUTRAL && edge && !au_personal_gated(&m, a, still[a], still_neutral[a], 0.0f))
+                    abort();
+            }
         }
         if (m.has_evidence) {
             au_model_evidence(&m, prob, ev);

@@ -185,7 +185,8 @@ struct augur_au {
                               model, docs/AUS.md "AU20 and faces at rest"), and here it does not. 2: read
                               against the person's neutral (video), but the face as a still image does not
                               show it and its measurement is within what the person's face at rest shows
-                              (docs/AUS.md "A face held still") */
+                              (docs/AUS.md "A face held still"). 3: the same, but the face as a still image
+                              shows it and so does the person's neutral: the resting face, not a movement */
 };
 
 struct augur_face {

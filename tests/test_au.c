@@ -534,7 +534,7 @@ static void test_fit_video_reading(void)
     CHECK(rc == 0 && m->still_in_video[a] == 1, "auto: the still reading chosen for AU12 (%d; %s)", m->still_in_video[a], err.msg);
     if (!rc && m->still_in_video[a]) {
         float pp[AU_COUNT], th[AU_COUNT], ps[AU_COUNT];
-        au_predict_personal(m, X + 3 * D, X + 0 * D, pp, th, NULL);
+        au_predict_personal(m, X + 3 * D, X + 0 * D, pp, th, NULL, NULL);
         au_model_predict(m, X + 3 * D, ps);
         CHECK(pp[a] == ps[a] && th[a] == m->threshold[a], "AU12 read still: p %.4f (still %.4f), threshold %.3f (%.3f)",
               pp[a], ps[a], th[a], m->threshold[a]);
@@ -973,7 +973,7 @@ int main(void)
                 m->threshold_personal[a12] = 0.0f; /* the personal reading always does */
                 m->personal_gate = 0;
                 int ok0 = au_read_features(m, f, ra.features, &nz, &r0, &e2) == 0;
-                m->personal_gate = 1;
+                m->personal_gate = AU_GATE_MOVED;
                 int ok1 = au_read_features(m, f, ra.features, &nz, &r1, &e2) == 0;
                 CHECK(!m->still_in_video[a12] && ok0 && ok1 && r0.au[a12].present && !r0.au[a12].held_at_rest &&
                       !r1.au[a12].present && r1.au[a12].held_at_rest && r1.au[a12].probability == r0.au[a12].probability,
@@ -985,10 +985,24 @@ int main(void)
                       !r1.au[a12].held_at_rest, "AU12 against itself, still reading present: present %d held %d",
                       r1.au[a12].present, r1.au[a12].held_at_rest);
                 float edge = au_rest_edge(m, 12, 1);
-                CHECK(isfinite(edge) && au_personal_gated(m, a12, 0.0f, 0.0f) && !au_personal_gated(m, a12, 0.0f, edge + 0.5f) &&
-                      !au_personal_gated(m, a12, t_still, 0.0f) && au_personal_gated(m, a12, 0.0f, edge - 0.5f),
+                CHECK(isfinite(edge) && au_personal_gated(m, a12, 0.0f, 0.0f, 0.0f) &&
+                      !au_personal_gated(m, a12, 0.0f, 0.0f, edge + 0.5f) && !au_personal_gated(m, a12, t_still, 0.0f, 0.0f) &&
+                      au_personal_gated(m, a12, 0.0f, 0.0f, edge - 0.5f) && !au_personal_gated(m, a12, t_still, t_still, 0.0f),
                       "au_personal_gated around AU12's personal edge %.2f", edge);
+                /* RULE23's "neutral" gate: the still reading no longer supports an AU that the person's neutral
+                 * shows as a photo too. The astronaut against itself: its neutral smiles, so AU12 (not moved) is
+                 * held back; a neutral that does not show it, or a movement beyond rest, lets it stay */
+                m->personal_gate = AU_GATE_NEUTRAL;
+                CHECK(au_read_features(m, f, ra.features, &nz, &r1, &e2) == 0 && !r1.au[a12].present &&
+                      r1.au[a12].held_at_rest == 3, "AU12 against a neutral that smiles too: present %d held %d",
+                      r1.au[a12].present, r1.au[a12].held_at_rest);
+                CHECK(!au_personal_gated(m, a12, t_still, 0.0f, 0.0f) && au_personal_gated(m, a12, t_still, t_still, 0.0f) &&
+                      !au_personal_gated(m, a12, t_still, t_still, edge + 0.5f), "the neutral gate around AU12's edge");
                 m->threshold_personal[a12] = t_pers;
+                static au_model back2;
+                CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back2, tmp, &e2) == 0 &&
+                      back2.personal_gate == AU_GATE_NEUTRAL, "personal_gate neutral is not saved and loaded back (%s)", e2.msg);
+                m->personal_gate = AU_GATE_MOVED;
                 static au_model back;
                 CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back, tmp, &e2) == 0 && back.personal_gate == 1,
                       "personal_gate is not saved and loaded back (%s)", e2.msg);

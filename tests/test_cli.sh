@@ -277,7 +277,7 @@ grep_out "rest-gate takes none or AU numbers" "--rest-gate message"
 expect 2 "train au bad --personal-shift" -- "$AUGUR" train au --data "$T" --personal-shift both --out "$T/m.json"
 grep_out "personal-shift must be all or geometry, not 'both'" "--personal-shift message"
 expect 2 "eval au bad --personal-gate" -- "$AUGUR" eval au --data "$T" --personal-gate always
-grep_out "personal-gate must be moved or none, not 'always'" "--personal-gate message"
+grep_out "personal-gate must be moved, neutral or none, not 'always'" "--personal-gate message"
 # a hidden layer with regional AUs is refused before any data is read (train and eval alike)
 for cmd in "train au --out $T/m.json" "eval au"; do
     expect 1 "$cmd --hidden with --regional" -- "$AUGUR" $cmd --data "$T/nowhere" --hidden 16 --regional all -q
@@ -352,6 +352,12 @@ grep_out "CK+ 16-AU F1:        A 0.062  B 0.050  B-A -0.012" "compare: the perso
 sed 's/^\(b.png.*\),1.0,2.0,2$/\1,3.0,2.0,2/' "$T/pvb.csv" > "$T/pvc.csv"
 expect 0 "eval compare, the personal gate, moved" -- "$AUGUR" eval compare "$T/pva.csv" "$T/pvc.csv"
 grep_out "CK+ 16-AU F1:        A 0.062  B 0.062  B-A +0.000" "compare: the personal gate keeps an AU that moved beyond rest"
+# the neutral gate (bit 4, RULE23, with AUxx_p_neutral: the person's neutral read still): a.png's still
+# reading shows AU12 but so does its neutral (0.8), and it has not moved: held back, as b.png is
+awk -F, -v OFS=, 'NR == 1 { print $0, "AU12_p_neutral"; next }
+  $1 ~ /^"a/ { $(NF-2) = "1.0"; $NF = 4; print $0, "0.8"; next } { $NF = 4; print $0, "" }' "$T/pva.csv" > "$T/pvn.csv"
+expect 0 "eval compare, the neutral gate" -- "$AUGUR" eval compare "$T/pva.csv" "$T/pvn.csv"
+grep_out "CK+ 16-AU F1:        A 0.062  B 0.031  B-A -0.031" "compare: the neutral gate holds back an AU the neutral shows"
 expect 0 "eval compare, a file with itself" -- "$AUGUR" eval compare "$T/pa.csv" "$T/pa.csv"
 grep_out "B-A +0.000  \[+0.000, +0.000\]" "compare: a file against itself differs by nothing"
 expect 2 "eval compare one file" -- "$AUGUR" eval compare "$T/pa.csv"; grep_out "two prediction files" "compare: one file"

@@ -136,6 +136,16 @@ int main(void)
             CHECK(ex_verify(&g, claim, strlen(claim), &vh, &e) == 0 && vh.n_claims == 1 && !vh.claims[0].supported &&
                       strstr(vh.claims[0].reason, "the still image does not show it"),
                   "a claim of an AU held against the person's neutral: %s", vh.n_claims ? vh.claims[0].reason : "no claim");
+            /* ... and held because the person's neutral shows it too (RULE23) */
+            g.aus[k6].held_at_rest = 3;
+            CHECK(ex_build_trace(&g, -1, &tg, &e) == 0, "trace: %s", e.msg);
+            local[0] = 0;
+            for (int i = 0; i < tg.n_local; i++)
+                if (!strncmp(tg.local[i], "AU6 ", 4)) snprintf(local, sizeof local, "%s", tg.local[i]);
+            CHECK(strstr(local, "the person's neutral shows it too (the resting face)"), "an AU the neutral shows: %s", local);
+            CHECK(ex_verify(&g, claim, strlen(claim), &vh, &e) == 0 && vh.n_claims == 1 &&
+                      strstr(vh.claims[0].reason, "the person's neutral shows it too"),
+                  "a claim of an AU the neutral shows: %s", vh.n_claims ? vh.claims[0].reason : "no claim");
             g.aus[k6].held_at_rest = 1;
             /* TAG's AU-Prob-Bbox list: the AUs present first, so the held AU6 (its probability as read,
              * near 1) follows AU12, AU16 and AU25 */

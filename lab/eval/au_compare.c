@@ -78,12 +78,15 @@ static int gated(char **f, int cg, int cm, int cr, int a)
 }
 
 /* A row's gate of the reading against the person's neutral, as au_personal_gated reads it: the fold
- * model gates it (bit 1 of the gate column), the still reading is under its threshold and the
+ * model gates it (bit 1 or bit 2 of the gate column), the still reading does not support the AU (under
+ * its threshold; with bit 2, or the person's neutral read still, column cn, at or over it too) and the
  * personal measurement does not go beyond its edge (an empty cell: unknown, not gated). */
-static int gated_personal(char **f, int cg, int cp, int ct, int cm, int cr, int a)
+static int gated_personal(char **f, int cg, int cp, int ct, int cn, int cm, int cr, int a)
 {
-    if (cg < 0 || cm < 0 || cr < 0 || !(atoi(f[cg]) & 2) || !*f[cp] || !*f[cm] || !*f[cr]) return 0;
-    return atof(f[cp]) < atof(f[ct]) && au_beyond_rest(au_defs[a].id, (float)atof(f[cm]), (float)atof(f[cr])) == 0;
+    int g = cg >= 0 ? atoi(f[cg]) : 0;
+    if (cm < 0 || cr < 0 || !(g & 6) || !*f[cp] || !*f[cm] || !*f[cr]) return 0;
+    int still = atof(f[cp]) >= atof(f[ct]) && !((g & 4) && cn >= 0 && *f[cn] && atof(f[cn]) >= atof(f[ct]));
+    return !still && au_beyond_rest(au_defs[a].id, (float)atof(f[cm]), (float)atof(f[cr])) == 0;
 }
 
 static int read_preds(const char *path, pred_file *out, au_error *err)
@@ -91,15 +94,16 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
     memset(out, 0, sizeof *out);
     FILE *fp = fopen(path, "r");
     if (!fp) return au_fail(err, AUGUR_EIO, "cannot open '%s'", path);
-    enum { LINE = 1 << 16, MAXF = 8 + 9 * AU_COUNT }; /* write_predictions: 7 + 9 per AU */
+    enum { LINE = 1 << 16, MAXF = 8 + 11 * AU_COUNT }; /* write_predictions: 7 + 11 per AU */
     char *line = malloc(LINE), *f[MAXF];
     int col_p[AU_COUNT], col_t[AU_COUNT], col_y[AU_COUNT], col_pp[AU_COUNT], col_pt[AU_COUNT], rc = 0, cap = 0, lineno = 1;
     /* the gate by faces at rest (files since 2026-12-07): the measurement and edge, still and personal, and the flag */
-    int col_mm[AU_COUNT], col_rm[AU_COUNT], col_mmp[AU_COUNT], col_rmp[AU_COUNT], col_g[AU_COUNT];
+    int col_mm[AU_COUNT], col_rm[AU_COUNT], col_mmp[AU_COUNT], col_rmp[AU_COUNT], col_g[AU_COUNT], col_pn[AU_COUNT];
     int c_set = -1, c_group = -1, c_fold = -1, c_label = -1, c_found = -1, c_ev = -1, nf = 0;
     if (!line) { fclose(fp); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
     for (int a = 0; a < AU_COUNT; a++)
-        col_p[a] = col_t[a] = col_y[a] = col_pp[a] = col_pt[a] = col_mm[a] = col_rm[a] = col_mmp[a] = col_rmp[a] = col_g[a] = -1;
+        col_p[a] = col_t[a] = col_y[a] = col_pp[a] = col_pt[a] = col_mm[a] = col_rm[a] = col_mmp[a] = col_rmp[a] = col_g[a] =
+            col_pn[a] = -1;
     if (!fgets(line, LINE, fp)) rc = au_fail(err, AUGUR_EFORMAT, "'%s' is empty", path);
     else {
         nf = split_line(line, f, MAXF);
@@ -124,6 +128,7 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
                 else if (!strcmp(what, "mm_personal")) col_mmp[a] = k;
                 else if (!strcmp(what, "rest_mm_personal")) col_rmp[a] = k;
                 else if (!strcmp(what, "rest_gate")) col_g[a] = k;
+                else if (!strcmp(what, "p_neutral")) col_pn[a] = k;
             }
         }
         if (strcmp(f[0], "image") || c_set < 0 || c_group < 0 || c_fold < 0 || c_label < 0 || c_found < 0 || c_ev < 0)
@@ -185,7 +190,7 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
         for (int a = 0; a < AU_COUNT; a++)
             present[a] = has_pn && out->in_file[a] && *f[col_pp[a]] && atof(f[col_pp[a]]) >= atof(f[col_pt[a]]) &&
                          !gated(f, col_g[a], col_mmp[a], col_rmp[a], a) &&
-                         !gated_personal(f, col_g[a], col_p[a], col_t[a], col_mmp[a], col_rmp[a], a);
+                         !gated_personal(f, col_g[a], col_p[a], col_t[a], col_pn[a], col_mmp[a], col_rmp[a], a);
         au_facs_apply(present);
         for (int a = 0; a < AU_COUNT; a++) out->present_pn[(size_t)i * AU_COUNT + a] = (signed char)(has_pn ? present[a] : -1);
     }

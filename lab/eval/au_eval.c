@@ -39,8 +39,9 @@ au_eval_opts au_eval_default_opts(void)
     o.fit.video_reading = 1;          /* ... and, per AU, the still reading in video where the inner folds find it */
     o.fit.video_margin = 0.05f;       /* better by more than 0.05 of F1 (RULE13, docs/AUS.md; shipped 2026-12-07) */
     o.fit.rest_gate[au_index(20)] = 1; /* AU20 scored present only beyond faces at rest (RULE19; shipped 2026-12-07) */
-    o.personal_gate = 1;              /* against the person's neutral, an AU needs the still reading or a movement
-                                         (RULE22; shipped 2026-12-07) */
+    o.personal_gate = AU_GATE_NEUTRAL; /* against the person's neutral, an AU needs the still reading or a movement
+                                          (RULE22), the still reading only where the neutral's does not show it
+                                          (RULE23; both shipped 2026-12-07) */
     o.min_report_seqs = 20;
     o.threads = 2;
     return o;
@@ -119,7 +120,8 @@ static const char *model_kind(const au_eval_opts *o, char *buf)
     size_t k = strlen(buf);
     if (o->personal_all) k += (size_t)snprintf(buf + k, 256 - k, "; against the person's neutral every feature shifted");
     if (o->personal_gate)
-        k += (size_t)snprintf(buf + k, 256 - k, "; against the person's neutral an AU needs the still reading or a movement");
+        k += (size_t)snprintf(buf + k, 256 - k, "; against the person's neutral an AU needs the still reading%s or a movement",
+                              o->personal_gate == AU_GATE_NEUTRAL ? " (where the neutral's does not show it)" : "");
     if (o->personal_rest_self)
         k += (size_t)snprintf(buf + k, 256 - k, "; personal thresholds also budgeted on web/film faces at rest against themselves");
     for (int a = 0, first = 1; a < AU_COUNT && k < 200; a++)
@@ -687,11 +689,13 @@ static void auc_rows(const pool *p, const float *oof_p, const float *oof_t, au_e
  * gate: n x AU_COUNT, bit 0 where the fold model gates the AU by faces at rest
  * (au_rest_gated: present needs the measurement beyond its edge), bit 1 where it
  * gates the reading against the person's neutral (au_personal_gated: present
- * there needs the still reading or the personal measurement beyond its edge);
+ * there needs the still reading or the personal measurement beyond its edge),
+ * bit 2 where, besides, the still reading counts only where the person's
+ * neutral read still (prob_neu, n x AU_COUNT, -1: none) does not show it;
  * fold_of: n. */
 static int write_predictions(const char *path, const pool *p, const float *prob, const float *thr, const float *prob_pn,
-                             const float *thr_pn, const float *mm, const unsigned char *gate, const int *fold_of,
-                             const signed char *ev, const int *fitted, au_error *err)
+                             const float *thr_pn, const float *mm, const unsigned char *gate, const float *prob_neu,
+                             const int *fold_of, const signed char *ev, const int *fitted, au_error *err)
 {
     static const char *const dom_name[] = {"ckplus", "ckplus-neutral", "ferplus", "sfew"};
     au_outfile of;
@@ -701,9 +705,9 @@ static int write_predictions(const char *path, const pool *p, const float *prob,
     for (int a = 0; a < AU_COUNT; a++)
         if (fitted[a])
             fprintf(of.f, ",AU%02d_p,AU%02d_threshold,AU%02d_label,AU%02d_p_personal,AU%02d_threshold_personal,AU%02d_mm,"
-                    "AU%02d_rest_mm,AU%02d_mm_personal,AU%02d_rest_mm_personal,AU%02d_rest_gate", au_defs[a].id, au_defs[a].id,
+                    "AU%02d_rest_mm,AU%02d_mm_personal,AU%02d_rest_mm_personal,AU%02d_rest_gate,AU%02d_p_neutral", au_defs[a].id,
                     au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id, au_defs[a].id,
-                    au_defs[a].id);
+                    au_defs[a].id, au_defs[a].id, au_defs[a].id);
     fputc('\n', of.f);
     for (int i = 0; i < p->n; i++) {
         if (p->dom[i] == DOM_FER || fold_of[i] < 0) continue;
@@ -729,6 +733,7 @@ static int write_predictions(const char *path, const pool *p, const float *prob,
             for (int q = 0; q < 4; q++)
                 if (isfinite(mm[k * 4 + q])) fprintf(of.f, ",%.3f", mm[k * 4 + q]); else fputc(',', of.f);
             fprintf(of.f, ",%d", gate[k]);
+            if (prob_neu[k] >= 0) fprintf(of.f, ",%.5f", prob_neu[k]); else fputc(',', of.f);
         }
         fputc('\n', of.f);
     }
@@ -875,14 +880,15 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     /* the same rows against the person's neutral (CK+ rows that have one): what video reads */
     float *oof_pp = malloc((size_t)p.n * AU_COUNT * sizeof *oof_pp), *oof_pt = malloc((size_t)p.n * AU_COUNT * sizeof *oof_pt);
     float *oof_mm = malloc((size_t)p.n * AU_COUNT * 4 * sizeof *oof_mm); /* measurements and edges (write_predictions) */
+    float *oof_pnn = malloc((size_t)p.n * AU_COUNT * sizeof *oof_pnn);   /* the person's neutral read as a still image */
     unsigned char *oof_gate = calloc((size_t)p.n * AU_COUNT, 1);           /* the fold model's rest gate */
     au_model *m = malloc(sizeof *m);
     if (!fold || !use || !pred || !pred_pn || !ev || !neu || !fold_of || !oof_p || !oof_t || !oof_pp || !oof_pt || !oof_mm ||
-        !oof_gate || !m) {
+        !oof_pnn || !oof_gate || !m) {
         rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
         goto done;
     }
-    for (size_t k = 0; k < (size_t)p.n * AU_COUNT; k++) oof_p[k] = oof_t[k] = oof_pp[k] = oof_pt[k] = -1;
+    for (size_t k = 0; k < (size_t)p.n * AU_COUNT; k++) oof_p[k] = oof_t[k] = oof_pp[k] = oof_pt[k] = oof_pnn[k] = -1;
     for (size_t k = 0; k < (size_t)p.n * AU_COUNT * 4; k++) oof_mm[k] = NAN;
     for (int i = 0; i < p.n; i++) fold_of[i] = -1;
     shuffle_folds(p.n_groups, o->folds, o->seed, fold);
@@ -911,8 +917,11 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                 oof_p[(size_t)i * AU_COUNT + a] = prob[a];
                 oof_t[(size_t)i * AU_COUNT + a] = m->threshold[a];
                 /* bit 0: gated by faces at rest (au_rest_gated); bit 1: the reading against the person's
-                 * neutral gated by the still reading or a movement (au_personal_gated) */
-                oof_gate[(size_t)i * AU_COUNT + a] = (unsigned char)((m->rest_gate[a] ? 1 : 0) | (m->personal_gate ? 2 : 0));
+                 * neutral gated by the still reading or a movement (au_personal_gated); bit 2: the same,
+                 * the still reading counting only where the neutral's does not show the AU */
+                oof_gate[(size_t)i * AU_COUNT + a] =
+                    (unsigned char)((m->rest_gate[a] ? 1 : 0) | (m->personal_gate == AU_GATE_MOVED ? 2 : 0) |
+                                    (m->personal_gate == AU_GATE_NEUTRAL ? 4 : 0));
                 int j = au_measure_of(au_defs[a].id);
                 float *q = oof_mm + ((size_t)i * AU_COUNT + a) * 4;
                 if (j >= 0) {
@@ -941,13 +950,17 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
              * face once it has seen the person at rest (au_read_features); a neutral
              * frame against another of the person's neutral frames */
             if (p.dom[i] != DOM_CK && p.dom[i] != DOM_CK_NEUTRAL) continue;
-            float th[AU_COUNT];
+            float th[AU_COUNT], pnn[AU_COUNT];
             memcpy(th, m->threshold, sizeof th);
+            for (int a = 0; a < AU_COUNT; a++) pnn[a] = -1;
             if (neu[i] >= 0 && m->has_neutral_mean) {
-                au_predict_personal(m, p.X + (size_t)i * AU_FEAT_N, p.X + (size_t)neu[i] * AU_FEAT_N, prob, th, NULL);
+                au_predict_personal(m, p.X + (size_t)i * AU_FEAT_N, p.X + (size_t)neu[i] * AU_FEAT_N, prob, th, NULL, pnn);
                 if (p.dom[i] == DOM_CK) rep->n_personal++;
                 for (int a = 0; a < AU_COUNT; a++)
-                    if (m->trained[a]) { oof_pp[(size_t)i * AU_COUNT + a] = prob[a]; oof_pt[(size_t)i * AU_COUNT + a] = th[a]; }
+                    if (m->trained[a]) {
+                        size_t k = (size_t)i * AU_COUNT + a;
+                        oof_pp[k] = prob[a]; oof_pt[k] = th[a]; oof_pnn[k] = pnn[a];
+                    }
             }
             if (p.dom[i] == DOM_CK_NEUTRAL) {
                 if (neu[i] < 0 || !m->has_neutral_mean) continue;
@@ -955,7 +968,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                 for (int a = 0; a < AU_COUNT; a++) {
                     float mm = oof_mm[((size_t)i * AU_COUNT + a) * 4 + 2];
                     any_pn |= m->trained[a] && prob[a] >= th[a] && !au_rest_gated(m, a, mm, 1) &&
-                              !au_personal_gated(m, a, oof_p[(size_t)i * AU_COUNT + a], mm);
+                              !au_personal_gated(m, a, oof_p[(size_t)i * AU_COUNT + a], pnn[a], mm);
                 }
                 rep->n_personal_neutral++;
                 rep->personal_neutral_any += any_pn;
@@ -965,7 +978,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
             for (int a = 0; a < AU_COUNT; a++) {
                 float mm = oof_mm[((size_t)i * AU_COUNT + a) * 4 + (pers ? 2 : 0)];
                 present[a] = m->trained[a] && prob[a] >= th[a] && !au_rest_gated(m, a, mm, pers) &&
-                             !(pers && au_personal_gated(m, a, oof_p[(size_t)i * AU_COUNT + a], mm));
+                             !(pers && au_personal_gated(m, a, oof_p[(size_t)i * AU_COUNT + a], pnn[a], mm));
             }
             au_facs_apply(present);
             for (int a = 0; a < AU_COUNT; a++)
@@ -1027,9 +1040,10 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     }
     rep->folds = o->folds;
     rep->seconds = au_now() - t0;
-    if (o->predictions) rc = write_predictions(o->predictions, &p, oof_p, oof_t, oof_pp, oof_pt, oof_mm, oof_gate, fold_of, ev, fitted, err);
+    if (o->predictions) rc = write_predictions(o->predictions, &p, oof_p, oof_t, oof_pp, oof_pt, oof_mm, oof_gate, oof_pnn, fold_of, ev, fitted,
+                                             err);
 done:
-    free(fold); free(use); free(pred); free(pred_pn); free(ev); free(neu); free(fold_of); free(oof_p); free(oof_t); free(oof_pp); free(oof_pt); free(oof_mm); free(oof_gate); free(m);
+    free(fold); free(use); free(pred); free(pred_pn); free(ev); free(neu); free(fold_of); free(oof_p); free(oof_t); free(oof_pp); free(oof_pt); free(oof_mm); free(oof_pnn); free(oof_gate); free(m);
     pool_free(&p);
     return rc;
 }
@@ -1070,8 +1084,9 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
         snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto --video-margin %g", o->fit.video_margin);
     else snprintf(vr, sizeof vr, " --personal-thresholds --video-reading auto");
     if (o->personal_all) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-shift all");
-    if (!o->personal_gate) /* the default gates it (RULE22) */
-        snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-gate none");
+    if (o->personal_gate != AU_GATE_NEUTRAL) /* the default (RULE22, RULE23) */
+        snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-gate %s",
+                 o->personal_gate == AU_GATE_MOVED ? "moved" : "none");
     if (o->personal_rest_self) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-rest-self");
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s%s%s%s",

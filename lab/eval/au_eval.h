@@ -51,9 +51,11 @@ typedef struct au_eval_opts {
                                  row labelled neutral read against itself (a face held still; RULE21) */
     int personal_all;         /* 1: the reading against the person's neutral shifts every feature, not the
                                  geometry alone (au_model.personal_all; --personal-shift all) */
-    int personal_gate;        /* 1: against the person's neutral an AU is present only where the still reading
-                                 shows it or its measurement goes beyond faces at rest (au_model.personal_gate;
-                                 --personal-gate moved, the default since RULE22) */
+    int personal_gate;        /* AU_GATE_MOVED: against the person's neutral an AU is present only where the still
+                                 reading shows it or its measurement goes beyond faces at rest (au_model.personal_gate;
+                                 --personal-gate moved, RULE22); AU_GATE_NEUTRAL (--personal-gate neutral, the
+                                 default since RULE23): the still reading counts only where the neutral's does not
+                                 show the AU; 0 none */
     int mirrored_rows;        /* 1: every training row is read a second time from its image flipped left to
                                  right (same labels and group; au_eval scores the original images only) */
     int personal_thresholds;  /* 1: a second presence threshold per AU for faces read against the person's

@@ -834,7 +834,8 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
     if (m->use_blendshapes) cJSON_AddNumberToObject(root, "use_blendshapes", 1);
     if (m->bs_symmetric) cJSON_AddNumberToObject(root, "blendshapes_symmetric", 1);
     if (m->personal_all) cJSON_AddStringToObject(root, "personal_shift", "all");
-    if (m->personal_gate) cJSON_AddStringToObject(root, "personal_gate", "moved");
+    if (m->personal_gate)
+        cJSON_AddStringToObject(root, "personal_gate", m->personal_gate == AU_GATE_NEUTRAL ? "neutral" : "moved");
     cJSON_AddNumberToObject(root, "n_train", m->n_train);
     cJSON_AddItemToObject(root, "mean", float_array(m->mean, m->n_feat));
     cJSON_AddItemToObject(root, "scale", float_array(m->scale, m->n_feat));

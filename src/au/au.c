@@ -159,11 +159,15 @@ int au_rest_gated(const au_model *m, int a, float measure_mm, int personal)
     return m->rest_gate[a] && au_beyond_rest(id, measure_mm, au_rest_edge(m, id, personal)) == 0;
 }
 
-int au_personal_gated(const au_model *m, int a, float still_prob, float measure_mm)
+int au_personal_gated(const au_model *m, int a, float still_prob, float neutral_still_prob, float measure_mm)
 {
     int id = au_defs[a].id;
-    return m->personal_gate && m->trained[a] && !(still_prob >= m->threshold[a]) &&
-           au_beyond_rest(id, measure_mm, au_rest_edge(m, id, 1)) == 0;
+    if (!m->personal_gate || !m->trained[a]) return 0;
+    /* the still reading supports the AU; with AU_GATE_NEUTRAL only where the person's neutral, read as a
+     * photo, does not show it too (then it is the resting face, identity, not an expression) */
+    int still = still_prob >= m->threshold[a] &&
+                !(m->personal_gate == AU_GATE_NEUTRAL && neutral_still_prob >= m->threshold[a]);
+    return !still && au_beyond_rest(id, measure_mm, au_rest_edge(m, id, 1)) == 0;
 }
 
 static float logistic(float x) { return 1.0f / (1.0f + expf(-x)); }
@@ -193,12 +197,13 @@ void au_personal_features(const au_model *m, const float *feat, const float *neu
 }
 
 void au_predict_personal(const au_model *m, const float *feat, const float *neutral_feat, float *prob, float *thr,
-                         float *still_prob)
+                         float *still_prob, float *neutral_still_prob)
 {
     float x[AU_FEAT_N], own[AU_COUNT];
     float *still = still_prob ? still_prob : own;
     au_personal_features(m, feat, neutral_feat, x);
     au_model_predict(m, x, prob);
+    if (neutral_still_prob) au_model_predict(m, neutral_feat, neutral_still_prob);
     int any_still = still_prob != NULL || m->personal_gate;
     for (int a = 0; a < AU_COUNT; a++) any_still |= m->still_in_video[a];
     if (any_still) au_model_predict(m, feat, still);
@@ -233,10 +238,11 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
      * 1.6 mm over its lip corners (docs/AUS.md, "The measurement behind each AU") */
     int pop = !neutral && m->has_neutral_mean && m->n_feat >= AU_M_COUNT;
     for (int i = 0; i < AU_M_COUNT; i++) out->measures[i] = face_abs[i] - neut_abs[i] - (pop ? m->neutral_mean[i] : 0);
-    float prob[AU_COUNT], th[AU_COUNT], still[AU_COUNT];
+    float prob[AU_COUNT], th[AU_COUNT], still[AU_COUNT], still_neutral[AU_COUNT];
     int personal = neutral && m->has_neutral_mean;
     if (personal) {
-        au_predict_personal(m, out->features, neutral->feat, prob, th, still);
+        au_predict_personal(m, out->features, neutral->feat, prob, th, still,
+                            m->personal_gate == AU_GATE_NEUTRAL ? still_neutral : NULL);
     } else {
         au_model_predict(m, out->features, prob);
         memcpy(th, m->threshold, sizeof th);
@@ -282,8 +288,10 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
         r->present = r->source != AU_SRC_NONE && r->probability >= thr;
         if (r->present && au_rest_gated(m, a, r->measure_mm, neutral != NULL))
             r->present = 0, r->held_at_rest = 1;
-        else if (r->present && personal && au_personal_gated(m, a, still[a], r->measure_mm))
-            r->present = 0, r->held_at_rest = 2;
+        else if (r->present && personal &&
+                 au_personal_gated(m, a, still[a], m->personal_gate == AU_GATE_NEUTRAL ? still_neutral[a] : 0.0f,
+                                   r->measure_mm))
+            r->present = 0, r->held_at_rest = still[a] >= m->threshold[a] ? 3 : 2; /* 3: the neutral shows it too */
         if (r->source != AU_SRC_NONE) {
             float zt = logf(thr / (1 - thr));
             /* the reported probability is centred on the AU's own threshold, so 0.5 is the

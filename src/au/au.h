@@ -33,7 +33,8 @@ typedef struct au_reading {
     int   held_at_rest;   /* read at or over its threshold but not scored present: 1 the model gates it by faces
                              at rest and its measurement is within them (au_rest_gated); 2 read against the
                              person's neutral, the still reading does not show it and its measurement is
-                             within the person's faces at rest (au_personal_gated) */
+                             within the person's faces at rest (au_personal_gated); 3 the same, the still
+                             reading shows it but so does the person's neutral read as a photo */
     int   side;           /* 0 both / symmetric, 1 subject's right stronger, 2 left stronger */
 } au_reading;
 
@@ -94,9 +95,10 @@ void au_personal_features(const au_model *m, const float *feat, const float *neu
  * against the neutral (au_personal_features) at threshold_personal, or as a
  * still image at threshold. prob, thr: AU_COUNT each (untrained AUs: prob -1).
  * still_prob (AU_COUNT, or NULL): the same face's still reading, for the gate
- * au_personal_gated. */
+ * au_personal_gated; neutral_still_prob (AU_COUNT, or NULL): the person's
+ * neutral read as a still image (its features neutral_feat). */
 void au_predict_personal(const au_model *m, const float *feat, const float *neutral_feat, float *prob, float *thr,
-                         float *still_prob);
+                         float *still_prob, float *neutral_still_prob);
 
 /* The evidence features of face f in img against the population neutral
  * (geometry, then appearance when `appearance`, then the face's blendshapes,
@@ -182,7 +184,10 @@ int au_rest_gated(const au_model *m, int a, float measure_mm, int personal);
  * reading (still_prob under m->threshold[a]) nor by a movement: measure_mm,
  * against the person's neutral, does not go beyond the model's personal range
  * of faces at rest. A face that has not moved then reads at most what its photo
- * reads. 0 otherwise, and where the model has no range or the AU no measurement. */
-int au_personal_gated(const au_model *m, int a, float still_prob, float measure_mm);
+ * reads. With AU_GATE_NEUTRAL (RULE23) the still reading counts only where the
+ * person's neutral read as a photo (neutral_still_prob) does not show the AU:
+ * a face that has not moved then reads no AU that its neutral shows. 0
+ * otherwise, and where the model has no range or the AU no measurement. */
+int au_personal_gated(const au_model *m, int a, float still_prob, float neutral_still_prob, float measure_mm);
 
 #endif

@@ -208,11 +208,13 @@ int au_model_load(au_model *m, const char *path, au_error *err)
     }
     m->personal_all = ps && !strcmp(ps->valuestring, "all");
     const cJSON *pg = cJSON_GetObjectItemCaseSensitive(root, "personal_gate");
-    if (pg && !(cJSON_IsString(pg) && (!strcmp(pg->valuestring, "moved") || !strcmp(pg->valuestring, "none")))) {
+    if (pg && !(cJSON_IsString(pg) && (!strcmp(pg->valuestring, "moved") || !strcmp(pg->valuestring, "neutral") ||
+                                       !strcmp(pg->valuestring, "none")))) {
         cJSON_Delete(root);
-        return au_fail(err, AUGUR_EFORMAT, "%s: personal_gate must be \"moved\" or \"none\"", path);
+        return au_fail(err, AUGUR_EFORMAT, "%s: personal_gate must be \"moved\", \"neutral\" or \"none\"", path);
     }
-    m->personal_gate = pg && !strcmp(pg->valuestring, "moved");
+    m->personal_gate = !pg ? 0 : !strcmp(pg->valuestring, "moved") ? AU_GATE_MOVED
+                     : !strcmp(pg->valuestring, "neutral") ? AU_GATE_NEUTRAL : 0;
     /* the features this code computes are fixed: a model for other ones cannot be used */
     int want = AU_GEOM_N + (m->use_appearance ? AU_APP_N : 0) + (m->use_blendshapes ? AU_BS_N : 0);
     if ((m->use_appearance != 0 && m->use_appearance != 1) || (m->use_blendshapes != 0 && m->use_blendshapes != 1) ||

@@ -23,6 +23,8 @@
 #define AU_MAX_HIDDEN 512
 #define AU_EV_CLASSES AUGUR_EXPR_COUNT   /* expression classes of the evidence map */
 
+enum { AU_GATE_MOVED = 1, AU_GATE_NEUTRAL = 2 }; /* au_model.personal_gate */
+
 typedef struct au_model {
     int n_feat;                       /* feature vector length */
     int use_appearance;               /* features = geometry [+ appearance [+ blendshapes]] */
@@ -32,8 +34,10 @@ typedef struct au_model {
                                          not the geometry alone (JSON "personal_shift": "all"; RULE20) */
     int personal_gate;                /* against the person's neutral, an AU is scored present only where the
                                          still reading shows it too or its measurement goes beyond the personal
-                                         range of faces at rest (au_personal_gated; JSON "personal_gate":
-                                         "moved"; RULE22) */
+                                         range of faces at rest (au_personal_gated): AU_GATE_MOVED (JSON
+                                         "personal_gate": "moved"; RULE22); AU_GATE_NEUTRAL ("neutral"; RULE23):
+                                         the still reading counts only where the person's neutral, read as a
+                                         photo, does not show the AU; 0 none */
     int regional[AU_COUNT];           /* 1: the AU reads only the features of its face areas (au_area_of) */
     float mean[AU_MAX_FEATURES];      /* standardisation */
     float scale[AU_MAX_FEATURES];     /* 1 / std */
