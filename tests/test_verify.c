@@ -124,28 +124,24 @@ int main(void)
             CHECK(ex_verify(&g, claim, strlen(claim), &vh, &e) == 0 && vh.n_claims == 1 && !vh.claims[0].supported &&
                       strstr(vh.claims[0].reason, "not scored present") && strstr(vh.claims[0].reason, "within faces at rest"),
                   "a claim of a held AU: %s", vh.n_claims ? vh.claims[0].reason : "no claim");
-            /* held back against the person's neutral (RULE22): the still reading does not show it either */
-            g.aus[k6].held_at_rest = 2;
-            CHECK(ex_build_trace(&g, -1, &tg, &e) == 0, "trace: %s", e.msg);
-            local[0] = 0;
-            for (int i = 0; i < tg.n_local; i++)
-                if (!strncmp(tg.local[i], "AU6 ", 4)) snprintf(local, sizeof local, "%s", tg.local[i]);
-            CHECK(strstr(local, "against the person's neutral but not scored present: the face as a still image does "
-                         "not show it") && strstr(local, "within what faces at rest show"),
-                  "an AU held against the person's neutral is said so: %s", local);
-            CHECK(ex_verify(&g, claim, strlen(claim), &vh, &e) == 0 && vh.n_claims == 1 && !vh.claims[0].supported &&
-                      strstr(vh.claims[0].reason, "the still image does not show it"),
-                  "a claim of an AU held against the person's neutral: %s", vh.n_claims ? vh.claims[0].reason : "no claim");
-            /* ... and held because the person's neutral shows it too (RULE23) */
-            g.aus[k6].held_at_rest = 3;
-            CHECK(ex_build_trace(&g, -1, &tg, &e) == 0, "trace: %s", e.msg);
-            local[0] = 0;
-            for (int i = 0; i < tg.n_local; i++)
-                if (!strncmp(tg.local[i], "AU6 ", 4)) snprintf(local, sizeof local, "%s", tg.local[i]);
-            CHECK(strstr(local, "the person's neutral shows it too (the resting face)"), "an AU the neutral shows: %s", local);
-            CHECK(ex_verify(&g, claim, strlen(claim), &vh, &e) == 0 && vh.n_claims == 1 &&
-                      strstr(vh.claims[0].reason, "the person's neutral shows it too"),
-                  "a claim of an AU the neutral shows: %s", vh.n_claims ? vh.claims[0].reason : "no claim");
+            /* held back against the person's neutral: the still reading does not show it either (RULE22, 2), or
+             * the person's neutral shows it too (RULE23, 3); said in the trace and a claim's reason */
+            static const struct { int held; const char *local, *reason; } pg[] = {
+                {2, "against the person's neutral but not scored present: the face as a still image does not show it",
+                 "the still image does not show it"},
+                {3, "the person's neutral shows it too (the resting face)", "the person's neutral shows it too"}};
+            for (size_t q = 0; q < sizeof pg / sizeof pg[0]; q++) {
+                g.aus[k6].held_at_rest = pg[q].held;
+                CHECK(ex_build_trace(&g, -1, &tg, &e) == 0, "trace: %s", e.msg);
+                local[0] = 0;
+                for (int i = 0; i < tg.n_local; i++)
+                    if (!strncmp(tg.local[i], "AU6 ", 4)) snprintf(local, sizeof local, "%s", tg.local[i]);
+                CHECK(strstr(local, pg[q].local) && strstr(local, "within what faces at rest show"),
+                      "held_at_rest %d, the trace: %s", pg[q].held, local);
+                CHECK(ex_verify(&g, claim, strlen(claim), &vh, &e) == 0 && vh.n_claims == 1 && !vh.claims[0].supported &&
+                          strstr(vh.claims[0].reason, pg[q].reason),
+                      "held_at_rest %d, a claim's reason: %s", pg[q].held, vh.n_claims ? vh.claims[0].reason : "no claim");
+            }
             g.aus[k6].held_at_rest = 1;
             /* TAG's AU-Prob-Bbox list: the AUs present first, so the held AU6 (its probability as read,
              * near 1) follows AU12, AU16 and AU25 */
