@@ -5,11 +5,13 @@ N FERPlus faces with a clear label (at least MIN_VOTES of 10 annotators agree; a
 a split the AU model never trained on: PublicTest by default) are upscaled to SIZE px, as a face
 in a webcam frame, and each is also degraded the way cameras and rooms degrade faces (ffmpeg
 filters, fixed seeds): JPEG at low quality, Gaussian blur, sensor noise, a dim room (darker,
-lower contrast, noisier), a face few pixels wide, a colour cast. Every version goes through
-`augur analyze --json` (largest found face). Reported per condition, against the clean version
-of the same faces:
+lower contrast, noisier), a face few pixels wide, a colour cast; and half covered, as hands, masks
+and sunglasses cover faces (the lower face, the eyes). Every version goes through `augur analyze
+--json` (largest found face). Reported per condition, against the clean version of the same faces:
   * faces found;
-  * AU readings (face x AU) whose presence changes;
+  * AU readings (face x AU) whose presence changes, over all AUs and separately over the upper
+    face's (AU1, 2, 4, 5, 7, 43, 45) and the lower face's (AU10-AU28): a cover over the mouth
+    should leave the brows' readings as they were, and one over the eyes the mouth's;
   * strongly neutral faces (>= 8 of 10 votes) with any AU present;
   * the class the AU evidence alone ranks first (evidence_class), and the classifier's class,
     against the label (a face not found counts as wrong).
@@ -49,7 +51,13 @@ CONDITIONS = [
      "scale=%(size)d:%(size)d:flags=bicubic", "png", []),
     ("warm", "a warm colour cast (tungsten light): red x1.15, blue x0.7",
      "lutrgb=r='min(255\\,val*1.15)':b='val*0.7'", "png", []),
+    ("mouth covered", "the lower 38% of the crop covered in mid-gray (a hand, a mask)",
+     "drawbox=x=0:y=ih*0.62:w=iw:h=ih*0.38:color=0x808080@1:t=fill", "png", []),
+    ("eyes covered", "a black bar over the eyes, 30-47% of the crop's height (sunglasses)",
+     "drawbox=x=0:y=ih*0.30:w=iw:h=ih*0.17:color=black@1:t=fill", "png", []),
 ]
+UPPER = {1, 2, 4, 5, 7, 43, 45}
+LOWER = {10, 12, 14, 15, 16, 17, 20, 23, 24, 25, 26, 27, 28}
 
 
 def sample(data, split, n, seed, min_votes):
@@ -111,12 +119,16 @@ def main():
         res = results[name]
         found = sum(r is not None for r in res)
         changed = compared = 0
+        part = {"upper": [0, 0], "lower": [0, 0]}
         for r, c in zip(res, clean):
             if r is None or c is None:
                 continue
             both = r[1] & c[1]
             compared += len(both)
             changed += len((r[0] ^ c[0]) & both)
+            for half, aus in (("upper", UPPER), ("lower", LOWER)):
+                part[half][0] += len((r[0] ^ c[0]) & both & aus)
+                part[half][1] += len(both & aus)
         neu = [(r, f) for r, f in zip(res, faces) if f[2]]
         neu_any = sum(1 for r, _ in neu if r is not None and r[0])
         ev = sum(1 for r, f in zip(res, faces) if r is not None and r[2] == f[1])
@@ -124,18 +136,23 @@ def main():
         aus = collections.Counter(au for r, _ in neu if r is not None for au in r[0])
         rows.append({"condition": name, "what": what, "faces": len(faces), "found": found,
                      "au_readings_compared": compared, "au_presence_changed": changed / compared if compared else 0,
+                     "upper_face_changed": part["upper"][0] / part["upper"][1] if part["upper"][1] else 0,
+                     "lower_face_changed": part["lower"][0] / part["lower"][1] if part["lower"][1] else 0,
                      "strong_neutral": len(neu), "strong_neutral_any_au": neu_any / len(neu) if neu else 0,
                      "strong_neutral_aus": {"AU%d" % k: v for k, v in aus.most_common()},
                      "evidence_class_accuracy": ev / len(faces), "classifier_accuracy": cl / len(faces)})
     cmd = ("scripts/camera-robustness.py AUGUR %s --split %s --n %d --seed %d --size %d --min-votes %d"
            % (a.data, a.split, a.n, a.seed, a.size, a.min_votes))
-    head = "| condition | found | AU presence changed vs clean | strongly neutral with an AU | evidence_class | classifier |"
-    lines = [head, "|---|---:|---:|---:|---:|---:|"]
+    head = ("| condition | found | AU presence changed vs clean | upper face / lower face | strongly neutral with an AU "
+            "| evidence_class | classifier |")
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append("| %s | %d of %d | %s | %.1f%% of %d | %.1f%% | %.1f%% |"
+        clean_row = r["condition"] == "clean"
+        lines.append("| %s | %d of %d | %s | %s | %.1f%% of %d | %.1f%% | %.1f%% |"
                      % (r["condition"], r["found"], r["faces"],
-                        "–" if r["condition"] == "clean" else "%.2f%% of %d" % (100 * r["au_presence_changed"],
-                                                                                 r["au_readings_compared"]),
+                        "–" if clean_row else "%.2f%% of %d" % (100 * r["au_presence_changed"], r["au_readings_compared"]),
+                        "–" if clean_row else "%.2f%% / %.2f%%" % (100 * r["upper_face_changed"],
+                                                                   100 * r["lower_face_changed"]),
                         100 * r["strong_neutral_any_au"], r["strong_neutral"], 100 * r["evidence_class_accuracy"],
                         100 * r["classifier_accuracy"]))
     print("\n".join(lines))

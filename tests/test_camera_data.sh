@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # tests/test_camera_data.sh — the AU readings under what cameras do to a face (label "data";
 # docs/AUS.md "Under a camera"): scripts/camera-robustness.py on 150 FERPlus validation faces
-# (seed 1) with the shipped models. Under every degradation (JPEG, blur, noise, a dim room, a
-# small face, a colour cast) at most 3% of the AU readings may change presence against the clean
+# (seed 1) with the shipped models. Under every camera degradation (JPEG, blur, noise, a dim room,
+# a small face, a colour cast) at most 3% of the AU readings may change presence against the clean
 # version (measured 1.0-1.5% on 400 faces for docs/reports/camera.md; a mirrored image changes
-# 1.73%), and at most 5 more faces of the 150 may be lost. ~1.5 min. Skips (77) without the data.
+# 1.73%), and at most 5 more faces of the 150 may be lost. Half-covered faces (mouth, eyes) are a
+# known limit: their changed readings must not grow past 15% (measured 9.2-9.5%). ~2 min.
+# Skips (77) without the data.
 #   usage: test_camera_data.sh PATH/TO/augur
 set -u
 AUGUR=${1:?usage: test_camera_data.sh PATH/TO/augur}
@@ -25,10 +27,13 @@ fail = 0
 if clean["condition"] != "clean" or clean["found"] < 135:
     print("FAIL: the clean faces: %s, %d found of %d" % (clean["condition"], clean["found"], clean["faces"])); fail = 1
 for r in rows[1:]:
-    if r["au_presence_changed"] > 0.03:
-        print("FAIL: %s changes %.2f%% of the AU readings (ceiling 3%%)" % (r["condition"], 100 * r["au_presence_changed"]))
+    covered = r["condition"].endswith("covered")
+    ceil = 0.15 if covered else 0.03
+    if r["au_presence_changed"] > ceil:
+        print("FAIL: %s changes %.2f%% of the AU readings (ceiling %g%%)" % (r["condition"], 100 * r["au_presence_changed"],
+                                                                            100 * ceil))
         fail = 1
-    if r["found"] < clean["found"] - 5:
+    if not covered and r["found"] < clean["found"] - 5:
         print("FAIL: %s finds %d faces, the clean images %d" % (r["condition"], r["found"], clean["found"])); fail = 1
 print("camera: AU presence changed %s" % ", ".join("%s %.2f%%" % (r["condition"], 100 * r["au_presence_changed"])
                                                    for r in rows[1:]))
