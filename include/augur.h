@@ -161,6 +161,14 @@ enum augur_au_source {
 };
 
 /* One Action Unit on one face. */
+/* Why an AU read at or over its threshold is not present (struct augur_au.held_at_rest). */
+enum augur_au_held {
+    AUGUR_HELD_NONE = 0,
+    AUGUR_HELD_REST = 1,    /* the model scores it only beyond faces at rest, and it is within them */
+    AUGUR_HELD_STILL = 2,   /* against the person's neutral: the still image does not show it, nor a movement */
+    AUGUR_HELD_NEUTRAL = 3  /* against the person's neutral: the person's neutral shows it too, and no movement */
+};
+
 struct augur_au {
     int   id;              /* FACS number */
     float probability;     /* 0..1 */
@@ -180,7 +188,7 @@ struct augur_au {
                               lowers it, over the AU model's neutral training faces; in video, over
                               neutral frames against another of the person's); NaN when unknown.
                               See augur_measure_beyond_rest */
-    int   held_at_rest;    /* 1: probability >= 0.5 but not present: the AU model scores this AU present only
+    int   held_at_rest;    /* enum augur_au_held. 1: probability >= 0.5 but not present: the AU model scores this AU present only
                               where its measurement goes beyond what faces at rest show (AU20 in the shipped
                               model, docs/AUS.md "AU20 and faces at rest"), and here it does not. 2: read
                               against the person's neutral (video), but the face as a still image does not

@@ -165,9 +165,10 @@ int au_personal_gated(const au_model *m, int a, float still_prob, float neutral_
     if (!m->personal_gate || !m->trained[a]) return 0;
     /* the still reading supports the AU; with AU_GATE_NEUTRAL only where the person's neutral, read as a
      * photo, does not show it too (then it is the resting face, identity, not an expression) */
-    int still = still_prob >= m->threshold[a] &&
-                !(m->personal_gate == AU_GATE_NEUTRAL && neutral_still_prob >= m->threshold[a]);
-    return !still && au_beyond_rest(id, measure_mm, au_rest_edge(m, id, 1)) == 0;
+    int shows = still_prob >= m->threshold[a];
+    int neutral_too = shows && m->personal_gate == AU_GATE_NEUTRAL && neutral_still_prob >= m->threshold[a];
+    if ((shows && !neutral_too) || au_beyond_rest(id, measure_mm, au_rest_edge(m, id, 1)) != 0) return AUGUR_HELD_NONE;
+    return neutral_too ? AUGUR_HELD_NEUTRAL : AUGUR_HELD_STILL;
 }
 
 static float logistic(float x) { return 1.0f / (1.0f + expf(-x)); }
@@ -287,11 +288,11 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
         }
         r->present = r->source != AU_SRC_NONE && r->probability >= thr;
         if (r->present && au_rest_gated(m, a, r->measure_mm, neutral != NULL))
-            r->present = 0, r->held_at_rest = 1;
-        else if (r->present && personal &&
-                 au_personal_gated(m, a, still[a], m->personal_gate == AU_GATE_NEUTRAL ? still_neutral[a] : 0.0f,
-                                   r->measure_mm))
-            r->present = 0, r->held_at_rest = still[a] >= m->threshold[a] ? 3 : 2; /* 3: the neutral shows it too */
+            r->held_at_rest = AUGUR_HELD_REST;
+        else if (r->present && personal)
+            r->held_at_rest = au_personal_gated(m, a, still[a],
+                                                m->personal_gate == AU_GATE_NEUTRAL ? still_neutral[a] : 0.0f, r->measure_mm);
+        if (r->held_at_rest) r->present = 0;
         if (r->source != AU_SRC_NONE) {
             float zt = logf(thr / (1 - thr));
             /* the reported probability is centred on the AU's own threshold, so 0.5 is the

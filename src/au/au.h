@@ -30,7 +30,7 @@ typedef struct au_reading {
     float measure_mm;     /* that measurement, face minus neutral, mm */
     float measure_rest_mm; /* the edge of faces at rest in the AU's direction (struct augur_au.measure_rest_mm) */
     float level;          /* intensity without the floor at 0 (-5..5; struct augur_au.level) */
-    int   held_at_rest;   /* read at or over its threshold but not scored present: 1 the model gates it by faces
+    int   held_at_rest;   /* enum augur_au_held: read at or over its threshold but not scored present: 1 the model gates it by faces
                              at rest and its measurement is within them (au_rest_gated); 2 read against the
                              person's neutral, the still reading does not show it and its measurement is
                              within the person's faces at rest (au_personal_gated); 3 the same, the still
@@ -179,7 +179,8 @@ int au_beyond_rest(int id, float measure_mm, float rest_edge_mm);
  * does not go beyond the model's range: the AU is then not scored present,
  * whatever its probability. 0 otherwise, and where the model has no range. */
 int au_rest_gated(const au_model *m, int a, float measure_mm, int personal);
-/* 1 when model m gates its reading against the person's neutral (m->personal_gate,
+/* Non-zero (AUGUR_HELD_STILL, or AUGUR_HELD_NEUTRAL where the person's neutral
+ * shows the AU too) when model m gates its reading against the person's neutral (m->personal_gate,
  * RULE22) and AU index a, read present there, is shown neither by the still
  * reading (still_prob under m->threshold[a]) nor by a movement: measure_mm,
  * against the person's neutral, does not go beyond the model's personal range

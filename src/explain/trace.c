@@ -153,11 +153,11 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
             if (!u->present) {
                 /* read over its threshold but held back by faces at rest (augur_au.held_at_rest): said, so a
                  * reader who looks at the face knows why the AU is not counted */
-                if ((u->held_at_rest == 2 || u->held_at_rest == 3) && t->n_local < 24)
+                if ((u->held_at_rest == AUGUR_HELD_STILL || u->held_at_rest == AUGUR_HELD_NEUTRAL) && t->n_local < 24)
                     snprintf(t->local[t->n_local++], sizeof t->local[0], "AU%d %s (%s): read at p %.2f against the "
                              "person's neutral but not scored present: %s, and %s %+.1f mm against the neutral face is "
                              "within what faces at rest show (to %+.1f mm).", u->id, au_defs[d].name, au_defs[d].muscle,
-                             u->probability, u->held_at_rest == 3 ? "the person's neutral shows it too (the resting "
+                             u->probability, u->held_at_rest == AUGUR_HELD_NEUTRAL ? "the person's neutral shows it too (the resting "
                              "face)" : "the face as a still image does not show it", au_measure_names[u->measure],
                              u->measure_mm, u->measure_rest_mm);
                 else if (u->held_at_rest && t->n_local < 24)

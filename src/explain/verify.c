@@ -332,10 +332,11 @@ int ex_verify(const au_face *f, const char *text, size_t len, ex_verdict *v, au_
                 snprintf(c->reason, sizeof c->reason, "AU%d (%s) is present (p %.2f, intensity %.1f)%s%s", c->au,
                          au_defs[d].name, u->probability, u->intensity, geo, c->has_box ? "" : "; no box claimed");
             }
-        } else if (u->held_at_rest == 2 || u->held_at_rest == 3) {
+        } else if (u->held_at_rest == AUGUR_HELD_STILL || u->held_at_rest == AUGUR_HELD_NEUTRAL) {
             snprintf(c->reason, sizeof c->reason, "AU%d (%s) is not scored present: p %.2f against the person's "
                      "neutral, but %s and %s %+.1f mm is within faces at rest", c->au, au_defs[d].name, u->probability,
-                     u->held_at_rest == 3 ? "the person's neutral shows it too" : "the still image does not show it",
+                     u->held_at_rest == AUGUR_HELD_NEUTRAL ? "the person's neutral shows it too"
+                                                           : "the still image does not show it",
                      augur_measure_name(u->measure), u->measure_mm);
         } else if (u->held_at_rest) {
             snprintf(c->reason, sizeof c->reason, "AU%d (%s) is not scored present: p %.2f, but %s %+.1f mm is within "

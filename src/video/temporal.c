@@ -807,13 +807,11 @@ void vt_frame_from_face(vt_frame *f, int64_t frame, double t, int face_id, const
         f->au_p[k] = face->aus[i].probability;
         f->au_below[k] = fminf(0.0f, face->aus[i].level);
         if (face->aus[i].source != AUGUR_AU_SOURCE_NONE) f->au_measured |= 1u << k;
-        /* read over its threshold (probability 0.5 is the presence line) but not scored: held back at
-         * rest, or FACS's alternative won (AU26 beside AU27). The lids' closure is one action that the
-         * events name by its length (AU45 or AU43, au_event_close), so neither is held. */
+        /* read over its threshold (probability 0.5 is the presence line) but not scored: held back
+         * (held_at_rest), or FACS's alternative won (AU26 beside AU27). The lids' closure is one action
+         * that the events name by its length (AU45 or AU43, au_event_close), so neither is held. */
         int id = face->aus[i].id;
-        if (face->aus[i].held_at_rest ||
-            (!face->aus[i].present && face->aus[i].probability >= 0.5f && id != 43 && id != 45))
-            f->au_held |= 1u << k;
+        if (!face->aus[i].present && face->aus[i].probability >= 0.5f && id != 43 && id != 45) f->au_held |= 1u << k;
     }
     f->has_expression = face->has_expression;
     if (face->has_expression) memcpy(f->expr, face->expression, sizeof f->expr);
