@@ -52,6 +52,7 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     if (!strcmp(a, "--personal-thresholds")) { o->personal_thresholds = 1; return 1; }
     if (!strcmp(a, "--no-personal-thresholds")) { o->personal_thresholds = 0; return 1; }
     if (!strcmp(a, "--personal-rest-self")) { o->personal_rest_self = 1; return 1; }
+    if (!strcmp(a, "--no-cover")) { o->cover = 0; return 1; }
     if (!v) return 0;
     if (!strcmp(a, "--personal-shift")) {
         if (strcmp(v, "all") && strcmp(v, "geometry")) {

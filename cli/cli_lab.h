@@ -57,6 +57,8 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "                      shows it too or its measurement goes beyond faces at rest (moved); neutral\n" \
     "                      (the default, as shipped): the still reading counts only where the person's\n" \
     "                      neutral read as a photo does not show the AU; none: the personal reading alone\n" \
+    "  --no-cover          train: leave out the covered-area test (a face area whose HOG is unlike 99%% of\n" \
+    "                      the training faces' is taken as covered and not read; docs/AUS.md, RULE24)\n" \
     "  --l2 X              ridge of the per-AU regressions, --hidden 0 (default 20)\n" \
     "  --hidden H          one network for every AU: a hidden layer of H ReLU units (at most 512)\n" \
     "                      that the AUs' regressions share (default 128, the shipped model;\n" \

@@ -124,13 +124,18 @@ static void print_text(FILE *o, const struct augur_analysis *a)
         int held = 0;
         for (int k = 0; k < f->n_aus; k++) {
             const struct augur_au *u = &f->aus[k];
-            if (!u->held_at_rest) continue;
+            if (!u->held_at_rest || u->held_at_rest == AUGUR_HELD_COVERED) continue;
             fprintf(o, "%s AU%d (p %.2f; %s %+.1f mm, within what faces at rest show)",
                     held ? "," : "          held back at rest:", u->id, u->probability, augur_measure_name(u->measure),
                     u->measure_mm);
             held = 1;
         }
         if (held) fputc('\n', o);
+        /* face areas that look covered (augur_face.covered): their AUs are not read */
+        for (int k = 0; k < 2; k++)
+            if (f->covered & (k ? AUGUR_AREA_LOWER : AUGUR_AREA_UPPER))
+                fprintf(o, "          %s looks covered (score %.2f over an edge of 1): its AUs are not read\n",
+                        k ? "lower face" : "upper face", f->cover_score[k]);
         if (f->has_expression) {
             /* CAM-COS is undefined (-1) for neutral: no AU regions to compare the CAM with */
             char cc[48];

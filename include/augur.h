@@ -166,7 +166,8 @@ enum augur_au_held {
     AUGUR_HELD_NONE = 0,
     AUGUR_HELD_REST = 1,    /* the model scores it only beyond faces at rest, and it is within them */
     AUGUR_HELD_STILL = 2,   /* against the person's neutral: the still image does not show it, nor a movement */
-    AUGUR_HELD_NEUTRAL = 3  /* against the person's neutral: the person's neutral shows it too, and no movement */
+    AUGUR_HELD_NEUTRAL = 3, /* against the person's neutral: the person's neutral shows it too, and no movement */
+    AUGUR_HELD_COVERED = 4  /* its face area looks covered (struct augur_face.covered): not read */
 };
 
 struct augur_au {
@@ -194,7 +195,8 @@ struct augur_au {
                               against the person's neutral (video), but the face as a still image does not
                               show it and its measurement is within what the person's face at rest shows
                               (docs/AUS.md "A face held still"). 3: the same, but the face as a still image
-                              shows it and so does the person's neutral: the resting face, not a movement */
+                              shows it and so does the person's neutral: the resting face, not a movement.
+                              4: its face area looks covered (struct augur_face.covered) */
 };
 
 struct augur_face {
@@ -245,7 +247,21 @@ struct augur_face {
     float blendshapes[AUGUR_BLENDSHAPES]; /* MediaPipe's face blendshapes, 0..1, named by augur_blendshape_name
                                     (index 0 "_neutral" is MediaPipe's to ignore); landmark-derived: geometry seen
                                     by a network trained on many people (docs/AUS.md) */
+    int   covered;               /* face areas that look covered (a hand, a mask, sunglasses; docs/AUS.md "A face
+                                    half covered"): AUGUR_AREA_UPPER (brows, eyes: AU1 2 4 5 7 43 45) and/or
+                                    AUGUR_AREA_LOWER (mouth, jaw, chin: AU10-28). Their AUs are not scored present
+                                    (augur_au_covered), and the other AUs are read as beside an ordinary face */
+    float cover_score[2];        /* upper, lower: the area's distance from faces' appearance over the edge that 99%
+                                    of the AU model's training faces stay within; over 1 covered; 0 when the AU
+                                    model has no covered-area test */
 };
+
+/* struct augur_face.covered's bits */
+#define AUGUR_AREA_UPPER 1
+#define AUGUR_AREA_LOWER 4
+
+/* 1 when AU u of face f lies in a face area that looks covered (f->covered): it is then not read. */
+AUGUR_API int augur_au_covered(const struct augur_face *f, const struct augur_au *u);
 
 /* Name, muscle and region of a FACS AU ("lip corner puller", "zygomaticus
  * major", "mouth corners"); NULL for an AU augur does not report. */

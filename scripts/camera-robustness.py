@@ -6,7 +6,9 @@ a split the AU model never trained on: PublicTest by default) are upscaled to SI
 in a webcam frame, and each is also degraded the way cameras and rooms degrade faces (ffmpeg
 filters, fixed seeds): JPEG at low quality, Gaussian blur, sensor noise, a dim room (darker,
 lower contrast, noisier), a face few pixels wide, a colour cast; and half covered, as hands, masks
-and sunglasses cover faces (the lower face, the eyes). Every version goes through `augur analyze
+and sunglasses cover faces (the lower face from the nose down in gray, a flat skin tone or a striped
+cloth; a black bar over the eyes), each cover placed on the face by its landmarks in the clean image.
+Every version goes through `augur analyze
 --json` (largest found face). Reported per condition, against the clean version of the same faces:
   * faces found;
   * AU readings (face x AU) whose presence changes, over all AUs and separately over the upper
@@ -14,7 +16,8 @@ and sunglasses cover faces (the lower face, the eyes). Every version goes throug
     should leave the brows' readings as they were, and one over the eyes the mouth's;
   * strongly neutral faces (>= 8 of 10 votes) with any AU present;
   * the class the AU evidence alone ranks first (evidence_class), and the classifier's class,
-    against the label (a face not found counts as wrong).
+    against the label (a face not found counts as wrong);
+  * the faces whose upper or lower face augur takes as covered (JSON `cover`; docs/AUS.md).
 Nothing here is tuned: it measures what a user's camera does to the readings.
 
   usage: scripts/camera-robustness.py AUGUR FERPLUS_DIR [--split PublicTest] [--n 400] [--seed 1]
@@ -51,10 +54,20 @@ CONDITIONS = [
      "scale=%(size)d:%(size)d:flags=bicubic", "png", []),
     ("warm", "a warm colour cast (tungsten light): red x1.15, blue x0.7",
      "lutrgb=r='min(255\\,val*1.15)':b='val*0.7'", "png", []),
-    ("mouth covered", "the lower 38% of the crop covered in mid-gray (a hand, a mask)",
-     "drawbox=x=0:y=ih*0.62:w=iw:h=ih*0.38:color=0x808080@1:t=fill", "png", []),
-    ("eyes covered", "a black bar over the eyes, 30-47% of the crop's height (sunglasses)",
-     "drawbox=x=0:y=ih*0.30:w=iw:h=ih*0.17:color=black@1:t=fill", "png", []),
+    # the covers are placed on each face by its landmarks in the clean image (RULE25): the mouth covers from
+    # the nose's base (landmark 33) down, the eyes cover a bar centred on the eyes (landmarks 36-47), 18% of
+    # the face box's height; a face not found clean keeps a fixed placement (62% / 30-47% of the height)
+    ("mouth covered", "from the nose's base down covered in mid-gray (a hand, a mask)",
+     "drawbox=x=0:y=%(nose)d:w=iw:h=ih:color=0x808080@1:t=fill", "png", []),
+    ("eyes covered", "a black bar over the eyes, 18% of the face's height (sunglasses)",
+     "drawbox=x=0:y=%(eye0)d:w=iw:h=%(eyeh)d:color=black@1:t=fill", "png", []),
+    # two more covers added with RULE24 (a face half covered), reported without a bar
+    ("mouth covered, skin", "from the nose's base down covered in a flat skin tone (a hand's colour, not its texture)",
+     "drawbox=x=0:y=%(nose)d:w=iw:h=ih:color=0xC89678@1:t=fill", "png", []),
+    ("mouth covered, cloth", "from the nose's base down covered by a cloth of diagonal stripes, 6 px dark / 6 px light",
+     "geq=r='if(gte(Y\\,%(nose)d)\\,if(lt(mod(X+Y\\,12)\\,6)\\,40\\,215)\\,r(X\\,Y))':"
+     "g='if(gte(Y\\,%(nose)d)\\,if(lt(mod(X+Y\\,12)\\,6)\\,50\\,215)\\,g(X\\,Y))':"
+     "b='if(gte(Y\\,%(nose)d)\\,if(lt(mod(X+Y\\,12)\\,6)\\,90\\,220)\\,b(X\\,Y))'", "png", []),
 ]
 UPPER = {1, 2, 4, 5, 7, 43, 45}
 LOWER = {10, 12, 14, 15, 16, 17, 20, 23, 24, 25, 26, 27, 28}
@@ -80,13 +93,27 @@ def sample(data, split, n, seed, min_votes):
     return out
 
 
-def analyze(augur, files):
-    """Per image: (present AUs, AUs read, evidence_class, classifier class) of the largest found face, or None."""
+def placement(face, size):
+    """Where the covers go on a face (px of the upscaled image): from its clean reading's landmarks, or the
+    fixed fractions of the image when the clean image gave no face."""
+    if face is None:
+        return {"size": size, "nose": int(0.62 * size), "eye0": int(0.30 * size), "eyeh": int(0.17 * size)}
+    lm, box = face["landmarks68"], face["box"]
+    eye = sum(p[1] for p in lm[36:48]) / 12.0
+    h = 0.18 * (box[3] - box[1])
+    return {"size": size, "nose": int(round(lm[33][1])), "eye0": int(round(eye - h / 2)), "eyeh": int(round(h))}
+
+
+def analyze(augur, files, keep=False):
+    """Per image: ((present AUs, AUs read, evidence_class, classifier class, face areas taken as covered), its
+    JSON if keep) of the largest found face, or None."""
     res = {}
     for p, f in largest_faces(augur, files).items():
         e = f.get("expression", {}) if f else {}
-        res[p] = None if f is None else (frozenset(a["au"] for a in f["aus"] if a.get("present")),
-                                         frozenset(a["au"] for a in f["aus"]), e.get("evidence_class"), e.get("class"))
+        res[p] = None if f is None else ((frozenset(a["au"] for a in f["aus"] if a.get("present")),
+                                          frozenset(a["au"] for a in f["aus"]), e.get("evidence_class"), e.get("class"),
+                                          frozenset(k for k, v in (f.get("cover") or {}).items() if v.get("covered"))),
+                                         f if keep else None)
     return res
 
 
@@ -97,22 +124,24 @@ def main():
     faces = sample(a.data, a.split, a.n, a.seed, a.min_votes)
     if not faces:
         sys.exit("camera-robustness.py: no faces found in %s" % a.data)
-    results = {}
+    results, place = {}, None
     with tempfile.TemporaryDirectory(prefix="augur-camera-") as tmp:
-        for name, _, filt, ext, enc in CONDITIONS:
+        for name, _, filt, ext, enc in CONDITIONS:  # "clean" first: the covers are placed on its landmarks
             files = []
             for i, (p, _, _) in enumerate(faces):
                 out = os.path.join(tmp, "%s_%04d.%s" % (name, i, ext))
                 vf = "scale=%d:%d:flags=bicubic,format=rgb24" % (a.size, a.size)
                 if filt:
-                    vf += "," + filt % {"size": a.size}
+                    vf += "," + filt % (place[i] if place else {"size": a.size})
                 r = subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", p, "-vf", vf] + enc + [out],
                                    capture_output=True, text=True)
                 if r.returncode != 0:
                     sys.exit("camera-robustness.py: ffmpeg failed on %s (%s): %s" % (p, name, r.stderr.strip()))
                 files.append(out)
-            got = analyze(a.augur, files)
-            results[name] = [got[f] for f in files]
+            got = analyze(a.augur, files, keep=name == "clean")
+            results[name] = [got[f][0] if got[f] else None for f in files]
+            if name == "clean":
+                place = [placement(got[f][1] if got[f] else None, a.size) for f in files]
     clean = results["clean"]
     rows = []
     for name, what, _, _, _ in CONDITIONS:
@@ -134,27 +163,32 @@ def main():
         ev = sum(1 for r, f in zip(res, faces) if r is not None and r[2] == f[1])
         cl = sum(1 for r, f in zip(res, faces) if r is not None and r[3] == f[1])
         aus = collections.Counter(au for r, _ in neu if r is not None for au in r[0])
+        cov = {k: sum(1 for r in res if r is not None and k in r[4]) / found if found else 0
+               for k in ("upper face", "lower face")}
+        cov_any = sum(1 for r in res if r is not None and r[4]) / found if found else 0
         rows.append({"condition": name, "what": what, "faces": len(faces), "found": found,
                      "au_readings_compared": compared, "au_presence_changed": changed / compared if compared else 0,
                      "upper_face_changed": part["upper"][0] / part["upper"][1] if part["upper"][1] else 0,
                      "lower_face_changed": part["lower"][0] / part["lower"][1] if part["lower"][1] else 0,
                      "strong_neutral": len(neu), "strong_neutral_any_au": neu_any / len(neu) if neu else 0,
                      "strong_neutral_aus": {"AU%d" % k: v for k, v in aus.most_common()},
-                     "evidence_class_accuracy": ev / len(faces), "classifier_accuracy": cl / len(faces)})
+                     "evidence_class_accuracy": ev / len(faces), "classifier_accuracy": cl / len(faces),
+                     "covered_upper": cov["upper face"], "covered_lower": cov["lower face"], "covered_any": cov_any})
     cmd = ("scripts/camera-robustness.py AUGUR %s --split %s --n %d --seed %d --size %d --min-votes %d"
            % (a.data, a.split, a.n, a.seed, a.size, a.min_votes))
     head = ("| condition | found | AU presence changed vs clean | upper face / lower face | strongly neutral with an AU "
-            "| evidence_class | classifier |")
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|"]
+            "| evidence_class | classifier | taken as covered: upper / lower face (any) |")
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         clean_row = r["condition"] == "clean"
-        lines.append("| %s | %d of %d | %s | %s | %.1f%% of %d | %.1f%% | %.1f%% |"
+        lines.append("| %s | %d of %d | %s | %s | %.1f%% of %d | %.1f%% | %.1f%% | %.1f%% / %.1f%% (%.1f%%) |"
                      % (r["condition"], r["found"], r["faces"],
                         "–" if clean_row else "%.2f%% of %d" % (100 * r["au_presence_changed"], r["au_readings_compared"]),
                         "–" if clean_row else "%.2f%% / %.2f%%" % (100 * r["upper_face_changed"],
                                                                    100 * r["lower_face_changed"]),
                         100 * r["strong_neutral_any_au"], r["strong_neutral"], 100 * r["evidence_class_accuracy"],
-                        100 * r["classifier_accuracy"]))
+                        100 * r["classifier_accuracy"], 100 * r["covered_upper"], 100 * r["covered_lower"],
+                        100 * r["covered_any"]))
     print("\n".join(lines))
     if a.report:
         json.dump({"split": a.split, "command": cmd, "conditions": rows}, open(a.report + ".json", "w"), indent=1)

@@ -64,7 +64,7 @@ static void rotate(const au_image *src, float deg, au_image *dst)
  * length) in the file: 1 when done. For the checks that a bad field value is refused. */
 static int saved_with(const au_model *m, const char *path, const char *key, const char *from, const char *to)
 {
-    static char txt[1 << 22];
+    static char txt[1 << 23];
     au_error e = {0};
     char k[64], v[32];
     if (strlen(from) != strlen(to) || au_model_save(m, path, &e)) return 0;
@@ -951,7 +951,7 @@ int main(void)
                 CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back, tmp, &e2) == 0 && back.rest_gate[a12] &&
                       !back.rest_gate[au_index(6)], "the gate is not saved and loaded back (%s)", e2.msg);
                 FILE *gf = fopen(tmp, "r+");
-                static char txt[1 << 22];
+                static char txt[1 << 23];
                 size_t nt = gf ? fread(txt, 1, sizeof txt - 1, gf) : 0;
                 txt[nt] = 0;
                 char *g = strstr(txt, "\"rest_gate\"");

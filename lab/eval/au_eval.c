@@ -3,6 +3,7 @@
  * See au_eval.h.
  */
 #include "eval/au_eval.h"
+#include "fit/cover_fit.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -42,6 +43,7 @@ au_eval_opts au_eval_default_opts(void)
     o.personal_gate = AU_GATE_NEUTRAL; /* against the person's neutral, an AU needs the still reading or a movement
                                           (RULE22), the still reading only where the neutral's does not show it
                                           (RULE23; both shipped 2026-12-07) */
+    o.cover = 1;                      /* the covered-area test (RULE24) */
     o.min_report_seqs = 20;
     o.threads = 2;
     return o;
@@ -549,6 +551,10 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
     memset(use, 1, (size_t)p.n);
     if (!o->quiet) fprintf(stderr, "  fitting ...\n");
     rc = fit_rows(o, &p, use, m, err);
+    if (!rc && o->cover && o->appearance) { /* the covered-area test (RULE24): the same faces' HOG */
+        for (int i = 0; i < p.n; i++) use[i] = p.ok[i] && !p.mir[i];
+        rc = au_cover_fit(&m->cover, p.X, use, p.n, AU_FEAT_N, AU_GEOM_N, err);
+    }
     if (!rc) {
         int used = 0;
         char fs[256], mk[256];

@@ -51,6 +51,7 @@ typedef struct au_eval_opts {
                                  row labelled neutral read against itself (a face held still; RULE21) */
     int personal_all;         /* 1: the reading against the person's neutral shifts every feature, not the
                                  geometry alone (au_model.personal_all; --personal-shift all) */
+    int cover;                /* train au: fit the covered-area test (au/cover.h, RULE24; --no-cover: 0) */
     int personal_gate;        /* AU_GATE_MOVED: against the person's neutral an AU is present only where the still
                                  reading shows it or its measurement goes beyond faces at rest (au_model.personal_gate;
                                  --personal-gate moved, RULE22); AU_GATE_NEUTRAL (--personal-gate neutral, the

@@ -36,6 +36,7 @@ typedef struct ev_item_out {
     signed char shown[AUGUR_AU_COUNT]; /* the AU's named measurement moves its way (1) or not (0); -1 none */
     signed char beyond[AUGUR_AU_COUNT]; /* ... beyond faces at rest (1) or not (0); -1 no range */
     signed char m_found, m_ev;         /* mirrored: a face found, its evidence class */
+    unsigned char covered;             /* the face's areas taken as covered (augur_face.covered) */
     unsigned char m_present[AUGUR_AU_COUNT];
     float intensity[AUGUR_AU_COUNT], m_intensity[AUGUR_AU_COUNT];
 } ev_item_out;
@@ -111,6 +112,7 @@ static void *ev_worker(void *arg)
         const struct augur_face *best = largest(faces, n);
         if (best) {
             r->found = 1;
+            r->covered = (unsigned char)best->covered;
             r->ev = (signed char)best->evidence_class;
             for (int a = 0; a < AUGUR_AU_COUNT; a++) r->shown[a] = r->beyond[a] = -1;
             read_aus(best, r->present, r->intensity);
@@ -205,6 +207,9 @@ int ev_eval(const ev_eval_opts *o, ev_eval_report *rep, au_error *err)
         if (c < 0 || c >= AUGUR_EXPR_COUNT) continue;
         rep->n++;
         rep->n_found += r->found;
+        rep->n_covered[0] += (r->covered & AUGUR_AREA_UPPER) != 0;
+        rep->n_covered[1] += (r->covered & AUGUR_AREA_LOWER) != 0;
+        rep->n_covered_any += r->covered != 0;
         rep->count[c]++;
         if (r->ev >= 0) { rep->ev_pred[r->ev]++; rep->confusion[c][r->ev]++; }
         if (r->ev == c) rep->ev_tp[c]++;
@@ -313,6 +318,9 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
       "face is scored, and an image with no face counts as wrong. Protocol: %s; AU model: %s.\n\n", o->protocol,
       o->params.au_model ? o->params.au_model : "the default");
     P("Faces: %d, found: %d (%.1f%%).\n\n", r->n, r->n_found, r->n ? 100.0 * r->n_found / r->n : 0);
+    P("Faces found with a face area taken as covered (its AUs not read; docs/AUS.md \"A face half covered\"): %d "
+      "(%.1f%%): the upper face %d, the lower face %d.\n\n", r->n_covered_any,
+      r->n_found ? 100.0 * r->n_covered_any / r->n_found : 0, r->n_covered[0], r->n_covered[1]);
     if (r->n_strong_neutral) {
         P("**Strongly neutral faces (>= %d of 10 votes) with any AU present: %.1f%%** of %d. Per AU:", o->strong_votes,
           100.0 * r->strong_neutral_any / r->n_strong_neutral, r->n_strong_neutral);
@@ -433,6 +441,9 @@ int ev_eval_write(const ev_eval_report *r, const ev_eval_opts *o, const char *pr
     cJSON_AddStringToObject(j, "data", o->data);
     cJSON_AddNumberToObject(j, "faces", r->n);
     cJSON_AddNumberToObject(j, "found", r->n_found);
+    cJSON_AddNumberToObject(j, "covered_any", r->n_covered_any);
+    cJSON_AddNumberToObject(j, "covered_upper", r->n_covered[0]);
+    cJSON_AddNumberToObject(j, "covered_lower", r->n_covered[1]);
     cJSON_AddNumberToObject(j, "strong_neutral", r->n_strong_neutral);
     cJSON_AddNumberToObject(j, "strong_neutral_any_au_rate", r->n_strong_neutral ? (double)r->strong_neutral_any / r->n_strong_neutral : 0);
     cJSON_AddNumberToObject(j, "evidence_accuracy", r->ev_accuracy);

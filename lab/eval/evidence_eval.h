@@ -45,6 +45,7 @@ void ev_eval_default_opts(ev_eval_opts *o);
 
 typedef struct ev_eval_report {
     int n, n_found;
+    int n_covered_any, n_covered[2]; /* faces found with a face area taken as covered: any, upper, lower */
     int n_strong_neutral, strong_neutral_any;   /* FERPlus only */
     int au_present_on_neutral[AUGUR_AU_COUNT];  /* per AU index (augur_face.aus order = au_defs order) */
     int count[AUGUR_EXPR_COUNT], ev_tp[AUGUR_EXPR_COUNT], ev_pred[AUGUR_EXPR_COUNT];

@@ -875,6 +875,23 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
             cJSON_AddItemToArray(ev, o);
         }
     }
+    if (m->cover.has) {
+        cJSON *cv = cJSON_AddObjectToObject(root, "cover"), *areas = cJSON_AddArrayToObject(cv, "areas");
+        cJSON_AddNumberToObject(cv, "components", AU_COVER_K);
+        for (int k = 0; areas && k < AU_COVER_AREAS; k++) {
+            int first, n;
+            au_cover_area(k, &first, &n);
+            cJSON *o = cJSON_CreateObject(), *basis;
+            cJSON_AddStringToObject(o, "area", au_cover_area_name(k));
+            char edge[32];
+            snprintf(edge, sizeof edge, "%.9g", (double)m->cover.edge[k]);
+            cJSON_AddRawToObject(o, "edge", edge);
+            cJSON_AddItemToObject(o, "mean", float_array(m->cover.mean[k], n));
+            if ((basis = cJSON_AddArrayToObject(o, "basis")))
+                for (int p = 0; p < AU_COVER_K; p++) cJSON_AddItemToArray(basis, float_array(m->cover.basis[k][p], n));
+            cJSON_AddItemToArray(areas, o);
+        }
+    }
     cJSON *aus = cJSON_AddArrayToObject(root, "aus");
     for (int a = 0; a < AU_COUNT; a++) {
         if (!m->trained[a]) continue;

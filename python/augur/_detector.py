@@ -25,6 +25,7 @@ AU_C_COLUMNS = [f"AU{a:02d}_c" for a in AU_IDS]
 AU_P_COLUMNS = [f"AU{a:02d}_p" for a in AU_IDS]
 AU_MM_COLUMNS = [f"AU{a:02d}_mm" for a in AU_IDS]          # each AU's named measurement, mm
 AU_BEYOND_COLUMNS = [f"AU{a:02d}_beyond" for a in AU_IDS]  # ... beyond what faces at rest show (0/1)
+COVER_COLUMNS = ["cover_upper", "cover_lower"]   # each face area's cover score: over 1, covered and not read
 EMOTION_COLUMNS = list(EXPRESSIONS)
 EVIDENCE_COLUMNS = [f"evidence_{c}" for c in EXPRESSIONS]
 BOX_COLUMNS = ["box_x1", "box_y1", "box_x2", "box_y2"]
@@ -33,14 +34,15 @@ BOX_COLUMNS = ["box_x1", "box_y1", "box_x2", "box_y2"]
 _NUMERIC = (["timestamp", "confidence", "success"] + GAZE_COLUMNS + POSE_COLUMNS + LANDMARK_COLUMNS
             + LANDMARK3D_COLUMNS + AU_R_COLUMNS + AU_C_COLUMNS + AU_P_COLUMNS + EMOTION_COLUMNS + EVIDENCE_COLUMNS
             + ["weakly_grounded", "cam_cos", "detected", "per_person_neutral", "det_score", "mesh_score"]
-            + BOX_COLUMNS + ["width", "height"] + AU_MM_COLUMNS + AU_BEYOND_COLUMNS)
+            + BOX_COLUMNS + ["width", "height"] + AU_MM_COLUMNS + AU_BEYOND_COLUMNS + COVER_COLUMNS)
 _IX = {c: i for i, c in enumerate(_NUMERIC)}
 
 #: Every column of a result, in order: OpenFace 2's names first, augur's own after.
 COLUMNS = (["input", "frame", "face_id", "timestamp", "confidence", "success"] + GAZE_COLUMNS + POSE_COLUMNS
            + LANDMARK_COLUMNS + LANDMARK3D_COLUMNS + AU_R_COLUMNS + AU_C_COLUMNS + AU_P_COLUMNS + ["expression"] + EMOTION_COLUMNS + EVIDENCE_COLUMNS
            + ["evidence_class", "weakly_grounded", "cam_cos", "detected", "per_person_neutral", "det_score",
-              "mesh_score"] + BOX_COLUMNS + ["width", "height", "error"] + AU_MM_COLUMNS + AU_BEYOND_COLUMNS)
+              "mesh_score"] + BOX_COLUMNS + ["width", "height", "error"] + AU_MM_COLUMNS + AU_BEYOND_COLUMNS
+           + COVER_COLUMNS)
 _INT_COLUMNS = ["success"]           # always known
 _NULLABLE_INT = ["face_id"] + AU_C_COLUMNS + ["weakly_grounded", "detected", "per_person_neutral"] + AU_BEYOND_COLUMNS
 
@@ -160,6 +162,8 @@ def _face_values(face, row):
                     row[b0 + j] = float(beyond)
         i = _IX[EVIDENCE_COLUMNS[0]]
         row[i:i + L.EXPR_COUNT] = np.ctypeslib.as_array(face.evidence)
+        i = _IX[COVER_COLUMNS[0]]
+        row[i:i + 2] = np.ctypeslib.as_array(face.cover_score)
     if face.has_expression:
         i = _IX[EMOTION_COLUMNS[0]]
         row[i:i + L.EXPR_COUNT] = np.ctypeslib.as_array(face.expression)

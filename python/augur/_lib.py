@@ -132,6 +132,8 @@ class augur_face(Structure):
         ("eyeball", (c_float * 3) * 2),
         ("has_blendshapes", c_int),
         ("blendshapes", c_float * BLENDSHAPES),
+        ("covered", c_int),
+        ("cover_score", c_float * 2),
     ]
 
 

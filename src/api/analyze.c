@@ -32,6 +32,12 @@ AUGUR_API int augur_measure_beyond_rest(const struct augur_au *u)
     return au_beyond_rest(u->id, u->measure_mm, u->measure_rest_mm);
 }
 AUGUR_API const char *augur_blendshape_name(int i) { return au_blendshape_name(i); }
+_Static_assert(AUGUR_AREA_UPPER == AU_AREA_UPPER && AUGUR_AREA_LOWER == AU_AREA_LOWER, "augur.h's area bits are au/geometry.h's");
+AUGUR_API int augur_au_covered(const struct augur_face *f, const struct augur_au *u)
+{
+    int a = f && u ? au_index(u->id) : -1;
+    return a >= 0 && (f->covered & au_area_of(a)) != 0;
+}
 
 static int analyze(augur_context *ctx, const au_image *img, struct augur_face **faces, int *n_faces)
 {

@@ -225,6 +225,14 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
                        "blendshapes on)", f->id);
     memcpy(out->features, feat, sizeof out->features);
     out->per_person_neutral = neutral != NULL;
+    /* a face area that looks covered (RULE24): every feature that meets it (its HOG, and the geometry and
+     * blendshapes of a mesh placed there by guess) is read as a face at rest has it, the person's own
+     * neutral in video, so what cannot be seen brings no evidence to the rest of the face (RULE25) */
+    if (m->use_appearance && m->n_feat >= AU_GEOM_N + AU_APP_N)
+        out->covered = au_cover_test(&m->cover, out->features + AU_GEOM_N, out->cover_score);
+    const float *rest = neutral ? neutral->feat : m->has_neutral_mean ? m->neutral_mean : NULL;
+    for (int j = 0; out->covered && rest && j < m->n_feat; j++)
+        if (au_feature_area(j) & out->covered) out->features[j] = rest[j];
     /* named measurements, absolute and against the neutral in use (mm, for
      * people and for the rules, which take fractions of the neutral) */
     const float (*ref)[3] = neutral ? (const float (*)[3])neutral->mesh : au_canonical_mesh;
@@ -287,7 +295,9 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
             ref = 4.0f; /* logit 4 = probability 0.98 */
         }
         r->present = r->source != AU_SRC_NONE && r->probability >= thr;
-        if (r->present && au_rest_gated(m, a, r->measure_mm, neutral != NULL))
+        if (r->present && (out->covered & au_area_of(a)))
+            r->held_at_rest = AUGUR_HELD_COVERED;
+        else if (r->present && au_rest_gated(m, a, r->measure_mm, neutral != NULL))
             r->held_at_rest = AUGUR_HELD_REST;
         else if (r->present && personal)
             r->held_at_rest = au_personal_gated(m, a, still[a],
@@ -415,6 +425,8 @@ void au_fill_face(const au_face_aus *r, au_face *f, int img_w, int img_h)
         o->held_at_rest = x->held_at_rest;
     }
     f->n_aus = AU_COUNT;
+    f->covered = r->covered;
+    for (int k = 0; k < AU_COVER_AREAS; k++) f->cover_score[k] = r->cover_score[k];
     if (r->has_evidence) {
         memcpy(f->evidence, r->evidence, sizeof f->evidence);
         f->evidence_class = 0;

@@ -34,7 +34,8 @@ typedef struct au_reading {
                              at rest and its measurement is within them (au_rest_gated); 2 read against the
                              person's neutral, the still reading does not show it and its measurement is
                              within the person's faces at rest (au_personal_gated); 3 the same, the still
-                             reading shows it but so does the person's neutral read as a photo */
+                             reading shows it but so does the person's neutral read as a photo; 4 its face
+                             area looks covered (au/cover.h) */
     int   side;           /* 0 both / symmetric, 1 subject's right stronger, 2 left stronger */
 } au_reading;
 
@@ -70,6 +71,10 @@ typedef struct au_face_aus {
     int   has_evidence;             /* the model has an evidence map: */
     float evidence[AU_EV_CLASSES];  /* expression evidence from these AUs alone (sums to 1) */
     int   per_person_neutral;       /* 1 if a personal neutral was used */
+    int   covered;                  /* AU_AREA_UPPER / AU_AREA_LOWER bits of the face areas that look covered
+                                       (au/cover.h): their AUs are not scored present, and every feature that
+                                       meets them is, in features, a face at rest's (RULE25) */
+    float cover_score[AU_COVER_AREAS]; /* per area (upper, lower): over 1 covered; 0 without a cover test */
 } au_face_aus;
 
 /* Reads the AUs of a meshed face in img (the appearance features need its

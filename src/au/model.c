@@ -42,6 +42,15 @@ static int blendshape_area(int i)
     return AU_AREA_LOWER; /* cheekPuff, jaw*, mouth* */
 }
 
+int au_feature_area(int j)
+{
+    if (j < 0) return 0;
+    if (j < AU_GEOM_N) return au_geometry_area(j);
+    if (j < AU_GEOM_N + AU_APP_N) return au_hog_area(j - AU_GEOM_N);
+    if (j < AU_FEAT_N) return blendshape_area(j - AU_GEOM_N - AU_APP_N + 1);
+    return 0;
+}
+
 int au_model_feature_area(const au_model *m, int j)
 {
     if (j < 0 || j >= m->n_feat) return 0;
@@ -305,6 +314,32 @@ int au_model_load(au_model *m, const char *path, au_error *err)
                 return au_fail(err, AUGUR_EFORMAT, "%s: AU%d is regional but weighs feature %d outside its face areas",
                                path, au_defs[a].id, j);
             }
+    }
+    const cJSON *cv = cJSON_GetObjectItemCaseSensitive(root, "cover");
+    if (cv) { /* the HOG's principal subspaces (au/cover.h): only beside the HOG they describe */
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(cv, "components");
+        const cJSON *areas = cJSON_GetObjectItemCaseSensitive(cv, "areas");
+        if (!m->use_appearance || !cJSON_IsNumber(k) || k->valuedouble != AU_COVER_K || !cJSON_IsArray(areas) ||
+            cJSON_GetArraySize(areas) != AU_COVER_AREAS)
+            goto bad;
+        int c = 0, first, n;
+        cJSON_ArrayForEach(o, areas) {
+            au_cover_area(c, &first, &n);
+            const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "area");
+            const cJSON *edge = cJSON_GetObjectItemCaseSensitive(o, "edge");
+            const cJSON *basis = cJSON_GetObjectItemCaseSensitive(o, "basis");
+            if (!cJSON_IsString(name) || strcmp(name->valuestring, au_cover_area_name(c)) || !bounded(edge) ||
+                !(edge->valuedouble > 0) || read_floats(cJSON_GetObjectItemCaseSensitive(o, "mean"), m->cover.mean[c], n) ||
+                !cJSON_IsArray(basis) || cJSON_GetArraySize(basis) != AU_COVER_K)
+                goto bad;
+            m->cover.edge[c] = (float)edge->valuedouble;
+            int p = 0;
+            const cJSON *v;
+            cJSON_ArrayForEach(v, basis)
+                if (read_floats(v, m->cover.basis[c][p++], n)) goto bad;
+            c++;
+        }
+        m->cover.has = 1;
     }
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(root, "evidence");
     if (ev) {

@@ -15,6 +15,7 @@
 #define AUGUR_AU_MODEL_H
 
 #include "au/au_defs.h"
+#include "au/cover.h"
 #include "au/geometry.h"
 #include "augur.h"
 #include "core/util.h"
@@ -86,6 +87,9 @@ typedef struct au_model {
     int has_evidence;
     float ev_w[AU_EV_CLASSES][AU_COUNT];
     float ev_b[AU_EV_CLASSES];
+    /* covered face areas (au/cover.h, RULE24): the principal subspace of the training faces' HOG per area;
+     * JSON "cover" (absent: cover.has 0, faces are never called covered) */
+    au_cover cover;
     char source[1024];                 /* data and command that produced it */
 } au_model;
 
@@ -113,6 +117,9 @@ void au_model_input(const au_model *m, const float *feat, float *x);
  * chin for the rest); au_model_feature_area: model input j's areas. */
 int au_area_of(int a);
 int au_model_feature_area(const au_model *m, int j);
+/* The areas of feature j of the feature vector (au/au.h's layout, before au_model_input: geometry, HOG,
+ * the 51 blendshape coefficients); 0 out of range. */
+int au_feature_area(int j);
 
 /* Probabilities (0..1) of each AU from a feature vector (untrained AUs: -1). */
 void au_model_predict(const au_model *m, const float *feat, float prob[AU_COUNT]);

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "au/au_defs.h"
+#include "au/model.h"
 #include "explain/explain.h"
 
 #define MAX_RATIONALE ((size_t)1 << 20)
@@ -294,6 +295,15 @@ int ex_verify(const au_face *f, const char *text, size_t len, ex_verdict *v, au_
             continue;
         }
         c->probability = u->probability;
+        if (augur_au_covered(f, u)) { /* neither present nor absent can be checked on a covered area (RULE24) */
+            int up = au_area_of(d) == AUGUR_AREA_UPPER;
+            c->supported = 0;
+            c->score = 0;
+            snprintf(c->reason, sizeof c->reason, "AU%d (%s) cannot be checked: the %s looks covered (score %.2f over "
+                     "an edge of 1), so augur does not read it", c->au, au_defs[d].name, up ? "upper face" : "lower face",
+                     f->cover_score[up ? 0 : 1]);
+            continue;
+        }
         if (c->absent) {
             c->supported = !u->present;
             c->score = c->supported ? 1.0f : 0.0f;

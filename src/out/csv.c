@@ -21,7 +21,8 @@
  *   detected, per_person_neutral, det_score, mesh_score       4
  *   box_x1, box_y1, box_x2, box_y2                            4
  *   file, error                                               2
- *   AUxx_mm, AUxx_beyond (22 AUs each)                       44  = 499
+ *   AUxx_mm, AUxx_beyond (22 AUs each)                       44
+ *   cover_upper, cover_lower                                  2  = 501
  *
  * Numbers use '.' as the decimal point (augur never calls setlocale, so
  * printf runs in the "C" locale); a non-finite value is an empty field.
@@ -83,6 +84,7 @@ int au_csv_header(FILE *f)
     fputs(",box_x1,box_y1,box_x2,box_y2,file,error", f);
     for (int a = 0; a < AU_COUNT; a++) fprintf(f, ",AU%02d_mm", au_defs[a].id);
     for (int a = 0; a < AU_COUNT; a++) fprintf(f, ",AU%02d_beyond", au_defs[a].id);
+    fputs(",cover_upper,cover_lower", f);
     fputc('\n', f);
     return fflush(f) != 0 || ferror(f) ? AUGUR_EIO : 0;
 }
@@ -184,6 +186,10 @@ void au_csv_write_row(FILE *f, const au_csv_row *r)
         if (b >= 0) fprintf(f, ",%d", b);
         else fputc(',', f);
     }
+    /* each face area's cover score (over 1: taken as covered, its AUs not read; docs/AUS.md) */
+    for (int k = 0; k < 2; k++)
+        if (has && fc->n_aus) put_num(f, fc->cover_score[k], 3);
+        else fputc(',', f);
     fputc('\n', f);
 }
 

@@ -216,7 +216,8 @@ static cJSON *face_json(const au_face *f)
                   add_number(j, "probability", x->probability, 1e-4) || add_number(j, "intensity", x->intensity, 0.01) ||
                   add_numbers(j, "box", x->box, 4, 0.01) ||
                   !cJSON_AddStringToObject(j, "source", src[x->source <= 4 ? x->source : 0]) ||
-                  (x->held_at_rest && !cJSON_AddBoolToObject(j, "held_at_rest", 1));
+                  (x->held_at_rest && !cJSON_AddBoolToObject(j, "held_at_rest", 1)) ||
+                  (augur_au_covered(f, x) && !cJSON_AddBoolToObject(j, "covered", 1));
             if (!bad && x->measure >= 0) {
                 cJSON *m = cJSON_AddObjectToObject(j, "measure");
                 bad = !m || !cJSON_AddStringToObject(m, "name", augur_measure_name(x->measure)) ||
@@ -228,6 +229,16 @@ static cJSON *face_json(const au_face *f)
                           !cJSON_AddBoolToObject(m, "beyond_rest", beyond == 1);
             }
             if (j) cJSON_AddItemToArray(aus, j);
+        }
+        /* cover: per face area, its score (over 1: covered) and whether it is taken as covered */
+        static const char *const area[2] = {"upper face", "lower face"};
+        static const int bit[2] = {AUGUR_AREA_UPPER, AUGUR_AREA_LOWER};
+        cJSON *cv = bad ? NULL : cJSON_AddObjectToObject(o, "cover");
+        bad = bad || !cv;
+        for (int k = 0; !bad && k < 2; k++) {
+            cJSON *c = cJSON_AddObjectToObject(cv, area[k]);
+            bad = !c || add_number(c, "score", f->cover_score[k], 1e-3) ||
+                  !cJSON_AddBoolToObject(c, "covered", (f->covered & bit[k]) != 0);
         }
     } else if (!bad) {
         bad = !cJSON_AddNullToObject(o, "aus");

@@ -23,6 +23,7 @@
 
 int vp_looks_neutral(const au_face_aus *r)
 {
+    if (r->covered) return 0; /* a face half covered shows no person's rest there (RULE25) */
     int any = 0;
     for (int a = 0; a < AU_COUNT; a++) any |= r->au[a].present;
     return !any || (r->has_evidence && r->evidence[EXPR_NEUTRAL] >= VP_NEUTRAL_EVIDENCE);

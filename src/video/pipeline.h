@@ -149,7 +149,8 @@ double vp_oneeuro_filter(vp_oneeuro *f, double x, double t);
  * ranks neutral at least VP_NEUTRAL_EVIDENCE (0.8). The second keeps one AU
  * that a person's resting face reads present (a chin, a dimple: identity, not
  * expression) from blocking their neutral for the whole clip; a held
- * expression still reads its own class. */
+ * expression still reads its own class. A frame with a face area taken as
+ * covered (au_face_aus.covered) never looks neutral: the cover hides the rest. */
 struct au_face_aus;
 int vp_looks_neutral(const struct au_face_aus *r);
 
