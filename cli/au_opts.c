@@ -68,6 +68,15 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
         }
         o->personal_gate = !strcmp(v, "moved") ? AU_GATE_MOVED : !strcmp(v, "neutral") ? AU_GATE_NEUTRAL : 0;
     }
+    else if (!strcmp(a, "--area-dropout")) {
+        char *end;
+        double x = strtod(v, &end);
+        if (end == v || *end || !(x >= 0 && x < 1)) {
+            cli_error(cmd, "--area-dropout must be a probability in [0, 1), not '%s'", v);
+            return -1;
+        }
+        o->fit.area_dropout = (float)x;
+    }
     else if (!strcmp(a, "--data")) o->data_dir = v;
     else if (!strcmp(a, "--labels")) o->labels_csv = v;
     else if (!strcmp(a, "--negatives")) o->negatives_dir = v;

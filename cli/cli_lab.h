@@ -57,6 +57,8 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "                      shows it too or its measurement goes beyond faces at rest (moved); neutral\n" \
     "                      (the default, as shipped): the still reading counts only where the person's\n" \
     "                      neutral read as a photo does not show the AU; none: the personal reading alone\n" \
+    "  --area-dropout P    network: per row and epoch, with probability P one face half is read as at\n" \
+    "                      rest and its AUs carry no loss (as a covered half is read; default 0)\n" \
     "  --no-cover          train: leave out the covered-area test (a face area whose HOG is unlike 99%% of\n" \
     "                      the training faces' is taken as covered and not read; docs/AUS.md, RULE24)\n" \
     "  --l2 X              ridge of the per-AU regressions, --hidden 0 (default 20)\n" \

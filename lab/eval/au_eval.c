@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,26 +111,38 @@ static const char *feature_set(const au_eval_opts *o, char *buf)
     return buf;
 }
 
+/* Appends to buf (256 bytes, k used) and returns the new length, never past the end. */
+static size_t put(char *buf, size_t k, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static size_t put(char *buf, size_t k, const char *fmt, ...)
+{
+    if (k >= 255) return 255;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + k, 256 - k, fmt, ap);
+    va_end(ap);
+    return n < 0 ? k : k + (size_t)n >= 255 ? 255 : k + (size_t)n;
+}
+
 /* The model's form, in words; buf holds 256 bytes. */
 static const char *model_kind(const au_eval_opts *o, char *buf)
 {
+    size_t k = 0;
+    buf[0] = 0;
     if (o->fit.hidden > 0) {
-        int k = o->fit.members > 1 ? snprintf(buf, 256, "%d networks (seeds apart, logits averaged), each ", o->fit.members) : 0;
-        snprintf(buf + k, 256 - (size_t)k, "a hidden layer of %d ReLU units shared by the AUs (%d epochs, weight decay %.3g, "
-                 "input dropout %.3g, seed %u)", o->fit.hidden, o->fit.epochs, o->fit.wd, o->fit.dropout, o->fit.seed);
+        if (o->fit.members > 1) k = put(buf, k, "%d networks (seeds apart, logits averaged), each ", o->fit.members);
+        k = put(buf, k, "a hidden layer of %d ReLU units shared by the AUs (%d epochs, weight decay %.3g, input dropout "
+                "%.3g, seed %u)", o->fit.hidden, o->fit.epochs, o->fit.wd, o->fit.dropout, o->fit.seed);
+        if (o->fit.area_dropout > 0) k = put(buf, k, "; area dropout %.3g", o->fit.area_dropout);
     } else
-        snprintf(buf, 256, "a logistic regression per AU, l2 %.3g", o->fit.l2);
-    size_t k = strlen(buf);
-    if (o->personal_all) k += (size_t)snprintf(buf + k, 256 - k, "; against the person's neutral every feature shifted");
+        k = put(buf, k, "a logistic regression per AU, l2 %.3g", o->fit.l2);
+    if (o->personal_all) k = put(buf, k, "; against the person's neutral every feature shifted");
     if (o->personal_gate)
-        k += (size_t)snprintf(buf + k, 256 - k, "; against the person's neutral an AU needs the still reading%s or a movement",
-                              o->personal_gate == AU_GATE_NEUTRAL ? " (where the neutral's does not show it)" : "");
-    if (o->personal_rest_self)
-        k += (size_t)snprintf(buf + k, 256 - k, "; personal thresholds also budgeted on web/film faces at rest against themselves");
+        k = put(buf, k, "; against the person's neutral an AU needs the still reading%s or a movement",
+                o->personal_gate == AU_GATE_NEUTRAL ? " (where the neutral's does not show it)" : "");
+    if (o->personal_rest_self) k = put(buf, k, "; personal thresholds also budgeted on web/film faces at rest against themselves");
     for (int a = 0, first = 1; a < AU_COUNT && k < 200; a++)
         if (o->fit.rest_gate[a]) {
-            k += (size_t)snprintf(buf + k, 256 - k, "%sAU%d", first ? "; scored present only beyond faces at rest: " : ", ",
-                                  au_defs[a].id);
+            k = put(buf, k, "%sAU%d", first ? "; scored present only beyond faces at rest: " : ", ", au_defs[a].id);
             first = 0;
         }
     return buf;
@@ -1071,12 +1084,13 @@ static void regional_arg(const au_fit_opts *f, char *buf, size_t cap)
 
 static void command_line(const au_eval_opts *o, char *buf, size_t cap)
 {
-    char reg[128], hid[64] = "";
+    char reg[128], hid[96] = "";
     regional_arg(&o->fit, reg, sizeof reg);
     /* --hidden always: its default changed (0 before 2026-12-06, the shipped 128 since) */
     int k = snprintf(hid, sizeof hid, " --hidden %d", o->fit.hidden);
     if (o->fit.hidden > 0) k += snprintf(hid + k, sizeof hid - (size_t)k, " --epochs %d", o->fit.epochs);
-    if (o->fit.members > 1) snprintf(hid + k, sizeof hid - (size_t)k, " --ensemble %d", o->fit.members);
+    if (o->fit.members > 1) k += snprintf(hid + k, sizeof hid - (size_t)k, " --ensemble %d", o->fit.members);
+    if (o->fit.area_dropout > 0) snprintf(hid + k, sizeof hid - (size_t)k, " --area-dropout %g", o->fit.area_dropout);
     char vr[128], sw[40] = "", gate[96] = "";
     if (o->sfew_weight != 1.0f) snprintf(sw, sizeof sw, " --sfew-weight %g", o->sfew_weight);
     int k_gate = 0;

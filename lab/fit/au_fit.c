@@ -211,8 +211,21 @@ static int fit_mlp(const float *Z, const signed char *Y, const float *sw, const 
     float *Hp = malloc((size_t)BS * H * sizeof *Hp), *Hr = malloc((size_t)BS * H * sizeof *Hr);
     float *O = malloc((size_t)BS * k * sizeof *O), *GH = malloc((size_t)BS * H * sizeof *GH);
     int *idx = malloc((size_t)rows * sizeof *idx);
+    /* area dropout (RULE26): a face at rest's standardised input (zrest), each input's face areas (farea),
+     * each fitted AU's (aarea), and per batch row the area dropped (dropb, 0 none) */
+    int ad = o->area_dropout > 0 && m->has_neutral_mean, aarea[AU_COUNT], dropb[BS];
+    float *zrest = ad ? malloc((size_t)nf * sizeof *zrest) : NULL;
+    int *farea = ad ? malloc((size_t)nf * sizeof *farea) : NULL;
     int rc = -1;
-    if (!P || !G || !M1 || !M2 || !C || !Zb || !Hp || !Hr || !O || !GH || !idx) goto out;
+    if (!P || !G || !M1 || !M2 || !C || !Zb || !Hp || !Hr || !O || !GH || !idx || (ad && (!zrest || !farea))) goto out;
+    if (ad) {
+        au_model_input(m, m->neutral_mean, zrest);
+        for (int j = 0; j < nf; j++) {
+            zrest[j] = (zrest[j] - m->mean[j]) * m->scale[j];
+            farea[j] = au_model_feature_area(m, j);
+        }
+    }
+    for (int t = 0; t < k; t++) aarea[t] = au_area_of(ta[t]);
     float *W1 = P, *B1 = P + n1, *W2 = B1 + H, *B2 = W2 + (size_t)k * H;
     float *gW1 = G, *gB1 = G + n1, *gW2 = gB1 + H, *gB2 = gW2 + (size_t)k * H;
     /* per AU: the loss weights of its labelled rows, summing to 1 (half to each class) */
@@ -243,6 +256,9 @@ static int fit_mlp(const float *Z, const signed char *Y, const float *sw, const 
                 const float *z = Z + (size_t)idx[s0 + r] * nf;
                 float *zb = Zb + (size_t)r * nf;
                 for (int j = 0; j < nf; j++) zb[j] = o->dropout > 0 ? (rng_unit(&rs) < keep ? z[j] / keep : 0.0f) : z[j];
+                /* one face area at rest, as the reading reads a covered one (au_read_features) */
+                dropb[r] = ad && rng_unit(&rs) < o->area_dropout ? (rng_unit(&rs) < 0.5 ? AU_AREA_UPPER : AU_AREA_LOWER) : 0;
+                for (int j = 0; dropb[r] && j < nf; j++) if (farea[j] & dropb[r]) zb[j] = zrest[j];
             }
             /* forward: Hp = Zb W1^T + b1, Hr = ReLU(Hp), O = Hr W2^T + b2 */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bs, H, nf, 1.0f, Zb, nf, W1, nf, 0.0f, Hp, H);
@@ -260,7 +276,7 @@ static int fit_mlp(const float *Z, const signed char *Y, const float *sw, const 
                 int i = idx[s0 + r];
                 for (int t = 0; t < k; t++) {
                     float c = C[(size_t)i * k + t], *g = &O[(size_t)r * k + t];
-                    if (c == 0) { *g = 0; continue; }
+                    if (c == 0 || (dropb[r] & aarea[t])) { *g = 0; continue; } /* an AU of the area dropped: unseen */
                     double p = 1.0 / (1.0 + exp(-(double)(*g + B2[t])));
                     *g = (float)(c * ((double)rows / bs) * (p - (Y[(size_t)i * AU_COUNT + ta[t]] == 1)));
                     gB2[t] += *g;
@@ -303,6 +319,7 @@ static int fit_mlp(const float *Z, const signed char *Y, const float *sw, const 
     rc = 0;
 out:
     free(P); free(G); free(M1); free(M2); free(C); free(Zb); free(Hp); free(Hr); free(O); free(GH); free(idx);
+    free(zrest); free(farea);
     return rc;
 }
 
@@ -566,6 +583,9 @@ int au_fit_check_opts(const au_fit_opts *o, au_error *err)
     if (o->hidden > 0 && o->regional)
         return au_fail(err, AUGUR_EARG, "a hidden layer reads every feature: it cannot be combined with regional AUs "
                                         "(--hidden 0 for per-AU regressions)");
+    if (!(o->area_dropout >= 0 && o->area_dropout < 1) || (o->area_dropout > 0 && o->hidden <= 0))
+        return au_fail(err, AUGUR_EARG, "area dropout %g: a probability in [0, 1), for a network (--hidden H)",
+                       o->area_dropout);
     if (o->hidden > 0 && (o->epochs < 1 || !(o->dropout >= 0 && o->dropout < 1) || !(o->wd >= 0)))
         return au_fail(err, AUGUR_EARG, "bad network settings (epochs %d, dropout %g, weight decay %g)", o->epochs,
                        o->dropout, o->wd);

@@ -56,6 +56,9 @@ typedef struct au_fit_opts {
     int epochs;             /* hidden: passes over the rows */
     float wd;               /* hidden: weight decay (on the loss averaged per AU) */
     float dropout;          /* hidden: input dropout */
+    float area_dropout;     /* hidden: per row and epoch, the probability that one face area (upper or lower)
+                               is read as at rest and its AUs carry no loss, as the reading reads a covered
+                               area (RULE26; 0: off) */
     unsigned seed;          /* hidden: initial weights, row order, dropout */
     int members;            /* hidden: networks of different seeds per fit, their logits averaged; kept
                                as one layer of members x hidden units (the output weights divided by
