@@ -140,12 +140,12 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
         if (c != best && (second < 0 || t->evidence[c] > t->evidence[second])) second = c;
     t->answer = answer >= 0 && answer < EXPR_N ? answer : best;
 
-    /* a face area that looks covered (RULE24): said once, and its AUs are not read */
+    /* a face area that looks covered (RULE24, RULE25): said once, and its AUs are not read */
     for (int k = 0; k < 2 && t->n_local < 24; k++)
         if (f->covered & (k ? AUGUR_AREA_LOWER : AUGUR_AREA_UPPER))
             snprintf(t->local[t->n_local++], sizeof t->local[0], "The %s looks covered (a hand, a mask, glasses: its "
                      "appearance is unlike 99 faces in 100, score %.2f over an edge of 1): its AUs (%s) are not read, "
-                     "and the rest of the face is read as beside an ordinary one.", k ? "lower face" : "upper face",
+                     "and it is taken as at rest, so it brings no evidence to the rest of the face.", k ? "lower face" : "upper face",
                      f->cover_score[k], k ? "AU10-AU28: lips, jaw, chin" : "AU1, 2, 4, 5, 7, 43, 45: brows and eyes");
     /* verification loop: one step per area with active AUs */
     int n_active = 0;
