@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "au/geometry.h"
 #include "testutil.h"
 #include "video/temporal.h"
 #include "video/temporal_int.h"
@@ -299,6 +300,57 @@ static void test_frame_held(void)
     uint32_t want = 1u << au_index(26) | 1u << au_index(20);
     CHECK(f.success && f.au_held == want, "held AUs 0x%x, want 0x%x (AU26 beside AU27 and AU20 held back)",
           (unsigned)f.au_held, (unsigned)want);
+}
+
+/* Covered stretches: frames 30-59 with the lower face covered, 45-49 with the upper face too, a face
+ * lost from 80 to 100 (longer than the gap) across a covered run from 70: four stretches, the last two
+ * split by the gap; the frame records it from the face; the timeline names them and the JSON lists them. */
+static void test_covered(void)
+{
+    static au_face face;
+    memset(&face, 0, sizeof face);
+    face.success = 1;
+    face.n_aus = 1;
+    face.aus[0].id = 12;
+    face.covered = AUGUR_AREA_LOWER;
+    vt_frame f;
+    vt_frame_from_face(&f, 0, 0.0, 0, &face);
+    CHECK(f.covered == AU_AREA_LOWER, "the frame's covered areas %d", f.covered);
+    vt_opts o;
+    vt_default_opts(&o);
+    vt_analyzer *a = make(&o);
+    int bad = 0;
+    for (int64_t i = 0; i < 130 && !bad; i++) {
+        base_frame(&f, i, 0, 0.3, 0.02);
+        f.success = !(i >= 80 && i < 100);
+        f.covered = (i >= 30 && i < 60) || (i >= 70 && i < 110) ? AU_AREA_LOWER : 0;
+        if (i >= 45 && i < 50) f.covered |= AU_AREA_UPPER;
+        bad = push(a, &f);
+    }
+    finish(a);
+    int n = vt_n_covers(a);
+    const vt_cover_segment *c = vt_covers(a);
+    CHECK(!bad && n == 4, "%d covered stretches, want 4", n);
+    if (n == 4) {
+        CHECK(c[0].area == AU_AREA_LOWER && c[0].onset_frame == 30 && c[0].offset_frame == 59, "lower 30-59: %d %lld-%lld",
+              c[0].area, (long long)c[0].onset_frame, (long long)c[0].offset_frame);
+        CHECK(c[1].area == AU_AREA_UPPER && c[1].onset_frame == 45 && c[1].offset_frame == 49, "upper 45-49: %d %lld-%lld",
+              c[1].area, (long long)c[1].onset_frame, (long long)c[1].offset_frame);
+        CHECK(c[2].onset_frame == 70 && c[2].offset_frame == 79 && c[3].onset_frame == 100 && c[3].offset_frame == 109,
+              "the gap splits the last run: %lld-%lld, %lld-%lld", (long long)c[2].onset_frame, (long long)c[2].offset_frame,
+              (long long)c[3].onset_frame, (long long)c[3].offset_frame);
+    }
+    char *tl = vt_timeline_string(a);
+    CHECK(tl && strstr(tl, "1.00–1.97 s lower face (mouth, jaw, chin) covered: its AUs not read") &&
+          strstr(tl, "upper face (brows, eyes) covered"), "the timeline: %s", tl ? tl : "(none)");
+    free(tl);
+    cJSON *j = vt_events_json(a);
+    const cJSON *fc = j ? cJSON_GetArrayItem(cJSON_GetObjectItem(j, "faces"), 0) : NULL;
+    const cJSON *cv = fc ? cJSON_GetObjectItem(fc, "covered") : NULL;
+    CHECK(cJSON_GetArraySize(cv) == 4 && !strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(cv, 1), "area")->valuestring,
+                                                  "upper face"), "the events JSON's covered list");
+    cJSON_Delete(j);
+    vt_free(a);
 }
 
 static void test_non_events(void)
@@ -694,6 +746,7 @@ int main(void)
     test_closures();
     test_held_at_rest();
     test_frame_held();
+    test_covered();
     test_scenario();
     test_bounds();
     test_hostile();

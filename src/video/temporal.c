@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "au/geometry.h"
 #include "explain/explain.h"
 
 /* An AU still up this long after a burst ended makes the burst the onset of a longer expression. */
@@ -109,7 +110,7 @@ void vt_free(vt_analyzer *a)
     if (!a) return;
     for (int i = 0; i < a->n_faces; i++) face_free(a->faces[i]);
     free(a->scratch);
-    free(a->au_ev); free(a->micro); free(a->seg);
+    free(a->au_ev); free(a->micro); free(a->seg); free(a->cover);
     free(a);
 }
 
@@ -669,11 +670,40 @@ static void bins_add(vt_analyzer *a, vt_face_state *s, double t, const float *x)
     if (b + 1 > s->n_bins_used) s->n_bins_used = b + 1;
 }
 
+/* ---- covered stretches --------------------------------------------------- */
+
+static const int cover_area[2] = {AU_AREA_UPPER, AU_AREA_LOWER};
+
+static int cover_close(vt_analyzer *a, vt_face_state *s, int k, au_error *err)
+{
+    if (!s->cov[k].open) return 0;
+    s->cov[k].open = 0;
+    vt_cover_segment c = {s->face_id, cover_area[k], s->cov[k].on_f, s->cov[k].last_f, s->cov[k].on_t, s->cov[k].last_t};
+    PUSH_EVENT(a, cover, n_cover, cap_cover, drop_cover, c);
+    return 0;
+}
+
+static int cover_step(vt_analyzer *a, vt_face_state *s, const vt_frame *f, au_error *err)
+{
+    for (int k = 0; k < 2; k++) {
+        if (!(f->covered & cover_area[k])) {
+            if (cover_close(a, s, k, err)) return err->code;
+            continue;
+        }
+        if (!s->cov[k].open) { s->cov[k].open = 1; s->cov[k].on_f = f->frame; s->cov[k].on_t = f->t; }
+        s->cov[k].last_f = f->frame;
+        s->cov[k].last_t = f->t;
+    }
+    return 0;
+}
+
 /* ---- one frame ----------------------------------------------------------- */
 
 /* A gap (face lost too long, or the end): close events, drop open regions. */
 static int face_break(vt_analyzer *a, vt_face_state *s, au_error *err)
 {
+    for (int k = 0; k < 2; k++)
+        if (cover_close(a, s, k, err)) return err->code;
     for (int k = 0; k < AU_COUNT; k++) {
         if (au_event_close(a, s, k, err)) return err->code;
         s->br[k].state = 0;  /* a burst the face left in the middle of is not seen coming back down */
@@ -784,6 +814,7 @@ int vt_push(vt_analyzer *a, const vt_frame *f, au_error *err)
         s->ndx++;
     }
 
+    if (cover_step(a, s, f, err)) return err->code;
     if (au_events_step(a, s, f->t, f->frame, s->rx + (size_t)kc * AU_COUNT, f->au_held, err)) return err->code;
     if (bursts_step(a, s, spot, err)) return err->code;
     if (groups_release(a, s, f->t, err)) return err->code;
@@ -813,6 +844,7 @@ void vt_frame_from_face(vt_frame *f, int64_t frame, double t, int face_id, const
         int id = face->aus[i].id;
         if (!face->aus[i].present && face->aus[i].probability >= 0.5f && id != 43 && id != 45) f->au_held |= 1u << k;
     }
+    f->covered = face->covered;
     f->has_expression = face->has_expression;
     if (face->has_expression) memcpy(f->expr, face->expression, sizeof f->expr);
     ex_face_evidence(face, f->evidence);
@@ -842,6 +874,14 @@ static int cmp_seg(const void *x, const void *y)
     return p->onset_t < q->onset_t ? -1 : p->onset_t > q->onset_t;
 }
 
+static int cmp_cover(const void *x, const void *y)
+{
+    const vt_cover_segment *p = x, *q = y;
+    if (p->face_id != q->face_id) return p->face_id < q->face_id ? -1 : 1;
+    if (p->onset_t != q->onset_t) return p->onset_t < q->onset_t ? -1 : 1;
+    return (p->area > q->area) - (p->area < q->area);
+}
+
 static int cmp_face(const void *x, const void *y)
 {
     const vt_face_state *p = *(vt_face_state *const *)x, *q = *(vt_face_state *const *)y;
@@ -869,6 +909,7 @@ int vt_finish(vt_analyzer *a, au_error *err)
     if (a->n_au_ev) qsort(a->au_ev, (size_t)a->n_au_ev, sizeof *a->au_ev, cmp_au);
     if (a->n_micro) qsort(a->micro, (size_t)a->n_micro, sizeof *a->micro, cmp_micro);
     if (a->n_seg) qsort(a->seg, (size_t)a->n_seg, sizeof *a->seg, cmp_seg);
+    if (a->n_cover) qsort(a->cover, (size_t)a->n_cover, sizeof *a->cover, cmp_cover);
     a->finished = 1;
     return 0;
 }
@@ -879,6 +920,8 @@ int vt_n_micros(const vt_analyzer *a) { return a->n_micro; }
 const vt_micro *vt_micros(const vt_analyzer *a) { return a->micro; }
 int vt_n_expr_segments(const vt_analyzer *a) { return a->n_seg; }
 const vt_expr_segment *vt_expr_segments(const vt_analyzer *a) { return a->seg; }
+int vt_n_covers(const vt_analyzer *a) { return a->n_cover; }
+const vt_cover_segment *vt_covers(const vt_analyzer *a) { return a->cover; }
 int vt_n_faces(const vt_analyzer *a) { return a->n_faces; }
 const vt_face_summary *vt_face(const vt_analyzer *a, int i)
 {

@@ -107,6 +107,8 @@ typedef struct vt_frame {
     int     has_expression;     /* expr[] holds classifier probabilities */
     float   expr[EXPR_N];    /* classifier probabilities, expr/classes.h order */
     float   evidence[EXPR_N];/* AU-evidence scores (the face's, or FACS prototypes), always filled when success */
+    int     covered;            /* face areas that look covered in this frame (augur_face.covered: AU_AREA_UPPER,
+                                   AU_AREA_LOWER bits); their AUs are not read there */
 } vt_frame;
 
 typedef struct vt_opts {
@@ -179,6 +181,16 @@ typedef struct vt_expr_segment {
     float   mean_p;
 } vt_expr_segment;
 
+/* A stretch of frames in which a face area looked covered (a hand, a mask; docs/AUS.md "A face half
+ * covered"): its AUs were not read there. Successive frames with the area covered make one stretch; a
+ * frame without it, or a gap, ends it. */
+typedef struct vt_cover_segment {
+    int     face_id;
+    int     area;                   /* AU_AREA_UPPER or AU_AREA_LOWER */
+    int64_t onset_frame, offset_frame;
+    double  onset_t, offset_t;
+} vt_cover_segment;
+
 /* Clip-level result of one face. */
 typedef struct vt_face_summary {
     int     face_id;
@@ -221,6 +233,8 @@ int vt_n_micros(const vt_analyzer *a);
 const vt_micro *vt_micros(const vt_analyzer *a);
 int vt_n_expr_segments(const vt_analyzer *a);
 const vt_expr_segment *vt_expr_segments(const vt_analyzer *a);
+int vt_n_covers(const vt_analyzer *a);
+const vt_cover_segment *vt_covers(const vt_analyzer *a);
 int vt_n_faces(const vt_analyzer *a);
 const vt_face_summary *vt_face(const vt_analyzer *a, int i);   /* i-th face analysed, 0..vt_n_faces-1 */
 

@@ -107,6 +107,7 @@ typedef struct vt_face_state {
     int     *bn;                /* [plot_bins] success frames */
     int      n_bins_used;       /* highest bin + 1 */
     float    au_max[AU_COUNT];  /* max intensity over the clip */
+    struct { int open; int64_t on_f, last_f; double on_t, last_t; } cov[2]; /* covered stretch: upper, lower */
 } vt_face_state;
 
 struct vt_analyzer {
@@ -125,6 +126,7 @@ struct vt_analyzer {
     vt_au_event     *au_ev;  int n_au_ev, cap_au_ev;  int64_t drop_au_ev;
     vt_micro        *micro;  int n_micro, cap_micro;  int64_t drop_micro;
     vt_expr_segment *seg;    int n_seg, cap_seg;      int64_t drop_seg;
+    vt_cover_segment *cover; int n_cover, cap_cover;  int64_t drop_cover;
     int64_t  micro_rejected_macro;   /* bursts dropped as the onset of a longer expression */
     int64_t  micro_rejected_relax;   /* bursts dropped as the relaxation at the end of a held one */
 };

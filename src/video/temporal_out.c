@@ -8,7 +8,8 @@
  * peak probability, the AU events inside them (by name and FACS number,
  * apex time and intensity), micro-expressions with their AUs, duration and
  * the prototype they match (with its score), and AU activity outside any
- * expression segment. "possible X" always carries the score behind it.
+ * expression segment, and the stretches in which a face area looked covered.
+ * "possible X" always carries the score behind it.
  */
 #include "video/temporal_int.h"
 
@@ -16,6 +17,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "au/geometry.h"
 
 /* ---- a growing string ------------------------------------------------------ */
 
@@ -42,7 +45,7 @@ static void sb_printf(sb *b, const char *fmt, ...)
 
 /* ---- timeline ----------------------------------------------------------------- */
 
-typedef struct item { double t0, t1; int kind, idx; } item;   /* kind 0 segment, 1 micro, 2 AU activity */
+typedef struct item { double t0, t1; int kind, idx; } item;   /* kind 0 segment, 1 micro, 2 AU activity, 3 covered */
 
 static int cmp_item(const void *x, const void *y)
 {
@@ -125,6 +128,8 @@ static void face_timeline(const vt_analyzer *a, const vt_face_state *s, sb *b)
     } while (0)
     for (int i = 0; i < a->n_seg; i++)
         if (a->seg[i].face_id == id) ADD(a->seg[i].onset_t, a->seg[i].offset_t, 0, i);
+    for (int i = 0; i < a->n_cover; i++)
+        if (a->cover[i].face_id == id) ADD(a->cover[i].onset_t, a->cover[i].offset_t, 3, i);
     for (int i = 0; i < a->n_micro; i++) {
         const vt_micro *m = &a->micro[i];
         if (m->face_id != id) continue;
@@ -195,6 +200,10 @@ static void face_timeline(const vt_analyzer *a, const vt_face_state *s, sb *b)
                 sb_printf(b, " matching no expression prototype");
             if (m->classifier >= 0)
                 sb_printf(b, "; classifier at apex: %s %.2f", expr_names[m->classifier], m->classifier_p);
+        } else if (it[i].kind == 3) {
+            const vt_cover_segment *c = &a->cover[it[i].idx];
+            sb_printf(b, "%s covered: its AUs not read", c->area == AU_AREA_UPPER ? "upper face (brows, eyes)"
+                                                                                  : "lower face (mouth, jaw, chin)");
         } else {
             n = 0;
             int best = -1;
@@ -368,6 +377,17 @@ static cJSON *face_json(const vt_analyzer *a, const vt_face_state *s)
         OK(cJSON_AddNumberToObject(o, "mean_p", r4(g->mean_p)));
     }
 
+    OK(arr = cJSON_AddArrayToObject(fo, "covered"));
+    for (int i = 0; i < a->n_cover; i++) {
+        const vt_cover_segment *c = &a->cover[i];
+        if (c->face_id != s->face_id) continue;
+        OK(o = cJSON_CreateObject());
+        cJSON_AddItemToArray(arr, o);
+        OK(cJSON_AddStringToObject(o, "area", c->area == AU_AREA_UPPER ? "upper face" : "lower face"));
+        OK(add_point(o, "onset", c->onset_frame, c->onset_t, 0, 0));
+        OK(add_point(o, "offset", c->offset_frame, c->offset_t, 0, 0));
+    }
+
     /* this face's timeline paragraph */
     {
         vt_analyzer one = *a;
@@ -416,6 +436,7 @@ cJSON *vt_events_json(const vt_analyzer *a)
     OK(cJSON_AddNumberToObject(o, "au_events", (double)a->drop_au_ev));
     OK(cJSON_AddNumberToObject(o, "micro_expressions", (double)a->drop_micro));
     OK(cJSON_AddNumberToObject(o, "expression_segments", (double)a->drop_seg));
+    OK(cJSON_AddNumberToObject(o, "covered", (double)a->drop_cover));
     OK(cJSON_AddNumberToObject(o, "max_events", a->o.max_events));
     OK(cJSON_AddNumberToObject(root, "faces_ignored", a->ignored_ids));
     OK(cJSON_AddNumberToObject(root, "bursts_rejected_as_onsets", (double)a->micro_rejected_macro));
