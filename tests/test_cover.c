@@ -12,9 +12,10 @@
  *     without the HOG refused;
  *   - a real face (examples/astronaut.png) through the public API with the
  *     shipped model: clean, nothing covered; the mouth painted over, the lower
- *     face covered, AU12 not present (held: covered) while AU6 (the cheeks,
- *     the middle of the face) still is; a bar over the eyes, the upper face
- *     covered; the explanation and the verifier say so.
+ *     face covered, AU12 not present and covered while AU6 (the cheeks, the
+ *     middle of the face) is read; a bar over the eyes, the upper face
+ *     covered and AU12 still present; the JSON marks AU12 covered and gives
+ *     it no measurement; the explanation and the verifier say so.
  */
 #include <math.h>
 #include <stdio.h>
@@ -258,6 +259,22 @@ static void test_real_face(void)
                           u12 && u12->present && !augur_au_covered(&g[0], u12),
                           "the eyes covered: covered %d, AU12 present %d", g[0].covered, u12 ? u12->present : -1);
                 if (k == 0) {
+                    /* the JSON: the lower face covered, AU12 marked covered and without a measurement (the mesh
+                     * there is a guess), AU6 with its own */
+                    struct augur_analysis an = {"covered.png", cov.w, cov.h, g, 1, 0};
+                    char *js = augur_analysis_json(&an, 0);
+                    const char *a12 = js ? strstr(js, "{\"au\":12,") : NULL, *a14 = js ? strstr(js, "{\"au\":14,") : NULL;
+                    const char *a6 = js ? strstr(js, "{\"au\":6,") : NULL, *a7 = js ? strstr(js, "{\"au\":7,") : NULL;
+                    int covered12 = 0, measure12 = 0, measure6 = 0;
+                    for (const char *q = a12; q && a14 && q < a14; q++) {
+                        covered12 |= !strncmp(q, "\"covered\":true", 14);
+                        measure12 |= !strncmp(q, "\"measure\":", 10);
+                    }
+                    for (const char *q = a6; q && a7 && q < a7; q++) measure6 |= !strncmp(q, "\"measure\":", 10);
+                    CHECK(js && strstr(js, "\"lower face\":{\"score\":") && covered12 && !measure12 && measure6,
+                          "the JSON of the covered face: AU12 covered %d, measure %d; AU6 measure %d", covered12, measure12,
+                          measure6);
+                    augur_string_free(js);
                     /* what a person and a verifier are told */
                     char *text = NULL;
                     static struct augur_verdict v;

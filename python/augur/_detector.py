@@ -155,8 +155,8 @@ def _face_values(face, row):
             row[r0 + j] = au.intensity
             row[c0 + j] = 1.0 if au.present else 0.0
             row[p0 + j] = au.probability
-            if au.measure >= 0:
-                row[m0 + j] = au.measure_mm
+            if au.measure >= 0 and not L.lib().augur_au_covered(ctypes.byref(face), ctypes.byref(au)):
+                row[m0 + j] = au.measure_mm   # not where the area looks covered: the mesh there is a guess
                 beyond = L.lib().augur_measure_beyond_rest(ctypes.byref(au))
                 if beyond >= 0:
                     row[b0 + j] = float(beyond)

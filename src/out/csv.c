@@ -177,12 +177,13 @@ void au_csv_write_row(FILE *f, const au_csv_row *r)
     /* each AU's named measurement (face minus neutral, mm) and whether it goes beyond what faces at rest
      * show (augur_measure_beyond_rest); empty where the AU cites none or the model knows no range */
     int has = fc && r->success;
-    for (int a = 0; a < AU_COUNT; a++) {
-        if (has && measured(fc, a) && augur_measure_shows(&fc->aus[a]) >= 0) put_num(f, fc->aus[a].measure_mm, 2);
+    for (int a = 0; a < AU_COUNT; a++) { /* not where the area looks covered: the mesh there is a guess */
+        if (has && measured(fc, a) && !augur_au_covered(fc, &fc->aus[a]) && augur_measure_shows(&fc->aus[a]) >= 0)
+            put_num(f, fc->aus[a].measure_mm, 2);
         else fputc(',', f);
     }
     for (int a = 0; a < AU_COUNT; a++) {
-        int b = has && measured(fc, a) ? augur_measure_beyond_rest(&fc->aus[a]) : -1;
+        int b = has && measured(fc, a) && !augur_au_covered(fc, &fc->aus[a]) ? augur_measure_beyond_rest(&fc->aus[a]) : -1;
         if (b >= 0) fprintf(f, ",%d", b);
         else fputc(',', f);
     }

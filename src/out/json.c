@@ -218,7 +218,7 @@ static cJSON *face_json(const au_face *f)
                   !cJSON_AddStringToObject(j, "source", src[x->source <= 4 ? x->source : 0]) ||
                   (x->held_at_rest && !cJSON_AddBoolToObject(j, "held_at_rest", 1)) ||
                   (augur_au_covered(f, x) && !cJSON_AddBoolToObject(j, "covered", 1));
-            if (!bad && x->measure >= 0) {
+            if (!bad && x->measure >= 0 && !augur_au_covered(f, x)) { /* covered: the mesh there is a guess */
                 cJSON *m = cJSON_AddObjectToObject(j, "measure");
                 bad = !m || !cJSON_AddStringToObject(m, "name", augur_measure_name(x->measure)) ||
                       add_number(m, "delta_mm", x->measure_mm, 0.01) ||
