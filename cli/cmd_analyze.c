@@ -134,7 +134,8 @@ static void print_text(FILE *o, const struct augur_analysis *a)
         /* face areas that look covered (augur_face.covered): their AUs are not read */
         for (int k = 0; k < 2; k++)
             if (f->covered & (k ? AUGUR_AREA_LOWER : AUGUR_AREA_UPPER))
-                fprintf(o, "          %s looks covered (score %.2f over an edge of 1): its AUs are not read\n",
+                fprintf(o, "          %s looks covered (unlike the faces the AU model learned from: score %.2f over "
+                           "an edge of 1): its AUs are not read\n",
                         k ? "lower face" : "upper face", f->cover_score[k]);
         if (f->has_expression) {
             /* CAM-COS is undefined (-1) for neutral: no AU regions to compare the CAM with */

@@ -20,6 +20,8 @@ def test_astronaut(detector, astronaut):
     assert r.AU06_c == 1 and r.AU12_c == 1 and r.AU12_r > 3 and r.AU12_p > 0.9
     # the measurement behind each AU, as in augur's CSV: the smile's goes beyond what faces at rest show
     assert r.AU12_mm > 5 and r.AU12_beyond == 1 and r.AU06_beyond == 1
+    # nothing covered: both face halves look like faces (a score over 1 would be a covered half)
+    assert 0 < r.cover_upper < 1 and 0 < r.cover_lower < 1
     assert r.expression == "happiness" and r.happiness > 0.9 and r.evidence_class == "happiness"
     assert r.weakly_grounded == 0 and 0.5 < r.cam_cos <= 1
     assert abs(r.pose_Rx) < math.pi / 4 and abs(r.pose_Ry) < math.pi / 4      # radians, near frontal
@@ -28,6 +30,16 @@ def test_astronaut(detector, astronaut):
     assert abs(r.gaze_angle_x) < 0.15 and abs(r.gaze_angle_y) < 0.15           # looking at the camera
     assert abs(math.hypot(r.gaze_0_x, r.gaze_0_y, r.gaze_0_z) - 1) < 1e-3 and r.gaze_0_z < -0.9
     assert 300 < r.Z_30 < 1500 and r.X_36 < r.X_45                            # mm, in front of the camera
+
+
+def test_covered_mouth(detector, astronaut):
+    """The astronaut with a gray box over her mouth: the lower face is found covered, its AUs are not read
+    and carry no measurement; the cheeks (AU6, the middle of the face) are still read."""
+    a = augur.imread(astronaut).copy()
+    a[147:187, 170:280] = 128
+    r = detector.detect_image(a).iloc[0]
+    assert r.success == 1 and r.cover_lower > 1 and r.cover_upper < 1
+    assert r.AU12_c == 0 and math.isnan(r.AU12_mm) and not math.isnan(r.AU06_mm)
 
 
 def test_accessors(detector, astronaut):
