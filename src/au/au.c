@@ -324,6 +324,8 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
     au_facs_apply(present);
     for (int a = 0; a < AU_COUNT; a++) out->au[a].present = present[a];
     if (m->has_evidence) {
+        /* a covered half enters as read, at rest (RULE25); entering it as unknown (margin 0) named the
+         * expression of covered faces worse (RULE27, not shipped) */
         au_model_evidence(m, prob, out->evidence);
         out->has_evidence = 1;
     }

@@ -145,7 +145,7 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
         if (f->covered & (k ? AUGUR_AREA_LOWER : AUGUR_AREA_UPPER))
             snprintf(t->local[t->n_local++], sizeof t->local[0], "The %s looks covered (a hand, a mask, glasses: its "
                      "appearance is unlike 99 faces in 100, score %.2f over an edge of 1): its AUs (%s) are not read, "
-                     "and it is taken as at rest, so it brings no evidence to the rest of the face.", k ? "lower face" : "upper face",
+                     "and it is read as at rest, so it brings no evidence of its own to the rest of the face.", k ? "lower face" : "upper face",
                      f->cover_score[k], k ? "AU10-AU28: lips, jaw, chin" : "AU1, 2, 4, 5, 7, 43, 45: brows and eyes");
     /* verification loop: one step per area with active AUs */
     int n_active = 0;
@@ -223,6 +223,11 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
         snprintf(t->global, sizeof t->global, "%s (yaw %+.0f, pitch %+.0f, roll %+.0f degrees) with %d active "
                  "action unit%s: %s.", turn, f->pose_R[1], f->pose_R[0], f->pose_R[2], n_active,
                  n_active == 1 ? "" : "s", actions);
+    else if (f->covered) /* not "at rest": a covered half is not seen (RULE27) */
+        snprintf(t->global, sizeof t->global, "%s (yaw %+.0f, pitch %+.0f, roll %+.0f degrees), its %s covered: no "
+                 "action unit of the rest of the face is above its threshold.", turn, f->pose_R[1], f->pose_R[0],
+                 f->pose_R[2], (f->covered & AUGUR_AREA_UPPER) && (f->covered & AUGUR_AREA_LOWER) ? "upper and lower face"
+                 : f->covered & AUGUR_AREA_UPPER ? "upper face" : "lower face");
     else
         snprintf(t->global, sizeof t->global, "%s (yaw %+.0f, pitch %+.0f, roll %+.0f degrees) at rest: no action "
                  "unit is above its threshold.", turn, f->pose_R[1], f->pose_R[0], f->pose_R[2]);
@@ -238,7 +243,7 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
     if (alt > 0)
         for (int g = 0; g < 6 && prototypes[alt][g][0]; g++) {
             const struct augur_au *u = reading(f, prototypes[alt][g][0]);
-            if (u && !u->present && ao < sizeof against)
+            if (u && !u->present && !augur_au_covered(f, u) && ao < sizeof against) /* a covered AU is unknown */
                 ao += (size_t)snprintf(against + ao, sizeof against - ao, "%sAU%d", ao ? ", " : "", u->id);
         }
     if (ao && ao < sizeof against) snprintf(against + ao, sizeof against - ao, " inactive");
@@ -259,6 +264,12 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
     else
         snprintf(t->conclusion, sizeof t->conclusion, "No action unit is active, which indicates %s (AU evidence %.2f).",
                  expr_names[t->answer], t->evidence[t->answer]);
+    if (f->covered) { /* the AU evidence reads a covered half as at rest (RULE25): say so */
+        size_t n = strlen(t->conclusion);
+        snprintf(t->conclusion + n, sizeof t->conclusion - n, " The %s looked covered: the AU evidence reads it as at "
+                 "rest, not as seen.", (f->covered & AUGUR_AREA_UPPER) && (f->covered & AUGUR_AREA_LOWER)
+                 ? "upper and lower face" : f->covered & AUGUR_AREA_UPPER ? "upper face" : "lower face");
+    }
     return 0;
 }
 
