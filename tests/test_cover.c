@@ -275,6 +275,23 @@ static void test_real_face(void)
                           "the JSON of the covered face: AU12 covered %d, measure %d; AU6 measure %d", covered12, measure12,
                           measure6);
                     augur_string_free(js);
+                    /* the overlay draws the covered half (a smoke test: it renders, and differs from the picture
+                     * of the same analysis with nothing covered) */
+                    char png[] = "/tmp/augur-test-cover-ov-XXXXXX";
+                    int pfd = mkstemp(png);
+                    augur_image ai = {cov.w, cov.h, cov.rgb};
+                    long sz[2] = {0, 0};
+                    for (int pass = 0; pfd >= 0 && pass < 2; pass++) {
+                        int keep = g[0].covered;
+                        if (pass) g[0].covered = 0;
+                        int orc = augur_write_overlay(ctx, &ai, &an, png);
+                        g[0].covered = keep;
+                        FILE *pf = orc ? NULL : fopen(png, "rb");
+                        if (pf) { fseek(pf, 0, SEEK_END); sz[pass] = ftell(pf); fclose(pf); }
+                    }
+                    if (pfd >= 0) { close(pfd); remove(png); }
+                    CHECK(sz[0] > 1000 && sz[1] > 1000 && sz[0] != sz[1], "the overlay of the covered face: %ld / %ld bytes",
+                          sz[0], sz[1]);
                     /* what a person and a verifier are told */
                     char *text = NULL;
                     static struct augur_verdict v;

@@ -266,9 +266,10 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
                  expr_names[t->answer], t->evidence[t->answer]);
     if (f->covered) { /* the AU evidence reads a covered half as at rest (RULE25): say so */
         size_t n = strlen(t->conclusion);
-        snprintf(t->conclusion + n, sizeof t->conclusion - n, " The %s looked covered: the AU evidence reads it as at "
-                 "rest, not as seen.", (f->covered & AUGUR_AREA_UPPER) && (f->covered & AUGUR_AREA_LOWER)
-                 ? "upper and lower face" : f->covered & AUGUR_AREA_UPPER ? "upper face" : "lower face");
+        int both = (f->covered & AUGUR_AREA_UPPER) && (f->covered & AUGUR_AREA_LOWER);
+        snprintf(t->conclusion + n, sizeof t->conclusion - n, " The %s looked covered: the AU evidence reads %s as at "
+                 "rest, not as seen.", both ? "upper and lower face" : f->covered & AUGUR_AREA_UPPER ? "upper face"
+                 : "lower face", both ? "them" : "it");
     }
     return 0;
 }

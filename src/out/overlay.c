@@ -382,6 +382,48 @@ static void draw_aus(cairo_t *cr, const view *v, const au_face *f, double s)
     cairo_restore(cr);
 }
 
+/* A face half that looks covered (augur_face.covered; docs/AUS.md "A face half covered"): its area of
+ * the aligned crop (upper: the top 62.5%, lower: the bottom half, the HOG blocks the test reads) mapped to
+ * the image through align_inv, outlined dashed and hatched, tagged "covered: AUs not read". */
+static void draw_covered(cairo_t *cr, const view *v, const au_face *f, double s)
+{
+    static const double span[2][2] = {{0.0, 0.625}, {0.5, 1.0}};
+    static const int bit[2] = {AUGUR_AREA_UPPER, AUGUR_AREA_LOWER};
+    double fs = clampd(0.040 * s, 10.0, 15.0), lw = clampd(0.006 * s, 1.2, 2.6);
+    const float *Ai = f->align_inv;
+    for (int k = 0; k < 2; k++) {
+        if (!(f->covered & bit[k])) continue;
+        double px[4], py[4], u[4] = {0, 1, 1, 0}, w[4] = {span[k][0], span[k][0], span[k][1], span[k][1]};
+        int ok = 1;
+        for (int i = 0; i < 4; i++) {
+            px[i] = (Ai[0] * u[i] + Ai[1] * w[i] + Ai[2]) * v->k + v->ox;
+            py[i] = (Ai[3] * u[i] + Ai[4] * w[i] + Ai[5]) * v->k + v->oy;
+            ok &= isfinite(px[i]) && isfinite(py[i]);
+        }
+        if (!ok) continue;
+        cairo_save(cr);
+        cairo_rectangle(cr, v->cx, v->cy, v->cw, v->ch);
+        cairo_clip(cr);
+        cairo_move_to(cr, px[0], py[0]);
+        for (int i = 1; i < 4; i++) cairo_line_to(cr, px[i], py[i]);
+        cairo_close_path(cr);
+        cairo_set_source_rgba(cr, WARN_RGB[0], WARN_RGB[1], WARN_RGB[2], 0.12);
+        cairo_fill_preserve(cr);
+        double dash[2] = {3 * lw, 2 * lw};
+        cairo_set_dash(cr, dash, 2, 0);
+        cairo_set_line_width(cr, lw);
+        rgb(cr, WARN_RGB);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+        const char *tag = k ? "lower face covered: AUs not read" : "upper face covered: AUs not read";
+        double tw = chip(cr, 0, 0, tag, fs, WARN_RGB, 0), cx = 0.5 * (px[0] + px[2]) - 0.5 * tw;
+        double cy = 0.5 * (py[0] + py[2]) - 0.6 * fs;
+        chip(cr, clampd(cx, v->cx + 2, v->cx + v->cw - tw - 2), clampd(cy, v->cy + 2, v->cy + v->ch - 1.3 * fs), tag, fs,
+             WARN_RGB, 1);
+        cairo_restore(cr);
+    }
+}
+
 /* "face 0" tag at the box's top-left (inside the view). */
 static void draw_face_tag(cairo_t *cr, const view *v, const au_face *f, double fs)
 {
@@ -407,6 +449,7 @@ static void draw_face(cairo_t *cr, cairo_surface_t *canvas, const view *v, const
         if (f->has_mesh) draw_landmarks(cr, v, f, s);
         cairo_restore(cr);
         draw_aus(cr, v, f, s);
+        if (f->covered) draw_covered(cr, v, f, s);
     }
     cairo_save(cr);
     cairo_rectangle(cr, v->cx, v->cy, v->cw, v->ch);
