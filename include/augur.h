@@ -396,7 +396,8 @@ AUGUR_API int augur_trace(augur_context *ctx, const struct augur_face *face, enu
 /* TAG's AU-Prob-Bbox evidence of a face: the top-k AUs, those present first,
  * each group by probability (an AU read over its threshold but not present,
  * held_at_rest or beside its FACS alternative, follows the present ones),
- * "AU12 0.98 [x1,y1,x2,y2]; AU6 0.74 [...]". *text is malloc'ed. */
+ * "AU12 0.98 [x1,y1,x2,y2]; AU6 0.74 [...]"; the AUs of a face half that looks covered
+ * (augur_au_covered) are left out. *text is malloc'ed. */
 AUGUR_API int augur_aulist(augur_context *ctx, const struct augur_face *face, int topk, char **text);
 
 #define AUGUR_MAX_CLAIMS 64

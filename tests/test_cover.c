@@ -292,6 +292,11 @@ static void test_real_face(void)
                     if (pfd >= 0) { close(pfd); remove(png); }
                     CHECK(sz[0] > 1000 && sz[1] > 1000 && sz[0] != sz[1], "the overlay of the covered face: %ld / %ld bytes",
                           sz[0], sz[1]);
+                    /* TAG's AU-Prob-Bbox list leaves the covered half's AUs out */
+                    char *list = NULL;
+                    CHECK(augur_aulist(ctx, &g[0], AUGUR_AU_COUNT, &list) == 0 && list && !strstr(list, "AU12 ") &&
+                          strstr(list, "AU6 "), "the AU list of the covered face: %s", list ? list : augur_errmsg(ctx));
+                    augur_string_free(list);
                     /* what a person and a verifier are told */
                     char *text = NULL;
                     static struct augur_verdict v;
