@@ -142,8 +142,8 @@ nm = dict(rm, personal_gate="neutral")
 open(a + "/personal_gate_neutral", "w").write(json.dumps(nm, separators=(",", ":")))
 # a covered-area test (train au's "cover"; au/cover.h) is refused without the HOG it describes: a short one
 # here, so the fuzzer reaches the cover parser (a real one is 44,000 numbers, past the input size)
-cm = dict(rm, cover={"components": 24, "areas": [{"area": "upper face", "edge": 1.5, "mean": [0.1] * 4,
-                                                  "basis": [[0.5] * 4] * 2}]})
+cm = dict(rm, cover={"components": 24, "encoding": "float32le-base64",
+                    "areas": [{"area": "upper face", "edge": 1.5, "mean": "zczMPc3MzD0=", "basis": "AAAAPwAAAD8="}]})
 open(a + "/cover_without_hog", "w").write(json.dumps(cm, separators=(",", ":")))
 
 # TFLite (nn/tflite.c): patches on models/face_blendshapes.tflite, and a raw

@@ -183,7 +183,8 @@ static void test_model_file(void)
         {"\"components\":\t24", "\"components\":\t23"},
         {"\"area\":\t\"lower face\"", "\"area\":\t\"mouth\""},
         {"\"edge\":\t", "\"edge\":\t-"},
-        {"\"basis\":\t[[", "\"basis\":\t[[1, "},
+        {"\"basis\":\t\"", "\"basis\":\t\"AAAA"},             /* one float too many */
+        {"\"encoding\":\t\"float32le", "\"encoding\":\t\"float64le"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         int rc = -1;

@@ -13,8 +13,10 @@
 #include "core/util.h"
 
 #include <cblas.h>
+#include <openssl/evp.h>
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -842,6 +844,27 @@ static cJSON *float_array(const float *v, int n)
     return a;
 }
 
+/* A JSON string of base64 of rows x cols floats (row r at v + r * stride) as little-endian float32, row
+ * by row (AU_COVER_ENCODING; au_model_load decodes it). */
+static cJSON *f32_base64(const float *v, int rows, int cols, int stride)
+{
+    size_t n = (size_t)rows * cols;
+    unsigned char *raw = malloc(4 * n), *txt = malloc(4 * ((4 * n + 2) / 3) + 1);
+    cJSON *s = NULL;
+    if (raw && txt) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t u;
+            memcpy(&u, &v[(i / (size_t)cols) * (size_t)stride + i % (size_t)cols], sizeof u);
+            for (int b = 0; b < 4; b++) raw[4 * i + (size_t)b] = (unsigned char)(u >> (8 * b));
+        }
+        EVP_EncodeBlock(txt, raw, (int)(4 * n));
+        s = cJSON_CreateString((const char *)txt);
+    }
+    free(raw);
+    free(txt);
+    return s;
+}
+
 int au_model_save(const au_model *m, const char *path, au_error *err)
 {
     cJSON *root = cJSON_CreateObject();
@@ -898,17 +921,17 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
     if (m->cover.has) {
         cJSON *cv = cJSON_AddObjectToObject(root, "cover"), *areas = cJSON_AddArrayToObject(cv, "areas");
         cJSON_AddNumberToObject(cv, "components", AU_COVER_K);
+        cJSON_AddStringToObject(cv, "encoding", AU_COVER_ENCODING);
         for (int k = 0; areas && k < AU_COVER_AREAS; k++) {
             int first, n;
             au_cover_area(k, &first, &n);
-            cJSON *o = cJSON_CreateObject(), *basis;
+            cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "area", au_cover_area_name(k));
             char edge[32];
             snprintf(edge, sizeof edge, "%.9g", (double)m->cover.edge[k]);
             cJSON_AddRawToObject(o, "edge", edge);
-            cJSON_AddItemToObject(o, "mean", float_array(m->cover.mean[k], n));
-            if ((basis = cJSON_AddArrayToObject(o, "basis")))
-                for (int p = 0; p < AU_COVER_K; p++) cJSON_AddItemToArray(basis, float_array(m->cover.basis[k][p], n));
+            cJSON_AddItemToObject(o, "mean", f32_base64(m->cover.mean[k], 1, n, n));
+            cJSON_AddItemToObject(o, "basis", f32_base64(&m->cover.basis[k][0][0], AU_COVER_K, n, AU_COVER_MAX_DIM));
             cJSON_AddItemToArray(areas, o);
         }
     }

@@ -23,6 +23,10 @@
 #define AU_COVER_K 24      /* principal components per area (RULE24, fixed before any measurement) */
 #define AU_COVER_MAX_DIM (4 * (AU_APP_CELLS - 1) * 4 * AU_APP_BINS) /* the upper area's HOG values */
 
+/* How the model file stores the test's mean and basis ("cover": {"encoding": ...}): each array as
+ * base64 of its little-endian float32 values (the basis component by component), bit for bit the fit */
+#define AU_COVER_ENCODING "float32le-base64"
+
 typedef struct au_cover {
     int has;                                          /* fitted; 0: faces are never called covered */
     float mean[AU_COVER_AREAS][AU_COVER_MAX_DIM];     /* the area's HOG mean over the training faces */
