@@ -21,6 +21,17 @@ const char *au_cover_area_name(int k)
     return k == 0 ? "upper face" : k == 1 ? "lower face" : NULL;
 }
 
+int au_cover_index(int area)
+{
+    return area == AU_AREA_UPPER ? 0 : area == AU_AREA_LOWER ? 1 : -1;
+}
+
+const char *au_cover_words(int covered)
+{
+    int up = (covered & AU_AREA_UPPER) != 0, low = (covered & AU_AREA_LOWER) != 0;
+    return up && low ? "upper and lower face" : up ? "upper face" : low ? "lower face" : NULL;
+}
+
 float au_cover_residual(const au_cover *c, int k, const float *x)
 {
     int first, n;

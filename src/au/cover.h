@@ -42,6 +42,13 @@ int au_cover_area(int k, int *first, int *n);
 /* The name of area k ("upper face", "lower face"), NULL out of range. */
 const char *au_cover_area_name(int k);
 
+/* Area k of an AU_AREA_* bit (0 upper, 1 lower), -1 for another. */
+int au_cover_index(int area);
+
+/* The covered areas `covered` (AU_AREA_* bits) in words: "upper face", "lower face", "upper and lower
+ * face"; NULL for none. */
+const char *au_cover_words(int covered);
+
 /* The squared residual of area k's values x (au_cover_area's n of them)
  * outside c's subspace (not divided by the edge). */
 float au_cover_residual(const au_cover *c, int k, const float *x);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "au/au_defs.h"
+#include "au/cover.h"
 #include "au/geometry.h"
 #include "explain/explain.h"
 
@@ -141,12 +142,13 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
     t->answer = answer >= 0 && answer < EXPR_N ? answer : best;
 
     /* a face area that looks covered (RULE24, RULE25): said once, and its AUs are not read */
-    for (int k = 0; k < 2 && t->n_local < 24; k++)
-        if (f->covered & (k ? AUGUR_AREA_LOWER : AUGUR_AREA_UPPER))
+    for (int k = 0, first, n; k < AU_COVER_AREAS && t->n_local < 24; k++)
+        if (f->covered & au_cover_area(k, &first, &n))
             snprintf(t->local[t->n_local++], sizeof t->local[0], "The %s looks covered (a hand, a mask, glasses: its "
                      "appearance is unlike 99 faces in 100, score %.2f over an edge of 1): its AUs (%s) are not read, "
-                     "and it is read as at rest, so it brings no evidence of its own to the rest of the face.", k ? "lower face" : "upper face",
-                     f->cover_score[k], k ? "AU10-AU28: lips, jaw, chin" : "AU1, 2, 4, 5, 7, 43, 45: brows and eyes");
+                     "and it is read as at rest, so it brings no evidence of its own to the rest of the face.",
+                     au_cover_area_name(k), f->cover_score[k],
+                     k ? "AU10-AU28: lips, jaw, chin" : "AU1, 2, 4, 5, 7, 43, 45: brows and eyes");
     /* verification loop: one step per area with active AUs */
     int n_active = 0;
     char actions[400] = ""; /* fits t->global with the pose text */
@@ -226,8 +228,7 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
     else if (f->covered) /* not "at rest": a covered half is not seen (RULE27) */
         snprintf(t->global, sizeof t->global, "%s (yaw %+.0f, pitch %+.0f, roll %+.0f degrees), its %s covered: no "
                  "action unit of the rest of the face is above its threshold.", turn, f->pose_R[1], f->pose_R[0],
-                 f->pose_R[2], (f->covered & AUGUR_AREA_UPPER) && (f->covered & AUGUR_AREA_LOWER) ? "upper and lower face"
-                 : f->covered & AUGUR_AREA_UPPER ? "upper face" : "lower face");
+                 f->pose_R[2], au_cover_words(f->covered));
     else
         snprintf(t->global, sizeof t->global, "%s (yaw %+.0f, pitch %+.0f, roll %+.0f degrees) at rest: no action "
                  "unit is above its threshold.", turn, f->pose_R[1], f->pose_R[0], f->pose_R[2]);
@@ -268,8 +269,7 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
         size_t n = strlen(t->conclusion);
         int both = (f->covered & AUGUR_AREA_UPPER) && (f->covered & AUGUR_AREA_LOWER);
         snprintf(t->conclusion + n, sizeof t->conclusion - n, " The %s looked covered: the AU evidence reads %s as at "
-                 "rest, not as seen.", both ? "upper and lower face" : f->covered & AUGUR_AREA_UPPER ? "upper face"
-                 : "lower face", both ? "them" : "it");
+                 "rest, not as seen.", au_cover_words(f->covered), both ? "them" : "it");
     }
     return 0;
 }

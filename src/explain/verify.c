@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "au/au_defs.h"
+#include "au/cover.h"
 #include "au/model.h"
 #include "explain/explain.h"
 
@@ -296,12 +297,12 @@ int ex_verify(const au_face *f, const char *text, size_t len, ex_verdict *v, au_
         }
         c->probability = u->probability;
         if (augur_au_covered(f, u)) { /* neither present nor absent can be checked on a covered area (RULE24) */
-            int up = au_area_of(d) == AUGUR_AREA_UPPER;
+            int k = au_cover_index(au_area_of(d));
             c->supported = 0;
             c->score = 0;
             snprintf(c->reason, sizeof c->reason, "AU%d (%s) cannot be checked: the %s looks covered (score %.2f over "
-                     "an edge of 1), so augur does not read it", c->au, au_defs[d].name, up ? "upper face" : "lower face",
-                     f->cover_score[up ? 0 : 1]);
+                     "an edge of 1), so augur does not read it", c->au, au_defs[d].name, au_cover_area_name(k),
+                     f->cover_score[k]);
             continue;
         }
         if (c->absent) {

@@ -11,6 +11,7 @@
  */
 #include "out/out.h"
 
+#include "au/cover.h"
 #include "explain/explain.h"
 
 #include <math.h>
@@ -231,14 +232,12 @@ static cJSON *face_json(const au_face *f)
             if (j) cJSON_AddItemToArray(aus, j);
         }
         /* cover: per face area, its score (over 1: covered) and whether it is taken as covered */
-        static const char *const area[2] = {"upper face", "lower face"};
-        static const int bit[2] = {AUGUR_AREA_UPPER, AUGUR_AREA_LOWER};
         cJSON *cv = bad ? NULL : cJSON_AddObjectToObject(o, "cover");
         bad = bad || !cv;
-        for (int k = 0; !bad && k < 2; k++) {
-            cJSON *c = cJSON_AddObjectToObject(cv, area[k]);
+        for (int k = 0, first, n; !bad && k < AU_COVER_AREAS; k++) {
+            cJSON *c = cJSON_AddObjectToObject(cv, au_cover_area_name(k));
             bad = !c || add_number(c, "score", f->cover_score[k], 1e-3) ||
-                  !cJSON_AddBoolToObject(c, "covered", (f->covered & bit[k]) != 0);
+                  !cJSON_AddBoolToObject(c, "covered", (f->covered & au_cover_area(k, &first, &n)) != 0);
         }
     } else if (!bad) {
         bad = !cJSON_AddNullToObject(o, "aus");

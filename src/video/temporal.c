@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "au/geometry.h"
+#include "au/cover.h"
 #include "explain/explain.h"
 
 /* An AU still up this long after a burst ended makes the burst the onset of a longer expression. */
@@ -672,21 +672,21 @@ static void bins_add(vt_analyzer *a, vt_face_state *s, double t, const float *x)
 
 /* ---- covered stretches --------------------------------------------------- */
 
-static const int cover_area[2] = {AU_AREA_UPPER, AU_AREA_LOWER};
-
 static int cover_close(vt_analyzer *a, vt_face_state *s, int k, au_error *err)
 {
     if (!s->cov[k].open) return 0;
     s->cov[k].open = 0;
-    vt_cover_segment c = {s->face_id, cover_area[k], s->cov[k].on_f, s->cov[k].last_f, s->cov[k].on_t, s->cov[k].last_t};
+    int first, n;
+    vt_cover_segment c = {s->face_id, au_cover_area(k, &first, &n), s->cov[k].on_f, s->cov[k].last_f, s->cov[k].on_t,
+                          s->cov[k].last_t};
     PUSH_EVENT(a, cover, n_cover, cap_cover, drop_cover, c);
     return 0;
 }
 
 static int cover_step(vt_analyzer *a, vt_face_state *s, const vt_frame *f, au_error *err)
 {
-    for (int k = 0; k < 2; k++) {
-        if (!(f->covered & cover_area[k])) {
+    for (int k = 0, first, n; k < AU_COVER_AREAS; k++) {
+        if (!(f->covered & au_cover_area(k, &first, &n))) {
             if (cover_close(a, s, k, err)) return err->code;
             continue;
         }
@@ -702,7 +702,7 @@ static int cover_step(vt_analyzer *a, vt_face_state *s, const vt_frame *f, au_er
 /* A gap (face lost too long, or the end): close events, drop open regions. */
 static int face_break(vt_analyzer *a, vt_face_state *s, au_error *err)
 {
-    for (int k = 0; k < 2; k++)
+    for (int k = 0; k < AU_COVER_AREAS; k++)
         if (cover_close(a, s, k, err)) return err->code;
     for (int k = 0; k < AU_COUNT; k++) {
         if (au_event_close(a, s, k, err)) return err->code;

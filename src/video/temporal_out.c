@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "au/geometry.h"
+#include "au/cover.h"
 
 /* ---- a growing string ------------------------------------------------------ */
 
@@ -383,7 +383,7 @@ static cJSON *face_json(const vt_analyzer *a, const vt_face_state *s)
         if (c->face_id != s->face_id) continue;
         OK(o = cJSON_CreateObject());
         cJSON_AddItemToArray(arr, o);
-        OK(cJSON_AddStringToObject(o, "area", c->area == AU_AREA_UPPER ? "upper face" : "lower face"));
+        OK(cJSON_AddStringToObject(o, "area", au_cover_words(c->area)));
         OK(add_point(o, "onset", c->onset_frame, c->onset_t, 0, 0));
         OK(add_point(o, "offset", c->offset_frame, c->offset_t, 0, 0));
     }
