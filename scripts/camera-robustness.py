@@ -69,12 +69,17 @@ CONDITIONS = [
      "geq=r='if(gte(Y\\,%(nose)d)\\,if(lt(mod(X+Y\\,12)\\,6)\\,40\\,215)\\,r(X\\,Y))':"
      "g='if(gte(Y\\,%(nose)d)\\,if(lt(mod(X+Y\\,12)\\,6)\\,50\\,215)\\,g(X\\,Y))':"
      "b='if(gte(Y\\,%(nose)d)\\,if(lt(mod(X+Y\\,12)\\,6)\\,90\\,220)\\,b(X\\,Y))'", "png", []),
-    # and covers of one side only (a hand on one cheek, an eye patch), reported: the covered-area test reads
-    # the mirror-averaged HOG of whole halves, so these are its known weak spot (docs/AUS.md, Limits)
-    ("mouth covered, one side", "from the nose's base down, the image's left half only, in mid-gray",
-     "drawbox=x=0:y=%(nose)d:w=iw/2:h=ih:color=0x808080@1:t=fill", "png", []),
-    ("one eye covered", "the eyes bar over the image's left half only (an eye patch, a hand)",
-     "drawbox=x=0:y=%(eye0)d:w=iw/2:h=%(eyeh)d:color=black@1:t=fill", "png", []),
+    # and covers of one side only (a hand on one cheek, an eye patch), placed on the face's own axes (RULE30;
+    # until then the image's left half, which on a face off the centre or rolled covered a corner): the face's
+    # midline runs through landmarks 27 (the top of the nose) and 8 (the chin); everything on the image's
+    # left of it is covered, from the nose's base (landmark 33) down, or in a band 18% of the face's height
+    # tall across the image-left eye (landmarks 36-41) -- the subject's right side either way
+    ("mouth covered, one side", "the image's left of the face's midline (landmarks 27-8), from the nose's base "
+     "down along the face, in mid-gray (a hand on one cheek)",
+     "geq=r='%(side_mouth_r)s':g='%(side_mouth_g)s':b='%(side_mouth_b)s'", "png", []),
+    ("one eye covered", "a black band over the image-left eye (landmarks 36-41; 18% of the face's height, along the "
+     "face), up to the face's midline (an eye patch, a hand)",
+     "geq=r='%(side_eye_r)s':g='%(side_eye_g)s':b='%(side_eye_b)s'", "png", []),
 ]
 UPPER = {1, 2, 4, 5, 7, 43, 45}
 LOWER = {10, 12, 14, 15, 16, 17, 20, 23, 24, 25, 26, 27, 28}
@@ -100,15 +105,37 @@ def sample(data, split, n, seed, min_votes):
     return out
 
 
+def side_cover(cond, value, channel):
+    """An ffmpeg geq expression for one colour channel (r, g, b): value where cond holds, the image elsewhere."""
+    return "if(%s\\,%d\\,%s(X\\,Y))" % (cond, value, channel)
+
+
 def placement(face, size):
     """Where the covers go on a face (px of the upscaled image): from its clean reading's landmarks, or the
     fixed fractions of the image when the clean image gave no face."""
     if face is None:
-        return {"size": size, "nose": int(0.62 * size), "eye0": int(0.30 * size), "eyeh": int(0.17 * size)}
-    lm, box = face["landmarks68"], face["box"]
-    eye = sum(p[1] for p in lm[36:48]) / 12.0
-    h = 0.18 * (box[3] - box[1])
-    return {"size": size, "nose": int(round(lm[33][1])), "eye0": int(round(eye - h / 2)), "eyeh": int(round(h))}
+        nose, eye, h = (0.5 * size, 0.62 * size), (0.3 * size, 0.385 * size), 0.17 * size
+        top, chin = (0.5 * size, 0.3 * size), (0.5 * size, size)
+        place = {"size": size, "nose": int(0.62 * size), "eye0": int(0.30 * size), "eyeh": int(0.17 * size)}
+    else:
+        lm, box = face["landmarks68"], face["box"]
+        ey = sum(p[1] for p in lm[36:48]) / 12.0
+        h = 0.18 * (box[3] - box[1])
+        place = {"size": size, "nose": int(round(lm[33][1])), "eye0": int(round(ey - h / 2)), "eyeh": int(round(h))}
+        nose, top, chin = lm[33], lm[27], lm[8]
+        eye = (sum(p[0] for p in lm[36:42]) / 6.0, sum(p[1] for p in lm[36:42]) / 6.0)
+    # the face's axes: u down its midline (27 -> 8), v across it towards the image's right
+    ux, uy = chin[0] - top[0], chin[1] - top[1]
+    n = (ux * ux + uy * uy) ** 0.5 or 1.0
+    ux, uy = ux / n, uy / n
+    vx, vy = uy, -ux
+    left = "lt((X-%.3f)*%.5f+(Y-%.3f)*%.5f\\,0)" % (top[0], vx, top[1], vy)
+    below = "gte((X-%.3f)*%.5f+(Y-%.3f)*%.5f\\,0)" % (nose[0], ux, nose[1], uy)
+    band = "lte(abs((X-%.3f)*%.5f+(Y-%.3f)*%.5f)\\,%.3f)" % (eye[0], ux, eye[1], uy, h / 2)
+    for key, cond, value in (("side_mouth", below + "*" + left, 128), ("side_eye", band + "*" + left, 0)):
+        for ch in "rgb":
+            place["%s_%s" % (key, ch)] = side_cover(cond, value, ch)
+    return place
 
 
 def analyze(augur, files, keep=False):
