@@ -9,8 +9,10 @@
 # found, measured 97-99%; the eyes cover: the upper face on >= 80%, measured 91% on PrivateTest), clean
 # and camera-degraded faces are seldom called covered (<= 5% clean, <= 6% each condition; measured
 # 1.0-2.5% on 400 PrivateTest faces, 2.1-3.5% on these 150), the visible half's changed readings stay under 10% (measured 5.7-7.1%, 7.5-8.7% without the
-# test) and all changed readings under 15%. Covers of one side only are a known weak spot: their changed
-# readings are held under 15%, how often they are found is only reported. ~3.5 min.
+# test) and all changed readings under 15%. Covers of one side only (placed on the face's axes since RULE30)
+# are a known weak spot: their changed readings are held under 15%, how often they are found is only
+# reported (measured on these 150: one side of the mouth 32.4%, one eye 9.4%; docs/AUS.md "Each side on
+# its own"). ~3.5 min.
 # Skips (77) without the data.
 #   usage: test_camera_data.sh PATH/TO/augur
 set -u
