@@ -75,10 +75,19 @@ static const int weak_neg[EXPR_N][12] = {
 
 void au_weak_labels(int cls, signed char y[AU_COUNT])
 {
+    au_weak_labels_au10(cls, 0, y);
+}
+
+void au_weak_labels_au10(int cls, int au10_absent, signed char y[AU_COUNT])
+{
     for (int a = 0; a < AU_COUNT; a++) y[a] = cls == EXPR_NEUTRAL ? 0 : -1;
     if (cls <= EXPR_NEUTRAL || cls >= EXPR_N) return;
     for (int k = 0; k < 12 && weak_neg[cls][k]; k++) { int a = au_index(weak_neg[cls][k]); if (a >= 0) y[a] = 0; }
     for (int k = 0; k < 8 && weak_pos[cls][k]; k++) { int a = au_index(weak_pos[cls][k]); if (a >= 0) y[a] = 1; }
+    /* RULE31: AU10 absent where neither FACS.md codebook ever uses it (1: surprise, sadness, fear, contempt;
+     * 2: and happiness) */
+    int no10 = cls == EXPR_SURPRISE || cls == EXPR_SADNESS || cls == EXPR_FEAR || cls == EXPR_CONTEMPT;
+    if ((au10_absent >= 1 && no10) || (au10_absent >= 2 && cls == EXPR_HAPPINESS)) y[au_index(10)] = 0;
 }
 
 /* ---- The pool of rows --------------------------------------------------------- */
@@ -140,6 +149,9 @@ static const char *model_kind(const au_eval_opts *o, char *buf)
         k = put(buf, k, "; against the person's neutral an AU needs the still reading%s or a movement",
                 o->personal_gate == AU_GATE_NEUTRAL ? " (where the neutral's does not show it)" : "");
     if (o->personal_rest_self) k = put(buf, k, "; personal thresholds also budgeted on web/film faces at rest against themselves");
+    if (o->weak_au10)
+        k = put(buf, k, "; AU10 weak-labelled absent on surprise, sadness, fear, contempt%s faces",
+                o->weak_au10 > 1 ? " and happy" : "");
     for (int a = 0, first = 1; a < AU_COUNT && k < 200; a++)
         if (o->fit.rest_gate[a]) {
             k = put(buf, k, "%sAU%d", first ? "; scored present only beyond faces at rest: " : ", ", au_defs[a].id);
@@ -265,7 +277,7 @@ static int add_ferplus(const au_eval_opts *o, pool *p, int *n_added, au_error *e
         const fer_item *it = &s.items[i];
         if (it->votes[it->label] < o->min_votes) continue;
         signed char y[AU_COUNT];
-        au_weak_labels(it->label, y);
+        au_weak_labels_au10(it->label, o->weak_au10, y);
         rc = pool_add(p, it->path, y, p->n_groups++, DOM_FER, it->label, -1, err); /* people unknown: each face alone */
         (*n_added)++;
     }
@@ -292,7 +304,7 @@ static int add_sfew(const au_eval_opts *o, pool *p, int *n_added, au_error *err)
         for (int k = 0; k < nf && g < 0; k++) if (!strcmp(films[k], film)) g = k;
         if (g < 0) { g = nf; snprintf(films[nf++], sizeof *films, "%s", film); }
         signed char y[AU_COUNT];
-        au_weak_labels(s.items[i].label, y);
+        au_weak_labels_au10(s.items[i].label, o->weak_au10, y);
         rc = pool_add(p, s.items[i].path, y, base + g, DOM_SFEW, s.items[i].label, -1, err);
     }
     p->n_groups += nf;

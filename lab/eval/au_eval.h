@@ -52,6 +52,7 @@ typedef struct au_eval_opts {
     int personal_all;         /* 1: the reading against the person's neutral shifts every feature, not the
                                  geometry alone (au_model.personal_all; --personal-shift all) */
     int cover;                /* train au: fit the covered-area test (au/cover.h, RULE24; --no-cover: 0) */
+    int weak_au10;            /* AU10 weak labels (au_weak_labels_au10; --weak-au10 N; default 0) */
     int personal_gate;        /* AU_GATE_MOVED: against the person's neutral an AU is present only where the still
                                  reading shows it or its measurement goes beyond faces at rest (au_model.personal_gate;
                                  --personal-gate moved, RULE22); AU_GATE_NEUTRAL (--personal-gate neutral, the
@@ -86,6 +87,10 @@ extern const int au_eval_openface16[16];
  * for the prototype's core AUs, 0 for AUs that contradict the class, -1
  * unknown; a neutral face: every AU 0. */
 void au_weak_labels(int cls, signed char y[AU_COUNT]);
+
+/* The same with AU10 asserted absent (RULE31): au10_absent 0 as au_weak_labels; 1 on surprise, sadness, fear
+ * and contempt faces (classes neither FACS.md codebook gives AU10); 2 on those and happiness. */
+void au_weak_labels_au10(int cls, int au10_absent, signed char y[AU_COUNT]);
 
 typedef struct au_eval_row {
     int au;                       /* FACS id */
