@@ -671,6 +671,27 @@ static void test_weak_labels(void)
           "happiness: AU6 %d AU12 %d AU4 %d AU25 %d", y[au_index(6)], y[au_index(12)], y[au_index(4)], y[au_index(25)]);
     au_weak_labels(EXPR_DISGUST, y);
     CHECK(y[au_index(9)] == -1 && y[au_index(10)] == -1, "disgust asserts neither AU9 nor AU10 alone");
+    /* --weak-au10 (RULE31, not shipped): AU10 absent on the classes neither FACS.md codebook gives it */
+    signed char z[AU_COUNT];
+    static const int no10[] = {EXPR_SURPRISE, EXPR_SADNESS, EXPR_FEAR, EXPR_CONTEMPT};
+    for (size_t k = 0; k < sizeof no10 / sizeof *no10; k++) {
+        au_weak_labels(no10[k], y);
+        au_weak_labels_au10(no10[k], 1, z);
+        y[au_index(10)] = 0;
+        CHECK(!memcmp(y, z, sizeof y), "--weak-au10 1 on class %d: AU10 %d, or another AU changed", no10[k],
+              z[au_index(10)]);
+    }
+    au_weak_labels_au10(EXPR_HAPPINESS, 1, z);
+    CHECK(z[au_index(10)] == -1, "--weak-au10 1 asserts AU10 on a happy face");
+    au_weak_labels_au10(EXPR_HAPPINESS, 2, z);
+    CHECK(z[au_index(10)] == 0 && z[au_index(12)] == 1, "--weak-au10 2: happy AU10 %d", z[au_index(10)]);
+    for (int mode = 0; mode <= 2; mode++) {
+        au_weak_labels_au10(EXPR_ANGER, mode, z);
+        au_weak_labels(EXPR_ANGER, y);
+        CHECK(!memcmp(y, z, sizeof y), "--weak-au10 %d changes an anger face's labels", mode);
+        au_weak_labels_au10(EXPR_DISGUST, mode, z);
+        CHECK(z[au_index(10)] == -1, "--weak-au10 %d asserts AU10 on a disgusted face", mode);
+    }
 }
 
 /* au_model_input: mirrored blendshapes give the same symmetrised input; the raw input differs */
