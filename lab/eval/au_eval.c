@@ -935,7 +935,11 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
         for (int i = 0; i < p.n; i++) use[i] = p.dom[i] == DOM_FER || fold[p.group[i]] != f;
         if (!o->quiet) fprintf(stderr, "  fold %d/%d: fitting ...\n", f + 1, o->folds);
         if ((rc = fit_rows(o, &p, use, m, err))) goto done;
-        for (int a = 0; a < AU_COUNT; a++) { fitted[a] |= m->trained[a]; rep->still_in_video_folds[a] += m->still_in_video[a]; }
+        for (int a = 0; a < AU_COUNT; a++) {
+            fitted[a] |= m->trained[a];
+            rep->fitted_folds[a] += m->trained[a];
+            rep->still_in_video_folds[a] += m->still_in_video[a];
+        }
         for (int i = 0; i < p.n; i++) {
             if (use[i] || p.mir[i]) continue; /* the original images are scored, their mirrors only train */
             fold_of[i] = f;
@@ -1182,6 +1186,18 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
             if (rep->rows[i].fitted && rep->rows[i].auc < 0.6) P(" AU%d (%.2f)", rep->rows[i].au, rep->rows[i].auc);
         P(".\n\n");
     }
+    /* an AU a fold could not fit (fewer than the positives it needs in the training part) reads nothing on that
+     * fold's held-out faces: its F1 and AUC then measure the folds as much as the model (RULE31) */
+    int npart = 0;
+    for (int i = 0; i < rep->n_rows; i++) {
+        int a = au_index(rep->rows[i].au);
+        if (a < 0 || !rep->rows[i].fitted || rep->fitted_folds[a] >= rep->folds) continue;
+        P("%s AU%d (%d of %d)", npart ? "," : "AUs fitted in only some folds (a fold whose training part has fewer than "
+          "the positives an AU needs does not fit it, and its held-out peaks of that AU count as not read and rank "
+          "lowest):", rep->rows[i].au, rep->fitted_folds[a], rep->folds);
+        npart++;
+    }
+    if (npart) P(".\n\n");
     if (pn)
         P("Against the person's neutral (each peak read with its sequence's neutral first frame as the person's rest, "
           "as `augur video` reads a face once it has seen the person at rest; %d of %d peaks have a meshed neutral frame, "
@@ -1277,6 +1293,7 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
         if (rep->n_personal) cJSON_AddNumberToObject(x, "f1_personal_neutral", rep->rows_personal[i].f1);
         cJSON_AddBoolToObject(x, "openface16", r->openface);
         cJSON_AddBoolToObject(x, "fitted", r->fitted);
+        if (au_index(r->au) >= 0) cJSON_AddNumberToObject(x, "fitted_folds", rep->fitted_folds[au_index(r->au)]);
         cJSON_AddItemToArray(rows, x);
     }
     snprintf(path, sizeof path, "%s.json", prefix);
