@@ -14,7 +14,8 @@ Every version goes through `augur analyze
   * faces found;
   * AU readings (face x AU) whose presence changes, over all AUs and separately over the upper
     face's (AU1, 2, 4, 5, 7, 43, 45) and the lower face's (AU10-AU28): a cover over the mouth
-    should leave the brows' readings as they were, and one over the eyes the mouth's;
+    should leave the brows' readings as they were, and one over the eyes the mouth's; which way
+    they changed (lost or gained), and how far each half's landmarks moved from the clean reading;
   * strongly neutral faces (>= 8 of 10 votes) with any AU present;
   * the class the AU evidence alone ranks first (evidence_class), and the classifier's class,
     against the label (a face not found counts as wrong);
@@ -83,6 +84,16 @@ CONDITIONS = [
 ]
 UPPER = {1, 2, 4, 5, 7, 43, 45}
 LOWER = {10, 12, 14, 15, 16, 17, 20, 23, 24, 25, 26, 27, 28}
+# the 68 landmarks of each face half: brows and eyes; the jaw below the ears, the lips
+UPPER_POINTS = list(range(17, 27)) + list(range(36, 48))
+LOWER_POINTS = list(range(5, 12)) + list(range(48, 68))
+
+
+def moved(r, c, points):
+    """How far the points of one face half moved between the clean reading c and r: their mean distance over
+    the clean face box's height."""
+    d = [((r[5][k][0] - c[5][k][0]) ** 2 + (r[5][k][1] - c[5][k][1]) ** 2) ** 0.5 for k in points]
+    return sum(d) / len(d) / max(c[6], 1e-6)
 
 
 def sample(data, split, n, seed, min_votes):
@@ -146,7 +157,8 @@ def analyze(augur, files, keep=False):
         e = f.get("expression", {}) if f else {}
         res[p] = None if f is None else ((frozenset(a["au"] for a in f["aus"] if a.get("present")),
                                           frozenset(a["au"] for a in f["aus"]), e.get("evidence_class"), e.get("class"),
-                                          frozenset(k for k, v in (f.get("cover") or {}).items() if v.get("covered"))),
+                                          frozenset(k for k, v in (f.get("cover") or {}).items() if v.get("covered")),
+                                          f["landmarks68"], f["box"][3] - f["box"][1]),
                                          f if keep else None)
     return res
 
@@ -183,15 +195,21 @@ def main():
         found = sum(r is not None for r in res)
         changed = compared = 0
         part = {"upper": [0, 0], "lower": [0, 0]}
+        way = {"upper": [0, 0], "lower": [0, 0]}  # readings lost (present clean, not here) and gained
+        shift = {"upper": [], "lower": []}
         for r, c in zip(res, clean):
             if r is None or c is None:
                 continue
             both = r[1] & c[1]
             compared += len(both)
             changed += len((r[0] ^ c[0]) & both)
-            for half, aus in (("upper", UPPER), ("lower", LOWER)):
+            for half, aus, points in (("upper", UPPER, UPPER_POINTS), ("lower", LOWER, LOWER_POINTS)):
                 part[half][0] += len((r[0] ^ c[0]) & both & aus)
                 part[half][1] += len(both & aus)
+                way[half][0] += len((c[0] - r[0]) & both & aus)
+                way[half][1] += len((r[0] - c[0]) & both & aus)
+                shift[half].append(moved(r, c, points))
+        med = {h: sorted(v)[len(v) // 2] if v else 0 for h, v in shift.items()}
         neu = [(r, f) for r, f in zip(res, faces) if f[2]]
         neu_any = sum(1 for r, _ in neu if r is not None and r[0])
         ev = sum(1 for r, f in zip(res, faces) if r is not None and r[2] == f[1])
@@ -204,6 +222,9 @@ def main():
                      "au_readings_compared": compared, "au_presence_changed": changed / compared if compared else 0,
                      "upper_face_changed": part["upper"][0] / part["upper"][1] if part["upper"][1] else 0,
                      "lower_face_changed": part["lower"][0] / part["lower"][1] if part["lower"][1] else 0,
+                     "upper_face_lost": way["upper"][0], "upper_face_gained": way["upper"][1],
+                     "lower_face_lost": way["lower"][0], "lower_face_gained": way["lower"][1],
+                     "upper_landmarks_moved": med["upper"], "lower_landmarks_moved": med["lower"],
                      "strong_neutral": len(neu), "strong_neutral_any_au": neu_any / len(neu) if neu else 0,
                      "strong_neutral_aus": {"AU%d" % k: v for k, v in aus.most_common()},
                      "evidence_class_accuracy": ev / len(faces), "classifier_accuracy": cl / len(faces),
@@ -223,7 +244,15 @@ def main():
                         100 * r["strong_neutral_any_au"], r["strong_neutral"], 100 * r["evidence_class_accuracy"],
                         100 * r["classifier_accuracy"], 100 * r["covered_upper"], 100 * r["covered_lower"],
                         100 * r["covered_any"]))
+    # which way the changed readings went, and how far each half's landmarks moved (the mesh under a cover)
+    lines2 = ["| condition | upper face readings: lost / gained | lower face: lost / gained | landmarks moved, median "
+              "share of the face's height: upper / lower half |", "|---|---:|---:|---:|"]
+    for r in rows[1:]:
+        lines2.append("| %s | %d / %d | %d / %d | %.3f / %.3f |" % (
+            r["condition"], r["upper_face_lost"], r["upper_face_gained"], r["lower_face_lost"], r["lower_face_gained"],
+            r["upper_landmarks_moved"], r["lower_landmarks_moved"]))
     print("\n".join(lines))
+    print("\n".join(lines2))
     if a.report:
         json.dump({"split": a.split, "command": cmd, "conditions": rows}, open(a.report + ".json", "w"), indent=1)
         with open(a.report + ".md", "w") as f:
@@ -233,6 +262,10 @@ def main():
                     "AU presence changes are counted over the AU readings of faces found in both versions.\n\n"
                     % (len(faces), a.split, a.min_votes, a.seed, a.size))
             f.write("\n".join(lines) + "\n\n")
+            f.write("Which way the changed AU readings went (lost: present in the clean image, not here; gained: the "
+                    "other way), and how far each face half's 68-point landmarks moved from the clean reading (their "
+                    "mean distance over the face box's height, the median over the faces):\n\n")
+            f.write("\n".join(lines2) + "\n\n")
             for r in rows:
                 f.write("* **%s**: %s. Strongly neutral faces' AUs: %s.\n" % (
                     r["condition"], r["what"],
