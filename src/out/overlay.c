@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "au/cover.h"
 #include "explain/explain.h"
 
 #define OV_SMALL_SIDE 256    /* scenes under this long side are enlarged ... */
@@ -387,12 +388,11 @@ static void draw_aus(cairo_t *cr, const view *v, const au_face *f, double s)
  * the image through align_inv, outlined dashed and hatched, tagged "covered: AUs not read". */
 static void draw_covered(cairo_t *cr, const view *v, const au_face *f, double s)
 {
-    static const double span[2][2] = {{0.0, 0.625}, {0.5, 1.0}};
-    static const int bit[2] = {AUGUR_AREA_UPPER, AUGUR_AREA_LOWER};
+    static const double span[AU_COVER_AREAS][2] = {{0.0, 0.625}, {0.5, 1.0}};
     double fs = clampd(0.040 * s, 10.0, 15.0), lw = clampd(0.006 * s, 1.2, 2.6);
     const float *Ai = f->align_inv;
-    for (int k = 0; k < 2; k++) {
-        if (!(f->covered & bit[k])) continue;
+    for (int k = 0, first, n; k < AU_COVER_AREAS; k++) {
+        if (!(f->covered & au_cover_area(k, &first, &n))) continue;
         double px[4], py[4], u[4] = {0, 1, 1, 0}, w[4] = {span[k][0], span[k][0], span[k][1], span[k][1]};
         int ok = 1;
         for (int i = 0; i < 4; i++) {
@@ -415,7 +415,8 @@ static void draw_covered(cairo_t *cr, const view *v, const au_face *f, double s)
         rgb(cr, WARN_RGB);
         cairo_stroke(cr);
         cairo_set_dash(cr, NULL, 0, 0);
-        const char *tag = k ? "lower face covered: AUs not read" : "upper face covered: AUs not read";
+        char tag[48];
+        snprintf(tag, sizeof tag, "%s covered: AUs not read", au_cover_area_name(k));
         double tw = chip(cr, 0, 0, tag, fs, WARN_RGB, 0), cx = 0.5 * (px[0] + px[2]) - 0.5 * tw;
         double cy = 0.5 * (py[0] + py[2]) - 0.6 * fs;
         chip(cr, clampd(cx, v->cx + 2, v->cx + v->cw - tw - 2), clampd(cy, v->cy + 2, v->cy + v->ch - 1.3 * fs), tag, fs,
