@@ -124,6 +124,11 @@ open(a + "/no_evidence", "w").write(json.dumps(am, separators=(",", ":")))
 hm = dict(am, hidden=2, hidden_weights=[[round(((j * u) % 5 - 2) / 10, 1) for j in range(NF)] for u in (1, 2)],
           hidden_bias=[0.1, -0.1], aus=[dict(x, weights=[0.5, -0.5]) for x in aus])
 open(a + "/hidden", "w").write(json.dumps(hm, separators=(",", ":")))
+# the same layer as train au writes it since 2026-12-07: each unit's weights as base64 of float32
+import base64
+hb = dict(hm, hidden_encoding="float32le-base64",
+          hidden_weights=[base64.b64encode(struct.pack("<%df" % NF, *w)).decode() for w in hm["hidden_weights"]])
+open(a + "/hidden_base64", "w").write(json.dumps(hb, separators=(",", ":")))
 # and with the range of faces at rest of the 25 named measurements (still and personal)
 rm = dict(hm, measure_rest_mm={"low": [-1.5] * 25, "high": [1.5] * 25},
           measure_rest_personal_mm={"low": [-0.5] * 25, "high": [0.5] * 25})

@@ -353,6 +353,10 @@ static void test_fit_hidden(void)
         au_model_predict(m, X, p);
         au_model_predict(back, X, pb);
         CHECK(fabsf(p[a12] - pb[a12]) < 1e-6f && fabsf(p[a1] - pb[a1]) < 1e-6f, "round trip: AU12 %.7f vs %.7f", p[a12], pb[a12]);
+        /* the layer's weights are stored as float32 in base64 (AU_F32_ENCODING): bit for bit the fit */
+        int bits = 1;
+        for (int j = 0; j < m->n_feat; j++) bits &= !memcmp(m->w1t[j], back->w1t[j], (size_t)m->hidden * sizeof(float));
+        CHECK(bits && !memcmp(m->b1, back->b1, (size_t)m->hidden * sizeof(float)), "round trip: the hidden layer's weights changed");
         /* a regional AU beside a shared layer, and a layer one unit short, are refused */
         m->regional[a12] = 1;
         au_model_save(m, path, &err);

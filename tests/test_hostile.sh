@@ -101,8 +101,25 @@ d = dict(m); d["n_features"] = 165; save("nfeat_small", d)
 d = json.loads(json.dumps(m)); d["aus"][0]["threshold"] = 7; save("threshold", d)
 d = json.loads(json.dumps(m)); d["aus"][0]["weights"][3] = "x"; save("weight", d)
 d = json.loads(json.dumps(m)); d["evidence"] = d["evidence"][:3]; save("evidence", d)
+# the hidden layer's rows: base64 of float32 under "hidden_encoding" (AU_F32_ENCODING); a row one number
+# short, a NaN in a row, an encoding augur does not know, and rows in base64 without the encoding are refused
+import base64, struct
+def rows(d, f): d["hidden_weights"] = [f(r) for r in d["hidden_weights"]]; return d
+d = rows(json.loads(json.dumps(m)), lambda r: base64.b64encode(base64.b64decode(r)[:-4]).decode()); save("hw_short", d)
+nan = lambda r: base64.b64encode(struct.pack("<f", float("nan")) + base64.b64decode(r)[4:]).decode()
+d = rows(json.loads(json.dumps(m)), nan); save("hw_nan", d)
+d = json.loads(json.dumps(m)); d["hidden_encoding"] = "float16le-base64"; save("hw_enc", d)
+d = json.loads(json.dumps(m)); del d["hidden_encoding"]; save("hw_noenc", d)
+# the files train au wrote before 2026-12-07 (rows as arrays of numbers) still load, to the same readings
+d = rows(json.loads(json.dumps(m)), lambda r: list(struct.unpack("<%df" % (len(base64.b64decode(r)) // 4), base64.b64decode(r))))
+del d["hidden_encoding"]; save("hw_list", d)
 EOF
-for e in nfeat_big:n_features nfeat_small:n_features threshold:malformed weight:malformed evidence:malformed; do
+"$AUGUR" analyze -q --json "$IMG" --au-model "$SRC/models/au.json" > "$T/b64.json" 2>/dev/null
+"$AUGUR" analyze -q --json "$IMG" --au-model "$T/au_hw_list.json" > "$T/list.json" 2>/dev/null
+sed -i 's/"seconds":[-0-9.e]*//' "$T/b64.json" "$T/list.json" # the time the run took
+cmp -s "$T/b64.json" "$T/list.json" && [ -s "$T/list.json" ] && ok || bad "an AU model with its hidden rows as numbers reads as the base64 one"
+for e in nfeat_big:n_features nfeat_small:n_features threshold:malformed weight:malformed evidence:malformed \
+         hw_short:malformed hw_nan:malformed hw_enc:malformed hw_noenc:malformed; do
     fresh_keep
     case_ 1 "${e#*:}" "AU model ${e%%:*}" -- "$AUGUR" analyze -q --csv -o "$T/keep.csv" --au-model "$T/au_${e%%:*}.json" "$IMG"
     keep "AU model ${e%%:*}"

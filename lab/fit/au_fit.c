@@ -845,7 +845,7 @@ static cJSON *float_array(const float *v, int n)
 }
 
 /* A JSON string of base64 of rows x cols floats (row r at v + r * stride) as little-endian float32, row
- * by row (AU_COVER_ENCODING; au_model_load decodes it). */
+ * by row (AU_F32_ENCODING; au_model_load decodes it). */
 static cJSON *f32_base64(const float *v, int rows, int cols, int stride)
 {
     size_t n = (size_t)rows * cols;
@@ -894,11 +894,12 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
     }
     if (m->hidden > 0) {
         cJSON_AddNumberToObject(root, "hidden", m->hidden);
+        cJSON_AddStringToObject(root, "hidden_encoding", AU_F32_ENCODING);
         cJSON *hw = cJSON_AddArrayToObject(root, "hidden_weights");
         float unit[AU_MAX_FEATURES];
         for (int u = 0; hw && u < m->hidden; u++) {
             for (int j = 0; j < m->n_feat; j++) unit[j] = m->w1t[j][u];
-            cJSON_AddItemToArray(hw, float_array(unit, m->n_feat));
+            cJSON_AddItemToArray(hw, f32_base64(unit, 1, m->n_feat, m->n_feat));
         }
         cJSON_AddItemToObject(root, "hidden_bias", float_array(m->b1, m->hidden));
     }

@@ -23,9 +23,11 @@
 #define AU_COVER_K 24      /* principal components per area (RULE24, fixed before any measurement) */
 #define AU_COVER_MAX_DIM (4 * (AU_APP_CELLS - 1) * 4 * AU_APP_BINS) /* the upper area's HOG values */
 
-/* How the model file stores the test's mean and basis ("cover": {"encoding": ...}): each array as
- * base64 of its little-endian float32 values (the basis component by component), bit for bit the fit */
-#define AU_COVER_ENCODING "float32le-base64"
+/* How the model file stores its large float arrays (the network's hidden weights, "hidden_encoding", and
+ * the covered-area test's mean and basis, "cover": {"encoding": ...}): each array as base64 of its
+ * little-endian float32 values (row by row), bit for bit the fit, at about a third of the decimal size */
+#define AU_F32_ENCODING "float32le-base64"
+#define AU_COVER_ENCODING AU_F32_ENCODING
 
 typedef struct au_cover {
     int has;                                          /* fitted; 0: faces are never called covered */
