@@ -30,6 +30,8 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "  --evidence-weights W  the evidence map's row weights: rows (default: each labelled row 1)\n" \
     "                      or fit (as the AU fit weighs them: --ck-weight, --sfew-weight)\n" \
     "  --geometry-only     mesh geometry only (default: geometry + HOG appearance + blendshapes)\n" \
+    "  --shape-free        the HOG of the shape-free crop: the face's own shape warped out through its\n" \
+    "                      mesh, so each cell sees the same place of every face (texture only)\n" \
     "  --no-blendshapes    without MediaPipe's 51 blendshape coefficients (geometry + HOG only)\n" \
     "  --symmetric-blendshapes  the blendshapes mirror-symmetrised (left/right pairs as mean and\n" \
     "                      |difference|), so a mirrored face gives the same input\n" \

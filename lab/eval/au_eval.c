@@ -113,8 +113,10 @@ static const char *feature_set(const au_eval_opts *o, char *buf)
     static const char *const regional[] = {"", ", each AU its own face area",
                                            ", per AU its own face area or the whole face (inner folds)",
                                            ", the --regional AUs from their own face area"};
-    snprintf(buf, 256, "%s%s%s", !o->appearance ? "geometry" : !o->blendshapes ? "geometry + HOG"
-             : o->bs_symmetric ? "geometry + HOG + blendshapes (mirror-symmetrised)" : "geometry + HOG + blendshapes",
+    const char *hog = o->appearance == 2 ? "geometry + HOG of the shape-free crop" : "geometry + HOG";
+    char both[128];
+    snprintf(both, sizeof both, "%s + blendshapes%s", hog, o->bs_symmetric ? " (mirror-symmetrised)" : "");
+    snprintf(buf, 256, "%s%s%s", !o->appearance ? "geometry" : !o->blendshapes ? hog : both,
              o->fit.regional >= 0 && o->fit.regional <= 3 ? regional[o->fit.regional] : "",
              o->mirrored_rows ? "; every training image read a second time, flipped left to right" : "");
     return buf;
@@ -1128,7 +1130,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
              "--ck-weight %g%s%s%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
-             o->sfew_dir ? o->sfew_dir : "", o->appearance ? "" : " --geometry-only",
+             o->sfew_dir ? o->sfew_dir : "", o->appearance == 2 ? " --shape-free" : o->appearance ? "" : " --geometry-only",
              o->appearance && !o->blendshapes ? " --no-blendshapes"
              : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "",
              o->mirrored_rows ? " --mirrored-rows" : "", o->folds, o->seed, o->fit.l2,

@@ -15,8 +15,10 @@
 #include "au/appearance.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
+#include "face/canonical.h"
 #include "face/pose.h"
 #include "media/warp.h"
 
@@ -101,9 +103,87 @@ void au_appearance_crop(const au_image *img, const au_face *f, uint8_t *crop)
     for (int i = 0; i < S * S; i++) crop[i] = (uint8_t)fminf(255.0f, fmaxf(0.0f, tmp[i] + 0.5f));
 }
 
+/* ---- The shape-free crop ------------------------------------------------------
+ * Each crop pixel q (unit square of the alignment) is mapped to where the same
+ * place of the face lies: q + d(q), where d is the face's mesh displacement
+ * from the canonical face placed in the same square, interpolated from the
+ * SF_K canonical points nearest q (inverse squared distance). Those points and
+ * weights depend on q only, so they are found once. Hand-written: a scattered
+ * interpolation of 468 points on a fixed 64 x 64 grid is a few lines, where a
+ * piecewise-affine warp would need a triangulation the face stage does not have. */
+#define SF_K 4
+static short sf_idx[S * S][SF_K];
+static float sf_w[S * S][SF_K];
+static float sf_canon[AU_MESH_N][2]; /* the canonical face in the alignment's unit square */
+static int sf_ok;
+static pthread_once_t sf_once = PTHREAD_ONCE_INIT;
+
+static void sf_init(void)
+{
+    float src[AU_ALIGN_N][2], M[6];
+    for (int i = 0; i < AU_ALIGN_N; i++) {
+        src[i][0] = au_canonical_mesh[au_align_points[i]][0];
+        src[i][1] = au_canonical_mesh[au_align_points[i]][1];
+    }
+    if (au_similarity_2d((const float (*)[2])src, au_align_template, AU_ALIGN_N, M)) return;
+    for (int i = 0; i < AU_MESH_N; i++)
+        au_affine_apply(M, au_canonical_mesh[i][0], au_canonical_mesh[i][1], &sf_canon[i][0], &sf_canon[i][1]);
+    for (int v = 0; v < S; v++)
+        for (int u = 0; u < S; u++) {
+            float qx = (u + 0.5f) / S, qy = (v + 0.5f) / S, best[SF_K];
+            short *idx = sf_idx[v * S + u];
+            for (int k = 0; k < SF_K; k++) { best[k] = 1e30f; idx[k] = 0; }
+            for (int i = 0; i < AU_MESH_N; i++) {
+                float dx = sf_canon[i][0] - qx, dy = sf_canon[i][1] - qy, d = dx * dx + dy * dy;
+                if (d >= best[SF_K - 1]) continue;
+                int k = SF_K - 1;
+                for (; k > 0 && best[k - 1] > d; k--) { best[k] = best[k - 1]; idx[k] = idx[k - 1]; }
+                best[k] = d;
+                idx[k] = (short)i;
+            }
+            float sum = 0, *w = sf_w[v * S + u];
+            for (int k = 0; k < SF_K; k++) sum += w[k] = 1.0f / (best[k] + 1e-6f);
+            for (int k = 0; k < SF_K; k++) w[k] /= sum;
+        }
+    sf_ok = 1;
+}
+
+void au_appearance_crop_shape_free(const au_image *img, const au_face *f, uint8_t *crop)
+{
+    pthread_once(&sf_once, sf_init);
+    if (!sf_ok) { au_appearance_crop(img, f, crop); return; }
+    float d[AU_MESH_N][2], pos[2 * S * S], tmp[S * S];
+    for (int i = 0; i < AU_MESH_N; i++) {
+        float x, y;
+        au_affine_apply(f->align, f->mesh[i][0], f->mesh[i][1], &x, &y);
+        d[i][0] = x - sf_canon[i][0];
+        d[i][1] = y - sf_canon[i][1];
+    }
+    const float *A = f->align_inv; /* unit square -> image px */
+    for (int p = 0; p < S * S; p++) {
+        float qx = ((p % S) + 0.5f) / S, qy = ((p / S) + 0.5f) / S;
+        for (int k = 0; k < SF_K; k++) {
+            qx += sf_w[p][k] * d[sf_idx[p][k]][0];
+            qy += sf_w[p][k] * d[sf_idx[p][k]][1];
+        }
+        au_affine_apply(A, qx, qy, &pos[2 * p], &pos[2 * p + 1]);
+    }
+    /* image px per crop px: the alignment's scale (the displacement field is smooth at this size) */
+    const float J[4] = {A[0] / S, A[1] / S, A[3] / S, A[4] / S};
+    au_warp_points_gray(img, pos, S * S, J, tmp);
+    for (int i = 0; i < S * S; i++) crop[i] = (uint8_t)fminf(255.0f, fmaxf(0.0f, tmp[i] + 0.5f));
+}
+
 void au_appearance_features(const au_image *img, const au_face *f, float *out)
 {
     uint8_t crop[S * S];
     au_appearance_crop(img, f, crop);
+    au_hog(crop, out);
+}
+
+void au_appearance_features_shape_free(const au_image *img, const au_face *f, float *out)
+{
+    uint8_t crop[S * S];
+    au_appearance_crop_shape_free(img, f, crop);
     au_hog(crop, out);
 }

@@ -42,4 +42,12 @@ void au_appearance_crop(const au_image *img, const au_face *f, uint8_t *crop);
 /* Both: the appearance features of face f in img. out: AU_APP_N. */
 void au_appearance_features(const au_image *img, const au_face *f, float *out);
 
+/* The shape-free crop (an AU model's "use_appearance": 2): the aligned crop with the face's own shape
+ * taken out, each pixel sampled where the face's mesh puts the canonical face's point at that pixel
+ * (interpolated from the 4 nearest mesh points), so that every face's brows, lids, nose wings and
+ * lips fall on the same HOG cells whatever the person's shape, expression or head turn; what is
+ * left is texture (furrows, wrinkles, teeth, shading), and the shape is the geometry features'. */
+void au_appearance_crop_shape_free(const au_image *img, const au_face *f, uint8_t *crop);
+void au_appearance_features_shape_free(const au_image *img, const au_face *f, float *out);
+
 #endif

@@ -176,7 +176,8 @@ static float logistic(float x) { return 1.0f / (1.0f + expf(-x)); }
 int au_evidence_features(const au_image *img, const au_face *f, int appearance, float *feat)
 {
     if (au_face_features(f, NULL, feat, NULL)) return -1;
-    if (appearance) au_appearance_features(img, f, feat + AU_GEOM_N);
+    if (appearance == 2) au_appearance_features_shape_free(img, f, feat + AU_GEOM_N);
+    else if (appearance) au_appearance_features(img, f, feat + AU_GEOM_N);
     for (int k = 0; k < AU_BS_N; k++) feat[AU_GEOM_N + AU_APP_N + k] = f->has_blendshapes ? f->blendshapes[k + 1] : 0.0f;
     return 0;
 }

@@ -106,8 +106,8 @@ void au_predict_personal(const au_model *m, const float *feat, const float *neut
                          float *still_prob, float *neutral_still_prob);
 
 /* The evidence features of face f in img against the population neutral
- * (geometry, then appearance when `appearance`, then the face's blendshapes,
- * zeros when it has none). feat: AU_FEAT_N. */
+ * (geometry, then appearance when `appearance`: 1 the HOG of the aligned crop, 2 of the shape-free
+ * crop; then the face's blendshapes, zeros when it has none). feat: AU_FEAT_N. */
 int au_evidence_features(const au_image *img, const au_face *f, int appearance, float *feat);
 
 /* Copies the readings into the face's public AU records (f->aus, f->n_aus)

@@ -251,7 +251,7 @@ int au_model_load(au_model *m, const char *path, au_error *err)
                      : !strcmp(pg->valuestring, "neutral") ? AU_GATE_NEUTRAL : 0;
     /* the features this code computes are fixed: a model for other ones cannot be used */
     int want = AU_GEOM_N + (m->use_appearance ? AU_APP_N : 0) + (m->use_blendshapes ? AU_BS_N : 0);
-    if ((m->use_appearance != 0 && m->use_appearance != 1) || (m->use_blendshapes != 0 && m->use_blendshapes != 1) ||
+    if ((m->use_appearance < 0 || m->use_appearance > 2) || (m->use_blendshapes != 0 && m->use_blendshapes != 1) ||
         (m->use_blendshapes && !m->use_appearance) || (m->bs_symmetric != 0 && m->bs_symmetric != 1) ||
         (m->bs_symmetric && !m->use_blendshapes) || m->n_feat != want) {
         cJSON_Delete(root);

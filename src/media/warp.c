@@ -103,6 +103,25 @@ void au_warp_affine(const au_image *img, const float M[6], int ow, int oh, int c
     }
 }
 
+void au_warp_points_gray(const au_image *img, const float *pos, int n, const float J[4], float *dst)
+{
+    const float M[6] = {J[0], J[1], 0, J[2], J[3], 0};
+    int k = antialias_k(M);
+    float rgb[3];
+    for (int i = 0; i < n; i++) {
+        float acc = 0;
+        for (int b = 0; b < k; b++)
+            for (int a = 0; a < k; a++) {
+                /* the sample's offset from the pixel centre, in output pixels, through the local scale
+                 * (sample() takes the point with pixel centres at integer + 0.5, like au_warp_affine) */
+                float du = (a + 0.5f) / k - 0.5f, dv = (b + 0.5f) / k - 0.5f;
+                sample(img, pos[2 * i] + J[0] * du + J[1] * dv, pos[2 * i + 1] + J[2] * du + J[3] * dv, rgb);
+                acc += 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2];
+            }
+        dst[i] = acc / (float)(k * k);
+    }
+}
+
 void au_warp_affine_rgb(const au_image *img, const float M[6], au_image *dst)
 {
     int k = antialias_k(M);

@@ -21,6 +21,13 @@
 void au_warp_affine(const au_image *img, const float M[6], int ow, int oh, int channels,
                     float scale, float offset, float *dst);
 
+/* A non-affine resampling (the AU stage's shape-free crop, au/appearance.c): output pixel i is the
+ * luma at image point (pos[2i], pos[2i+1]) (pixel units as above), bilinear, black outside; J (2x2,
+ * row-major: dx/du, dx/dv, dy/du, dy/dv) is the map's local scale, image pixels per output pixel, from
+ * which, when it shrinks by more than 1.5x, each output pixel averages a k x k grid of samples spread
+ * over its footprint as au_warp_affine does. dst: n floats, pixel(0..255) values. */
+void au_warp_points_gray(const au_image *img, const float *pos, int n, const float J[4], float *dst);
+
 /* Same, into an 8-bit RGB image (for crops that are saved or drawn). */
 void au_warp_affine_rgb(const au_image *img, const float M[6], au_image *dst);
 
