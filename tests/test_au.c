@@ -32,9 +32,11 @@
 #include "eval/au_eval.h"
 #include "expr/classes.h"
 #include "face/blendshapes.h"
+#include "face/canonical.h"
 #include "face/pose.h"
 #include "media/image.h"
 #include "media/warp.h"
+#include "stage/stage.h"
 #include "testutil.h"
 
 static const struct augur_au *au_of(const struct augur_face *f, int id)
@@ -726,6 +728,52 @@ static void test_bs_symmetric(void)
     CHECK(memcmp(a, b, sizeof a) && !memcmp(a, f, sizeof a), "raw blendshapes: input is not the features as given");
 }
 
+/* The shape-free crop (--shape-free, use_appearance 2): a face whose mesh lies exactly on the canonical
+ * face placed in the alignment's square is sampled where the aligned crop samples it (the displacements are
+ * zero), so both crops agree to rounding; the astronaut's own face (a smile, her shape) differs from it. */
+static void test_shape_free(const au_image *img)
+{
+    struct augur_params ap = augur_default_params();
+    ap.model_dir = t_model_dir();
+    st_stage *st;
+    au_error e = {0};
+    au_face *faces = malloc(AU_MAX_FACES * sizeof *faces), *g = malloc(sizeof *g);
+    int n = 0;
+    if (!faces || !g || st_create(&st, &ap, &e)) { CHECK(0, "stage: %s", e.msg); free(faces); free(g); return; }
+    if (st_find(st, img, faces, &n, &e) == 0 && n >= 1 && faces[0].success) {
+        static uint8_t a[AU_APP_SIZE * AU_APP_SIZE], b[AU_APP_SIZE * AU_APP_SIZE];
+        au_appearance_crop(img, &faces[0], a);
+        au_appearance_crop_shape_free(img, &faces[0], b);
+        int moved = 0;
+        for (int i = 0; i < AU_APP_SIZE * AU_APP_SIZE; i++) moved += abs(a[i] - b[i]) > 8;
+        printf("shape-free crop of the astronaut: %d of %d pixels differ from the aligned crop by > 8\n", moved,
+               AU_APP_SIZE * AU_APP_SIZE);
+        CHECK(moved > 100, "the astronaut's shape-free crop is her aligned crop (%d pixels differ)", moved);
+        /* the canonical face, placed in the square by the alignment's own points, then into the image */
+        float src[AU_ALIGN_N][2], M[6];
+        for (int i = 0; i < AU_ALIGN_N; i++)
+            for (int c = 0; c < 2; c++) src[i][c] = au_canonical_mesh[au_align_points[i]][c];
+        CHECK(au_similarity_2d((const float (*)[2])src, au_align_template, AU_ALIGN_N, M) == 0, "canonical placement");
+        *g = faces[0];
+        for (int i = 0; i < AU_MESH_N; i++) {
+            float x, y;
+            au_affine_apply(M, au_canonical_mesh[i][0], au_canonical_mesh[i][1], &x, &y);
+            au_affine_apply(faces[0].align_inv, x, y, &g->mesh[i][0], &g->mesh[i][1]);
+        }
+        au_face_alignment(g);
+        au_appearance_crop(img, g, a);
+        au_appearance_crop_shape_free(img, g, b);
+        int worst = 0;
+        for (int i = 0; i < AU_APP_SIZE * AU_APP_SIZE; i++) worst = abs(a[i] - b[i]) > worst ? abs(a[i] - b[i]) : worst;
+        CHECK(worst <= 1, "a face on the canonical shape: its shape-free crop differs from the aligned one by %d", worst);
+    } else {
+        CHECK(0, "shape-free: the astronaut's face not found (%s)", e.msg);
+    }
+    st_free(st);
+    free(faces);
+    free(g);
+}
+
 int main(void)
 {
     test_hog_mirror();
@@ -746,6 +794,7 @@ int main(void)
     au_image img = {0};
     au_error e = {0};
     if (au_image_load(t_src("examples/astronaut.png"), &img, &e)) { CHECK(0, "%s", e.msg); return t_finish(); }
+    test_shape_free(&img);
 
     struct augur_face *faces = NULL, *g = NULL;
     int n = analyze(ctx, &img, &faces);
