@@ -42,7 +42,6 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     if (!strcmp(a, "--geometry-only")) { o->appearance = 0; return 1; }
     if (!strcmp(a, "--shape-free")) { o->appearance = 2; return 1; }
-    if (!strcmp(a, "--shape-free-too")) { o->appearance = 3; return 1; }
     if (!strcmp(a, "--evidence-domains")) { o->fit.ev_domains = 1; return 1; }
     if (!strcmp(a, "--blendshapes")) { o->blendshapes = 1; return 1; }
     if (!strcmp(a, "--no-blendshapes")) { o->blendshapes = 0; return 1; }

@@ -32,7 +32,6 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "  --geometry-only     mesh geometry only (default: geometry + HOG appearance + blendshapes)\n" \
     "  --shape-free        the HOG of the shape-free crop: the face's own shape warped out through its\n" \
     "                      mesh, so each cell sees the same place of every face (texture only)\n" \
-    "  --shape-free-too    both crops' HOG side by side (3,744 features; needs the blendshapes)\n" \
     "  --no-blendshapes    without MediaPipe's 51 blendshape coefficients (geometry + HOG only)\n" \
     "  --symmetric-blendshapes  the blendshapes mirror-symmetrised (left/right pairs as mean and\n" \
     "                      |difference|), so a mirrored face gives the same input\n" \

@@ -115,8 +115,7 @@ static const char *feature_set(const au_eval_opts *o, char *buf)
                                            ", the --regional AUs from their own face area"};
     const char *hog = o->appearance == 2 ? "geometry + HOG of the shape-free crop" : "geometry + HOG";
     char both[128];
-    snprintf(both, sizeof both, "%s + blendshapes%s%s", hog, o->bs_symmetric ? " (mirror-symmetrised)" : "",
-             o->appearance == 3 ? " + HOG of the shape-free crop" : "");
+    snprintf(both, sizeof both, "%s + blendshapes%s", hog, o->bs_symmetric ? " (mirror-symmetrised)" : "");
     snprintf(buf, 256, "%s%s%s", !o->appearance ? "geometry" : !o->blendshapes ? hog : both,
              o->fit.regional >= 0 && o->fit.regional <= 3 ? regional[o->fit.regional] : "",
              o->mirrored_rows ? "; every training image read a second time, flipped left to right" : "");
@@ -369,7 +368,7 @@ static uint64_t pool_key(const pool *p, int appearance)
     const char *ver = "augur-au-features-4"; /* 2: large faces from the image pyramid (issue 14); 3: crop auto up to
                                                  256 px; 4: blendshapes after the appearance */
     for (const char *c = ver; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
-    int dims[5] = {AU_GEOM_N, AU_APP_N, appearance, AU_BS_N, AU_FEAT_N};
+    int dims[4] = {AU_GEOM_N, AU_APP_N, appearance, AU_BS_N};
     for (size_t k = 0; k < sizeof dims; k++) h = (h ^ ((const unsigned char *)dims)[k]) * 1099511628211ull;
     for (int i = 0; i < p->n; i++) {
         for (const char *c = p->path[i]; ; c++) { h = (h ^ (unsigned char)*c) * 1099511628211ull; if (!*c) break; }
@@ -500,7 +499,7 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
     float *w = malloc((size_t)n * sizeof *w), *evw = malloc((size_t)n * sizeof *evw), *nw = malloc((size_t)n * sizeof *nw);
     unsigned char *dom = malloc((size_t)n);
     int *ref = malloc((size_t)n * sizeof *ref), *row = malloc((size_t)p->n * sizeof *row);
-    int rc = 0, nf = au_feature_count(o->appearance, o->appearance && o->blendshapes);
+    int rc = 0, nf = AU_GEOM_N + (o->appearance ? AU_APP_N : 0) + (o->appearance && o->blendshapes ? AU_BS_N : 0);
     if (!X || !y || !cls || !g || !coded || !neutral || !w || !evw || !nw || !dom || !ref || !row)
         rc = au_fail(err, AUGUR_ENOMEM, "out of memory");
     for (int i = 0, k = 0; !rc && i < p->n; i++) {
@@ -1131,7 +1130,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
              "--ck-weight %g%s%s%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
              o->ferplus_dir ? " --ferplus " : "", o->ferplus_dir ? o->ferplus_dir : "", o->sfew_dir ? " --sfew " : "",
-             o->sfew_dir ? o->sfew_dir : "", o->appearance == 3 ? " --shape-free-too" : o->appearance == 2 ? " --shape-free" : o->appearance ? "" : " --geometry-only",
+             o->sfew_dir ? o->sfew_dir : "", o->appearance == 2 ? " --shape-free" : o->appearance ? "" : " --geometry-only",
              o->appearance && !o->blendshapes ? " --no-blendshapes"
              : o->appearance && o->bs_symmetric ? " --symmetric-blendshapes" : "",
              o->mirrored_rows ? " --mirrored-rows" : "", o->folds, o->seed, o->fit.l2,

@@ -173,23 +173,12 @@ int au_personal_gated(const au_model *m, int a, float still_prob, float neutral_
 
 static float logistic(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-int au_feature_count(int appearance, int blendshapes)
-{
-    if (appearance < 0 || appearance > 3 || blendshapes < 0 || blendshapes > 1 || (blendshapes && !appearance) ||
-        (appearance == 3 && !blendshapes))
-        return -1;
-    return AU_GEOM_N + (appearance ? AU_APP_N : 0) + (blendshapes ? AU_BS_N : 0) + (appearance == 3 ? AU_APP_N : 0);
-}
-
 int au_evidence_features(const au_image *img, const au_face *f, int appearance, float *feat)
 {
     if (au_face_features(f, NULL, feat, NULL)) return -1;
     if (appearance == 2) au_appearance_features_shape_free(img, f, feat + AU_GEOM_N);
     else if (appearance) au_appearance_features(img, f, feat + AU_GEOM_N);
     for (int k = 0; k < AU_BS_N; k++) feat[AU_GEOM_N + AU_APP_N + k] = f->has_blendshapes ? f->blendshapes[k + 1] : 0.0f;
-    float *sf = feat + AU_GEOM_N + AU_APP_N + AU_BS_N;
-    if (appearance == 3) au_appearance_features_shape_free(img, f, sf);
-    else memset(sf, 0, AU_APP_N * sizeof *sf);
     return 0;
 }
 

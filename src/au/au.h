@@ -40,18 +40,11 @@ typedef struct au_reading {
 } au_reading;
 
 /* Every evidence feature: geometry (against the population neutral), then
- * appearance (the HOG of the aligned crop, or of the shape-free crop), then
- * MediaPipe's blendshape coefficients (face/blendshapes.h; all but
- * "_neutral"), then the HOG of the shape-free crop beside the aligned one's
- * (use_appearance 3). A model reads a prefix: geometry, geometry +
- * appearance, those and the blendshapes, or all four (au_feature_count). */
+ * appearance, then MediaPipe's blendshape coefficients (face/blendshapes.h;
+ * all but "_neutral"). A model reads a prefix: geometry, geometry +
+ * appearance, or all three. */
 #define AU_BS_N (AUGUR_BLENDSHAPES - 1)
-#define AU_FEAT_N (AU_GEOM_N + AU_APP_N + AU_BS_N + AU_APP_N)
-
-/* How many features a model of these flags reads (its prefix of AU_FEAT_N): appearance 0 none, 1 the
- * aligned crop's HOG, 2 the shape-free crop's, 3 both (the second after the blendshapes, which it needs);
- * -1 for flags that name no layout. */
-int au_feature_count(int appearance, int blendshapes);
+#define AU_FEAT_N (AU_GEOM_N + AU_APP_N + AU_BS_N)
 
 /* A person's own neutral (video): the mean over their neutral-looking frames
  * of the canonical mesh and of the evidence features. The geometry features

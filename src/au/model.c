@@ -49,8 +49,7 @@ int au_feature_area(int j)
     if (j < 0) return 0;
     if (j < AU_GEOM_N) return au_geometry_area(j);
     if (j < AU_GEOM_N + AU_APP_N) return au_hog_area(j - AU_GEOM_N);
-    if (j < AU_GEOM_N + AU_APP_N + AU_BS_N) return blendshape_area(j - AU_GEOM_N - AU_APP_N + 1);
-    if (j < AU_FEAT_N) return au_hog_area(j - AU_GEOM_N - AU_APP_N - AU_BS_N);
+    if (j < AU_FEAT_N) return blendshape_area(j - AU_GEOM_N - AU_APP_N + 1);
     return 0;
 }
 
@@ -63,7 +62,6 @@ int au_model_feature_area(const au_model *m, int j)
     if (j < AU_APP_N) return au_hog_area(j);
     j -= AU_APP_N;
     if (!m->use_blendshapes) return 0;
-    if (j >= AU_BS_N) return m->use_appearance == 3 && j - AU_BS_N < AU_APP_N ? au_hog_area(j - AU_BS_N) : 0;
     if (!m->bs_symmetric) return blendshape_area(j + 1);
     /* au_model_input's symmetric layout: a coefficient with no side, or a pair's mean then |difference| */
     for (int i = 1, k = 0; i < AU_BLENDSHAPES; i++) {
@@ -252,8 +250,9 @@ int au_model_load(au_model *m, const char *path, au_error *err)
     m->personal_gate = !pg ? 0 : !strcmp(pg->valuestring, "moved") ? AU_GATE_MOVED
                      : !strcmp(pg->valuestring, "neutral") ? AU_GATE_NEUTRAL : 0;
     /* the features this code computes are fixed: a model for other ones cannot be used */
-    int want = au_feature_count(m->use_appearance, m->use_blendshapes);
-    if (want < 0 || (m->bs_symmetric != 0 && m->bs_symmetric != 1) ||
+    int want = AU_GEOM_N + (m->use_appearance ? AU_APP_N : 0) + (m->use_blendshapes ? AU_BS_N : 0);
+    if ((m->use_appearance < 0 || m->use_appearance > 2) || (m->use_blendshapes != 0 && m->use_blendshapes != 1) ||
+        (m->use_blendshapes && !m->use_appearance) || (m->bs_symmetric != 0 && m->bs_symmetric != 1) ||
         (m->bs_symmetric && !m->use_blendshapes) || m->n_feat != want) {
         cJSON_Delete(root);
         return au_fail(err, AUGUR_EFORMAT, "%s: n_features %d does not match the features augur computes (%d%s)",

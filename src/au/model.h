@@ -20,7 +20,7 @@
 #include "augur.h"
 #include "core/util.h"
 
-#define AU_MAX_FEATURES 4096
+#define AU_MAX_FEATURES 2048
 #define AU_MAX_HIDDEN 512
 #define AU_EV_CLASSES AUGUR_EXPR_COUNT   /* expression classes of the evidence map */
 
