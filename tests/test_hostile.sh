@@ -98,6 +98,7 @@ m = json.load(open(sys.argv[1]))
 def save(name, d): json.dump(d, open("%s/au_%s.json" % (sys.argv[2], name), "w"))
 d = dict(m); d["n_features"] = 4000; save("nfeat_big", d)
 d = dict(m); d["n_features"] = 165; save("nfeat_small", d)
+d = dict(m); d["use_appearance"] = 5; save("appearance", d)
 d = json.loads(json.dumps(m)); d["aus"][0]["threshold"] = 7; save("threshold", d)
 d = json.loads(json.dumps(m)); d["aus"][0]["weights"][3] = "x"; save("weight", d)
 d = json.loads(json.dumps(m)); d["evidence"] = d["evidence"][:3]; save("evidence", d)
@@ -118,7 +119,7 @@ EOF
 "$AUGUR" analyze -q --json "$IMG" --au-model "$T/au_hw_list.json" > "$T/list.json" 2>/dev/null
 sed -i 's/"seconds":[-0-9.e]*//' "$T/b64.json" "$T/list.json" # the time the run took
 cmp -s "$T/b64.json" "$T/list.json" && [ -s "$T/list.json" ] && ok || bad "an AU model with its hidden rows as numbers reads as the base64 one"
-for e in nfeat_big:n_features nfeat_small:n_features threshold:malformed weight:malformed evidence:malformed \
+for e in nfeat_big:n_features nfeat_small:n_features appearance:use_appearance threshold:malformed weight:malformed evidence:malformed \
          hw_short:malformed hw_nan:malformed hw_enc:malformed hw_noenc:malformed; do
     fresh_keep
     case_ 1 "${e#*:}" "AU model ${e%%:*}" -- "$AUGUR" analyze -q --csv -o "$T/keep.csv" --au-model "$T/au_${e%%:*}.json" "$IMG"

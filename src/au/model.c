@@ -250,10 +250,16 @@ int au_model_load(au_model *m, const char *path, au_error *err)
     m->personal_gate = !pg ? 0 : !strcmp(pg->valuestring, "moved") ? AU_GATE_MOVED
                      : !strcmp(pg->valuestring, "neutral") ? AU_GATE_NEUTRAL : 0;
     /* the features this code computes are fixed: a model for other ones cannot be used */
-    int want = AU_GEOM_N + (m->use_appearance ? AU_APP_N : 0) + (m->use_blendshapes ? AU_BS_N : 0);
     if ((m->use_appearance < 0 || m->use_appearance > 2) || (m->use_blendshapes != 0 && m->use_blendshapes != 1) ||
         (m->use_blendshapes && !m->use_appearance) || (m->bs_symmetric != 0 && m->bs_symmetric != 1) ||
-        (m->bs_symmetric && !m->use_blendshapes) || m->n_feat != want) {
+        (m->bs_symmetric && !m->use_blendshapes)) {
+        cJSON_Delete(root);
+        return au_fail(err, AUGUR_EFORMAT, "%s: use_appearance %d, use_blendshapes %d, blendshapes_symmetric %d name "
+                       "no features augur computes (use_appearance 0-2; the blendshapes need appearance)",
+                       path, m->use_appearance, m->use_blendshapes, m->bs_symmetric);
+    }
+    int want = AU_GEOM_N + (m->use_appearance ? AU_APP_N : 0) + (m->use_blendshapes ? AU_BS_N : 0);
+    if (m->n_feat != want) {
         cJSON_Delete(root);
         return au_fail(err, AUGUR_EFORMAT, "%s: n_features %d does not match the features augur computes (%d%s)",
                        path, m->n_feat, want,
