@@ -102,6 +102,15 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
         else if (!strcmp(v, "personal")) o->fit.video_reading = 0;
         else { cli_error(cmd, "--video-reading takes auto or personal (not '%s')", v); return -1; }
     }
+    else if (!strcmp(a, "--min-auc")) {
+        char *end;
+        double x = strtod(v, &end);
+        if (end == v || *end || !(x >= 0 && x <= 1)) {
+            cli_error(cmd, "--min-auc must be an AUC in [0, 1] (0: every AU is claimed), not '%s'", v);
+            return -1;
+        }
+        o->fit.min_auc = (float)x;
+    }
     else if (!strcmp(a, "--video-margin")) {
         o->fit.video_margin = (float)atof(v);
         if (!(o->fit.video_margin >= 0 && o->fit.video_margin < 1)) { cli_error(cmd, "--video-margin must be in [0, 1)"); return -1; }

@@ -63,6 +63,9 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "                      rest and its AUs carry no loss (as a covered half is read; default 0)\n" \
     "  --no-cover          train: leave out the covered-area test (a face area whose HOG is unlike 99%% of\n" \
     "                      the training faces' is taken as covered and not read; docs/AUS.md, RULE24)\n" \
+    "  --min-auc X         an AU whose out-of-fold AUC on the FACS codes (the inner folds) is under X\n" \
+    "                      is measured but never claimed present, and stays out of the evidence map\n" \
+    "                      (RULE34; default 0: every AU is claimed)\n" \
     "  --weak-au10 N       AU10 weak labels (RULE31): 0 as shipped (absent on neutral faces only); 1 also\n" \
     "                      absent on surprise, sadness, fear and contempt faces; 2 and on happy faces\n" \
     "  --l2 X              ridge of the per-AU regressions, --hidden 0 (default 20)\n" \

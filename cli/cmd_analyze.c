@@ -124,10 +124,21 @@ static void print_text(FILE *o, const struct augur_analysis *a)
         int held = 0;
         for (int k = 0; k < f->n_aus; k++) {
             const struct augur_au *u = &f->aus[k];
-            if (!u->held_at_rest || u->held_at_rest == AUGUR_HELD_COVERED) continue;
+            if (!u->held_at_rest || u->held_at_rest == AUGUR_HELD_COVERED || u->held_at_rest == AUGUR_HELD_UNVALIDATED)
+                continue;
             fprintf(o, "%s AU%d (p %.2f; %s %+.1f mm, within what faces at rest show)",
                     held ? "," : "          held back at rest:", u->id, u->probability, augur_measure_name(u->measure),
                     u->measure_mm);
+            held = 1;
+        }
+        if (held) fputc('\n', o);
+        /* read over the threshold, but an AU the model cannot rank (augur_au.unvalidated, RULE34): said */
+        held = 0;
+        for (int k = 0; k < f->n_aus; k++) {
+            const struct augur_au *u = &f->aus[k];
+            if (u->held_at_rest != AUGUR_HELD_UNVALIDATED) continue;
+            fprintf(o, "%s AU%d (p %.2f)", held ? "," : "          not claimed (the model cannot rank them):", u->id,
+                    u->probability);
             held = 1;
         }
         if (held) fputc('\n', o);

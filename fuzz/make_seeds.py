@@ -145,6 +145,9 @@ open(a + "/personal_gate", "w").write(json.dumps(qm, separators=(",", ":")))
 # ... the still reading counting only where the person's neutral does not show the AU (--personal-gate neutral)
 nm = dict(rm, personal_gate="neutral")
 open(a + "/personal_gate_neutral", "w").write(json.dumps(nm, separators=(",", ":")))
+# with each AU's inner-fold AUC and a bar that leaves AU6 unvalidated (train au --min-auc; RULE34)
+vm = dict(rm, min_auc=0.6, aus=[dict(x, oof_auc=0.55 if x["au"] == 6 else 0.9) for x in rm["aus"]])
+open(a + "/min_auc", "w").write(json.dumps(vm, separators=(",", ":")))
 # a covered-area test (train au's "cover"; au/cover.h) is refused without the HOG it describes: a short one
 # here, so the fuzzer reaches the cover parser (a real one is 44,000 numbers, past the input size)
 cm = dict(rm, cover={"components": 24, "encoding": "float32le-base64",

@@ -167,7 +167,9 @@ enum augur_au_held {
     AUGUR_HELD_REST = 1,    /* the model scores it only beyond faces at rest, and it is within them */
     AUGUR_HELD_STILL = 2,   /* against the person's neutral: the still image does not show it, nor a movement */
     AUGUR_HELD_NEUTRAL = 3, /* against the person's neutral: the person's neutral shows it too, and no movement */
-    AUGUR_HELD_COVERED = 4  /* its face area looks covered (struct augur_face.covered): not read */
+    AUGUR_HELD_COVERED = 4, /* its face area looks covered (struct augur_face.covered): not read */
+    AUGUR_HELD_UNVALIDATED = 5 /* the AU model could not rank this AU on FACS-coded faces it was not fitted on
+                                  (its out-of-fold AUC under the model's min_auc): never claimed present */
 };
 
 struct augur_au {
@@ -196,7 +198,13 @@ struct augur_au {
                               show it and its measurement is within what the person's face at rest shows
                               (docs/AUS.md "A face held still"). 3: the same, but the face as a still image
                               shows it and so does the person's neutral: the resting face, not a movement.
-                              4: its face area looks covered (struct augur_face.covered) */
+                              4: its face area looks covered (struct augur_face.covered). 5: not validated: the
+                              AU model's held-out ranking of this AU on FACS-coded faces was under its bar
+                              (docs/AUS.md "AUs the model cannot rank"), so it is measured but never claimed */
+    int   unvalidated;     /* 1: the AU model could not rank this AU on FACS-coded faces it was not fitted on
+                              (its out-of-fold AUC under the model's min_auc; docs/AUS.md "AUs the model cannot
+                              rank"): probability, intensity and level are measured, but it is never present,
+                              and the AU evidence does not rest on it. 0 for every AU of a model without min_auc */
 };
 
 struct augur_face {

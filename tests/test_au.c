@@ -82,6 +82,22 @@ static int saved_with(const au_model *m, const char *path, const char *key, cons
     return p != NULL && f != NULL;
 }
 
+/* In the file at path, the first number after the first `key` starts with 0: make it 1 (0.59 -> 1.59). */
+static int first_digit_to_one(const char *path, const char *key)
+{
+    static char txt[1 << 23];
+    FILE *f = fopen(path, "r+");
+    size_t n = f ? fread(txt, 1, sizeof txt - 1, f) : 0;
+    txt[n] = 0;
+    char *p = strstr(txt, key);
+    if (p) p += strlen(key);
+    while (p && *p && !(*p >= '0' && *p <= '9')) p++;
+    int ok = p && *p == '0';
+    if (ok) { *p = '1'; rewind(f); fwrite(txt, 1, n, f); }
+    if (f) fclose(f);
+    return ok;
+}
+
 /* HOG: au_hog(mirror) == au_hog(crop) exactly up to rounding, and it depends on the image. */
 static void test_hog_mirror(void)
 {
@@ -1034,6 +1050,54 @@ int main(void)
                 if (gf) fclose(gf);
                 CHECK(one && au_model_load(&back, tmp, &e2) == AUGUR_EFORMAT, "a rest gate of 2 loads");
                 m->rest_gate[a12] = 0;
+            }
+            /* an AU the model cannot rank (RULE34): with its out-of-fold AUC under min_auc, AU12 keeps its
+             * probability and intensity but is not present (held 5, unvalidated) and leaves the evidence map (its
+             * margin 0); at the bar it counts again; both fields are saved and loaded back, bad ones refused */
+            {
+                int a12 = au_index(12);
+                static au_face_aus rv;
+                float keep_auc = m->oof_auc[a12], keep_min = m->min_auc;
+                m->min_auc = 0.6f;
+                m->oof_auc[a12] = 0.59f;
+                CHECK(au_read_features(m, f, ra.features, NULL, &rv, &e2) == 0 && !rv.au[a12].present &&
+                      rv.au[a12].held_at_rest == AUGUR_HELD_UNVALIDATED && rv.au[a12].unvalidated &&
+                      rv.au[a12].probability == ra.au[a12].probability && rv.au[a12].intensity == ra.au[a12].intensity &&
+                      ra.au[a12].present, "AU12 not validated: present %d held %d unvalidated %d p %.3f (was %.3f, present %d)",
+                      rv.au[a12].present, rv.au[a12].held_at_rest, rv.au[a12].unvalidated, rv.au[a12].probability,
+                      ra.au[a12].probability, ra.au[a12].present);
+                float pr[AU_COUNT], e_all[AU_EV_CLASSES], e_wo[AU_EV_CLASSES], e_ref[AU_EV_CLASSES];
+                au_model_predict(m, ra.features, pr);
+                au_model_evidence(m, pr, e_wo);
+                m->oof_auc[a12] = 0.6f;
+                au_model_evidence(m, pr, e_all);
+                float keep_w[AU_EV_CLASSES];
+                for (int c = 0; c < AU_EV_CLASSES; c++) { keep_w[c] = m->ev_w[c][a12]; m->ev_w[c][a12] = 0; }
+                au_model_evidence(m, pr, e_ref); /* the map without AU12, by hand */
+                for (int c = 0; c < AU_EV_CLASSES; c++) m->ev_w[c][a12] = keep_w[c];
+                float d_ref = 0, d_all = 0;
+                for (int c = 0; c < AU_EV_CLASSES; c++) {
+                    d_ref = fmaxf(d_ref, fabsf(e_wo[c] - e_ref[c]));
+                    d_all = fmaxf(d_all, fabsf(e_wo[c] - e_all[c]));
+                }
+                CHECK(m->has_evidence && d_ref < 1e-6f && d_all > 1e-3f, "the evidence map without an unvalidated AU: "
+                      "%.2g from the map without it, %.2g from the map with it", d_ref, d_all);
+                CHECK(au_read_features(m, f, ra.features, NULL, &rv, &e2) == 0 && rv.au[a12].present &&
+                      !rv.au[a12].held_at_rest && !rv.au[a12].unvalidated, "AU12 at the bar: present %d held %d",
+                      rv.au[a12].present, rv.au[a12].held_at_rest);
+                m->oof_auc[a12] = 0.59f;
+                static au_model back;
+                CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back, tmp, &e2) == 0 &&
+                      fabsf(back.min_auc - 0.6f) < 1e-6f && fabsf(back.oof_auc[a12] - 0.59f) < 1e-6f &&
+                      !au_model_validated(&back, a12) && au_model_validated(&back, au_index(6)),
+                      "min_auc and oof_auc are not saved and loaded back (%s)", e2.msg);
+                CHECK(au_model_save(m, tmp, &e2) == 0 && first_digit_to_one(tmp, "\"min_auc\"") &&
+                      au_model_load(&back, tmp, &e2) == AUGUR_EFORMAT && strstr(e2.msg, "malformed"),
+                      "a min_auc of 1.6 loads (%s)", e2.msg);
+                CHECK(au_model_save(m, tmp, &e2) == 0 && first_digit_to_one(tmp, "\"oof_auc\"") &&
+                      au_model_load(&back, tmp, &e2) == AUGUR_EFORMAT, "an oof_auc of 1.59 loads");
+                m->oof_auc[a12] = keep_auc;
+                m->min_auc = keep_min;
             }
             /* the gate of the reading against the person's neutral (RULE22): the face read against itself has
              * not moved, so an AU that its still reading does not show is held back, its probability kept; one

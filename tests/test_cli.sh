@@ -272,6 +272,27 @@ expect 0 "analyze --json, an AU held back at rest" -- "$AUGUR" analyze --json --
 grep_out '"au":12,"name":"lip corner puller","present":false' "JSON: AU12 not present"
 grep_out '"held_at_rest":true' "JSON: held_at_rest"
 rm -f "$T/au-held.json"
+# an AU the model cannot rank (RULE34): the shipped model with a bar of 0.6 and AU12's inner-fold AUC at 0.5, so the
+# astronaut's smile is read over its threshold but not claimed; the summary and the JSON say so
+python3 - "$SRC/models/au.json" "$T/au-unval.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert all("oof_auc" in a for a in d["aus"]), "the shipped model carries each AU's inner-fold AUC"
+d["min_auc"] = 0.6
+for a in d["aus"]:
+    if a["au"] == 12:
+        a["oof_auc"] = 0.5
+json.dump(d, open(sys.argv[2], "w"))
+PY
+expect 0 "analyze, an AU not validated" -- "$AUGUR" analyze --au-model "$T/au-unval.json" "$SRC/examples/astronaut.png"
+grep_out "not claimed (the model cannot rank them): AU12 (p 1.00)" "the summary names the unvalidated AU"
+if grep -q "action units:.*AU12" "$T/out"; then fail=$((fail + 1)); echo "FAIL: an unvalidated AU12 listed as present"; else pass=$((pass + 1)); fi
+expect 0 "analyze --json, an AU not validated" -- "$AUGUR" analyze --json --au-model "$T/au-unval.json" "$SRC/examples/astronaut.png"
+grep_out '"au":12,"name":"lip corner puller","present":false' "JSON: unvalidated AU12 not present"
+grep_out '"validated":false' "JSON: validated false"
+rm -f "$T/au-unval.json"
+expect 2 "train au bad --min-auc" -- "$AUGUR" train au --data "$T" --min-auc 1.5 --out "$T/m.json"
+grep_out "min-auc must be an AUC in \[0, 1\]" "--min-auc message"
 expect 2 "train au bad --rest-gate" -- "$AUGUR" train au --data "$T" --rest-gate 20,x --out "$T/m.json"
 grep_out "rest-gate takes none or AU numbers" "--rest-gate message"
 expect 2 "train au bad --personal-shift" -- "$AUGUR" train au --data "$T" --personal-shift both --out "$T/m.json"

@@ -155,6 +155,28 @@ int main(void)
                   "the astronaut's own list by probability: %s", al0 ? al0 : "");
             augur_string_free(al);
             augur_string_free(al0);
+            /* an AU the model cannot rank (RULE34): not present, said in the trace, a claim's reason and the JSON
+             * ("validated": false, no "held_at_rest"), and left out of TAG's list */
+            g.aus[k6].held_at_rest = AUGUR_HELD_UNVALIDATED;
+            g.aus[k6].unvalidated = 1;
+            CHECK(ex_build_trace(&g, -1, &tg, &e) == 0, "trace: %s", e.msg);
+            local[0] = 0;
+            for (int i = 0; i < tg.n_local; i++)
+                if (!strncmp(tg.local[i], "AU6 ", 4)) snprintf(local, sizeof local, "%s", tg.local[i]);
+            CHECK(strstr(local, "not scored present: the AU model could not rank AU6"), "unvalidated, the trace: %s", local);
+            CHECK(ex_verify(&g, claim, strlen(claim), &vh, &e) == 0 && vh.n_claims == 1 && !vh.claims[0].supported &&
+                      strstr(vh.claims[0].reason, "could not rank it"),
+                  "unvalidated, a claim's reason: %s", vh.n_claims ? vh.claims[0].reason : "no claim");
+            js = augur_analysis_json(&an, 0);
+            const char *j6 = js ? strstr(js, "{\"au\":6,") : NULL, *j6e = j6 ? strchr(j6 + 1, '{') : NULL;
+            CHECK(j6 && strstr(j6, "\"validated\":false") && strstr(j6, "\"validated\":false") < (j6e ? j6e : j6 + strlen(j6)) &&
+                      !strstr(js, "held_at_rest"), "JSON of an unvalidated AU6: %.200s", j6 ? j6 : "none");
+            augur_string_free(js);
+            CHECK(augur_aulist(ctx, &g, 19, &al) == 0 && al && !strstr(al, "AU6 "), "an unvalidated AU in TAG's list: %s",
+                  al ? al : "");
+            augur_string_free(al);
+            g.aus[k6].unvalidated = 0;
+            g.aus[k6].held_at_rest = 1;
         }
     }
     for (int i = 0; i < t.n_local; i++)

@@ -89,6 +89,9 @@ static int gated_personal(char **f, int cg, int cp, int ct, int cn, int cm, int 
     return !still && au_beyond_rest(au_defs[a].id, (float)atof(f[cm]), (float)atof(f[cr])) == 0;
 }
 
+/* The fold model does not validate the AU (bit 3 of the gate column; RULE34): never present. */
+static int unvalidated(char **f, int cg) { return cg >= 0 && (atoi(f[cg]) & 8); }
+
 static int read_preds(const char *path, pred_file *out, au_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -178,7 +181,7 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
         int present[AU_COUNT];
         for (int a = 0; a < AU_COUNT; a++) {
             present[a] = out->in_file[a] && *f[col_p[a]] && atof(f[col_p[a]]) >= atof(f[col_t[a]]) &&
-                         !gated(f, col_g[a], col_mm[a], col_rm[a], a);
+                         !gated(f, col_g[a], col_mm[a], col_rm[a], a) && !unvalidated(f, col_g[a]);
             out->label[(size_t)i * AU_COUNT + a] = out->in_file[a] && *f[col_y[a]] ? (signed char)atoi(f[col_y[a]]) : -1;
         }
         au_facs_apply(present);
@@ -188,7 +191,8 @@ static int read_preds(const char *path, pred_file *out, au_error *err)
         int has_pn = 0;
         for (int a = 0; a < AU_COUNT && out->has_personal; a++) has_pn |= out->in_file[a] && *f[col_pp[a]] && *f[col_pt[a]];
         for (int a = 0; a < AU_COUNT; a++)
-            present[a] = has_pn && out->in_file[a] && *f[col_pp[a]] && atof(f[col_pp[a]]) >= atof(f[col_pt[a]]) &&
+            present[a] = has_pn && out->in_file[a] && !unvalidated(f, col_g[a]) && *f[col_pp[a]] &&
+                         atof(f[col_pp[a]]) >= atof(f[col_pt[a]]) &&
                          !gated(f, col_g[a], col_mmp[a], col_rmp[a], a) &&
                          !gated_personal(f, col_g[a], col_p[a], col_t[a], col_pn[a], col_mmp[a], col_rmp[a], a);
         au_facs_apply(present);

@@ -724,8 +724,9 @@ static void auc_rows(const pool *p, const float *oof_p, const float *oof_t, au_e
  * gates the reading against the person's neutral (au_personal_gated: present
  * there needs the still reading or the personal measurement beyond its edge),
  * bit 2 where, besides, the still reading counts only where the person's
- * neutral read still (prob_neu, n x AU_COUNT, -1: none) does not show it;
- * fold_of: n. */
+ * neutral read still (prob_neu, n x AU_COUNT, -1: none) does not show it,
+ * bit 3 where the fold model does not validate the AU (au_model_validated,
+ * RULE34: never present); fold_of: n. */
 static int write_predictions(const char *path, const pool *p, const float *prob, const float *thr, const float *prob_pn,
                              const float *thr_pn, const float *mm, const unsigned char *gate, const float *prob_neu,
                              const int *fold_of, const signed char *ev, const int *fitted, au_error *err)
@@ -940,6 +941,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
         for (int a = 0; a < AU_COUNT; a++) {
             fitted[a] |= m->trained[a];
             rep->fitted_folds[a] += m->trained[a];
+            rep->unvalidated_folds[a] += m->trained[a] && !au_model_validated(m, a);
             rep->still_in_video_folds[a] += m->still_in_video[a];
         }
         for (int i = 0; i < p.n; i++) {
@@ -958,7 +960,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                  * the still reading counting only where the neutral's does not show the AU */
                 oof_gate[(size_t)i * AU_COUNT + a] =
                     (unsigned char)((m->rest_gate[a] ? 1 : 0) | (m->personal_gate == AU_GATE_MOVED ? 2 : 0) |
-                                    (m->personal_gate == AU_GATE_NEUTRAL ? 4 : 0));
+                                    (m->personal_gate == AU_GATE_NEUTRAL ? 4 : 0) | (au_model_validated(m, a) ? 0 : 8));
                 int j = au_measure_of(au_defs[a].id);
                 float *q = oof_mm + ((size_t)i * AU_COUNT + a) * 4;
                 if (j >= 0) {
@@ -968,7 +970,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                     q[3] = au_rest_edge(m, au_defs[a].id, 1);
                 }
                 /* as the reading (au_read_features): the threshold, then the gate by faces at rest */
-                present[a] = prob[a] >= m->threshold[a] && !au_rest_gated(m, a, q[0], 0);
+                present[a] = prob[a] >= m->threshold[a] && !au_rest_gated(m, a, q[0], 0) && au_model_validated(m, a);
             }
             au_facs_apply(present); /* as the reading (au_read_features) */
             for (int a = 0; a < AU_COUNT; a++) {
@@ -1004,7 +1006,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
                 int any_pn = 0;
                 for (int a = 0; a < AU_COUNT; a++) {
                     float mm = oof_mm[((size_t)i * AU_COUNT + a) * 4 + 2];
-                    any_pn |= m->trained[a] && prob[a] >= th[a] && !au_rest_gated(m, a, mm, 1) &&
+                    any_pn |= m->trained[a] && au_model_validated(m, a) && prob[a] >= th[a] && !au_rest_gated(m, a, mm, 1) &&
                               !au_personal_gated(m, a, oof_p[(size_t)i * AU_COUNT + a], pnn[a], mm);
                 }
                 rep->n_personal_neutral++;
@@ -1014,7 +1016,7 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
             int pers = neu[i] >= 0 && m->has_neutral_mean; /* read against the neutral, as above, or as a still */
             for (int a = 0; a < AU_COUNT; a++) {
                 float mm = oof_mm[((size_t)i * AU_COUNT + a) * 4 + (pers ? 2 : 0)];
-                present[a] = m->trained[a] && prob[a] >= th[a] && !au_rest_gated(m, a, mm, pers) &&
+                present[a] = m->trained[a] && au_model_validated(m, a) && prob[a] >= th[a] && !au_rest_gated(m, a, mm, pers) &&
                              !(pers && au_personal_gated(m, a, oof_p[(size_t)i * AU_COUNT + a], pnn[a], mm));
             }
             au_facs_apply(present);
@@ -1126,6 +1128,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
         snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-gate %s",
                  o->personal_gate == AU_GATE_MOVED ? "moved" : "none");
     if (o->personal_rest_self) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-rest-self");
+    if (o->fit.min_auc > 0) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --min-auc %g", o->fit.min_auc);
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",
@@ -1200,6 +1203,15 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
         npart++;
     }
     if (npart) P(".\n\n");
+    int nunv = 0; /* RULE34 */
+    for (int i = 0; i < rep->n_rows; i++) {
+        int a = au_index(rep->rows[i].au);
+        if (a < 0 || !rep->unvalidated_folds[a]) continue;
+        P("%s AU%d (%d of %d)", nunv ? "," : "AUs not validated (their AUC over the inner folds of the training part under "
+          "`--min-auc`: never present, and out of the evidence map):", rep->rows[i].au, rep->unvalidated_folds[a], rep->folds);
+        nunv++;
+    }
+    if (nunv) P(".\n\n");
     if (pn)
         P("Against the person's neutral (each peak read with its sequence's neutral first frame as the person's rest, "
           "as `augur video` reads a face once it has seen the person at rest; %d of %d peaks have a meshed neutral frame, "
@@ -1296,6 +1308,7 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
         cJSON_AddBoolToObject(x, "openface16", r->openface);
         cJSON_AddBoolToObject(x, "fitted", r->fitted);
         if (au_index(r->au) >= 0) cJSON_AddNumberToObject(x, "fitted_folds", rep->fitted_folds[au_index(r->au)]);
+        if (au_index(r->au) >= 0) cJSON_AddNumberToObject(x, "unvalidated_folds", rep->unvalidated_folds[au_index(r->au)]);
         cJSON_AddItemToArray(rows, x);
     }
     snprintf(path, sizeof path, "%s.json", prefix);

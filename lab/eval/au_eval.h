@@ -124,6 +124,8 @@ typedef struct au_eval_report {
     int n_personal_neutral, personal_neutral_any;
     int still_in_video_folds[AU_COUNT]; /* --video-reading auto: in how many folds the AU kept the still reading */
     int fitted_folds[AU_COUNT];   /* in how many folds the AU was fitted (its training part had min_pos positives) */
+    int unvalidated_folds[AU_COUNT]; /* in how many folds the fitted AU was not validated (its inner-fold AUC under
+                                     --min-auc: never present; RULE34) */
     int n_neutral;                /* held-out CK+ neutral frames scored */
     double neutral_any_rate;      /* fraction of them with any fitted AU present */
     double neutral_au_rate;       /* fraction of (frame, fitted AU) pairs present */

@@ -516,6 +516,38 @@ static int joint_thresholds(const double *oof, const signed char *y, const int *
     return 0;
 }
 
+/* The AUC of scores over the rows in `rows` whose label is 0 or 1 (stride between a row's labels): the
+ * chance that a positive outranks a negative, ties counting half (ranks averaged over ties). NaN with no
+ * positive or no negative. */
+typedef struct { double s; signed char y; } scored;
+static int cmp_scored(const void *a, const void *b)
+{
+    double x = ((const scored *)a)->s, y = ((const scored *)b)->s;
+    return x < y ? -1 : x > y;
+}
+static double auc_of(const double *score, const signed char *lab, size_t stride, const unsigned char *rows, int n)
+{
+    scored *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (!v) return NAN;
+    int k = 0;
+    double pos = 0, rank_pos = 0;
+    for (int i = 0; i < n; i++)
+        if (rows[i] && (lab[(size_t)i * stride] == 0 || lab[(size_t)i * stride] == 1))
+            v[k++] = (scored){score[i], lab[(size_t)i * stride]};
+    qsort(v, (size_t)k, sizeof *v, cmp_scored);
+    for (int i = 0; i < k;) {
+        int j = i;
+        while (j < k && v[j].s == v[i].s) j++;
+        double r = (i + 1 + j) / 2.0; /* the mean of ranks i+1..j */
+        for (int q = i; q < j; q++)
+            if (v[q].y == 1) { pos++; rank_pos += r; }
+        i = j;
+    }
+    free(v);
+    double neg = k - pos;
+    return pos > 0 && neg > 0 ? (rank_pos - pos * (pos + 1) / 2) / (pos * neg) : NAN;
+}
+
 static int cmp_float(const void *a, const void *b)
 {
     float x = *(const float *)a, y = *(const float *)b;
@@ -588,6 +620,8 @@ int au_fit_check_opts(const au_fit_opts *o, au_error *err)
     if (!(o->area_dropout >= 0 && o->area_dropout < 1) || (o->area_dropout > 0 && o->hidden <= 0))
         return au_fail(err, AUGUR_EARG, "area dropout %g: a probability in [0, 1), for a network (--hidden H)",
                        o->area_dropout);
+    if (!(o->min_auc >= 0 && o->min_auc <= 1))
+        return au_fail(err, AUGUR_EARG, "min AUC %g: a ranking in [0, 1]", o->min_auc);
     if (o->hidden > 0 && (o->epochs < 1 || !(o->dropout >= 0 && o->dropout < 1) || !(o->wd >= 0)))
         return au_fail(err, AUGUR_EARG, "bad network settings (epochs %d, dropout %g, weight decay %g)", o->epochs,
                        o->dropout, o->wd);
@@ -609,6 +643,8 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     m->n_feat = nf;
     m->n_train = n;
     m->has_evidence = 0;
+    for (int a = 0; a < AU_COUNT; a++) m->oof_auc[a] = NAN;
+    m->min_auc = o->min_auc; /* before the evidence map, which leaves out the AUs it does not validate */
     unsigned char colmask[AU_MAX_FEATURES];
     /* the neutral rows' mean features (as computed, before au_model_input), for
      * person-specific normalisation */
@@ -764,6 +800,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         m->l2[a] = o->hidden > 0 ? o->wd : o->l2;
         for (int i = 0; i < n; i++) score[i] = oof[(size_t)i * AU_COUNT + a];
         f1rows_of[a] = f1rows;
+        m->oof_auc[a] = (float)auc_of(score, lab, 1, f1rows, n); /* RULE34 */
         m->threshold[a] = pick_threshold(score, lab, f1rows, d->neutral ? d->neutral : none, d->neutral_weight, n, o->neutral_budget);
         /* the personal reading's threshold, by the same rule on the rows read against their person's neutral
          * (when there are enough of them: 20 neutral rows, 10 coded positives) */
@@ -810,7 +847,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
             if (d->cls[i] < 0) continue;
             evw[k] = d->ev_weight ? d->ev_weight[i] : 1.0;
             for (int a = 0; a < AU_COUNT; a++)
-                U[(size_t)k * AU_COUNT + a] = m->trained[a] ? au_model_margin(m, a, (float)(1.0 / (1.0 + exp(-oof[(size_t)i * AU_COUNT + a])))) : 0;
+                U[(size_t)k * AU_COUNT + a] = au_model_margin(m, a, (float)(1.0 / (1.0 + exp(-oof[(size_t)i * AU_COUNT + a])))); /* 0: not fitted or not validated */
             cls[k++] = d->cls[i];
         }
         if (k >= 10) {
@@ -879,6 +916,11 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
     if (m->personal_all) cJSON_AddStringToObject(root, "personal_shift", "all");
     if (m->personal_gate)
         cJSON_AddStringToObject(root, "personal_gate", m->personal_gate == AU_GATE_NEUTRAL ? "neutral" : "moved");
+    if (m->min_auc > 0) { /* as given (a float's double would print 0.60000002384185791) */
+        char v[24];
+        snprintf(v, sizeof v, "%.6g", (double)m->min_auc);
+        cJSON_AddRawToObject(root, "min_auc", v);
+    }
     cJSON_AddNumberToObject(root, "n_train", m->n_train);
     cJSON_AddItemToObject(root, "mean", float_array(m->mean, m->n_feat));
     cJSON_AddItemToObject(root, "scale", float_array(m->scale, m->n_feat));
@@ -948,6 +990,11 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
             cJSON_AddNumberToObject(o, "threshold_personal", m->threshold_personal[a]);
         if (m->still_in_video[a]) cJSON_AddStringToObject(o, "video_reading", "still");
         if (m->rest_gate[a]) cJSON_AddNumberToObject(o, "rest_gate", 1);
+        if (m->oof_auc[a] >= 0 && m->oof_auc[a] <= 1) { /* 4 decimals: a ranking, not a weight */
+            char v[16];
+            snprintf(v, sizeof v, "%.4f", (double)m->oof_auc[a]);
+            cJSON_AddRawToObject(o, "oof_auc", v);
+        }
         cJSON_AddNumberToObject(o, "l2", m->l2[a]);
         cJSON_AddNumberToObject(o, "intensity_ref", m->intensity_ref[a]);
         cJSON_AddNumberToObject(o, "bias", m->b[a]);

@@ -72,6 +72,8 @@ typedef struct au_fit_opts {
                                the fit itself does not change */
     float video_margin;     /* auto: the still reading's F1 must exceed the personal one's by more than this
                                (au_fit_default_opts: 0; train au / eval au: 0.05, the shipped recipe) */
+    float min_auc;          /* an AU whose out-of-fold AUC (m->oof_auc, the inner folds) is under this is not
+                               validated: never present, out of the evidence map (m->min_auc; RULE34; 0: off) */
 } au_fit_opts;
 
 au_fit_opts au_fit_default_opts(void);

@@ -95,6 +95,7 @@ class augur_au(Structure):
         ("level", c_float),
         ("measure_rest_mm", c_float),
         ("held_at_rest", c_int),
+        ("unvalidated", c_int),
     ]
 
 

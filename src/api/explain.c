@@ -56,8 +56,10 @@ AUGUR_API int augur_aulist(augur_context *ctx, const struct augur_face *face, in
     struct augur_au s[AUGUR_AU_COUNT];
     int n = 0;
     for (int k = 0; k < face->n_aus && k < AUGUR_AU_COUNT; k++)
-        if (face->aus[k].source != AUGUR_AU_SOURCE_NONE && !augur_au_covered(face, &face->aus[k]))
-            s[n++] = face->aus[k]; /* an AU of a covered half is not evidence (docs/AUS.md "A face half covered") */
+        if (face->aus[k].source != AUGUR_AU_SOURCE_NONE && !augur_au_covered(face, &face->aus[k]) &&
+            !face->aus[k].unvalidated)
+            s[n++] = face->aus[k]; /* an AU of a covered half is not evidence (docs/AUS.md "A face half covered"),
+                                    * nor one the model cannot rank (RULE34) */
     qsort(s, (size_t)n, sizeof *s, cmp_prob_desc);
     size_t cap = (size_t)AUGUR_AU_COUNT * 64 + 1, len = 0;
     char *buf = malloc(cap);

@@ -296,7 +296,10 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
             ref = 4.0f; /* logit 4 = probability 0.98 */
         }
         r->present = r->source != AU_SRC_NONE && r->probability >= thr;
-        if (r->present && (out->covered & au_area_of(a)))
+        r->unvalidated = m->trained[a] && !au_model_validated(m, a);
+        if (r->present && r->unvalidated)
+            r->held_at_rest = AUGUR_HELD_UNVALIDATED; /* RULE34: the model cannot rank it; measured, never claimed */
+        else if (r->present && (out->covered & au_area_of(a)))
             r->held_at_rest = AUGUR_HELD_COVERED;
         else if (r->present && au_rest_gated(m, a, r->measure_mm, neutral != NULL))
             r->held_at_rest = AUGUR_HELD_REST;
@@ -426,6 +429,7 @@ void au_fill_face(const au_face_aus *r, au_face *f, int img_w, int img_h)
         o->level = x->level;
         o->measure_rest_mm = x->measure_rest_mm;
         o->held_at_rest = x->held_at_rest;
+        o->unvalidated = x->unvalidated;
     }
     f->n_aus = AU_COUNT;
     f->covered = r->covered;

@@ -35,8 +35,9 @@ typedef struct au_reading {
                              person's neutral, the still reading does not show it and its measurement is
                              within the person's faces at rest (au_personal_gated); 3 the same, the still
                              reading shows it but so does the person's neutral read as a photo; 4 its face
-                             area looks covered (au/cover.h) */
+                             area looks covered (au/cover.h); 5 the model does not validate it (RULE34) */
     int   side;           /* 0 both / symmetric, 1 subject's right stronger, 2 left stronger */
+    int   unvalidated;    /* the model does not validate this AU (au_model_validated; struct augur_au.unvalidated) */
 } au_reading;
 
 /* Every evidence feature: geometry (against the population neutral), then

@@ -130,9 +130,14 @@ static double prob_logit(double p)
     return log(p / (1 - p));
 }
 
+int au_model_validated(const au_model *m, int a)
+{
+    return !(m->min_auc > 0 && m->oof_auc[a] < m->min_auc); /* NaN (unknown): validated */
+}
+
 float au_model_margin(const au_model *m, int a, float p)
 {
-    if (!m->trained[a]) return 0;
+    if (!m->trained[a] || !au_model_validated(m, a)) return 0;
     float u = (float)(prob_logit(p) - prob_logit(m->threshold[a]));
     return fminf(AU_EV_CLAMP, fmaxf(-AU_EV_CLAMP, u));
 }
@@ -286,6 +291,12 @@ int au_model_load(au_model *m, const char *path, au_error *err)
             if (!(q[0][j] <= q[1][j])) goto bad;
         *(k ? &m->has_measure_rest_personal : &m->has_measure_rest) = 1;
     }
+    /* RULE34: an AU whose own held-out ranking is under min_auc is not claimed (optional: files before
+     * 2026-12-07 have neither, and every AU counts) */
+    for (int a = 0; a < AU_COUNT; a++) m->oof_auc[a] = NAN;
+    const cJSON *ma = cJSON_GetObjectItemCaseSensitive(root, "min_auc");
+    if (ma && !(cJSON_IsNumber(ma) && ma->valuedouble >= 0 && ma->valuedouble <= 1)) goto bad;
+    m->min_auc = ma ? (float)ma->valuedouble : 0;
     const cJSON *hd = cJSON_GetObjectItemCaseSensitive(root, "hidden");
     if (hd) {
         const cJSON *hw = cJSON_GetObjectItemCaseSensitive(root, "hidden_weights");
@@ -319,6 +330,8 @@ int au_model_load(au_model *m, const char *path, au_error *err)
         const cJSON *rg = cJSON_GetObjectItemCaseSensitive(o, "regional");
         const cJSON *vr = cJSON_GetObjectItemCaseSensitive(o, "video_reading");
         const cJSON *gate = cJSON_GetObjectItemCaseSensitive(o, "rest_gate");
+        const cJSON *auc = cJSON_GetObjectItemCaseSensitive(o, "oof_auc");
+        if (auc && !(cJSON_IsNumber(auc) && auc->valuedouble >= 0 && auc->valuedouble <= 1)) goto bad;
         if (vr && !(cJSON_IsString(vr) && (!strcmp(vr->valuestring, "still") || !strcmp(vr->valuestring, "personal"))))
             goto bad;
         if (a < 0 || !cJSON_IsNumber(th) || !cJSON_IsNumber(ir) || !cJSON_IsNumber(b) ||
@@ -333,6 +346,7 @@ int au_model_load(au_model *m, const char *path, au_error *err)
                       (gate->valueint == 0 || au_measure_of(au_defs[a].id) >= 0)))
             goto bad;
         m->rest_gate[a] = gate ? gate->valueint : 0;
+        if (auc) m->oof_auc[a] = (float)auc->valuedouble;
         m->b[a] = (float)b->valuedouble;
         m->n_pos[a] = cJSON_IsNumber(pos) ? pos->valueint : 0;
         if (!(m->threshold[a] > 0 && m->threshold[a] < 1) || (tp && !cJSON_IsNumber(tp)) ||

@@ -64,6 +64,13 @@ typedef struct au_model {
                                          probability alone does not make it present (au_rest_gated;
                                          docs/AUS.md "AU20 and faces at rest"). JSON per AU "rest_gate": 1 */
     float l2[AU_COUNT];               /* ridge strength chosen by inner subject-fold CV */
+    float oof_auc[AU_COUNT];          /* how well the AU's out-of-fold logits (the 3 inner folds that pick its
+                                         threshold) rank its positives over its negatives, on the rows its F1 is
+                                         taken on (FACS-coded rows when it has >= 10 coded positives); NaN where
+                                         unknown (a file without it). JSON per AU "oof_auc" */
+    float min_auc;                    /* an AU whose oof_auc is under this is not validated (au_model_validated):
+                                         never present, and its margin does not enter the evidence map (RULE34);
+                                         0: every AU counts. JSON "min_auc" */
     float intensity_ref[AU_COUNT];    /* logit at which intensity reaches 5 (95th pct of positives) */
     int n_pos[AU_COUNT], n_train;     /* training support */
     /* person-specific normalisation (video): mean features of the neutral
@@ -95,7 +102,10 @@ typedef struct au_model {
 
 #define AU_EV_CLAMP 8.0f
 
-/* The evidence map's input for AU a at probability p (0 if a is not fitted). */
+/* 1 unless the model's own held-out ranking of AU a was under its min_auc (RULE34). */
+int au_model_validated(const au_model *m, int a);
+
+/* The evidence map's input for AU a at probability p (0 if a is not fitted or not validated). */
 float au_model_margin(const au_model *m, int a, float p);
 
 /* Evidence per class (sums to 1) from AU probabilities; requires has_evidence. */

@@ -163,6 +163,12 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
                 /* read over its threshold but held back by faces at rest (augur_au.held_at_rest): said, so a
                  * reader who looks at the face knows why the AU is not counted */
                 if (u->held_at_rest == AUGUR_HELD_COVERED) continue; /* said once for its area, above */
+                if (u->held_at_rest == AUGUR_HELD_UNVALIDATED && t->n_local < 24) {
+                    snprintf(t->local[t->n_local++], sizeof t->local[0], "AU%d %s (%s): read at p %.2f but not scored "
+                             "present: the AU model could not rank AU%d on FACS-coded faces it was not fitted on, so "
+                             "it does not claim it.", u->id, au_defs[d].name, au_defs[d].muscle, u->probability, u->id);
+                    continue;
+                }
                 if ((u->held_at_rest == AUGUR_HELD_STILL || u->held_at_rest == AUGUR_HELD_NEUTRAL) && t->n_local < 24)
                     snprintf(t->local[t->n_local++], sizeof t->local[0], "AU%d %s (%s): read at p %.2f against the "
                              "person's neutral but not scored present: %s, and %s %+.1f mm against the neutral face is "

@@ -343,6 +343,10 @@ int ex_verify(const au_face *f, const char *text, size_t len, ex_verdict *v, au_
                 snprintf(c->reason, sizeof c->reason, "AU%d (%s) is present (p %.2f, intensity %.1f)%s%s", c->au,
                          au_defs[d].name, u->probability, u->intensity, geo, c->has_box ? "" : "; no box claimed");
             }
+        } else if (u->held_at_rest == AUGUR_HELD_UNVALIDATED) {
+            snprintf(c->reason, sizeof c->reason, "AU%d (%s) is not scored present: p %.2f, but the AU model could not "
+                     "rank it on FACS-coded faces it was not fitted on, so it does not claim it", c->au, au_defs[d].name,
+                     u->probability);
         } else if (u->held_at_rest == AUGUR_HELD_STILL || u->held_at_rest == AUGUR_HELD_NEUTRAL) {
             snprintf(c->reason, sizeof c->reason, "AU%d (%s) is not scored present: p %.2f against the person's "
                      "neutral, but %s and %s %+.1f mm is within faces at rest", c->au, au_defs[d].name, u->probability,

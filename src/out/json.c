@@ -217,7 +217,9 @@ static cJSON *face_json(const au_face *f)
                   add_number(j, "probability", x->probability, 1e-4) || add_number(j, "intensity", x->intensity, 0.01) ||
                   add_numbers(j, "box", x->box, 4, 0.01) ||
                   !cJSON_AddStringToObject(j, "source", src[x->source <= 4 ? x->source : 0]) ||
-                  (x->held_at_rest && !cJSON_AddBoolToObject(j, "held_at_rest", 1)) ||
+                  (x->held_at_rest && x->held_at_rest != AUGUR_HELD_UNVALIDATED &&
+                   !cJSON_AddBoolToObject(j, "held_at_rest", 1)) ||
+                  (x->unvalidated && !cJSON_AddBoolToObject(j, "validated", 0)) ||
                   (augur_au_covered(f, x) && !cJSON_AddBoolToObject(j, "covered", 1));
             if (!bad && x->measure >= 0 && !augur_au_covered(f, x)) { /* covered: the mesh there is a guess */
                 cJSON *m = cJSON_AddObjectToObject(j, "measure");
