@@ -29,6 +29,8 @@ static void help(void)
            "  --predictions F.csv every held-out CK+ and SFEW row's out-of-fold AU probabilities, the fold\n"
            "                      model's thresholds and the labels\n"
            "  --folds K           folds (default 5)\n"
+           "  --ck-fraction F     each fold trains on this fraction of its CK+ subjects (the same ones at\n"
+           "                      every fraction; every held-out subject is scored): a learning curve\n"
            "  --seed N            fold assignment seed (default 1)\n"
            "  --report PREFIX     write PREFIX.md and PREFIX.json (default: print only)\n"
            "  -q                  no progress\n");
@@ -334,6 +336,16 @@ int cmd_eval(int argc, char **argv)
         else if (!strcmp(a, "--report") && v) { report = v; i++; }
         else if (!strcmp(a, "--predictions") && v) { o.predictions = v; i++; }
         else if (!strcmp(a, "--folds")) { if ((o.folds = cli_int("eval", a, v, 2, 100)) < 0) return EXIT_USAGE; i++; }
+        else if (!strcmp(a, "--ck-fraction") && v) {
+            char *end;
+            double x = strtod(v, &end);
+            if (end == v || *end || !(x > 0 && x <= 1)) {
+                cli_error("eval", "--ck-fraction must be in (0, 1], not '%s'", v);
+                return EXIT_USAGE;
+            }
+            o.ck_fraction = (float)x;
+            i++;
+        }
         else if (!strcmp(a, "--seed")) { int s = cli_int("eval", a, v, 0, 1 << 30); if (s < 0) return EXIT_USAGE; o.seed = (unsigned)s; i++; }
         else if (!strcmp(a, "-q")) o.quiet = 1;
         else { cli_error("eval", "unknown option '%s' (see --help)", a); return EXIT_USAGE; }

@@ -293,6 +293,8 @@ grep_out '"validated":false' "JSON: validated false"
 rm -f "$T/au-unval.json"
 expect 2 "train au bad --min-auc" -- "$AUGUR" train au --data "$T" --min-auc 1.5 --out "$T/m.json"
 grep_out "min-auc must be an AUC in \[0, 1\]" "--min-auc message"
+expect 2 "eval au bad --ck-fraction" -- "$AUGUR" eval au --data "$T" --ck-fraction 0
+grep_out "ck-fraction must be in (0, 1\], not '0'" "--ck-fraction message"
 expect 2 "train au bad --rest-gate" -- "$AUGUR" train au --data "$T" --rest-gate 20,x --out "$T/m.json"
 grep_out "rest-gate takes none or AU numbers" "--rest-gate message"
 expect 2 "train au bad --personal-shift" -- "$AUGUR" train au --data "$T" --personal-shift both --out "$T/m.json"

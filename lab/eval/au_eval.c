@@ -35,6 +35,7 @@ au_eval_opts au_eval_default_opts(void)
     o.sfew_weight = 1;
     o.folds = 5;
     o.seed = 1;
+    o.ck_fraction = 1;
     o.fit = au_fit_default_opts();
     o.fit.hidden = AU_SHIPPED_HIDDEN; /* the shipped recipe (models/au.md); --hidden 0: per-AU regressions */
     o.personal_thresholds = 1;        /* ... with thresholds of its own for the reading against the person's neutral */
@@ -557,6 +558,8 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
 /* Options au_eval and au_train refuse before reading any data. */
 static int check_opts(const au_eval_opts *o, au_error *err)
 {
+    if (!(o->ck_fraction > 0 && o->ck_fraction <= 1))
+        return au_fail(err, AUGUR_EARG, "the fraction of CK+ subjects to train on must be in (0, 1], not %g", o->ck_fraction);
     if (o->ev_fit_weights && o->fit.ev_domains)
         return au_fail(err, AUGUR_EARG, "--evidence-weights fit and --evidence-domains both weigh the evidence map's "
                                         "rows: choose one");
@@ -936,6 +939,14 @@ int au_eval(const au_eval_opts *o, au_eval_report *rep, au_error *err)
     long neutral_pairs = 0, neutral_present = 0, neutral_any = 0;
     for (int f = 0; f < o->folds; f++) {
         for (int i = 0; i < p.n; i++) use[i] = p.dom[i] == DOM_FER || fold[p.group[i]] != f;
+        /* --ck-fraction: the training part keeps the CK+ subjects whose draw (fixed by subject and seed, so the
+         * subjects of a smaller fraction are among those of a larger one) is under the fraction */
+        for (int i = 0; i < p.n && o->ck_fraction < 1; i++)
+            if (use[i] && (p.dom[i] == DOM_CK || p.dom[i] == DOM_CK_NEUTRAL)) {
+                unsigned h = ((unsigned)p.group[i] + 1u) * 2654435761u ^ (o->seed * 40503u + 977u);
+                h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
+                use[i] = (h >> 8) * (1.0 / 16777216.0) < o->ck_fraction;
+            }
         if (!o->quiet) fprintf(stderr, "  fold %d/%d: fitting ...\n", f + 1, o->folds);
         if ((rc = fit_rows(o, &p, use, m, err))) goto done;
         for (int a = 0; a < AU_COUNT; a++) {
@@ -1129,6 +1140,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
                  o->personal_gate == AU_GATE_MOVED ? "moved" : "none");
     if (o->personal_rest_self) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-rest-self");
     if (o->fit.min_auc > 0) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --min-auc %g", o->fit.min_auc);
+    if (o->ck_fraction < 1) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --ck-fraction %g", o->ck_fraction);
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s%s%s%s",
              o->data_dir, o->negatives_dir ? " --negatives " : "", o->negatives_dir ? o->negatives_dir : "",

@@ -68,6 +68,9 @@ typedef struct au_eval_opts {
     float sfew_weight;        /* weight of each SFEW row (weak labels from its class folder; default 1) */
     int ev_fit_weights;       /* 1: the evidence map weighs each row as the AU fit does (ck_weight, sfew_weight);
                                  0 (default): every labelled row 1, or by data set with fit.ev_domains */
+    float ck_fraction;        /* eval au: each fold trains on this fraction of its CK+ subjects (the same subjects at
+                                 every fraction, so a smaller set is part of a larger one; the held-out subjects are
+                                 all scored): a learning curve of the FACS-coded data (default 1: all) */
     int folds;                /* default 5 */
     unsigned seed;            /* fold assignment, default 1 */
     au_fit_opts fit;
