@@ -205,6 +205,12 @@ struct augur_au {
                               (its out-of-fold AUC under the model's min_auc; docs/AUS.md "AUs the model cannot
                               rank"): probability, intensity and level are measured, but it is never present,
                               and the AU evidence does not rest on it. 0 for every AU of a model without min_auc */
+    float evidence_term[AUGUR_EXPR_COUNT]; /* this AU's term in each class's AU-evidence score: the evidence map's
+                              weight times the AU's margin (its logit over its threshold, clamped to +-8), so
+                              that struct augur_face.evidence is the softmax of the map's biases plus every AU's
+                              terms, and term[c] - term[k] is how far this AU moves the evidence from class k
+                              towards c (> 0 for c). An absent AU has terms too (its margin is negative). All 0
+                              without an evidence map (FACS prototypes) or for an AU the map leaves out */
 };
 
 struct augur_face {
@@ -427,7 +433,8 @@ struct augur_verdict {
     struct augur_claim claims[AUGUR_MAX_CLAIMS];
     int   n_claims;
     int   answer;          /* class the rationale answers, -1 if none */
-    int   answer_agrees;   /* the AU evidence ranks that class first or second */
+    int   answer_agrees;   /* the AU evidence (struct augur_face.evidence) gives that class at least its best
+                              class's score minus the consistency margin 0.10: the trace's own rule */
     float grounding;       /* the grounding score, 0..1 */
     char  notes[512];      /* parse problems (malformed boxes, unknown AUs, no claims…) */
 };

@@ -7,11 +7,13 @@
  * files) give reasons or clear errors, never crashes. The measurement each
  * AU cites is given as support only where it moves the AU's way.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "augur.h"
+#include "au/model.h"
 #include "core/util.h"
 #include "explain/explain.h"
 #include "testutil.h"
@@ -64,6 +66,63 @@ int main(void)
         if ((u->id == 6 || u->id == 12) && u->present)
             CHECK(augur_measure_shows(u) == 1 && u->measure_mm * augur_measure_direction(u->id) > 0.5f,
                   "AU%d %s %+.2f mm", u->id, augur_measure_name(u->measure), u->measure_mm);
+    }
+    /* the conclusion cites each active AU for the class its evidence terms favour (struct augur_au.evidence_term):
+     * the astronaut's AU6 and AU12 for happiness; with AU12's terms turned towards the runner-up it points there
+     * instead and is not said to indicate happiness; a difference under EX_TERM_MIN is cited neither way; without
+     * terms (no evidence map) every active AU is cited as before. The terms add up: the softmax of the map's biases
+     * plus every AU's terms is the face's evidence */
+    {
+        CHECK(strstr(t.conclusion, "AU6 + AU12") && strstr(t.conclusion, "indicate happiness over "),
+              "the astronaut's conclusion: %s", t.conclusion);
+        static struct augur_face g;
+        g = *face;
+        int k12 = -1, k6 = -1, y = -1;
+        for (int i = 0; i < g.n_aus; i++) {
+            if (g.aus[i].id == 12) k12 = i;
+            if (g.aus[i].id == 6) k6 = i;
+        }
+        for (int c = 0; c < EXPR_N; c++)
+            if (c != EXPR_HAPPINESS && (y < 0 || g.evidence[c] > g.evidence[y])) y = c;
+        CHECK(k12 >= 0 && k6 >= 0 && y >= 0, "AU12, AU6, runner-up");
+        if (k12 >= 0 && k6 >= 0 && y >= 0) {
+            ex_trace tg;
+            char other[96];
+            snprintf(other, sizeof other, "AU12 points to %s instead", expr_names[y]);
+            float keep = g.aus[k12].evidence_term[y];
+            g.aus[k12].evidence_term[y] = g.aus[k12].evidence_term[EXPR_HAPPINESS] + 1.0f;
+            CHECK(ex_build_trace(&g, -1, &tg, &e) == 0 && strstr(tg.conclusion, other) &&
+                      !strstr(tg.conclusion, "AU6 + AU12") && strstr(tg.conclusion, "AU6 indicates happiness"),
+                  "an AU the map counts for the runner-up: %s", tg.conclusion);
+            g.aus[k12].evidence_term[y] = g.aus[k12].evidence_term[EXPR_HAPPINESS] - 0.5f * EX_TERM_MIN;
+            CHECK(ex_build_trace(&g, -1, &tg, &e) == 0 && !strstr(tg.conclusion, "AU12") &&
+                      strstr(tg.conclusion, "AU6 indicates happiness"),
+                  "an AU that barely moves the odds is cited: %s", tg.conclusion);
+            g.aus[k12].evidence_term[y] = keep;
+            for (int i = 0; i < g.n_aus; i++) memset(g.aus[i].evidence_term, 0, sizeof g.aus[i].evidence_term);
+            CHECK(ex_build_trace(&g, -1, &tg, &e) == 0 && strstr(tg.conclusion, "Combined AU6 + AU12") &&
+                      strstr(tg.conclusion, "indicate happiness (AU evidence"),
+                  "without terms, every active AU is cited: %s", tg.conclusion);
+        }
+        /* the terms add up to the evidence (the map's biases from the shipped model file) */
+        static au_model am;
+        au_error me = {0};
+        char mp[4200];
+        snprintf(mp, sizeof mp, "%s", t_src("models/au.json"));
+        CHECK(au_model_load(&am, mp, &me) == 0 && am.has_evidence, "the AU model: %s", me.msg);
+        double sc[EXPR_N], mx = -1e30, z = 0, dmax = 0;
+        for (int c = 0; c < EXPR_N; c++) {
+            sc[c] = am.ev_b[c];
+            for (int i = 0; i < face->n_aus; i++) sc[c] += face->aus[i].evidence_term[c];
+            if (sc[c] > mx) mx = sc[c];
+        }
+        for (int c = 0; c < EXPR_N; c++) z += exp(sc[c] - mx);
+        for (int c = 0; c < EXPR_N; c++) dmax = fmax(dmax, fabs(exp(sc[c] - mx) / z - face->evidence[c]));
+        CHECK(dmax < 1e-5, "softmax(biases + terms) differs from the evidence by %.2g", dmax);
+        struct augur_analysis an = {"astronaut.png", 512, 512, face, 1, 0};
+        char *js = augur_analysis_json(&an, 0);
+        CHECK(js && strstr(js, "\"evidence_term\":["), "JSON evidence_term");
+        augur_string_free(js);
     }
     {
         struct augur_au none = face->aus[0];

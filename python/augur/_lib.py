@@ -96,6 +96,7 @@ class augur_au(Structure):
         ("measure_rest_mm", c_float),
         ("held_at_rest", c_int),
         ("unvalidated", c_int),
+        ("evidence_term", c_float * 8),
     ]
 
 

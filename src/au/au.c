@@ -332,6 +332,11 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
          * expression of covered faces worse (RULE27, not shipped) */
         au_model_evidence(m, prob, out->evidence);
         out->has_evidence = 1;
+        /* each AU's terms (struct augur_au.evidence_term), so an explanation can say which AUs carry the answer */
+        for (int a = 0; a < AU_COUNT; a++) {
+            float u = au_model_margin(m, a, prob[a]);
+            for (int c = 0; c < AU_EV_CLASSES; c++) out->au[a].ev_term[c] = m->ev_w[c][a] * u;
+        }
     }
     return 0;
 }
@@ -430,6 +435,7 @@ void au_fill_face(const au_face_aus *r, au_face *f, int img_w, int img_h)
         o->measure_rest_mm = x->measure_rest_mm;
         o->held_at_rest = x->held_at_rest;
         o->unvalidated = x->unvalidated;
+        memcpy(o->evidence_term, x->ev_term, sizeof o->evidence_term);
     }
     f->n_aus = AU_COUNT;
     f->covered = r->covered;

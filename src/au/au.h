@@ -38,6 +38,7 @@ typedef struct au_reading {
                              area looks covered (au/cover.h); 5 the model does not validate it (RULE34) */
     int   side;           /* 0 both / symmetric, 1 subject's right stronger, 2 left stronger */
     int   unvalidated;    /* the model does not validate this AU (au_model_validated; struct augur_au.unvalidated) */
+    float ev_term[AU_EV_CLASSES]; /* its term in each class's evidence score (struct augur_au.evidence_term) */
 } au_reading;
 
 /* Every evidence feature: geometry (against the population neutral), then

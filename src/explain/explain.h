@@ -59,6 +59,9 @@ void ex_set_evidence(au_face *f);
  * grounded when its AU evidence trails the best-supported class by more than
  * EX_WEAK_MARGIN (docs/REASONING.md). Needs f->evidence and evidence_class. */
 #define EX_WEAK_MARGIN 0.10f
+/* The smallest difference of an AU's evidence terms (struct augur_au.evidence_term, in logits) for which a trace's
+ * conclusion cites the AU for one class over another: 0.1 moves the odds by about 10%. */
+#define EX_TERM_MIN 0.10f
 int ex_weakly_grounded(const au_face *f);
 
 /* Confidence of the classifier's answer, lowered when the AU evidence does not

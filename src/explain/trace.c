@@ -239,14 +239,37 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
         snprintf(t->global, sizeof t->global, "%s (yaw %+.0f, pitch %+.0f, roll %+.0f degrees) at rest: no action "
                  "unit is above its threshold.", turn, f->pose_R[1], f->pose_R[0], f->pose_R[2]);
 
-    /* conclusion: the AU combination, and what argues against the runner-up */
-    char combo[256] = "", against[256] = "";
-    size_t co = 0, ao = 0;
-    for (int s = 0; s < t->n_steps; s++)
-        for (int k = 0; k < t->steps[s].n_aus; k++)
-            co += (size_t)snprintf(combo + co, co < sizeof combo ? sizeof combo - co : 0, "%sAU%d",
-                                   co ? " + " : "", t->steps[s].aus[k]);
+    /* conclusion: the AU combination, and what argues against the runner-up. With an evidence map, each active AU
+     * is cited for the class its own terms move the evidence towards (struct augur_au.evidence_term), between the
+     * class the conclusion names (x) and the one it is weighed against (y), so the trace never says an AU indicates
+     * what the map counts it against (a film face read AU2 + AU5 + AU7 + AU20 + AU25 "indicate happiness", four of
+     * them counted for fear; the word "against" is kept for absent AUs, which augur verify reads as claims of
+     * absence); an AU whose terms move the odds of x over y by less than EX_TERM_MIN (a tenth, in
+     * logits) is cited neither way, so that noise is not read as a reason. Without a map (FACS prototypes) every
+     * active AU is cited, as before. */
     int alt = t->answer == best ? second : best;
+    int x = t->answer == best ? t->answer : best, y = t->answer == best ? alt : t->answer;
+    int has_terms = 0;
+    for (int k = 0; k < f->n_aus; k++)
+        for (int c = 0; c < EXPR_N; c++) has_terms |= f->aus[k].evidence_term[c] != 0;
+    char combo[256] = "", other[256] = "", against[256] = "";
+    size_t co = 0, oo = 0, ao = 0;
+    int n_for = 0, n_other = 0;
+    for (int s = 0; s < t->n_steps; s++)
+        for (int k = 0; k < t->steps[s].n_aus; k++) {
+            const struct augur_au *u = reading(f, t->steps[s].aus[k]);
+            float d = has_terms && y >= 0 && u ? u->evidence_term[x] - u->evidence_term[y] : 1;
+            if (fabsf(d) < EX_TERM_MIN) continue; /* moves the odds of x over y by under 10%: cited neither way */
+            if (d > 0) {
+                co += (size_t)snprintf(combo + co, co < sizeof combo ? sizeof combo - co : 0, "%sAU%d", co ? " + " : "",
+                                       t->steps[s].aus[k]);
+                n_for++;
+            } else {
+                oo += (size_t)snprintf(other + oo, oo < sizeof other ? sizeof other - oo : 0, "%sAU%d", oo ? " + " : "",
+                                       t->steps[s].aus[k]);
+                n_other++;
+            }
+        }
     if (alt > 0)
         for (int g = 0; g < 6 && prototypes[alt][g][0]; g++) {
             const struct augur_au *u = reading(f, prototypes[alt][g][0]);
@@ -257,17 +280,36 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
     t->cam_cos = -1;
     t->confidence = -1;
     if (f->has_expression && answer == f->expression_class) consistency(f, t);
-    int one = co && !strchr(combo, '+'); /* a single AU: "AU12 points", not "Combined AU12 point" */
-    if (t->answer != best) /* the classifier's answer is not what the AUs support best: say so */
-        snprintf(t->conclusion, sizeof t->conclusion, "%s%s point%s to %s (AU evidence %.2f), not %s (%.2f); the answer "
-                 "%s rests on the classifier%s.", !n_active ? "No active action unit: the measurements" : one ? "" : "Combined ",
-                 n_active ? combo : "", n_active && one ? "s" : "", expr_names[best], t->evidence[best],
-                 expr_names[t->answer], t->evidence[t->answer], expr_names[t->answer],
-                 t->weakly_grounded ? " and is weakly grounded" : "");
-    else if (n_active)
-        snprintf(t->conclusion, sizeof t->conclusion, "%s%s indicate%s %s (AU evidence %.2f)%s%s%s%s.", one ? "" : "Combined ",
-                 combo, one ? "s" : "", expr_names[t->answer], t->evidence[t->answer], alt >= 0 && ao ? "; against " : "",
+    /* "AU5 points", not "Combined AU5 point"; the AUs the map counts the other way, said as such */
+    const char *lead = n_for > 1 ? "Combined " : "", *verb_s = n_for == 1 ? "s" : "";
+    char instead[300] = "";
+    if (n_other)
+        snprintf(instead, sizeof instead, "; %s point%s to %s instead", other, n_other == 1 ? "s" : "", expr_names[y]);
+    if (t->answer != best) { /* the classifier's answer is not what the AUs support best: say so */
+        if (n_for)
+            snprintf(t->conclusion, sizeof t->conclusion, "%s%s point%s to %s (AU evidence %.2f), not %s (%.2f)%s; the "
+                     "answer %s rests on the classifier%s.", lead, combo, verb_s, expr_names[best], t->evidence[best],
+                     expr_names[t->answer], t->evidence[t->answer], instead, expr_names[t->answer],
+                     t->weakly_grounded ? " and is weakly grounded" : "");
+        else
+            snprintf(t->conclusion, sizeof t->conclusion, "%s point to %s (AU evidence %.2f), not %s (%.2f)%s; the answer "
+                     "%s rests on the classifier%s.", n_active ? "The action units that are absent" :
+                     "No active action unit: the measurements", expr_names[best], t->evidence[best], expr_names[t->answer],
+                     t->evidence[t->answer], instead, expr_names[t->answer], t->weakly_grounded ? " and is weakly grounded" : "");
+    } else if (n_for && has_terms && y >= 0)
+        snprintf(t->conclusion, sizeof t->conclusion, "%s%s indicate%s %s over %s (AU evidence %.2f; %s %.2f)%s%s%s%s%s.",
+                 lead, combo, verb_s, expr_names[t->answer], expr_names[y], t->evidence[t->answer], expr_names[y],
+                 t->evidence[y], instead,
+                 ao ? "; against " : "", ao ? expr_names[alt] : "", ao ? ": " : "", ao ? against : "");
+    else if (n_for)
+        snprintf(t->conclusion, sizeof t->conclusion, "%s%s indicate%s %s (AU evidence %.2f)%s%s%s%s.", lead, combo, verb_s,
+                 expr_names[t->answer], t->evidence[t->answer], alt >= 0 && ao ? "; against " : "",
                  alt >= 0 && ao ? expr_names[alt] : "", ao ? ": " : "", ao ? against : "");
+    else if (n_active)
+        snprintf(t->conclusion, sizeof t->conclusion, "No active action unit points to %s over %s: the AU evidence (%.2f; "
+                 "%s %.2f) rests on the action units that are absent%s%s%s%s%s.", expr_names[t->answer], expr_names[y],
+                 t->evidence[t->answer], expr_names[y], t->evidence[y], instead, ao ? "; against " : "", ao ? expr_names[alt] : "",
+                 ao ? ": " : "", ao ? against : "");
     else
         snprintf(t->conclusion, sizeof t->conclusion, "No action unit is active, which indicates %s (AU evidence %.2f).",
                  expr_names[t->answer], t->evidence[t->answer]);

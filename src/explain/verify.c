@@ -369,10 +369,14 @@ int ex_verify(const au_face *f, const char *text, size_t len, ex_verdict *v, au_
     if (!v->n_claims) note(v, "%s", "no AU claims found (expected AU<n> mentions, <bbox> tags or JSON claims)");
     if (v->answer >= 0) {
         float sc[EXPR_N];
-        ex_evidence_scores(f, sc);
-        int above = 0;
-        for (int k = 0; k < EXPR_N; k++) above += sc[k] > sc[v->answer];
-        v->answer_agrees = above <= 1;
+        /* the face's AU evidence, as its trace reads it (the model's evidence map; FACS prototypes only for a model
+         * without one), and the trace's rule: the answer agrees unless the evidence ranks another class higher by
+         * more than the consistency margin (ex_weakly_grounded). Until 2026-12-07: the prototypes always, and
+         * "first or second", which a map's peaked scores make true of any runner-up at 0.00 */
+        ex_face_evidence(f, sc);
+        float top = sc[0];
+        for (int k = 1; k < EXPR_N; k++) top = fmaxf(top, sc[k]);
+        v->answer_agrees = sc[v->answer] >= top - EX_WEAK_MARGIN;
     }
     return 0;
 }

@@ -221,6 +221,11 @@ static cJSON *face_json(const au_face *f)
                    !cJSON_AddBoolToObject(j, "held_at_rest", 1)) ||
                   (x->unvalidated && !cJSON_AddBoolToObject(j, "validated", 0)) ||
                   (augur_au_covered(f, x) && !cJSON_AddBoolToObject(j, "covered", 1));
+            /* its terms in each class's AU-evidence score (augur_expression_name order), when the model has a map:
+             * the evidence is the softmax of the map's biases plus every AU's terms */
+            int has_terms = 0;
+            for (int c = 0; c < AUGUR_EXPR_COUNT; c++) has_terms |= x->evidence_term[c] != 0;
+            if (!bad && has_terms) bad = add_numbers(j, "evidence_term", x->evidence_term, AUGUR_EXPR_COUNT, 1e-4);
             if (!bad && x->measure >= 0 && !augur_au_covered(f, x)) { /* covered: the mesh there is a guess */
                 cJSON *m = cJSON_AddObjectToObject(j, "measure");
                 bad = !m || !cJSON_AddStringToObject(m, "name", augur_measure_name(x->measure)) ||

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""scripts/conclusion-audit.py — do the traces' conclusions cite AUs for the class the evidence map counts them for?
+
+Reads the JSON Lines of `augur analyze --json` (docs/OUTPUT.md) and, for every face with an expression answer and
+at least one active AU, takes the two classes a trace's conclusion weighs (src/explain/trace.c): the answer and the
+AU evidence's runner-up, or, where the classifier's answer is not the evidence's first class, that first class and
+the answer. Each active AU's `evidence_term` says which of the two it moves the evidence towards. Counted:
+
+* conclusions with an active AU that the map counts for the other class by at least MIN (0.1 in logits, the
+  trace's EX_TERM_MIN): what citing every active AU for the answer (the trace until 2026-12-07) got wrong;
+* active AUs (citations) counted the other way, and those within MIN (cited neither way since 2026-12-07);
+* conclusions that now say no active AU points to the class they name (the evidence rests on absent AUs).
+
+  usage: augur analyze --json DIR > faces.jsonl; scripts/conclusion-audit.py faces.jsonl [--min 0.1]
+"""
+import argparse
+import json
+import sys
+
+CLASSES = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("jsonl", help="augur analyze --json output, one image per line")
+    ap.add_argument("--min", type=float, default=0.1, help="the least term difference counted (default 0.1)")
+    a = ap.parse_args()
+    faces = wrong = cites = other = small = none_for = 0
+    with open(a.jsonl) as f:
+        for line in f:
+            d = json.loads(line)
+            for face in d.get("faces") or []:
+                ex = face.get("expression")
+                if not face.get("aus") or not ex:
+                    continue
+                ev = [ex["evidence"][c] for c in CLASSES]
+                ans = CLASSES.index(ex["class"])
+                best = max(range(8), key=lambda c: ev[c])
+                second = max((c for c in range(8) if c != best), key=lambda c: ev[c])
+                x, y = (ans, second) if ans == best else (best, ans)
+                active = [u for u in face["aus"] if u.get("present") and "evidence_term" in u]
+                if not active:
+                    continue
+                faces += 1
+                bad = False
+                for u in active:
+                    diff = u["evidence_term"][x] - u["evidence_term"][y]
+                    cites += 1
+                    if diff <= -a.min:
+                        other += 1
+                        bad = True
+                    if abs(diff) < a.min:
+                        small += 1
+                wrong += bad
+                c = face.get("reasoning", {}).get("conclusion", "")
+                none_for += "No active action unit points" in c or "The action units that are absent" in c
+    if not faces:
+        sys.exit("no face with an expression answer, an active AU and evidence terms (an AU model with an evidence map)")
+    print(f"faces with an expression answer and an active AU: {faces}")
+    print(f"with an active AU the map counts for the other class by >= {a.min:g}: {wrong} ({100 * wrong / faces:.1f}%)")
+    print(f"active AUs: {cites}; counted the other way by >= {a.min:g}: {other} ({100 * other / cites:.1f}%); "
+          f"within {a.min:g}: {small} ({100 * small / cites:.1f}%)")
+    print(f"conclusions saying no active AU points to the class they name: {none_for} ({100 * none_for / faces:.1f}%)")
+
+
+if __name__ == "__main__":
+    main()
