@@ -254,43 +254,34 @@ expect 1 "eval au unwritable --predictions" -- "$AUGUR" eval au --data "$T/nowhe
 grep_out "no/dir/p.csv" "eval au names the unwritable predictions file"
 if grep -q "nowhere" "$T/out"; then fail=$((fail + 1)); echo "FAIL: eval au read the data before refusing --predictions"; else pass=$((pass + 1)); fi
 expect 2 "eval au bad --regional" -- "$AUGUR" eval au --data "$T" --regional 4,99; grep_out "AU numbers" "--regional message"
-# an AU held back by faces at rest: the shipped model with AU12 gated and every resting edge at 99 mm, so the
-# astronaut's smile (lip corners +11 mm) is read over its threshold but not scored; the summary and JSON say so
-python3 - "$SRC/models/au.json" "$T/au-held.json" <<'PY'
+# the shipped AU model with AU12 changed (python statements on d, the parsed file, and a12, its entry) -> $1
+au_variant() {
+    python3 - "$SRC/models/au.json" "$1" "$2" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-d["measure_rest_mm"]["high"] = [99.0] * len(d["measure_rest_mm"]["high"])
-for a in d["aus"]:
-    if a["au"] == 12:
-        a["rest_gate"] = 1
+a12 = next(a for a in d["aus"] if a["au"] == 12)
+exec(sys.argv[3])
 json.dump(d, open(sys.argv[2], "w"))
 PY
-expect 0 "analyze, an AU held back at rest" -- "$AUGUR" analyze --au-model "$T/au-held.json" "$SRC/examples/astronaut.png"
-grep_out "held back at rest: AU12 (p 1.00; lip corner raise +" "the summary names the held AU"
-if grep -q "action units:.*AU12" "$T/out"; then fail=$((fail + 1)); echo "FAIL: a held AU12 listed as present"; else pass=$((pass + 1)); fi
-expect 0 "analyze --json, an AU held back at rest" -- "$AUGUR" analyze --json --au-model "$T/au-held.json" "$SRC/examples/astronaut.png"
-grep_out '"au":12,"name":"lip corner puller","present":false' "JSON: AU12 not present"
-grep_out '"held_at_rest":true' "JSON: held_at_rest"
-rm -f "$T/au-held.json"
-# an AU the model cannot rank (RULE34): the shipped model with a bar of 0.6 and AU12's inner-fold AUC at 0.5, so the
-# astronaut's smile is read over its threshold but not claimed; the summary and the JSON say so
-python3 - "$SRC/models/au.json" "$T/au-unval.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-assert all("oof_auc" in a for a in d["aus"]), "the shipped model carries each AU's inner-fold AUC"
-d["min_auc"] = 0.6
-for a in d["aus"]:
-    if a["au"] == 12:
-        a["oof_auc"] = 0.5
-json.dump(d, open(sys.argv[2], "w"))
-PY
-expect 0 "analyze, an AU not validated" -- "$AUGUR" analyze --au-model "$T/au-unval.json" "$SRC/examples/astronaut.png"
-grep_out "not claimed (the model cannot rank them): AU12 (p 1.00)" "the summary names the unvalidated AU"
-if grep -q "action units:.*AU12" "$T/out"; then fail=$((fail + 1)); echo "FAIL: an unvalidated AU12 listed as present"; else pass=$((pass + 1)); fi
-expect 0 "analyze --json, an AU not validated" -- "$AUGUR" analyze --json --au-model "$T/au-unval.json" "$SRC/examples/astronaut.png"
-grep_out '"au":12,"name":"lip corner puller","present":false' "JSON: unvalidated AU12 not present"
-grep_out '"validated":false' "JSON: validated false"
-rm -f "$T/au-unval.json"
+}
+# the astronaut's smile read over its threshold but not scored, under each reason in turn; the summary and JSON say so
+#   held back by faces at rest: AU12 gated and every resting edge at 99 mm (its lip corners move +11 mm)
+#   not validated (RULE34): a bar of 0.6 and AU12's inner-fold AUC at 0.5
+au_variant "$T/au-held.json" 'd["measure_rest_mm"]["high"] = [99.0] * len(d["measure_rest_mm"]["high"]); a12["rest_gate"] = 1'
+au_variant "$T/au-unval.json" 'assert all("oof_auc" in a for a in d["aus"]), "the shipped model carries each AU inner-fold AUC"; d["min_auc"] = 0.6; a12["oof_auc"] = 0.5'
+for v in held unval; do
+    case $v in
+        held) said="held back at rest: AU12 (p 1.00; lip corner raise +"; key='"held_at_rest":true' ;;
+        unval) said="not claimed (the model cannot rank them): AU12 (p 1.00)"; key='"validated":false' ;;
+    esac
+    expect 0 "analyze, AU12 $v" -- "$AUGUR" analyze --au-model "$T/au-$v.json" "$SRC/examples/astronaut.png"
+    grep_out "$said" "the summary names AU12 ($v)"
+    if grep -q "action units:.*AU12" "$T/out"; then fail=$((fail + 1)); echo "FAIL: AU12 ($v) listed as present"; else pass=$((pass + 1)); fi
+    expect 0 "analyze --json, AU12 $v" -- "$AUGUR" analyze --json --au-model "$T/au-$v.json" "$SRC/examples/astronaut.png"
+    grep_out '"au":12,"name":"lip corner puller","present":false' "JSON: AU12 not present ($v)"
+    grep_out "$key" "JSON: $key"
+    rm -f "$T/au-$v.json"
+done
 expect 2 "train au bad --min-auc" -- "$AUGUR" train au --data "$T" --min-auc 1.5 --out "$T/m.json"
 grep_out "min-auc must be an AUC in \[0, 1\]" "--min-auc message"
 expect 2 "eval au bad --ck-fraction" -- "$AUGUR" eval au --data "$T" --ck-fraction 0
