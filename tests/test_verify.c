@@ -98,6 +98,18 @@ int main(void)
             CHECK(ex_build_trace(&g, -1, &tg, &e) == 0 && !strstr(tg.conclusion, "AU12") &&
                       strstr(tg.conclusion, "AU6 indicates happiness"),
                   "an AU that barely moves the odds is cited: %s", tg.conclusion);
+            float keep_x = g.aus[k12].evidence_term[EXPR_HAPPINESS];
+            g.aus[k12].evidence_term[EXPR_HAPPINESS] = -0.2f; /* against both, less against happiness */
+            g.aus[k12].evidence_term[y] = -1.0f;
+            CHECK(ex_build_trace(&g, -1, &tg, &e) == 0 && !strstr(tg.conclusion, "AU12") &&
+                      strstr(tg.conclusion, "AU6 indicates happiness"),
+                  "an AU that only counts less against the answer is cited: %s", tg.conclusion);
+            g.aus[k6].evidence_term[EXPR_HAPPINESS] = -0.1f; /* no active AU left for happiness */
+            CHECK(ex_build_trace(&g, -1, &tg, &e) == 0 && strstr(tg.conclusion, "No active action unit points to happiness") &&
+                      strstr(tg.conclusion, "rests on the action units that are absent"),
+                  "no active AU for the answer: %s", tg.conclusion);
+            g.aus[k6].evidence_term[EXPR_HAPPINESS] = face->aus[k6].evidence_term[EXPR_HAPPINESS];
+            g.aus[k12].evidence_term[EXPR_HAPPINESS] = keep_x;
             g.aus[k12].evidence_term[y] = keep;
             for (int i = 0; i < g.n_aus; i++) memset(g.aus[i].evidence_term, 0, sizeof g.aus[i].evidence_term);
             CHECK(ex_build_trace(&g, -1, &tg, &e) == 0 && strstr(tg.conclusion, "Combined AU6 + AU12") &&

@@ -244,8 +244,9 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
      * class the conclusion names (x) and the one it is weighed against (y), so the trace never says an AU indicates
      * what the map counts it against (a film face read AU2 + AU5 + AU7 + AU20 + AU25 "indicate happiness", four of
      * them counted for fear; the word "against" is kept for absent AUs, which augur verify reads as claims of
-     * absence); an AU whose terms move the odds of x over y by less than EX_TERM_MIN (a tenth, in
-     * logits) is cited neither way, so that noise is not read as a reason. Without a map (FACS prototypes) every
+     * absence); an AU is cited for a class only where its terms move the odds towards it by EX_TERM_MIN (a tenth,
+     * in logits) or more and its own term for that class is positive, so that noise, or an AU that counts less
+     * against one class than the other, is not read as a reason. Without a map (FACS prototypes) every
      * active AU is cited, as before. */
     int alt = t->answer == best ? second : best;
     int x = t->answer == best ? t->answer : best, y = t->answer == best ? alt : t->answer;
@@ -258,9 +259,14 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
     for (int s = 0; s < t->n_steps; s++)
         for (int k = 0; k < t->steps[s].n_aus; k++) {
             const struct augur_au *u = reading(f, t->steps[s].aus[k]);
-            float d = has_terms && y >= 0 && u ? u->evidence_term[x] - u->evidence_term[y] : 1;
-            if (fabsf(d) < EX_TERM_MIN) continue; /* moves the odds of x over y by under 10%: cited neither way */
-            if (d > 0) {
+            /* cited for a class when it moves the odds towards it by EX_TERM_MIN or more and adds to that class's
+             * own score: an AU that counts against both, only less against x, does not "indicate" x */
+            int has = has_terms && y >= 0 && u;
+            float d = has ? u->evidence_term[x] - u->evidence_term[y] : 1;
+            int for_x = has ? d >= EX_TERM_MIN && u->evidence_term[x] > 0 : 1;
+            int for_y = has && -d >= EX_TERM_MIN && u->evidence_term[y] > 0;
+            if (!for_x && !for_y) continue; /* cited neither way */
+            if (for_x) {
                 co += (size_t)snprintf(combo + co, co < sizeof combo ? sizeof combo - co : 0, "%sAU%d", co ? " + " : "",
                                        t->steps[s].aus[k]);
                 n_for++;
