@@ -75,6 +75,23 @@ int main(void)
     {
         CHECK(strstr(t.conclusion, "AU6 + AU12") && strstr(t.conclusion, "indicate happiness over "),
               "the astronaut's conclusion: %s", t.conclusion);
+        {   /* "against Y: AUa, AUb inactive": each under its threshold, its absence lowering Y's own score by >= 0.1 */
+            const char *ag = strstr(t.conclusion, "; against ");
+            int yc = -1, listed = 0, ok = 1;
+            for (int c = 0; ag && c < EXPR_N; c++) {
+                size_t l = strlen(expr_names[c]);
+                if (!strncmp(ag + 10, expr_names[c], l) && ag[10 + l] == ':') yc = c;
+            }
+            for (const char *q = ag ? strstr(ag, "AU") : NULL; q && yc >= 0; q = strstr(q + 2, "AU")) {
+                int id = atoi(q + 2);
+                const struct augur_au *u = NULL;
+                for (int i = 0; i < face->n_aus; i++) if (face->aus[i].id == id) u = &face->aus[i];
+                ok &= u && !u->present && u->probability < 0.5f && u->evidence_term[yc] <= -EX_TERM_MIN &&
+                      u->evidence_term[EXPR_HAPPINESS] - u->evidence_term[yc] >= EX_TERM_MIN;
+                listed++;
+            }
+            CHECK(yc >= 0 && listed >= 1 && listed <= 4 && ok, "the AUs named against the runner-up: %s", t.conclusion);
+        }
         static struct augur_face g;
         g = *face;
         int k12 = -1, k6 = -1, y = -1;

@@ -276,7 +276,28 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
                 n_other++;
             }
         }
-    if (alt > 0)
+    if (has_terms && y >= 0 && t->answer == best) {
+        /* against y: the inactive AUs (under their threshold: not one held back, nor AU26 beside AU27) whose absence
+         * lowers y's own score by EX_TERM_MIN or more (the map weighs them
+         * for y) and moves the odds towards x by as much, the most lowering first, at most 4 */
+        int pick[4], np = 0;
+        for (int k = 0; k < f->n_aus; k++) {
+            const struct augur_au *u = &f->aus[k];
+            float d = u->evidence_term[x] - u->evidence_term[y], low = -u->evidence_term[y];
+            if (u->present || u->probability >= 0.5f || u->source == AUGUR_AU_SOURCE_NONE || augur_au_covered(f, u) ||
+                low < EX_TERM_MIN ||
+                d < EX_TERM_MIN)
+                continue;
+            int at = np < 4 ? np++ : 4;
+            while (at > 0 && -f->aus[pick[at - 1]].evidence_term[y] < low) {
+                if (at < 4) pick[at] = pick[at - 1];
+                at--;
+            }
+            if (at < 4) pick[at] = k;
+        }
+        for (int i = 0; i < np && ao < sizeof against; i++)
+            ao += (size_t)snprintf(against + ao, sizeof against - ao, "%sAU%d", ao ? ", " : "", f->aus[pick[i]].id);
+    } else if (alt > 0 && !has_terms)
         for (int g = 0; g < 6 && prototypes[alt][g][0]; g++) {
             const struct augur_au *u = reading(f, prototypes[alt][g][0]);
             if (u && !u->present && !augur_au_covered(f, u) && ao < sizeof against) /* a covered AU is unknown */
