@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,10 @@ static void help(void)
            "Scores a rationale — TAG's trace format (AU<n> mentions, <bbox>[x1,y1,x2,y2]</bbox>, <answer>)\n"
            "or JSON {\"answer\": ..., \"claims\": [{\"au\": 12, \"box\": [...]}]} — against augur's own AU\n"
            "evidence on the image (its largest face): each claim supported or not, the IoU of its box with\n"
-           "augur's region, and a grounding score in [0, 1]. Exit status 0 when scored (whatever the\n"
-           "score), 1 when an input cannot be read (or the results cannot be written), 2 bad usage.\n\n"
+           "augur's region, and a grounding score in [0, 1]; apart from it, the attributions of TAG text\n"
+           "(\"AU6 + AU12 indicate happiness [over sadness]\") checked with the AU evidence map's terms.\n"
+           "Exit status 0 when scored (whatever the score), 1 when an input cannot be read (or the results\n"
+           "cannot be written), 2 bad usage.\n\n"
            "limits: a rationale of at most 1 MiB (a regular file); at most 64 distinct claims (more are\n"
            "ignored, with a note); AU numbers 0..1000, read exactly (others are ignored, with a note).\n\n"
            "options:\n"
@@ -76,6 +79,16 @@ static int verify_one(augur_context *ctx, const char *image, const char *rationa
         if (v->answer >= 0)
             printf("answer: %s (%s the AU evidence)\n", augur_expression_name(v->answer),
                    v->answer_agrees ? "consistent with" : "NOT supported by");
+        if (v->n_attributions)
+            printf("attributions: %d of %d supported by the AU evidence map\n", (int)lroundf(v->attribution * (float)v->n_attributions),
+                   v->n_attributions);
+        for (int i = 0; i < v->n_attributions; i++) {
+            const struct augur_attribution *a = &v->attributions[i];
+            char over[48] = "every other class";
+            if (a->over >= 0) snprintf(over, sizeof over, "%s", augur_expression_name(a->over));
+            printf("  %-13s AU%-3d for %s over %s: its terms %+.2f and %+.2f\n", a->supported ? "supported" : "UNSUPPORTED",
+                   a->au, augur_expression_name(a->cls), over, a->term, a->term_over);
+        }
         if (v->notes[0]) printf("notes: %s\n", v->notes);
     }
     free(v); augur_string_free(text); augur_faces_free(faces);

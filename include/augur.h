@@ -429,6 +429,18 @@ struct augur_claim {
     char  reason[160];     /* why, for a person */
 };
 
+/* An attribution in a rationale: "AU6 + AU12 indicate happiness [over sadness]" claims each AU favours the class
+ * (TAG text; the verbs "indicate" and "point to"). Checked with the face's evidence terms (struct
+ * augur_au.evidence_term): supported when the AU's term for the class is positive and larger than its term for the
+ * class named after "over", or than for every other class when none is named. */
+struct augur_attribution {
+    int   au;
+    int   cls;             /* the class the AU is said to favour */
+    int   over;            /* the class it is said to favour it over, -1 none named */
+    int   supported;
+    float term, term_over; /* the AU's term for cls, and for over (or the largest of the other classes') */
+};
+
 struct augur_verdict {
     struct augur_claim claims[AUGUR_MAX_CLAIMS];
     int   n_claims;
@@ -437,6 +449,9 @@ struct augur_verdict {
                               class's score minus the consistency margin 0.10: the trace's own rule */
     float grounding;       /* the grounding score, 0..1 */
     char  notes[512];      /* parse problems (malformed boxes, unknown AUs, no claims…) */
+    struct augur_attribution attributions[AUGUR_MAX_CLAIMS];
+    int   n_attributions;  /* 0 in JSON rationales, and when the face has no evidence terms (no evidence map) */
+    float attribution;     /* the share of attributions supported, 0..1; -1 with none. Not part of grounding */
 };
 
 /* Scores a rationale (TAG text, or JSON {"answer": …, "claims": [{"au": 12,

@@ -69,7 +69,7 @@ int main(void)
     }
     /* the conclusion cites each active AU for the class its evidence terms favour (struct augur_au.evidence_term):
      * the astronaut's AU6 and AU12 for happiness; with AU12's terms turned towards the runner-up it points there
-     * instead and is not said to indicate happiness; a difference under EX_TERM_MIN is cited neither way; without
+     * over happiness and is not said to indicate happiness; a difference under EX_TERM_MIN is cited neither way; without
      * terms (no evidence map) every active AU is cited as before. The terms add up: the softmax of the map's biases
      * plus every AU's terms is the face's evidence */
     {
@@ -105,7 +105,7 @@ int main(void)
         if (k12 >= 0 && k6 >= 0 && y >= 0) {
             ex_trace tg;
             char other[96];
-            snprintf(other, sizeof other, "AU12 points to %s instead", expr_names[y]);
+            snprintf(other, sizeof other, "AU12 points to %s over happiness", expr_names[y]);
             float keep = g.aus[k12].evidence_term[y];
             g.aus[k12].evidence_term[y] = g.aus[k12].evidence_term[EXPR_HAPPINESS] + 1.0f;
             CHECK(ex_build_trace(&g, -1, &tg, &e) == 0 && strstr(tg.conclusion, other) &&
@@ -151,6 +151,50 @@ int main(void)
         struct augur_analysis an = {"astronaut.png", 512, 512, face, 1, 0};
         char *js = augur_analysis_json(&an, 0);
         CHECK(js && strstr(js, "\"evidence_term\":["), "JSON evidence_term");
+        augur_string_free(js);
+    }
+    /* attributions ("AU6 + AU12 indicate happiness over sadness"), checked with the evidence terms: augur's own
+     * trace is supported throughout; "AU25 indicates happiness" is not (its term for happiness is negative); a
+     * clause with no AU before its verb, and a JSON rationale, claim none; without terms nothing is scored */
+    {
+        char own[8192];
+        ex_trace_tag(&t, own, sizeof own);
+        ex_verdict *va = check(own, 0, "own trace, attributions");
+        int n_cited = 0;
+        for (const char *q = strstr(t.conclusion, "AU"); q && q < strstr(t.conclusion, " indicate"); q = strstr(q + 2, "AU"))
+            n_cited++;
+        CHECK(va->n_attributions == n_cited && n_cited >= 2 && va->attribution == 1.0f,
+              "own trace: %d attributions (%d cited), %.2f supported", va->n_attributions, n_cited, va->attribution);
+        va = check("Final conclusion: AU25 + AU6 indicate happiness; AU12 points to sadness over happiness\n"
+                   "<answer> happiness </answer>", 0, "attributions, hand-written");
+        int s25 = -1, s6 = -1, s12 = -1, o12 = -2;
+        for (int i = 0; i < va->n_attributions; i++) {
+            const struct augur_attribution *a = &va->attributions[i];
+            if (a->au == 25 && a->cls == EXPR_HAPPINESS) s25 = a->supported;
+            if (a->au == 6 && a->cls == EXPR_HAPPINESS) s6 = a->supported;
+            if (a->au == 12 && a->cls == EXPR_SADNESS) { s12 = a->supported; o12 = a->over; }
+        }
+        CHECK(va->n_attributions == 3 && s25 == 0 && s6 == 1 && s12 == 0 && o12 == EXPR_HAPPINESS &&
+                  fabsf(va->attribution - 1.0f / 3.0f) < 1e-6f,
+              "hand-written attributions: %d, AU25 %d, AU6 %d, AU12 %d over %d, %.2f", va->n_attributions, s25, s6, s12,
+              o12, va->attribution);
+        va = check("No active action unit points to happiness over fear; against fear: AU1 inactive", 0,
+                   "no attribution");
+        CHECK(va->n_attributions == 0 && va->attribution == -1.0f, "a clause without AUs: %d attributions",
+              va->n_attributions);
+        va = check("{\"answer\": \"happiness\", \"claims\": [{\"au\": 12}]}", 0, "JSON, no attribution");
+        CHECK(va->n_attributions == 0, "JSON: %d attributions", va->n_attributions);
+        static struct augur_face g;
+        g = *face;
+        for (int i = 0; i < g.n_aus; i++) memset(g.aus[i].evidence_term, 0, sizeof g.aus[i].evidence_term);
+        static ex_verdict vz;
+        au_error ez = {0};
+        const char *r = "Final conclusion: AU6 + AU12 indicate happiness";
+        CHECK(ex_verify(&g, r, strlen(r), &vz, &ez) == 0 && vz.n_attributions == 0 && vz.attribution == -1.0f &&
+                  strstr(vz.notes, "no evidence map"),
+              "without terms: %d attributions (%s)", vz.n_attributions, vz.notes);
+        char *js = augur_verdict_json(va, NULL, NULL);
+        CHECK(js && strstr(js, "\"attribution\":null") && strstr(js, "\"attributions\":[]"), "JSON without attributions");
         augur_string_free(js);
     }
     {

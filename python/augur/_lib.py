@@ -173,6 +173,17 @@ class augur_claim(Structure):
     ]
 
 
+class augur_attribution(Structure):
+    _fields_ = [
+        ("au", c_int),
+        ("cls", c_int),
+        ("over", c_int),
+        ("supported", c_int),
+        ("term", c_float),
+        ("term_over", c_float),
+    ]
+
+
 class augur_verdict(Structure):
     _fields_ = [
         ("claims", augur_claim * MAX_CLAIMS),
@@ -181,6 +192,9 @@ class augur_verdict(Structure):
         ("answer_agrees", c_int),
         ("grounding", c_float),
         ("notes", c_char * 512),
+        ("attributions", augur_attribution * MAX_CLAIMS),
+        ("n_attributions", c_int),
+        ("attribution", c_float),
     ]
 
 

@@ -79,14 +79,17 @@ AUGUR_API int augur_verify(augur_context *ctx, const struct augur_face *face, co
     return ex_verify(face, text, len, v, &ctx->err);
 }
 
+/* A score to 1e-4, as every other JSON number augur writes, rounded in double: a float rounded and widened would
+ * print as 0.73470002412796021 */
+static double r4(float x) { return round((double)x * 1e4) / 1e4; }
+
 AUGUR_API char *augur_verdict_json(const struct augur_verdict *v, const char *image, const char *rationale)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
     if (image) cJSON_AddStringToObject(o, "image", image);
     if (rationale) cJSON_AddStringToObject(o, "rationale", rationale);
-    /* rounded as every other JSON number augur writes: a score is read to 1e-4 */
-    cJSON_AddNumberToObject(o, "grounding", roundf(v->grounding * 1e4f) / 1e4f);
+    cJSON_AddNumberToObject(o, "grounding", r4(v->grounding));
     if (v->answer >= 0 && v->answer < EXPR_N) {
         cJSON_AddStringToObject(o, "answer", expr_names[v->answer]);
         cJSON_AddBoolToObject(o, "answer_agrees_with_evidence", v->answer_agrees);
@@ -99,12 +102,30 @@ AUGUR_API char *augur_verdict_json(const struct augur_verdict *v, const char *im
         cJSON_AddNumberToObject(x, "au", c->au);
         cJSON_AddBoolToObject(x, "claimed_present", !c->absent);
         cJSON_AddBoolToObject(x, "supported", c->supported);
-        cJSON_AddNumberToObject(x, "probability", roundf(c->probability * 1e4f) / 1e4f);
-        if (c->has_box) cJSON_AddNumberToObject(x, "iou", roundf(c->iou * 1e4f) / 1e4f);
+        cJSON_AddNumberToObject(x, "probability", r4(c->probability));
+        if (c->has_box) cJSON_AddNumberToObject(x, "iou", r4(c->iou));
         else cJSON_AddNullToObject(x, "iou");
-        cJSON_AddNumberToObject(x, "score", roundf(c->score * 1e4f) / 1e4f);
+        cJSON_AddNumberToObject(x, "score", r4(c->score));
         cJSON_AddStringToObject(x, "reason", c->reason);
         cJSON_AddItemToArray(cl, x);
+    }
+    /* attributions ("AU6 + AU12 indicate happiness over sadness"), checked with the evidence terms: apart from
+     * grounding, as the answer is */
+    if (v->n_attributions > 0) cJSON_AddNumberToObject(o, "attribution", r4(v->attribution));
+    else cJSON_AddNullToObject(o, "attribution");
+    cJSON *at = cJSON_AddArrayToObject(o, "attributions");
+    for (int i = 0; at && i < v->n_attributions && i < AUGUR_MAX_CLAIMS; i++) {
+        const struct augur_attribution *a = &v->attributions[i];
+        cJSON *x = cJSON_CreateObject();
+        if (!x) break;
+        cJSON_AddNumberToObject(x, "au", a->au);
+        cJSON_AddStringToObject(x, "class", a->cls >= 0 && a->cls < EXPR_N ? expr_names[a->cls] : "?");
+        if (a->over >= 0 && a->over < EXPR_N) cJSON_AddStringToObject(x, "over", expr_names[a->over]);
+        else cJSON_AddNullToObject(x, "over");
+        cJSON_AddBoolToObject(x, "supported", a->supported);
+        cJSON_AddNumberToObject(x, "term", r4(a->term));
+        cJSON_AddNumberToObject(x, "term_over", r4(a->term_over));
+        cJSON_AddItemToArray(at, x);
     }
     cJSON_AddStringToObject(o, "notes", v->notes);
     return api_json_string(o, 0);

@@ -311,18 +311,20 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
     const char *lead = n_for > 1 ? "Combined " : "", *verb_s = n_for == 1 ? "s" : "";
     char instead[300] = "";
     if (n_other)
-        snprintf(instead, sizeof instead, "; %s point%s to %s instead", other, n_other == 1 ? "s" : "", expr_names[y]);
+        snprintf(instead, sizeof instead, "; %s point%s to %s over %s", other, n_other == 1 ? "s" : "", expr_names[y],
+                 expr_names[x]); /* "over": augur verify reads each side's attributions */
     if (t->answer != best) { /* the classifier's answer is not what the AUs support best: say so */
         if (n_for)
-            snprintf(t->conclusion, sizeof t->conclusion, "%s%s point%s to %s (AU evidence %.2f), not %s (%.2f)%s; the "
-                     "answer %s rests on the classifier%s.", lead, combo, verb_s, expr_names[best], t->evidence[best],
-                     expr_names[t->answer], t->evidence[t->answer], instead, expr_names[t->answer],
+            snprintf(t->conclusion, sizeof t->conclusion, "%s%s point%s to %s over %s (AU evidence %.2f; %s %.2f)%s; the "
+                     "answer %s rests on the classifier%s.", lead, combo, verb_s, expr_names[best], expr_names[t->answer],
+                     t->evidence[best], expr_names[t->answer], t->evidence[t->answer], instead, expr_names[t->answer],
                      t->weakly_grounded ? " and is weakly grounded" : "");
         else
-            snprintf(t->conclusion, sizeof t->conclusion, "%s point to %s (AU evidence %.2f), not %s (%.2f)%s; the answer "
-                     "%s rests on the classifier%s.", n_active ? "The action units that are absent" :
-                     "No active action unit: the measurements", expr_names[best], t->evidence[best], expr_names[t->answer],
-                     t->evidence[t->answer], instead, expr_names[t->answer], t->weakly_grounded ? " and is weakly grounded" : "");
+            snprintf(t->conclusion, sizeof t->conclusion, "%s point to %s over %s (AU evidence %.2f; %s %.2f)%s; the "
+                     "answer %s rests on the classifier%s.", n_active ? "The action units that are absent" :
+                     "No active action unit: the measurements", expr_names[best], expr_names[t->answer], t->evidence[best],
+                     expr_names[t->answer], t->evidence[t->answer], instead, expr_names[t->answer],
+                     t->weakly_grounded ? " and is weakly grounded" : "");
     } else if (n_for && has_terms && y >= 0)
         snprintf(t->conclusion, sizeof t->conclusion, "%s%s indicate%s %s over %s (AU evidence %.2f; %s %.2f)%s%s%s%s%s.",
                  lead, combo, verb_s, expr_names[t->answer], expr_names[y], t->evidence[t->answer], expr_names[y],

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "au/au_defs.h"
 #include "au/cover.h"
@@ -181,6 +182,105 @@ static void parse_text(ex_verdict *v, const char *text, size_t len, dropped *dr)
     if (malformed) note(v, "%s", malformed == 1 ? "1 malformed <bbox> ignored" : "malformed <bbox> tags ignored");
 }
 
+/* The earliest class name in [p, end) that stands as a word (any case), its class in *cls and its end in *after;
+ * NULL if none. */
+static const char *find_class(const char *p, const char *end, int *cls, const char **after)
+{
+    const char *best = NULL;
+    for (int c = 0; c < EXPR_N; c++) {
+        size_t n = strlen(expr_names[c]);
+        for (const char *q = p; q + n <= end; q++) {
+            if (best && q >= best) break;
+            if (strncasecmp(q, expr_names[c], n) || (q > p && isalpha((unsigned char)q[-1])) ||
+                (q + n < end && isalpha((unsigned char)q[n])))
+                continue;
+            best = q; *cls = c; *after = q + n;
+            break;
+        }
+    }
+    return best;
+}
+
+/* Attributions in TAG text: in each clause of a line (split at ';'), the AU mentions before the first "indicate"
+ * or "point" that starts a word, and the first class named after it: each AU is claimed to favour that class,
+ * over the class named after a following "over", if any ("AU6 + AU12 indicate happiness over sadness"). A clause
+ * that names no AU before the verb ("No active action unit points to ...") claims nothing. */
+static void parse_attributions(ex_verdict *v, const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        for (const char *c0 = p; c0 < le;) {
+            const char *semi = memchr(c0, ';', (size_t)(le - c0));
+            const char *ce = semi ? semi : le;
+            const char *verb = NULL;
+            for (const char *w = c0; w < ce && !verb; w++)
+                if ((!strncasecmp(w, "indicate", 8) || !strncasecmp(w, "point", 5)) &&
+                    (w == c0 || !isalpha((unsigned char)w[-1])))
+                    verb = w;
+            int cls, over = -1;
+            const char *after;
+            if (verb && find_class(verb, ce, &cls, &after)) {
+                const char *ov = find_in(after, ce, " over ");
+                const char *after2;
+                if (ov && !find_class(ov + 6, ce, &over, &after2)) over = -1;
+                if (over == cls) over = -1;
+                for (const char *q = c0; q + 2 < verb; q++) {
+                    if (q[0] != 'A' || q[1] != 'U' || !isdigit((unsigned char)q[2]) ||
+                        (q > c0 && isalnum((unsigned char)q[-1])))
+                        continue;
+                    int id, dup = 0;
+                    const char *aft;
+                    if (!parse_au_id(q + 2, verb, &id, &aft)) {
+                        for (int i = 0; i < v->n_attributions; i++)
+                            dup |= v->attributions[i].au == id && v->attributions[i].cls == cls;
+                        if (!dup && v->n_attributions < EX_MAX_CLAIMS) {
+                            struct augur_attribution *a = &v->attributions[v->n_attributions++];
+                            memset(a, 0, sizeof *a);
+                            a->au = id; a->cls = cls; a->over = over;
+                        }
+                    }
+                    q = aft - 1;
+                }
+            }
+            c0 = ce + 1;
+        }
+        p = le + 1;
+    }
+}
+
+/* Scores the attributions with the face's evidence terms (struct augur_au.evidence_term); with no terms (a model
+ * without an evidence map) there is nothing to score them by, and they are dropped, with a note. */
+static void score_attributions(const au_face *f, ex_verdict *v)
+{
+    int has_terms = 0;
+    for (int k = 0; k < f->n_aus; k++)
+        for (int c = 0; c < EXPR_N; c++) has_terms |= f->aus[k].evidence_term[c] != 0;
+    v->attribution = -1;
+    if (!v->n_attributions) return;
+    if (!has_terms) {
+        v->n_attributions = 0;
+        note(v, "%s", "attributions not scored: the AU model has no evidence map");
+        return;
+    }
+    int ok = 0;
+    for (int i = 0; i < v->n_attributions; i++) {
+        struct augur_attribution *a = &v->attributions[i];
+        const struct augur_au *u = reading(f, a->au);
+        if (!u) { a->supported = 0; continue; }
+        a->term = u->evidence_term[a->cls];
+        int k = a->over;
+        if (k < 0) /* over every other class: the largest of their terms */
+            for (int c = 0; c < EXPR_N; c++)
+                if (c != a->cls && (k < 0 || u->evidence_term[c] > u->evidence_term[k])) k = c;
+        a->term_over = u->evidence_term[k];
+        a->supported = a->term > 0 && a->term > a->term_over;
+        ok += a->supported;
+    }
+    v->attribution = (float)ok / (float)v->n_attributions;
+}
+
 static int json_box(const cJSON *a, float box[4])
 {
     if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 4) return -1;
@@ -266,9 +366,11 @@ int ex_verify(const au_face *f, const char *text, size_t len, ex_verdict *v, au_
     else {
         if (s < len && text[s] == '{') note(v, "%s", "text starts like JSON but does not parse; read as text");
         parse_text(v, text, len, &dr);
+        parse_attributions(v, text, len);
     }
     cJSON_Delete(root);
     free(copy);
+    score_attributions(f, v);
     char num[64];
     if (dr.claims) {
         snprintf(num, sizeof num, "%d", dr.claims);
