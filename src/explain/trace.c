@@ -278,15 +278,14 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
         }
     if (has_terms && y >= 0 && t->answer == best) {
         /* against y: the inactive AUs (under their threshold: not one held back, nor AU26 beside AU27) whose absence
-         * lowers y's own score by EX_TERM_MIN or more (the map weighs them
-         * for y) and moves the odds towards x by as much, the most lowering first, at most 4 */
+         * lowers y's own score by EX_TERM_MIN or more (the map weighs them for y) and moves the odds towards x by as
+         * much, the most lowering first, at most 4 */
         int pick[4], np = 0;
         for (int k = 0; k < f->n_aus; k++) {
             const struct augur_au *u = &f->aus[k];
             float d = u->evidence_term[x] - u->evidence_term[y], low = -u->evidence_term[y];
             if (u->present || u->probability >= 0.5f || u->source == AUGUR_AU_SOURCE_NONE || augur_au_covered(f, u) ||
-                low < EX_TERM_MIN ||
-                d < EX_TERM_MIN)
+                low < EX_TERM_MIN || d < EX_TERM_MIN)
                 continue;
             int at = np < 4 ? np++ : 4;
             while (at > 0 && -f->aus[pick[at - 1]].evidence_term[y] < low) {
@@ -309,26 +308,26 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
     if (f->has_expression && answer == f->expression_class) consistency(f, t);
     /* "AU5 points", not "Combined AU5 point"; the AUs the map counts the other way, said as such */
     const char *lead = n_for > 1 ? "Combined " : "", *verb_s = n_for == 1 ? "s" : "";
-    char instead[300] = "";
+    char others[300] = ""; /* the active AUs for y, as their own clause */
     if (n_other)
-        snprintf(instead, sizeof instead, "; %s point%s to %s over %s", other, n_other == 1 ? "s" : "", expr_names[y],
+        snprintf(others, sizeof others, "; %s point%s to %s over %s", other, n_other == 1 ? "s" : "", expr_names[y],
                  expr_names[x]); /* "over": augur verify reads each side's attributions */
     if (t->answer != best) { /* the classifier's answer is not what the AUs support best: say so */
         if (n_for)
             snprintf(t->conclusion, sizeof t->conclusion, "%s%s point%s to %s over %s (AU evidence %.2f; %s %.2f)%s; the "
                      "answer %s rests on the classifier%s.", lead, combo, verb_s, expr_names[best], expr_names[t->answer],
-                     t->evidence[best], expr_names[t->answer], t->evidence[t->answer], instead, expr_names[t->answer],
+                     t->evidence[best], expr_names[t->answer], t->evidence[t->answer], others, expr_names[t->answer],
                      t->weakly_grounded ? " and is weakly grounded" : "");
         else
             snprintf(t->conclusion, sizeof t->conclusion, "%s point to %s over %s (AU evidence %.2f; %s %.2f)%s; the "
                      "answer %s rests on the classifier%s.", n_active ? "The action units that are absent" :
                      "No active action unit: the measurements", expr_names[best], expr_names[t->answer], t->evidence[best],
-                     expr_names[t->answer], t->evidence[t->answer], instead, expr_names[t->answer],
+                     expr_names[t->answer], t->evidence[t->answer], others, expr_names[t->answer],
                      t->weakly_grounded ? " and is weakly grounded" : "");
     } else if (n_for && has_terms && y >= 0)
         snprintf(t->conclusion, sizeof t->conclusion, "%s%s indicate%s %s over %s (AU evidence %.2f; %s %.2f)%s%s%s%s%s.",
                  lead, combo, verb_s, expr_names[t->answer], expr_names[y], t->evidence[t->answer], expr_names[y],
-                 t->evidence[y], instead,
+                 t->evidence[y], others,
                  ao ? "; against " : "", ao ? expr_names[alt] : "", ao ? ": " : "", ao ? against : "");
     else if (n_for)
         snprintf(t->conclusion, sizeof t->conclusion, "%s%s indicate%s %s (AU evidence %.2f)%s%s%s%s.", lead, combo, verb_s,
@@ -337,7 +336,7 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
     else if (n_active)
         snprintf(t->conclusion, sizeof t->conclusion, "No active action unit points to %s over %s: the AU evidence (%.2f; "
                  "%s %.2f) rests on the action units that are absent%s%s%s%s%s.", expr_names[t->answer], expr_names[y],
-                 t->evidence[t->answer], expr_names[y], t->evidence[y], instead, ao ? "; against " : "", ao ? expr_names[alt] : "",
+                 t->evidence[t->answer], expr_names[y], t->evidence[y], others, ao ? "; against " : "", ao ? expr_names[alt] : "",
                  ao ? ": " : "", ao ? against : "");
     else
         snprintf(t->conclusion, sizeof t->conclusion, "No action unit is active, which indicates %s (AU evidence %.2f).",

@@ -208,6 +208,7 @@ static const char *find_class(const char *p, const char *end, int *cls, const ch
 static void parse_attributions(ex_verdict *v, const char *text, size_t len)
 {
     const char *p = text, *end = text + len;
+    int dropped_attr = 0;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
@@ -239,7 +240,7 @@ static void parse_attributions(ex_verdict *v, const char *text, size_t len)
                             struct augur_attribution *a = &v->attributions[v->n_attributions++];
                             memset(a, 0, sizeof *a);
                             a->au = id; a->cls = cls; a->over = over;
-                        }
+                        } else if (!dup) dropped_attr++;
                     }
                     q = aft - 1;
                 }
@@ -247,6 +248,11 @@ static void parse_attributions(ex_verdict *v, const char *text, size_t len)
             c0 = ce + 1;
         }
         p = le + 1;
+    }
+    if (dropped_attr) {
+        char num[32];
+        snprintf(num, sizeof num, "%d", dropped_attr);
+        note(v, "%s attribution(s) beyond the first " AU_STR(EX_MAX_CLAIMS) " ignored", num);
     }
 }
 
