@@ -118,6 +118,11 @@ def check_records(recs, label_sizes, what):
     check(not bad_box, f"{what}: every <bbox> lies in its image", bad_box[:5])
     check(not bad_cite, f"{what}: every cited AU is present in augur's evidence for the face", bad_cite[:5])
     check(not bad_fields, f"{what}: fields consistent (answer, label, question, grounding)", bad_fields[:5])
+    # augur's own conclusions cite each AU for the class the evidence map counts it for: every attribution holds
+    bad_attr = [(r["id"], r["attribution"]) for r in recs
+                if r["attributions"] and r["attribution"] != 1 or not r["attributions"] and r["attribution"] is not None]
+    check(not bad_attr, f"{what}: every attribution of the conclusions supported by the evidence map", bad_attr[:5])
+    return sum(r["attributions"] for r in recs)
 
 
 tmp = tempfile.mkdtemp(prefix="augur-traces-")
@@ -249,7 +254,8 @@ try:
                 "-o", outf, "-q")
         recs = jsonl(outf) if r.returncode == 0 else []
         check(len(recs) > 150 and all(x["evidence_agrees_with_label"] for x in recs), "FERPlus: --keep-agreeing", len(recs))
-        check_records(recs, lambda rr: (48, 48), "FERPlus")
+        n_attr = check_records(recs, lambda rr: (48, 48), "FERPlus")
+        check(n_attr > 100, "FERPlus: the kept conclusions make attributions", n_attr)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -56,6 +56,7 @@ typedef struct tg_out {
     float grounding;
     short n_claims;               /* AU claims the verifier read in the trace */
     short cited_coded, cited_present;
+    short n_attr, n_attr_ok;      /* attributions of its conclusion (augur_verify), and those the map supports */
     char *record;                 /* when it passed the filters */
 } tg_out;
 
@@ -163,6 +164,10 @@ static char *make_record(const tg_opts *o, const tg_item *it, int w, int h, cons
     cJSON_AddStringToObject(r, "aulist", aulist);
     cJSON_AddNumberToObject(r, "grounding", r4(v->grounding));
     cJSON_AddNumberToObject(r, "claims", v->n_claims);
+    /* the conclusion's attributions ("AU6 + AU12 indicate happiness over sadness"), checked with the evidence map */
+    cJSON_AddNumberToObject(r, "attributions", v->n_attributions);
+    if (v->n_attributions) cJSON_AddNumberToObject(r, "attribution", r4(v->attribution));
+    else cJSON_AddNullToObject(r, "attribution");
     cJSON *cited = cJSON_AddArrayToObject(r, "cited_aus");
     for (int i = 0; i < v->n_claims; i++)
         if (!v->claims[i].absent) cJSON_AddItemToArray(cited, cJSON_CreateNumber(v->claims[i].au));
@@ -278,6 +283,8 @@ static void process(tg_shared *s, augur_context *ctx, struct augur_verdict *v, i
     r->found = 1;
     r->grounding = v->grounding;
     r->n_claims = (short)v->n_claims;
+    r->n_attr = (short)v->n_attributions;
+    for (int i = 0; i < v->n_attributions; i++) r->n_attr_ok += v->attributions[i].supported != 0;
     r->matches = v->answer == c;
     r->agrees = f->evidence[c] >= f->evidence[f->evidence_class] - EX_WEAK_MARGIN;
     if (it->facs) {
@@ -512,6 +519,8 @@ int tg_run(const tg_opts *o, tg_result *res, au_error *err)
                 if (r->grounding < res->grounding_min) res->grounding_min = r->grounding;
                 res->n_low_grounding += r->grounding < 0.9999f;
             }
+            res->n_attributions += r->n_attr;
+            res->n_attributions_supported += r->n_attr_ok;
             res->cited_coded += r->cited_coded;
             res->cited_coded_present += r->cited_present;
         }
@@ -597,9 +606,12 @@ void tg_write_report(const tg_result *r, const tg_opts *o, const char *command, 
                 r->n_faces_claims, r->n_faces_claims ? r->grounding_sum_faces / r->n_faces_claims : 0,
                 r->n_faces - r->n_faces_claims);
     if (r->n_records)
-        fprintf(f, "Kept records: %d; %d cite AUs, with mean grounding %.3f (lowest %.3f; %d under 1.00).\n\n",
+        fprintf(f, "Kept records: %d; %d cite AUs, with mean grounding %.3f (lowest %.3f; %d under 1.00); their "
+                   "conclusions make %d attributions (\"AU6 + AU12 indicate happiness over sadness\"), %d of them "
+                   "supported by the AU evidence map (augur verify).\n\n",
                 r->n_records, r->n_kept_claims, r->n_kept_claims ? r->grounding_sum / r->n_kept_claims : 0,
-                r->n_kept_claims ? r->grounding_min : 0, r->n_low_grounding);
+                r->n_kept_claims ? r->grounding_min : 0, r->n_low_grounding, r->n_attributions,
+                r->n_attributions_supported);
     if (r->cited_coded)
         fprintf(f, "FACS labels: of the %d AU citations in the kept traces that the label file codes, %.1f%% are coded "
                    "present.\n\n", r->cited_coded, 100.0 * r->cited_coded_present / r->cited_coded);

@@ -73,6 +73,7 @@ typedef struct tg_result {
     int n_kept_claims;
     double grounding_sum, grounding_min;
     int n_low_grounding;                         /* kept with grounding < 1 */
+    int n_attributions, n_attributions_supported; /* kept: the conclusions' attributions, and those supported */
     /* ckplus: AUs the kept traces cite that the FACS labels code (present or absent) */
     int cited_coded, cited_coded_present;
     char **records;                              /* the kept records in data-set order, one JSON object each */
