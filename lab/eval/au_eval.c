@@ -685,7 +685,9 @@ static void auc_rows(const pool *p, const float *oof_p, const float *oof_t, au_e
 {
     double *m = malloc((size_t)p->n * sizeof *m);
     signed char *lab = malloc((size_t)p->n);
-    for (int r = 0; m && lab && r < n_rows; r++) {
+    unsigned char *all = malloc((size_t)p->n);
+    if (all) memset(all, 1, (size_t)p->n);
+    for (int r = 0; m && lab && all && r < n_rows; r++) {
         int a = au_index(rows[r].au), n = 0;
         if (a < 0) continue;
         for (int i = 0; i < p->n; i++) {
@@ -696,19 +698,12 @@ static void auc_rows(const pool *p, const float *oof_p, const float *oof_t, au_e
             m[n] = oof_p[(size_t)i * AU_COUNT + a] < 0 ? -1e9 : log(pr / (1.0 - pr)) - log(t / (1.0 - t));
             lab[n++] = p->y[(size_t)i * AU_COUNT + a];
         }
-        double in_order = 0, pairs = 0;
-        for (int i = 0; i < n; i++) {
-            if (lab[i] != 1) continue;
-            for (int k = 0; k < n; k++) {
-                if (lab[k] != 0) continue;
-                in_order += m[i] > m[k] ? 1.0 : m[i] == m[k] ? 0.5 : 0.0;
-                pairs++;
-            }
-        }
-        rows[r].auc = pairs > 0 ? in_order / pairs : 0.5;
+        double auc = au_fit_auc(m, lab, 1, all, n);
+        rows[r].auc = isnan(auc) ? 0.5 : auc;
     }
     free(m);
     free(lab);
+    free(all);
 }
 
 /* The held-out rows' readings, one line per CK+ peak, CK+ neutral frame and

@@ -516,16 +516,14 @@ static int joint_thresholds(const double *oof, const signed char *y, const int *
     return 0;
 }
 
-/* The AUC of scores over the rows in `rows` whose label is 0 or 1 (stride between a row's labels): the
- * chance that a positive outranks a negative, ties counting half (ranks averaged over ties). NaN with no
- * positive or no negative. */
+/* au_fit_auc (au_fit.h): by ranks, averaged over ties. */
 typedef struct { double s; signed char y; } scored;
 static int cmp_scored(const void *a, const void *b)
 {
     double x = ((const scored *)a)->s, y = ((const scored *)b)->s;
     return x < y ? -1 : x > y;
 }
-static double auc_of(const double *score, const signed char *lab, size_t stride, const unsigned char *rows, int n)
+double au_fit_auc(const double *score, const signed char *lab, size_t stride, const unsigned char *rows, int n)
 {
     scored *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
     if (!v) return NAN;
@@ -800,7 +798,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         m->l2[a] = o->hidden > 0 ? o->wd : o->l2;
         for (int i = 0; i < n; i++) score[i] = oof[(size_t)i * AU_COUNT + a];
         f1rows_of[a] = f1rows;
-        m->oof_auc[a] = (float)auc_of(score, lab, 1, f1rows, n); /* RULE34 */
+        m->oof_auc[a] = (float)au_fit_auc(score, lab, 1, f1rows, n); /* RULE34 */
         m->threshold[a] = pick_threshold(score, lab, f1rows, d->neutral ? d->neutral : none, d->neutral_weight, n, o->neutral_budget);
         /* the personal reading's threshold, by the same rule on the rows read against their person's neutral
          * (when there are enough of them: 20 neutral rows, 10 coded positives) */

@@ -330,13 +330,11 @@ int au_read_features(const au_model *m, const au_face *f, const float *feat, con
     if (m->has_evidence) {
         /* a covered half enters as read, at rest (RULE25); entering it as unknown (margin 0) named the
          * expression of covered faces worse (RULE27, not shipped) */
-        au_model_evidence(m, prob, out->evidence);
+        /* with each AU's terms (struct augur_au.evidence_term), so an explanation can say which AUs carry the answer */
+        float terms[AU_COUNT][AU_EV_CLASSES];
+        au_model_evidence_terms(m, prob, out->evidence, terms);
         out->has_evidence = 1;
-        /* each AU's terms (struct augur_au.evidence_term), so an explanation can say which AUs carry the answer */
-        for (int a = 0; a < AU_COUNT; a++) {
-            float u = au_model_margin(m, a, prob[a]);
-            for (int c = 0; c < AU_EV_CLASSES; c++) out->au[a].ev_term[c] = m->ev_w[c][a] * u;
-        }
+        for (int a = 0; a < AU_COUNT; a++) memcpy(out->au[a].ev_term, terms[a], sizeof out->au[a].ev_term);
     }
     return 0;
 }

@@ -142,18 +142,28 @@ float au_model_margin(const au_model *m, int a, float p)
     return fminf(AU_EV_CLAMP, fmaxf(-AU_EV_CLAMP, u));
 }
 
-void au_model_evidence(const au_model *m, const float prob[AU_COUNT], float ev[AU_EV_CLASSES])
+void au_model_evidence_terms(const au_model *m, const float prob[AU_COUNT], float ev[AU_EV_CLASSES],
+                             float terms[AU_COUNT][AU_EV_CLASSES])
 {
     float u[AU_COUNT], mx = -1e30f, sum = 0;
     for (int a = 0; a < AU_COUNT; a++) u[a] = au_model_margin(m, a, prob[a]);
     for (int c = 0; c < AU_EV_CLASSES; c++) {
         float s = m->ev_b[c];
-        for (int a = 0; a < AU_COUNT; a++) s += m->ev_w[c][a] * u[a];
+        for (int a = 0; a < AU_COUNT; a++) {
+            float t = m->ev_w[c][a] * u[a];
+            if (terms) terms[a][c] = t;
+            s += t;
+        }
         ev[c] = s;
         if (s > mx) mx = s;
     }
     for (int c = 0; c < AU_EV_CLASSES; c++) sum += ev[c] = expf(ev[c] - mx);
     for (int c = 0; c < AU_EV_CLASSES; c++) ev[c] /= sum;
+}
+
+void au_model_evidence(const au_model *m, const float prob[AU_COUNT], float ev[AU_EV_CLASSES])
+{
+    au_model_evidence_terms(m, prob, ev, NULL);
 }
 
 /* Every stored number is bounded: a fitted model's values are within +-30

@@ -110,6 +110,10 @@ float au_model_margin(const au_model *m, int a, float p);
 
 /* Evidence per class (sums to 1) from AU probabilities; requires has_evidence. */
 void au_model_evidence(const au_model *m, const float prob[AU_COUNT], float ev[AU_EV_CLASSES]);
+/* The same, and each AU's term in each class's score (the map's weight x the AU's margin), so that ev is the
+ * softmax of the biases plus every AU's terms (struct augur_au.evidence_term); terms may be NULL. */
+void au_model_evidence_terms(const au_model *m, const float prob[AU_COUNT], float ev[AU_EV_CLASSES],
+                             float terms[AU_COUNT][AU_EV_CLASSES]);
 
 /* The model's input from a feature vector (au/au.h's layout, n_feat of
  * them): a copy, except that with bs_symmetric the blendshape block is made

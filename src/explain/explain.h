@@ -64,6 +64,10 @@ void ex_set_evidence(au_face *f);
 #define EX_TERM_MIN 0.10f
 int ex_weakly_grounded(const au_face *f);
 
+/* 1 when the face's AUs carry evidence terms (struct augur_au.evidence_term: an AU model with an evidence map),
+ * by which a conclusion and augur verify tell which class each AU favours; 0 with FACS prototypes. */
+int ex_face_has_terms(const au_face *f);
+
 /* Confidence of the classifier's answer, lowered when the AU evidence does not
  * support it: p when consistent, p * evidence[class] / evidence[best] when
  * weakly grounded (docs/REASONING.md). -1 without a classifier. */

@@ -85,6 +85,14 @@ const char *ex_intensity_word(float v)
     return words[ex_intensity_grade(v)];
 }
 
+int ex_face_has_terms(const au_face *f)
+{
+    for (int k = 0; k < f->n_aus; k++)
+        for (int c = 0; c < EXPR_N; c++)
+            if (f->aus[k].evidence_term[c] != 0) return 1;
+    return 0;
+}
+
 int ex_weakly_grounded(const au_face *f)
 {
     return f->evidence[f->expression_class] < f->evidence[f->evidence_class] - EX_WEAK_MARGIN;
@@ -250,9 +258,7 @@ int ex_build_trace(const au_face *f, int answer, ex_trace *t, au_error *err)
      * active AU is cited, as before. */
     int alt = t->answer == best ? second : best;
     int x = t->answer == best ? t->answer : best, y = t->answer == best ? alt : t->answer;
-    int has_terms = 0;
-    for (int k = 0; k < f->n_aus; k++)
-        for (int c = 0; c < EXPR_N; c++) has_terms |= f->aus[k].evidence_term[c] != 0;
+    int has_terms = ex_face_has_terms(f);
     char combo[256] = "", other[256] = "", against[256] = "";
     size_t co = 0, oo = 0, ao = 0;
     int n_for = 0, n_other = 0;

@@ -260,12 +260,9 @@ static void parse_attributions(ex_verdict *v, const char *text, size_t len)
  * without an evidence map) there is nothing to score them by, and they are dropped, with a note. */
 static void score_attributions(const au_face *f, ex_verdict *v)
 {
-    int has_terms = 0;
-    for (int k = 0; k < f->n_aus; k++)
-        for (int c = 0; c < EXPR_N; c++) has_terms |= f->aus[k].evidence_term[c] != 0;
     v->attribution = -1;
     if (!v->n_attributions) return;
-    if (!has_terms) {
+    if (!ex_face_has_terms(f)) {
         v->n_attributions = 0;
         note(v, "%s", "attributions not scored: the AU model has no evidence map");
         return;
