@@ -685,9 +685,9 @@ static void auc_rows(const pool *p, const float *oof_p, const float *oof_t, au_e
 {
     double *m = malloc((size_t)p->n * sizeof *m);
     signed char *lab = malloc((size_t)p->n);
-    unsigned char *all = malloc((size_t)p->n);
+    unsigned char *all = malloc((size_t)p->n), *fit = malloc((size_t)p->n);
     if (all) memset(all, 1, (size_t)p->n);
-    for (int r = 0; m && lab && all && r < n_rows; r++) {
+    for (int r = 0; m && lab && all && fit && r < n_rows; r++) {
         int a = au_index(rows[r].au), n = 0;
         if (a < 0) continue;
         for (int i = 0; i < p->n; i++) {
@@ -695,15 +695,18 @@ static void auc_rows(const pool *p, const float *oof_p, const float *oof_t, au_e
             float pr = oof_p[(size_t)i * AU_COUNT + a], t = oof_t[(size_t)i * AU_COUNT + a];
             pr = fminf(fmaxf(pr, 1e-6f), 1 - 1e-6f);
             t = fminf(fmaxf(t, 1e-6f), 1 - 1e-6f);
-            m[n] = oof_p[(size_t)i * AU_COUNT + a] < 0 ? -1e9 : log(pr / (1.0 - pr)) - log(t / (1.0 - t));
+            fit[n] = oof_p[(size_t)i * AU_COUNT + a] >= 0;
+            m[n] = !fit[n] ? -1e9 : log(pr / (1.0 - pr)) - log(t / (1.0 - t));
             lab[n++] = p->y[(size_t)i * AU_COUNT + a];
         }
-        double auc = au_fit_auc(m, lab, 1, all, n);
+        double auc = au_fit_auc(m, lab, 1, all, n), auc_f = au_fit_auc(m, lab, 1, fit, n);
         rows[r].auc = isnan(auc) ? 0.5 : auc;
+        rows[r].auc_fitted = isnan(auc_f) ? 0.5 : auc_f;
     }
     free(m);
     free(lab);
     free(all);
+    free(fit);
 }
 
 /* The held-out rows' readings, one line per CK+ peak, CK+ neutral frame and
@@ -1204,9 +1207,9 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
     for (int i = 0; i < rep->n_rows; i++) {
         int a = au_index(rep->rows[i].au);
         if (a < 0 || !rep->rows[i].fitted || rep->fitted_folds[a] >= rep->folds) continue;
-        P("%s AU%d (%d of %d)", npart ? "," : "AUs fitted in only some folds (a fold whose training part has fewer than "
-          "the positives an AU needs does not fit it, and its held-out peaks of that AU count as not read and rank "
-          "lowest):", rep->rows[i].au, rep->fitted_folds[a], rep->folds);
+        P("%s AU%d (%d of %d; AUC over those folds %.2f)", npart ? "," : "AUs fitted in only some folds (a fold whose "
+          "training part has fewer than the positives an AU needs does not fit it, and its held-out peaks of that AU "
+          "count as not read and rank lowest):", rep->rows[i].au, rep->fitted_folds[a], rep->folds, rep->rows[i].auc_fitted);
         npart++;
     }
     if (npart) P(".\n\n");
@@ -1311,6 +1314,7 @@ int au_eval_write(const au_eval_report *rep, const au_eval_opts *o, const char *
         cJSON_AddNumberToObject(x, "tn", r->tn);
         cJSON_AddNumberToObject(x, "f1", r->f1);
         cJSON_AddNumberToObject(x, "auc", r->auc);
+        cJSON_AddNumberToObject(x, "auc_fitted_folds", r->auc_fitted);
         if (rep->n_personal) cJSON_AddNumberToObject(x, "f1_personal_neutral", rep->rows_personal[i].f1);
         cJSON_AddBoolToObject(x, "openface16", r->openface);
         cJSON_AddBoolToObject(x, "fitted", r->fitted);

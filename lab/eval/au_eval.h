@@ -102,6 +102,7 @@ typedef struct au_eval_row {
     double precision, recall, f1;
     double auc;                   /* how well the out-of-fold margin (logit p - logit threshold, each fold's)
                                      ranks the coded peaks: 0.5 chance, whatever the threshold */
+    double auc_fitted;            /* the same over the peaks of the folds that fitted the AU (= auc when all did) */
     int in_mean;                  /* counted in the >= min_report_seqs mean */
     int openface;                 /* one of au_eval_openface16 */
     int fitted;
