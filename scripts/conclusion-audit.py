@@ -9,7 +9,10 @@ the answer. Each active AU's `evidence_term` says which of the two it moves the 
 * conclusions with an active AU that the map counts for the other class by at least MIN (0.1 in logits, the
   trace's EX_TERM_MIN): what citing every active AU for the answer (the trace until 2026-12-07) got wrong;
 * active AUs (citations) counted the other way, and those within MIN (cited neither way since 2026-12-07);
-* conclusions that now say no active AU points to the class they name (the evidence rests on absent AUs).
+* conclusions that now say no active AU points to the class they name (the evidence rests on absent AUs);
+* citations outside the FACS codebook (src/expr/classes.c, FACS.md): an active AU the conclusion cites for a class
+  (its terms move the odds towards it by MIN or more and its own term for it is positive, as the trace cites) whose
+  codebook does not list it, such as "AU2 indicates disgust" (RULE36).
 
   usage: augur analyze --json DIR > faces.jsonl; scripts/conclusion-audit.py faces.jsonl [--min 0.1]
 """
@@ -18,6 +21,8 @@ import json
 import sys
 
 CLASSES = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
+CODEBOOK = [(), (6, 12, 25), (1, 2, 5, 26, 27), (1, 4, 6, 15, 17), (4, 5, 7, 10, 17, 23, 24, 25, 26),
+            (9, 10, 16, 17, 25, 26), (1, 2, 4, 5, 20, 25, 26, 27), (12, 14)]  # src/expr/classes.c expr_codebook
 
 
 def main():
@@ -26,6 +31,7 @@ def main():
     ap.add_argument("--min", type=float, default=0.1, help="the least term difference counted (default 0.1)")
     a = ap.parse_args()
     faces = wrong = cites = other = small = none_for = 0
+    cited = outside = faces_outside = 0
     with open(a.jsonl) as f:
         for line in f:
             d = json.loads(line)
@@ -43,8 +49,16 @@ def main():
                     continue
                 faces += 1
                 bad = False
+                out = False
                 for u in active:
-                    diff = u["evidence_term"][x] - u["evidence_term"][y]
+                    t = u["evidence_term"]
+                    diff = t[x] - t[y]
+                    for c, d in ((x, diff), (y, -diff)):
+                        if d >= a.min and t[c] > 0:
+                            cited += 1
+                            if u["au"] not in CODEBOOK[c]:
+                                outside += 1
+                                out = True
                     cites += 1
                     if diff <= -a.min:
                         other += 1
@@ -52,6 +66,7 @@ def main():
                     if abs(diff) < a.min:
                         small += 1
                 wrong += bad
+                faces_outside += out
                 c = face.get("reasoning", {}).get("conclusion", "")
                 none_for += "No active action unit points" in c or "The action units that are absent" in c
     if not faces:
@@ -60,6 +75,8 @@ def main():
     print(f"with an active AU the map counts for the other class by >= {a.min:g}: {wrong} ({100 * wrong / faces:.1f}%)")
     print(f"active AUs: {cites}; counted the other way by >= {a.min:g}: {other} ({100 * other / cites:.1f}%); "
           f"within {a.min:g}: {small} ({100 * small / cites:.1f}%)")
+    print(f"AUs cited for a class: {cited}; outside its FACS codebook: {outside} ({100 * outside / max(cited, 1):.1f}%), "
+          f"in {faces_outside} conclusions ({100 * faces_outside / faces:.1f}%)")
     print(f"conclusions saying no active AU points to the class they name: {none_for} ({100 * none_for / faces:.1f}%)")
 
 
