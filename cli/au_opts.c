@@ -102,6 +102,12 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
         else if (!strcmp(v, "personal")) o->fit.video_reading = 0;
         else { cli_error(cmd, "--video-reading takes auto or personal (not '%s')", v); return -1; }
     }
+    else if (!strcmp(a, "--evidence-signs")) {
+        if (!strcmp(v, "facs")) o->fit.ev_signs = AU_EV_SIGNS_FACS;
+        else if (!strcmp(v, "facs-for")) o->fit.ev_signs = AU_EV_SIGNS_FACS_FOR;
+        else if (!strcmp(v, "free")) o->fit.ev_signs = 0;
+        else { cli_error(cmd, "--evidence-signs takes facs, facs-for or free (not '%s')", v); return -1; }
+    }
     else if (!strcmp(a, "--min-auc")) {
         char *end;
         double x = strtod(v, &end);

@@ -181,6 +181,64 @@ static void test_fit(void)
     free(m);
 }
 
+/* The evidence map signed as the FACS codebook signs it (au_fit_opts.ev_signs, RULE36): AU4 and AU12 fire on the
+ * same happy rows, so a free map counts AU4 for happiness, which the codebook does not list for it; signed, AU4
+ * weighs <= 0 for happiness and every weight keeps its sign, and the map still tells happiness from neutral (the
+ * file's "evidence_signs" is tested on the shipped model, below). */
+static void test_fit_evidence_signs(void)
+{
+    enum { N = 600, D = 5 };
+    static float X[N * D];
+    static signed char y[N * AU_COUNT], cls[N];
+    static int g[N];
+    static unsigned char neutral[N];
+    unsigned s = 9;
+    int a4 = au_index(4), a12 = au_index(12);
+    for (int i = 0; i < N; i++) {
+        int pos = i % 3 == 0;
+        for (int j = 0; j < D; j++) X[i * D + j] = gauss(&s) + (j < 2 && pos ? 4.0f : 0.0f);
+        for (int a = 0; a < AU_COUNT; a++) y[i * AU_COUNT + a] = -1;
+        y[i * AU_COUNT + a12] = y[i * AU_COUNT + a4] = (signed char)pos;
+        g[i] = i;
+        neutral[i] = !pos;
+        cls[i] = pos ? EXPR_HAPPINESS : EXPR_NEUTRAL;
+    }
+    au_model *m = calloc(1, sizeof *m);
+    au_fit_data d = {X, y, NULL, g, NULL, neutral, cls, NULL, N, D, NULL, NULL};
+    au_fit_opts o = au_fit_default_opts();
+    o.l2 = 1;
+    au_error err = {0};
+    int rc = m ? au_model_fit(m, &d, &o, &err) : -1;
+    CHECK(rc == 0 && m->has_evidence && !m->ev_signed && m->ev_w[EXPR_HAPPINESS][a4] > 0.05f,
+          "a free map counts AU4 for happiness (%+.3f; %s)", rc ? 0.0 : (double)m->ev_w[EXPR_HAPPINESS][a4], err.msg);
+    for (int signs = AU_EV_SIGNS_FACS; signs <= AU_EV_SIGNS_FACS_FOR; signs++) {
+        o.ev_signs = signs;
+        rc = rc ? rc : au_model_fit(m, &d, &o, &err);
+        CHECK(rc == 0 && m->has_evidence && m->ev_signed == signs, "signed fit (%s): %s", au_ev_signs_name(signs), err.msg);
+        if (rc) { free(m); return; }
+        int broken = 0;
+        for (int c = 0; c < AU_EV_CLASSES; c++)
+            for (int a = 0; a < AU_COUNT; a++) broken += au_ev_sign(signs, c, a) * m->ev_w[c][a] < 0;
+        CHECK(au_ev_sign(AU_EV_SIGNS_FACS, EXPR_HAPPINESS, a4) == -1 && au_ev_sign(AU_EV_SIGNS_FACS_FOR, EXPR_HAPPINESS, a4) == -1 &&
+              au_ev_sign(AU_EV_SIGNS_FACS, EXPR_HAPPINESS, a12) == 1 && au_ev_sign(AU_EV_SIGNS_FACS_FOR, EXPR_HAPPINESS, a12) == 0 &&
+              au_ev_sign(AU_EV_SIGNS_FACS_FOR, EXPR_NEUTRAL, a12) == -1 && au_ev_sign(0, EXPR_NEUTRAL, a12) == 0,
+              "au_ev_sign does not follow the codebook");
+        CHECK(!broken && m->ev_w[EXPR_HAPPINESS][a4] <= 0 && m->ev_w[EXPR_HAPPINESS][a12] > 0.05f,
+              "signed map (%s): %d weights break the codebook's signs, AU12 for happiness %+.3f, AU4 %+.3f",
+              au_ev_signs_name(signs), broken, m->ev_w[EXPR_HAPPINESS][a12], m->ev_w[EXPR_HAPPINESS][a4]);
+        float p[AU_COUNT], ev[AU_EV_CLASSES];
+        au_model_predict(m, X, p); /* row 0 is happy */
+        au_model_evidence(m, p, ev);
+        float evn[AU_EV_CLASSES];
+        au_model_predict(m, X + D, p); /* row 1 is neutral */
+        au_model_evidence(m, p, evn);
+        CHECK(ev[EXPR_HAPPINESS] > ev[EXPR_NEUTRAL] && evn[EXPR_NEUTRAL] > evn[EXPR_HAPPINESS],
+              "signed map (%s): happy row %.2f/%.2f, neutral row %.2f/%.2f (happiness/neutral)", au_ev_signs_name(signs),
+              ev[EXPR_HAPPINESS], ev[EXPR_NEUTRAL], evn[EXPR_HAPPINESS], evn[EXPR_NEUTRAL]);
+    }
+    free(m);
+}
+
 /* The budget with each data set weighing the same (au_fit_opts.budget_domains,
  * neutral_weight): 6 neutral rows of a second data set look more like the
  * AU than its positives do. Counted with the 394 neutral rows of the first,
@@ -795,6 +853,7 @@ int main(void)
     test_hog_mirror();
     test_bs_symmetric();
     test_fit();
+    test_fit_evidence_signs();
     test_fit_budget_domains();
     test_fit_personal();
     test_fit_video_reading();
@@ -1098,6 +1157,34 @@ int main(void)
                       au_model_load(&back, tmp, &e2) == AUGUR_EFORMAT, "an oof_auc of 1.59 loads");
                 m->oof_auc[a12] = keep_auc;
                 m->min_auc = keep_min;
+            }
+            /* the evidence map's signs (RULE36): a file that says its weights are signed as the FACS codebook signs
+             * them must be; claimed on a map that breaks a sign it is refused (naming the weight), and the same map
+             * with every weight moved onto its sign loads, the claim kept */
+            {
+                static au_model back;
+                static float keep_w[AU_EV_CLASSES][AU_COUNT];
+                memcpy(keep_w, m->ev_w, sizeof keep_w);
+                int keep_signed = m->ev_signed;
+                for (int signs = AU_EV_SIGNS_FACS; signs <= AU_EV_SIGNS_FACS_FOR; signs++) {
+                    int broken = 0;
+                    m->ev_signed = signs;
+                    memcpy(m->ev_w, keep_w, sizeof keep_w);
+                    m->ev_w[EXPR_NEUTRAL][au_index(12)] = 0.25f; /* AU12 for neutral, whatever the shipped map says */
+                    for (int c = 0; c < AU_EV_CLASSES; c++)
+                        for (int a = 0; a < AU_COUNT; a++) broken += m->trained[a] && au_ev_sign(signs, c, a) * m->ev_w[c][a] < 0;
+                    CHECK(broken && au_model_save(m, tmp, &e2) == 0 && au_model_load(&back, tmp, &e2) == AUGUR_EFORMAT &&
+                          strstr(e2.msg, "evidence_signs") && strstr(e2.msg, " weighs "),
+                          "a map claiming the signs (%s) with %d broken loads (%s)", au_ev_signs_name(signs), broken, e2.msg);
+                    for (int c = 0; c < AU_EV_CLASSES; c++)
+                        for (int a = 0; a < AU_COUNT; a++)
+                            if (au_ev_sign(signs, c, a) * m->ev_w[c][a] < 0) m->ev_w[c][a] = 0;
+                    CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back, tmp, &e2) == 0 && back.ev_signed == signs &&
+                          !memcmp(back.ev_w, m->ev_w, sizeof keep_w), "a signed map (%s) is not saved and loaded back (%s)",
+                          au_ev_signs_name(signs), e2.msg);
+                }
+                memcpy(m->ev_w, keep_w, sizeof keep_w);
+                m->ev_signed = keep_signed;
             }
             /* the gate of the reading against the person's neutral (RULE22): the face read against itself has
              * not moved, so an AU that its still reading does not show is held back, its probability kept; one

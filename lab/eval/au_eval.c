@@ -1138,6 +1138,7 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
                  o->personal_gate == AU_GATE_MOVED ? "moved" : "none");
     if (o->personal_rest_self) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-rest-self");
     if (o->fit.min_auc > 0) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --min-auc %g", o->fit.min_auc);
+    if (o->fit.ev_signs) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --evidence-signs %s", au_ev_signs_name(o->fit.ev_signs));
     if (o->ck_fraction < 1) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --ck-fraction %g", o->ck_fraction);
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s%s%s%s",

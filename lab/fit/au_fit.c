@@ -10,6 +10,7 @@
 #include "au/appearance.h"
 #include "au/au.h"
 #include "au/geometry.h"
+#include "expr/classes.h"
 #include "core/util.h"
 
 #include <cblas.h>
@@ -37,18 +38,44 @@ static double dotd(const double *a, const double *b, int n)
     return s;
 }
 
-/* Minimises fn from x (in place). Returns 0, or -1 out of memory. */
-static int lbfgs(objective_fn fn, void *ctx, double *x, int D, int max_iter)
+/* x[i] on the side sign[i] allows (> 0: x >= 0, < 0: x <= 0, 0: free); sign NULL: every x free. */
+static void project_signs(double *x, const signed char *sign, int D)
+{
+    for (int i = 0; sign && i < D; i++)
+        if ((sign[i] > 0 && x[i] < 0) || (sign[i] < 0 && x[i] > 0)) x[i] = 0;
+}
+
+/* Minimises fn from x (in place), each x[i] kept on the side sign[i] allows (NULL: unconstrained). The
+ * constrained case is projected L-BFGS: a variable at its bound whose gradient pushes it out is held there
+ * (out of the direction), the step is projected back onto the allowed signs and accepted by the Armijo test
+ * on the projected step, and the curvature pairs are dropped whenever the set of held variables changes
+ * (they describe another subspace). Enough for the small convex problem it serves (the evidence map's signs,
+ * RULE36); not a general bound-constrained solver. Returns 0, or -1 out of memory. */
+static int lbfgs_signed(objective_fn fn, void *ctx, double *x, int D, int max_iter, const signed char *sign)
 {
     double *mem = malloc((size_t)D * (2 * LBFGS_M + 4) * sizeof *mem);
-    if (!mem) return -1;
+    unsigned char *held = sign ? calloc((size_t)D, 2) : NULL;
+    if (!mem || (sign && !held)) { free(mem); free(held); return -1; }
+    unsigned char *was = held ? held + D : NULL;
     double *g = mem, *xn = g + D, *gn = xn + D, *q = gn + D;
     double *S = q + D, *Y = S + (size_t)LBFGS_M * D, rho[LBFGS_M], alpha[LBFGS_M];
+    project_signs(x, sign, D);
     double f = fn(ctx, x, g);
     int hist = 0, head = 0;
     for (int it = 0; it < max_iter; it++) {
+        if (sign) { /* the variables held at their bound */
+            int changed = 0;
+            for (int i = 0; i < D; i++) {
+                held[i] = sign[i] && x[i] == 0 && (sign[i] > 0 ? g[i] > 0 : g[i] < 0);
+                changed |= held[i] != was[i];
+                was[i] = held[i];
+            }
+            if (changed) hist = 0;
+        }
         /* two-loop recursion: q = H g, newest pair first */
         memcpy(q, g, (size_t)D * sizeof *q);
+        for (int i = 0; held && i < D; i++)
+            if (held[i]) q[i] = 0;
         for (int k = 0; k < hist; k++) {
             int j = (head - 1 - k + LBFGS_M) % LBFGS_M;
             alpha[j] = rho[j] * dotd(S + (size_t)j * D, q, D);
@@ -65,14 +92,26 @@ static int lbfgs(objective_fn fn, void *ctx, double *x, int D, int max_iter)
             double b = rho[j] * dotd(Y + (size_t)j * D, q, D);
             for (int i = 0; i < D; i++) q[i] += S[(size_t)j * D + i] * (alpha[j] - b);
         }
+        for (int i = 0; held && i < D; i++)
+            if (held[i]) q[i] = 0;
         double gq = dotd(g, q, D);
-        if (gq <= 0) { memcpy(q, g, (size_t)D * sizeof *q); gq = dotd(g, g, D); hist = 0; }
+        if (gq <= 0) {
+            memcpy(q, g, (size_t)D * sizeof *q);
+            for (int i = 0; held && i < D; i++)
+                if (held[i]) q[i] = 0;
+            gq = dotd(g, q, D);
+            hist = 0;
+        }
+        if (gq <= 0) break; /* every variable that could move is held: a constrained minimum */
         double step = 1, fnew = 0;
         int ok = 0;
         for (int ls = 0; ls < 40; ls++, step *= 0.5) {
             for (int i = 0; i < D; i++) xn[i] = x[i] - step * q[i];
+            project_signs(xn, sign, D);
             fnew = fn(ctx, xn, gn);
-            if (fnew <= f - 1e-4 * step * gq) { ok = 1; break; }
+            double dec = 0; /* the decrease the gradient promises for the projected step */
+            for (int i = 0; i < D; i++) dec += g[i] * (x[i] - xn[i]);
+            if (fnew <= f - 1e-4 * (sign ? dec : step * gq)) { ok = 1; break; }
         }
         if (!ok) break; /* no decrease left at this precision: converged */
         double *s = S + (size_t)head * D, *yv = Y + (size_t)head * D;
@@ -86,7 +125,13 @@ static int lbfgs(objective_fn fn, void *ctx, double *x, int D, int max_iter)
         if (df <= 1e-7 * fmax(1.0, fabs(f))) break;
     }
     free(mem);
+    free(held);
     return 0;
+}
+
+static int lbfgs(objective_fn fn, void *ctx, double *x, int D, int max_iter)
+{
+    return lbfgs_signed(fn, ctx, x, D, max_iter, NULL);
 }
 
 /* ---- One AU: weighted L2 logistic regression ------------------------------
@@ -641,6 +686,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
     m->n_feat = nf;
     m->n_train = n;
     m->has_evidence = 0;
+    m->ev_signed = 0;
     for (int a = 0; a < AU_COUNT; a++) m->oof_auc[a] = NAN;
     m->min_auc = o->min_auc; /* before the evidence map, which leaves out the AUs it does not validate */
     unsigned char colmask[AU_MAX_FEATURES];
@@ -851,12 +897,16 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         if (k >= 10) {
             double x[AU_EV_CLASSES * (AU_COUNT + 1)] = {0};
             sm_problem P = {U, cls, k, o->ev_l2, evw};
-            if (lbfgs(sm_objective, &P, x, AU_EV_CLASSES * (AU_COUNT + 1), 500)) rc = -1;
+            signed char sign[AU_EV_CLASSES * (AU_COUNT + 1)] = {0}; /* RULE36: each weight signed as FACS signs it */
+            for (int c = 0; c < AU_EV_CLASSES; c++)
+                for (int a = 0; a < AU_COUNT; a++) sign[c * (AU_COUNT + 1) + a] = (signed char)au_ev_sign(o->ev_signs, c, a);
+            if (lbfgs_signed(sm_objective, &P, x, AU_EV_CLASSES * (AU_COUNT + 1), 500, o->ev_signs ? sign : NULL)) rc = -1;
             for (int c = 0; c < AU_EV_CLASSES; c++) {
                 for (int a = 0; a < AU_COUNT; a++) m->ev_w[c][a] = (float)x[c * (AU_COUNT + 1) + a];
                 m->ev_b[c] = (float)x[c * (AU_COUNT + 1) + AU_COUNT];
             }
             m->has_evidence = 1;
+            m->ev_signed = o->ev_signs;
         }
     }
 done:
@@ -943,6 +993,7 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
         }
         cJSON_AddItemToObject(root, "hidden_bias", float_array(m->b1, m->hidden));
     }
+    if (m->has_evidence && m->ev_signed) cJSON_AddStringToObject(root, "evidence_signs", au_ev_signs_name(m->ev_signed));
     if (m->has_evidence) {
         cJSON *ev = cJSON_AddArrayToObject(root, "evidence");
         for (int c = 0; c < AU_EV_CLASSES; c++) {

@@ -72,6 +72,10 @@ typedef struct au_fit_opts {
                                the fit itself does not change */
     float video_margin;     /* auto: the still reading's F1 must exceed the personal one's by more than this
                                (au_fit_default_opts: 0; train au / eval au: 0.05, the shipped recipe) */
+    int ev_signs;           /* the evidence map's signs (m->ev_signed; 0: unconstrained): AU_EV_SIGNS_FACS, each
+                               weight w[class][AU] >= 0 where expr_codebook lists the AU for the class and <= 0 where
+                               it does not (RULE36); AU_EV_SIGNS_FACS_FOR, only the second half: an AU counts for a
+                               class only where the codebook lists it (RULE37); neutral lists none; biases free */
     float min_auc;          /* an AU whose out-of-fold AUC (m->oof_auc, the inner folds) is under this is not
                                validated: never present, out of the evidence map (m->min_auc; RULE34; 0: off) */
 } au_fit_opts;

@@ -9,6 +9,7 @@
 
 #include "au/appearance.h"
 #include "au/geometry.h"
+#include "expr/classes.h"
 #include "face/blendshapes.h"
 
 #include <cjson/cJSON.h>
@@ -133,6 +134,19 @@ static double prob_logit(double p)
 int au_model_validated(const au_model *m, int a)
 {
     return !(m->min_auc > 0 && m->oof_auc[a] < m->min_auc); /* NaN (unknown): validated */
+}
+
+int au_ev_sign(int signs, int c, int a)
+{
+    int listed = expr_codebook_has(c, au_defs[a].id);
+    if (signs == AU_EV_SIGNS_FACS) return listed ? 1 : -1;
+    if (signs == AU_EV_SIGNS_FACS_FOR) return listed ? 0 : -1;
+    return 0;
+}
+
+const char *au_ev_signs_name(int signs)
+{
+    return signs == AU_EV_SIGNS_FACS ? "facs" : signs == AU_EV_SIGNS_FACS_FOR ? "facs-for" : "free";
 }
 
 float au_model_margin(const au_model *m, int a, float p)
@@ -423,6 +437,24 @@ int au_model_load(au_model *m, const char *path, au_error *err)
             c++;
         }
         m->has_evidence = 1;
+        /* RULE36: a map that says it is signed as the FACS codebook signs it must be (a file that claims the signs
+         * and breaks one is refused, so that "AUx indicates C" in a trace always names an AU the codebook lists) */
+        const cJSON *signs = cJSON_GetObjectItemCaseSensitive(root, "evidence_signs");
+        if (signs) {
+            int sg = !cJSON_IsString(signs) ? 0 : !strcmp(signs->valuestring, au_ev_signs_name(AU_EV_SIGNS_FACS))
+                     ? AU_EV_SIGNS_FACS : !strcmp(signs->valuestring, au_ev_signs_name(AU_EV_SIGNS_FACS_FOR))
+                     ? AU_EV_SIGNS_FACS_FOR : 0;
+            if (!sg) goto bad;
+            for (int k = 0; k < AU_EV_CLASSES; k++)
+                for (int a = 0; a < AU_COUNT; a++)
+                    if (au_ev_sign(sg, k, a) * m->ev_w[k][a] < 0) {
+                        cJSON_Delete(root);
+                        return au_fail(err, AUGUR_EFORMAT, "%s: the evidence map says its weights are signed as the "
+                                       "FACS codebook signs them (evidence_signs %s), but AU%d weighs %+g for %s", path,
+                                       au_ev_signs_name(sg), au_defs[a].id, m->ev_w[k][a], augur_expression_name(k));
+                    }
+            m->ev_signed = sg;
+        }
     }
     cJSON_Delete(root);
     return 0;

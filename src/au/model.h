@@ -23,6 +23,13 @@
 #define AU_MAX_FEATURES 2048
 #define AU_MAX_HIDDEN 512
 #define AU_EV_CLASSES AUGUR_EXPR_COUNT   /* expression classes of the evidence map */
+enum { AU_EV_SIGNS_FACS = 1, AU_EV_SIGNS_FACS_FOR = 2 }; /* au_model.ev_signed */
+
+/* The sign the evidence map's weight of AU index a for class c must have under signs (AU_EV_SIGNS_*): 1 (>= 0),
+ * -1 (<= 0) or 0 (free; also with signs 0). */
+int au_ev_sign(int signs, int c, int a);
+/* "facs", "facs-for", or "free" (0). */
+const char *au_ev_signs_name(int signs);
 
 enum { AU_GATE_MOVED = 1, AU_GATE_NEUTRAL = 2 }; /* au_model.personal_gate */
 
@@ -92,6 +99,9 @@ typedef struct au_model {
      * logit(threshold_a) (clamped to +-AU_EV_CLAMP); fitted on training rows
      * with expression labels, from out-of-fold AU probabilities */
     int has_evidence;
+    int ev_signed; /* the weights' signs: 0 free; AU_EV_SIGNS_FACS (JSON "evidence_signs": "facs", RULE36): >= 0 for
+                    * the AUs expr_codebook lists for the class, <= 0 for the others; AU_EV_SIGNS_FACS_FOR ("facs-for",
+                    * RULE37): <= 0 for the AUs it does not list, so that no AU counts for a class it is not listed for */
     float ev_w[AU_EV_CLASSES][AU_COUNT];
     float ev_b[AU_EV_CLASSES];
     /* covered face areas (au/cover.h, RULE24): the principal subspace of the training faces' HOG per area;

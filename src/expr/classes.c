@@ -21,6 +21,13 @@ const int expr_codebook[EXPR_N][10] = {
     [EXPR_CONTEMPT] = {12, 14, 0},
 };
 
+int expr_codebook_has(int cls, int au_id)
+{
+    for (int k = 0; cls >= 0 && cls < EXPR_N && k < 10 && expr_codebook[cls][k]; k++)
+        if (expr_codebook[cls][k] == au_id) return 1;
+    return 0;
+}
+
 int expr_from_name(const char *name)
 {
     static const struct { const char *alias; int cls; } alias[] = {

@@ -22,4 +22,7 @@ int expr_from_name(const char *name);
  * contempt 12 14 (unilateral; FACS.md prototype, absent from the paper's codebook). */
 extern const int expr_codebook[EXPR_N][10];
 
+/* 1 if the codebook lists FACS AU au_id for class cls, else 0 (an out-of-range class: 0). */
+int expr_codebook_has(int cls, int au_id);
+
 #endif
