@@ -44,8 +44,8 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "  --evidence-domains  fit the evidence map with each data set (CK+, FERPlus, SFEW) weighing the same\n" \
     "  --evidence-signs S  facs: each evidence map weight signed as the FACS codebook signs it (>= 0 for\n" \
     "                      the AUs it lists for the class, <= 0 for the others; RULE36); facs-for: an AU\n" \
-    "                      counts for a class only where the codebook lists it (<= 0 elsewhere; RULE37);\n" \
-    "                      free (default)\n" \
+    "                      counts for a class only where the codebook lists it (<= 0 elsewhere; RULE37;\n" \
+    "                      the default, as shipped); free: no constraint (the map shipped until RULE37)\n" \
     "  --personal-thresholds  second presence thresholds for faces read against the person's neutral\n" \
     "                      (video), chosen on CK+ peaks against their neutral frame, neutral frames\n" \
     "                      against another of the person's (the default, as shipped;\n" \

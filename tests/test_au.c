@@ -1166,6 +1166,9 @@ int main(void)
                 static float keep_w[AU_EV_CLASSES][AU_COUNT];
                 memcpy(keep_w, m->ev_w, sizeof keep_w);
                 int keep_signed = m->ev_signed;
+                if (!getenv("AUGUR_AU_MODEL")) /* the shipped map counts no AU for a class its codebook does not list */
+                    CHECK(m->ev_signed == AU_EV_SIGNS_FACS_FOR, "the shipped evidence map's signs: %s",
+                          au_ev_signs_name(m->ev_signed));
                 for (int signs = AU_EV_SIGNS_FACS; signs <= AU_EV_SIGNS_FACS_FOR; signs++) {
                     int broken = 0;
                     m->ev_signed = signs;

@@ -46,6 +46,8 @@ au_eval_opts au_eval_default_opts(void)
                                           (RULE22), the still reading only where the neutral's does not show it
                                           (RULE23; both shipped 2026-12-07) */
     o.cover = 1;                      /* the covered-area test (RULE24) */
+    o.fit.ev_signs = AU_EV_SIGNS_FACS_FOR; /* no AU counts for a class the FACS codebook does not list (RULE37;
+                                              shipped 2026-12-07) */
     o.min_report_seqs = 20;
     o.threads = 2;
     return o;
@@ -596,7 +598,7 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
                                                          : ", personal thresholds", o->fit.video_margin);
         snprintf(m->source, sizeof m->source,
                  "augur train au: %d faces (CK+ %s, %d subjects%s; FERPlus %s >= %d votes: %d; SFEW %s: %d); "
-                 "features %s; %s, neutral budget %.3g%s, CK+ weight %.3g%s%s%s", used, o->data_dir ? o->data_dir : "-", ns,
+                 "features %s; %s, neutral budget %.3g%s, CK+ weight %.3g%s%s%s%s", used, o->data_dir ? o->data_dir : "-", ns,
                  o->negatives_dir ? " + neutral frames" : "", o->ferplus_dir ? o->ferplus_dir : "-", o->min_votes, nfer,
                  o->sfew_dir ? o->sfew_dir : "-", nsfew, feature_set(o, fs), model_kind(o, mk),
                  o->fit.neutral_budget, o->fit.joint_budget ? " (joint: any AU)"
@@ -604,7 +606,8 @@ int au_train(const au_eval_opts *o, const char *out_path, au_model *m, au_error 
                  o->ck_weight, sw,
                  o->ev_fit_weights ? ", evidence map weighing rows as the AU fit" :
                  o->fit.ev_domains ? ", evidence map balanced over data sets" : "",
-                 vr);
+                 vr, o->fit.ev_signs == AU_EV_SIGNS_FACS_FOR ? ", evidence map: no AU for a class the FACS codebook does "
+                 "not list" : o->fit.ev_signs == AU_EV_SIGNS_FACS ? ", evidence map signed as the FACS codebook" : "");
         rc = au_model_save(m, out_path, err);
     }
     free(use);
@@ -1138,7 +1141,8 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
                  o->personal_gate == AU_GATE_MOVED ? "moved" : "none");
     if (o->personal_rest_self) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-rest-self");
     if (o->fit.min_auc > 0) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --min-auc %g", o->fit.min_auc);
-    if (o->fit.ev_signs) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --evidence-signs %s", au_ev_signs_name(o->fit.ev_signs));
+    if (o->fit.ev_signs != AU_EV_SIGNS_FACS_FOR) /* the default (RULE37) */
+        snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --evidence-signs %s", au_ev_signs_name(o->fit.ev_signs));
     if (o->ck_fraction < 1) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --ck-fraction %g", o->ck_fraction);
     snprintf(buf, cap, "augur eval au --data %s%s%s%s%s%s%s%s%s%s --folds %d --seed %u --l2 %g --budget %g --min-votes %d "
              "--ck-weight %g%s%s%s%s%s%s%s",

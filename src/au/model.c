@@ -164,7 +164,7 @@ void au_model_evidence_terms(const au_model *m, const float prob[AU_COUNT], floa
     for (int c = 0; c < AU_EV_CLASSES; c++) {
         float s = m->ev_b[c];
         for (int a = 0; a < AU_COUNT; a++) {
-            float t = m->ev_w[c][a] * u[a];
+            float t = m->ev_w[c][a] * u[a] + 0.0f; /* + 0: a weight held at 0 (RULE37) times a negative margin is -0, written "-0" */
             if (terms) terms[a][c] = t;
             s += t;
         }
