@@ -133,30 +133,43 @@ static float gauss(unsigned *s)
     return u - 6.0f;
 }
 
-/* The regression: two Gaussian classes along feature 0; neutral rows are negatives. */
-static void test_fit(void)
+/* 600 synthetic rows of 5 features: every third row happy, its first n_moved features shifted by 4 and AU12
+ * labelled present (and AU4 too with au4), the others neutral with AU12 (and AU4) absent; each row its own group.
+ * The rows live in one static set, refilled by each call. */
+enum { HAPPY_N = 600, HAPPY_D = 5 };
+static const au_fit_data *happy_rows(unsigned s, int n_moved, int au4)
 {
-    enum { N = 600, D = 5 };
-    static float X[N * D];
-    static signed char y[N * AU_COUNT], cls[N];
-    static int g[N];
-    static unsigned char neutral[N];
-    unsigned s = 7;
-    for (int i = 0; i < N; i++) {
+    static float X[HAPPY_N * HAPPY_D];
+    static signed char y[HAPPY_N * AU_COUNT], cls[HAPPY_N];
+    static int g[HAPPY_N];
+    static unsigned char neutral[HAPPY_N];
+    static au_fit_data d;
+    for (int i = 0; i < HAPPY_N; i++) {
         int pos = i % 3 == 0;
-        for (int j = 0; j < D; j++) X[i * D + j] = gauss(&s) + (j == 0 && pos ? 4.0f : 0.0f);
+        for (int j = 0; j < HAPPY_D; j++) X[i * HAPPY_D + j] = gauss(&s) + (j < n_moved && pos ? 4.0f : 0.0f);
         for (int a = 0; a < AU_COUNT; a++) y[i * AU_COUNT + a] = -1;
         y[i * AU_COUNT + au_index(12)] = (signed char)pos;
+        if (au4) y[i * AU_COUNT + au_index(4)] = (signed char)pos;
         g[i] = i;
         neutral[i] = !pos;
         cls[i] = pos ? EXPR_HAPPINESS : EXPR_NEUTRAL;
     }
+    d = (au_fit_data){X, y, NULL, g, NULL, neutral, cls, NULL, HAPPY_N, HAPPY_D, NULL, NULL};
+    return &d;
+}
+
+/* The regression: two Gaussian classes along feature 0; neutral rows are negatives. */
+static void test_fit(void)
+{
+    enum { N = HAPPY_N, D = HAPPY_D };
+    const au_fit_data *d = happy_rows(7, 1, 0);
+    const float *X = d->X;
+    const signed char *y = d->y;
     au_model *m = calloc(1, sizeof *m);
-    au_fit_data d = {X, y, NULL, g, NULL, neutral, cls, NULL, N, D, NULL, NULL};
     au_fit_opts o = au_fit_default_opts();
     o.l2 = 1;
     au_error err = {0};
-    int rc = m ? au_model_fit(m, &d, &o, &err) : -1;
+    int rc = m ? au_model_fit(m, d, &o, &err) : -1;
     CHECK(rc == 0, "fit: %s", err.msg);
     int a = au_index(12);
     if (!rc) {
@@ -187,33 +200,19 @@ static void test_fit(void)
  * file's "evidence_signs" is tested on the shipped model, below). */
 static void test_fit_evidence_signs(void)
 {
-    enum { N = 600, D = 5 };
-    static float X[N * D];
-    static signed char y[N * AU_COUNT], cls[N];
-    static int g[N];
-    static unsigned char neutral[N];
-    unsigned s = 9;
     int a4 = au_index(4), a12 = au_index(12);
-    for (int i = 0; i < N; i++) {
-        int pos = i % 3 == 0;
-        for (int j = 0; j < D; j++) X[i * D + j] = gauss(&s) + (j < 2 && pos ? 4.0f : 0.0f);
-        for (int a = 0; a < AU_COUNT; a++) y[i * AU_COUNT + a] = -1;
-        y[i * AU_COUNT + a12] = y[i * AU_COUNT + a4] = (signed char)pos;
-        g[i] = i;
-        neutral[i] = !pos;
-        cls[i] = pos ? EXPR_HAPPINESS : EXPR_NEUTRAL;
-    }
+    const au_fit_data *d = happy_rows(9, 2, 1);
+    const float *X = d->X;
     au_model *m = calloc(1, sizeof *m);
-    au_fit_data d = {X, y, NULL, g, NULL, neutral, cls, NULL, N, D, NULL, NULL};
     au_fit_opts o = au_fit_default_opts();
     o.l2 = 1;
     au_error err = {0};
-    int rc = m ? au_model_fit(m, &d, &o, &err) : -1;
+    int rc = m ? au_model_fit(m, d, &o, &err) : -1;
     CHECK(rc == 0 && m->has_evidence && !m->ev_signed && m->ev_w[EXPR_HAPPINESS][a4] > 0.05f,
           "a free map counts AU4 for happiness (%+.3f; %s)", rc ? 0.0 : (double)m->ev_w[EXPR_HAPPINESS][a4], err.msg);
     for (int signs = AU_EV_SIGNS_FACS; signs <= AU_EV_SIGNS_FACS_FOR; signs++) {
         o.ev_signs = signs;
-        rc = rc ? rc : au_model_fit(m, &d, &o, &err);
+        rc = rc ? rc : au_model_fit(m, d, &o, &err);
         CHECK(rc == 0 && m->has_evidence && m->ev_signed == signs, "signed fit (%s): %s", au_ev_signs_name(signs), err.msg);
         if (rc) { free(m); return; }
         int broken = 0;
@@ -230,7 +229,7 @@ static void test_fit_evidence_signs(void)
         au_model_predict(m, X, p); /* row 0 is happy */
         au_model_evidence(m, p, ev);
         float evn[AU_EV_CLASSES];
-        au_model_predict(m, X + D, p); /* row 1 is neutral */
+        au_model_predict(m, X + HAPPY_D, p); /* row 1 is neutral */
         au_model_evidence(m, p, evn);
         CHECK(ev[EXPR_HAPPINESS] > ev[EXPR_NEUTRAL] && evn[EXPR_NEUTRAL] > evn[EXPR_HAPPINESS],
               "signed map (%s): happy row %.2f/%.2f, neutral row %.2f/%.2f (happiness/neutral)", au_ev_signs_name(signs),
