@@ -48,7 +48,7 @@ static void project_signs(double *x, const signed char *sign, int D)
 /* Minimises fn from x (in place), each x[i] kept on the side sign[i] allows (NULL: unconstrained). The
  * constrained case is projected L-BFGS: a variable at its bound whose gradient pushes it out is held there
  * (out of the direction), the step is projected back onto the allowed signs and accepted by the Armijo test
- * on the projected step, and the curvature pairs are dropped whenever the set of held variables changes
+ * on the projected step (one the gradient does not promise to decrease is refused), and the curvature pairs are dropped whenever the set of held variables changes
  * (they describe another subspace). Enough for the small convex problem it serves (the evidence map's signs,
  * RULE36); not a general bound-constrained solver. Returns 0, or -1 out of memory. */
 static int lbfgs_signed(objective_fn fn, void *ctx, double *x, int D, int max_iter, const signed char *sign)
@@ -111,7 +111,7 @@ static int lbfgs_signed(objective_fn fn, void *ctx, double *x, int D, int max_it
             fnew = fn(ctx, xn, gn);
             double dec = 0; /* the decrease the gradient promises for the projected step */
             for (int i = 0; i < D; i++) dec += g[i] * (x[i] - xn[i]);
-            if (fnew <= f - 1e-4 * (sign ? dec : step * gq)) { ok = 1; break; }
+            if (sign ? dec > 0 && fnew <= f - 1e-4 * dec : fnew <= f - 1e-4 * step * gq) { ok = 1; break; }
         }
         if (!ok) break; /* no decrease left at this precision: converged */
         double *s = S + (size_t)head * D, *yv = Y + (size_t)head * D;
