@@ -12,17 +12,34 @@ the answer. Each active AU's `evidence_term` says which of the two it moves the 
 * conclusions that now say no active AU points to the class they name (the evidence rests on absent AUs);
 * citations outside the FACS codebook (src/expr/classes.c, FACS.md): an active AU the conclusion cites for a class
   (its terms move the odds towards it by MIN or more and its own term for it is positive, as the trace cites) whose
-  codebook does not list it, such as "AU2 indicates disgust" (RULE36).
+  codebook does not list it, such as "AU2 indicates disgust" (RULE36);
+* every AU the conclusion's text cites for or against a class ("AU6 + AU12 indicate happiness", "AU25 points to
+  fear over surprise", "against sadness: AU15, AU1 inactive": an absence counted against a class cites the AU for
+  it) outside that class's codebook, over all faces with a conclusion.
 
   usage: augur analyze --json DIR > faces.jsonl; scripts/conclusion-audit.py faces.jsonl [--min 0.1]
 """
 import argparse
 import json
+import re
 import sys
 
 CLASSES = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
 CODEBOOK = [(), (6, 12, 25), (1, 2, 5, 26, 27), (1, 4, 6, 15, 17), (4, 5, 7, 10, 17, 23, 24, 25, 26),
             (9, 10, 16, 17, 25, 26), (1, 2, 4, 5, 20, 25, 26, 27), (12, 14)]  # src/expr/classes.c expr_codebook
+
+
+def text_citations(conclusion):
+    """(AU, class index) for every AU the conclusion's text cites for or against a class."""
+    out = []
+    for clause in conclusion.split(";"):
+        m = re.search(r"((?:AU\d+(?: \+ )?)+) (?:indicates?|points?) (?:to )?(\w+)", clause)
+        if m and m.group(2) in CLASSES:
+            out += [(int(u), CLASSES.index(m.group(2))) for u in re.findall(r"AU(\d+)", m.group(1))]
+        m = re.search(r"against (\w+): ((?:AU\d+(?:, )?)+) inactive", clause)
+        if m and m.group(1) in CLASSES:
+            out += [(int(u), CLASSES.index(m.group(1))) for u in re.findall(r"AU(\d+)", m.group(2))]
+    return out
 
 
 def main():
@@ -32,10 +49,19 @@ def main():
     a = ap.parse_args()
     faces = wrong = cites = other = small = none_for = 0
     cited = outside = faces_outside = 0
+    concl = text_cites = text_outside = concl_outside = 0
     with open(a.jsonl) as f:
         for line in f:
             d = json.loads(line)
             for face in d.get("faces") or []:
+                text = (face.get("reasoning") or {}).get("conclusion", "")
+                if text:
+                    concl += 1
+                    pairs = text_citations(text)
+                    out_t = sum(u not in CODEBOOK[c] for u, c in pairs)
+                    text_cites += len(pairs)
+                    text_outside += out_t
+                    concl_outside += out_t > 0
                 ex = face.get("expression")
                 if not face.get("aus") or not ex:
                     continue
@@ -77,6 +103,9 @@ def main():
           f"within {a.min:g}: {small} ({100 * small / cites:.1f}%)")
     print(f"AUs cited for a class: {cited}; outside its FACS codebook: {outside} ({100 * outside / max(cited, 1):.1f}%), "
           f"in {faces_outside} conclusions ({100 * faces_outside / faces:.1f}%)")
+    print(f"every AU the conclusions' text cites for or against a class: {text_cites}; outside its FACS codebook: "
+          f"{text_outside} ({100 * text_outside / max(text_cites, 1):.1f}%), in {concl_outside} of {concl} conclusions "
+          f"({100 * concl_outside / max(concl, 1):.1f}%)")
     print(f"conclusions saying no active AU points to the class they name: {none_for} ({100 * none_for / faces:.1f}%)")
 
 
