@@ -10,7 +10,6 @@
 #include "au/appearance.h"
 #include "au/au.h"
 #include "au/geometry.h"
-#include "expr/classes.h"
 #include "core/util.h"
 
 #include <cblas.h>
@@ -47,10 +46,12 @@ static void project_signs(double *x, const signed char *sign, int D)
 
 /* Minimises fn from x (in place), each x[i] kept on the side sign[i] allows (NULL: unconstrained). The
  * constrained case is projected L-BFGS: a variable at its bound whose gradient pushes it out is held there
- * (out of the direction), the step is projected back onto the allowed signs and accepted by the Armijo test
- * on the projected step (one the gradient does not promise to decrease is refused), and the curvature pairs are dropped whenever the set of held variables changes
- * (they describe another subspace). Enough for the small convex problem it serves (the evidence map's signs,
- * RULE36); not a general bound-constrained solver. Returns 0, or -1 out of memory. */
+ * (out of the direction); the step is projected back onto the allowed signs and accepted by the Armijo test
+ * on the projected step (one the gradient does not promise to decrease is refused); the curvature pairs are
+ * dropped whenever the set of held variables changes (they describe another subspace). Enough for the small
+ * convex problem it serves (the evidence map's signs, RULE36/RULE37); not a general bound-constrained solver
+ * (hand-written, as the rest of this file's optimiser: ~200 variables need no library). Returns 0, or -1 out
+ * of memory. */
 static int lbfgs_signed(objective_fn fn, void *ctx, double *x, int D, int max_iter, const signed char *sign)
 {
     double *mem = malloc((size_t)D * (2 * LBFGS_M + 4) * sizeof *mem);
@@ -897,7 +898,7 @@ int au_model_fit(au_model *m, const au_fit_data *d, const au_fit_opts *o, au_err
         if (k >= 10) {
             double x[AU_EV_CLASSES * (AU_COUNT + 1)] = {0};
             sm_problem P = {U, cls, k, o->ev_l2, evw};
-            signed char sign[AU_EV_CLASSES * (AU_COUNT + 1)] = {0}; /* RULE36: each weight signed as FACS signs it */
+            signed char sign[AU_EV_CLASSES * (AU_COUNT + 1)] = {0}; /* each weight's side (au_ev_sign); biases free */
             for (int c = 0; c < AU_EV_CLASSES; c++)
                 for (int a = 0; a < AU_COUNT; a++) sign[c * (AU_COUNT + 1) + a] = (signed char)au_ev_sign(o->ev_signs, c, a);
             if (lbfgs_signed(sm_objective, &P, x, AU_EV_CLASSES * (AU_COUNT + 1), 500, o->ev_signs ? sign : NULL)) rc = -1;

@@ -164,7 +164,8 @@ void au_model_evidence_terms(const au_model *m, const float prob[AU_COUNT], floa
     for (int c = 0; c < AU_EV_CLASSES; c++) {
         float s = m->ev_b[c];
         for (int a = 0; a < AU_COUNT; a++) {
-            float t = m->ev_w[c][a] * u[a] + 0.0f; /* + 0: a weight held at 0 (RULE37) times a negative margin is -0, written "-0" */
+            /* + 0: a weight held at 0 (RULE37) times a negative margin is -0, which the JSON would write "-0" */
+            float t = m->ev_w[c][a] * u[a] + 0.0f;
             if (terms) terms[a][c] = t;
             s += t;
         }
@@ -437,8 +438,9 @@ int au_model_load(au_model *m, const char *path, au_error *err)
             c++;
         }
         m->has_evidence = 1;
-        /* RULE36: a map that says it is signed as the FACS codebook signs it must be (a file that claims the signs
-         * and breaks one is refused, so that "AUx indicates C" in a trace always names an AU the codebook lists) */
+        /* RULE36/RULE37: a map that says it is signed as the FACS codebook signs it must be (a file that claims the
+         * signs and breaks one is refused, so that "AUx indicates C" in a trace always names an AU the codebook
+         * lists) */
         const cJSON *signs = cJSON_GetObjectItemCaseSensitive(root, "evidence_signs");
         if (signs) {
             int sg = !cJSON_IsString(signs) ? 0 : !strcmp(signs->valuestring, au_ev_signs_name(AU_EV_SIGNS_FACS))
