@@ -278,8 +278,12 @@ static me_hold *hold_slot(me_report *r, int hold)
 }
 
 /* Held expressions: the coded AUs of the clip's sequence against the
- * pipeline's presence (intensity >= 1, i.e. probability at or over the AU's
- * threshold) in each peak frame apex_first..apex_last. */
+ * pipeline's presence in each peak frame apex_first..apex_last, as `augur video`
+ * reports it (AUxx_c, JSON "present"): intensity >= 1 (the probability at or
+ * over the AU's threshold) and not held back (vt_frame.au_held: at rest, by a
+ * gate against the person's neutral, or beside its FACS alternative). Until
+ * 2026-12-07 intensity alone was counted, so an AU the gates held back (its
+ * intensity kept) counted as present though the user was told it was not. */
 static void held_score(const clip_row *row, const ck_label *lab, const vt_frame *fr, int n, me_report *rep)
 {
     int pos[AU_COUNT] = {0}, present[AU_COUNT] = {0}, measured = 0, kept_all = 1;
@@ -293,7 +297,7 @@ static void held_score(const clip_row *row, const ck_label *lab, const vt_frame 
         start_frames += early;
         for (int a = 0; a < AU_COUNT; a++) {
             int measured_a = !(f->au_measured && !(f->au_measured >> a & 1));
-            int pr = measured_a && f->success && f->au_r[a] >= 1.0f; /* a lost face shows nothing */
+            int pr = measured_a && f->success && f->au_r[a] >= 1.0f && !(f->au_held >> a & 1); /* a lost face shows nothing */
             all_peak[a] += pr;
             start[a] += early && pr;
             if (lab->label[a] < 0 || !measured_a) continue;
@@ -586,8 +590,9 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
     fprintf(f, "Pipeline: video/pipeline.h defaults%s.\n", r->smooth ? "" : ", landmark smoothing off (`--no-smooth`)");
     if (r->has_labels) {
         fprintf(f, "\n## Held expressions\n\nFor each burst clip, the AUs CK+ codes for its sequence against what the "
-                   "pipeline shows in the peak frames (present: intensity >= 1, the AU's probability at or over its "
-                   "threshold; a lost face shows nothing). **%d of %d clips keep every coded AU present on >= %.0f%% of "
+                   "pipeline shows in the peak frames (present as `augur video` reports it, `AUxx_c`: the AU's "
+                   "probability at or over its threshold and the AU not held back, at rest, by a gate against the "
+                   "person's neutral or beside its FACS alternative; a lost face shows nothing). **%d of %d clips keep every coded AU present on >= %.0f%% of "
                    "the peak frames.**\n\n", r->held_all_kept, r->held_clips, 100 * ME_KEEP);
         fprintf(f, "| AU | clips coding it | kept (>= %.0f%% of peak frames) | peak frames present | present where not coded |\n"
                    "|---:|---:|---:|---:|---:|\n", 100 * ME_KEEP);
