@@ -69,6 +69,15 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
         }
         o->personal_gate = !strcmp(v, "moved") ? AU_GATE_MOVED : !strcmp(v, "neutral") ? AU_GATE_NEUTRAL : 0;
     }
+    else if (!strcmp(a, "--personal-gate-margin")) {
+        char *end;
+        double x = strtod(v, &end);
+        if (end == v || *end || !(x >= 0 && x <= 20)) {
+            cli_error(cmd, "--personal-gate-margin must be a number of logits in [0, 20], not '%s'", v);
+            return -1;
+        }
+        o->personal_gate_margin = (float)x;
+    }
     else if (!strcmp(a, "--weak-au10")) {
         if (strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "2")) {
             cli_error(cmd, "--weak-au10 must be 0, 1 or 2, not '%s'", v);

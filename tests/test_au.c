@@ -1225,6 +1225,28 @@ int main(void)
                       r1.au[a12].present, r1.au[a12].held_at_rest);
                 CHECK(!au_personal_gated(m, a12, t_still, 0.0f, 0.0f) && au_personal_gated(m, a12, t_still, t_still, 0.0f) &&
                       !au_personal_gated(m, a12, t_still, t_still, edge + 0.5f), "the neutral gate around AU12's edge");
+                /* RULE38's margin: a neutral that shows the AU dismisses the still reading only where the face's
+                 * still logit is less than personal_gate_margin beyond the neutral's */
+                {
+                    float zt = logf(t_still / (1 - t_still));
+                    float p3 = 1 / (1 + expf(-(zt + 3))), p2 = 1 / (1 + expf(-(zt + 2))), p05 = 1 / (1 + expf(-(zt + 0.5f)));
+                    m->personal_gate_margin = 2.0f;
+                    CHECK(!au_personal_gated(m, a12, p3, p05, 0.0f) && au_personal_gated(m, a12, p3, p2, 0.0f) == 3 &&
+                          !au_personal_gated(m, a12, p3, 0.0f, 0.0f) && !au_personal_gated(m, a12, p2, p2, edge + 0.5f),
+                          "the neutral gate's margin: 2.5 logits over the neutral %d, 1 logit %d",
+                          au_personal_gated(m, a12, p3, p05, 0.0f), au_personal_gated(m, a12, p3, p2, 0.0f));
+                    static au_model back3;
+                    float keep_tp = m->threshold_personal[a12];
+                    m->threshold_personal[a12] = t_pers; /* a loadable file */
+                    CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back3, tmp, &e2) == 0 &&
+                          back3.personal_gate_margin == 2.0f, "personal_gate_margin is not saved and loaded back (%s)", e2.msg);
+                    m->personal_gate_margin = 25.0f;
+                    CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back3, tmp, &e2) == AUGUR_EFORMAT &&
+                          strstr(e2.msg, "personal_gate_margin"), "a personal_gate_margin of 25 loads (%s)", e2.msg);
+                    m->threshold_personal[a12] = keep_tp;
+                    m->personal_gate_margin = 0.0f;
+                    CHECK(au_personal_gated(m, a12, p3, p05, 0.0f) == 3, "without the margin the neutral gate holds AU12");
+                }
                 m->threshold_personal[a12] = t_pers;
                 static au_model back2;
                 CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back2, tmp, &e2) == 0 &&

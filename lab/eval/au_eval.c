@@ -152,7 +152,9 @@ static const char *model_kind(const au_eval_opts *o, char *buf)
     if (o->personal_all) k = put(buf, k, "; against the person's neutral every feature shifted");
     if (o->personal_gate)
         k = put(buf, k, "; against the person's neutral an AU needs the still reading%s or a movement",
-                o->personal_gate == AU_GATE_NEUTRAL ? " (where the neutral's does not show it)" : "");
+                o->personal_gate != AU_GATE_NEUTRAL ? ""
+                : o->personal_gate_margin > 0 ? " (where the neutral's does not show it or shows it clearly less)"
+                : " (where the neutral's does not show it)");
     if (o->personal_rest_self) k = put(buf, k, "; personal thresholds also budgeted on web/film faces at rest against themselves");
     if (o->weak_au10)
         k = put(buf, k, "; AU10 weak-labelled absent on surprise, sadness, fear, contempt%s faces",
@@ -551,6 +553,7 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
         m->bs_symmetric = m->use_blendshapes && o->bs_symmetric;
         m->personal_all = o->personal_all;
         m->personal_gate = o->personal_gate;
+        m->personal_gate_margin = o->personal_gate == AU_GATE_NEUTRAL ? o->personal_gate_margin : 0.0f;
         rc = au_model_fit(m, &d, &o->fit, err);
     }
     free(X); free(y); free(cls); free(g); free(coded); free(neutral); free(w); free(evw); free(nw); free(dom); free(ref); free(row);
@@ -1140,6 +1143,8 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
         snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-gate %s",
                  o->personal_gate == AU_GATE_MOVED ? "moved" : "none");
     if (o->personal_rest_self) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-rest-self");
+    if (o->personal_gate_margin > 0)
+        snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-gate-margin %g", o->personal_gate_margin);
     if (o->fit.min_auc > 0) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --min-auc %g", o->fit.min_auc);
     if (o->fit.ev_signs != AU_EV_SIGNS_FACS_FOR) /* the default (RULE37) */
         snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --evidence-signs %s", au_ev_signs_name(o->fit.ev_signs));

@@ -46,6 +46,9 @@ typedef struct au_model {
                                          "personal_gate": "moved"; RULE22); AU_GATE_NEUTRAL ("neutral"; RULE23):
                                          the still reading counts only where the person's neutral, read as a
                                          photo, does not show the AU; 0 none */
+    float personal_gate_margin;       /* AU_GATE_NEUTRAL: the still reading still counts where the neutral shows the
+                                         AU too if the face's still logit exceeds the neutral's by at least this
+                                         (JSON "personal_gate_margin"; RULE38; 0: never, RULE23 as shipped) */
     int regional[AU_COUNT];           /* 1: the AU reads only the features of its face areas (au_area_of) */
     float mean[AU_MAX_FEATURES];      /* standardisation */
     float scale[AU_MAX_FEATURES];     /* 1 / std */
