@@ -145,6 +145,18 @@ open(a + "/personal_gate", "w").write(json.dumps(qm, separators=(",", ":")))
 # ... the still reading counting only where the person's neutral does not show the AU (--personal-gate neutral)
 nm = dict(rm, personal_gate="neutral")
 open(a + "/personal_gate_neutral", "w").write(json.dumps(nm, separators=(",", ":")))
+# ... with a margin by which the face's still reading may exceed the neutral's (--personal-gate-margin; RULE38)
+open(a + "/personal_gate_margin", "w").write(json.dumps(dict(nm, personal_gate_margin=2), separators=(",", ":")))
+# an evidence map whose weights keep the codebook's signs, and says so (train au --evidence-signs facs-for; RULE37):
+# AU4 is not listed for happiness, neutral or surprise, AU6 not for surprise, anger, disgust, fear, contempt ...
+BOOK = {"neutral": (), "happiness": (6, 12, 25), "surprise": (1, 2, 5, 26, 27), "sadness": (1, 4, 6, 15, 17),
+        "anger": (4, 5, 7, 10, 17, 23, 24, 25, 26), "disgust": (9, 10, 16, 17, 25, 26),
+        "fear": (1, 2, 4, 5, 20, 25, 26, 27), "contempt": (12, 14)}  # src/expr/classes.c expr_codebook
+sm = dict(rm, evidence_signs="facs-for",
+          evidence=[{"class": c, "bias": 0.1 * i,
+                     "weights": {"AU%d" % u: (0.5 if u in BOOK[c] else -0.25) for u in (6, 12, 4)}}
+                    for i, c in enumerate(CLASSES)])
+open(a + "/evidence_signs", "w").write(json.dumps(sm, separators=(",", ":")))
 # with each AU's inner-fold AUC and a bar that leaves AU6 unvalidated (train au --min-auc; RULE34)
 vm = dict(rm, min_auc=0.6, aus=[dict(x, oof_auc=0.55 if x["au"] == 6 else 0.9) for x in rm["aus"]])
 open(a + "/min_auc", "w").write(json.dumps(vm, separators=(",", ":")))
