@@ -37,6 +37,21 @@ static int au_list(const char *v, unsigned char flags[AU_COUNT])
     return n > 0 ? 0 : -1;
 }
 
+/* The number v of option a into *out if it lies in [lo, hi] ([lo, hi) with hi_open); else an error saying
+ * "a must be what, not 'v'" and -1. */
+static int num_opt(const char *cmd, const char *a, const char *v, double lo, double hi, int hi_open,
+                   const char *what, float *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || !(x >= lo && (hi_open ? x < hi : x <= hi))) {
+        cli_error(cmd, "%s must be %s, not '%s'", a, what, v);
+        return -1;
+    }
+    *out = (float)x;
+    return 0;
+}
+
 int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
 {
     const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
@@ -70,13 +85,7 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
         o->personal_gate = !strcmp(v, "moved") ? AU_GATE_MOVED : !strcmp(v, "neutral") ? AU_GATE_NEUTRAL : 0;
     }
     else if (!strcmp(a, "--personal-gate-margin")) {
-        char *end;
-        double x = strtod(v, &end);
-        if (end == v || *end || !(x >= 0 && x <= 20)) {
-            cli_error(cmd, "--personal-gate-margin must be a number of logits in [0, 20], not '%s'", v);
-            return -1;
-        }
-        o->personal_gate_margin = (float)x;
+        if (num_opt(cmd, a, v, 0, 20, 0, "a number of logits in [0, 20]", &o->personal_gate_margin)) return -1;
     }
     else if (!strcmp(a, "--weak-au10")) {
         if (strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "2")) {
@@ -86,13 +95,7 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
         o->weak_au10 = v[0] - '0';
     }
     else if (!strcmp(a, "--area-dropout")) {
-        char *end;
-        double x = strtod(v, &end);
-        if (end == v || *end || !(x >= 0 && x < 1)) {
-            cli_error(cmd, "--area-dropout must be a probability in [0, 1), not '%s'", v);
-            return -1;
-        }
-        o->fit.area_dropout = (float)x;
+        if (num_opt(cmd, a, v, 0, 1, 1, "a probability in [0, 1)", &o->fit.area_dropout)) return -1;
     }
     else if (!strcmp(a, "--data")) o->data_dir = v;
     else if (!strcmp(a, "--labels")) o->labels_csv = v;
@@ -118,13 +121,7 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
         else { cli_error(cmd, "--evidence-signs takes facs, facs-for or free (not '%s')", v); return -1; }
     }
     else if (!strcmp(a, "--min-auc")) {
-        char *end;
-        double x = strtod(v, &end);
-        if (end == v || *end || !(x >= 0 && x <= 1)) {
-            cli_error(cmd, "--min-auc must be an AUC in [0, 1] (0: every AU is claimed), not '%s'", v);
-            return -1;
-        }
-        o->fit.min_auc = (float)x;
+        if (num_opt(cmd, a, v, 0, 1, 0, "an AUC in [0, 1] (0: every AU is claimed)", &o->fit.min_auc)) return -1;
     }
     else if (!strcmp(a, "--video-margin")) {
         o->fit.video_margin = (float)atof(v);

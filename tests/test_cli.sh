@@ -286,6 +286,8 @@ expect 2 "train au bad --min-auc" -- "$AUGUR" train au --data "$T" --min-auc 1.5
 grep_out "min-auc must be an AUC in \[0, 1\]" "--min-auc message"
 expect 2 "train au bad --evidence-signs" -- "$AUGUR" train au --data "$T" --evidence-signs sometimes --out "$T/m.json"
 grep_out "evidence-signs takes facs, facs-for or free (not 'sometimes')" "--evidence-signs message"
+expect 2 "train au bad --personal-gate-margin" -- "$AUGUR" train au --data "$T" --personal-gate-margin 21 --out "$T/m.json"
+grep_out "personal-gate-margin must be a number of logits in \[0, 20\], not '21'" "--personal-gate-margin message"
 expect 2 "eval au bad --ck-fraction" -- "$AUGUR" eval au --data "$T" --ck-fraction 0
 grep_out "ck-fraction must be in (0, 1\], not '0'" "--ck-fraction message"
 expect 2 "train au bad --rest-gate" -- "$AUGUR" train au --data "$T" --rest-gate 20,x --out "$T/m.json"
