@@ -21,24 +21,35 @@ the answer. Each active AU's `evidence_term` says which of the two it moves the 
 """
 import argparse
 import json
+import os
 import re
 import sys
 
 CLASSES = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
-CODEBOOK = [(), (6, 12, 25), (1, 2, 5, 26, 27), (1, 4, 6, 15, 17), (4, 5, 7, 10, 17, 23, 24, 25, 26),
-            (9, 10, 16, 17, 25, 26), (1, 2, 4, 5, 20, 25, 26, 27), (12, 14)]  # src/expr/classes.c expr_codebook
+
+
+def codebook(root=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")):
+    """The FACS codebook as the product has it, read from its one definition (src/expr/classes.c expr_codebook):
+    {class name: set of AU numbers}. tests/test_traces.py reads it through this function too."""
+    src = open(os.path.join(root, "src", "expr", "classes.c")).read()
+    book = {c: set() for c in CLASSES}
+    for name, ids in re.findall(r"\[EXPR_(\w+)\] = \{([\d, ]*)\}", src):
+        book[name.lower()] = {int(x) for x in ids.split(",") if x.strip() and int(x)}
+    return book
 
 
 def text_citations(conclusion):
-    """(AU, class index) for every AU the conclusion's text cites for or against a class."""
+    """(AU, class name) for every AU a conclusion's text cites for or against a class: "AU6 + AU12 indicate
+    happiness", "AU20 + AU25 point to fear over happiness", "against sadness: AU15, AU1 inactive" (an absence
+    counted against a class cites the AU for it too)."""
     out = []
     for clause in conclusion.split(";"):
         m = re.search(r"((?:AU\d+(?: \+ )?)+) (?:indicates?|points?) (?:to )?(\w+)", clause)
         if m and m.group(2) in CLASSES:
-            out += [(int(u), CLASSES.index(m.group(2))) for u in re.findall(r"AU(\d+)", m.group(1))]
+            out += [(int(u), m.group(2)) for u in re.findall(r"AU(\d+)", m.group(1))]
         m = re.search(r"against (\w+): ((?:AU\d+(?:, )?)+) inactive", clause)
         if m and m.group(1) in CLASSES:
-            out += [(int(u), CLASSES.index(m.group(1))) for u in re.findall(r"AU(\d+)", m.group(2))]
+            out += [(int(u), m.group(1)) for u in re.findall(r"AU(\d+)", m.group(2))]
     return out
 
 
@@ -47,6 +58,7 @@ def main():
     ap.add_argument("jsonl", help="augur analyze --json output, one image per line")
     ap.add_argument("--min", type=float, default=0.1, help="the least term difference counted (default 0.1)")
     a = ap.parse_args()
+    book = codebook()
     faces = wrong = cites = other = small = none_for = 0
     cited = outside = faces_outside = 0
     concl = text_cites = text_outside = concl_outside = 0
@@ -58,7 +70,7 @@ def main():
                 if text:
                     concl += 1
                     pairs = text_citations(text)
-                    out_t = sum(u not in CODEBOOK[c] for u, c in pairs)
+                    out_t = sum(u not in book[c] for u, c in pairs)
                     text_cites += len(pairs)
                     text_outside += out_t
                     concl_outside += out_t > 0
@@ -82,7 +94,7 @@ def main():
                     for c, d in ((x, diff), (y, -diff)):
                         if d >= a.min and t[c] > 0:
                             cited += 1
-                            if u["au"] not in CODEBOOK[c]:
+                            if u["au"] not in book[CLASSES[c]]:
                                 outside += 1
                                 out = True
                     cites += 1

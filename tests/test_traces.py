@@ -21,6 +21,7 @@ for that face, the report's columns adding up; and FERPlus test (first 300).
 
 usage: test_traces.py PATH/TO/augur [--data]       (exit 77: models or data absent)
 """
+import importlib.util
 import json
 import os
 import re
@@ -98,34 +99,11 @@ def report_rows(md):
     return rows
 
 
-CLASSES = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"]
-
-
-def codebook():
-    """The FACS codebook as the product has it: src/expr/classes.c's expr_codebook, read from the source."""
-    src = open(os.path.join(SRC, "src", "expr", "classes.c")).read()
-    book = {c: set() for c in CLASSES}
-    for name, ids in re.findall(r"\[EXPR_(\w+)\] = \{([\d, ]*)\}", src):
-        book[name.lower()] = {int(x) for x in ids.split(",") if x.strip() and int(x)}
-    return book
-
-
-def cited_for(conclusion):
-    """(AU, class) for every AU the conclusion cites for or against a class: "AU6 + AU12 indicate happiness",
-    "AU20 + AU25 point to fear over happiness", "against sadness: AU15, AU1 inactive" (its AUs' absence counts
-    against the class, so they are cited for it too)."""
-    out = []
-    for clause in conclusion.split(";"):
-        m = re.search(r"((?:AU\d+(?: \+ )?)+) (?:indicates?|points?) (?:to )?(\w+)", clause)
-        if m:
-            out += [(int(a), m.group(2)) for a in re.findall(r"AU(\d+)", m.group(1))]
-        m = re.search(r"against (\w+): ((?:AU\d+(?:, )?)+) inactive", clause)
-        if m:
-            out += [(int(a), m.group(1)) for a in re.findall(r"AU(\d+)", m.group(2))]
-    return out
-
-
-BOOK = codebook()
+# the codebook (read from src/expr/classes.c) and the parser of a conclusion's citations: scripts/conclusion-audit.py's
+_spec = importlib.util.spec_from_file_location("conclusion_audit", os.path.join(SRC, "scripts", "conclusion-audit.py"))
+audit = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(audit)
+BOOK = audit.codebook(SRC)
 
 
 def check_records(recs, label_sizes, what):
@@ -153,7 +131,7 @@ def check_records(recs, label_sizes, what):
                 if r["attributions"] and r["attribution"] != 1 or not r["attributions"] and r["attribution"] is not None]
     check(not bad_attr, f"{what}: every attribution of the conclusions supported by the evidence map", bad_attr[:5])
     # the shipped map counts no AU for a class its FACS codebook does not list (RULE37), so no conclusion cites one
-    pairs = [(r["id"], a, c) for r in recs for a, c in cited_for(r["trace"].split("Final conclusion:")[-1])]
+    pairs = [(r["id"], a, c) for r in recs for a, c in audit.text_citations(r["trace"].split("Final conclusion:")[-1])]
     outside = [p for p in pairs if p[1] not in BOOK.get(p[2], {p[1]})]
     check(len(BOOK["happiness"]) == 3 and pairs and not outside,
           f"{what}: every AU a conclusion cites for or against a class is in that class's FACS codebook "

@@ -691,9 +691,8 @@ static void auc_rows(const pool *p, const float *oof_p, const float *oof_t, au_e
 {
     double *m = malloc((size_t)p->n * sizeof *m);
     signed char *lab = malloc((size_t)p->n);
-    unsigned char *all = malloc((size_t)p->n), *fit = malloc((size_t)p->n);
-    if (all) memset(all, 1, (size_t)p->n);
-    for (int r = 0; m && lab && all && fit && r < n_rows; r++) {
+    unsigned char *fit = malloc((size_t)p->n);
+    for (int r = 0; m && lab && fit && r < n_rows; r++) {
         int a = au_index(rows[r].au), n = 0;
         if (a < 0) continue;
         for (int i = 0; i < p->n; i++) {
@@ -705,13 +704,12 @@ static void auc_rows(const pool *p, const float *oof_p, const float *oof_t, au_e
             m[n] = !fit[n] ? -1e9 : log(pr / (1.0 - pr)) - log(t / (1.0 - t));
             lab[n++] = p->y[(size_t)i * AU_COUNT + a];
         }
-        double auc = au_fit_auc(m, lab, 1, all, n), auc_f = au_fit_auc(m, lab, 1, fit, n);
+        double auc = au_fit_auc(m, lab, 1, NULL, n), auc_f = au_fit_auc(m, lab, 1, fit, n);
         rows[r].auc = isnan(auc) ? 0.5 : auc;
         rows[r].auc_fitted = isnan(auc_f) ? 0.5 : auc_f;
     }
     free(m);
     free(lab);
-    free(all);
     free(fit);
 }
 

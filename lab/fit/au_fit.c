@@ -576,7 +576,7 @@ double au_fit_auc(const double *score, const signed char *lab, size_t stride, co
     int k = 0;
     double pos = 0, rank_pos = 0;
     for (int i = 0; i < n; i++)
-        if (rows[i] && (lab[(size_t)i * stride] == 0 || lab[(size_t)i * stride] == 1))
+        if ((!rows || rows[i]) && (lab[(size_t)i * stride] == 0 || lab[(size_t)i * stride] == 1))
             v[k++] = (scored){score[i], lab[(size_t)i * stride]};
     qsort(v, (size_t)k, sizeof *v, cmp_scored);
     for (int i = 0; i < k;) {

@@ -82,8 +82,9 @@ typedef struct au_fit_opts {
 
 au_fit_opts au_fit_default_opts(void);
 
-/* The AUC of score over the rows with rows[i] set whose label lab[i * stride] is 0 or 1: the chance that a
- * positive outranks a negative, ties counting half. NaN with no positive or no negative (or out of memory). */
+/* The AUC of score over the rows with rows[i] set (rows NULL: every row) whose label lab[i * stride] is 0 or 1:
+ * the chance that a positive outranks a negative, ties counting half. NaN with no positive or no negative (or out
+ * of memory). */
 double au_fit_auc(const double *score, const signed char *lab, size_t stride, const unsigned char *rows, int n);
 
 /* Refuses settings au_model_fit cannot use (hidden units out of range, a hidden

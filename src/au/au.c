@@ -169,10 +169,8 @@ int au_personal_gated(const au_model *m, int a, float still_prob, float neutral_
     int neutral_too = shows && m->personal_gate == AU_GATE_NEUTRAL && neutral_still_prob >= m->threshold[a];
     /* RULE38: unless the face shows the AU clearly more than its neutral does (its still logit beyond the
      * neutral's by personal_gate_margin): a chin raised on top of a resting chin raiser */
-    if (neutral_too && m->personal_gate_margin > 0) {
-        float sp = fminf(fmaxf(still_prob, 1e-6f), 1 - 1e-6f), np = fminf(fmaxf(neutral_still_prob, 1e-6f), 1 - 1e-6f);
-        neutral_too = logf(sp / (1 - sp)) - logf(np / (1 - np)) < m->personal_gate_margin;
-    }
+    if (neutral_too && m->personal_gate_margin > 0)
+        neutral_too = au_prob_logit(still_prob) - au_prob_logit(neutral_still_prob) < m->personal_gate_margin;
     if ((shows && !neutral_too) || au_beyond_rest(id, measure_mm, au_rest_edge(m, id, 1)) != 0) return AUGUR_HELD_NONE;
     return neutral_too ? AUGUR_HELD_NEUTRAL : AUGUR_HELD_STILL;
 }

@@ -125,7 +125,7 @@ void au_model_logits(const au_model *m, const float *z, float logit[AU_COUNT])
     }
 }
 
-static double prob_logit(double p)
+double au_prob_logit(double p)
 {
     p = fmin(fmax(p, 1e-6), 1 - 1e-6);
     return log(p / (1 - p));
@@ -152,7 +152,7 @@ const char *au_ev_signs_name(int signs)
 float au_model_margin(const au_model *m, int a, float p)
 {
     if (!m->trained[a] || !au_model_validated(m, a)) return 0;
-    float u = (float)(prob_logit(p) - prob_logit(m->threshold[a]));
+    float u = (float)(au_prob_logit(p) - au_prob_logit(m->threshold[a]));
     return fminf(AU_EV_CLAMP, fmaxf(-AU_EV_CLAMP, u));
 }
 

@@ -121,6 +121,9 @@ int au_model_validated(const au_model *m, int a);
 /* The evidence map's input for AU a at probability p (0 if a is not fitted or not validated). */
 float au_model_margin(const au_model *m, int a, float p);
 
+/* log(p / (1 - p)) with p clamped to [1e-6, 1 - 1e-6]. */
+double au_prob_logit(double p);
+
 /* Evidence per class (sums to 1) from AU probabilities; requires has_evidence. */
 void au_model_evidence(const au_model *m, const float prob[AU_COUNT], float ev[AU_EV_CLASSES]);
 /* The same, and each AU's term in each class's score (the map's weight x the AU's margin), so that ev is the
