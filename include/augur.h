@@ -277,6 +277,14 @@ struct augur_face {
 /* 1 when AU u of face f lies in a face area that looks covered (f->covered): it is then not read. */
 AUGUR_API int augur_au_covered(const struct augur_face *f, const struct augur_au *u);
 
+/* Why AU reading u is not present although it reads at or over its threshold (probability >= 0.5): "rest"
+ * (scored only beyond faces at rest, and within them: AUGUR_HELD_REST), "still" and "neutral" (against the
+ * person's neutral in video: AUGUR_HELD_STILL, AUGUR_HELD_NEUTRAL), "covered" (its face area looks covered),
+ * "unvalidated" (the model could not rank it), "alternative" (FACS scores its alternative instead: AU26 beside
+ * AU27, the lids' closure as AU43 or AU45). NULL where u is present, reads under its threshold or is not
+ * measured. JSON `held`, CSV `AUxx_held`. */
+AUGUR_API const char *augur_au_held_reason(const struct augur_au *u);
+
 /* Name, muscle and region of a FACS AU ("lip corner puller", "zygomaticus
  * major", "mouth corners"); NULL for an AU augur does not report. */
 AUGUR_API const char *augur_au_name(int au);

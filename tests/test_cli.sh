@@ -85,6 +85,8 @@ assert r[2]["file"].endswith("nodir") and r[2]["success"] == "0" and r[2]["error
 assert r[1]["AU12_r"] == "" and r[1]["face_id"] == "" and r[1]["AU12_mm"] == "" and r[1]["AU12_beyond"] == ""
 # the smile measured: the lip corners up, beyond what faces at rest show
 assert float(r[0]["AU12_mm"]) > 5 and r[0]["AU12_beyond"] == "1" and r[0]["AU01_beyond"] in ("0", "1"), r[0]["AU12_mm"]
+# every AU the astronaut reads over its threshold is present: no reason to hold one back
+assert all(r[0][f"AU{a}_held"] == "" for a in ("06", "12", "20", "25")) and r[1]["AU12_held"] == "", r[0]["AU12_held"]
 ' "$T/dir.csv" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: failed inputs get CSV rows (success 0, error)"; }
 # a blank image is "0 faces", not an error
 python3 - "$T/blank.png" <<'PY'
@@ -271,8 +273,8 @@ au_variant "$T/au-held.json" 'd["measure_rest_mm"]["high"] = [99.0] * len(d["mea
 au_variant "$T/au-unval.json" 'assert all("oof_auc" in a for a in d["aus"]), "the shipped model carries each AU inner-fold AUC"; d["min_auc"] = 0.6; a12["oof_auc"] = 0.5'
 for v in held unval; do
     case $v in
-        held) said="held back at rest: AU12 (p 1.00; lip corner raise +"; key='"held_at_rest":true' ;;
-        unval) said="not claimed (the model cannot rank them): AU12 (p 1.00)"; key='"validated":false' ;;
+        held) said="held back at rest: AU12 (p 1.00; lip corner raise +"; key='"held_at_rest":true'; why=rest ;;
+        unval) said="not claimed (the model cannot rank them): AU12 (p 1.00)"; key='"validated":false'; why=unvalidated ;;
     esac
     expect 0 "analyze, AU12 $v" -- "$AUGUR" analyze --au-model "$T/au-$v.json" "$SRC/examples/astronaut.png"
     grep_out "$said" "the summary names AU12 ($v)"
@@ -280,6 +282,10 @@ for v in held unval; do
     expect 0 "analyze --json, AU12 $v" -- "$AUGUR" analyze --json --au-model "$T/au-$v.json" "$SRC/examples/astronaut.png"
     grep_out '"au":12,"name":"lip corner puller","present":false' "JSON: AU12 not present ($v)"
     grep_out "$key" "JSON: $key"
+    grep_out "\"held\":\"$why\"" "JSON: AU12 held, $why"
+    "$AUGUR" analyze -q --csv -o "$T/held.csv" --au-model "$T/au-$v.json" "$SRC/examples/astronaut.png"
+    python3 -c 'import csv, sys; r = next(csv.DictReader(open(sys.argv[1]))); assert r["AU12_c"] == "0" and r["AU12_held"] == sys.argv[2] and r["AU06_held"] == "", r["AU12_held"]' \
+        "$T/held.csv" "$why" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: CSV AU12_held ($v)"; }
     rm -f "$T/au-$v.json"
 done
 expect 2 "train au bad --min-auc" -- "$AUGUR" train au --data "$T" --min-auc 1.5 --out "$T/m.json"

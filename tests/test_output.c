@@ -330,7 +330,7 @@ static void test_csv(void)
     /* the header: OpenFace 2.2's names in OpenFace's order, then augur's own */
     char *hdr = next_record(&cur);
     int nh = hdr ? csv_split(hdr, hl, MAXF) : 0;
-    CHECK(nh == AU_CSV_COLUMNS && nh == 501, "header: %d columns, want 501", nh);
+    CHECK(nh == AU_CSV_COLUMNS && nh == 523, "header: %d columns, want 523", nh);
     static const struct { int i; const char *name; } want[] = {
         {0, "frame"}, {1, "face_id"}, {2, "timestamp"}, {3, "confidence"}, {4, "success"}, {5, "gaze_0_x"},
         {10, "gaze_1_z"}, {11, "gaze_angle_x"}, {12, "gaze_angle_y"}, {13, "pose_Tx"}, {16, "pose_Rx"},
@@ -340,8 +340,9 @@ static void test_csv(void)
         {434, "evidence_neutral"}, {442, "evidence_class"}, {443, "weakly_grounded"}, {444, "cam_cos"},
         {445, "detected"}, {446, "per_person_neutral"}, {447, "det_score"}, {448, "mesh_score"},
         {449, "box_x1"}, {452, "box_y2"}, {453, "file"}, {454, "error"}, {455, "AU01_mm"}, {476, "AU45_mm"},
-        {477, "AU01_beyond"}, {498, "AU45_beyond"}, {499, "cover_upper"}, {500, "cover_lower"}};
-    for (size_t k = 0; k < sizeof want / sizeof want[0] && nh == 501; k++)
+        {477, "AU01_beyond"}, {498, "AU45_beyond"}, {499, "cover_upper"}, {500, "cover_lower"}, {501, "AU01_held"},
+        {512, "AU16_held"}, {522, "AU45_held"}};
+    for (size_t k = 0; k < sizeof want / sizeof want[0] && nh == 523; k++)
         CHECK(!strcmp(hl[want[k].i], want[k].name), "column %d is '%s', want '%s'", want[k].i, hl[want[k].i],
               want[k].name);
     for (int i = 0; i < nh && i < MAXF; i++) {
@@ -355,8 +356,8 @@ static void test_csv(void)
     /* image, face 0 */
     char *row = next_record(&cur);
     int n = row ? csv_split(row, fl, MAXF) : 0;
-    CHECK(n == 501, "row 1: %d fields, want 501", n);
-    if (n == 501 && nh == 501) {
+    CHECK(n == 523, "row 1: %d fields, want 523", n);
+    if (n == 523 && nh == 523) {
         CHECK(!strcmp(F("frame"), "3") && !strcmp(F("face_id"), "0") && !strcmp(F("success"), "1"),
               "frame 3 (the input's number), face 0, success 1");
         CHECK(!strcmp(F("timestamp"), "0.0000"), "images: timestamp 0");
@@ -382,9 +383,9 @@ static void test_csv(void)
     /* image, face 1: mesh rejected */
     row = next_record(&cur);
     n = row ? csv_split(row, fl, MAXF) : 0;
-    CHECK(n == 501 && !strcmp(F("frame"), "3") && !strcmp(F("face_id"), "1") && !strcmp(F("success"), "0"),
+    CHECK(n == 523 && !strcmp(F("frame"), "3") && !strcmp(F("face_id"), "1") && !strcmp(F("success"), "0"),
           "row 2: frame 3, face 1, success 0");
-    if (n == 501) {
+    if (n == 523) {
         int empty = 1;
         for (int i = col(hl, nh, "gaze_0_x"); i <= col(hl, nh, "cam_cos"); i++) empty &= fl[i][0] == 0;
         CHECK(empty, "a face that failed: measurements empty");
@@ -393,8 +394,8 @@ static void test_csv(void)
     /* face-less image */
     row = next_record(&cur);
     n = row ? csv_split(row, fl, MAXF) : 0;
-    CHECK(n == 501, "face-less row: %d fields, want 501", n);
-    if (n == 501) {
+    CHECK(n == 523, "face-less row: %d fields, want 523", n);
+    if (n == 523) {
         CHECK(!strcmp(F("frame"), "4") && !strcmp(F("success"), "0") && !strcmp(F("confidence"), "0.000") &&
                   !strcmp(F("file"), "empty.png") && !strcmp(F("error"), "no face"),
               "face-less row: frame 4, success 0, confidence 0, file named, error 'no face'");
@@ -405,25 +406,25 @@ static void test_csv(void)
     /* an input that failed */
     row = next_record(&cur);
     n = row ? csv_split(row, fl, MAXF) : 0;
-    CHECK(n == 501 && !strcmp(F("frame"), "5") && !strcmp(F("success"), "0") && !strcmp(F("file"), "bad.png") &&
+    CHECK(n == 523 && !strcmp(F("frame"), "5") && !strcmp(F("success"), "0") && !strcmp(F("file"), "bad.png") &&
               !strcmp(F("error"), "'bad.png' is truncated or corrupt") && F("timestamp")[0] == 0,
           "error row: frame 5, success 0, the message in error");
     /* video: a tracked face and a lost one */
     row = next_record(&cur);
     n = row ? csv_split(row, fl, MAXF) : 0;
-    CHECK(n == 501 && !strcmp(F("frame"), "7") && !strcmp(F("face_id"), "2") && !strcmp(F("timestamp"), "0.2500") &&
+    CHECK(n == 523 && !strcmp(F("frame"), "7") && !strcmp(F("face_id"), "2") && !strcmp(F("timestamp"), "0.2500") &&
               !strcmp(F("success"), "1") && !strcmp(F("detected"), "0") && !strcmp(F("per_person_neutral"), "1") &&
               near(atof(F("confidence")), 0.91, 1e-3) && !strcmp(F("file"), "clip.mp4") &&
               near(atof(F("gaze_angle_x")), 0.0251, 1e-4),
           "video row: frame 7, face 2, t 0.25, success, tracked, personal neutral, the video named");
     row = next_record(&cur);
     n = row ? csv_split(row, fl, MAXF) : 0;
-    CHECK(n == 501 && !strcmp(F("face_id"), "5") && !strcmp(F("success"), "0") && F("pose_Tx")[0] == 0 &&
+    CHECK(n == 523 && !strcmp(F("face_id"), "5") && !strcmp(F("success"), "0") && F("pose_Tx")[0] == 0 &&
               strstr(F("error"), "lost") != NULL,
           "video row of a lost face: success 0, empty measurements, error says lost");
     row = next_record(&cur);
     n = row ? csv_split(row, fl, MAXF) : 0;
-    CHECK(n == 501 && !strcmp(F("frame"), "8") && F("face_id")[0] == 0 && !strcmp(F("success"), "0") &&
+    CHECK(n == 523 && !strcmp(F("frame"), "8") && F("face_id")[0] == 0 && !strcmp(F("success"), "0") &&
               !strcmp(F("error"), "no face"),
           "video frame without faces: one row, error 'no face'");
 #undef F
@@ -779,8 +780,31 @@ static void release_font_caches(void)
     }
 }
 
+/* augur_au_held_reason: one word for each reason an AU read at or over its threshold is not present, none
+ * where it is present, reads under its threshold or is not measured */
+static void test_held_reason(void)
+{
+    struct augur_au u = {.id = 20, .probability = 0.8f, .present = 0, .source = AUGUR_AU_SOURCE_BOTH};
+    static const char *const want[] = {"alternative", "rest", "still", "neutral", "covered", "unvalidated"};
+    for (int h = AUGUR_HELD_NONE; h <= AUGUR_HELD_UNVALIDATED; h++) {
+        u.held_at_rest = h;
+        const char *why = augur_au_held_reason(&u);
+        CHECK(why && !strcmp(why, want[h]), "held_at_rest %d: '%s', want '%s'", h, why ? why : "(none)", want[h]);
+    }
+    u.held_at_rest = AUGUR_HELD_NONE;
+    u.present = 1;
+    CHECK(!augur_au_held_reason(&u), "a present AU is not held");
+    u.present = 0;
+    u.probability = 0.49f;
+    CHECK(!augur_au_held_reason(&u), "an AU under its threshold is not held");
+    u.probability = 0.8f;
+    u.source = AUGUR_AU_SOURCE_NONE;
+    CHECK(!augur_au_held_reason(&u) && !augur_au_held_reason(NULL), "an AU not measured is not held");
+}
+
 int main(void)
 {
+    test_held_reason();
     test_json();
     test_csv();
     test_overlay();

@@ -249,7 +249,7 @@ int main(void)
             CHECK(strstr(local, "but not scored present: cheek raise +") && strstr(local, "AU6 is scored only beyond it"),
                   "a held AU is said so: %s", local);
             js = augur_analysis_json(&an, 0);
-            CHECK(js && strstr(js, "\"held_at_rest\":true"), "JSON held_at_rest for AU6");
+            CHECK(js && strstr(js, "\"held_at_rest\":true,\"held\":\"rest\""), "JSON held_at_rest and held for AU6");
             augur_string_free(js);
             static ex_verdict vh;
             const char *claim = "cheek raiser AU6";
@@ -273,6 +273,10 @@ int main(void)
                 CHECK(ex_verify(&g, claim, strlen(claim), &vh, &e) == 0 && vh.n_claims == 1 && !vh.claims[0].supported &&
                           strstr(vh.claims[0].reason, pg[q].reason),
                       "held_at_rest %d, a claim's reason: %s", pg[q].held, vh.n_claims ? vh.claims[0].reason : "no claim");
+                js = augur_analysis_json(&an, 0);
+                CHECK(js && strstr(js, q ? "\"held\":\"neutral\"" : "\"held\":\"still\""), "JSON held for held_at_rest %d",
+                      pg[q].held);
+                augur_string_free(js);
             }
             g.aus[k6].held_at_rest = 1;
             /* TAG's AU-Prob-Bbox list: the AUs present first, so the held AU6 (its probability as read,
@@ -302,7 +306,8 @@ int main(void)
             js = augur_analysis_json(&an, 0);
             const char *j6 = js ? strstr(js, "{\"au\":6,") : NULL, *j6e = j6 ? strchr(j6 + 1, '{') : NULL;
             CHECK(j6 && strstr(j6, "\"validated\":false") && strstr(j6, "\"validated\":false") < (j6e ? j6e : j6 + strlen(j6)) &&
-                      !strstr(js, "held_at_rest"), "JSON of an unvalidated AU6: %.200s", j6 ? j6 : "none");
+                      !strstr(js, "held_at_rest") && strstr(j6, "\"held\":\"unvalidated\""),
+                  "JSON of an unvalidated AU6: %.200s", j6 ? j6 : "none");
             augur_string_free(js);
             CHECK(augur_aulist(ctx, &g, 19, &al) == 0 && al && !strstr(al, "AU6 "), "an unvalidated AU in TAG's list: %s",
                   al ? al : "");

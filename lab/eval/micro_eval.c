@@ -104,7 +104,7 @@ static int in_split(const char *split, const clip_row *r)
 
 /* ---- the cache of per-frame readings --------------------------------------- */
 
-#define CACHE_MAGIC "augur-micro-cache-2"
+#define CACHE_MAGIC "augur-micro-cache-3"
 
 typedef struct cache { clip_frames *c; int n, cap; } cache;
 
@@ -286,7 +286,7 @@ static me_hold *hold_slot(me_report *r, int hold)
  * intensity kept) counted as present though the user was told it was not. */
 static void held_score(const clip_row *row, const ck_label *lab, const vt_frame *fr, int n, me_report *rep)
 {
-    int pos[AU_COUNT] = {0}, present[AU_COUNT] = {0}, measured = 0, kept_all = 1;
+    int pos[AU_COUNT] = {0}, present[AU_COUNT] = {0}, held[AU_COUNT] = {0}, measured = 0, kept_all = 1;
     int start[AU_COUNT] = {0}, all_peak[AU_COUNT] = {0}, peak_frames = 0, start_frames = 0;
     for (int i = 0; i < n; i++) {
         const vt_frame *f = &fr[i];
@@ -301,10 +301,19 @@ static void held_score(const clip_row *row, const ck_label *lab, const vt_frame 
             all_peak[a] += pr;
             start[a] += early && pr;
             if (lab->label[a] < 0 || !measured_a) continue;
-            if (lab->label[a] == 1) { rep->au_pos_frames[a]++; rep->au_pos_present[a] += pr; pos[a]++; present[a] += pr; }
+            if (lab->label[a] == 1) {
+                rep->au_pos_frames[a]++; rep->au_pos_present[a] += pr; pos[a]++; present[a] += pr;
+                if (!pr) { /* why not: the face lost, held back by a gate (which), or read under its threshold */
+                    int gated = f->success && (f->au_held >> a & 1);
+                    int why = !f->success ? ME_MISS_LOST : gated ? f->au_held_why[a] : ME_MISS_UNDER;
+                    rep->au_pos_miss[a][why < ME_MISS_N ? why : ME_MISS_UNDER]++;
+                    held[a] += gated;
+                }
+            }
             else { rep->au_neg_frames[a]++; rep->au_neg_present[a] += pr; }
         }
     }
+    int lost_gated = 0, lost_missed = 0;
     for (int a = 0; a < AU_COUNT; a++) {
         if (!pos[a]) continue;
         int kept = present[a] >= ME_KEEP * pos[a];
@@ -312,9 +321,14 @@ static void held_score(const clip_row *row, const ck_label *lab, const vt_frame 
         rep->au_pos_kept[a] += kept;
         kept_all &= kept;
         measured = 1;
+        if (!kept && 2 * held[a] > pos[a] - present[a]) lost_gated = 1;
+        else if (!kept) lost_missed = 1;
     }
     rep->held_clips++;
     rep->held_all_kept += measured && kept_all;
+    rep->fail_gated += lost_gated && !lost_missed;
+    rep->fail_missed += lost_missed && !lost_gated;
+    rep->fail_both += lost_gated && lost_missed;
     int started = 0, start_all = 1;
     for (int a = 0; a < AU_COUNT && start_frames; a++) {
         if (2 * start[a] <= start_frames) continue; /* not read on most of the hold's first frames */
@@ -453,6 +467,16 @@ static double held_share_not_coded(const me_report *r, int a)
 {
     return r->au_neg_frames[a] ? (double)r->au_neg_present[a] / (double)r->au_neg_frames[a] : 0;
 }
+/* Share of AU a's coded peak frames where it is not present for reason k (me_report.au_pos_miss); k < 0: the
+ * gates other than rest, still and neutral (covered, unvalidated, FACS's alternative) together. */
+static double miss_share(const me_report *r, int a, int k)
+{
+    if (!r->au_pos_frames[a]) return 0;
+    int64_t n = k >= 0 ? r->au_pos_miss[a][k]
+                       : r->au_pos_miss[a][AUGUR_HELD_COVERED] + r->au_pos_miss[a][AUGUR_HELD_UNVALIDATED] +
+                             r->au_pos_miss[a][ME_MISS_ALTERNATIVE];
+    return (double)n / (double)r->au_pos_frames[a];
+}
 
 void me_print(const me_report *r, FILE *f)
 {
@@ -475,9 +499,18 @@ void me_print(const me_report *r, FILE *f)
                 r->held_all_kept, r->held_clips, 100 * ME_KEEP);
         for (int a = 0; a < AU_COUNT; a++)
             if (held_row(r, a))
-                fprintf(f, "    AU%-2d kept in %3d/%3d clips; present on %5.1f%% of its peak frames, on %5.1f%% where not coded\n",
+                fprintf(f, "    AU%-2d kept in %3d/%3d clips; present on %5.1f%% of its peak frames, on %5.1f%% where not coded; "
+                           "held back on %.1f%% (rest %.1f, still %.1f, neutral %.1f, other %.1f), under its threshold on %.1f%%\n",
                         au_defs[a].id, r->au_pos_kept[a], r->au_pos_clips[a], 100 * held_share(r, a),
-                        100 * held_share_not_coded(r, a));
+                        100 * held_share_not_coded(r, a),
+                        100 * (miss_share(r, a, AUGUR_HELD_REST) + miss_share(r, a, AUGUR_HELD_STILL) +
+                               miss_share(r, a, AUGUR_HELD_NEUTRAL) + miss_share(r, a, -1)),
+                        100 * miss_share(r, a, AUGUR_HELD_REST), 100 * miss_share(r, a, AUGUR_HELD_STILL),
+                        100 * miss_share(r, a, AUGUR_HELD_NEUTRAL), 100 * miss_share(r, a, -1),
+                        100 * miss_share(r, a, ME_MISS_UNDER));
+        fprintf(f, "  of the %d clips that lose a coded AU: %d lose it to the gates (held back on most of its missing "
+                   "frames), %d under its threshold, %d both\n", r->held_clips - r->held_all_kept, r->fail_gated,
+                r->fail_missed, r->fail_both);
         fprintf(f, "  no fade: %d of %d AUs read at the hold's start (first %d peak frames) stay present on >= %.0f%% of "
                    "the peak frames; every such AU in %d of %d clips\n", r->start_kept, r->start_pairs, ME_START_FRAMES,
                 100 * ME_KEEP, r->start_clips_all_kept, r->held_clips);
@@ -539,7 +572,10 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
              cJSON_AddNumberToObject(hd, "start_frames", ME_START_FRAMES) &&
              cJSON_AddNumberToObject(hd, "start_aus", r->start_pairs) &&
              cJSON_AddNumberToObject(hd, "start_aus_kept", r->start_kept) &&
-             cJSON_AddNumberToObject(hd, "start_clips_all_kept", r->start_clips_all_kept);
+             cJSON_AddNumberToObject(hd, "start_clips_all_kept", r->start_clips_all_kept) &&
+             cJSON_AddNumberToObject(hd, "clips_lost_to_gates", r->fail_gated) &&
+             cJSON_AddNumberToObject(hd, "clips_lost_under_threshold", r->fail_missed) &&
+             cJSON_AddNumberToObject(hd, "clips_lost_both", r->fail_both);
         for (int a = 0; ok && a < AU_COUNT; a++) {
             if (!held_row(r, a)) continue;
             cJSON *o = cJSON_CreateObject();
@@ -548,7 +584,13 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
             ok = ok && cJSON_AddNumberToObject(o, "au", au_defs[a].id) && cJSON_AddNumberToObject(o, "clips", r->au_pos_clips[a]) &&
                  cJSON_AddNumberToObject(o, "kept", r->au_pos_kept[a]) &&
                  cJSON_AddNumberToObject(o, "present_share", rnd(held_share(r, a), 1e-4)) &&
-                 cJSON_AddNumberToObject(o, "present_share_not_coded", rnd(held_share_not_coded(r, a), 1e-4));
+                 cJSON_AddNumberToObject(o, "present_share_not_coded", rnd(held_share_not_coded(r, a), 1e-4)) &&
+                 cJSON_AddNumberToObject(o, "held_rest_share", rnd(miss_share(r, a, AUGUR_HELD_REST), 1e-4)) &&
+                 cJSON_AddNumberToObject(o, "held_still_share", rnd(miss_share(r, a, AUGUR_HELD_STILL), 1e-4)) &&
+                 cJSON_AddNumberToObject(o, "held_neutral_share", rnd(miss_share(r, a, AUGUR_HELD_NEUTRAL), 1e-4)) &&
+                 cJSON_AddNumberToObject(o, "held_other_share", rnd(miss_share(r, a, -1), 1e-4)) &&
+                 cJSON_AddNumberToObject(o, "under_threshold_share", rnd(miss_share(r, a, ME_MISS_UNDER), 1e-4)) &&
+                 cJSON_AddNumberToObject(o, "lost_share", rnd(miss_share(r, a, ME_MISS_LOST), 1e-4));
         }
     }
     if (!ok) { cJSON_Delete(j); return au_fail(err, AUGUR_ENOMEM, "out of memory"); }
@@ -594,12 +636,24 @@ int me_write(const me_report *r, const char *prefix, au_error *err)
                    "probability at or over its threshold and the AU not held back, at rest, by a gate against the "
                    "person's neutral or beside its FACS alternative; a lost face shows nothing). **%d of %d clips keep every coded AU present on >= %.0f%% of "
                    "the peak frames.**\n\n", r->held_all_kept, r->held_clips, 100 * ME_KEEP);
-        fprintf(f, "| AU | clips coding it | kept (>= %.0f%% of peak frames) | peak frames present | present where not coded |\n"
-                   "|---:|---:|---:|---:|---:|\n", 100 * ME_KEEP);
+        fprintf(f, "| AU | clips coding it | kept (>= %.0f%% of peak frames) | peak frames present | present where not coded | "
+                   "held back: at rest | held: still | held: neutral | held: other | under its threshold | face lost |\n"
+                   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", 100 * ME_KEEP);
         for (int a = 0; a < AU_COUNT; a++)
             if (held_row(r, a))
-                fprintf(f, "| %d | %d | %d | %.1f%% | %.1f%% |\n", au_defs[a].id, r->au_pos_clips[a], r->au_pos_kept[a],
-                        100 * held_share(r, a), 100 * held_share_not_coded(r, a));
+                fprintf(f, "| %d | %d | %d | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n",
+                        au_defs[a].id, r->au_pos_clips[a], r->au_pos_kept[a], 100 * held_share(r, a),
+                        100 * held_share_not_coded(r, a), 100 * miss_share(r, a, AUGUR_HELD_REST),
+                        100 * miss_share(r, a, AUGUR_HELD_STILL), 100 * miss_share(r, a, AUGUR_HELD_NEUTRAL),
+                        100 * miss_share(r, a, -1), 100 * miss_share(r, a, ME_MISS_UNDER),
+                        100 * miss_share(r, a, ME_MISS_LOST));
+        fprintf(f, "\nThe last six columns split the coded peak frames where the AU is not present by why (CSV "
+                   "`AUxx_held`, JSON `held`): held back by the gate by faces at rest (`rest`), against the person's "
+                   "neutral where the still image does not show it (`still`) or the person's neutral shows it too "
+                   "(`neutral`), by another (`covered`, `unvalidated`, `alternative`), read under its threshold, or "
+                   "the face lost. Of the %d clips that lose a coded AU, **%d lose it to the gates** (each AU they lose "
+                   "is held back on most of its missing frames), **%d under its threshold**, %d both.\n",
+                r->held_clips - r->held_all_kept, r->fail_gated, r->fail_missed, r->fail_both);
         fprintf(f, "\n**No fade** (what the pipeline reads, coded or not): of the %d AUs present on most of the hold's "
                    "first %d peak frames, %d stay present on >= %.0f%% of the peak frames; in %d of %d clips every one "
                    "of them does. A held expression that the reading lets fade (the clip-median neutral of the first "

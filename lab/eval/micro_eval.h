@@ -59,6 +59,9 @@ typedef struct me_hold {
     double abs_on, abs_off;   /* sums of |timing error| over the spotted clips, frames */
 } me_hold;
 
+/* me_report.au_pos_miss's columns: held back for reason 1..5 (enum augur_au_held), then these */
+enum { ME_MISS_ALTERNATIVE = 0, ME_MISS_UNDER = 6, ME_MISS_LOST = 7, ME_MISS_N = 8 };
+
 typedef struct me_report {
     char split[8];
     int tol;
@@ -78,6 +81,13 @@ typedef struct me_report {
     int held_all_kept;        /* ... in which every coded-present, measured AU is kept */
     int64_t au_pos_frames[AU_COUNT], au_pos_present[AU_COUNT], au_neg_frames[AU_COUNT], au_neg_present[AU_COUNT];
     int au_pos_clips[AU_COUNT], au_pos_kept[AU_COUNT];
+    /* why a coded AU is not present in a peak frame: ME_MISS_UNDER read under its threshold, ME_MISS_LOST the
+     * face lost, else held back (vt_frame.au_held_why: 1 rest .. 5 unvalidated, enum augur_au_held; 0 beside
+     * its FACS alternative, counted as ME_MISS_ALTERNATIVE) */
+    int64_t au_pos_miss[AU_COUNT][ME_MISS_N];
+    /* the clips that do not keep every coded AU: each AU they lose was held back on most of its missing
+     * frames (gated), read under its threshold on most of them (missed), or some of each (both) */
+    int fail_gated, fail_missed, fail_both;
     /* no fade (issue 12's held frown): the (clip, AU) pairs the pipeline reads present on
      * most of the hold's first ME_START_FRAMES peak frames, coded or not, and those of them
      * present on >= ME_KEEP of all the peak frames; the clips whose every such AU is kept */

@@ -26,6 +26,7 @@ AU_P_COLUMNS = [f"AU{a:02d}_p" for a in AU_IDS]
 AU_MM_COLUMNS = [f"AU{a:02d}_mm" for a in AU_IDS]          # each AU's named measurement, mm
 AU_BEYOND_COLUMNS = [f"AU{a:02d}_beyond" for a in AU_IDS]  # ... beyond what faces at rest show (0/1)
 COVER_COLUMNS = ["cover_upper", "cover_lower"]   # each face area's cover score: over 1, covered and not read
+AU_HELD_COLUMNS = [f"AU{a:02d}_held" for a in AU_IDS]      # why an AU read over its threshold is not present
 EMOTION_COLUMNS = list(EXPRESSIONS)
 EVIDENCE_COLUMNS = [f"evidence_{c}" for c in EXPRESSIONS]
 BOX_COLUMNS = ["box_x1", "box_y1", "box_x2", "box_y2"]
@@ -42,7 +43,7 @@ COLUMNS = (["input", "frame", "face_id", "timestamp", "confidence", "success"] +
            + LANDMARK_COLUMNS + LANDMARK3D_COLUMNS + AU_R_COLUMNS + AU_C_COLUMNS + AU_P_COLUMNS + ["expression"] + EMOTION_COLUMNS + EVIDENCE_COLUMNS
            + ["evidence_class", "weakly_grounded", "cam_cos", "detected", "per_person_neutral", "det_score",
               "mesh_score"] + BOX_COLUMNS + ["width", "height", "error"] + AU_MM_COLUMNS + AU_BEYOND_COLUMNS
-           + COVER_COLUMNS)
+           + COVER_COLUMNS + AU_HELD_COLUMNS)
 _INT_COLUMNS = ["success"]           # always known
 _NULLABLE_INT = ["face_id"] + AU_C_COLUMNS + ["weakly_grounded", "detected", "per_person_neutral"] + AU_BEYOND_COLUMNS
 
@@ -83,6 +84,13 @@ class Fex(pd.DataFrame):
     def au_probabilities(self):
         """AU probabilities 0..1 (``AUxx_p``)."""
         return pd.DataFrame(self[AU_P_COLUMNS])
+
+    @property
+    def au_held(self):
+        """Why an AU read at or over its threshold is not present (``AUxx_held``): ``"rest"``, ``"still"``,
+        ``"neutral"``, ``"covered"``, ``"unvalidated"`` or ``"alternative"`` (``augur_au_held_reason``); None
+        where the AU is present, reads under its threshold or is not measured."""
+        return pd.DataFrame(self[AU_HELD_COLUMNS])
 
     @property
     def emotions(self):
@@ -172,7 +180,7 @@ def _face_values(face, row):
 
 
 def _frame(records):
-    """records: list of (input, frame, face_id, expression, evidence_class, error, numeric row) -> Fex."""
+    """records: list of (input, frame, face_id, expression, evidence_class, error, numeric row, held) -> Fex."""
     n = len(records)
     mat = np.vstack([r[6] for r in records]) if n else np.empty((0, len(_NUMERIC)))
     cols = {c: mat[:, i] for i, c in enumerate(_NUMERIC)}
@@ -182,6 +190,8 @@ def _frame(records):
     cols["expression"] = pd.Series([r[3] for r in records], dtype=object)
     cols["evidence_class"] = pd.Series([r[4] for r in records], dtype=object)
     cols["error"] = pd.Series([r[5] for r in records], dtype=object)
+    for j, c in enumerate(AU_HELD_COLUMNS):
+        cols[c] = pd.Series([r[7][j] for r in records], dtype=object)
     for c in _INT_COLUMNS:
         cols[c] = cols[c].astype(np.int64)
     for c in _NULLABLE_INT:
@@ -194,8 +204,14 @@ def _frame(records):
 
 def _record(input_name, frame, face_id, face, row, width=None, height=None, error=None):
     expr = evid = None
+    held = [None] * len(AU_IDS)
     if face is not None:
         _face_values(face, row)
+        for k in range(min(face.n_aus, L.AU_COUNT)):
+            au = face.aus[k]
+            why = L.lib().augur_au_held_reason(ctypes.byref(au)) if au.id in AU_IDS else None
+            if why:
+                held[AU_IDS.index(au.id)] = why.decode()
         if face.has_expression and 0 <= face.expression_class < L.EXPR_COUNT:
             expr = EXPRESSIONS[face.expression_class]
         if face.n_aus and 0 <= face.evidence_class < L.EXPR_COUNT:
@@ -203,7 +219,7 @@ def _record(input_name, frame, face_id, face, row, width=None, height=None, erro
     if width is not None:
         row[_IX["width"]] = width
         row[_IX["height"]] = height
-    return (input_name, frame, face_id, expr, evid, error, row)
+    return (input_name, frame, face_id, expr, evid, error, row, held)
 
 
 def _as_rgb(a):

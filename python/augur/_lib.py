@@ -273,6 +273,7 @@ _PROTOS = {
     "augur_measure_name": (c_char_p, [c_int]),
     "augur_measure_beyond_rest": (c_int, [_P(augur_au)]),
     "augur_au_covered": (c_int, [_P(augur_face), _P(augur_au)]),
+    "augur_au_held_reason": (c_char_p, [_P(augur_au)]),
     "augur_analyze_file": (c_int, [_ctx, c_char_p, _P(_P(augur_face)), _P(c_int)]),
     "augur_analyze_rgb": (c_int, [_ctx, c_void_p, c_int, c_int, _P(_P(augur_face)), _P(c_int)]),
     "augur_analyze_image": (c_int, [_ctx, _P(augur_image), _P(_P(augur_face)), _P(c_int)]),

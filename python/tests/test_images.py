@@ -22,6 +22,8 @@ def test_astronaut(detector, astronaut):
     assert r.AU12_mm > 5 and r.AU12_beyond == 1 and r.AU06_beyond == 1
     # nothing covered: both face halves look like faces (a score over 1 would be a covered half)
     assert 0 < r.cover_upper < 1 and 0 < r.cover_lower < 1
+    # every AU read over its threshold is present: none held back, and no reason given
+    assert df.au_held.shape == (1, 22) and df.au_held.isna().all(axis=None)
     assert r.expression == "happiness" and r.happiness > 0.9 and r.evidence_class == "happiness"
     assert r.weakly_grounded == 0 and 0.5 < r.cam_cos <= 1
     assert abs(r.pose_Rx) < math.pi / 4 and abs(r.pose_Ry) < math.pi / 4      # radians, near frontal

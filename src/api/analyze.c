@@ -39,6 +39,16 @@ AUGUR_API int augur_au_covered(const struct augur_face *f, const struct augur_au
     return a >= 0 && (f->covered & au_area_of(a)) != 0;
 }
 
+AUGUR_API const char *augur_au_held_reason(const struct augur_au *u)
+{
+    static const char *const why[] = {NULL, "rest", "still", "neutral", "covered", "unvalidated"};
+    _Static_assert(AUGUR_HELD_REST == 1 && AUGUR_HELD_STILL == 2 && AUGUR_HELD_NEUTRAL == 3 && AUGUR_HELD_COVERED == 4 &&
+                   AUGUR_HELD_UNVALIDATED == 5, "augur_au_held_reason's names follow enum augur_au_held");
+    if (!u || u->source == AUGUR_AU_SOURCE_NONE || u->present || !(u->probability >= 0.5f)) return NULL;
+    if (u->held_at_rest > 0 && u->held_at_rest <= AUGUR_HELD_UNVALIDATED) return why[u->held_at_rest];
+    return "alternative"; /* au_facs_excluded (or, in video, the lids' closure named by its length) */
+}
+
 static int analyze(augur_context *ctx, const au_image *img, struct augur_face **faces, int *n_faces)
 {
     *faces = NULL;

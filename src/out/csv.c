@@ -22,7 +22,8 @@
  *   box_x1, box_y1, box_x2, box_y2                            4
  *   file, error                                               2
  *   AUxx_mm, AUxx_beyond (22 AUs each)                       44
- *   cover_upper, cover_lower                                  2  = 501
+ *   cover_upper, cover_lower                                  2
+ *   AUxx_held (22 AUs)                                       22  = 523
  *
  * Numbers use '.' as the decimal point (augur never calls setlocale, so
  * printf runs in the "C" locale); a non-finite value is an empty field.
@@ -85,6 +86,7 @@ int au_csv_header(FILE *f)
     for (int a = 0; a < AU_COUNT; a++) fprintf(f, ",AU%02d_mm", au_defs[a].id);
     for (int a = 0; a < AU_COUNT; a++) fprintf(f, ",AU%02d_beyond", au_defs[a].id);
     fputs(",cover_upper,cover_lower", f);
+    for (int a = 0; a < AU_COUNT; a++) fprintf(f, ",AU%02d_held", au_defs[a].id);
     fputc('\n', f);
     return fflush(f) != 0 || ferror(f) ? AUGUR_EIO : 0;
 }
@@ -191,6 +193,11 @@ void au_csv_write_row(FILE *f, const au_csv_row *r)
     for (int k = 0; k < 2; k++)
         if (has && fc->n_aus) put_num(f, fc->cover_score[k], 3);
         else fputc(',', f);
+    /* why an AU read at or over its threshold is not present (augur_au_held_reason); empty otherwise */
+    for (int a = 0; a < AU_COUNT; a++) {
+        const char *why = has && measured(fc, a) ? augur_au_held_reason(&fc->aus[a]) : NULL;
+        put_text(f, why ? why : "");
+    }
     fputc('\n', f);
 }
 

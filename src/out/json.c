@@ -219,6 +219,7 @@ static cJSON *face_json(const au_face *f)
                   !cJSON_AddStringToObject(j, "source", src[x->source <= 4 ? x->source : 0]) ||
                   (x->held_at_rest && x->held_at_rest != AUGUR_HELD_UNVALIDATED &&
                    !cJSON_AddBoolToObject(j, "held_at_rest", 1)) ||
+                  (augur_au_held_reason(x) && !cJSON_AddStringToObject(j, "held", augur_au_held_reason(x))) ||
                   (x->unvalidated && !cJSON_AddBoolToObject(j, "validated", 0)) ||
                   (augur_au_covered(f, x) && !cJSON_AddBoolToObject(j, "covered", 1));
             /* its terms in each class's AU-evidence score (augur_expression_name order), when the model has a map:

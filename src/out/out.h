@@ -34,7 +34,7 @@
 
 /* Number of CSV columns (au_csv_header and every row). */
 #define AU_CSV_COLUMNS (5 + 8 + 6 + 5 * AU_LM68_N + 3 * AUGUR_AU_COUNT + 1 + 2 * AUGUR_EXPR_COUNT + 1 + 2 + 4 + 4 + 2 + \
-                        2 * AUGUR_AU_COUNT + 2)
+                        2 * AUGUR_AU_COUNT + 2 + AUGUR_AU_COUNT)
 
 /* One analysed image: its path, size and faces (the public struct augur_analysis). */
 typedef struct augur_analysis au_analysis;

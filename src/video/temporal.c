@@ -842,7 +842,10 @@ void vt_frame_from_face(vt_frame *f, int64_t frame, double t, int face_id, const
          * (held_at_rest), or FACS's alternative won (AU26 beside AU27). The lids' closure is one action
          * that the events name by its length (AU45 or AU43, au_event_close), so neither is held. */
         int id = face->aus[i].id;
-        if (!face->aus[i].present && face->aus[i].probability >= 0.5f && id != 43 && id != 45) f->au_held |= 1u << k;
+        if (!face->aus[i].present && face->aus[i].probability >= 0.5f && id != 43 && id != 45) {
+            f->au_held |= 1u << k;
+            f->au_held_why[k] = (uint8_t)face->aus[i].held_at_rest;
+        }
     }
     f->covered = face->covered;
     f->has_expression = face->has_expression;

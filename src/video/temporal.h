@@ -104,6 +104,8 @@ typedef struct vt_frame {
                                    FACS alternative (AU26 beside AU27); an AU event none of whose
                                    frames scored its AU present is not reported. AU43 and AU45 are
                                    never held: their events are told apart by time */
+    uint8_t au_held_why[AU_COUNT]; /* for each held AU, why (augur_au.held_at_rest: enum augur_au_held);
+                                   0 where it is left out beside its FACS alternative or not held */
     int     has_expression;     /* expr[] holds classifier probabilities */
     float   expr[EXPR_N];    /* classifier probabilities, expr/classes.h order */
     float   evidence[EXPR_N];/* AU-evidence scores (the face's, or FACS prototypes), always filled when success */
