@@ -125,6 +125,15 @@ int main(void)
             CHECK(h.has_labels && h.held_clips == 6 && fr > 0, "held: %d clips scored, %lld peak frames", h.held_clips,
                   (long long)fr);
             CHECK(pr >= 0.7 * fr, "held: coded AUs present on %.1f%% of the peak frames (floor 70%%)", 100.0 * pr / (fr ? fr : 1));
+            /* every coded peak frame without its AU has one reason, and every clip lost is put down to one */
+            int64_t miss = 0;
+            for (int a = 0; a < AU_COUNT; a++)
+                for (int k = 0; k < ME_MISS_N; k++) miss += h.au_pos_miss[a][k];
+            CHECK(miss == fr - pr, "held: %lld missing peak frames split by reason, %lld missing", (long long)miss,
+                  (long long)(fr - pr));
+            CHECK(h.fail_gated + h.fail_missed + h.fail_both == h.held_clips - h.held_all_kept,
+                  "held: clips lost to gates %d, under the threshold %d, both %d; %d lost", h.fail_gated, h.fail_missed,
+                  h.fail_both, h.held_clips - h.held_all_kept);
             /* no fade: what is read at the hold's start stays through it (dev split: 77 of 80) */
             CHECK(h.start_pairs >= 6 && h.start_kept >= 0.85 * h.start_pairs,
                   "held: %d of %d AUs read at the hold's start stay through it (floor 85%%)", h.start_kept, h.start_pairs);
