@@ -87,6 +87,9 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i)
     else if (!strcmp(a, "--personal-gate-margin")) {
         if (num_opt(cmd, a, v, 0, 20, 0, "a number of logits in [0, 20]", &o->personal_gate_margin)) return -1;
     }
+    else if (!strcmp(a, "--personal-gate-rise")) {
+        if (num_opt(cmd, a, v, 0, 20, 0, "a number of logits in [0, 20]", &o->personal_gate_rise)) return -1;
+    }
     else if (!strcmp(a, "--weak-au10")) {
         if (strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "2")) {
             cli_error(cmd, "--weak-au10 must be 0, 1 or 2, not '%s'", v);

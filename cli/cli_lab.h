@@ -65,6 +65,8 @@ int cli_au_opt(const char *cmd, au_eval_opts *o, int argc, char **argv, int *i);
     "                      neutral read as a photo does not show the AU; none: the personal reading alone\n" \
     "  --personal-gate-margin D  neutral: the still reading counts where the person's neutral shows the AU\n" \
     "                      too if the face's still logit exceeds the neutral's by D or more (RULE38; 0: off)\n" \
+    "  --personal-gate-rise D  neutral: the still reading also counts where its logit exceeds the person's\n" \
+    "                      neutral's by D or more, over its threshold or not (RULE39; 0: off)\n" \
     "  --area-dropout P    network: per row and epoch, with probability P one face half is read as at\n" \
     "                      rest and its AUs carry no loss (as a covered half is read; default 0)\n" \
     "  --no-cover          train: leave out the covered-area test (a face area whose HOG is unlike 99%% of\n" \

@@ -155,6 +155,8 @@ static const char *model_kind(const au_eval_opts *o, char *buf)
                 o->personal_gate != AU_GATE_NEUTRAL ? ""
                 : o->personal_gate_margin > 0 ? " (where the neutral's does not show it or shows it clearly less)"
                 : " (where the neutral's does not show it)");
+    if (o->personal_gate == AU_GATE_NEUTRAL && o->personal_gate_rise > 0)
+        k = put(buf, k, ", or a still reading %g logits over the neutral's", o->personal_gate_rise);
     if (o->personal_rest_self) k = put(buf, k, "; personal thresholds also budgeted on web/film faces at rest against themselves");
     if (o->weak_au10)
         k = put(buf, k, "; AU10 weak-labelled absent on surprise, sadness, fear, contempt%s faces",
@@ -554,6 +556,7 @@ static int fit_rows(const au_eval_opts *o, const pool *p, const unsigned char *u
         m->personal_all = o->personal_all;
         m->personal_gate = o->personal_gate;
         m->personal_gate_margin = o->personal_gate == AU_GATE_NEUTRAL ? o->personal_gate_margin : 0.0f;
+        m->personal_gate_rise = o->personal_gate == AU_GATE_NEUTRAL ? o->personal_gate_rise : 0.0f;
         rc = au_model_fit(m, &d, &o->fit, err);
     }
     free(X); free(y); free(cls); free(g); free(coded); free(neutral); free(w); free(evw); free(nw); free(dom); free(ref); free(row);
@@ -1143,6 +1146,8 @@ static void command_line(const au_eval_opts *o, char *buf, size_t cap)
     if (o->personal_rest_self) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-rest-self");
     if (o->personal_gate_margin > 0)
         snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-gate-margin %g", o->personal_gate_margin);
+    if (o->personal_gate_rise > 0)
+        snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --personal-gate-rise %g", o->personal_gate_rise);
     if (o->fit.min_auc > 0) snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --min-auc %g", o->fit.min_auc);
     if (o->fit.ev_signs != AU_EV_SIGNS_FACS_FOR) /* the default (RULE37) */
         snprintf(vr + strlen(vr), sizeof vr - strlen(vr), " --evidence-signs %s", au_ev_signs_name(o->fit.ev_signs));

@@ -60,6 +60,8 @@ typedef struct au_eval_opts {
                                  show the AU; 0 none */
     float personal_gate_margin; /* with AU_GATE_NEUTRAL: the still reading counts where the neutral shows the AU too
                                    if the face's still logit exceeds the neutral's by this (RULE38; 0: off) */
+    float personal_gate_rise;   /* with AU_GATE_NEUTRAL: the still reading also counts where its logit exceeds the
+                                   neutral's by this, over its threshold or not (RULE39; 0: off) */
     int mirrored_rows;        /* 1: every training row is read a second time from its image flipped left to
                                  right (same labels and group; au_eval scores the original images only) */
     int personal_thresholds;  /* 1: a second presence threshold per AU for faces read against the person's

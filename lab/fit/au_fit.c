@@ -967,6 +967,8 @@ int au_model_save(const au_model *m, const char *path, au_error *err)
         cJSON_AddStringToObject(root, "personal_gate", m->personal_gate == AU_GATE_NEUTRAL ? "neutral" : "moved");
     if (m->personal_gate == AU_GATE_NEUTRAL && m->personal_gate_margin > 0)
         cJSON_AddNumberToObject(root, "personal_gate_margin", m->personal_gate_margin);
+    if (m->personal_gate == AU_GATE_NEUTRAL && m->personal_gate_rise > 0)
+        cJSON_AddNumberToObject(root, "personal_gate_rise", m->personal_gate_rise);
     if (m->min_auc > 0) { /* as given (a float's double would print 0.60000002384185791) */
         char v[24];
         snprintf(v, sizeof v, "%.6g", (double)m->min_auc);

@@ -287,6 +287,14 @@ int au_model_load(au_model *m, const char *path, au_error *err)
                        "personal_gate \"neutral\"", path);
     }
     m->personal_gate_margin = pgm ? (float)pgm->valuedouble : 0.0f;
+    const cJSON *pgr = cJSON_GetObjectItemCaseSensitive(root, "personal_gate_rise");
+    if (pgr && !(cJSON_IsNumber(pgr) && pgr->valuedouble >= 0 && pgr->valuedouble <= 20 &&
+                 m->personal_gate == AU_GATE_NEUTRAL)) {
+        cJSON_Delete(root);
+        return au_fail(err, AUGUR_EFORMAT, "%s: personal_gate_rise must be a number of logits in [0, 20], with "
+                       "personal_gate \"neutral\"", path);
+    }
+    m->personal_gate_rise = pgr ? (float)pgr->valuedouble : 0.0f;
     /* the features this code computes are fixed: a model for other ones cannot be used */
     if ((m->use_appearance < 0 || m->use_appearance > 2) || (m->use_blendshapes != 0 && m->use_blendshapes != 1) ||
         (m->use_blendshapes && !m->use_appearance) || (m->bs_symmetric != 0 && m->bs_symmetric != 1) ||

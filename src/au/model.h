@@ -49,6 +49,9 @@ typedef struct au_model {
     float personal_gate_margin;       /* AU_GATE_NEUTRAL: the still reading still counts where the neutral shows the
                                          AU too if the face's still logit exceeds the neutral's by at least this
                                          (JSON "personal_gate_margin"; RULE38; 0: never, RULE23 as shipped) */
+    float personal_gate_rise;         /* AU_GATE_NEUTRAL: the still reading also counts where its logit exceeds the
+                                         person's neutral's still logit by at least this, over its threshold or not
+                                         (JSON "personal_gate_rise"; RULE39; 0: never) */
     int regional[AU_COUNT];           /* 1: the AU reads only the features of its face areas (au_area_of) */
     float mean[AU_MAX_FEATURES];      /* standardisation */
     float scale[AU_MAX_FEATURES];     /* 1 / std */
