@@ -147,6 +147,8 @@ nm = dict(rm, personal_gate="neutral")
 open(a + "/personal_gate_neutral", "w").write(json.dumps(nm, separators=(",", ":")))
 # ... with a margin by which the face's still reading may exceed the neutral's (--personal-gate-margin; RULE38)
 open(a + "/personal_gate_margin", "w").write(json.dumps(dict(nm, personal_gate_margin=2), separators=(",", ":")))
+# ... and a rise of the still reading over the neutral's that counts, over its threshold or not (--personal-gate-rise; RULE39)
+open(a + "/personal_gate_rise", "w").write(json.dumps(dict(nm, personal_gate_rise=3), separators=(",", ":")))
 # an evidence map whose weights keep the codebook's signs, and says so (train au --evidence-signs facs-for; RULE37):
 # AU4 is not listed for happiness, neutral or surprise, AU6 not for surprise, anger, disgust, fear, contempt ...
 BOOK = {"neutral": (), "happiness": (6, 12, 25), "surprise": (1, 2, 5, 26, 27), "sadness": (1, 4, 6, 15, 17),

@@ -1246,6 +1246,24 @@ int main(void)
                     m->threshold_personal[a12] = keep_tp;
                     m->personal_gate_margin = 0.0f;
                     CHECK(au_personal_gated(m, a12, p3, p05, 0.0f) == 3, "without the margin the neutral gate holds AU12");
+                    /* RULE39's rise: the still reading counts where its logit is personal_gate_rise or more over the
+                     * neutral's, over its threshold or not; a smaller rise leaves the gates as they were */
+                    float pm1 = 1 / (1 + expf(-(zt - 1))), pm4 = 1 / (1 + expf(-(zt - 4)));
+                    m->personal_gate_rise = 2.0f;
+                    CHECK(!au_personal_gated(m, a12, p3, p05, 0.0f) && au_personal_gated(m, a12, p3, p2, 0.0f) == 3 &&
+                              !au_personal_gated(m, a12, pm1, pm4, 0.0f) && au_personal_gated(m, a12, pm1, p05, 0.0f) == 2,
+                          "the rise of 2: 2.5 logits over the neutral %d, 1 logit %d; under the threshold, 3 logits over %d, "
+                          "1.5 under %d", au_personal_gated(m, a12, p3, p05, 0.0f), au_personal_gated(m, a12, p3, p2, 0.0f),
+                          au_personal_gated(m, a12, pm1, pm4, 0.0f), au_personal_gated(m, a12, pm1, p05, 0.0f));
+                    m->threshold_personal[a12] = t_pers;
+                    CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back3, tmp, &e2) == 0 &&
+                          back3.personal_gate_rise == 2.0f, "personal_gate_rise is not saved and loaded back (%s)", e2.msg);
+                    m->personal_gate_rise = 21.0f;
+                    CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back3, tmp, &e2) == AUGUR_EFORMAT &&
+                          strstr(e2.msg, "personal_gate_rise"), "a personal_gate_rise of 21 loads (%s)", e2.msg);
+                    m->threshold_personal[a12] = keep_tp;
+                    m->personal_gate_rise = 0.0f;
+                    CHECK(au_personal_gated(m, a12, pm1, pm4, 0.0f) == 2, "without the rise the still gate holds AU12");
                 }
                 m->threshold_personal[a12] = t_pers;
                 static au_model back2;

@@ -294,6 +294,8 @@ expect 2 "train au bad --evidence-signs" -- "$AUGUR" train au --data "$T" --evid
 grep_out "evidence-signs takes facs, facs-for or free (not 'sometimes')" "--evidence-signs message"
 expect 2 "train au bad --personal-gate-margin" -- "$AUGUR" train au --data "$T" --personal-gate-margin 21 --out "$T/m.json"
 grep_out "personal-gate-margin must be a number of logits in \[0, 20\], not '21'" "--personal-gate-margin message"
+expect 2 "eval au bad --personal-gate-rise" -- "$AUGUR" eval au --data "$T" --personal-gate-rise -1
+grep_out "personal-gate-rise must be a number of logits in \[0, 20\], not '-1'" "--personal-gate-rise message"
 expect 2 "eval au bad --ck-fraction" -- "$AUGUR" eval au --data "$T" --ck-fraction 0
 grep_out "ck-fraction must be in (0, 1\], not '0'" "--ck-fraction message"
 expect 2 "train au bad --rest-gate" -- "$AUGUR" train au --data "$T" --rest-gate 20,x --out "$T/m.json"
