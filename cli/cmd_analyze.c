@@ -44,7 +44,9 @@ static void help(void)
            "  --overlay FILE.png  a picture of the result (one input image): faces, AU regions by\n"
            "                      intensity, the expression's CAM, the reasoning beside (docs/OUTPUT.md)\n"
            "  --overlay-dir DIR   draw one overlay per input: DIR/<name>.overlay.png\n"
-           "  --detector D        auto (default: short range, then full range), short, full\n"
+           "  --detector D        auto (default: short range, then full range, then tiles of a large image\n"
+           "                      where neither finds a face), short, full, tiled (tiles always: small\n"
+           "                      faces beside large ones, group photos)\n"
            "  --crop C            face-crop mode: auto (default: small images with no detection\n"
            "                      are taken as face crops), never, always\n"
            "  --threads N         threads inside each network (default 1; at most the machine's cores)\n"
@@ -252,7 +254,8 @@ int cmd_analyze(int argc, char **argv)
             if (!strcmp(v, "auto")) p.detector = AUGUR_DETECTOR_AUTO;
             else if (!strcmp(v, "short")) p.detector = AUGUR_DETECTOR_SHORT;
             else if (!strcmp(v, "full")) p.detector = AUGUR_DETECTOR_FULL;
-            else { cli_error("analyze", "--detector must be auto, short or full"); free(inputs); return EXIT_USAGE; }
+            else if (!strcmp(v, "tiled")) p.detector = AUGUR_DETECTOR_TILED;
+            else { cli_error("analyze", "--detector must be auto, short, full or tiled"); free(inputs); return EXIT_USAGE; }
             i++;
         } else if (!strcmp(a, "--crop") && v) {
             if (!strcmp(v, "auto")) p.crop = AUGUR_CROP_AUTO;

@@ -218,7 +218,8 @@ static int cmd_eval_crossdomain(int argc, char **argv)
             if (!strcmp(v, "auto")) o.params.detector = AUGUR_DETECTOR_AUTO;
             else if (!strcmp(v, "short")) o.params.detector = AUGUR_DETECTOR_SHORT;
             else if (!strcmp(v, "full")) o.params.detector = AUGUR_DETECTOR_FULL;
-            else { cli_error("eval", "--detector must be auto, short or full"); return EXIT_USAGE; }
+            else if (!strcmp(v, "tiled")) o.params.detector = AUGUR_DETECTOR_TILED;
+            else { cli_error("eval", "--detector must be auto, short, full or tiled"); return EXIT_USAGE; }
             i++;
         }
         else if (!strcmp(a, "--every")) { if ((o.every = cli_int("eval", a, v, 1, 1000)) < 0) return EXIT_USAGE; i++; }

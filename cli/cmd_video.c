@@ -68,7 +68,7 @@ static void help(void)
            "                      when the AU model reads blendshapes, as the shipped one does)\n"
            "  --no-blendshapes    no MediaPipe blendshape coefficients in the output (computed all the same\n"
            "                      when the AU model reads them)\n"
-           "  --detector D        auto (default), short, full\n"
+           "  --detector D        auto (default), short, full, tiled (also tiles of the frame: small faces)\n"
            "  --crop C            auto (default), never, always (frames are face crops)\n"
            "  --threads N         threads inside each network (default 1; at most the machine's cores)\n"
            "  --models DIR        pretrained model folder (default $AUGUR_MODELS or the set-up cache)\n"
@@ -459,7 +459,8 @@ int cmd_video(int argc, char **argv)
             if (!strcmp(v, "auto")) p.detector = AUGUR_DETECTOR_AUTO;
             else if (!strcmp(v, "short")) p.detector = AUGUR_DETECTOR_SHORT;
             else if (!strcmp(v, "full")) p.detector = AUGUR_DETECTOR_FULL;
-            else { cli_error("video", "--detector must be auto, short or full"); goto out; }
+            else if (!strcmp(v, "tiled")) p.detector = AUGUR_DETECTOR_TILED;
+            else { cli_error("video", "--detector must be auto, short, full or tiled"); goto out; }
             i++;
         } else if (!strcmp(a, "--crop") && v) {
             if (!strcmp(v, "auto")) p.crop = AUGUR_CROP_AUTO;

@@ -77,6 +77,10 @@ enum augur_detector {
     AUGUR_DETECTOR_AUTO = 0,   /* short range, then full range if it finds nothing (default) */
     AUGUR_DETECTOR_SHORT = 1,  /* short range (128 px input): faces within ~2 m */
     AUGUR_DETECTOR_FULL = 2,   /* full range (192 px input): small and distant faces */
+    AUGUR_DETECTOR_TILED = 3,  /* the cascade of AUTO, then always the full-range detector over overlapping tiles
+                                  of the image as well (halves, quarters, … down to 384 px): faces a few percent
+                                  of a large photo wide (group photos). AUTO tiles only where the whole image
+                                  gives no face */
 };
 
 /* Whether an image is taken as an already-cropped face (as in FER2013/CK+). */

@@ -259,6 +259,66 @@ int main(void)
     }
     au_image_free(&big);
 
+    /* small faces in a large photo (RULE40): the astronaut halved (a face ~47 px wide) in a 3200x2400 canvas is a
+     * few detector pixels when the whole image is letterboxed to 192, and so is the whole astronaut (~180 px);
+     * tiles of the image find both. In a 1200x900 canvas the whole image finds and meshes the whole astronaut, so
+     * auto does not tile and only tiled finds the halved one too */
+    {
+        au_image half, canvas;
+        au_image_alloc(&half, img.w / 2, img.h / 2, &e);
+        for (int y = 0; y < half.h; y++) /* 2x2 box average */
+            for (int x = 0; x < half.w; x++)
+                for (int c = 0; c < 3; c++) {
+                    const unsigned char *p = img.rgb + ((size_t)(2 * y) * img.w + 2 * x) * 3 + c;
+                    half.rgb[((size_t)y * half.w + x) * 3 + c] =
+                        (unsigned char)((p[0] + p[3] + p[(size_t)img.w * 3] + p[(size_t)img.w * 3 + 3] + 2) / 4);
+                }
+        au_image_alloc(&canvas, 3200, 2400, &e);
+        for (int pass = 0; pass < 3; pass++) {
+            if (pass == 2) canvas.w = 1200, canvas.h = 900; /* the same buffer, smaller */
+            int ox = pass < 2 ? 2500 : 900, oy = pass < 2 ? 300 : 100, bx = pass < 2 ? 300 : 100, by = pass < 2 ? 1500 : 350;
+            memset(canvas.rgb, 110, (size_t)canvas.w * canvas.h * 3);
+            for (int y = 0; y < half.h; y++)
+                memcpy(canvas.rgb + ((size_t)(oy + y) * canvas.w + ox) * 3, half.rgb + (size_t)y * half.w * 3, (size_t)half.w * 3);
+            if (pass)
+                for (int y = 0; y < img.h; y++)
+                    memcpy(canvas.rgb + ((size_t)(by + y) * canvas.w + bx) * 3, img.rgb + (size_t)y * img.w * 3, (size_t)img.w * 3);
+            for (int mode = 0; mode < 3; mode++) {
+                au_face_opts o = au_face_default_opts();
+                o.detector = mode == 0 ? AU_DET_FULL : mode == 1 ? AU_DET_AUTO : AU_DET_TILED;
+                int m = -1, small = 0, whole = 0, other = 0;
+                CHECK(au_face_find(eng, &canvas, &o, g, &m, &e) == 0, "tiles: %s", e.msg);
+                for (int i = 0; i < m; i++) {
+                    if (!g[i].success) continue;
+                    float cx = 0.5f * (g[i].box[0] + g[i].box[2]), cy = 0.5f * (g[i].box[1] + g[i].box[3]);
+                    if (cx > ox && cx < ox + half.w && cy > oy && cy < oy + half.h) small++;
+                    else if (cx > bx && cx < bx + img.w && cy > by && cy < by + img.h) whole++;
+                    else other++;
+                }
+                printf("%dx%d, the astronaut %s: --detector %s: %d found, small %d, whole %d, other %d\n", canvas.w,
+                       canvas.h, pass ? "halved and whole" : "halved", mode == 0 ? "full" : mode == 1 ? "auto" : "tiled", m, small,
+                       whole, other);
+                CHECK(other == 0, "tiles: %d faces where there is none", other);
+                /* the whole image alone misses the small face (and in the large canvas the whole one); auto tiles
+                 * only where it finds no face; tiled always */
+                int want_small = mode == 2 || (mode == 1 && pass < 2), want_whole = pass == 2 ? 1 : pass == 1 && mode > 0;
+                CHECK(small == want_small && whole == want_whole, "pass %d mode %d: small %d (want %d), whole %d (want %d)",
+                      pass, mode, small, want_small, whole, want_whole);
+            }
+        }
+        /* a panorama thinner than the tiles: tiled, no face, no error */
+        au_image pano;
+        au_image_alloc(&pano, 4000, 300, &e);
+        memset(pano.rgb, 90, (size_t)pano.w * pano.h * 3);
+        au_face_opts o = au_face_default_opts();
+        o.detector = AU_DET_TILED;
+        int m = -1;
+        CHECK(au_face_find(eng, &pano, &o, g, &m, &e) == 0 && m == 0, "panorama: %d faces (%s)", m, e.msg);
+        au_image_free(&pano);
+        au_image_free(&canvas);
+        au_image_free(&half);
+    }
+
     /* blank image: zero faces, no error */
     au_image blank;
     au_image_alloc(&blank, 320, 240, &e);

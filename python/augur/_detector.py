@@ -250,7 +250,7 @@ class Detector:
     Arguments mirror ``struct augur_params`` (and the CLI options): ``models`` the folder of the
     pretrained face networks (default: ``$AUGUR_MODELS``, else the one compiled in), ``au_model`` and
     ``expr_model`` model files (default: the shipped ones), ``threads`` worker threads inside one
-    inference, ``detector`` ``"auto"``/``"short"``/``"full"``, ``crop`` ``"auto"``/``"never"``/``"always"``,
+    inference, ``detector`` ``"auto"``/``"short"``/``"full"``/``"tiled"``, ``crop`` ``"auto"``/``"never"``/``"always"``,
     ``expr_flip`` average the expression over the face and its mirror image, ``gaze`` estimate eye
     gaze (MediaPipe Iris, two small network runs per face), ``backend`` ``"fast"`` (XNNPACK) or
     ``"reference"``.

@@ -40,7 +40,7 @@ CAM_SIDE = 6
 MAX_CLAIMS = 64
 MAX_TRACKS = 16
 
-DETECTORS = {"auto": 0, "short": 1, "full": 2}
+DETECTORS = {"auto": 0, "short": 1, "full": 2, "tiled": 3}
 CROPS = {"auto": 0, "never": 1, "always": 2}
 BACKENDS = {"fast": 0, "reference": 1}
 TRACE_FORMATS = {"tag": 0, "text": 1}

@@ -26,6 +26,7 @@ struct au_face_engine {
     char model_dir[4096];
     nn_options opt;
     au_detector *det_short, *det_full;   /* loaded on first use */
+    unsigned char from_tiles[AU_MAX_FACES]; /* the last au_face_detect's candidates found only in tiles */
     nn_model *mesh;
     int mesh_out, flag_out, mesh_size;
     /* the pyramid of the current image: 2x2-averaged halvings (pyr[0] unused) */
@@ -52,6 +53,8 @@ au_face_opts au_face_default_opts(void)
     o.max_faces = AU_MAX_FACES;
     o.crop_max_side = 256; /* the crops of FER sets: FER2013 48, RAF-DB 100, SFEW 143x181, JAFFE 256 */
     o.crop_scale = 1.3f;
+    o.tile_when_none = 1;
+    o.min_mesh_score_tiles = 0.8f; /* RULE40: chosen on seed 2 of scripts/small-faces.py */
     o.gaze = 0;
     return o;
 }
@@ -325,12 +328,84 @@ int au_face_mesh_candidate(au_face_engine *e, const au_image *img, const au_face
     return 0;
 }
 
+/* The same face found twice: boxes that overlap by nms_iou, or one lying mostly (half its area) inside the other
+ * (a tile that saw part of a face another tile saw whole). */
+static int same_face(const float *a, const float *b, float nms_iou)
+{
+    float x1 = fmaxf(a[0], b[0]), y1 = fmaxf(a[1], b[1]), x2 = fminf(a[2], b[2]), y2 = fminf(a[3], b[3]);
+    float inter = fmaxf(0, x2 - x1) * fmaxf(0, y2 - y1);
+    float aa = (a[2] - a[0]) * (a[3] - a[1]), ab = (b[2] - b[0]) * (b[3] - b[1]);
+    return inter >= nms_iou * (aa + ab - inter) || inter >= 0.5f * fminf(aa, ab);
+}
+
+/* Small faces in a large image. BlazeFace sees the whole image letterboxed to its input (192 px for the full-range
+ * model), so a face under ~5% of a large photo's side is a few input pixels and is not found. Here the full-range
+ * detector also runs over square tiles of side long/2, long/4, … while at least TILE_MIN px, each overlapping its
+ * neighbours by a third, so that a face up to a third of a tile lies whole in one of them (larger ones are the
+ * previous level's). A detection touching a tile's inner edge is a face cut by it and is dropped (a neighbour holds
+ * it whole); the rest join dets[0..*nd) unless they are a face already there. Hand-written: tiled inference over
+ * augur's own runtime is a loop over its detector, which no library at hand provides for it. */
+#define TILE_MIN 384
+static int detect_tiles(au_face_engine *e, const au_image *img, const au_face_opts *o, au_detection *dets, int *nd,
+                        int max, au_error *err)
+{
+    int side = img->w > img->h ? img->w : img->h;
+    if (side / 2 < TILE_MIN || *nd >= max) return 0;
+    au_detector *d;
+    int rc = get_detector(e, 1, &d, err);
+    if (rc) return rc;
+    au_image tile = {0};
+    if ((rc = au_image_alloc(&tile, img->w < side / 2 ? img->w : side / 2, img->h < side / 2 ? img->h : side / 2, err)))
+        return rc;
+    au_detection found[AU_MAX_FACES];
+    for (int t = side / 2; !rc && t >= TILE_MIN; t /= 2) {
+        int tw = img->w < t ? img->w : t, th = img->h < t ? img->h : t, step = 2 * t / 3;
+        tile.w = tw;
+        tile.h = th;
+        for (int y0 = 0; !rc; y0 += step) {
+            if (y0 + th > img->h) y0 = img->h - th;
+            for (int x0 = 0; !rc; x0 += step) {
+                if (x0 + tw > img->w) x0 = img->w - tw;
+                for (int y = 0; y < th; y++)
+                    memcpy(tile.rgb + (size_t)y * tw * 3, img->rgb + ((size_t)(y0 + y) * img->w + x0) * 3, (size_t)tw * 3);
+                int nf = 0;
+                rc = au_detect(d, &tile, o->min_det_score, o->nms_iou, found, AU_MAX_FACES, &nf, err);
+                float edge = 0.01f * t; /* within this of an inner edge: cut by the tile */
+                for (int i = 0; !rc && i < nf; i++) {
+                    au_detection *f = &found[i];
+                    if ((x0 > 0 && f->box[0] < edge) || (y0 > 0 && f->box[1] < edge) ||
+                        (x0 + tw < img->w && f->box[2] > tw - edge) || (y0 + th < img->h && f->box[3] > th - edge))
+                        continue;
+                    for (int k = 0; k < 4; k++) f->box[k] += k % 2 ? (float)y0 : (float)x0;
+                    for (int k = 0; k < AU_KP_N; k++) f->kp[k][0] += (float)x0, f->kp[k][1] += (float)y0;
+                    int dup = 0;
+                    for (int j = 0; j < *nd && !dup; j++) dup = same_face(dets[j].box, f->box, o->nms_iou);
+                    if (!dup && *nd < max) e->from_tiles[*nd] = 1, dets[(*nd)++] = *f;
+                }
+                if (x0 + tw >= img->w) break;
+            }
+            if (y0 + th >= img->h) break;
+        }
+    }
+    au_image_free(&tile);
+    /* best first, as one detector pass gives them (insertion sort: a few faces) */
+    for (int i = 1; i < *nd; i++)
+        for (int j = i; j > 0 && dets[j].score > dets[j - 1].score; j--) {
+            au_detection s = dets[j]; dets[j] = dets[j - 1]; dets[j - 1] = s;
+            unsigned char t = e->from_tiles[j]; e->from_tiles[j] = e->from_tiles[j - 1]; e->from_tiles[j - 1] = t;
+        }
+    return rc;
+}
+
+static void set_candidates(const au_detection *dets, int nd, au_face *cand, float (*roi)[4]);
+
 int au_face_detect(au_face_engine *e, const au_image *img, const au_face_opts *o, au_face *cand, float (*roi)[4],
                    int *n, au_error *err)
 {
     au_detection dets[AU_MAX_FACES];
     int nd = 0, rc, max = o->max_faces < 1 || o->max_faces > AU_MAX_FACES ? AU_MAX_FACES : o->max_faces;
     *n = 0;
+    memset(e->from_tiles, 0, sizeof e->from_tiles);
     if (o->crop_mode != AU_CROP_ALWAYS) {
         au_detector *d;
         if (o->detector != AU_DET_FULL) {
@@ -341,7 +416,16 @@ int au_face_detect(au_face_engine *e, const au_image *img, const au_face_opts *o
             if ((rc = get_detector(e, 1, &d, err))) return rc;
             if ((rc = au_detect(d, img, o->min_det_score, o->nms_iou, dets, max, &nd, err))) return rc;
         }
+        if (o->detector == AU_DET_TILED && (rc = detect_tiles(e, img, o, dets, &nd, max, err))) return rc;
     }
+    set_candidates(dets, nd, cand, roi);
+    *n = nd;
+    return 0;
+}
+
+/* The detections as candidates: their detector fields, and the FaceMesh ROI (1.5x the box, rolled by the eyes). */
+static void set_candidates(const au_detection *dets, int nd, au_face *cand, float (*roi)[4])
+{
     for (int i = 0; i < nd; i++) {
         au_face *f = &cand[i];
         memset(f, 0, sizeof *f);
@@ -356,8 +440,18 @@ int au_face_detect(au_face_engine *e, const au_image *img, const au_face_opts *o
         roi[i][2] = 1.5f * fmaxf(dets[i].box[2] - dets[i].box[0], dets[i].box[3] - dets[i].box[1]);
         roi[i][3] = atan2f(-(le[1] - re[1]), le[0] - re[0]);
     }
-    *n = nd;
-    return 0;
+}
+
+int au_face_candidate_from_tiles(const au_face_engine *e, int i)
+{
+    return i >= 0 && i < AU_MAX_FACES && e->from_tiles[i];
+}
+
+au_face_opts au_face_tile_opts(const au_face_engine *e, const au_face_opts *o, int i)
+{
+    au_face_opts t = *o;
+    if (au_face_candidate_from_tiles(e, i)) t.min_mesh_score = o->min_mesh_score_tiles;
+    return t;
 }
 
 int au_face_crop_candidate(const au_image *img, const au_face_opts *o, au_face *f, float roi[4])
@@ -385,9 +479,28 @@ int au_face_find(au_face_engine *e, const au_image *img, const au_face_opts *opt
     float roi[AU_MAX_FACES][4];
     int k = 0, n_ok = 0;
     int rc = au_face_detect(e, img, &o, faces, roi, &k, err);
-    for (int i = 0; !rc && i < k; i++)
-        if (!(rc = au_face_mesh_candidate(e, img, &o, &faces[i], roi[i], err))) n_ok += faces[i].success;
+    for (int i = 0; !rc && i < k; i++) {
+        au_face_opts oi = au_face_tile_opts(e, &o, i);
+        if (!(rc = au_face_mesh_candidate(e, img, &oi, &faces[i], roi[i], err))) n_ok += faces[i].success;
+    }
     if (rc) return rc;
+    /* AU_DET_AUTO where the whole image gives no meshed face: the tiles, which replace the candidates that failed
+     * (where they find any) */
+    if (n_ok == 0 && o.detector == AU_DET_AUTO && o.tile_when_none && o.crop_mode != AU_CROP_ALWAYS) {
+        au_detection dets[AU_MAX_FACES];
+        int nt = 0;
+        memset(e->from_tiles, 0, sizeof e->from_tiles);
+        if ((rc = detect_tiles(e, img, &o, dets, &nt, o.max_faces, err))) return rc;
+        if (nt > 0) {
+            set_candidates(dets, nt, faces, roi);
+            k = nt;
+            for (int i = 0; !rc && i < k; i++) {
+                au_face_opts oi = au_face_tile_opts(e, &o, i);
+                if (!(rc = au_face_mesh_candidate(e, img, &oi, &faces[i], roi[i], err))) n_ok += faces[i].success;
+            }
+            if (rc) return rc;
+        }
+    }
     /* a face crop where no detection gave a mesh: mesh the whole image */
     au_face c;
     float r[4];

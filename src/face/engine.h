@@ -25,7 +25,8 @@
 typedef struct au_face_engine au_face_engine;
 
 /* Same values as the public enum augur_detector / enum augur_crop. */
-enum au_detector_choice { AU_DET_AUTO = AUGUR_DETECTOR_AUTO, AU_DET_SHORT = AUGUR_DETECTOR_SHORT, AU_DET_FULL = AUGUR_DETECTOR_FULL };
+enum au_detector_choice { AU_DET_AUTO = AUGUR_DETECTOR_AUTO, AU_DET_SHORT = AUGUR_DETECTOR_SHORT, AU_DET_FULL = AUGUR_DETECTOR_FULL,
+                          AU_DET_TILED = AUGUR_DETECTOR_TILED };
 enum au_crop_mode { AU_CROP_AUTO = AUGUR_CROP_AUTO, AU_CROP_NEVER = AUGUR_CROP_NEVER, AU_CROP_ALWAYS = AUGUR_CROP_ALWAYS };
 
 typedef struct au_face_opts {
@@ -39,6 +40,10 @@ typedef struct au_face_opts {
     int   max_faces;         /* default AU_MAX_FACES */
     int   crop_max_side;     /* AU_CROP_AUTO treats images up to this side as face crops, default 256 */
     float crop_scale;        /* face-crop mode: mesh ROI side / image side, default 1.3 */
+    float min_mesh_score_tiles; /* face presence for success of a face found only in tiles (RULE40) */
+    int   tile_when_none;    /* AU_DET_AUTO: where the whole image gives no face, the full-range detector over
+                                tiles of it too (AU_DET_TILED always does); default 1, 0 in video (a frame
+                                without a face would pay for the tiles) */
     int   gaze;              /* eye gaze of each meshed face (face/gaze.h: two Iris runs per face); default 0
                                 here (the lab and tools need none), 1 through the public API (augur_params.gaze) */
 } au_face_opts;
@@ -57,6 +62,11 @@ int au_face_find(au_face_engine *e, const au_image *img, const au_face_opts *opt
  * them too, so a face new to a video is found and meshed exactly as in a
  * still image. ROIs are {centre x, centre y, side (image px), angle (radians,
  * counter-clockwise on screen)}. */
+
+/* 1 when candidate i of the last au_face_detect was found only in tiles of the image (detect_tiles): it needs
+ * opts.min_mesh_score_tiles to succeed (au_face_tile_opts gives the options to mesh it with). */
+int au_face_candidate_from_tiles(const au_face_engine *e, int i);
+au_face_opts au_face_tile_opts(const au_face_engine *e, const au_face_opts *o, int i);
 
 /* A new image or frame begins: the pyramid of the previous one is dropped
  * (au_face_find does it itself). */

@@ -32,7 +32,7 @@ int st_create(st_stage **out, const struct augur_params *p, au_error *err)
     struct augur_params d = p ? *p : augur_default_params();
     if (d.n_threads < 1 || d.n_threads > 256)
         return au_fail(err, AUGUR_EARG, "n_threads must be in 1..256 (got %d)", d.n_threads);
-    if ((unsigned)d.backend > AUGUR_BACKEND_REFERENCE || (unsigned)d.detector > AUGUR_DETECTOR_FULL ||
+    if ((unsigned)d.backend > AUGUR_BACKEND_REFERENCE || (unsigned)d.detector > AUGUR_DETECTOR_TILED ||
         (unsigned)d.crop > AUGUR_CROP_ALWAYS)
         return au_fail(err, AUGUR_EARG, "bad backend, detector or crop value");
     st_stage *s = calloc(1, sizeof *s);

@@ -148,6 +148,7 @@ int vp_create(vp **out, st_stage *st, const vp_opts *opts, au_error *err)
     p->o = o;
     p->st = st;
     p->fo = st_face_opts(st);
+    p->fo.tile_when_none = 0; /* a frame without a face would pay for the tiles; --detector tiled still tiles */
     p->fo.min_det_score = o.min_det_score;
     p->fo.min_mesh_score = o.min_mesh_score;
     if ((rc = st_engine(st, &p->eng, err))) { vp_free(p); return rc; }
@@ -371,7 +372,8 @@ int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *
             used[bj] = 1;
             p->tr[bi].det_score = p->det[bj].det_score;
             if (!ok[bi]) { /* re-acquired: mesh the detection, restart the smoothing */
-                if ((rc = au_face_mesh_candidate(p->eng, img, &p->fo, &p->det[bj], p->droi[bj], err))) return rc;
+                au_face_opts ob = au_face_tile_opts(p->eng, &p->fo, bj);
+                if ((rc = au_face_mesh_candidate(p->eng, img, &ob, &p->det[bj], p->droi[bj], err))) return rc;
                 if (!p->det[bj].success) continue;
                 cur[bi] = p->det[bj];
                 ok[bi] = 1;
@@ -385,7 +387,8 @@ int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *
             int slot = -1;
             for (int i = 0; i < o->max_faces && slot < 0; i++) if (!p->tr[i].alive) slot = i;
             if (slot < 0) break;
-            if ((rc = au_face_mesh_candidate(p->eng, img, &p->fo, &p->det[j], p->droi[j], err))) return rc;
+            au_face_opts oj = au_face_tile_opts(p->eng, &p->fo, j);
+            if ((rc = au_face_mesh_candidate(p->eng, img, &oj, &p->det[j], p->droi[j], err))) return rc;
             if (!p->det[j].success) continue;
             track_start(p, &p->tr[slot], &p->det[j]);
             cur[slot] = p->det[j];
