@@ -67,6 +67,20 @@ ihdr = struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)
 open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
 PY
 expect 1 "enormous dimensions" -- "$AUGUR" analyze "$T/huge.png"; grep_out "limit\|larger" "size limit message"
+# small faces in a large photo: the astronaut 256 px wide (a face ~47 px) in a 4000x3000 canvas; the whole image
+# letterboxed to the detector's input finds no face, its tiles do (docs/FACES.md "Small faces in large photos")
+ffmpeg -v error -y -f lavfi -i color=c=0x5a6e82:s=4000x3000 -i "$SRC/examples/astronaut.png" \
+    -filter_complex "[1]scale=256:256:flags=area[a];[0][a]overlay=3000:400" -frames:v 1 "$T/group.png"
+expect 0 "a small face, --detector full" -- "$AUGUR" analyze --json --detector full "$T/group.png"
+if grep -q '"success":true' "$T/out"; then fail=$((fail + 1)); echo "FAIL: full range found the 47-px face"; else pass=$((pass + 1)); fi
+for d in auto tiled; do
+    expect 0 "a small face, --detector $d" -- "$AUGUR" analyze --json --detector $d "$T/group.png"
+    python3 -c 'import json, sys; f = [f for f in json.load(open(sys.argv[1]))["faces"] if f["success"]]; \
+assert len(f) == 1 and 3000 < f[0]["box"][0] < f[0]["box"][2] < 3256 and any(a["au"] == 12 and a["present"] for a in f[0]["aus"]), f' \
+        "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: --detector $d: the small smiling face"; }
+done
+expect 2 "bad --detector" -- "$AUGUR" analyze --detector wide "$SRC/examples/astronaut.png"
+grep_out "detector must be auto, short, full or tiled" "--detector message"
 mkdir -p "$T/dir"
 expect 1 "empty folder" -- "$AUGUR" analyze "$T/dir";           grep_out "no images" "empty folder message"
 # a folder with one good and one bad image: the good one is still analysed

@@ -340,12 +340,15 @@ static int same_face(const float *a, const float *b, float nms_iou)
 
 /* Small faces in a large image. BlazeFace sees the whole image letterboxed to its input (192 px for the full-range
  * model), so a face under ~5% of a large photo's side is a few input pixels and is not found. Here the full-range
- * detector also runs over square tiles of side long/2, long/4, … while at least TILE_MIN px, each overlapping its
- * neighbours by a third, so that a face up to a third of a tile lies whole in one of them (larger ones are the
- * previous level's). A detection touching a tile's inner edge is a face cut by it and is dropped (a neighbour holds
- * it whole); the rest join dets[0..*nd) unless they are a face already there. Hand-written: tiled inference over
- * augur's own runtime is a loop over its detector, which no library at hand provides for it. */
+ * detector also runs over square tiles of side long/2, long/4, … (at most TILE_LEVELS sizes, none under TILE_MIN
+ * px), each overlapping its neighbours by a third, so that a face up to a third of a tile lies whole in one of them
+ * (larger ones are the previous size's). A detection touching a tile's inner edge is a face cut by it and is
+ * dropped (a neighbour holds it whole); the rest join dets[0..*nd) unless they are a face already there. A face
+ * found only here needs opts.min_mesh_score_tiles to succeed (RULE40: the tiles also see face-like clutter up close).
+ * Hand-written: tiled inference over augur's own runtime is a loop over its detector, which no library at hand
+ * provides for it. */
 #define TILE_MIN 384
+#define TILE_LEVELS 4   /* tiles down to 1/16 of the long side: a bound on the work on a huge image */
 static int detect_tiles(au_face_engine *e, const au_image *img, const au_face_opts *o, au_detection *dets, int *nd,
                         int max, au_error *err)
 {
@@ -358,7 +361,7 @@ static int detect_tiles(au_face_engine *e, const au_image *img, const au_face_op
     if ((rc = au_image_alloc(&tile, img->w < side / 2 ? img->w : side / 2, img->h < side / 2 ? img->h : side / 2, err)))
         return rc;
     au_detection found[AU_MAX_FACES];
-    for (int t = side / 2; !rc && t >= TILE_MIN; t /= 2) {
+    for (int t = side / 2; !rc && t >= TILE_MIN && t >= side / (1 << TILE_LEVELS); t /= 2) {
         int tw = img->w < t ? img->w : t, th = img->h < t ? img->h : t, step = 2 * t / 3;
         tile.w = tw;
         tile.h = th;
