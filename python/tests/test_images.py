@@ -44,6 +44,22 @@ def test_covered_mouth(detector, astronaut):
     assert r.AU12_c == 0 and math.isnan(r.AU12_mm) and not math.isnan(r.AU06_mm)
 
 
+def test_small_face_in_a_large_image(detector, astronaut):
+    """The astronaut halved (a face ~47 px) in a 3200 x 2400 array: the whole image letterboxed to the detector's
+    input shows no face; tiles of it do (the default "auto" where the whole image gives none, and "tiled")."""
+    a = augur.imread(astronaut)
+    half = a.reshape(a.shape[0] // 2, 2, a.shape[1] // 2, 2, 3).mean(axis=(1, 3)).round().astype(np.uint8)
+    big = np.full((2400, 3200, 3), 110, np.uint8)
+    big[300:300 + half.shape[0], 2500:2500 + half.shape[1]] = half
+    r = detector.detect_image(big)
+    found = r[r.success == 1]
+    assert len(found) == 1 and 2500 < found.iloc[0].box_x1 < found.iloc[0].box_x2 < 2500 + half.shape[1]
+    with augur.Detector(detector="full") as whole:
+        assert (whole.detect_image(big).success == 1).sum() == 0
+    with augur.Detector(detector="tiled") as tiled:
+        assert (tiled.detect_image(big).success == 1).sum() == 1
+
+
 def test_accessors(detector, astronaut):
     df = detector.detect_image(astronaut)
     assert df.aus.shape == (1, 22) and list(df.aus.columns[:2]) == ["AU01_r", "AU02_r"]
