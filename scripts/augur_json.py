@@ -1,4 +1,4 @@
-"""scripts/augur_json.py — shared by the measurement scripts (still-clips.py, camera-robustness.py):
+"""scripts/augur_json.py — shared by the measurement scripts (still-clips.py, camera-robustness.py, small-faces.py):
 FERPlus's split folders, and `augur analyze --json` read back as the largest found face per image."""
 import json
 import subprocess
@@ -19,19 +19,25 @@ def add_common_args(ap, n, min_votes):
     ap.add_argument("--report")
 
 
+def analyses(augur, files, options=()):
+    """The JSON document of each image of files, through `augur analyze --json OPTIONS FILES` (one run; its output
+    is one document per image)."""
+    p = subprocess.run([augur, "analyze", "--json", *options] + list(files), capture_output=True, text=True)
+    dec, s, pos = json.JSONDecoder(), p.stdout, 0
+    while pos < len(s):
+        while pos < len(s) and s[pos].isspace():
+            pos += 1
+        if pos >= len(s):
+            break
+        d, pos = dec.raw_decode(s, pos)
+        yield d
+
+
 def largest_faces(augur, files, chunk=64):
-    """{file: the JSON of its largest face that augur found (success), or None}, through
-    `augur analyze --json` (several images per run; its output is one JSON document per image)."""
+    """{file: the JSON of its largest face that augur found (success), or None}, several images per run."""
     res = {f: None for f in files}
     for k in range(0, len(files), chunk):
-        p = subprocess.run([augur, "analyze", "--json"] + files[k:k + chunk], capture_output=True, text=True)
-        dec, s, pos = json.JSONDecoder(), p.stdout, 0
-        while pos < len(s):
-            while pos < len(s) and s[pos].isspace():
-                pos += 1
-            if pos >= len(s):
-                break
-            d, pos = dec.raw_decode(s, pos)
+        for d in analyses(augur, files[k:k + chunk]):
             faces = [f for f in d.get("faces", []) if f.get("success")]
             if faces:
                 res[d["file"]] = max(faces, key=lambda f: f["box"][2] - f["box"][0])

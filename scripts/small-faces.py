@@ -30,6 +30,8 @@ import time
 
 import numpy as np
 
+from augur_json import analyses
+
 BLOCK = 40
 
 
@@ -74,14 +76,7 @@ def mosaic(rng, pool, W, H):
 def analyze(augur, detector, files):
     """{file: [faces of its JSON that were meshed]}, through `augur analyze --json --detector D`."""
     res, t0 = {}, time.time()
-    p = subprocess.run([augur, "analyze", "--json", "--detector", detector] + files, capture_output=True, text=True)
-    dec, s, pos = json.JSONDecoder(), p.stdout, 0
-    while pos < len(s):
-        while pos < len(s) and s[pos].isspace():
-            pos += 1
-        if pos >= len(s):
-            break
-        d, pos = dec.raw_decode(s, pos)
+    for d in analyses(augur, files, ("--detector", detector)):
         res[d["file"]] = [f for f in d.get("faces", []) if f.get("success")]
     return res, time.time() - t0
 

@@ -804,6 +804,23 @@ static void test_bs_symmetric(void)
 /* The shape-free crop (--shape-free, use_appearance 2): a face whose mesh lies exactly on the canonical
  * face placed in the alignment's square is sampled where the aligned crop samples it (the displacements are
  * zero), so both crops agree to rounding; the astronaut's own face (a smile, her shape) differs from it. */
+
+/* A neutral-gate field of m (RULE38's margin, RULE39's rise), set to 2 logits, is saved and loaded back; at 25 the
+ * file is refused, naming it; left at 0. m must otherwise save to a loadable file. */
+static void gate_field_saved(au_model *m, float *field, const char *name, const char *tmp)
+{
+    static au_model back;
+    au_error e = {0};
+    *field = 2.0f;
+    float got = au_model_save(m, tmp, &e) == 0 && au_model_load(&back, tmp, &e) == 0
+                    ? (field == &m->personal_gate_margin ? back.personal_gate_margin : back.personal_gate_rise) : -1;
+    CHECK(got == 2.0f, "%s is not saved and loaded back (%s)", name, e.msg);
+    *field = 25.0f;
+    CHECK(au_model_save(m, tmp, &e) == 0 && au_model_load(&back, tmp, &e) == AUGUR_EFORMAT && strstr(e.msg, name),
+          "a %s of 25 loads (%s)", name, e.msg);
+    *field = 0.0f;
+}
+
 static void test_shape_free(const au_image *img)
 {
     struct augur_params ap = augur_default_params();
@@ -1235,16 +1252,10 @@ int main(void)
                           !au_personal_gated(m, a12, p3, 0.0f, 0.0f) && !au_personal_gated(m, a12, p2, p2, edge + 0.5f),
                           "the neutral gate's margin: 2.5 logits over the neutral %d, 1 logit %d",
                           au_personal_gated(m, a12, p3, p05, 0.0f), au_personal_gated(m, a12, p3, p2, 0.0f));
-                    static au_model back3;
                     float keep_tp = m->threshold_personal[a12];
                     m->threshold_personal[a12] = t_pers; /* a loadable file */
-                    CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back3, tmp, &e2) == 0 &&
-                          back3.personal_gate_margin == 2.0f, "personal_gate_margin is not saved and loaded back (%s)", e2.msg);
-                    m->personal_gate_margin = 25.0f;
-                    CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back3, tmp, &e2) == AUGUR_EFORMAT &&
-                          strstr(e2.msg, "personal_gate_margin"), "a personal_gate_margin of 25 loads (%s)", e2.msg);
+                    gate_field_saved(m, &m->personal_gate_margin, "personal_gate_margin", tmp);
                     m->threshold_personal[a12] = keep_tp;
-                    m->personal_gate_margin = 0.0f;
                     CHECK(au_personal_gated(m, a12, p3, p05, 0.0f) == 3, "without the margin the neutral gate holds AU12");
                     /* RULE39's rise: the still reading counts where its logit is personal_gate_rise or more over the
                      * neutral's, over its threshold or not; a smaller rise leaves the gates as they were */
@@ -1256,13 +1267,8 @@ int main(void)
                           "1.5 under %d", au_personal_gated(m, a12, p3, p05, 0.0f), au_personal_gated(m, a12, p3, p2, 0.0f),
                           au_personal_gated(m, a12, pm1, pm4, 0.0f), au_personal_gated(m, a12, pm1, p05, 0.0f));
                     m->threshold_personal[a12] = t_pers;
-                    CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back3, tmp, &e2) == 0 &&
-                          back3.personal_gate_rise == 2.0f, "personal_gate_rise is not saved and loaded back (%s)", e2.msg);
-                    m->personal_gate_rise = 21.0f;
-                    CHECK(au_model_save(m, tmp, &e2) == 0 && au_model_load(&back3, tmp, &e2) == AUGUR_EFORMAT &&
-                          strstr(e2.msg, "personal_gate_rise"), "a personal_gate_rise of 21 loads (%s)", e2.msg);
+                    gate_field_saved(m, &m->personal_gate_rise, "personal_gate_rise", tmp);
                     m->threshold_personal[a12] = keep_tp;
-                    m->personal_gate_rise = 0.0f;
                     CHECK(au_personal_gated(m, a12, pm1, pm4, 0.0f) == 2, "without the rise the still gate holds AU12");
                 }
                 m->threshold_personal[a12] = t_pers;

@@ -235,6 +235,20 @@ static int au_name_index(const char *s)
     return k > 2 && !s[k] ? au_index(id) : -1;
 }
 
+/* An optional number of logits in [0, 20] that only the neutral gate reads (RULE38's margin, RULE39's rise): *out, 0
+ * when absent; an error naming it otherwise. */
+static int gate_logits(const cJSON *root, const char *name, int gate, float *out, const char *path, au_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
+    *out = 0.0f;
+    if (!v) return 0;
+    if (!(cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 20 && gate == AU_GATE_NEUTRAL))
+        return au_fail(err, AUGUR_EFORMAT, "%s: %s must be a number of logits in [0, 20], with personal_gate \"neutral\"",
+                       path, name);
+    *out = (float)v->valuedouble;
+    return 0;
+}
+
 int au_model_load(au_model *m, const char *path, au_error *err)
 {
     uint8_t *text;
@@ -279,22 +293,12 @@ int au_model_load(au_model *m, const char *path, au_error *err)
     }
     m->personal_gate = !pg ? 0 : !strcmp(pg->valuestring, "moved") ? AU_GATE_MOVED
                      : !strcmp(pg->valuestring, "neutral") ? AU_GATE_NEUTRAL : 0;
-    const cJSON *pgm = cJSON_GetObjectItemCaseSensitive(root, "personal_gate_margin");
-    if (pgm && !(cJSON_IsNumber(pgm) && pgm->valuedouble >= 0 && pgm->valuedouble <= 20 &&
-                 m->personal_gate == AU_GATE_NEUTRAL)) {
+    int grc = gate_logits(root, "personal_gate_margin", m->personal_gate, &m->personal_gate_margin, path, err);
+    if (!grc) grc = gate_logits(root, "personal_gate_rise", m->personal_gate, &m->personal_gate_rise, path, err);
+    if (grc) {
         cJSON_Delete(root);
-        return au_fail(err, AUGUR_EFORMAT, "%s: personal_gate_margin must be a number of logits in [0, 20], with "
-                       "personal_gate \"neutral\"", path);
+        return grc;
     }
-    m->personal_gate_margin = pgm ? (float)pgm->valuedouble : 0.0f;
-    const cJSON *pgr = cJSON_GetObjectItemCaseSensitive(root, "personal_gate_rise");
-    if (pgr && !(cJSON_IsNumber(pgr) && pgr->valuedouble >= 0 && pgr->valuedouble <= 20 &&
-                 m->personal_gate == AU_GATE_NEUTRAL)) {
-        cJSON_Delete(root);
-        return au_fail(err, AUGUR_EFORMAT, "%s: personal_gate_rise must be a number of logits in [0, 20], with "
-                       "personal_gate \"neutral\"", path);
-    }
-    m->personal_gate_rise = pgr ? (float)pgr->valuedouble : 0.0f;
     /* the features this code computes are fixed: a model for other ones cannot be used */
     if ((m->use_appearance < 0 || m->use_appearance > 2) || (m->use_blendshapes != 0 && m->use_blendshapes != 1) ||
         (m->use_blendshapes && !m->use_appearance) || (m->bs_symmetric != 0 && m->bs_symmetric != 1) ||
