@@ -42,6 +42,20 @@ expect 2 "bad --every" -- "$AUGUR" video --every 0 x.mkv
 expect 2 "bad --start" -- "$AUGUR" video --start -1 x.mkv
 expect 2 "--end before --start" -- "$AUGUR" video --start 2 --end 1 x.mkv
 
+# a face 47 px wide in 3200x2400 frames (the astronaut halved): video's auto does not tile a frame (a faceless frame
+# would pay for the tiles at every re-detection), --detector tiled does and tracks it
+mkdir "$T/small"
+ffmpeg -v error -y -f lavfi -i color=c=0x5a6e82:s=3200x2400 -i "$SRC/examples/astronaut.png" \
+    -filter_complex "[1]scale=256:256:flags=area[a];[0][a]overlay=2500:300" -frames:v 1 "$T/small/f0.png"
+for i in 1 2 3; do ln -s "$T/small/f0.png" "$T/small/f$i.png"; done
+expect 0 "small face, video auto" -- "$AUGUR" video -q --csv "$T/small-auto.csv" "$T/small"
+expect 0 "small face, video --detector tiled" -- "$AUGUR" video -q --detector tiled --csv "$T/small-tiled.csv" "$T/small"
+python3 -c 'import csv, sys
+a = [r for r in csv.DictReader(open(sys.argv[1])) if r["success"] == "1"]
+t = [r for r in csv.DictReader(open(sys.argv[2])) if r["success"] == "1"]
+assert not a and len(t) == 4 and all(2500 < float(r["x_30"]) < 2756 and r["AU12_c"] == "1" for r in t), (len(a), len(t))' \
+    "$T/small-auto.csv" "$T/small-tiled.csv" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: video --detector tiled"; }
+
 # a 24-frame sequence of the astronaut at 12 fps, turned into a video by augur itself
 mkdir "$T/seq"
 for i in $(seq -w 0 23); do ln -s "$(cd "$SRC" && pwd)/examples/astronaut.png" "$T/seq/f$i.png"; done
