@@ -41,7 +41,7 @@ typedef struct au_face_opts {
     int   crop_max_side;     /* AU_CROP_AUTO treats images up to this side as face crops, default 256 */
     float crop_scale;        /* face-crop mode: mesh ROI side / image side, default 1.3 */
     float min_mesh_score_tiles; /* face presence for success of a face found only in tiles (RULE40) */
-    int   tile_when_none;    /* AU_DET_AUTO: where the whole image gives no face, the full-range detector over
+    int   tile_when_none;    /* AU_DET_AUTO: where the whole image gives no meshed face, the full-range detector over
                                 tiles of it too (AU_DET_TILED always does); default 1, 0 in video (a frame
                                 without a face would pay for the tiles) */
     int   gaze;              /* eye gaze of each meshed face (face/gaze.h: two Iris runs per face); default 0
