@@ -42,19 +42,23 @@ expect 2 "bad --every" -- "$AUGUR" video --every 0 x.mkv
 expect 2 "bad --start" -- "$AUGUR" video --start -1 x.mkv
 expect 2 "--end before --start" -- "$AUGUR" video --start 2 --end 1 x.mkv
 
-# a face 47 px wide in 3200x2400 frames (the astronaut halved): video's auto does not tile a frame (a faceless frame
-# would pay for the tiles at every re-detection), --detector tiled does and tracks it
+# a face 47 px wide in 3200x2400 frames (the astronaut halved): the whole frame shows the detector no face; auto
+# searches the frame's tiles while nothing is tracked (at most every 5 s), --detector tiled at every
+# re-detection; both track it. --detector full does not find it
 mkdir "$T/small"
 ffmpeg -v error -y -f lavfi -i color=c=0x5a6e82:s=3200x2400 -i "$SRC/examples/astronaut.png" \
     -filter_complex "[1]scale=256:256:flags=area[a];[0][a]overlay=2500:300" -frames:v 1 "$T/small/f0.png"
 for i in 1 2 3; do ln -s "$T/small/f0.png" "$T/small/f$i.png"; done
-expect 0 "small face, video auto" -- "$AUGUR" video -q --csv "$T/small-auto.csv" "$T/small"
-expect 0 "small face, video --detector tiled" -- "$AUGUR" video -q --detector tiled --csv "$T/small-tiled.csv" "$T/small"
+for d in full auto tiled; do
+    expect 0 "small face, video --detector $d" -- "$AUGUR" video -q --detector $d --csv "$T/small-$d.csv" "$T/small"
+done
 python3 -c 'import csv, sys
-a = [r for r in csv.DictReader(open(sys.argv[1])) if r["success"] == "1"]
-t = [r for r in csv.DictReader(open(sys.argv[2])) if r["success"] == "1"]
-assert not a and len(t) == 4 and all(2500 < float(r["x_30"]) < 2756 and r["AU12_c"] == "1" for r in t), (len(a), len(t))' \
-    "$T/small-auto.csv" "$T/small-tiled.csv" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: video --detector tiled"; }
+ok = lambda p: [r for r in csv.DictReader(open(p)) if r["success"] == "1"]
+w, a, t = ok(sys.argv[1]), ok(sys.argv[2]), ok(sys.argv[3])
+assert not w and all(len(x) == 4 and all(2500 < float(r["x_30"]) < 2756 and r["AU12_c"] == "1" for r in x)
+                     for x in (a, t)), (len(w), len(a), len(t))' \
+    "$T/small-full.csv" "$T/small-auto.csv" "$T/small-tiled.csv" && pass=$((pass + 1)) || {
+    fail=$((fail + 1)); echo "FAIL: video: the small face with --detector full / auto / tiled"; }
 
 # a 24-frame sequence of the astronaut at 12 fps, turned into a video by augur itself
 mkdir "$T/seq"

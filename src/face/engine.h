@@ -41,9 +41,10 @@ typedef struct au_face_opts {
     int   crop_max_side;     /* AU_CROP_AUTO treats images up to this side as face crops, default 256 */
     float crop_scale;        /* face-crop mode: mesh ROI side / image side, default 1.3 */
     float min_mesh_score_tiles; /* face presence for success of a face found only in tiles (RULE40) */
-    int   tile_when_none;    /* AU_DET_AUTO: where the whole image gives no meshed face, the full-range detector over
-                                tiles of it too (AU_DET_TILED always does); default 1, 0 in video (a frame
-                                without a face would pay for the tiles) */
+    int   tile_when_none;    /* au_face_find with AU_DET_AUTO: where the whole image gives no meshed face, the
+                                full-range detector over tiles of it too (AU_DET_TILED always does); default 1.
+                                Video (video/pipeline.c) tiles in auto at most every 5 s while it tracks and
+                                finds nothing */
     int   gaze;              /* eye gaze of each meshed face (face/gaze.h: two Iris runs per face); default 0
                                 here (the lab and tools need none), 1 through the public API (augur_params.gaze) */
 } au_face_opts;

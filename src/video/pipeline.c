@@ -17,6 +17,7 @@
 #include "stage/stage.h"
 
 #define VP_COORDS (AU_MESH_N * 3)
+#define VP_TILE_EVERY_S 5.0 /* auto: the frame's tiles at most this often while nothing is tracked or found */
 /* A frame whose AU evidence ranks neutral with at least this also looks neutral
  * (vp_looks_neutral); the one value tried, on MICRO's dev split (docs/VIDEO.md) */
 #define VP_NEUTRAL_EVIDENCE 0.8f
@@ -98,6 +99,7 @@ struct vp {
     int next_id;
     int64_t detector_runs;
     int since_detect;
+    double tiled_at;            /* when the frame's tiles were last searched (nothing tracked, nothing found) */
     int w, h;                   /* size of the previous frame */
     au_face det[AU_MAX_FACES];  /* detector candidates of the current frame (meshed only when needed) */
     float droi[AU_MAX_FACES][4];/* their FaceMesh ROI: cx, cy, side, angle */
@@ -148,7 +150,7 @@ int vp_create(vp **out, st_stage *st, const vp_opts *opts, au_error *err)
     p->o = o;
     p->st = st;
     p->fo = st_face_opts(st);
-    p->fo.tile_when_none = 0; /* a frame without a face would pay for the tiles; --detector tiled still tiles */
+    p->tiled_at = -INFINITY;
     p->fo.min_det_score = o.min_det_score;
     p->fo.min_mesh_score = o.min_mesh_score;
     if ((rc = st_engine(st, &p->eng, err))) { vp_free(p); return rc; }
@@ -301,9 +303,20 @@ static int read_face(vp *p, track *t, const au_image *img, double time, au_face 
  * Only the candidates that start or re-acquire a track are meshed
  * (au_face_mesh_candidate, as a still image's faces), so a re-detection that
  * confirms the tracks costs one detector run. */
-static int detect(vp *p, const au_image *img, int *nd, au_error *err)
+static int detect(vp *p, const au_image *img, double time, int n_alive, int *nd, au_error *err)
 {
     int rc = au_face_detect(p->eng, img, &p->fo, p->det, p->droi, nd, err);
+    /* auto, nothing tracked and nothing found: the frame's tiles too (small faces in a large frame, docs/FACES.md
+     * "Small faces in large photos"), at most every VP_TILE_EVERY_S of video: where nothing is tracked the detector
+     * runs at every frame, and a stretch without faces would otherwise pay for the tiles, and risk a false face in
+     * clutter, at every one of them */
+    if (!rc && *nd == 0 && n_alive == 0 && p->fo.detector == AU_DET_AUTO &&
+        !(time >= p->tiled_at && time - p->tiled_at < VP_TILE_EVERY_S)) {
+        au_face_opts ot = p->fo;
+        ot.detector = AU_DET_TILED;
+        p->tiled_at = time;
+        rc = au_face_detect(p->eng, img, &ot, p->det, p->droi, nd, err);
+    }
     if (!rc && *nd == 0 && au_face_crop_candidate(img, &p->fo, &p->det[0], p->droi[0])) *nd = 1;
     return rc;
 }
@@ -346,7 +359,7 @@ int vp_process(vp *p, const au_image *img, double time, int64_t index, vp_face *
         p->since_detect = 0;
         p->detector_runs++;
         int nd = 0;
-        if ((rc = detect(p, img, &nd, err))) return rc;
+        if ((rc = detect(p, img, time, n_alive, &nd, err))) return rc;
         int used[AU_MAX_FACES] = {0};
         /* greedy matching, best IoU first, against each track's current box */
         float tbox[VP_MAX_FACES][4];
