@@ -167,14 +167,13 @@ int au_personal_gated(const au_model *m, int a, float still_prob, float neutral_
      * photo, does not show it too (then it is the resting face, identity, not an expression) */
     int shows = still_prob >= m->threshold[a];
     int neutral_too = shows && m->personal_gate == AU_GATE_NEUTRAL && neutral_still_prob >= m->threshold[a];
+    double rise = au_prob_logit(still_prob) - au_prob_logit(neutral_still_prob); /* the face's still logit over the neutral's */
     /* RULE38: unless the face shows the AU clearly more than its neutral does (its still logit beyond the
      * neutral's by personal_gate_margin): a chin raised on top of a resting chin raiser */
-    if (neutral_too && m->personal_gate_margin > 0)
-        neutral_too = au_prob_logit(still_prob) - au_prob_logit(neutral_still_prob) < m->personal_gate_margin;
+    if (neutral_too && m->personal_gate_margin > 0) neutral_too = rise < m->personal_gate_margin;
     /* RULE39: the still reading rose towards the AU by personal_gate_rise logits or more over the person's
      * neutral's, whether or not it crosses its threshold: the face moved as the still model sees it */
-    if (m->personal_gate == AU_GATE_NEUTRAL && m->personal_gate_rise > 0 &&
-        au_prob_logit(still_prob) - au_prob_logit(neutral_still_prob) >= m->personal_gate_rise)
+    if (m->personal_gate == AU_GATE_NEUTRAL && m->personal_gate_rise > 0 && rise >= m->personal_gate_rise)
         return AUGUR_HELD_NONE;
     if ((shows && !neutral_too) || au_beyond_rest(id, measure_mm, au_rest_edge(m, id, 1)) != 0) return AUGUR_HELD_NONE;
     return neutral_too ? AUGUR_HELD_NEUTRAL : AUGUR_HELD_STILL;

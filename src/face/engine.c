@@ -445,6 +445,33 @@ static void set_candidates(const au_detection *dets, int nd, au_face *cand, floa
     }
 }
 
+int au_face_detect_tiles(au_face_engine *e, const au_image *img, const au_face_opts *o, au_face *cand, float (*roi)[4],
+                         int *n, au_error *err)
+{
+    au_detection dets[AU_MAX_FACES];
+    int nt = 0, max = o->max_faces < 1 || o->max_faces > AU_MAX_FACES ? AU_MAX_FACES : o->max_faces;
+    memset(e->from_tiles, 0, sizeof e->from_tiles);
+    int rc = o->crop_mode == AU_CROP_ALWAYS ? 0 : detect_tiles(e, img, o, dets, &nt, max, err);
+    if (!rc && nt > 0) {
+        set_candidates(dets, nt, cand, roi);
+        *n = nt;
+    }
+    return rc;
+}
+
+/* Meshes candidates faces[0..k) (each with the options its origin asks, au_face_tile_opts); *n_ok += those that
+ * succeed. */
+static int mesh_candidates(au_face_engine *e, const au_image *img, const au_face_opts *o, au_face *faces,
+                           float (*roi)[4], int k, int *n_ok, au_error *err)
+{
+    int rc = 0;
+    for (int i = 0; !rc && i < k; i++) {
+        au_face_opts oi = au_face_tile_opts(e, o, i);
+        if (!(rc = au_face_mesh_candidate(e, img, &oi, &faces[i], roi[i], err))) *n_ok += faces[i].success;
+    }
+    return rc;
+}
+
 int au_face_candidate_from_tiles(const au_face_engine *e, int i)
 {
     return i >= 0 && i < AU_MAX_FACES && e->from_tiles[i];
@@ -482,27 +509,14 @@ int au_face_find(au_face_engine *e, const au_image *img, const au_face_opts *opt
     float roi[AU_MAX_FACES][4];
     int k = 0, n_ok = 0;
     int rc = au_face_detect(e, img, &o, faces, roi, &k, err);
-    for (int i = 0; !rc && i < k; i++) {
-        au_face_opts oi = au_face_tile_opts(e, &o, i);
-        if (!(rc = au_face_mesh_candidate(e, img, &oi, &faces[i], roi[i], err))) n_ok += faces[i].success;
-    }
+    if (!rc) rc = mesh_candidates(e, img, &o, faces, roi, k, &n_ok, err);
     if (rc) return rc;
     /* AU_DET_AUTO where the whole image gives no meshed face: the tiles, which replace the candidates that failed
      * (where they find any) */
-    if (n_ok == 0 && o.detector == AU_DET_AUTO && o.tile_when_none && o.crop_mode != AU_CROP_ALWAYS) {
-        au_detection dets[AU_MAX_FACES];
-        int nt = 0;
-        memset(e->from_tiles, 0, sizeof e->from_tiles);
-        if ((rc = detect_tiles(e, img, &o, dets, &nt, o.max_faces, err))) return rc;
-        if (nt > 0) {
-            set_candidates(dets, nt, faces, roi);
-            k = nt;
-            for (int i = 0; !rc && i < k; i++) {
-                au_face_opts oi = au_face_tile_opts(e, &o, i);
-                if (!(rc = au_face_mesh_candidate(e, img, &oi, &faces[i], roi[i], err))) n_ok += faces[i].success;
-            }
-            if (rc) return rc;
-        }
+    if (n_ok == 0 && o.detector == AU_DET_AUTO && o.tile_when_none) {
+        if ((rc = au_face_detect_tiles(e, img, &o, faces, roi, &k, err))) return rc;
+        if (au_face_candidate_from_tiles(e, 0) && (rc = mesh_candidates(e, img, &o, faces, roi, k, &n_ok, err)))
+            return rc;
     }
     /* a face crop where no detection gave a mesh: mesh the whole image */
     au_face c;

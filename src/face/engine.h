@@ -64,7 +64,13 @@ int au_face_find(au_face_engine *e, const au_image *img, const au_face_opts *opt
  * still image. ROIs are {centre x, centre y, side (image px), angle (radians,
  * counter-clockwise on screen)}. */
 
-/* 1 when candidate i of the last au_face_detect was found only in tiles of the image (detect_tiles): it needs
+/* The full-range detector over tiles of the image alone (what AU_DET_TILED adds to the cascade): where it finds
+ * faces they replace cand[0..*n) (and *n), else cand and *n are left as they were. Video's auto calls it where
+ * nothing is tracked or found. */
+int au_face_detect_tiles(au_face_engine *e, const au_image *img, const au_face_opts *o, au_face *cand, float (*roi)[4],
+                         int *n, au_error *err);
+
+/* 1 when candidate i of the last au_face_detect (or au_face_detect_tiles) was found only in tiles of the image (detect_tiles): it needs
  * opts.min_mesh_score_tiles to succeed (au_face_tile_opts gives the options to mesh it with). */
 int au_face_candidate_from_tiles(const au_face_engine *e, int i);
 au_face_opts au_face_tile_opts(const au_face_engine *e, const au_face_opts *o, int i);

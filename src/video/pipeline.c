@@ -312,10 +312,8 @@ static int detect(vp *p, const au_image *img, double time, int n_alive, int *nd,
      * clutter, at every one of them */
     if (!rc && *nd == 0 && n_alive == 0 && p->fo.detector == AU_DET_AUTO &&
         !(time >= p->tiled_at && time - p->tiled_at < VP_TILE_EVERY_S)) {
-        au_face_opts ot = p->fo;
-        ot.detector = AU_DET_TILED;
         p->tiled_at = time;
-        rc = au_face_detect(p->eng, img, &ot, p->det, p->droi, nd, err);
+        rc = au_face_detect_tiles(p->eng, img, &p->fo, p->det, p->droi, nd, err);
     }
     if (!rc && *nd == 0 && au_face_crop_candidate(img, &p->fo, &p->det[0], p->droi[0])) *nd = 1;
     return rc;
