@@ -146,7 +146,7 @@ static void help_crossdomain(void)
            "  --au-model FILE     AU model (default: the shipped one)\n"
            "  --models DIR        pretrained face models\n"
            "  --sets LIST         ferplus,fer2013,ckplus,sfew (default: all)\n"
-           "  --crop auto|never|always, --detector auto|short|full, --flip   analysis settings (default: a user's)\n"
+           "  --crop auto|never|always, --detector auto|short|full|tiled, --flip   analysis settings (default: a user's)\n"
            "  --no-fusion         score the classifier and the evidence only (FERPlus Valid is not read)\n"
            "  --no-au-cv          CK+/SFEW evidence from the shipped AU model, which was trained on them (in-sample);\n"
            "                      by default one AU model per fold over CK+ subjects and SFEW films is trained by the\n"
